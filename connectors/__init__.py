@@ -1,0 +1,1 @@
+"""Relhub connectors: one module per external system, on a shared base."""

@@ -1,0 +1,207 @@
+"""The contract every connector keeps, and the cursor logic they all share.
+
+A connector reads an object's changes since a watermark as pages of `SourceRecord`s
+(deletions included) and writes batches back with one result per input. It knows
+nothing about mappings, identity or the store: the sync step owns those.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any, Protocol, runtime_checkable
+
+
+class ConnectorError(Exception):
+    """A failure the connector cannot recover from (bad configuration, bad credentials)."""
+
+
+class AuthenticationError(ConnectorError):
+    """The credentials were refused; retrying will not help."""
+
+
+class TransientError(ConnectorError):
+    """A failure worth retrying (throttling, 5xx, dropped connection)."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class FieldType(StrEnum):
+    """Source field types, coarse enough to be shared by every system."""
+
+    STRING = "string"
+    TEXT = "text"
+    EMAIL = "email"
+    PHONE = "phone"
+    URL = "url"
+    PICKLIST = "picklist"
+    MULTIPICKLIST = "multipicklist"
+    ID = "id"
+    REFERENCE = "reference"
+    BOOLEAN = "boolean"
+    INTEGER = "integer"
+    NUMBER = "number"
+    DATE = "date"
+    DATETIME = "datetime"
+    ADDRESS = "address"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class FieldSchema:
+    name: str
+    type: FieldType
+    label: str = ""
+    custom: bool = False
+    picklist_values: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectSchema:
+    """What `discover` returns: the fields an object has, by name."""
+
+    system: str
+    object: str
+    fields: dict[str, FieldSchema]
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Watermark:
+    """A (timestamp, id) cursor: ties on the timestamp are broken by the record id."""
+
+    modified_at: datetime
+    record_id: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class SourceRecord:
+    system: str
+    object: str
+    id: str
+    modified_at: datetime | None
+    deleted: bool
+    fields: dict[str, Any]
+
+    @property
+    def cursor(self) -> Watermark | None:
+        return Watermark(self.modified_at, self.id) if self.modified_at is not None else None
+
+
+@dataclass(frozen=True, slots=True)
+class Reject:
+    """A record the connector could not turn into a `SourceRecord`; it is quarantined."""
+
+    reason: str
+    raw: Any
+    source_id: str | None = None
+
+
+@dataclass(slots=True)
+class Page:
+    """One page of a read.
+
+    `checkpoint` is a promise: every change at or before it has now been emitted, so the
+    sync may store it as the watermark together with this page. A source that cannot
+    promise that mid-read (an unsorted file) leaves it None until its last page.
+    `snapshot` marks every page of a read that returns the whole object (a file export
+    with no deletion flag); `snapshot_complete` on its last page means ids absent from
+    the read no longer exist in the source.
+    """
+
+    records: list[SourceRecord] = field(default_factory=list)
+    rejects: list[Reject] = field(default_factory=list)
+    checkpoint: Watermark | None = None
+    snapshot: bool = False
+    snapshot_complete: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ReadSpec:
+    """Which object to read and which of its fields carry id, change time and deletion."""
+
+    object: str
+    id_field: str
+    modified_at_field: str | None = None
+    deleted_field: str | None = None
+    fields: tuple[str, ...] | None = None  # None: every field the object has
+
+
+class WriteStatus(StrEnum):
+    WRITTEN = "written"
+    REJECTED = "rejected"
+    NOT_FOUND = "not_found"
+    AMBIGUOUS = "ambiguous"
+
+
+@dataclass(frozen=True, slots=True)
+class WriteRequest:
+    """One record to write back: update `record_id`, or upsert by `external_id_field`."""
+
+    fields: dict[str, Any]
+    record_id: str | None = None
+    external_id_field: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class WriteResult:
+    status: WriteStatus
+    record_id: str | None = None
+    message: str = ""
+
+
+@runtime_checkable
+class Connector(Protocol):
+    system: str
+    max_write_batch: int
+
+    def discover(self, object_name: str) -> ObjectSchema: ...
+
+    def read_changes(
+        self, spec: ReadSpec, since: Watermark | None, *, full: bool = False
+    ) -> Iterator[Page]: ...
+
+    def write_batch(self, object_name: str, requests: Sequence[WriteRequest]) -> list[WriteResult]: ...
+
+    def close(self) -> None: ...
+
+
+def parse_timestamp(value: Any) -> datetime:
+    """A UTC datetime from the shapes sources use: ISO 8601 (`Z`, `+0000`, `+00:00`),
+    `YYYY-MM-DD HH:MM:SS` (read as UTC) or epoch milliseconds (HubSpot)."""
+    if isinstance(value, datetime):
+        return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return datetime.fromtimestamp(value / 1000, UTC)
+    text = str(value).strip()
+    if text.isdigit():
+        return datetime.fromtimestamp(int(text) / 1000, UTC)
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    elif len(text) > 5 and text[-5] in "+-" and text[-4:].isdigit() and ":" not in text[-5:]:
+        text = f"{text[:-2]}:{text[-2:]}"  # Salesforce's +0000
+    parsed = datetime.fromisoformat(text)  # ValueError names the bad value
+    return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def after_cursor(records: Iterable[SourceRecord], since: Watermark | None) -> Iterator[SourceRecord]:
+    """Keep records strictly after `since` in (timestamp, id) order.
+
+    Filtering on the pair, not the timestamp alone, is what lets a read resume inside a
+    run of records that share one timestamp without skipping or repeating any.
+    """
+    for record in records:
+        cursor = record.cursor
+        if since is None or cursor is None or cursor > since:
+            yield record
+
+
+def batched(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
+    """Slices of at most `size`: write-back uses the largest batch each API accepts."""
+    if size < 1:
+        raise ValueError("batch size must be at least 1")
+    for start in range(0, len(items), size):
+        yield items[start : start + size]

@@ -1,0 +1,293 @@
+"""File exports (CSV, JSONL) from offline channels, read incrementally.
+
+A file is re-read whole on every sync (it is one export), but only records changed
+after the watermark are emitted. Deletions come from a flag column, or — for exports
+that simply leave deleted rows out — from absence in a full snapshot.
+
+Object options (in `relhub.yaml`, `sources[].objects.<name>`):
+  path: the file (relative to relhub.yaml); format: csv | jsonl (default from the suffix);
+  delimiter: for CSV (default ","); deletion: flag | absence (default flag);
+  schema: {column: type} to override the types inferred for `relhub mappings validate`.
+Source options: max_field_bytes (default 1 MiB): a larger value quarantines its record.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+import sys
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+from connectors.base import (
+    ConnectorError,
+    FieldSchema,
+    FieldType,
+    ObjectSchema,
+    Page,
+    ReadSpec,
+    Reject,
+    SourceRecord,
+    Watermark,
+    WriteRequest,
+    WriteResult,
+    WriteStatus,
+    parse_timestamp,
+)
+
+DEFAULT_MAX_FIELD_BYTES = 1 << 20
+PAGE_SIZE = 1000
+_SAMPLE_ROWS = 500
+_TRUE = frozenset({"true", "t", "yes", "y", "1"})
+_BOOLEAN_WORDS = _TRUE | {"false", "f", "no", "n", "0", ""}
+
+csv.field_size_limit(sys.maxsize)  # oversized fields are quarantined by us, with a reason
+
+
+@dataclass(frozen=True)
+class FileObject:
+    path: Path
+    format: str
+    delimiter: str = ","
+    deletion: str = "flag"
+    schema: Mapping[str, str] | None = None
+
+
+class FileConnector:
+    """CSV and JSONL exports; read-only."""
+
+    max_write_batch = PAGE_SIZE
+
+    def __init__(
+        self,
+        system: str,
+        objects: Mapping[str, FileObject],
+        *,
+        max_field_bytes: int = DEFAULT_MAX_FIELD_BYTES,
+        page_size: int = PAGE_SIZE,
+    ) -> None:
+        self.system = system
+        self.objects = dict(objects)
+        self.max_field_bytes = max_field_bytes
+        self.page_size = page_size
+
+    @classmethod
+    def from_config(
+        cls, system: str, options: Mapping[str, Any], credentials: Mapping[str, str]
+    ) -> FileConnector:
+        base = Path(options.get("base_path", "."))
+        objects = {}
+        for name, spec in (options.get("objects") or {}).items():
+            if "path" not in spec:
+                raise ConnectorError(f"file source {system!r}: object {name!r} needs a `path`")
+            path = Path(spec["path"])
+            path = path if path.is_absolute() else base / path
+            fmt = spec.get("format") or ("jsonl" if path.suffix in {".jsonl", ".ndjson"} else "csv")
+            if fmt not in {"csv", "jsonl"} or spec.get("deletion", "flag") not in {"flag", "absence"}:
+                raise ConnectorError(
+                    f"file source {system!r}: object {name!r}: format must be csv or jsonl and "
+                    "deletion flag or absence"
+                )
+            objects[name] = FileObject(
+                path, fmt, spec.get("delimiter", ","), spec.get("deletion", "flag"),
+                spec.get("schema"),
+            )
+        return cls(
+            system,
+            objects,
+            max_field_bytes=int(options.get("max_field_bytes", DEFAULT_MAX_FIELD_BYTES)),
+            page_size=int(options.get("page_size", PAGE_SIZE)),
+        )
+
+    def _object(self, name: str) -> FileObject:
+        try:
+            return self.objects[name]
+        except KeyError:
+            raise ConnectorError(f"file source {self.system!r} has no object {name!r}") from None
+
+    def discover(self, object_name: str) -> ObjectSchema:
+        """Columns and types inferred from a sample; `schema` in the config overrides."""
+        spec = self._object(object_name)
+        columns: dict[str, list[Any]] = {name: [] for name in self._header(spec)}
+        for row in islice(self._rows(spec), _SAMPLE_ROWS):
+            if isinstance(row, dict):
+                for key, value in row.items():
+                    if key is not None:
+                        columns.setdefault(key, []).append(value)
+        fields = {name: FieldSchema(name, _infer_type(values)) for name, values in columns.items()}
+        for name, type_name in (spec.schema or {}).items():
+            fields[name] = FieldSchema(name, FieldType(type_name))
+        return ObjectSchema(self.system, object_name, fields)
+
+    def read_changes(
+        self, spec: ReadSpec, since: Watermark | None, *, full: bool = False
+    ) -> Iterator[Page]:
+        file = self._object(spec.object)
+        snapshot = file.deletion == "absence"
+        horizon = None if (full or snapshot) else since
+        newest: Watermark | None = None
+        page = Page(snapshot=snapshot)
+        for line_number, row in enumerate(self._rows(file), start=2 if file.format == "csv" else 1):
+            outcome = self._to_record(spec, file, row, line_number)
+            if isinstance(outcome, Reject):
+                page.rejects.append(outcome)
+            else:
+                cursor = outcome.cursor
+                if cursor is not None and (newest is None or cursor > newest):
+                    newest = cursor
+                if horizon is None or cursor is None or cursor > horizon:
+                    page.records.append(outcome)
+            if len(page.records) + len(page.rejects) >= self.page_size:
+                yield page
+                page = Page(snapshot=snapshot)
+        page.checkpoint = newest  # an unsorted file only promises its maximum at the end
+        page.snapshot_complete = snapshot
+        yield page
+
+    def _header(self, file: FileObject) -> list[str]:
+        """CSV column names, so an export with a header and no rows still has a schema."""
+        if file.format != "csv":
+            return []
+        with self._open(file) as handle:
+            return next(csv.reader(handle, delimiter=file.delimiter), [])
+
+    def _open(self, file: FileObject) -> Any:
+        try:
+            return file.path.open(encoding="utf-8", errors="surrogateescape", newline="")
+        except OSError as error:
+            raise ConnectorError(f"cannot open {file.path}: {error.strerror}") from error
+
+    def _rows(self, file: FileObject) -> Iterator[dict[str, Any] | Reject]:
+        with self._open(file) as handle:
+            if file.format == "csv":
+                yield from _csv_rows(handle, file.delimiter)
+            else:
+                yield from _jsonl_rows(handle)
+
+    def _to_record(
+        self, spec: ReadSpec, file: FileObject, row: dict[str, Any] | Reject, line: int
+    ) -> SourceRecord | Reject:
+        if isinstance(row, Reject):
+            known_id = row.raw.get(spec.id_field) if isinstance(row.raw, dict) else None
+            return Reject(row.reason, row.raw, str(known_id) if known_id else None)
+        problem = _row_problem(row, self.max_field_bytes)
+        record_id = row.get(spec.id_field)
+        record_id = str(record_id).strip() if record_id is not None else ""
+        if problem is None and not record_id:
+            problem = f"missing id: {spec.id_field!r} is empty"
+        modified_at = None
+        if problem is None and spec.modified_at_field:
+            raw_time = row.get(spec.modified_at_field)
+            if raw_time not in (None, ""):
+                try:
+                    modified_at = parse_timestamp(raw_time)
+                except (ValueError, OverflowError):
+                    problem = f"unparseable {spec.modified_at_field} {raw_time!r}"
+        if problem is not None:
+            return Reject(f"line {line}: {problem}", row, record_id or None)
+        flag = str(row.get(spec.deleted_field, "")) if spec.deleted_field else ""
+        deleted = flag.strip().lower() in _TRUE
+        return SourceRecord(self.system, spec.object, record_id, modified_at, deleted, row)
+
+    def write_batch(self, object_name: str, requests: Sequence[WriteRequest]) -> list[WriteResult]:
+        """File exports take no write-back; each request says so rather than failing the push."""
+        message = f"{self.system} is a file export: write-back is not supported"
+        return [WriteResult(WriteStatus.REJECTED, r.record_id, message) for r in requests]
+
+    def close(self) -> None:
+        """Nothing to release: files are opened per read."""
+
+
+def _csv_rows(handle: Any, delimiter: str) -> Iterator[dict[str, Any] | Reject]:
+    reader = csv.reader(handle, delimiter=delimiter)
+    try:
+        header = next(reader)
+    except StopIteration:
+        return
+    except csv.Error as error:
+        raise ConnectorError(f"unreadable CSV header: {error}") from error
+    width = len(header)
+    while True:
+        try:
+            values = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            yield Reject(f"line {reader.line_num}: malformed CSV: {error}", "")
+            continue
+        if not values:
+            continue
+        if len(values) != width:
+            raw = dict(zip(header, values, strict=False))
+            yield Reject(
+                f"line {reader.line_num}: {len(values)} values for {width} columns", raw
+            )
+            continue
+        yield dict(zip(header, values, strict=True))
+
+
+def _jsonl_rows(handle: Any) -> Iterator[dict[str, Any] | Reject]:
+    for number, line in enumerate(handle, start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as error:
+            yield Reject(f"line {number}: invalid JSON: {error.msg}", line)
+            continue
+        if not isinstance(row, dict):
+            yield Reject(f"line {number}: expected a JSON object, got {type(row).__name__}", line)
+            continue
+        yield row
+
+
+_SURROGATE = re.compile("[\udc80-\udcff]")
+
+
+def _row_problem(row: dict[str, Any], max_field_bytes: int) -> str | None:
+    """Invalid UTF-8, NUL bytes and oversized values make a record unstorable as it is."""
+    for key, value in row.items():
+        if not isinstance(value, str):
+            continue
+        if _SURROGATE.search(value):
+            return f"invalid UTF-8 in field {key!r}"
+        if "\x00" in value:
+            return f"NUL byte in field {key!r}"
+        if len(value) > max_field_bytes // 4 and len(value.encode()) > max_field_bytes:
+            size = len(value.encode())
+            return f"field {key!r} is {size} bytes, over the {max_field_bytes}-byte limit"
+    return None
+
+
+def _infer_type(values: list[Any]) -> FieldType:
+    """A column's type from sample values.
+
+    CSV cells are text: digits stay strings (postcodes, phone numbers), and only dates,
+    booleans and emails are recognised. JSONL keeps JSON's own number and boolean types.
+    """
+    present = [v for v in values if v not in (None, "")]
+    if not present:
+        return FieldType.STRING
+    if all(isinstance(v, bool) for v in present):
+        return FieldType.BOOLEAN
+    if all(isinstance(v, int) and not isinstance(v, bool) for v in present):
+        return FieldType.INTEGER
+    if all(isinstance(v, int | float) and not isinstance(v, bool) for v in present):
+        return FieldType.NUMBER
+    if not all(isinstance(v, str) for v in present):
+        return FieldType.UNKNOWN
+    texts = [v.strip() for v in present]
+    lowered = {t.lower() for t in texts}
+    if lowered <= _BOOLEAN_WORDS and lowered & {"true", "false", "yes", "no", "y", "n"}:
+        return FieldType.BOOLEAN
+    if all(re.fullmatch(r"\d{4}-\d{2}-\d{2}", t) for t in texts):
+        return FieldType.DATE
+    if all(re.fullmatch(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2})?.*", t) for t in texts):
+        return FieldType.DATETIME
+    if sum("@" in t for t in texts) > len(texts) // 2:
+        return FieldType.EMAIL
+    return FieldType.STRING

@@ -1,0 +1,137 @@
+"""HTTP concerns every API connector shares: rate limiting, retries, `Retry-After`.
+
+The client libraries (simple-salesforce, hubspot-api-client) own the transport; this
+module wraps their calls. A connector translates its library's exceptions into
+`TransientError` (worth retrying, optionally with the server's `Retry-After`) and lets
+`Retrier` decide when to try again.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TypeVar
+
+from connectors.base import TransientError
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+DEFAULT_TIMEOUT_S = 30.0
+
+
+def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
+    """Seconds to wait from a `Retry-After` header: delta-seconds or an HTTP-date."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    current = datetime.fromtimestamp(now if now is not None else time.time(), UTC)
+    return max(0.0, (when - current).total_seconds())
+
+
+class RateLimiter:
+    """A sliding-window limiter: at most `max_calls` starts in any `period_s` window.
+
+    A sliding window (not a token bucket refilled at the average rate) matches how the
+    APIs count: HubSpot refuses the 191st request inside any 10 seconds, whatever the
+    average. Thread-safe, so one limiter can be shared by a connector's workers.
+    """
+
+    def __init__(
+        self,
+        max_calls: int,
+        period_s: float,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        if max_calls < 1 or period_s <= 0:
+            raise ValueError("a rate limit needs max_calls >= 1 and period_s > 0")
+        self.max_calls = max_calls
+        self.period_s = period_s
+        self._clock = clock
+        self._sleep = sleep
+        self._starts: list[float] = []
+        self._lock = threading.Lock()
+
+    def acquire(self) -> None:
+        """Block until one more call fits in the window, then count it."""
+        while True:
+            with self._lock:
+                now = self._clock()
+                horizon = now - self.period_s
+                self._starts = [t for t in self._starts if t > horizon]
+                if len(self._starts) < self.max_calls:
+                    self._starts.append(now)
+                    return
+                wait = self._starts[0] - horizon
+            self._sleep(max(wait, 0.001))
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Exponential backoff with full jitter, capped; `Retry-After` overrides the backoff."""
+
+    max_attempts: int = 6
+    base_delay_s: float = 0.5
+    max_delay_s: float = 60.0
+
+    def backoff(self, attempt: int, rng: random.Random) -> float:
+        ceiling = min(self.max_delay_s, self.base_delay_s * (2 ** (attempt - 1)))
+        return rng.uniform(0, ceiling)
+
+
+class Retrier:
+    """Runs a call, retrying `TransientError` under a policy; every other error propagates."""
+
+    def __init__(
+        self,
+        policy: RetryPolicy | None = None,
+        *,
+        limiter: RateLimiter | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.policy = policy or RetryPolicy()
+        self.limiter = limiter
+        self._sleep = sleep
+        self._rng = rng or random.Random()
+        self.retries = 0
+
+    def call(self, fn: Callable[[], T], *, what: str = "request") -> T:
+        for attempt in range(1, self.policy.max_attempts + 1):
+            if self.limiter is not None:
+                self.limiter.acquire()
+            try:
+                return fn()
+            except TransientError as error:
+                if attempt == self.policy.max_attempts:
+                    raise
+                delay = error.retry_after
+                if delay is None:
+                    delay = self.policy.backoff(attempt, self._rng)
+                delay = min(delay, self.policy.max_delay_s)
+                self.retries += 1
+                log.warning(
+                    "%s failed (%s); retry %d/%d in %.2fs",
+                    what, error, attempt, self.policy.max_attempts - 1, delay,
+                )
+                self._sleep(delay)
+        raise AssertionError("unreachable: the loop returns or raises")

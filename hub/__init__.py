@@ -1,0 +1,1 @@
+"""Relhub hub: configuration, mapping engine, store, pipeline steps, CLI."""

@@ -1,0 +1,36 @@
+"""The `relhub` command line: thin commands that parse, call `hub`, and print."""
+
+from __future__ import annotations
+
+import typer
+
+from hub.cli import db, mappings
+from hub.cli.common import configure_logging
+from hub.cli.demo import demo
+from hub.cli.sync import status, sync
+
+app = typer.Typer(
+    name="relhub",
+    help="Relhub: one golden record per real person and organization, across your systems.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+@app.callback()
+def _options(
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Log what each step does."),
+) -> None:
+    configure_logging(verbose)
+
+
+app.command()(demo)
+app.command()(sync)
+app.command()(status)
+app.add_typer(db.app, name="db")
+app.add_typer(mappings.app, name="mappings")
+
+
+def main() -> None:
+    app()

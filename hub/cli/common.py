@@ -1,0 +1,92 @@
+"""What every command shares: the console, the store, and errors as one clear line."""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from connectors.base import ConnectorError
+from hub.config import RelhubConfig, load_config
+from hub.store.migrate import open_store
+from hub.yamlfile import ConfigError
+
+console = Console(width=None if sys.stdout.isatty() else 160)
+errors = Console(stderr=True)
+
+EXIT_PROBLEMS = 1
+EXIT_USAGE = 2
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+ConfigOption = typer.Option(
+    None, "--config", "-c", help="relhub.yaml to use (default: $RELHUB_CONFIG or ./relhub.yaml)."
+)
+JsonOption = typer.Option(False, "--json", help="Print machine-readable JSON instead of tables.")
+
+
+def fail(message: str, code: int) -> typer.Exit:
+    errors.print(f"[bold red]error:[/] {message}", markup=True, highlight=False, soft_wrap=True)
+    return typer.Exit(code)
+
+
+def user_errors(command: F) -> F:
+    """A user mistake or an unreachable system is one line and an exit code, not a traceback."""
+
+    @functools.wraps(command)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except ConfigError as error:
+            raise fail(str(error), EXIT_USAGE) from None
+        except ConnectorError as error:
+            raise fail(f"{type(error).__name__}: {error}", EXIT_PROBLEMS) from None
+        except SQLAlchemyError as error:
+            reason = str(getattr(error, "orig", None) or error).splitlines()[0]
+            raise fail(f"store: {reason}", EXIT_PROBLEMS) from None
+
+    return run  # type: ignore[return-value]
+
+
+def configure_logging(verbose: bool) -> None:
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+def load(config_file: Path | None) -> tuple[RelhubConfig, Engine]:
+    config = load_config(config_file)
+    return config, open_store(config.database_url())
+
+
+def print_json(value: Any) -> None:
+    console.print_json(json.dumps(value, default=str))
+
+
+@contextmanager
+def progress_bar(description: str) -> Iterator[Callable[[str, int], None]]:
+    """A progress display on a terminal; silent when output goes to a file or a pipe."""
+    with Progress(
+        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+        TimeElapsedColumn(), console=errors, disable=not errors.is_terminal, transient=True,
+    ) as progress:
+        tasks: dict[str, Any] = {}
+
+        def update(label: str, done: int) -> None:
+            if label not in tasks:
+                tasks[label] = progress.add_task(f"{description} {label}", total=None)
+            progress.update(tasks[label], completed=done)
+
+        yield update

@@ -1,0 +1,93 @@
+"""`relhub sync` and `relhub status`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from hub.cli.common import (
+    EXIT_PROBLEMS,
+    ConfigOption,
+    JsonOption,
+    console,
+    load,
+    print_json,
+    progress_bar,
+    user_errors,
+)
+from hub.store import runs
+from hub.sync import SyncReport, sync_source
+
+
+@user_errors
+def sync(
+    sources: list[str] = typer.Argument(None, help="Sources to sync (default: all)."),
+    full: bool = typer.Option(False, "--full", help="Re-read everything, not just changes."),
+    config_file: Path | None = ConfigOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Extract changed records, map them and store them; bad records are quarantined."""
+    config, engine = load(config_file)
+    selected = [config.source(name) for name in sources] if sources else config.sources
+    reports: list[SyncReport] = []
+    with progress_bar("sync") as progress:
+        for source in selected:
+            reports.append(
+                sync_source(
+                    config, engine, source, full=full,
+                    progress=lambda obj, n, s=source.name: progress(f"{s}.{obj}", n),
+                )
+            )
+    if as_json:
+        print_json([{"source": r.source, "run_id": r.run_id, **r.totals()} for r in reports])
+    else:
+        print_sync_reports(reports)
+    if any(r.totals()["quarantined"] for r in reports):
+        raise typer.Exit(EXIT_PROBLEMS)
+
+
+def print_sync_reports(reports: list[SyncReport]) -> None:
+    table = Table(title="sync", show_lines=False)
+    for column in ("source", "object", "fetched", "inserted", "updated", "unchanged",
+                   "quarantined", "deletions", "watermark"):
+        table.add_column(column, justify="left" if column in {"source", "object", "watermark"}
+                         else "right")
+    for report in reports:
+        for o in report.objects:
+            table.add_row(report.source, o.object, *(str(v) for v in (
+                o.fetched, o.inserted, o.updated, o.unchanged, o.quarantined, o.deletions)),
+                o.watermark or "-")
+    console.print(table)
+
+
+@user_errors
+def status(config_file: Path | None = ConfigOption, as_json: bool = JsonOption) -> None:
+    """Last runs, record counts, watermarks and open quarantine per source object."""
+    _, engine = load(config_file)
+    objects = runs.object_statuses(engine)
+    recent = runs.recent_runs(engine)
+    if as_json:
+        print_json({"objects": [vars(o) for o in objects], "runs": [vars(r) for r in recent]})
+        return
+    table = Table(title="objects")
+    for column in ("system", "object", "records", "deleted", "quarantined (open)", "watermark"):
+        table.add_column(column)
+    for o in objects:
+        mark = f"{o.watermark.modified_at.isoformat()} {o.watermark.record_id}".strip() if (
+            o.watermark) else "-"
+        table.add_row(o.system, o.object, str(o.records), str(o.deleted),
+                      str(o.open_quarantine), mark)
+    console.print(table)
+    table = Table(title="recent runs")
+    for column in ("id", "step", "source", "status", "started", "seconds", "fetched",
+                   "quarantined", "error"):
+        table.add_column(column)
+    for r in recent:
+        seconds = f"{(r.finished_at - r.started_at).total_seconds():.1f}" if r.finished_at else "-"
+        table.add_row(str(r.id), r.step, r.source or "-", r.status,
+                      r.started_at.strftime("%Y-%m-%d %H:%M:%S"), seconds,
+                      str(r.counts.get("fetched", "-")), str(r.counts.get("quarantined", "-")),
+                      (r.error or "")[:80])
+    console.print(table)

@@ -1,0 +1,1 @@
+"""The mapping language: source fields -> canonical fields (see mappings/README.md)."""

@@ -1,0 +1,252 @@
+"""Turns source records into canonical records, as a mapping file says.
+
+A mapping is compiled once per object into plain closures, so mapping a record is a
+few dictionary look-ups and function calls: the sync must never be bound by it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from pydantic import ValidationError
+
+from connectors.base import FieldType, SourceRecord
+from hub.mapping.spec import AttributeType, FieldSpec, ObjectMapping
+from hub.mapping.transforms import (
+    TRANSFORMS,
+    InvalidValue,
+    Transform,
+    parse_transform,
+    to_boolean,
+    to_integer,
+    to_number,
+)
+from identity.records import (
+    ADDRESS_FIELDS,
+    LIST_FIELDS,
+    RECORD_TYPES,
+    EntityKind,
+    OrganizationRecord,
+    PersonRecord,
+    Provenance,
+    canonical_fields,
+)
+
+DATE_TARGETS = frozenset({"birth_date"})
+
+
+class MappingError(ValueError):
+    """A record that cannot be mapped; the message is the quarantine reason."""
+
+
+class MappingDefinitionError(ValueError):
+    """A mapping file that cannot be compiled (unknown target or transform, bad arguments)."""
+
+    def __init__(self, location: Sequence[Any], reason: str) -> None:
+        super().__init__(reason)
+        self.location = tuple(location)
+
+
+@dataclass(frozen=True)
+class CompiledField:
+    target: str
+    sources: tuple[str, ...]
+    extract: Callable[[Mapping[str, Any]], Any]
+    drop_invalid: bool
+
+
+def target_names(kind: EntityKind) -> set[str]:
+    """Every canonical target a mapping may name for an entity kind."""
+    return {*canonical_fields(kind), "roles", *(f"address.{part}" for part in ADDRESS_FIELDS)}
+
+
+def _is_empty(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _chain(transforms: Sequence[Transform]) -> Callable[[Any], Any]:
+    """Apply transforms in order; a list (after `split`) is transformed element-wise."""
+
+    def run(value: Any) -> Any:
+        for transform in transforms:
+            if isinstance(value, list):
+                value = [out for item in value if not _is_empty(out := transform(item))]
+                if not value:
+                    return None
+            else:
+                value = transform(value)
+                if _is_empty(value):
+                    return None
+        return value
+
+    return run
+
+
+def build_transforms(
+    spec: FieldSpec, location: Sequence[Any]
+) -> tuple[Callable[[Sequence[Any]], Any] | None, list[Transform]]:
+    """Compile a spec's transforms: an optional combiner first, then the per-value chain."""
+    combine = None
+    chain: list[Transform] = []
+    for index, raw in enumerate(spec.transforms):
+        where = [*location, "transforms", index]
+        try:
+            name, args = parse_transform(raw)
+        except ValueError as error:
+            raise MappingDefinitionError(where, str(error)) from error
+        kind = TRANSFORMS.get(name)
+        if kind is None:
+            raise MappingDefinitionError(
+                where, f"unknown transform {name!r}; known: {', '.join(sorted(TRANSFORMS))}"
+            )
+        try:
+            built = kind.build(args)
+        except (ValueError, KeyError, TypeError) as error:
+            raise MappingDefinitionError(where, f"bad arguments for {name!r}: {error}") from error
+        if kind.combines:
+            if index != 0 or len(spec.source_fields) < 2:
+                raise MappingDefinitionError(
+                    where, f"{name!r} combines several `from` fields and must come first"
+                )
+            combine = built
+        else:
+            chain.append(built)
+    return combine, chain
+
+
+_ATTRIBUTE_CONVERTERS: dict[AttributeType, Transform] = {
+    AttributeType.STRING: lambda v: v if isinstance(v, str) else str(v),
+    AttributeType.INTEGER: to_integer,
+    AttributeType.NUMBER: to_number,
+    AttributeType.BOOLEAN: to_boolean,
+    AttributeType.DATE: lambda v: v if isinstance(v, date) else date.fromisoformat(str(v)[:10]),
+}
+
+
+def compile_field(
+    target: str, spec: FieldSpec, location: Sequence[Any], *, is_list: bool,
+    convert: Transform | None = None,
+) -> CompiledField:
+    if spec.const is not None and spec.source is not None:
+        raise MappingDefinitionError(location, "give either `from` or `const`, not both")
+    if spec.const is None and spec.source is None:
+        raise MappingDefinitionError(location, "needs `from` (source fields) or `const`")
+    combine, chain = build_transforms(spec, location)
+    if convert is not None:
+        chain.append(_checked(convert))
+    run = _chain(chain)
+    sources = tuple(spec.source_fields)
+
+    if spec.const is not None:
+        constant = run(spec.const)
+        return CompiledField(target, (), lambda _: constant, spec.on_invalid == "drop")
+
+    def extract(fields: Mapping[str, Any]) -> Any:
+        values = [v for s in sources if not _is_empty(v := fields.get(s))]
+        if not values:
+            return None
+        if is_list:
+            out: list[Any] = []
+            for value in values:
+                mapped = run(value)
+                out.extend(mapped if isinstance(mapped, list) else [mapped])
+            return list(dict.fromkeys(v for v in out if v is not None)) or None
+        if combine is not None:
+            return run(combine(values))
+        return run(values[0])
+
+    return CompiledField(target, sources, extract, spec.on_invalid == "drop")
+
+
+def _checked(convert: Transform) -> Transform:
+    def run(value: Any) -> Any:
+        try:
+            return convert(value)
+        except (ValueError, TypeError) as error:
+            raise InvalidValue(str(error)) from error
+
+    return run
+
+
+class ObjectMapper:
+    """A compiled mapping for one object: `map(record)` -> canonical record or MappingError."""
+
+    def __init__(self, system: str, object_name: str, mapping: ObjectMapping) -> None:
+        self.system = system
+        self.object = object_name
+        self.mapping = mapping
+        self.kind = mapping.entity
+        self.record_type = RECORD_TYPES[self.kind]
+        known = target_names(self.kind)
+        self.fields: list[CompiledField] = []
+        for target, spec in mapping.fields.items():
+            location = ("objects", object_name, "fields", target)
+            if target not in known:
+                raise MappingDefinitionError(
+                    location, f"unknown canonical field for a {self.kind.value}"
+                )
+            self.fields.append(
+                compile_field(target, spec, location, is_list=target in LIST_FIELDS | {"roles"})
+            )
+        self.attributes = [
+            compile_field(
+                name, spec, ("objects", object_name, "attributes", name), is_list=False,
+                convert=_ATTRIBUTE_CONVERTERS[spec.type],
+            )
+            for name, spec in mapping.attributes.items()
+        ]
+        self.constant_roles = [role.value for role in mapping.roles]
+
+    def map(self, record: SourceRecord) -> PersonRecord | OrganizationRecord:
+        values: dict[str, Any] = {}
+        address: dict[str, Any] = {}
+        attributes: dict[str, Any] = {}
+        for compiled, into in [
+            *((f, values) for f in self.fields), *((a, attributes) for a in self.attributes)
+        ]:
+            try:
+                value = compiled.extract(record.fields)
+            except InvalidValue as error:
+                if compiled.drop_invalid:
+                    continue
+                origin = ", ".join(compiled.sources) or "const"
+                raise MappingError(f"{compiled.target} (from {origin}): {error}") from None
+            if value is None:
+                continue
+            if compiled.target.startswith("address."):
+                address[compiled.target[len("address.") :]] = value
+            else:
+                into[compiled.target] = value
+        roles = list(dict.fromkeys([*self.constant_roles, *values.pop("roles", [])]))
+        try:
+            return self.record_type.model_validate(
+                {
+                    **values,
+                    "roles": roles,
+                    "addresses": [address] if address else [],
+                    "attributes": attributes,
+                    "provenance": Provenance(
+                        system=self.system, object=self.object, record_id=record.id,
+                        modified_at=record.modified_at,
+                    ),
+                }
+            )
+        except ValidationError as error:
+            problem = error.errors()[0]
+            where = ".".join(str(p) for p in problem["loc"])
+            raise MappingError(f"{where}: {problem['msg']}") from None
+
+
+def output_type(spec: FieldSpec, source_type: FieldType) -> tuple[FieldType, str | None]:
+    """The type a chain produces from a source type, or the first transform that refuses it."""
+    current = source_type
+    for raw in spec.transforms:
+        name, _ = parse_transform(raw)
+        kind = TRANSFORMS[name]
+        if current not in kind.accepts:
+            return current, name
+        current = kind.produces or current
+    return current, None

@@ -1,0 +1,1 @@
+"""The hub store: SQLAlchemy models, Alembic migrations and the operations on them."""

@@ -1,0 +1,124 @@
+"""Run bookkeeping and the read side of sync state, for `relhub status` and the steps."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine, func, select, update
+
+from connectors.base import Watermark
+from hub.store.db import utcnow
+from hub.store.models import QuarantineRow, Run, SourceRecordRow, SyncState
+
+RUNNING, SUCCEEDED, FAILED, INTERRUPTED = "running", "succeeded", "failed", "interrupted"
+
+
+def start_run(engine: Engine, step: str, source: str | None) -> int:
+    """Open a run; an earlier run of the same step and source still 'running' died."""
+    with engine.begin() as connection:
+        connection.execute(
+            update(Run)
+            .where(Run.step == step, Run.source == source, Run.status == RUNNING)
+            .values(status=INTERRUPTED, finished_at=utcnow())
+        )
+        result = connection.execute(
+            Run.__table__.insert().values(
+                step=step, source=source, started_at=utcnow(), status=RUNNING, counts={}
+            )
+        )
+        return int(result.inserted_primary_key[0])
+
+
+def finish_run(
+    engine: Engine, run_id: int, counts: dict[str, Any], error: str | None = None
+) -> None:
+    with engine.begin() as connection:
+        connection.execute(
+            update(Run)
+            .where(Run.id == run_id)
+            .values(
+                status=FAILED if error else SUCCEEDED, finished_at=utcnow(), counts=counts,
+                error=error,
+            )
+        )
+
+
+def watermark(engine: Engine, system: str, object_name: str) -> Watermark | None:
+    with engine.connect() as connection:
+        row = connection.execute(
+            select(SyncState.watermark_at, SyncState.watermark_id).where(
+                SyncState.system == system, SyncState.object == object_name
+            )
+        ).first()
+    if row is None or row.watermark_at is None:
+        return None
+    return Watermark(row.watermark_at, row.watermark_id)
+
+
+@dataclass(frozen=True)
+class ObjectStatus:
+    system: str
+    object: str
+    records: int
+    deleted: int
+    open_quarantine: int
+    watermark: Watermark | None
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    id: int
+    step: str
+    source: str | None
+    status: str
+    started_at: datetime
+    finished_at: datetime | None
+    counts: dict[str, Any]
+    error: str | None
+
+
+def recent_runs(engine: Engine, limit: int = 20) -> list[RunSummary]:
+    with engine.connect() as connection:
+        runs = connection.execute(select(Run).order_by(Run.id.desc()).limit(limit)).all()
+    return [
+        RunSummary(r.id, r.step, r.source, r.status, r.started_at, r.finished_at,
+                   r.counts or {}, r.error)
+        for r in runs
+    ]
+
+
+def object_statuses(engine: Engine) -> list[ObjectStatus]:
+    """Records, deletions, open quarantine and watermark per (system, object)."""
+    with engine.connect() as connection:
+        records = {
+            (s, o): (n, d or 0)
+            for s, o, n, d in connection.execute(
+                select(
+                    SourceRecordRow.system, SourceRecordRow.object, func.count(),
+                    func.sum(func.cast(SourceRecordRow.deleted, SourceRecordRow.id.type)),
+                ).group_by(SourceRecordRow.system, SourceRecordRow.object)
+            )
+        }
+        quarantined = dict(
+            ((s, o), n)
+            for s, o, n in connection.execute(
+                select(QuarantineRow.system, QuarantineRow.object, func.count())
+                .where(QuarantineRow.resolved_at.is_(None))
+                .group_by(QuarantineRow.system, QuarantineRow.object)
+            )
+        )
+        states = {
+            (s, o): Watermark(at, rid) if at is not None else None
+            for s, o, at, rid in connection.execute(
+                select(SyncState.system, SyncState.object, SyncState.watermark_at,
+                       SyncState.watermark_id)
+            )
+        }
+    keys = sorted(set(records) | set(quarantined) | set(states))
+    return [
+        ObjectStatus(s, o, records.get((s, o), (0, 0))[0], records.get((s, o), (0, 0))[1],
+                     quarantined.get((s, o), 0), states.get((s, o)))
+        for s, o in keys
+    ]

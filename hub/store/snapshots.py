@@ -1,0 +1,262 @@
+"""Committing one page of a sync: snapshots, quarantine and watermark in one transaction.
+
+Because the watermark moves in the same transaction as the records behind it, a crash
+at any point leaves the store at a page boundary, and a rerun resumes from there.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, bindparam, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DataError, IntegrityError, StatementError
+
+from connectors.base import Watermark
+from hub.store.db import dumps, utcnow
+from hub.store.models import QuarantineRow, Run, SourceRecordRow, SyncState
+
+_ID_CHUNK = 900  # stays under SQLite's bound-parameter limit on old builds
+_source = SourceRecordRow.__table__
+_quarantine = QuarantineRow.__table__
+
+
+@dataclass(frozen=True, slots=True)
+class SnapshotRow:
+    """A source record ready to store: raw payload, mapped payload and content hash."""
+
+    source_id: str
+    entity_kind: str | None
+    payload: dict[str, Any]
+    canonical: dict[str, Any] | None
+    modified_at: datetime | None
+    deleted: bool
+    content_hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class QuarantineEntry:
+    source_id: str | None
+    reason: str
+    raw: str
+    fingerprint: str
+
+
+@dataclass
+class PageCounts:
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    quarantined: int = 0
+
+    def add(self, other: PageCounts) -> None:
+        self.inserted += other.inserted
+        self.updated += other.updated
+        self.unchanged += other.unchanged
+        self.quarantined += other.quarantined
+
+
+def dialect_insert(connection: Connection, table: Any) -> Any:
+    """An INSERT that supports ON CONFLICT on both supported databases."""
+    module = postgresql if connection.dialect.name == "postgresql" else sqlite
+    return module.insert(table)
+
+
+def commit_page(
+    engine: Engine,
+    *,
+    run_id: int,
+    system: str,
+    object_name: str,
+    rows: Sequence[SnapshotRow],
+    quarantine: Sequence[QuarantineEntry],
+    checkpoint: Watermark | None,
+    run_counts: dict[str, Any],
+) -> PageCounts:
+    """Store a page; rows whose content hash is unchanged are not written at all."""
+    rows = list({row.source_id: row for row in rows}.values())  # last version of an id wins
+    with engine.begin() as connection:
+        counts = _write_snapshots(connection, run_id, system, object_name, rows, quarantine)
+        _write_quarantine(connection, run_id, system, object_name, quarantine)
+        if checkpoint is not None:
+            _advance_watermark(connection, run_id, system, object_name, checkpoint)
+        connection.execute(update(Run).where(Run.id == run_id).values(counts=run_counts))
+    return counts
+
+
+def _existing(
+    connection: Connection, system: str, object_name: str, source_ids: Iterable[str]
+) -> dict[str, tuple[int, str]]:
+    ids = list(source_ids)
+    found: dict[str, tuple[int, str]] = {}
+    for start in range(0, len(ids), _ID_CHUNK):
+        query = select(_source.c.source_id, _source.c.id, _source.c.content_hash).where(
+            _source.c.system == system,
+            _source.c.object == object_name,
+            _source.c.source_id.in_(ids[start : start + _ID_CHUNK]),
+        )
+        found.update((sid, (pk, digest)) for sid, pk, digest in connection.execute(query))
+    return found
+
+
+def _write_snapshots(
+    connection: Connection,
+    run_id: int,
+    system: str,
+    object_name: str,
+    rows: list[SnapshotRow],
+    quarantine: Sequence[QuarantineEntry],
+) -> PageCounts:
+    existing = _existing(connection, system, object_name, (r.source_id for r in rows))
+    now = utcnow()
+    inserts: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
+    counts = PageCounts(quarantined=len(quarantine))
+    for row in rows:
+        known = existing.get(row.source_id)
+        if known is not None and known[1] == row.content_hash:
+            counts.unchanged += 1
+            continue
+        values = {
+            "entity_kind": row.entity_kind, "payload": row.payload, "canonical": row.canonical,
+            "modified_at": row.modified_at, "deleted": row.deleted,
+            "content_hash": row.content_hash, "last_seen_at": now, "last_run_id": run_id,
+        }
+        if known is None:
+            inserts.append({"system": system, "object": object_name, "source_id": row.source_id,
+                            "first_seen_at": now, **values})
+        else:
+            updates.append({"pk": known[0], **values})
+    rejected_inserts = _execute_or_isolate(connection, _source.insert(), inserts)
+    changed = update(_source).where(_source.c.id == bindparam("pk"))
+    rejected_updates = _execute_or_isolate(connection, changed, updates)
+    counts.inserted = len(inserts) - len(rejected_inserts)
+    counts.updated = len(updates) - len(rejected_updates)
+    rejected = rejected_inserts + rejected_updates
+    if rejected:
+        extra = [_database_rejection(values, error) for values, error in rejected]
+        _write_quarantine(connection, run_id, system, object_name, extra)
+        counts.quarantined += len(extra)
+    stored_ids = [r.source_id for r in rows]
+    _resolve_quarantine(connection, system, object_name, stored_ids, now, rejected)
+    return counts
+
+
+def _execute_or_isolate(
+    connection: Connection, statement: Any, params: list[dict[str, Any]]
+) -> list[tuple[dict[str, Any], str]]:
+    """Run a bulk statement; if the database refuses the batch, find the rows it refuses.
+
+    A value the database cannot hold (a NUL byte PostgreSQL rejects, say) must cost one
+    record, quarantined with the database's reason, never the whole page.
+    """
+    if not params:
+        return []
+    try:
+        with connection.begin_nested():
+            connection.execute(statement, params)
+        return []
+    except (DataError, IntegrityError, StatementError):
+        pass
+    rejected: list[tuple[dict[str, Any], str]] = []
+    for values in params:
+        try:
+            with connection.begin_nested():
+                connection.execute(statement, [values])
+        except (DataError, IntegrityError, StatementError) as error:
+            reason = str(getattr(error, "orig", error)).splitlines()[0]
+            rejected.append((values, f"database refused the record: {reason}"))
+    return rejected
+
+
+def quarantine_entry(source_id: str | None, reason: str, raw: Any) -> QuarantineEntry:
+    """A quarantine entry; its fingerprint makes a re-read of the same bad record a no-op."""
+    text = raw_text(raw)
+    digest = hashlib.blake2b(f"{reason}\x1f{text}".encode(), digest_size=16).hexdigest()
+    return QuarantineEntry(source_id, reason, text, digest)
+
+
+def raw_text(raw: Any) -> str:
+    """Any raw record as storable text: invalid UTF-8 and NUL bytes shown escaped, not lost."""
+    text = raw if isinstance(raw, str) else dumps(raw)
+    text = text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return text.replace("\x00", "\\x00")
+
+
+def _database_rejection(values: dict[str, Any], reason: str) -> QuarantineEntry:
+    return quarantine_entry(values.get("source_id"), reason, values.get("payload"))
+
+
+def _write_quarantine(
+    connection: Connection,
+    run_id: int,
+    system: str,
+    object_name: str,
+    entries: Sequence[QuarantineEntry],
+) -> None:
+    if not entries:
+        return
+    now = utcnow()
+    statement = dialect_insert(connection, _quarantine).on_conflict_do_nothing(
+        index_elements=["system", "object", "fingerprint"]
+    )
+    connection.execute(
+        statement,
+        [
+            {"run_id": run_id, "system": system, "object": object_name,
+             "source_id": e.source_id, "reason": e.reason, "raw": e.raw,
+             "fingerprint": e.fingerprint, "created_at": now}
+            for e in entries
+        ],
+    )
+
+
+def _resolve_quarantine(
+    connection: Connection,
+    system: str,
+    object_name: str,
+    stored_ids: list[str],
+    now: datetime,
+    rejected: list[tuple[dict[str, Any], str]],
+) -> None:
+    """A good version of a quarantined record closes its quarantine entries."""
+    still_bad = {values.get("source_id") for values, _ in rejected}
+    ids = [i for i in stored_ids if i not in still_bad]
+    for start in range(0, len(ids), _ID_CHUNK):
+        connection.execute(
+            update(_quarantine)
+            .where(
+                _quarantine.c.system == system,
+                _quarantine.c.object == object_name,
+                _quarantine.c.resolved_at.is_(None),
+                _quarantine.c.source_id.in_(ids[start : start + _ID_CHUNK]),
+            )
+            .values(resolved_at=now)
+        )
+
+
+def _advance_watermark(
+    connection: Connection, run_id: int, system: str, object_name: str, checkpoint: Watermark
+) -> None:
+    """Move the watermark forward only: an overlap re-read never moves it back."""
+    state = connection.execute(
+        select(SyncState.watermark_at, SyncState.watermark_id).where(
+            SyncState.system == system, SyncState.object == object_name
+        )
+    ).first()
+    values = {"watermark_at": checkpoint.modified_at, "watermark_id": checkpoint.record_id,
+              "updated_at": utcnow(), "run_id": run_id}
+    if state is None:
+        connection.execute(
+            SyncState.__table__.insert(), [{"system": system, "object": object_name, **values}]
+        )
+    elif state.watermark_at is None or checkpoint > Watermark(*state):
+        connection.execute(
+            update(SyncState)
+            .where(SyncState.system == system, SyncState.object == object_name)
+            .values(**values)
+        )

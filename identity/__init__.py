@@ -1,0 +1,1 @@
+"""Relhub identity resolution: canonical records in, golden records out."""

@@ -1,0 +1,70 @@
+"""Fixtures shared by every test: stores on SQLite and on PostgreSQL.
+
+PostgreSQL tests use RELHUB_TEST_POSTGRES_URL (default: the local server on
+127.0.0.1:5432, database `test`), each test in a schema of its own. Without a server
+they skip with the reason — except in CI (CI=true), where a missing PostgreSQL fails.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.exc import OperationalError
+
+POSTGRES_URL = os.environ.get(
+    "RELHUB_TEST_POSTGRES_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/test"
+)
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _postgres_available() -> str | None:
+    try:
+        engine = create_engine(POSTGRES_URL, connect_args={"connect_timeout": 3})
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        engine.dispose()
+        return None
+    except OperationalError as error:
+        return str(error.orig).strip().splitlines()[0]
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> str:
+    problem = _postgres_available()
+    if problem is not None:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI needs PostgreSQL at {POSTGRES_URL}: {problem}")
+        pytest.skip(f"no PostgreSQL at {POSTGRES_URL} ({problem}); set RELHUB_TEST_POSTGRES_URL")
+    return POSTGRES_URL
+
+
+@pytest.fixture
+def postgres_url(postgres_server: str) -> Iterator[str]:
+    """A PostgreSQL URL whose search_path is a fresh schema, dropped afterwards."""
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(postgres_server)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    separator = "&" if "?" in postgres_server else "?"
+    yield f"{postgres_server}{separator}options=-csearch_path%3D{schema}"
+    with admin.begin() as connection:
+        connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'relhub.db'}"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The same test on the embedded default and on production's database."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'relhub.db'}"
+    return request.getfixturevalue("postgres_url")
