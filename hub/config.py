@@ -36,7 +36,9 @@ class SourceConfig(_Strict):
         default=None, description="Airflow connection id (or RELHUB_CONN_<ID>_* variables)."
     )
     objects: dict[str, dict[str, Any]] = Field(default_factory=dict)
-    schedule: str | None = "@hourly"
+    pool: str | None = Field(
+        default=None, description="Airflow pool bounding concurrent work on this system."
+    )
     overlap_seconds: float = Field(default=300.0, ge=0)
     page_size: int = Field(default=1000, ge=1, le=50_000)
     options: dict[str, Any] = Field(default_factory=dict)
@@ -59,8 +61,13 @@ class SourceConfig(_Strict):
         ) else value
 
 
+class AirflowConfig(_Strict):
+    sync_schedule: str | None = Field(default="@hourly", description="Cron or preset; null: manual.")
+
+
 class RelhubConfig(_Strict):
     store: StoreConfig = Field(default_factory=StoreConfig)
+    airflow: AirflowConfig = Field(default_factory=AirflowConfig)
     sources: list[SourceConfig] = Field(default_factory=list)
     resolution: dict[str, Any] = Field(default_factory=dict)
     push: dict[str, Any] = Field(default_factory=dict)

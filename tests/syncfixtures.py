@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -70,7 +71,8 @@ def store_contents(engine: Engine) -> dict[str, Any]:
     with engine.connect() as connection:
         snapshots = sorted(
             (r.system, r.object, r.source_id, r.content_hash, r.deleted,
-             r.modified_at.isoformat() if r.modified_at else None, str(r.canonical))
+             r.modified_at.isoformat() if r.modified_at else None,
+             json.dumps(r.canonical, sort_keys=True))
             for r in connection.execute(select(SourceRecordRow))
         )
         quarantine = sorted(

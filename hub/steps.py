@@ -1,0 +1,39 @@
+"""The steps as Airflow tasks call them: by name, configured from relhub.yaml, with
+plain-dict results that travel through XCom."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from hub.config import load_config
+from hub.store import runs
+from hub.store.migrate import open_store
+from hub.sync import sync_source
+
+log = logging.getLogger(__name__)
+
+
+def run_sync(source_name: str, *, config_file: Path | str | None = None, full: bool = False) -> dict[str, Any]:
+    """Sync one source; its counts are the task's result."""
+    config = load_config(config_file)
+    engine = open_store(config.database_url())
+    report = sync_source(
+        config, engine, config.source(source_name), full=full,
+        progress=lambda obj, n: log.info("%s.%s: %d records", source_name, obj, n),
+    )
+    return {"source": source_name, "run_id": report.run_id, **report.totals()}
+
+
+def store_status(*, config_file: Path | str | None = None) -> dict[str, Any]:
+    """Records, open quarantine and watermarks per object, logged for the operator."""
+    config = load_config(config_file)
+    engine = open_store(config.database_url())
+    objects = [asdict(o) for o in runs.object_statuses(engine)]
+    for o in objects:
+        log.info("%s.%s: %d records (%d deleted), %d quarantined, watermark %s",
+                 o["system"], o["object"], o["records"], o["deleted"], o["open_quarantine"],
+                 o["watermark"])
+    return {"objects": objects}
