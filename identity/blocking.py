@@ -1,0 +1,189 @@
+"""Blocking: which record pairs are worth comparing, by sort-and-group on integer keys.
+
+A rule is a list of keys; records that share every key form a block, and each block
+yields all its pairs. Blocks above the size cap are skipped and reported, because a
+block of n records costs n²/2 comparisons (think of a shared inbox on 10,000 records).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import jellyfish
+import numpy as np
+
+from identity.features import MISSING, FeatureTable
+from identity.normalize import first_token
+from identity.settings import BlockingRule
+
+log = logging.getLogger(__name__)
+
+
+def _recode(table: FeatureTable, feature: str, derive: Callable[[str], str]) -> np.ndarray:
+    """Per-record codes of a key derived from each distinct value of a feature."""
+    derived: dict[str, int] = {}
+    mapping = np.fromiter(
+        (derived.setdefault(k, len(derived)) if (k := derive(v)) else MISSING
+         for v in table.values(feature)),
+        dtype=np.int64, count=len(table.values(feature)),
+    )
+    codes = table.codes(feature)
+    return np.where(codes >= 0, mapping[np.maximum(codes, 0)], MISSING)
+
+
+def _name_pair(table: FeatureTable) -> np.ndarray:
+    """Given and family name as an unordered pair: catches exact and swapped names."""
+    given = table.codes("given_name").astype(np.int64)
+    family = table.codes("family_name").astype(np.int64)
+    # Same value space for both columns: compare normalized strings through a shared coding.
+    shared: dict[str, int] = {}
+    g_map = np.array([shared.setdefault(v, len(shared))
+                      for v in table.values("given_name")] or [0])
+    f_map = np.array([shared.setdefault(v, len(shared))
+                      for v in table.values("family_name")] or [0])
+    g = np.where(given >= 0, g_map[np.maximum(given, 0)], MISSING)
+    f = np.where(family >= 0, f_map[np.maximum(family, 0)], MISSING)
+    lo, hi = np.minimum(g, f), np.maximum(g, f)
+    return np.where((g >= 0) & (f >= 0), lo * (len(shared) + 1) + hi, MISSING)
+
+
+SINGLE_KEYS: dict[str, Callable[[FeatureTable], np.ndarray]] = {
+    "given_initial": lambda t: _recode(t, "given_name", lambda v: v[:1]),
+    "family_first": lambda t: _recode(t, "family_name", first_token),
+    "family_phonetic": lambda t: _recode(t, "family_name",
+                                         lambda v: jellyfish.metaphone(first_token(v))),
+    "birth_year": lambda t: _recode(t, "birth_date", lambda v: v[:4]),
+    "name_pair": _name_pair,
+}
+MULTI_KEYS: dict[str, tuple[str, Callable[[str], list[str]]]] = {
+    "name_tokens": ("name", lambda v: [t for t in v.split() if len(t) > 2]),
+}
+
+
+ADDRESS_FEATURES: frozenset[str] = frozenset({"street", "city", "postcode", "region"})
+_DERIVED_FROM: dict[str, set[str]] = {
+    "given_initial": {"given_name"}, "family_first": {"family_name"},
+    "family_phonetic": {"family_name"}, "birth_year": {"birth_date"},
+    "name_pair": {"given_name", "family_name"}, "name_tokens": {"name"},
+}
+
+
+def blocked_features(rule: BlockingRule) -> set[str]:
+    """Features whose agreement a rule forces (an address key forces the whole address,
+    since street, city and postcode agree together far more often than by chance)."""
+    features: set[str] = set()
+    for key in rule.keys:
+        features |= _DERIVED_FROM.get(key, {key})
+    return features | ADDRESS_FEATURES if features & ADDRESS_FEATURES else features
+
+
+def _exploded(table: FeatureTable, key: str) -> tuple[np.ndarray, np.ndarray] | None:
+    """(record, code) rows of a multi-valued key, or None for a single-valued key."""
+    if key in table.multi:
+        column = table.multi[key]
+        return column.records.astype(np.int64), column.codes.astype(np.int64)
+    if key in MULTI_KEYS:
+        feature, split = MULTI_KEYS[key]
+        codes = table.codes(feature)
+        tokens: dict[str, int] = {}
+        per_value = [[tokens.setdefault(t, len(tokens)) for t in split(v)]
+                     for v in table.values(feature)]
+        present = np.flatnonzero(codes >= 0)
+        counts = np.array([len(per_value[c]) for c in codes[present]], dtype=np.int64)
+        flat = [t for c in codes[present] for t in per_value[c]]
+        return np.repeat(present, counts), np.asarray(flat, dtype=np.int64)
+    return None
+
+
+def block_key(table: FeatureTable, key: str) -> np.ndarray:
+    if key in SINGLE_KEYS:
+        return SINGLE_KEYS[key](table)
+    if key in table.columns:
+        return table.columns[key].codes.astype(np.int64)
+    raise KeyError(f"unknown blocking key {key!r}")
+
+
+def _dense(values: np.ndarray) -> np.ndarray:
+    return np.unique(values, return_inverse=True)[1].astype(np.int64)
+
+
+def rule_rows(table: FeatureTable, rule: BlockingRule) -> tuple[np.ndarray, np.ndarray]:
+    """(record, block code) rows for a rule; rows missing any key are dropped."""
+    multi = [k for k in rule.keys if _exploded(table, k) is not None]
+    if len(multi) > 1:
+        raise ValueError(f"blocking rule {rule.name!r}: at most one multi-valued key")
+    if multi:
+        records, combined = _exploded(table, multi[0])  # type: ignore[misc]
+    else:
+        records, combined = np.arange(table.n, dtype=np.int64), None
+    for key in (k for k in rule.keys if k not in multi):
+        codes = block_key(table, key)[records]
+        keep = codes >= 0
+        records, codes = records[keep], codes[keep]
+        if combined is None:
+            combined = codes
+        else:
+            combined = _dense(combined[keep] * (int(codes.max(initial=0)) + 1) + codes)
+    assert combined is not None
+    return records, combined
+
+
+@dataclass(frozen=True)
+class RuleStats:
+    name: str
+    pairs: int
+    largest_block: int
+    capped_blocks: int
+    capped_records: int
+
+
+def pairs_within_groups(
+    records: np.ndarray, groups: np.ndarray, max_size: int
+) -> tuple[np.ndarray, np.ndarray, int, int, int]:
+    """All pairs (i < j) of records sharing a group, skipping groups above `max_size`.
+
+    Returns left, right, largest group size, capped group count, capped record count.
+    """
+    order = np.lexsort((records, groups))
+    records, groups = records[order], groups[order]
+    starts = np.flatnonzero(np.r_[True, groups[1:] != groups[:-1]])
+    sizes = np.diff(np.r_[starts, len(groups)])
+    largest = int(sizes.max(initial=0))
+    capped = sizes > max_size
+    size_per_row = np.repeat(sizes, sizes)
+    start_per_row = np.repeat(starts, sizes)
+    allowed = ~np.repeat(capped, sizes)
+    position = np.arange(len(records))
+    after = np.where(allowed, start_per_row + size_per_row - position - 1, 0)
+    left_pos = np.repeat(position, after)
+    offsets = np.arange(len(left_pos)) - np.repeat(np.cumsum(after) - after, after)
+    right_pos = left_pos + 1 + offsets
+    left, right = records[left_pos], records[right_pos]
+    distinct = left != right  # a record may repeat a value (two emails, one domain)
+    left, right = left[distinct], right[distinct]
+    return (np.minimum(left, right), np.maximum(left, right), largest,
+            int(capped.sum()), int(sizes[capped].sum()))
+
+
+def candidate_pairs(
+    table: FeatureTable, rules: list[BlockingRule], max_block_size: int
+) -> tuple[np.ndarray, list[RuleStats], list[np.ndarray]]:
+    """The deduplicated union of every rule's pairs, as an (k, 2) int32 array, i < j,
+    with each rule's statistics and its own pairs (as sorted keys i * n + j)."""
+    keys: list[np.ndarray] = []
+    stats: list[RuleStats] = []
+    for rule in rules:
+        records, groups = rule_rows(table, rule)
+        left, right, largest, capped, capped_records = pairs_within_groups(
+            records, groups, max_block_size)
+        pair_keys = np.unique(left * table.n + right)
+        keys.append(pair_keys)
+        stats.append(RuleStats(rule.name, len(pair_keys), largest, capped, capped_records))
+        if capped:
+            log.warning("blocking rule %r: %d blocks above %d records skipped (largest %d)",
+                        rule.name, capped, max_block_size, largest)
+    union = np.unique(np.concatenate(keys)) if keys else np.empty(0, dtype=np.int64)
+    pairs = np.stack([union // max(table.n, 1), union % max(table.n, 1)], axis=1)
+    return pairs.astype(np.int32), stats, keys

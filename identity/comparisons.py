@@ -1,0 +1,162 @@
+"""Evaluate comparison levels over arrays of record pairs.
+
+String similarities are computed once per distinct pair of values (rapidfuzz's
+`cpdist` over the unique code pairs), never once per record pair in Python.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from rapidfuzz.distance import DamerauLevenshtein, JaroWinkler
+from rapidfuzz.process import cpdist
+
+from identity.features import FeatureTable
+from identity.settings import Comparison, ComparisonLevel
+
+NULL_LEVEL = -1
+_UNSET = -2
+
+
+@dataclass(frozen=True)
+class ComparisonOutcome:
+    """Per pair: the level index (NULL_LEVEL when a side is missing) and, for pairs at an
+    exact first level, the code of the agreed value (-1 otherwise), for frequency weights."""
+
+    levels: np.ndarray
+    agreed: np.ndarray
+
+
+def _unique_pair_scores(
+    values: np.ndarray, left: np.ndarray, right: np.ndarray, scorer: object
+) -> np.ndarray:
+    if len(left) == 0:
+        return np.empty(0, dtype=np.float64)
+    base = np.int64(len(values))
+    unique, inverse = np.unique(left.astype(np.int64) * base + right, return_inverse=True)
+    scores = cpdist(values[unique // base], values[unique % base], scorer=scorer, workers=1)
+    return np.asarray(scores, dtype=np.float64)[inverse]
+
+
+def _cross_codes(table: FeatureTable, feature: str, other: str) -> np.ndarray:
+    """Codes of `other` translated into `feature`'s value space (-1 when absent there)."""
+    index = {v: i for i, v in enumerate(table.values(feature))}
+    mapping = np.array([index.get(v, -1) for v in table.values(other)] + [-1], dtype=np.int64)
+    codes = table.codes(other)
+    return np.where(codes >= 0, mapping[codes], -1)
+
+
+class _SingleValued:
+    """Level conditions over a single-valued feature for a fixed set of pairs."""
+
+    def __init__(self, table: FeatureTable, feature: str, left: np.ndarray,
+                 right: np.ndarray) -> None:
+        self.table, self.feature = table, feature
+        self.left, self.right = left, right
+        codes = table.codes(feature)
+        self.cl, self.cr = codes[left].astype(np.int64), codes[right].astype(np.int64)
+
+    def missing(self) -> np.ndarray:
+        return (self.cl < 0) | (self.cr < 0)
+
+    def _swapped_similar(self, level: ComparisonLevel, rows: np.ndarray) -> np.ndarray:
+        """Both crossings similar: left's value ~ right's other, left's other ~ right's."""
+        other_codes = self.table.codes(level.other or "").astype(np.int64)
+        ol, orr = other_codes[self.left[rows]], other_codes[self.right[rows]]
+        ok = (ol >= 0) & (orr >= 0)
+        combined = np.concatenate([self.table.values(self.feature),
+                                   self.table.values(level.other or "")])
+        shift = len(self.table.values(self.feature))
+        first = _unique_pair_scores(combined, self.cl[rows][ok], orr[ok] + shift,
+                                    JaroWinkler.normalized_similarity)
+        second = _unique_pair_scores(combined, ol[ok] + shift, self.cr[rows][ok],
+                                     JaroWinkler.normalized_similarity)
+        out = np.zeros(len(rows), dtype=bool)
+        out[ok] = (first >= (level.threshold or 0)) & (second >= (level.threshold or 0))
+        return out
+
+    def holds(self, level: ComparisonLevel, rows: np.ndarray) -> np.ndarray:
+        if level.feature and level.feature != self.feature:
+            return _SingleValued(self.table, level.feature, self.left[rows],
+                                 self.right[rows]).holds(
+                level.model_copy(update={"feature": None}), np.arange(len(rows)))
+        cl, cr = self.cl[rows], self.cr[rows]
+        if level.kind == "exact":
+            return cl == cr
+        if level.kind == "else":
+            return np.ones(len(rows), dtype=bool)
+        if level.kind == "swapped":
+            other = _cross_codes(self.table, self.feature, level.other or "")
+            if level.threshold is None:
+                return (other[self.right[rows]] == cl) & (other[self.left[rows]] == cr) & (
+                    cl != cr)
+            return self._swapped_similar(level, rows)
+        if level.kind == "days_within":
+            ordinals = self.table.columns[self.feature].ordinals
+            assert ordinals is not None, f"{self.feature} is not a date feature"
+            return np.abs(ordinals[cl] - ordinals[cr]) <= (level.threshold or 0)
+        values = self.table.values(self.feature)
+        if level.kind == "jaro_winkler":
+            scores = _unique_pair_scores(values, cl, cr, JaroWinkler.normalized_similarity)
+            return scores >= (level.threshold or 0) - 1e-9
+        scores = _unique_pair_scores(values, cl, cr, DamerauLevenshtein.distance)
+        return scores <= (level.threshold or 0)
+
+
+def _common_values(
+    table: FeatureTable, feature: str, left: np.ndarray, right: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """For multi-valued features: which pairs share a value, and the rarest one shared."""
+    column = table.multi[feature]
+    n_values = np.int64(max(len(column.values), 1))
+    owned = np.sort(column.records.astype(np.int64) * n_values + column.codes)
+    order = np.argsort(column.records, kind="stable")
+    records, codes = column.records[order], column.codes[order]
+    starts = np.searchsorted(records, np.arange(table.n + 1))
+    counts = np.diff(starts)[left]
+    pair_index = np.repeat(np.arange(len(left)), counts)
+    offsets = np.arange(len(pair_index)) - np.repeat(np.cumsum(counts) - counts, counts)
+    candidate = codes[np.repeat(starts[left], counts) + offsets].astype(np.int64)
+    probe = right[pair_index].astype(np.int64) * n_values + candidate
+    found = owned[np.minimum(np.searchsorted(owned, probe), len(owned) - 1)] == probe
+    frequency = np.bincount(column.codes, minlength=len(column.values))
+    agreed = np.full(len(left), -1, dtype=np.int64)
+    best = np.full(len(left), np.iinfo(np.int64).max, dtype=np.int64)
+    hits, hit_codes = pair_index[found], candidate[found]
+    np.minimum.at(best, hits, frequency[hit_codes] * n_values + hit_codes)
+    has = best != np.iinfo(np.int64).max
+    agreed[has] = best[has] % n_values
+    return has, agreed
+
+
+def compare(
+    table: FeatureTable, comparison: Comparison, left: np.ndarray, right: np.ndarray
+) -> ComparisonOutcome:
+    """The level of every pair for one comparison (first level whose condition holds)."""
+    levels = np.full(len(left), _UNSET, dtype=np.int8)
+    agreed = np.full(len(left), -1, dtype=np.int64)
+    if comparison.feature in table.multi:
+        primary = table.codes(comparison.feature)
+        missing = (primary[left] < 0) | (primary[right] < 0)
+        shared, codes = _common_values(table, comparison.feature, left, right)
+        levels[missing] = NULL_LEVEL
+        for index, level in enumerate(comparison.levels):
+            if level.kind not in ("exact", "else"):
+                raise ValueError(f"{comparison.name}: multi-valued features support only "
+                                 "exact and else levels")
+            hit = (levels == _UNSET) & (shared if level.kind == "exact" else True)
+            levels[hit] = index
+            agreed[hit & shared] = codes[hit & shared]
+        return ComparisonOutcome(levels, agreed)
+    evaluator = _SingleValued(table, comparison.feature, left, right)
+    levels[evaluator.missing()] = NULL_LEVEL
+    for index, level in enumerate(comparison.levels):
+        rows = np.flatnonzero(levels == _UNSET)
+        if len(rows) == 0:
+            break
+        hit = rows[evaluator.holds(level, rows)]
+        levels[hit] = index
+        if index == 0 and level.kind == "exact" and not level.feature:
+            agreed[hit] = evaluator.cl[hit]
+    return ComparisonOutcome(levels, agreed)

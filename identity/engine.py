@@ -1,0 +1,251 @@
+"""Batch identity resolution: records in, cluster labels and explained links out.
+
+normalize (features) -> block -> compare -> fit m/u -> score -> decide -> cluster.
+Pure: no I/O, deterministic for a given input order and settings (the u sample is seeded).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from identity.blocking import blocked_features, candidate_pairs
+from identity.clustering import LinkSet, cluster
+from identity.comparisons import compare
+from identity.evidence import NO_RULE, EvidenceTable, Link, LinkList
+from identity.features import FeatureTable, build_features
+from identity.records import OrganizationRecord, PersonRecord
+from identity.scoring import ComparisonModel, fit_models, pair_weights
+from identity.settings import EntitySettings, ResolutionSettings, StewardConstraints
+
+__all__ = ["Link", "ResolutionResult", "record_key", "resolve_batch"]
+
+
+@dataclass
+class ResolutionResult:
+    labels: np.ndarray
+    candidate_pairs: np.ndarray
+    links: Sequence[Link]
+    review: Sequence[Link]
+    stats: dict[str, Any] = field(default_factory=dict)
+
+
+def record_key(record: PersonRecord | OrganizationRecord) -> str:
+    """The key stewards use to name a record: `system/object/record_id`."""
+    p = record.provenance
+    return f"{p.system}/{p.object}/{p.record_id}"
+
+
+def _steward_pairs(
+    pairs: list[tuple[int | str, int | str]], index_of: dict[str, int], n: int
+) -> np.ndarray:
+    resolved = []
+    for a, b in pairs:
+        ia, ib = (index_of[x] if isinstance(x, str) else x for x in (a, b))
+        if not (0 <= ia < n and 0 <= ib < n):
+            raise ValueError(f"steward pair ({a!r}, {b!r}) names no record of this batch")
+        if ia != ib:
+            resolved.append((min(ia, ib), max(ia, ib)))
+    return np.array(resolved, dtype=np.int64).reshape(-1, 2)
+
+
+@dataclass
+class _Scored:
+    """Scores of all candidate pairs of one entity kind."""
+
+    levels: np.ndarray
+    weights: np.ndarray
+    match_weight: np.ndarray
+    probability: np.ndarray
+    rule: np.ndarray
+    conflict: np.ndarray
+
+
+def _compare_all(table: FeatureTable, entity: EntitySettings, pairs: np.ndarray
+                 ) -> tuple[np.ndarray, list[np.ndarray]]:
+    outcomes = [compare(table, c, pairs[:, 0], pairs[:, 1]) for c in entity.comparisons]
+    levels = np.stack([o.levels for o in outcomes], axis=1) if outcomes else np.zeros(
+        (len(pairs), 0), dtype=np.int8)
+    return levels, [o.agreed for o in outcomes]
+
+
+def _conflicts(levels: np.ndarray, decisive: list[bool], entity: EntitySettings) -> np.ndarray:
+    conflict = np.zeros(len(levels), dtype=bool)
+    for i, c in enumerate(entity.comparisons):
+        if decisive[i]:
+            conflict |= levels[:, i] == len(c.levels) - 1
+    return conflict
+
+
+def _deterministic(levels: np.ndarray, shared: np.ndarray, entity: EntitySettings) -> np.ndarray:
+    """Index of the first deterministic rule each pair satisfies (NO_RULE if none)."""
+    position = {c.name: i for i, c in enumerate(entity.comparisons)}
+    rule = np.full(len(levels), NO_RULE, dtype=np.int16)
+    for r_index, r in enumerate(entity.deterministic_rules):
+        holds = np.ones(len(levels), dtype=bool)
+        for name in r.exact:
+            i = position[name]
+            holds &= (levels[:, i] == 0) & ~shared[:, i]
+        for name in r.compatible:
+            i = position[name]
+            holds &= levels[:, i] != len(entity.comparisons[i].levels) - 1
+        rule[(rule == NO_RULE) & holds] = r_index
+    return rule
+
+
+def _decisive(model: ComparisonModel, settings: ResolutionSettings) -> bool:
+    """A `conflict_on_else` comparison vetoes a match only where the data shows true
+    matches almost never fall to its else level (a national id that sources copy with
+    typos now and then is evidence, not a veto)."""
+    return model.comparison.conflict_on_else and model.m[-1] <= settings.conflict_max_m
+
+
+def _score(table: FeatureTable, entity: EntitySettings, settings: ResolutionSettings,
+           pairs: np.ndarray, sessions: list[tuple[np.ndarray, set[str]]],
+           stats: dict[str, Any]) -> tuple[_Scored, list[ComparisonModel]]:
+    started = time.perf_counter()
+    levels, agreed = _compare_all(table, entity, pairs)
+    stats["seconds_compare"] = time.perf_counter() - started
+    started = time.perf_counter()
+    models, share = fit_models(table, entity, settings, levels, sessions)
+    stats["seconds_fit"] = time.perf_counter() - started
+    weights = np.zeros(levels.shape, dtype=np.float32)
+    shared = np.zeros(levels.shape, dtype=bool)
+    for i, model in enumerate(models):
+        weights[:, i], shared[:, i] = pair_weights(
+            model, levels[:, i], agreed[i], settings.shared_identifier_max_weight)
+    prior = float(np.log2(share / (1 - share)))
+    match_weight = prior + weights.sum(axis=1, dtype=np.float64)
+    probability = 1.0 / (1.0 + np.exp2(-np.clip(match_weight, -500, 500)))
+    stats["prior"] = share
+    stats["prior_weight"] = prior
+    stats["m_u"] = {
+        m.comparison.name: {lvl.label: {"m": float(m.m[j]), "u": float(m.u[j]),
+                                        "weight": float(m.weights[j])}
+                            for j, lvl in enumerate(m.comparison.levels)}
+        for m in models
+    }
+    scored = _Scored(levels, weights, match_weight, probability,
+                     _deterministic(levels, shared, entity),
+                     _conflicts(levels, [_decisive(m, settings) for m in models], entity))
+    return scored, models
+
+
+def _member(pairs: np.ndarray, keys: np.ndarray, n: int) -> np.ndarray:
+    if len(keys) == 0:
+        return np.zeros(len(pairs), dtype=bool)
+    return np.isin(pairs[:, 0].astype(np.int64) * n + pairs[:, 1], keys[:, 0] * n + keys[:, 1])
+
+
+def _resolve_kind(
+    records: Sequence[PersonRecord | OrganizationRecord], kind: str,
+    settings: ResolutionSettings, must: np.ndarray, cannot: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, EvidenceTable, EvidenceTable, dict[str, Any]]:
+    entity = settings.for_kind(kind)
+    n = len(records)
+    stats: dict[str, Any] = {"records": n}
+    started = time.perf_counter()
+    table = build_features(records, kind, settings)
+    stats["seconds_features"] = time.perf_counter() - started
+    started = time.perf_counter()
+    blocked, rule_stats, rule_keys = candidate_pairs(table, entity.blocking_rules,
+                                                     settings.max_block_size)
+    stats["seconds_blocking"] = time.perf_counter() - started
+    stats["blocking"] = {r.name: {"pairs": r.pairs, "largest_block": r.largest_block,
+                                  "capped_blocks": r.capped_blocks,
+                                  "capped_records": r.capped_records} for r in rule_stats}
+    keys = np.unique(np.concatenate([blocked[:, 0].astype(np.int64) * n + blocked[:, 1],
+                                     must[:, 0] * n + must[:, 1]]))
+    pairs = np.stack([keys // max(n, 1), keys % max(n, 1)], axis=1).astype(np.int64)
+    stats["candidate_pairs"] = len(pairs)
+    sessions = [(np.isin(keys, k), blocked_features(rule))
+                for rule, k in zip(entity.blocking_rules, rule_keys, strict=True)]
+    scored, models = _score(table, entity, settings, pairs, sessions, stats)
+    conflict_comparisons = [m.comparison for m in models if _decisive(m, settings)]
+    stats["conflict_comparisons"] = [c.name for c in conflict_comparisons]
+    is_must, is_cannot = _member(pairs, must, n), _member(pairs, cannot, n)
+    decided = (scored.probability >= settings.match_probability) | (scored.rule != NO_RULE)
+    accepted = is_must | (decided & ~scored.conflict & ~is_cannot)
+    review = ~accepted & ~scored.conflict & ~is_cannot & (
+        scored.probability >= settings.review_probability)
+    started = time.perf_counter()
+    weak = (scored.rule == NO_RULE) & (scored.probability < settings.strong_link_probability)
+    priority = np.where(scored.rule != NO_RULE, np.inf, scored.match_weight)
+    link_set = LinkSet(pairs[accepted, 0], pairs[accepted, 1], priority[accepted],
+                       weak[accepted], is_must[accepted])
+
+    def conflict(left: np.ndarray, right: np.ndarray) -> np.ndarray:
+        clash = np.zeros(len(left), dtype=bool)
+        for c in conflict_comparisons:
+            clash |= compare(table, c, left, right).levels == len(c.levels) - 1
+        return clash
+
+    labels, cluster_stats = cluster(n, link_set, conflict, cannot, settings.max_block_size)
+    stats["seconds_cluster"] = time.perf_counter() - started
+    stats.update(cluster_stats)
+    tables = tuple(_evidence(pairs, scored, mask, entity) for mask in (accepted, review))
+    stats["links"], stats["review"] = int(accepted.sum()), int(review.sum())
+    return labels, pairs, tables[0], tables[1], stats
+
+
+def _evidence(pairs: np.ndarray, scored: _Scored, mask: np.ndarray,
+              entity: EntitySettings) -> EvidenceTable:
+    return EvidenceTable(
+        pairs[mask, 0], pairs[mask, 1], scored.probability[mask], scored.match_weight[mask],
+        scored.rule[mask], scored.levels[mask], scored.weights[mask],
+        tuple(entity.comparisons), tuple(r.name for r in entity.deterministic_rules))
+
+
+def _reindex(table: EvidenceTable, original: np.ndarray) -> EvidenceTable:
+    """Evidence of one kind with record indices mapped back to the batch's indices."""
+    return EvidenceTable(original[table.left], original[table.right], *(
+        getattr(table, f) for f in ("probability", "match_weight", "rule", "levels", "weights",
+                                    "comparisons", "rule_names")))
+
+
+def resolve_batch(
+    records: Sequence[PersonRecord | OrganizationRecord],
+    settings: ResolutionSettings | None = None,
+    constraints: StewardConstraints | None = None,
+) -> ResolutionResult:
+    """Resolve a batch: one label per record, equal labels meaning one golden record."""
+    settings = settings or ResolutionSettings()
+    constraints = constraints or StewardConstraints()
+    started = time.perf_counter()
+    n = len(records)
+    index_of = {record_key(r): i for i, r in enumerate(records)}
+    must = _steward_pairs(constraints.must_link, index_of, n)
+    cannot = _steward_pairs(constraints.cannot_link, index_of, n)
+    kinds = np.array([r.kind for r in records], dtype=object)
+    labels = np.full(n, -1, dtype=np.int64)
+    pair_parts, link_tables, review_tables = [], [], []
+    stats: dict[str, Any] = {}
+    for kind in ("person", "organization"):
+        original = np.flatnonzero(kinds == kind)
+        if len(original) == 0:
+            continue
+        local = np.full(n, -1, dtype=np.int64)
+        local[original] = np.arange(len(original))
+
+        def localize(pairs: np.ndarray, local: np.ndarray = local) -> np.ndarray:
+            mapped = local[pairs]
+            if ((mapped < 0) & (mapped != mapped[:, ::-1])).any():
+                raise ValueError("a steward pair joins a person and an organization")
+            return mapped[(mapped >= 0).all(axis=1)]
+
+        kind_labels, pairs, links, review, kind_stats = _resolve_kind(
+            [records[i] for i in original], kind, settings, localize(must), localize(cannot))
+        labels[original] = kind_labels + labels.max() + 1
+        pair_parts.append(original[pairs])
+        link_tables.append(_reindex(links, original))
+        review_tables.append(_reindex(review, original))
+        stats[kind] = kind_stats
+    stats["seconds_total"] = time.perf_counter() - started
+    candidate = (np.concatenate(pair_parts) if pair_parts else np.empty((0, 2))).astype(np.int32)
+    return ResolutionResult(labels, candidate, LinkList(link_tables), LinkList(review_tables),
+                            stats)
+

@@ -1,0 +1,107 @@
+"""Link evidence: why two records were linked, or sent to review.
+
+Evidence is kept columnar (arrays of levels and weights per pair) and turned into
+`Link` objects only when read, so a million links cost arrays, not a million objects.
+The labels come from the comparison levels themselves: the explanation is the model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import overload
+
+import numpy as np
+
+from identity.comparisons import NULL_LEVEL
+from identity.settings import Comparison
+
+NO_RULE = -1
+
+
+@dataclass(frozen=True)
+class FieldEvidence:
+    comparison: str
+    level: str
+    weight: float
+
+
+@dataclass(frozen=True)
+class Link:
+    """Two records (indices into the resolved sequence), the decision and its evidence."""
+
+    left: int
+    right: int
+    probability: float
+    match_weight: float
+    rule: str | None
+    fields: tuple[FieldEvidence, ...]
+
+
+@dataclass(frozen=True)
+class EvidenceTable:
+    """Columnar evidence for a set of pairs of one entity kind."""
+
+    left: np.ndarray
+    right: np.ndarray
+    probability: np.ndarray
+    match_weight: np.ndarray
+    rule: np.ndarray  # index into rule_names, NO_RULE when decided by score
+    levels: np.ndarray  # (k, comparisons) int8
+    weights: np.ndarray  # (k, comparisons) float32
+    comparisons: tuple[Comparison, ...]
+    rule_names: tuple[str, ...]
+
+    def __len__(self) -> int:
+        return len(self.left)
+
+    def link(self, row: int) -> Link:
+        fields = tuple(
+            FieldEvidence(
+                c.name,
+                "missing" if self.levels[row, i] == NULL_LEVEL
+                else c.levels[self.levels[row, i]].label,
+                round(float(self.weights[row, i]), 3),
+            )
+            for i, c in enumerate(self.comparisons)
+        )
+        rule = int(self.rule[row])
+        return Link(int(self.left[row]), int(self.right[row]), float(self.probability[row]),
+                    round(float(self.match_weight[row]), 3),
+                    None if rule == NO_RULE else self.rule_names[rule], fields)
+
+
+class LinkList(Sequence[Link]):
+    """A read-only list of links over one evidence table per entity kind."""
+
+    def __init__(self, tables: list[EvidenceTable]) -> None:
+        self._tables = [t for t in tables if len(t)]
+        self._offsets = np.cumsum([0, *(len(t) for t in self._tables)])
+
+    def __len__(self) -> int:
+        return int(self._offsets[-1])
+
+    @overload
+    def __getitem__(self, index: int) -> Link: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[Link]: ...
+    def __getitem__(self, index: int | slice) -> Link | list[Link]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError(index)
+        table = int(np.searchsorted(self._offsets, index, side="right")) - 1
+        return self._tables[table].link(index - int(self._offsets[table]))
+
+    def __iter__(self) -> Iterator[Link]:
+        for table in self._tables:
+            for row in range(len(table)):
+                yield table.link(row)
+
+    def pairs(self) -> np.ndarray:
+        """All (left, right) index pairs at once, without building Link objects."""
+        if not self._tables:
+            return np.empty((0, 2), dtype=np.int64)
+        return np.concatenate([np.stack([t.left, t.right], axis=1) for t in self._tables])

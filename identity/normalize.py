@@ -1,0 +1,159 @@
+"""Normalizers: turn the many spellings of one value into one comparable key.
+
+Each function is pure and scalar; the engine calls them once per distinct raw value
+(never once per record pair), so they may favour clarity over speed.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import date, datetime
+
+import phonenumbers
+
+from identity.nicknames import NICKNAMES
+
+NAME_PARTICLES: frozenset[str] = frozenset(
+    {"de", "del", "la", "las", "los", "da", "das", "do", "dos", "di", "du", "van", "von",
+     "der", "den", "ter", "te", "le", "y", "i", "e"}
+)
+LEGAL_FORMS: frozenset[str] = frozenset(
+    {"sa", "sl", "sau", "slu", "sll", "scoop", "sc", "scp", "inc", "incorporated", "llc",
+     "llp", "lp", "ltd", "limited", "plc", "gmbh", "ag", "kg", "co", "corp", "corporation",
+     "company", "bv", "nv", "srl", "spa", "sas", "sarl", "oy", "ab", "as", "pty"}
+)
+FREE_MAIL_DOMAINS: frozenset[str] = frozenset(
+    {"gmail.com", "googlemail.com", "hotmail.com", "hotmail.es", "outlook.com", "outlook.es",
+     "live.com", "msn.com", "yahoo.com", "yahoo.es", "ymail.com", "icloud.com", "me.com",
+     "mac.com", "aol.com", "protonmail.com", "proton.me", "gmx.com", "gmx.de", "gmx.net",
+     "mail.com", "yandex.com", "zoho.com", "telefonica.net", "terra.es", "web.de"}
+)
+GMAIL_DOMAINS: frozenset[str] = frozenset({"gmail.com", "googlemail.com"})
+STREET_ABBREVIATIONS: dict[str, str] = {
+    "street": "st", "str": "st", "road": "rd", "avenue": "av", "ave": "av", "avenida": "av",
+    "avda": "av", "calle": "c", "cl": "c", "plaza": "pl", "pza": "pl", "paseo": "ps",
+    "pso": "ps", "place": "pl", "drive": "dr", "lane": "ln", "court": "ct", "crescent": "cres",
+    "circuit": "cct", "boulevard": "blvd", "terrace": "tce", "close": "cl", "highway": "hwy",
+    "carrer": "c", "carretera": "ctra", "numero": "", "no": "",
+}
+_NON_ALNUM = re.compile(r"[^0-9a-z]+")
+_DATE_FORMATS: tuple[str, ...] = ("%Y-%m-%d", "%Y%m%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y")
+
+
+def fold(text: str | None) -> str:
+    """Lower case, accents and other marks removed, punctuation turned into spaces."""
+    if not text:
+        return ""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return " ".join(_NON_ALNUM.sub(" ", stripped.replace("ß", "ss")).split())
+
+
+def given_name_key(text: str | None, nicknames: bool = True) -> str:
+    """A given name folded; a known nickname ("Pepe", "Bill") becomes its formal name."""
+    folded = fold(text)
+    if nicknames and folded:
+        first, _, rest = folded.partition(" ")
+        first = NICKNAMES.get(first, first)
+        folded = f"{first} {rest}".strip()
+    return folded
+
+
+def family_name_key(text: str | None) -> str:
+    """A family name folded with particles dropped: "de la Fuente" and "Fuente" agree.
+
+    Compound Spanish surnames ("García-López", "García y López") become space-separated
+    tokens, so "garcia lopez" keeps both and the first token still blocks on "garcia".
+    """
+    tokens = [t for t in fold(text).split() if t not in NAME_PARTICLES]
+    return " ".join(tokens)
+
+
+def first_token(text: str) -> str:
+    """The first token of an already normalized value ("garcia lopez" -> "garcia")."""
+    return text.split(" ", 1)[0] if text else ""
+
+
+def email_key(text: str | None, gmail_dots: bool = True, plus_tags: bool = True) -> str:
+    """An email lower-cased and trimmed; optionally gmail dots and `+tags` removed."""
+    if not text:
+        return ""
+    address = text.strip().strip("<>").lower()
+    local, at, domain = address.rpartition("@")
+    if not at or not local or "." not in domain:
+        return ""
+    if plus_tags:
+        local = local.split("+", 1)[0]
+    if gmail_dots and domain in GMAIL_DOMAINS:
+        local, domain = local.replace(".", ""), "gmail.com"
+    return f"{local}@{domain}"
+
+
+def phone_key(text: str | None, default_region: str | None = "ES") -> str:
+    """A phone number in E.164; numbers that cannot be parsed as valid give ""."""
+    if not text:
+        return ""
+    try:
+        number = phonenumbers.parse(text, default_region)
+    except phonenumbers.NumberParseException:
+        return ""
+    if not phonenumbers.is_possible_number(number):
+        return ""
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def organization_name_key(text: str | None) -> str:
+    """An organization name without legal forms, "The" and punctuation."""
+    folded = fold(text)
+    # "S.A.U." folds to "s a u": join runs of single letters before dropping legal forms.
+    folded = re.sub(r"\b(?:[a-z] )+[a-z]\b", lambda m: m.group(0).replace(" ", ""), folded)
+    tokens = [t for t in folded.split() if t not in LEGAL_FORMS]
+    if tokens and tokens[0] == "the":
+        tokens = tokens[1:]
+    return " ".join(tokens)
+
+
+def domain_key(text: str | None) -> str:
+    """The registrable host of an email or website; free-mail domains give ""."""
+    if not text:
+        return ""
+    value = text.strip().lower()
+    if "@" in value:
+        value = value.rpartition("@")[2]
+    value = re.sub(r"^[a-z][a-z0-9+.-]*://", "", value).split("/", 1)[0].split(":", 1)[0]
+    value = value.removeprefix("www.").strip(".")
+    if "." not in value or value in FREE_MAIL_DOMAINS:
+        return ""
+    return value
+
+
+def postcode_key(text: str | None) -> str:
+    """A postcode without spaces and punctuation, upper case ("sw1a 1aa" -> "SW1A1AA")."""
+    return fold(text).replace(" ", "").upper()
+
+
+def street_key(text: str | None) -> str:
+    """Street tokens folded with common street-type words abbreviated one way."""
+    tokens = (STREET_ABBREVIATIONS.get(t, t) for t in fold(text).split())
+    return " ".join(t for t in tokens if t)
+
+
+def national_id_key(text: str | None) -> str:
+    """An identifier with separators removed, upper case ("12.345.678-z" -> "12345678Z")."""
+    return fold(text).replace(" ", "").upper()
+
+
+def date_key(value: date | datetime | str | None) -> date | None:
+    """A date from a date, a datetime or a string in a common format; None if invalid."""
+    if value is None or (isinstance(value, date) and not isinstance(value, datetime)):
+        return value
+    if isinstance(value, datetime):
+        return value.date()
+    text = value.strip()
+    for fmt in _DATE_FORMATS:
+        try:
+            return datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    return None

@@ -1,0 +1,287 @@
+"""Resolution settings: blocking rules, comparisons as data, thresholds, steward constraints.
+
+Comparisons follow Splink's shape: a comparison is an ordered list of levels, each a
+condition with a human label; the first level whose condition holds wins. Because the
+levels are data, the evidence stored for a link is simply each field's level label and
+weight. Missing values are always neutral (weight 0) and need no level.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from identity.survivorship import SurvivorshipSettings
+
+LevelKind = Literal["exact", "swapped", "jaro_winkler", "edits", "days_within", "else"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ComparisonLevel(_Strict):
+    """One graded outcome of comparing a field, e.g. "Jaro-Winkler >= 0.92"."""
+
+    label: str
+    kind: LevelKind
+    threshold: float | None = Field(
+        default=None,
+        description="jaro_winkler (and optionally swapped): minimum similarity; edits: maximum "
+        "Damerau-Levenshtein distance; days_within: maximum distance in days.",
+    )
+    other: str | None = Field(default=None, description="swapped: the feature to cross with.")
+    feature: str | None = Field(
+        default=None, description="Compare this feature instead of the comparison's own "
+        "(e.g. names with nicknames resolved).")
+    m: float | None = Field(default=None, gt=0, le=1, description="Override of the EM estimate.")
+    u: float | None = Field(default=None, gt=0, le=1, description="Override of the sampled u.")
+
+    @model_validator(mode="after")
+    def _parameters_present(self) -> ComparisonLevel:
+        if self.kind in ("jaro_winkler", "edits", "days_within") and self.threshold is None:
+            raise ValueError(f"level {self.label!r}: kind {self.kind} needs a threshold")
+        if self.kind == "swapped" and not self.other:
+            raise ValueError(f"level {self.label!r}: kind swapped needs `other`")
+        return self
+
+
+class Comparison(_Strict):
+    """How one feature of two records is compared, from the strongest level down."""
+
+    name: str
+    feature: str
+    levels: list[ComparisonLevel]
+    term_frequency: bool = Field(
+        default=False,
+        description="Exact agreement on a rare value weighs more than on a common one.",
+    )
+    shared_identifier: bool = Field(
+        default=False,
+        description="An identifier (email, phone) that different people share is down-weighted "
+        "and never proof on its own.",
+    )
+    conflict_on_else: bool = Field(
+        default=False, description="Falling to the `else` level means the records cannot match."
+    )
+
+    @model_validator(mode="after")
+    def _ends_with_else(self) -> Comparison:
+        if not self.levels or self.levels[-1].kind != "else":
+            raise ValueError(f"comparison {self.name!r}: the last level must be of kind `else`")
+        return self
+
+
+class BlockingRule(_Strict):
+    """Records sharing every key (see `identity.blocking.BLOCKING_KEYS`) become candidates."""
+
+    name: str
+    keys: list[str] = Field(min_length=1)
+
+
+class DeterministicRule(_Strict):
+    """A match decided by rule: `exact` comparisons at their first level, and `compatible`
+    comparisons missing or above their `else` level (e.g. same email and compatible name)."""
+
+    name: str
+    exact: list[str] = Field(min_length=1)
+    compatible: list[str] = Field(default_factory=list)
+
+
+class EntitySettings(_Strict):
+    blocking_rules: list[BlockingRule]
+    comparisons: list[Comparison]
+    deterministic_rules: list[DeterministicRule] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _rules_name_comparisons(self) -> EntitySettings:
+        names = {c.name for c in self.comparisons}
+        for rule in self.deterministic_rules:
+            unknown = set(rule.exact) | set(rule.compatible)
+            if unknown - names:
+                raise ValueError(
+                    f"rule {rule.name!r}: unknown comparisons {sorted(unknown - names)}")
+        return self
+
+
+def _name_levels(other: str, formal: str | None = None) -> list[ComparisonLevel]:
+    nickname = [ComparisonLevel(label="same formal name (nickname)", kind="exact",
+                                feature=formal)] if formal else []
+    return [
+        ComparisonLevel(label="exact", kind="exact"),
+        *nickname,
+        ComparisonLevel(label=f"swapped with {other}", kind="swapped", other=other),
+        ComparisonLevel(label="Jaro-Winkler >= 0.92", kind="jaro_winkler", threshold=0.92),
+        ComparisonLevel(label=f"swapped with {other}, Jaro-Winkler >= 0.88", kind="swapped",
+                        other=other, threshold=0.88),
+        ComparisonLevel(label="Jaro-Winkler >= 0.80", kind="jaro_winkler", threshold=0.80),
+        ComparisonLevel(label="different", kind="else"),
+    ]
+
+
+def _exact_or_edits(name: str, edits: int, **options: bool) -> Comparison:
+    return Comparison(
+        name=name,
+        feature=name,
+        levels=[
+            ComparisonLevel(label="exact", kind="exact"),
+            ComparisonLevel(label=f"<= {edits} edits", kind="edits", threshold=edits),
+            ComparisonLevel(label="different", kind="else"),
+        ],
+        **options,
+    )
+
+
+def _exact_any(name: str) -> Comparison:
+    return Comparison(
+        name=name,
+        feature=name,
+        levels=[ComparisonLevel(label="a value in common", kind="exact"),
+                ComparisonLevel(label="none in common", kind="else")],
+        term_frequency=True,
+        shared_identifier=True,
+    )
+
+
+def _jaro_winkler(name: str, threshold: float) -> Comparison:
+    return Comparison(
+        name=name,
+        feature=name,
+        levels=[
+            ComparisonLevel(label="exact", kind="exact"),
+            ComparisonLevel(label=f"Jaro-Winkler >= {threshold}", kind="jaro_winkler",
+                            threshold=threshold),
+            ComparisonLevel(label="different", kind="else"),
+        ],
+    )
+
+
+def _address_comparisons() -> list[Comparison]:
+    return [_exact_or_edits("postcode", 1), _jaro_winkler("street", 0.90),
+            _jaro_winkler("city", 0.90)]
+
+
+PERSON_DEFAULTS = EntitySettings(
+    blocking_rules=[
+        BlockingRule(name="email", keys=["email"]),
+        BlockingRule(name="phone", keys=["phone"]),
+        BlockingRule(name="national_id", keys=["national_id"]),
+        BlockingRule(name="names", keys=["name_pair"]),
+        BlockingRule(name="surname_sound_birth_date", keys=["family_phonetic", "birth_date"]),
+        BlockingRule(name="initial_surname_postcode",
+                     keys=["given_initial", "family_first", "postcode"]),
+        BlockingRule(name="birth_date_postcode", keys=["birth_date", "postcode"]),
+        BlockingRule(name="given_name_birth_date", keys=["given_name", "birth_date"]),
+        BlockingRule(name="street_postcode", keys=["street", "postcode"]),
+        BlockingRule(name="street_city", keys=["street", "city"]),
+        BlockingRule(name="given_name_city", keys=["given_name", "city"]),
+        BlockingRule(name="surname_city", keys=["family_first", "city"]),
+    ],
+    comparisons=[
+        Comparison(name="given_name", feature="given_name",
+                   levels=_name_levels("family_name", "given_formal"), term_frequency=True),
+        Comparison(name="family_name", feature="family_name", levels=_name_levels("given_name"),
+                   term_frequency=True),
+        Comparison(
+            name="birth_date",
+            feature="birth_date",
+            levels=[
+                ComparisonLevel(label="exact", kind="exact"),
+                ComparisonLevel(label="1 typo", kind="edits", threshold=1),
+                ComparisonLevel(label="within a year", kind="days_within", threshold=366),
+                ComparisonLevel(label="different", kind="else"),
+            ],
+            conflict_on_else=True,
+        ),
+        _exact_or_edits("national_id", 2, conflict_on_else=True),
+        _exact_any("email"),
+        _exact_any("phone"),
+        *_address_comparisons(),
+    ],
+    deterministic_rules=[
+        DeterministicRule(name="same national id", exact=["national_id"],
+                          compatible=["given_name", "family_name"]),
+        DeterministicRule(name="same email and compatible name", exact=["email"],
+                          compatible=["given_name", "family_name", "birth_date"]),
+    ],
+)
+
+ORGANIZATION_DEFAULTS = EntitySettings(
+    blocking_rules=[
+        BlockingRule(name="tax_id", keys=["tax_id"]),
+        BlockingRule(name="domain", keys=["domain"]),
+        BlockingRule(name="phone", keys=["phone"]),
+        BlockingRule(name="name", keys=["name"]),
+        BlockingRule(name="name_token_city", keys=["name_tokens", "city"]),
+    ],
+    comparisons=[
+        Comparison(
+            name="name",
+            feature="name",
+            levels=[
+                ComparisonLevel(label="exact", kind="exact"),
+                ComparisonLevel(label="Jaro-Winkler >= 0.94", kind="jaro_winkler", threshold=0.94),
+                ComparisonLevel(label="Jaro-Winkler >= 0.85", kind="jaro_winkler", threshold=0.85),
+                ComparisonLevel(label="different", kind="else"),
+            ],
+            term_frequency=True,
+        ),
+        _exact_or_edits("tax_id", 1, conflict_on_else=True),
+        _exact_any("domain"),
+        _exact_any("phone"),
+        *_address_comparisons(),
+    ],
+    deterministic_rules=[
+        DeterministicRule(name="same tax id", exact=["tax_id"]),
+        DeterministicRule(name="same domain and compatible name", exact=["domain"],
+                          compatible=["name"]),
+    ],
+)
+
+
+class ResolutionSettings(_Strict):
+    """The `resolution:` section of relhub.yaml."""
+
+    person: EntitySettings = PERSON_DEFAULTS
+    organization: EntitySettings = ORGANIZATION_DEFAULTS
+    match_probability: float = Field(default=0.99, gt=0, lt=1)
+    review_probability: float = Field(default=0.5, gt=0, lt=1)
+    strong_link_probability: float = Field(
+        default=0.9999, gt=0, lt=1,
+        description="Links below this are weak: they may not bridge two multi-record clusters.",
+    )
+    conflict_max_m: float = Field(
+        default=0.01, ge=0, le=1,
+        description="A conflict_on_else comparison vetoes matches only if true matches fall to "
+        "its else level at most this often (fitted m).",
+    )
+    max_block_size: int = Field(default=2000, ge=2, description="Larger blocks are skipped.")
+    u_sample_pairs: int = Field(default=300_000, ge=1000)
+    em_max_iterations: int = Field(default=50, ge=1)
+    em_tolerance: float = Field(default=1e-5, gt=0)
+    shared_identifier_max_weight: float = Field(
+        default=1.0, description="Cap (log2) on agreement on a value different people share."
+    )
+    survivorship: SurvivorshipSettings = Field(default_factory=SurvivorshipSettings)
+    seed: int = 20240601
+    nicknames: bool = True
+    gmail_dots: bool = True
+    plus_tags: bool = True
+    default_phone_region: str | None = "ES"
+
+    @model_validator(mode="after")
+    def _review_below_match(self) -> ResolutionSettings:
+        if self.review_probability > self.match_probability:
+            raise ValueError("review_probability must not exceed match_probability")
+        return self
+
+    def for_kind(self, kind: str) -> EntitySettings:
+        return self.person if kind == "person" else self.organization
+
+
+class StewardConstraints(_Strict):
+    """Steward decisions; a pair names two records by index (int) or record key (str)."""
+
+    must_link: list[tuple[int | str, int | str]] = Field(default_factory=list)
+    cannot_link: list[tuple[int | str, int | str]] = Field(default_factory=list)

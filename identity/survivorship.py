@@ -1,0 +1,173 @@
+"""Survivorship: which member value each golden field takes, and where it came from.
+
+Per field a rule picks one candidate among the members' non-empty values; a steward
+override always wins. Multi-valued fields keep every distinct value with a primary;
+roles are the union; the lifecycle stage is the most advanced any member reports, with
+the time each stage was first seen. Every chosen value carries its provenance.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from identity import normalize as nz
+from identity.records import (
+    LIST_FIELDS,
+    LifecycleStage,
+    OrganizationRecord,
+    PersonRecord,
+    Provenance,
+    Role,
+)
+
+Member = PersonRecord | OrganizationRecord
+STEWARD_SYSTEM = "steward"
+_SKIPPED = {"kind", "provenance", "attributes", "roles", "lifecycle_stage"}
+_MULTI_KEYS: dict[str, Callable[[str], str]] = {
+    "emails": nz.email_key, "phones": nz.phone_key, "domains": nz.domain_key,
+}
+
+
+class SurvivorshipRule(StrEnum):
+    SOURCE_PRIORITY = "source_priority"
+    MOST_RECENT = "most_recent"
+    MOST_FREQUENT = "most_frequent"
+    MOST_COMPLETE = "most_complete"
+    EARLIEST = "earliest"
+
+
+class SurvivorshipSettings(BaseModel):
+    """The `survivorship:` part of the resolution settings."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    default: SurvivorshipRule = SurvivorshipRule.MOST_RECENT
+    fields: dict[str, SurvivorshipRule] = Field(default_factory=dict)
+    source_priority: list[str] = Field(default_factory=list, description="Systems, best first.")
+
+    def rule(self, name: str) -> SurvivorshipRule:
+        return self.fields.get(name, self.default)
+
+
+@dataclass(frozen=True)
+class GoldenField:
+    value: Any
+    provenance: Provenance
+    rule: str
+
+
+@dataclass
+class GoldenValues:
+    kind: str
+    fields: dict[str, GoldenField] = field(default_factory=dict)
+    multi: dict[str, list[GoldenField]] = field(default_factory=dict)  # primary first
+    roles: list[Role] = field(default_factory=list)
+    lifecycle_stage: LifecycleStage | None = None
+    lifecycle_first_seen: dict[LifecycleStage, datetime | None] = field(default_factory=dict)
+
+
+def _completeness(value: Any) -> int:
+    if isinstance(value, BaseModel):
+        return sum(1 for v in value.model_dump().values() if v)
+    return len(str(value).strip())
+
+
+def _frequency_key(value: Any) -> Any:
+    return nz.fold(value) if isinstance(value, str) else value
+
+
+def _pick(candidates: list[tuple[Any, Provenance]], rule: SurvivorshipRule,
+          priority: Sequence[str]) -> tuple[Any, Provenance]:
+    """The winning (value, provenance); ties fall back to recency, then record id."""
+    def recency(p: Provenance) -> tuple[float, str]:
+        return (p.modified_at.timestamp() if p.modified_at else float("-inf"), p.record_id)
+
+    def rank(system: str) -> int:
+        return priority.index(system) if system in priority else len(priority)
+
+    if rule is SurvivorshipRule.EARLIEST:
+        return min(candidates, key=lambda c: (
+            c[1].modified_at.timestamp() if c[1].modified_at else float("inf"), c[1].record_id))
+    keys: dict[SurvivorshipRule, Callable[[tuple[Any, Provenance]], Any]] = {
+        SurvivorshipRule.SOURCE_PRIORITY: lambda c: (-rank(c[1].system), recency(c[1])),
+        SurvivorshipRule.MOST_RECENT: lambda c: recency(c[1]),
+        SurvivorshipRule.MOST_FREQUENT: lambda c: (counts[_frequency_key(c[0])], recency(c[1])),
+        SurvivorshipRule.MOST_COMPLETE: lambda c: (_completeness(c[0]), recency(c[1])),
+    }
+    counts = Counter(_frequency_key(v) for v, _ in candidates)
+    return max(candidates, key=keys[rule])
+
+
+def _field_names(member: Member) -> list[str]:
+    return [n for n in type(member).model_fields if n not in _SKIPPED]
+
+
+def survive(
+    members: Sequence[Member],
+    settings: SurvivorshipSettings | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> GoldenValues:
+    """Golden field values of one cluster from its member canonical records."""
+    if not members:
+        raise ValueError("a golden record needs at least one member")
+    settings = settings or SurvivorshipSettings()
+    overrides = overrides or {}
+    golden = GoldenValues(kind=members[0].kind)
+    steward = Provenance(system=STEWARD_SYSTEM, object="override", record_id="steward")
+    for name in _field_names(members[0]):
+        rule = settings.rule(name)
+        if name in overrides:
+            golden.fields[name] = GoldenField(overrides[name], steward, "steward_override")
+            continue
+        if name in LIST_FIELDS or name == "addresses":
+            golden.multi[name] = _multi_valued(members, name, rule, settings.source_priority)
+            continue
+        candidates = [(getattr(m, name), m.provenance) for m in members
+                      if getattr(m, name) not in (None, "")]
+        if candidates:
+            value, provenance = _pick(candidates, rule, settings.source_priority)
+            golden.fields[name] = GoldenField(value, provenance, rule.value)
+    golden.roles = sorted({role for m in members for role in m.roles})
+    _lifecycle(golden, members)
+    return golden
+
+
+def _multi_valued(members: Sequence[Member], name: str, rule: SurvivorshipRule,
+                  priority: Sequence[str]) -> list[GoldenField]:
+    """Every distinct value (by its normalized key); the rule's pick comes first."""
+    normalize = _MULTI_KEYS.get(name, lambda v: v)
+    candidates: list[tuple[Any, Provenance]] = []
+    for member in members:
+        values = getattr(member, name)
+        candidates.extend((v, member.provenance) for v in values if v and not (
+            isinstance(v, BaseModel) and v.is_empty()))  # type: ignore[attr-defined]
+    if not candidates:
+        return []
+    primary = _pick(candidates, rule, priority)
+    ordered: dict[Any, GoldenField] = {}
+    for value, provenance in [primary, *candidates]:
+        key = normalize(value) or value
+        if key not in ordered:
+            ordered[key] = GoldenField(value, provenance, rule.value if not ordered else "member")
+    return list(ordered.values())
+
+
+def _lifecycle(golden: GoldenValues, members: Sequence[Member]) -> None:
+    for member in members:
+        stage = member.lifecycle_stage
+        if stage is None:
+            continue
+        seen = member.provenance.modified_at
+        previous = golden.lifecycle_first_seen.get(stage)
+        if stage not in golden.lifecycle_first_seen or (
+                seen is not None and (previous is None or seen < previous)):
+            golden.lifecycle_first_seen[stage] = seen
+        if golden.lifecycle_stage is None or stage.rank > golden.lifecycle_stage.rank:
+            golden.lifecycle_stage = stage

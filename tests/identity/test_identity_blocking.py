@@ -1,0 +1,72 @@
+import numpy as np
+from conftest import make_person
+
+from identity.blocking import candidate_pairs
+from identity.features import build_features
+from identity.settings import BlockingRule, ResolutionSettings
+
+SETTINGS = ResolutionSettings()
+
+
+def _pairs(records, rules, cap=1000):
+    table = build_features(records, "person", SETTINGS)
+    pairs, stats, _ = candidate_pairs(table, rules, cap)
+    return {tuple(p) for p in pairs.tolist()}, stats
+
+
+def test_email_rule_pairs_records_sharing_any_email():
+    records = [
+        make_person(given_name="Ana", emails=["ana@acme.es", "ana@home.es"]),
+        make_person(given_name="Ana", emails=["ANA@home.es"]),
+        make_person(given_name="Luis", emails=["luis@acme.es"]),
+        make_person(given_name="Ana", emails=[]),
+    ]
+    pairs, stats = _pairs(records, [BlockingRule(name="email", keys=["email"])])
+    assert pairs == {(0, 1)}
+    assert stats[0].pairs == 1
+
+
+def test_multi_key_rule_and_swapped_names():
+    records = [
+        make_person(given_name="Ana", family_name="Ruiz", postcode="28001"),
+        make_person(given_name="Ruiz", family_name="Ana", postcode="28001"),
+        make_person(given_name="Ana", family_name="Ruiz", postcode="08001"),
+        make_person(given_name="Ana", family_name="Ruiz"),
+    ]
+    pairs, _ = _pairs(records, [BlockingRule(name="names", keys=["name_pair", "postcode"])])
+    assert pairs == {(0, 1)}
+    pairs, _ = _pairs(records, [BlockingRule(name="names", keys=["name_pair"])])
+    assert pairs == {(0, 1), (0, 2), (0, 3), (1, 2), (1, 3), (2, 3)}
+
+
+def test_union_is_deduplicated_and_reported_per_rule():
+    records = [make_person(given_name="Ana", family_name="Ruiz", national_id="1X",
+                           postcode="28001") for _ in range(3)]
+    rules = [BlockingRule(name="id", keys=["national_id"]),
+             BlockingRule(name="pc", keys=["postcode"])]
+    table = build_features(records, "person", SETTINGS)
+    pairs, stats, _ = candidate_pairs(table, rules, 1000)
+    assert pairs.tolist() == [[0, 1], [0, 2], [1, 2]]
+    assert [s.pairs for s in stats] == [3, 3]
+    assert (pairs[:, 0] < pairs[:, 1]).all()
+
+
+def test_exploding_block_is_capped_and_reported(caplog):
+    shared = [make_person(given_name=f"p{i}", emails=["info@acme.es"]) for i in range(50)]
+    pair = [make_person(given_name="x", emails=["x@acme.es"]) for _ in range(2)]
+    pairs, stats = _pairs(shared + pair, [BlockingRule(name="email", keys=["email"])], cap=20)
+    assert pairs == {(50, 51)}
+    assert (stats[0].capped_blocks, stats[0].capped_records, stats[0].largest_block) == (1, 50, 50)
+    assert "above 20 records skipped" in caplog.text
+
+
+def test_derived_keys_tolerate_typos():
+    records = [
+        make_person(given_name="Ana", family_name="Smith", birth_date="1980-01-02"),
+        make_person(given_name="Anna", family_name="Smyth", birth_date="1980-01-02"),
+        make_person(given_name="Anna", family_name="Jones", birth_date="1980-01-02"),
+    ]
+    rule = BlockingRule(name="sound", keys=["family_phonetic", "birth_date"])
+    pairs, _ = _pairs(records, [rule])
+    assert pairs == {(0, 1)}
+    assert np.asarray(list(pairs)).dtype.kind == "i"

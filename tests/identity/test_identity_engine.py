@@ -1,0 +1,160 @@
+from datetime import date
+
+import numpy as np
+import pytest
+from conftest import make_person
+
+from identity.engine import resolve_batch
+from identity.settings import ResolutionSettings, StewardConstraints
+
+
+def _same(result, i, j):
+    return result.labels[i] == result.labels[j]
+
+
+def _link(result, i, j):
+    for link in [*result.links, *result.review]:
+        if {link.left, link.right} == {i, j}:
+            return link
+    return None
+
+
+def test_background_pairs_are_found(population):
+    result = resolve_batch(population)
+    found = sum(_same(result, i, i + 1) for i in range(0, len(population), 2))
+    assert found == len(population) // 2
+    assert len(np.unique(result.labels)) == len(population) // 2
+
+
+def test_obvious_match_outscores_near_match_outscores_non_match(population):
+    base = {"given_name": "Zoe", "family_name": "Quintana Bravo", "birth_date": date(1971, 3, 4),
+            "postcode": "41001", "street": "avenida de la paz 3"}
+    test = [
+        make_person(**base),
+        make_person(**base),                                             # obvious
+        make_person(**dict(base, given_name="Zoa", postcode="41002")),  # near
+        make_person(given_name="Zoe", family_name="Quintana Bravo", birth_date=date(1990, 9, 9),
+                    postcode="08001", street="gran via 100"),            # non-match
+    ]
+    records = [*population, *test]
+    n = len(population)
+    result = resolve_batch(records)
+    weights = {}
+    for j in (n + 1, n + 2, n + 3):
+        link = _link(result, n, j)
+        weights[j] = link.match_weight if link else -np.inf
+    assert weights[n + 1] > weights[n + 2] > weights[n + 3]
+    assert _same(result, n, n + 1) and _same(result, n, n + 2) and not _same(result, n, n + 3)
+
+
+def test_missing_values_are_neutral(population):
+    base = {"given_name": "Zoe", "family_name": "Quintana Bravo", "birth_date": date(1971, 3, 4),
+            "postcode": "41001"}
+    records = [*population, make_person(**base, street="calle sol 1"), make_person(**base),
+               make_person(**base, street="calle sol 1")]
+    n = len(population)
+    result = resolve_batch(records)
+    missing, full = _link(result, n, n + 1), _link(result, n, n + 2)
+    street = {f.comparison: f for f in missing.fields}["street"]
+    assert street.level == "missing" and street.weight == 0
+    gap = full.match_weight - missing.match_weight
+    street_full = {f.comparison: f for f in full.fields}["street"].weight
+    assert gap == pytest.approx(street_full, abs=1e-2)
+
+
+def test_evidence_names_levels_and_weights_that_sum_to_the_total(population):
+    result = resolve_batch(population)
+    link = result.links[0]
+    prior = result.stats["person"]["prior_weight"]
+    assert link.match_weight == pytest.approx(prior + sum(f.weight for f in link.fields), abs=0.02)
+    assert {f.comparison for f in link.fields} >= {"given_name", "family_name", "birth_date"}
+    assert all(f.level for f in link.fields)
+
+
+def test_no_pair_is_scored_twice(population):
+    result = resolve_batch(population)
+    keys = result.candidate_pairs[:, 0].astype(np.int64) * len(population) + \
+        result.candidate_pairs[:, 1]
+    assert len(np.unique(keys)) == len(keys)
+    assert (result.candidate_pairs[:, 0] < result.candidate_pairs[:, 1]).all()
+    evidence = [(link.left, link.right) for link in [*result.links, *result.review]]
+    assert len(set(evidence)) == len(evidence)
+    assert result.stats["person"]["candidate_pairs"] == len(result.candidate_pairs)
+
+
+def test_shared_inbox_and_switchboard_do_not_merge_different_people(population):
+    colleagues = [
+        make_person(given_name=g, family_name=f, emails=["info@acme.es"], phones=["915550000"],
+                    birth_date=date(1960 + i, 1 + i, 1 + i))
+        for i, (g, f) in enumerate([("Ana", "Ruiz Gil"), ("Luis", "Mora Vela"),
+                                    ("Eva", "Soto Paz"), ("Juan", "Vidal Ros"),
+                                    ("Rosa", "Pons Ortiz")])
+    ]
+    family = [make_person(given_name="Maria", family_name="Garcia Lopez", emails=["casa@mail.es"],
+                          street="calle luna 4", postcode="28004", birth_date=date(1970, 5, 5)),
+              make_person(given_name="Manuel", family_name="Garcia Lopez",
+                          emails=["casa@mail.es"], street="calle luna 4", postcode="28004",
+                          birth_date=date(1999, 8, 8))]
+    records = [*population, *colleagues, *family]
+    n = len(population)
+    result = resolve_batch(records)
+    labels = result.labels[n:]
+    assert len(np.unique(labels)) == len(labels)
+    link = _link(result, n, n + 1)
+    if link is not None:
+        email = {f.comparison: f for f in link.fields}["email"]
+        assert email.weight <= ResolutionSettings().shared_identifier_max_weight
+
+
+def test_same_email_and_compatible_name_is_a_rule_match(population):
+    records = [*population,
+               make_person(given_name="Bea", family_name="Nieto", emails=["bea.n@corp.es"]),
+               make_person(given_name="Beatriz", family_name="Nieto", emails=["Bea.N@corp.es"])]
+    n = len(population)
+    result = resolve_batch(records)
+    assert _same(result, n, n + 1)
+    assert _link(result, n, n + 1).rule == "same email and compatible name"
+
+
+def test_cannot_link_stops_a_chain(population):
+    base = {"given_name": "Zoe", "family_name": "Quintana Bravo", "birth_date": date(1971, 3, 4),
+            "postcode": "41001", "street": "avenida de la paz 3"}
+    chain = [make_person(**base, record_id="a"), make_person(**base, record_id="b"),
+             make_person(**base, record_id="c")]
+    records = [*population, *chain]
+    n = len(population)
+    assert _same(resolve_batch(records), n, n + 2)
+    constraints = StewardConstraints(cannot_link=[("crm/contact/a", "crm/contact/c")])
+    result = resolve_batch(records, constraints=constraints)
+    assert not _same(result, n, n + 2)
+    assert _same(result, n, n + 1) or _same(result, n + 1, n + 2)
+    assert result.stats["person"]["components_rechecked"] >= 1
+
+
+def test_conflicting_birth_dates_stop_a_chain_through_a_record_without_one(population):
+    records = [*population,
+               make_person(given_name="Zoe", family_name="Quintana Bravo", postcode="41001",
+                           street="avenida de la paz 3", birth_date=date(1950, 1, 1)),
+               make_person(given_name="Zoe", family_name="Quintana Bravo", postcode="41001",
+                           street="avenida de la paz 3"),
+               make_person(given_name="Zoe", family_name="Quintana Bravo", postcode="41001",
+                           street="avenida de la paz 3", birth_date=date(1985, 6, 6))]
+    n = len(population)
+    result = resolve_batch(records)
+    assert not _same(result, n, n + 2)
+
+
+def test_must_link_joins_records_the_model_keeps_apart(population):
+    records = [*population, make_person(given_name="Kim", family_name="Lee"),
+               make_person(given_name="Sung", family_name="Park")]
+    n = len(population)
+    assert not _same(resolve_batch(records), n, n + 1)
+    result = resolve_batch(records, constraints=StewardConstraints(must_link=[(n, n + 1)]))
+    assert _same(result, n, n + 1)
+
+
+def test_resolution_is_deterministic(population):
+    first, second = resolve_batch(population), resolve_batch(population)
+    assert np.array_equal(first.labels, second.labels)
+    weights = [[link.match_weight for link in r.links] for r in (first, second)]
+    assert weights[0] == weights[1]
