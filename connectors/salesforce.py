@@ -1,0 +1,520 @@
+"""Salesforce connector on simple-salesforce: SOQL change reads and sObject Collections writes.
+
+Credentials (an Airflow connection or environment variables; never logged):
+  login_url        https://login.salesforce.com, https://test.salesforce.com or a My Domain
+                   URL (alias: instance_url); or `domain` ("login", "test", "acme.my")
+  client_id        the connected app's consumer key
+  client_secret    the connected app's consumer secret
+  username, password, security_token
+                   the OAuth username-password flow; without a username the connector
+                   uses the client-credentials flow (the app's run-as user)
+Options:
+  api_version (62.0), page_size (2,000: the query batchSize, 200..2,000), chunk_size
+  (10,000: the LIMIT of one query, so a cursor can resume between queries), lookback_s (0:
+  re-read this many seconds before the watermark against late commits; the sync
+  de-duplicates what it re-reads), rate_limit_calls / rate_limit_period_s (20 a second),
+  max_attempts (6), retry_base_delay_s (0.5), max_retry_delay_s (60), max_url_length
+  (16,384: Salesforce answers 414 beyond it), timeout_s (30), ca_bundle (a CA file to trust).
+
+Reads use queryAll so deletions arrive with IsDeleted=true, ordered by (SystemModstamp, Id)
+and filtered past the watermark on that pair, so equal timestamps never skip or repeat a
+record. A field list too long for one GET URL is split into several queries joined by Id.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, fields
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, TypeVar
+from urllib.parse import quote_plus
+
+import requests
+from simple_salesforce import Salesforce
+from simple_salesforce.exceptions import SalesforceError, SalesforceExpiredSession
+
+from connectors.base import (
+    AuthenticationError,
+    ConnectorError,
+    FieldSchema,
+    FieldType,
+    ObjectSchema,
+    Page,
+    ReadSpec,
+    Reject,
+    SourceRecord,
+    TransientError,
+    Watermark,
+    WriteRequest,
+    WriteResult,
+    WriteStatus,
+    batched,
+)
+from connectors.http import RateLimiter, Retrier, RetryPolicy, parse_retry_after
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+_ESCAPES = {"\\": "\\\\", "'": "\\'", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t",
+            "\b": "\\b", "\f": "\\f"}
+_TYPES = {
+    "id": FieldType.ID, "string": FieldType.STRING, "textarea": FieldType.TEXT,
+    "email": FieldType.EMAIL, "phone": FieldType.PHONE, "url": FieldType.URL,
+    "picklist": FieldType.PICKLIST, "multipicklist": FieldType.MULTIPICKLIST,
+    "combobox": FieldType.PICKLIST, "reference": FieldType.REFERENCE,
+    "boolean": FieldType.BOOLEAN, "int": FieldType.INTEGER, "double": FieldType.NUMBER,
+    "currency": FieldType.NUMBER, "percent": FieldType.NUMBER, "date": FieldType.DATE,
+    "datetime": FieldType.DATETIME, "address": FieldType.ADDRESS,
+}
+_COMPOUND = {"address", "location"}  # their parts are separate fields; skip the compound
+_GONE = {"ENTITY_IS_DELETED", "NOT_FOUND", "INVALID_CROSS_REFERENCE_KEY"}
+_URL_OVERHEAD = 600  # instance URL, resource path, cursor WHERE, ORDER BY and LIMIT
+
+
+# -- SOQL literals --------------------------------------------------------------------
+
+
+def soql_quote(value: Any) -> str:
+    """A SOQL literal for `value`: strings quoted with the documented backslash escapes,
+    dateTimes as unquoted UTC with milliseconds (SystemModstamp's precision)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ValueError(f"SOQL has no literal for {value}")
+        return repr(value)
+    if isinstance(value, datetime):
+        stamp = value.replace(tzinfo=value.tzinfo or UTC).astimezone(UTC)
+        return stamp.strftime("%Y-%m-%dT%H:%M:%S.") + f"{stamp.microsecond // 1000:03d}Z"
+    if isinstance(value, date):
+        return value.isoformat()
+    if not isinstance(value, str):
+        raise TypeError(f"no SOQL literal for {type(value).__name__}")
+    escaped = "".join(
+        _ESCAPES.get(c, f"\\u{ord(c):04x}" if ord(c) < 0x20 or ord(c) == 0x7F else c)
+        for c in value
+    )
+    return f"'{escaped}'"
+
+
+def soql_name(name: str) -> str:
+    """An object or field name, refused unless it is a plain API name."""
+    if not _NAME.match(name):
+        raise ConnectorError(f"not a Salesforce API name: {name!r}")
+    return name
+
+
+def parse_sf_datetime(value: Any) -> datetime | None:
+    """`2024-01-31T12:00:00.000+0000` (REST's shape) to an aware UTC datetime."""
+    if not isinstance(value, str):
+        return None
+    text = value.replace("Z", "+00:00")
+    if re.search(r"[+-]\d{4}$", text):
+        text = f"{text[:-2]}:{text[-2:]}"
+    try:
+        return datetime.fromisoformat(text).astimezone(UTC)
+    except ValueError:
+        return None
+
+
+def _encoded_len(text: str) -> int:
+    return len(quote_plus(text, safe=""))
+
+
+def _pack(items: Sequence[str], budget: int) -> list[list[str]]:
+    """Greedy runs of items whose comma-joined, URL-encoded length stays within budget."""
+    runs: list[list[str]] = []
+    run: list[str] = []
+    used = 0
+    for item in items:
+        cost = _encoded_len(item) + _encoded_len(", ")
+        if run and used + cost > budget:
+            runs.append(run)
+            run, used = [], 0
+        run.append(item)
+        used += cost
+    return [*runs, run] if run else runs
+
+
+# -- configuration --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SalesforceCredentials:
+    login_url: str
+    client_id: str
+    client_secret: str = field(repr=False)
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    security_token: str = field(default="", repr=False)
+
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, str]) -> SalesforceCredentials:
+        allowed = {"login_url", "instance_url", "domain", "client_id", "client_secret",
+                   "username", "password", "security_token"}
+        unknown = sorted(set(values) - allowed)
+        if unknown:
+            raise ConnectorError(f"unknown Salesforce credential field(s): {', '.join(unknown)}")
+        login_url = values.get("login_url") or values.get("instance_url")
+        if not login_url and values.get("domain"):
+            login_url = f"https://{values['domain']}.salesforce.com"
+        missing = [n for n in ("client_id", "client_secret") if not values.get(n)]
+        if not login_url:
+            missing.insert(0, "login_url (or domain)")
+        if values.get("username") and not values.get("password"):
+            missing.append("password")
+        if missing:
+            raise ConnectorError(f"Salesforce credentials lack: {', '.join(missing)}")
+        return cls(str(login_url).rstrip("/"), values["client_id"], values["client_secret"],
+                   values.get("username") or None, values.get("password"),
+                   values.get("security_token") or "")
+
+    def token_request(self) -> tuple[dict[str, str], tuple[str, str] | None]:
+        """The token endpoint form and, for client credentials, HTTP Basic auth."""
+        if self.username:
+            return {"grant_type": "password", "client_id": self.client_id,
+                    "client_secret": self.client_secret, "username": self.username,
+                    "password": (self.password or "") + self.security_token}, None
+        return {"grant_type": "client_credentials"}, (self.client_id, self.client_secret)
+
+
+@dataclass(frozen=True)
+class SalesforceOptions:
+    api_version: str = "62.0"
+    page_size: int = 2000
+    chunk_size: int = 10_000
+    lookback_s: float = 0.0
+    rate_limit_calls: int = 20
+    rate_limit_period_s: float = 1.0
+    max_attempts: int = 6
+    retry_base_delay_s: float = 0.5
+    max_retry_delay_s: float = 60.0
+    max_url_length: int = 16_384
+    timeout_s: float = 30.0
+    ca_bundle: str | None = None
+
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, Any]) -> SalesforceOptions:
+        known = {f.name: f for f in fields(cls)}
+        unknown = sorted(set(values) - set(known))
+        if unknown:
+            raise ConnectorError(f"unknown Salesforce option(s): {', '.join(unknown)}")
+        defaults, parsed = cls(), {}
+        for name, value in values.items():
+            default = getattr(defaults, name)
+            kind = str if default is None else type(default)
+            try:
+                parsed[name] = None if value is None else kind(value)
+            except (TypeError, ValueError) as error:
+                raise ConnectorError(
+                    f"Salesforce option {name}: expected {kind.__name__}, got {value!r}"
+                ) from error
+        options = cls(**parsed)
+        if not 200 <= options.page_size <= 2000:
+            raise ConnectorError("Salesforce option page_size must be within 200..2000")
+        if options.chunk_size < 1 or options.lookback_s < 0 or options.max_url_length < 2000:
+            raise ConnectorError("Salesforce options chunk_size >= 1, lookback_s >= 0 and "
+                                 "max_url_length >= 2000 are required")
+        return options
+
+
+class _PinnedSession(requests.Session):
+    """A session whose own `verify` wins: requests otherwise lets REQUESTS_CA_BUNDLE in the
+    environment override it, and a configured ca_bundle must be the one trusted."""
+
+    def merge_environment_settings(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        settings = super().merge_environment_settings(*args, **kwargs)
+        settings["verify"] = self.verify
+        return settings
+
+
+def _error_code(response: requests.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return ""
+    if isinstance(body, list) and body and isinstance(body[0], dict):
+        return str(body[0].get("errorCode", ""))
+    return str(body.get("error", "")) if isinstance(body, dict) else ""
+
+
+def _raise_transient(response: requests.Response, *args: Any, **kwargs: Any) -> requests.Response:
+    """Response hook: throttling and server errors become TransientError, with Retry-After.
+
+    Salesforce refuses over-limit calls with 403 REQUEST_LIMIT_EXCEEDED; gateways answer 429.
+    """
+    status = response.status_code
+    code = _error_code(response) if status in {403, 429} or status >= 500 else ""
+    if status == 429 or status >= 500 or (status == 403 and code == "REQUEST_LIMIT_EXCEEDED"):
+        raise TransientError(f"Salesforce answered {status} {code}".strip(),
+                             retry_after=parse_retry_after(response.headers.get("Retry-After")))
+    return response
+
+
+class SalesforceApiError(ConnectorError):
+    """A request Salesforce refused for a reason retrying will not change."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(f"Salesforce {status} {code}: {message}")
+        self.status = status
+        self.code = code
+
+
+def _api_error(error: SalesforceError) -> SalesforceApiError:
+    content = error.content
+    first = content[0] if isinstance(content, list) and content else content
+    if isinstance(first, dict):
+        return SalesforceApiError(error.status, str(first.get("errorCode", "")),
+                                  str(first.get("message", "")))
+    return SalesforceApiError(error.status, "", str(content)[:300])
+
+
+# -- the connector --------------------------------------------------------------------
+
+
+class SalesforceConnector:
+    """Reads and writes one Salesforce org through its REST API."""
+
+    max_write_batch = 200  # sObject Collections take at most 200 records a call
+
+    def __init__(self, system: str, credentials: SalesforceCredentials,
+                 options: SalesforceOptions | None = None, *,
+                 sleep: Callable[[float], None] | None = None) -> None:
+        self.system = system
+        self.options = options or SalesforceOptions()
+        self._credentials = credentials
+        self._session = _PinnedSession() if self.options.ca_bundle else requests.Session()
+        if self.options.ca_bundle:
+            self._session.verify = self.options.ca_bundle
+        self._session.hooks["response"].append(_raise_transient)
+        policy = RetryPolicy(self.options.max_attempts, self.options.retry_base_delay_s,
+                             self.options.max_retry_delay_s)
+        limiter = RateLimiter(self.options.rate_limit_calls, self.options.rate_limit_period_s)
+        extra = {"sleep": sleep} if sleep is not None else {}
+        self.retrier = Retrier(policy, limiter=limiter, **extra)
+        self._client: Salesforce | None = None
+        self._schemas: dict[str, ObjectSchema] = {}
+
+    @classmethod
+    def from_config(cls, system: str, options: Mapping[str, Any],
+                    credentials: Mapping[str, str]) -> SalesforceConnector:
+        return cls(system, SalesforceCredentials.from_mapping(credentials),
+                   SalesforceOptions.from_mapping(options))
+
+    def __repr__(self) -> str:
+        return (f"SalesforceConnector(system={self.system!r}, "
+                f"login_url={self._credentials.login_url!r})")
+
+    def close(self) -> None:
+        self._session.close()
+
+    # -- session ------------------------------------------------------------------------
+
+    def _authenticate(self) -> Salesforce:
+        form, basic = self._credentials.token_request()
+        try:
+            response = self._session.post(f"{self._credentials.login_url}/services/oauth2/token",
+                                          data=form, auth=basic, timeout=self.options.timeout_s)
+        except requests.RequestException as error:
+            raise TransientError(f"token request failed: {type(error).__name__}") from error
+        if response.status_code != 200:
+            body = response.json() if response.content else {}
+            raise AuthenticationError(f"Salesforce refused the credentials: "
+                                      f"{body.get('error')}: {body.get('error_description')}")
+        payload = response.json()
+        self._client = Salesforce(session_id=payload["access_token"],
+                                  instance_url=payload["instance_url"],
+                                  version=self.options.api_version, session=self._session,
+                                  object_pairs_hook=dict)
+        return self._client
+
+    def _call(self, what: str, fn: Callable[[Salesforce], T]) -> T:
+        """One API call under the rate limiter and retrier; re-authenticates once on 401."""
+
+        def attempt() -> T:
+            try:
+                client = self._client or self._authenticate()
+                try:
+                    return fn(client)
+                except SalesforceExpiredSession:
+                    log.info("Salesforce session expired; authenticating again")
+                    return fn(self._authenticate())
+            except SalesforceExpiredSession as error:
+                raise AuthenticationError("Salesforce refused a fresh session") from error
+            except SalesforceError as error:
+                raise _api_error(error) from error
+            except (requests.ConnectionError, requests.Timeout,
+                    requests.exceptions.ChunkedEncodingError) as error:
+                raise TransientError(f"{what}: {type(error).__name__}") from error
+
+        return self.retrier.call(attempt, what=what)
+
+    # -- discover -----------------------------------------------------------------------
+
+    def discover(self, object_name: str) -> ObjectSchema:
+        if object_name not in self._schemas:
+            path = f"sobjects/{soql_name(object_name)}/describe"
+            described = self._call(f"describe {object_name}",
+                                   lambda sf: sf.restful(path, timeout=self.options.timeout_s))
+            schema_fields = {
+                f["name"]: FieldSchema(
+                    name=f["name"],
+                    type=_TYPES.get(f["type"], FieldType.UNKNOWN),
+                    label=f.get("label", ""),
+                    custom=bool(f.get("custom")),
+                    picklist_values=tuple(v["value"] for v in f.get("picklistValues") or []
+                                          if v.get("active", True)),
+                )
+                for f in described["fields"]
+                if f["type"] not in _COMPOUND
+            }
+            self._schemas[object_name] = ObjectSchema(self.system, object_name, schema_fields)
+        return self._schemas[object_name]
+
+    # -- read ---------------------------------------------------------------------------
+
+    def read_changes(self, spec: ReadSpec, since: Watermark | None, *,
+                     full: bool = False) -> Iterator[Page]:
+        modstamp = soql_name(spec.modified_at_field or "SystemModstamp")
+        deleted = soql_name(spec.deleted_field or "IsDeleted")
+        keys = [soql_name(spec.id_field), modstamp, deleted]
+        wanted = spec.fields
+        if wanted is None:
+            wanted = tuple(self.discover(spec.object).fields)
+        columns = list(dict.fromkeys([*keys, *(soql_name(f) for f in wanted)]))
+        groups = _pack(columns, (self.options.max_url_length - _URL_OVERHEAD) // 2)
+        cursor = None if full else self._start(since)
+        while True:
+            fetched = 0
+            for result in self._pages(self._chunk_query(spec, groups[0], modstamp, cursor)):
+                fetched += len(result["records"])
+                rows = self._join(spec, result["records"], groups[1:])
+                page = self._page(spec, rows, modstamp, deleted)
+                last = result["done"] and fetched < self.options.chunk_size
+                page.snapshot_complete = full and last
+                cursor = page.checkpoint or cursor
+                yield page
+            if fetched < self.options.chunk_size:
+                return
+
+    def _start(self, since: Watermark | None) -> Watermark | None:
+        if since is None or not self.options.lookback_s:
+            return since
+        return Watermark(since.modified_at - timedelta(seconds=self.options.lookback_s))
+
+    def _chunk_query(self, spec: ReadSpec, columns: Sequence[str], modstamp: str,
+                     cursor: Watermark | None) -> str:
+        id_field = spec.id_field
+        where = ""
+        if cursor is not None:
+            stamp = soql_quote(cursor.modified_at)
+            where = (f" WHERE ({modstamp} > {stamp} OR ({modstamp} = {stamp} AND "
+                     f"{id_field} > {soql_quote(cursor.record_id)}))"
+                     if cursor.record_id else f" WHERE {modstamp} >= {stamp}")
+        # Names are checked by soql_name and values quoted by soql_quote.
+        return (f"SELECT {', '.join(columns)} FROM {soql_name(spec.object)}{where} "  # noqa: S608
+                f"ORDER BY {modstamp}, {id_field} LIMIT {self.options.chunk_size}")
+
+    def _pages(self, soql: str) -> Iterator[dict[str, Any]]:
+        """Every batch of one queryAll, each fetched (and retried) on its own."""
+        headers = {"Sforce-Query-Options": f"batchSize={self.options.page_size}"}
+        timeout = self.options.timeout_s
+        result = self._call("query", lambda sf: sf.query(soql, include_deleted=True,
+                                                         headers=headers, timeout=timeout))
+        while True:
+            yield result
+            if result["done"]:
+                return
+            result = self._call("queryMore", lambda sf, url=result["nextRecordsUrl"]: sf.query_more(
+                url, identifier_is_url=True, headers=headers, timeout=timeout))
+
+    def _join(self, spec: ReadSpec, rows: list[dict[str, Any]],
+              groups: Sequence[Sequence[str]]) -> list[dict[str, Any]]:
+        """Fill in the columns that did not fit the first query, fetched by Id."""
+        by_id = {row[spec.id_field]: row for row in rows}
+        for columns in groups:
+            select = ", ".join(dict.fromkeys([spec.id_field, *columns]))
+            budget = self.options.max_url_length - _URL_OVERHEAD - _encoded_len(select)
+            for ids in _pack([soql_quote(i) for i in by_id], budget):
+                soql = (f"SELECT {select} FROM {spec.object} "  # noqa: S608 - checked names
+                        f"WHERE {spec.id_field} IN ({', '.join(ids)})")
+                for result in self._pages(soql):
+                    for extra in result["records"]:
+                        by_id[extra[spec.id_field]].update(extra)
+        return rows
+
+    def _page(self, spec: ReadSpec, rows: list[dict[str, Any]], modstamp: str,
+              deleted: str) -> Page:
+        page = Page()
+        for row in rows:
+            values = {k: v for k, v in row.items() if k != "attributes"}
+            record_id, stamp = values.get(spec.id_field), parse_sf_datetime(values.get(modstamp))
+            if not record_id or stamp is None:
+                page.rejects.append(Reject(f"no {spec.id_field} or {modstamp}", values, record_id))
+                continue
+            page.records.append(SourceRecord(self.system, spec.object, str(record_id), stamp,
+                                             bool(values.get(deleted)), values))
+        page.checkpoint = page.records[-1].cursor if page.records else None
+        return page
+
+    # -- write --------------------------------------------------------------------------
+
+    def write_batch(self, object_name: str, requests: Sequence[WriteRequest]) -> list[WriteResult]:
+        """Creates, updates by Id and upserts by external id, 200 to a call, allOrNone=false."""
+        soql_name(object_name)
+        kinds: dict[tuple[str, str | None], list[int]] = {}
+        for index, request in enumerate(requests):
+            if request.external_id_field:
+                key = ("upsert", soql_name(request.external_id_field))
+            else:
+                key = ("update" if request.record_id else "create", None)
+            kinds.setdefault(key, []).append(index)
+        results: dict[int, WriteResult] = {}
+        for (kind, external_id), indexes in kinds.items():
+            for chunk in batched(indexes, self.max_write_batch):
+                written = self._write_chunk(object_name, kind, external_id,
+                                            [requests[i] for i in chunk])
+                results.update(zip(chunk, written, strict=True))
+        return [results[i] for i in range(len(requests))]
+
+    def _write_chunk(self, object_name: str, kind: str, external_id: str | None,
+                     requests: Sequence[WriteRequest]) -> list[WriteResult]:
+        records = [{"attributes": {"type": object_name}, **r.fields,
+                    **({"Id": r.record_id} if kind == "update" else {})} for r in requests]
+        method = "POST" if kind == "create" else "PATCH"
+        path = "composite/sobjects"
+        if external_id:
+            path = f"{path}/{object_name}/{external_id}"
+        body = {"allOrNone": False, "records": records}
+        try:
+            answer = self._call(f"{kind} {len(records)} {object_name}", lambda sf: sf.restful(
+                path, method=method, json=body, timeout=self.options.timeout_s))
+        except SalesforceApiError as error:  # the whole call was refused, e.g. an unknown field
+            return [WriteResult(WriteStatus.REJECTED, r.record_id, str(error)) for r in requests]
+        if not isinstance(answer, list) or len(answer) != len(requests):
+            raise ConnectorError(f"Salesforce answered {len(answer or [])} results "
+                                 f"for {len(requests)} records")
+        return [_write_result(item, r) for item, r in zip(answer, requests, strict=True)]
+
+
+def _write_result(item: Mapping[str, Any], request: WriteRequest) -> WriteResult:
+    """One SaveResult / UpsertResult as a WriteResult."""
+    if item.get("success"):
+        return WriteResult(WriteStatus.WRITTEN, item.get("id") or request.record_id,
+                           "created" if item.get("created") else "")
+    errors = item.get("errors") or []
+    message = "; ".join(f"{e.get('statusCode')}: {e.get('message')}" for e in errors)
+    codes = {e.get("statusCode") for e in errors}
+    if "DUPLICATE_EXTERNAL_ID" in codes:
+        status = WriteStatus.AMBIGUOUS
+    elif codes & _GONE and all(set(e.get("fields") or []) <= {"Id"} for e in errors):
+        status = WriteStatus.NOT_FOUND
+    else:
+        status = WriteStatus.REJECTED
+    return WriteResult(status, request.record_id, message)

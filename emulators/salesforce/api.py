@@ -1,0 +1,349 @@
+"""The REST resources under `/services/data/vXX.X/`, without HTTP, auth or faults.
+
+Shapes follow the Salesforce REST API Developer Guide: query / queryAll with
+`nextRecordsUrl` paging, sObject describe, rows, rows by external id, get updated /
+get deleted, sObject Collections (create, update, delete, upsert) and limits.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from emulators.salesforce import soql
+from emulators.salesforce.schema import ObjectDef
+from emulators.salesforce.store import ApiError, MultipleMatches, OrgStore, format_datetime
+
+MAX_COLLECTION = 200  # sObject Collections: "The list can contain up to 200 objects."
+DEFAULT_BATCH = 2000  # query batch size: default and maximum 2,000, minimum 200
+MIN_BATCH = 200
+OPEN_CURSORS = 200  # query locators kept for queryMore, oldest dropped first
+
+
+@dataclass(slots=True)
+class Reply:
+    status: int
+    body: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def error_body(error: ApiError) -> list[dict[str, Any]]:
+    body: dict[str, Any] = {"message": error.message, "errorCode": error.code}
+    if error.fields:
+        body["fields"] = error.fields
+    return [body]
+
+
+def record_error(error: ApiError) -> dict[str, Any]:
+    return {"statusCode": error.code, "message": error.message, "fields": error.fields}
+
+
+def _render_value(value: Any) -> Any:
+    return format_datetime(value) if isinstance(value, datetime) else value
+
+
+class OrgApi:
+    """Answers one REST call against an `OrgStore`."""
+
+    def __init__(self, store: OrgStore, api_version: str, limits: Callable[[], tuple[int, int]]):
+        self.store = store
+        self.version = api_version
+        self.base = f"/services/data/v{api_version}"
+        self._limits = limits
+        self._cursors: OrderedDict[str, tuple[list[dict[str, Any]], int]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    # -- dispatch -------------------------------------------------------------------
+
+    def handle(
+        self, method: str, parts: list[str], params: Mapping[str, str], body: Any,
+        headers: Mapping[str, str],
+    ) -> Reply:
+        try:
+            return self._route(method, parts, params, body, headers)
+        except ApiError as error:
+            return Reply(error.status, error_body(error))
+        except soql.SoqlError as error:
+            return Reply(400, [{"message": error.message, "errorCode": error.code}])
+
+    def _route(
+        self, method: str, parts: list[str], params: Mapping[str, str], body: Any,
+        headers: Mapping[str, str],
+    ) -> Reply:
+        head, rest = (parts[0] if parts else ""), parts[1:]
+        if not parts and method == "GET":
+            return Reply(200, {r: f"{self.base}/{r}" for r in ("sobjects", "query", "queryAll",
+                                                                "limits", "composite")})
+        if head in {"query", "queryAll"} and method == "GET":
+            if rest:
+                return self._query_more(rest[0], head)
+            if "q" not in params:
+                raise ApiError(400, "MALFORMED_QUERY", "A query string is required (q=)")
+            return self._query(params["q"], head, include_deleted=head == "queryAll",
+                               batch=_batch_size(headers))
+        if head == "limits" and not rest and method == "GET":
+            used, cap = self._limits()
+            return Reply(200, {"DailyApiRequests": {"Max": cap, "Remaining": max(cap - used, 0)}})
+        if head == "sobjects":
+            return self._sobjects(method, rest, params, body)
+        if head == "composite" and rest[:1] == ["sobjects"]:
+            return self._collections(method, rest[1:], params, body)
+        raise ApiError(404, "NOT_FOUND", "The requested resource does not exist")
+
+    # -- query ----------------------------------------------------------------------
+
+    def _query(self, text: str, resource: str, *, include_deleted: bool, batch: int) -> Reply:
+        parsed = soql.parse(text)
+        obj = self.store.object(parsed.object) if parsed.object in self.store.objects else None
+        if obj is None:
+            raise soql.SoqlError(
+                "INVALID_TYPE",
+                f"sObject type '{parsed.object}' is not supported. If you are attempting to use "
+                "a custom object, be sure to append the '__c' after the entity name.",
+            )
+        query = soql.bind(parsed, obj)
+        rows = self.store.visible_records(obj.name, include_deleted=include_deleted)
+        rows = [r for r in rows if soql.matches(query.where, r, obj)]
+        rows = soql.order_records(rows, query.order, obj)
+        if query.limit is not None:
+            rows = rows[: query.limit]
+        rendered = [self._render(obj, r, query.fields) for r in rows]
+        locator = "01g" + secrets.token_hex(8)
+        with self._lock:
+            self._cursors[locator] = (rendered, batch)
+            while len(self._cursors) > OPEN_CURSORS:
+                self._cursors.popitem(last=False)
+        return self._page(locator, resource, 0)
+
+    def _query_more(self, token: str, resource: str) -> Reply:
+        locator, _, offset = token.rpartition("-")
+        with self._lock:
+            known = locator in self._cursors
+        if not known or not offset.isdigit():
+            raise ApiError(400, "INVALID_QUERY_LOCATOR", "invalid query locator")
+        return self._page(locator, resource, int(offset))
+
+    def _page(self, locator: str, resource: str, offset: int) -> Reply:
+        """One batch of a query's result set, as it was when the query ran."""
+        with self._lock:
+            rows, batch = self._cursors[locator]
+        end = offset + batch
+        body: dict[str, Any] = {"totalSize": len(rows), "done": end >= len(rows),
+                                "records": rows[offset:end]}
+        if end < len(rows):
+            body["nextRecordsUrl"] = f"{self.base}/{resource}/{locator}-{end}"
+        return Reply(200, body)
+
+    def _render(self, obj: ObjectDef, record: dict[str, Any], fields: tuple[str, ...]) -> dict:
+        url = f"{self.base}/sobjects/{obj.name}/{record['Id']}"
+        out: dict[str, Any] = {"attributes": {"type": obj.name, "url": url}}
+        out.update((name, _render_value(record.get(name))) for name in fields)
+        return out
+
+    # -- sObject resources ----------------------------------------------------------
+
+    def _sobjects(self, method: str, rest: list[str], params: Mapping[str, str],
+                  body: Any) -> Reply:
+        if not rest:
+            listing = [{"name": o.name, "keyPrefix": o.key_prefix, "custom": o.custom,
+                        "queryable": True} for o in self.store.objects.values()]
+            return Reply(200, {"encoding": "UTF-8", "maxBatchSize": MAX_COLLECTION,
+                               "sobjects": listing})
+        obj = self.store.object(rest[0])
+        sub = rest[1:]
+        if not sub:
+            if method == "POST":
+                record_id = self.store.create(obj.name, _fields(body))
+                return Reply(201, {"id": record_id, "success": True, "errors": []})
+            return Reply(200, {"objectDescribe": {"name": obj.name, "keyPrefix": obj.key_prefix,
+                                                  "custom": obj.custom}, "recentItems": []})
+        if sub == ["describe"] and method == "GET":
+            return Reply(200, obj.describe(self.base))
+        if sub[0] in {"updated", "deleted"} and len(sub) == 1 and method == "GET":
+            return self._changes(obj, sub[0], params)
+        if len(sub) == 1:
+            return self._row(method, obj, sub[0], params, body)
+        if len(sub) == 2:
+            return self._row_by_external_id(method, obj, sub[0], sub[1], body)
+        raise ApiError(404, "NOT_FOUND", "The requested resource does not exist")
+
+    def _row(self, method: str, obj: ObjectDef, record_id: str, params: Mapping[str, str],
+             body: Any) -> Reply:
+        if method == "GET":
+            record = self.store.get(obj.name, record_id)
+            names = _field_names(obj, params.get("fields"))
+            return Reply(200, self._render(obj, record, names))
+        if method == "PATCH":
+            self.store.update(obj.name, record_id, _fields(body))
+            return Reply(204)
+        if method == "DELETE":
+            self.store.delete(obj.name, record_id)
+            return Reply(204)
+        raise ApiError(405, "METHOD_NOT_ALLOWED", f"HTTP Method '{method}' not allowed.")
+
+    def _row_by_external_id(self, method: str, obj: ObjectDef, field_name: str, value: str,
+                            body: Any) -> Reply:
+        key = self.store.external_field(obj, field_name)
+        if method == "PATCH":
+            try:
+                record_id, created = self.store.upsert(obj.name, key.name, value, _fields(body))
+            except MultipleMatches as error:
+                return Reply(300, [f"{self.base}/sobjects/{obj.name}/{rid}" for rid in error.ids])
+            if created:
+                return Reply(201, {"id": record_id, "success": True, "errors": [], "created": True})
+            return Reply(204)
+        matched = self.store.find(obj.name, key.name, value)
+        if not matched:
+            raise ApiError(404, "NOT_FOUND", "The requested resource does not exist")
+        if len(matched) > 1:
+            return Reply(300, [f"{self.base}/sobjects/{obj.name}/{rid}" for rid in matched])
+        if method == "GET":
+            return Reply(200, self._render(obj, self.store.get(obj.name, matched[0]),
+                                           tuple(obj.fields)))
+        if method == "DELETE":
+            self.store.delete(obj.name, matched[0])
+            return Reply(204)
+        raise ApiError(405, "METHOD_NOT_ALLOWED", f"HTTP Method '{method}' not allowed.")
+
+    def _changes(self, obj: ObjectDef, kind: str, params: Mapping[str, str]) -> Reply:
+        try:
+            start = soql.parse_datetime(params["start"])
+            end = soql.parse_datetime(params["end"])
+        except (KeyError, ValueError) as error:
+            raise ApiError(400, "INVALID_REPLICATION_DATE",
+                           "start and end must be dateTime values") from error
+        if end < start:
+            raise ApiError(400, "INVALID_REPLICATION_DATE", "start date must precede end date")
+        rows = self.store.changed_between(obj.name, start, end, deleted=kind == "deleted")
+        covered = format_datetime(end)
+        if kind == "updated":
+            return Reply(200, {"ids": [r["Id"] for r in rows], "latestDateCovered": covered})
+        deleted = [{"id": r["Id"], "deletedDate": format_datetime(r["SystemModstamp"])}
+                   for r in rows]
+        earliest = deleted[0]["deletedDate"] if deleted else covered
+        return Reply(200, {"deletedRecords": deleted, "earliestDateAvailable": earliest,
+                           "latestDateCovered": covered})
+
+    # -- sObject Collections --------------------------------------------------------
+
+    def _collections(self, method: str, rest: list[str], params: Mapping[str, str],
+                     body: Any) -> Reply:
+        if method == "DELETE" and not rest:
+            ids = [i for i in params.get("ids", "").split(",") if i]
+            all_or_none = params.get("allOrNone", "false").lower() == "true"
+            return self._apply(ids, all_or_none, lambda rid: self._delete_any(rid))
+        if not isinstance(body, dict) or not isinstance(body.get("records"), list):
+            raise ApiError(400, "JSON_PARSER_ERROR", "The request body must have a records list")
+        records, all_or_none = body["records"], bool(body.get("allOrNone", False))
+        if len(records) > MAX_COLLECTION:
+            raise ApiError(400, "EXCEEDED_ID_LIMIT", "record limit reached. cannot submit more "
+                           f"than {MAX_COLLECTION} records into this call")
+        if not rest and method == "POST":
+            return self._apply(records, all_or_none, self._create_one)
+        if not rest and method == "PATCH":
+            return self._apply(records, all_or_none, self._update_one)
+        if len(rest) == 2 and method == "PATCH":
+            obj = self.store.object(rest[0])
+            key = self.store.external_field(obj, rest[1])
+            return self._apply(records, all_or_none, lambda r: self._upsert_one(obj, key.name, r))
+        raise ApiError(404, "NOT_FOUND", "The requested resource does not exist")
+
+    def _apply(self, items: list[Any], all_or_none: bool,
+               one: Callable[[Any], dict[str, Any]]) -> Reply:
+        """Per-record results in request order; with allOrNone a failure rolls back all."""
+        saved = self.store.savepoint() if all_or_none else None
+        results: list[dict[str, Any]] = []
+        for item in items:
+            try:
+                results.append({"success": True, "errors": [], **one(item)})
+            except ApiError as error:
+                results.append({"id": None, "success": False, "errors": [record_error(error)]})
+        if saved is not None and not all(r["success"] for r in results):
+            self.store.restore(saved)
+            rolled_back = {"statusCode": "ALL_OR_NONE_OPERATION_ROLLED_BACK",
+                           "message": "Record rolled back because not all records were valid and "
+                                      "the request was using AllOrNone header", "fields": []}
+            results = [r if not r["success"] else
+                       {"id": r.get("id"), "success": False, "errors": [rolled_back]}
+                       for r in results]
+        return Reply(200, results)
+
+    def _typed(self, record: Any) -> tuple[ObjectDef, dict[str, Any]]:
+        if not isinstance(record, dict) or not isinstance(record.get("attributes"), dict):
+            raise ApiError(400, "INVALID_TYPE", "Must specify a type in the attributes map")
+        return self.store.object(str(record["attributes"].get("type"))), _fields(record)
+
+    def _create_one(self, record: Any) -> dict[str, Any]:
+        obj, values = self._typed(record)
+        return {"id": self.store.create(obj.name, values)}
+
+    def _update_one(self, record: Any) -> dict[str, Any]:
+        obj, values = self._typed(record)
+        record_id = str(values.pop("Id", "") or values.pop("id", ""))
+        if not record_id:
+            raise ApiError(400, "MISSING_ARGUMENT", "Id not specified in an update call", ["Id"])
+        try:
+            self.store.update(obj.name, record_id, values)
+        except ApiError as error:
+            if error.code == "NOT_FOUND":  # Collections report an unknown id this way
+                raise ApiError(400, "INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id",
+                               ["Id"]) from error
+            raise
+        return {"id": record_id}
+
+    def _upsert_one(self, obj: ObjectDef, key: str, record: Any) -> dict[str, Any]:
+        _, values = self._typed(record)
+        value = next((v for k, v in values.items() if k.lower() == key.lower()), None)
+        if value in (None, ""):
+            raise ApiError(400, "REQUIRED_FIELD_MISSING", f"Required fields are missing: [{key}]",
+                           [key])
+        values = {k: v for k, v in values.items() if k.lower() != key.lower()}
+        try:
+            record_id, created = self.store.upsert(obj.name, key, value, values)
+        except MultipleMatches as error:
+            raise ApiError(300, "DUPLICATE_EXTERNAL_ID", f"{key}: more than one record found for "
+                           f"external id field: [{', '.join(error.ids)}]", [key]) from error
+        return {"id": record_id, "created": created}
+
+    def _delete_any(self, record_id: str) -> dict[str, Any]:
+        obj = next((o for o in self.store.objects.values()
+                    if record_id.startswith(o.key_prefix)), None)
+        if obj is None:
+            raise ApiError(400, "MALFORMED_ID", f"malformed id {record_id}")
+        self.store.delete(obj.name, record_id)
+        return {"id": record_id}
+
+
+def _field_names(obj: ObjectDef, listed: str | None) -> tuple[str, ...]:
+    """The `fields=` parameter of a row GET, in canonical spelling (all fields without it)."""
+    if not listed:
+        return tuple(obj.fields)
+    names = []
+    for name in (n.strip() for n in listed.split(",")):
+        fdef = obj.lookup(name)
+        if fdef is None:
+            raise ApiError(400, "INVALID_FIELD", f"No such column '{name}' on sobject of type "
+                           f"{obj.name}", [name])
+        names.append(fdef.name)
+    return tuple(names)
+
+
+def _fields(body: Any) -> dict[str, Any]:
+    if not isinstance(body, dict):
+        raise ApiError(400, "JSON_PARSER_ERROR", "The request body must be a JSON object")
+    return {k: v for k, v in body.items() if k != "attributes"}
+
+
+def _batch_size(headers: Mapping[str, str]) -> int:
+    """`Sforce-Query-Options: batchSize=N`, clamped to the documented 200..2,000."""
+    option = headers.get("Sforce-Query-Options", "")
+    for part in option.split(","):
+        name, _, value = part.strip().partition("=")
+        if name == "batchSize" and value.isdigit():
+            return min(max(int(value), MIN_BATCH), DEFAULT_BATCH)
+    return DEFAULT_BATCH

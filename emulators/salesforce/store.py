@@ -1,0 +1,295 @@
+"""The emulated org's records: ids, timestamps, validation, soft deletes, visibility.
+
+Deletes are soft (IsDeleted=true, visible only to queryAll) as in the recycle bin.
+With a visibility delay a write is stamped with the write time but reaches queries only
+later, the way a long transaction commits after its SystemModstamp was taken; a sync
+without an overlap window misses such records, which tests need to be able to show.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from emulators.salesforce.schema import FieldDef, ObjectDef
+
+_BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+_CHECKSUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_ID = re.compile(r"^[0-9A-Za-z]{15}(?:[0-9A-Za-z]{3})?$")
+
+
+class ApiError(Exception):
+    """An error Salesforce reports as `{errorCode|statusCode, message, fields}`."""
+
+    def __init__(self, status: int, code: str, message: str, fields: list[str] | None = None):
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.fields = fields or []
+
+
+class MultipleMatches(ApiError):
+    """An external id matched several records: REST answers 300 with their URLs."""
+
+    def __init__(self, ids: list[str]) -> None:
+        super().__init__(300, "MULTIPLE_CHOICES", f"{len(ids)} records match the external id")
+        self.ids = ids
+
+
+def checksum_id(id15: str) -> str:
+    """The documented 15-to-18 character id suffix: one character per 5-char chunk,
+    encoding which of its characters are upper case."""
+    suffix = ""
+    for chunk in range(3):
+        bits = sum(1 << i for i, c in enumerate(id15[chunk * 5 : chunk * 5 + 5]) if c.isupper())
+        suffix += _CHECKSUM[bits]
+    return id15 + suffix
+
+
+def format_datetime(value: datetime) -> str:
+    """The shape REST responses use: `2024-01-31T12:00:00.000+0000`."""
+    stamp = value.astimezone(UTC)
+    return stamp.strftime("%Y-%m-%dT%H:%M:%S.") + f"{stamp.microsecond // 1000:03d}+0000"
+
+
+def now_ms() -> datetime:
+    current = datetime.now(UTC)
+    return current.replace(microsecond=current.microsecond // 1000 * 1000)
+
+
+@dataclass(slots=True)
+class _Stored:
+    current: dict[str, Any]
+    visible: dict[str, Any] | None
+    visible_at: datetime
+
+
+class OrgStore:
+    """Thread-safe record state for every object of one org."""
+
+    def __init__(
+        self,
+        objects: Mapping[str, ObjectDef],
+        *,
+        clock: Callable[[], datetime] = now_ms,
+        visibility_delay_s: float = 0.0,
+    ) -> None:
+        self.objects = dict(objects)
+        self.clock = clock
+        self.visibility_delay_s = visibility_delay_s
+        self._records: dict[str, dict[str, _Stored]] = {name: {} for name in self.objects}
+        self._counter = 0
+        self._lock = threading.RLock()
+
+    def add_object(self, obj: ObjectDef) -> None:
+        with self._lock:
+            self.objects[obj.name] = obj
+            self._records.setdefault(obj.name, {})
+
+    def object(self, name: str) -> ObjectDef:
+        obj = self.objects.get(name) or next(
+            (o for o in self.objects.values() if o.name.lower() == name.lower()), None
+        )
+        if obj is None:
+            raise ApiError(404, "NOT_FOUND", "The requested resource does not exist")
+        return obj
+
+    # -- writes ---------------------------------------------------------------------
+
+    def create(self, object_name: str, fields: Mapping[str, Any], *,
+               at: datetime | None = None) -> str:
+        obj = self.object(object_name)
+        values = self._validate(obj, fields, creating=True)
+        with self._lock:
+            self._counter += 1
+            number, digits = self._counter, ""
+            for _ in range(9):
+                number, rest = divmod(number, 62)
+                digits = _BASE62[rest] + digits
+            record_id = checksum_id(f"{obj.key_prefix}Rh0{digits}")
+            stamp = at or self.clock()
+            record = {f.name: (False if f.type == "boolean" else None) for f in obj.fields.values()}
+            record.update(values, Id=record_id, CreatedDate=stamp)
+            self._commit(obj, record, stamp, previous=None)
+            return record_id
+
+    def update(
+        self, object_name: str, record_id: str, fields: Mapping[str, Any], *,
+        at: datetime | None = None,
+    ) -> None:
+        obj = self.object(object_name)
+        values = self._validate(obj, fields, creating=False)
+        with self._lock:
+            stored = self._live(obj, record_id)
+            self._commit(obj, {**stored.current, **values}, at or self.clock(), previous=stored)
+
+    def delete(self, object_name: str, record_id: str, *, at: datetime | None = None) -> None:
+        obj = self.object(object_name)
+        with self._lock:
+            stored = self._live(obj, record_id)
+            self._commit(obj, {**stored.current, "IsDeleted": True}, at or self.clock(), stored)
+
+    def upsert(
+        self, object_name: str, field_name: str, value: Any, fields: Mapping[str, Any]
+    ) -> tuple[str, bool]:
+        """Create or update by external id; (id, created). Several matches: status 300."""
+        obj = self.object(object_name)
+        with self._lock:
+            key = self.external_field(obj, field_name)
+            matched = self.find(obj.name, key.name, value)
+            if len(matched) > 1:
+                raise MultipleMatches(matched)
+            if matched:
+                self.update(obj.name, matched[0], fields)
+                return matched[0], False
+            return self.create(obj.name, {**fields, key.name: value}), True
+
+    def savepoint(self) -> dict[str, dict[str, _Stored]]:
+        """A copy of all records, for an allOrNone request to roll back to."""
+        with self._lock:
+            return {name: {rid: _Stored(dict(s.current), s.visible, s.visible_at)
+                           for rid, s in records.items()}
+                    for name, records in self._records.items()}
+
+    def restore(self, saved: dict[str, dict[str, _Stored]]) -> None:
+        with self._lock:
+            self._records = saved
+
+    def _commit(self, obj: ObjectDef, record: dict[str, Any], stamp: datetime,
+                previous: _Stored | None) -> None:
+        record.update(LastModifiedDate=stamp, SystemModstamp=stamp)
+        if obj.name_from:
+            record["Name"] = " ".join(str(record[f]) for f in obj.name_from if record.get(f))
+        visible_at = self.clock() + timedelta(seconds=self.visibility_delay_s)
+        if previous is None:
+            self._records[obj.name][record["Id"]] = _Stored(record, None, visible_at)
+            return
+        previous.visible = self._visible(previous)
+        previous.current, previous.visible_at = record, visible_at
+
+    # -- reads ----------------------------------------------------------------------
+
+    def get(self, object_name: str, record_id: str) -> dict[str, Any]:
+        obj = self.object(object_name)
+        with self._lock:
+            return dict(self._live(obj, record_id).current)
+
+    def find(self, object_name: str, field_name: str, value: Any) -> list[str]:
+        """Ids of live records whose field equals value (external ids are case-insensitive)."""
+        wanted = str(value).casefold()
+        with self._lock:
+            return [
+                rid for rid, s in self._records[object_name].items()
+                if not s.current["IsDeleted"] and s.current.get(field_name) is not None
+                and str(s.current[field_name]).casefold() == wanted
+            ]
+
+    def visible_records(self, object_name: str, *, include_deleted: bool) -> list[dict[str, Any]]:
+        """What a query sees now: committed-and-visible versions only."""
+        obj = self.object(object_name)
+        with self._lock:
+            seen = (self._visible(s) for s in self._records[obj.name].values())
+            return [dict(r) for r in seen
+                    if r is not None and (include_deleted or not r["IsDeleted"])]
+
+    def changed_between(
+        self, object_name: str, start: datetime, end: datetime, *, deleted: bool
+    ) -> list[dict[str, Any]]:
+        """Records whose last change (a delete when `deleted`) falls in [start, end]."""
+        return [
+            r for r in self.visible_records(object_name, include_deleted=True)
+            if r["IsDeleted"] == deleted and start <= r["SystemModstamp"] <= end
+        ]
+
+    def count(self, object_name: str) -> int:
+        with self._lock:
+            return len(self._records[self.object(object_name).name])
+
+    def _visible(self, stored: _Stored) -> dict[str, Any] | None:
+        return stored.current if self.clock() >= stored.visible_at else stored.visible
+
+    def _live(self, obj: ObjectDef, record_id: str) -> _Stored:
+        stored = self._records[obj.name].get(record_id) if _ID.match(record_id) else None
+        if stored is None and len(record_id) == 15:
+            stored = self._records[obj.name].get(checksum_id(record_id))
+        if stored is None:
+            raise ApiError(404, "NOT_FOUND", "The requested resource does not exist")
+        if stored.current["IsDeleted"]:
+            raise ApiError(404, "ENTITY_IS_DELETED", "entity is deleted")
+        return stored
+
+    # -- validation -----------------------------------------------------------------
+
+    def external_field(self, obj: ObjectDef, name: str) -> FieldDef:
+        fdef = obj.lookup(name)
+        if fdef is None or not (fdef.external_id or fdef.name == "Id"):
+            raise ApiError(
+                404, "NOT_FOUND",
+                f"Provided external ID field does not exist or is not accessible: {name}",
+            )
+        return fdef
+
+    def _validate(self, obj: ObjectDef, fields: Mapping[str, Any], *,
+                  creating: bool) -> dict[str, Any]:
+        values: dict[str, Any] = {}
+        for name, value in fields.items():
+            if name == "attributes":
+                continue
+            fdef = obj.lookup(name)
+            if fdef is None:
+                raise ApiError(400, "INVALID_FIELD",
+                               f"No such column '{name}' on sobject of type {obj.name}", [name])
+            if fdef.read_only:
+                raise ApiError(400, "INVALID_FIELD_FOR_INSERT_UPDATE",
+                               f"Unable to create/update fields: {fdef.name}. Please check the "
+                               "security settings of this field and verify that it is read/write "
+                               "for your profile or permission set.", [fdef.name])
+            values[fdef.name] = _coerce(fdef, value)
+        required = [f.name for f in obj.fields.values() if f.required]
+        missing = [n for n in required if (creating or n in values) and values.get(n) in (None, "")]
+        if missing:
+            raise ApiError(400, "REQUIRED_FIELD_MISSING",
+                           f"Required fields are missing: [{', '.join(missing)}]", missing)
+        return values
+
+
+def _coerce(fdef: FieldDef, value: Any) -> Any:
+    """Check a written value against the field type, raising Salesforce's error codes."""
+    if value is None:
+        return None
+
+    def wrong(code: str = "INVALID_TYPE_ON_FIELD_IN_RECORD", detail: str = "") -> ApiError:
+        message = detail or f"{fdef.name}: value not of required type: {value}"
+        return ApiError(400, code, message, [fdef.name])
+
+    kind = fdef.type
+    if kind == "boolean":
+        if not isinstance(value, bool):
+            raise wrong()
+        return value
+    if kind in {"int", "double"}:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise wrong()
+        if kind == "int" and value != int(value):
+            raise wrong()
+        return int(value) if kind == "int" else float(value)
+    if not isinstance(value, str):
+        raise wrong()
+    if kind == "email" and value and not _EMAIL.match(value):
+        raise wrong("INVALID_EMAIL_ADDRESS", f"{fdef.name}: invalid email address: {value}")
+    if kind == "date":
+        try:
+            date.fromisoformat(value)
+        except ValueError as error:
+            raise wrong() from error
+    if kind == "reference" and value and not _ID.match(value):
+        raise wrong("MALFORMED_ID", f"{fdef.name}: id value of incorrect type: {value}")
+    if kind in {"string", "email", "phone", "url", "picklist"} and len(value) > 255:
+        raise wrong("STRING_TOO_LONG", f"{fdef.name}: data value too large: {value[:40]}...")
+    return value

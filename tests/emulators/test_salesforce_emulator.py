@@ -1,0 +1,368 @@
+"""The Salesforce emulator checked directly with `requests` against the documented shapes."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from emulators.salesforce import EmulatorConfig, Faults, SalesforceEmulator
+from emulators.salesforce.seed import generate, load_file
+from emulators.salesforce.store import checksum_id
+
+V = "/services/data/v62.0"
+
+
+class Api:
+    """A bare client: a verified TLS session holding a bearer token."""
+
+    def __init__(self, org: SalesforceEmulator) -> None:
+        self.org = org
+        self.http = requests.Session()
+        self.http.trust_env = False  # REQUESTS_CA_BUNDLE would override `verify`
+        self.http.verify = str(org.ca_path)
+        self.http.headers["Authorization"] = f"Bearer {self.token()['access_token']}"
+
+    def token(self, **overrides: str) -> dict[str, Any]:
+        c = self.org.credentials()
+        form = {"grant_type": "password", "client_id": c["client_id"],
+                "client_secret": c["client_secret"], "username": c["username"],
+                "password": c["password"] + c["security_token"], **overrides}
+        return self.http.post(f"{self.org.base_url}/services/oauth2/token", data=form).json()
+
+    def call(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        return self.http.request(method, f"{self.org.base_url}{V}/{path}", **kwargs)
+
+    def query(self, soql: str, *, all_rows: bool = False, batch: int | None = None) -> Any:
+        headers = {"Sforce-Query-Options": f"batchSize={batch}"} if batch else {}
+        return self.call("GET", "queryAll" if all_rows else "query", params={"q": soql},
+                         headers=headers)
+
+
+@pytest.fixture
+def org() -> Iterator[SalesforceEmulator]:
+    with SalesforceEmulator() as emulator:
+        yield emulator
+
+
+@pytest.fixture
+def api(org: SalesforceEmulator) -> Api:
+    return Api(org)
+
+
+def test_password_and_client_credentials_flows_and_refusal(
+    api: Api, org: SalesforceEmulator
+) -> None:
+    token = api.token()
+    assert set(token) >= {"access_token", "instance_url", "token_type", "issued_at", "signature"}
+    assert token["instance_url"] == org.base_url and token["token_type"] == "Bearer"
+
+    refused = api.http.post(f"{org.base_url}/services/oauth2/token",
+                            data={**_form(org), "password": "wrong"})
+    assert refused.status_code == 400
+    assert refused.json() == {"error": "invalid_grant",
+                              "error_description": "authentication failure"}
+
+    basic = base64.b64encode(f"{org.config.client_id}:{org.config.client_secret}".encode()).decode()
+    client = api.http.post(f"{org.base_url}/services/oauth2/token",
+                           data={"grant_type": "client_credentials"},
+                           headers={"Authorization": f"Basic {basic}"})
+    assert client.status_code == 200 and client.json()["access_token"]
+
+
+def _form(org: SalesforceEmulator) -> dict[str, str]:
+    c = org.credentials()
+    return {"grant_type": "password", "client_id": c["client_id"],
+            "client_secret": c["client_secret"], "username": c["username"],
+            "password": c["password"] + c["security_token"]}
+
+
+def test_expired_or_unknown_session_is_401_invalid_session_id(
+    api: Api, org: SalesforceEmulator
+) -> None:
+    assert api.call("GET", "limits").status_code == 200
+    org.expire_tokens()
+    answer = api.call("GET", "limits")
+    assert answer.status_code == 401
+    assert answer.json() == [{"message": "Session expired or invalid",
+                              "errorCode": "INVALID_SESSION_ID"}]
+
+
+def test_short_token_lifetime_expires_sessions() -> None:
+    with SalesforceEmulator(EmulatorConfig(token_lifetime_s=0.2)) as org:
+        api = Api(org)
+        assert api.call("GET", "limits").status_code == 200
+        time.sleep(0.3)
+        assert api.call("GET", "limits").status_code == 401
+
+
+def test_versions_limits_header_and_exhaustion(
+    api: Api, org: SalesforceEmulator
+) -> None:
+    versions = api.http.get(f"{org.base_url}/services/data").json()
+    assert {"label": "v62.0", "url": V, "version": "62.0"} in versions
+    first = api.call("GET", "limits")
+    second = api.call("GET", "limits")
+    assert first.headers["Sforce-Limit-Info"] == "api-usage=1/100000"
+    assert second.json()["DailyApiRequests"] == {"Max": 100000, "Remaining": 99998}
+    org.set_api_limit(3)
+    third = api.call("GET", "limits")
+    assert third.status_code == 200 and third.headers["Sforce-Limit-Info"] == "api-usage=3/3"
+    refused = api.call("GET", "limits")
+    assert refused.status_code == 403
+    assert refused.json()[0]["errorCode"] == "REQUEST_LIMIT_EXCEEDED"
+
+
+def test_query_pages_follow_batch_size_and_next_records_url(
+    api: Api, org: SalesforceEmulator
+) -> None:
+    for i in range(450):
+        org.store.create("Contact", {"LastName": f"P{i:03d}"})
+    first = api.query("SELECT Id, LastName FROM Contact ORDER BY LastName", batch=200).json()
+    assert (first["totalSize"], first["done"], len(first["records"])) == (450, False, 200)
+    assert first["records"][0]["attributes"]["type"] == "Contact"
+    assert first["records"][0]["attributes"]["url"].startswith(f"{V}/sobjects/Contact/003")
+    names = [r["LastName"] for r in first["records"]]
+    page = first
+    while not page["done"]:
+        page = api.http.get(org.base_url + page["nextRecordsUrl"]).json()
+        names += [r["LastName"] for r in page["records"]]
+    assert names == [f"P{i:03d}" for i in range(450)]
+    small = api.query("SELECT Id FROM Contact", batch=5).json()
+    assert len(small["records"]) == 200  # batchSize is clamped to the documented minimum
+    default = api.query("SELECT Id FROM Contact LIMIT 10").json()
+    assert (default["totalSize"], default["done"]) == (10, True)
+
+
+def test_query_filters_on_the_sync_cursor_and_query_all_shows_deletions(
+    api: Api, org: SalesforceEmulator
+) -> None:
+    ids = [org.store.create("Contact", {"LastName": f"C{i}"}) for i in range(4)]
+    org.store.delete("Contact", ids[0])
+    live = api.query("SELECT Id FROM Contact").json()["records"]
+    everything = api.query("SELECT Id, IsDeleted FROM Contact", all_rows=True).json()["records"]
+    assert {r["Id"] for r in live} == set(ids[1:])
+    assert {r["Id"]: r["IsDeleted"] for r in everything}[ids[0]] is True
+
+    stamp = api.query(f"SELECT SystemModstamp FROM Contact WHERE Id = '{ids[2]}'").json()
+    ts = stamp["records"][0]["SystemModstamp"]  # 2024-...T...+0000, usable unquoted
+    soql = (f"SELECT Id FROM Contact WHERE (SystemModstamp > {ts} OR "
+            f"(SystemModstamp = {ts} AND Id > '{ids[2]}')) ORDER BY SystemModstamp, Id")
+    after = [r["Id"] for r in api.query(soql, all_rows=True).json()["records"]]
+    assert ids[2] not in after and ids[3] in after and all(i > ids[2] for i in after
+                                                           if i in ids[:3])
+
+
+def test_soql_errors_use_salesforce_codes(api: Api) -> None:
+    cases = {
+        "SELECT Id FROM Contact WHERE": "MALFORMED_QUERY",
+        "SELECT Id Contact": "MALFORMED_QUERY",
+        "SELECT Id, Nope__c FROM Contact": "INVALID_FIELD",
+        "SELECT Id FROM Contact WHERE SystemModstamp > '2024-01-01T00:00:00Z'":
+            "INVALID_QUERY_FILTER_OPERATOR",
+        "SELECT Id FROM Contact WHERE LastName = 'bad \\q escape'": "MALFORMED_QUERY",
+        "SELECT Id FROM Nothing__c": "INVALID_TYPE",
+    }
+    for soql, code in cases.items():
+        answer = api.query(soql)
+        assert answer.status_code == 400, soql
+        assert answer.json()[0]["errorCode"] == code, soql
+
+
+def test_string_literals_decode_documented_escapes(
+    api: Api, org: SalesforceEmulator
+) -> None:
+    hostile = "O'Brien \\ \"quoted\"\nnext é"
+    wanted = org.store.create("Contact", {"LastName": hostile})
+    org.store.create("Contact", {"LastName": "O"})
+    literal = "'O\\'Brien \\\\ \\\"quoted\\\"\\nnext \\u00e9'"
+    rows = api.query(f"SELECT Id, LastName FROM Contact WHERE LastName = {literal}").json()
+    assert [(r["Id"], r["LastName"]) for r in rows["records"]] == [(wanted, hostile)]
+
+
+def test_overlong_uri_is_414(api: Api) -> None:
+    columns = ", ".join(["LastName"] * 2000)
+    assert api.query(f"SELECT {columns} FROM Contact").status_code == 414
+
+
+def test_crud_and_validation_errors(
+    api: Api, org: SalesforceEmulator
+) -> None:
+    created = api.call("POST", "sobjects/Contact", json={"LastName": "Hopper", "Email": "g@h.io"})
+    assert created.status_code == 201 and created.json()["success"] is True
+    record_id = created.json()["id"]
+    assert len(record_id) == 18 and record_id.startswith("003")
+    assert api.call("GET", f"sobjects/Contact/{record_id[:15]}").json()["Id"] == record_id
+    chosen = api.call("GET", f"sobjects/Contact/{record_id}", params={"fields": "email,LastName"})
+    assert set(chosen.json()) == {"attributes", "Email", "LastName"}
+    patched = api.call("PATCH", f"sobjects/Contact/{record_id}", json={"Title": "RAdm"})
+    assert patched.status_code == 204
+    missing = api.call("POST", "sobjects/Contact", json={"FirstName": "No"})
+    assert missing.status_code == 400
+    assert missing.json() == [{"message": "Required fields are missing: [LastName]",
+                               "errorCode": "REQUIRED_FIELD_MISSING", "fields": ["LastName"]}]
+    bad_email = api.call("PATCH", f"sobjects/Contact/{record_id}", json={"Email": "nope"})
+    assert bad_email.json()[0]["errorCode"] == "INVALID_EMAIL_ADDRESS"
+    unknown = api.call("PATCH", f"sobjects/Contact/{record_id}", json={"Nope__c": 1})
+    assert unknown.json()[0]["errorCode"] == "INVALID_FIELD"
+    assert api.call("DELETE", f"sobjects/Contact/{record_id}").status_code == 204
+    gone = api.call("PATCH", f"sobjects/Contact/{record_id}", json={"Title": "x"})
+    assert (gone.status_code, gone.json()[0]["errorCode"]) == (404, "ENTITY_IS_DELETED")
+    absent = api.call("GET", "sobjects/Contact/003Rh0000000zzzAAA")
+    assert (absent.status_code, absent.json()[0]["errorCode"]) == (404, "NOT_FOUND")
+
+
+def test_upsert_by_external_id_answers_201_204_300(
+    api: Api, org: SalesforceEmulator
+) -> None:
+    path = "sobjects/Contact/External_Id__c/EXT-1"
+    created = api.call("PATCH", path, json={"LastName": "First"})
+    assert created.status_code == 201 and created.json()["created"] is True
+    assert api.call("PATCH", path, json={"LastName": "Second"}).status_code == 204
+    assert org.store.get("Contact", created.json()["id"])["LastName"] == "Second"
+    org.store.create("Contact", {"LastName": "Dup", "External_Id__c": "EXT-2"})
+    org.store.create("Contact", {"LastName": "Dup", "External_Id__c": "EXT-2"})
+    several = api.call("PATCH", "sobjects/Contact/External_Id__c/EXT-2", json={"LastName": "x"})
+    assert several.status_code == 300 and len(several.json()) == 2
+    not_external = api.call("PATCH", "sobjects/Contact/Email/a@b.io", json={"LastName": "x"})
+    assert not_external.status_code == 404
+
+
+def test_collections_limit_partial_results_and_all_or_none(
+    api: Api, org: SalesforceEmulator
+) -> None:
+    record = {"attributes": {"type": "Contact"}, "LastName": "x"}
+    too_many = api.call("POST", "composite/sobjects", json={"records": [record] * 201})
+    assert too_many.status_code == 400 and too_many.json()[0]["errorCode"] == "EXCEEDED_ID_LIMIT"
+
+    mixed = [record, {"attributes": {"type": "Contact"}, "FirstName": "no last name"}]
+    results = api.call("POST", "composite/sobjects",
+                       json={"allOrNone": False, "records": mixed}).json()
+    assert results[0]["success"] is True and results[0]["id"].startswith("003")
+    assert results[1]["success"] is False
+    assert results[1]["errors"][0]["statusCode"] == "REQUIRED_FIELD_MISSING"
+
+    before = org.store.count("Contact")
+    rolled = api.call("POST", "composite/sobjects",
+                      json={"allOrNone": True, "records": mixed}).json()
+    assert [r["success"] for r in rolled] == [False, False]
+    assert rolled[0]["errors"][0]["statusCode"] == "ALL_OR_NONE_OPERATION_ROLLED_BACK"
+    assert org.store.count("Contact") == before
+
+    upserts = [{"attributes": {"type": "Contact"}, "External_Id__c": "U1", "LastName": "a"}] * 2
+    first, second = api.call("PATCH", "composite/sobjects/Contact/External_Id__c",
+                             json={"records": upserts}).json()
+    assert (first["created"], second["created"]) == (True, False) and first["id"] == second["id"]
+
+
+def test_updated_and_deleted_windows(
+    api: Api, org: SalesforceEmulator
+) -> None:
+    kept = org.store.create("Contact", {"LastName": "Kept"})
+    dropped = org.store.create("Contact", {"LastName": "Dropped"})
+    org.store.delete("Contact", dropped)
+    window = {"start": "2000-01-01T00:00:00+00:00", "end": "2100-01-01T00:00:00+00:00"}
+    updated = api.call("GET", "sobjects/Contact/updated/", params=window).json()
+    deleted = api.call("GET", "sobjects/Contact/deleted/", params=window).json()
+    assert updated["ids"] == [kept]
+    assert [d["id"] for d in deleted["deletedRecords"]] == [dropped]
+    assert api.call("GET", "sobjects/Contact/updated/", params={"start": "x"}).status_code == 400
+
+
+def test_describe_lists_types_and_custom_fields(
+    api: Api, org: SalesforceEmulator
+) -> None:
+    described = api.call("GET", "sobjects/Contact/describe").json()
+    by_name = {f["name"]: f for f in described["fields"]}
+    assert described["keyPrefix"] == "003"
+    assert by_name["Email"]["type"] == "email" and by_name["Email"]["custom"] is False
+    assert by_name["Loyalty_Tier__c"]["custom"] is True
+    assert [v["value"] for v in by_name["Loyalty_Tier__c"]["picklistValues"]] == [
+        "Bronze", "Silver", "Gold"]
+    assert by_name["AccountId"]["referenceTo"] == ["Account"]
+    assert by_name["External_Id__c"]["externalId"] is True
+    account = api.call("GET", "sobjects/Account/describe").json()
+    partner = {f["name"]: f["type"] for f in account["fields"]}
+    assert partner["IsPartner"] == "boolean"
+    org.add_wide_object(500)
+    wide = api.call("GET", "sobjects/Wide_Object__c/describe").json()
+    assert sum(f["custom"] for f in wide["fields"]) == 502  # 500 + the two id fields
+
+
+def test_faults_are_deterministic_and_logged() -> None:
+    faults = Faults(seed=3, error_rate=0.3, throttle_every=5, throttle_burst=2, retry_after_s=2)
+
+    def statuses() -> list[int]:
+        with SalesforceEmulator(EmulatorConfig(faults=faults)) as org:
+            api = Api(org)
+            answers = [api.call("GET", "limits") for _ in range(20)]
+            assert all(a.headers.get("Retry-After") == "2" for a in answers if a.status_code == 429)
+            log = org.requests()
+            assert [e.status for e in log[1:]] == [a.status_code for a in answers]
+            assert log[0].path == "/services/oauth2/token" and log[0].method == "POST"
+            return [a.status_code for a in answers]
+
+    first = statuses()
+    assert first == statuses()
+    # Bursts of two start at requests 5, 10, 15 and 20 (the last one cut short).
+    assert first.count(429) == 7 and {500, 503} & set(first) and 200 in first
+
+
+def test_latency_is_added_to_every_request() -> None:
+    with SalesforceEmulator(EmulatorConfig(faults=Faults(latency_s=0.05))) as org:
+        api = Api(org)
+        started = time.monotonic()
+        for _ in range(4):
+            api.call("GET", "limits")
+        assert time.monotonic() - started >= 0.2
+        assert all(e.duration_s >= 0.05 for e in org.requests())
+
+
+def test_dropped_connection_cuts_the_body() -> None:
+    with SalesforceEmulator(EmulatorConfig(faults=Faults(drop_rate=1.0))) as org:
+        api = Api(org)
+        org.store.create("Contact", {"LastName": "x"})
+        with pytest.raises(requests.exceptions.RequestException):
+            api.query("SELECT Id, LastName FROM Contact")
+
+
+def test_visibility_delay_hides_writes_from_queries_only(
+    api: Api, org: SalesforceEmulator
+) -> None:
+    org.set_visibility_delay(0.3)
+    record_id = org.store.create("Contact", {"LastName": "Late"})
+    assert api.query("SELECT Id FROM Contact").json()["totalSize"] == 0
+    assert api.call("GET", f"sobjects/Contact/{record_id}").status_code == 200
+    time.sleep(0.35)
+    assert api.query("SELECT Id FROM Contact").json()["totalSize"] == 1
+
+
+def test_seed_from_jsonl_csv_and_generator(tmp_path: Path, org: SalesforceEmulator) -> None:
+    jsonl = tmp_path / "org.jsonl"
+    jsonl.write_text("\n".join(json.dumps(r) for r in [
+        {"type": "Contact", "LastName": "Lovelace", "Email": "ada@example.com",
+         "SystemModstamp": "2024-01-02T03:04:05.006Z"},
+        {"attributes": {"type": "Account"}, "Name": "Acme", "IsPartner": True},
+    ]))
+    csv_file = tmp_path / "org.csv"
+    csv_file.write_text("type,LastName,Number_Of_Orders__c\nContact,Turing,3\n")
+    assert load_file(org.store, jsonl) == 2 and load_file(org.store, csv_file) == 1
+    rows = org.store.visible_records("Contact", include_deleted=False)
+    contacts = {r["LastName"]: r for r in rows}
+    assert contacts["Lovelace"]["SystemModstamp"].isoformat() == "2024-01-02T03:04:05.006000+00:00"
+    assert contacts["Turing"]["Number_Of_Orders__c"] == 3
+    assert generate(org.store, accounts=3, contacts=10, leads=5) == {
+        "Account": 3, "Contact": 10, "Lead": 5}
+    assert org.store.count("Lead") == 5
+
+
+def test_checksum_suffix_encodes_upper_case_positions() -> None:
+    assert checksum_id("003000000000000") == "003000000000000AAA"
+    assert checksum_id("A0000B0000C0000") == "A0000B0000C0000BBB"
+    assert checksum_id("0000A0000000000") == "0000A0000000000QAA"
