@@ -7,6 +7,7 @@ import typer
 from hub.cli import db, mappings
 from hub.cli.common import configure_logging
 from hub.cli.demo import demo
+from hub.cli.emulate import emulate
 from hub.cli.sync import status, sync
 
 app = typer.Typer(
@@ -28,6 +29,7 @@ def _options(
 app.command()(demo)
 app.command()(sync)
 app.command()(status)
+app.command()(emulate)
 app.add_typer(db.app, name="db")
 app.add_typer(mappings.app, name="mappings")
 
