@@ -23,7 +23,7 @@ from hub.mapping.engine import MappingError, ObjectMapper
 from hub.mapping.spec import load_mapping
 from hub.mapping.validate import compile_mapping
 from hub.store import runs
-from hub.store.db import utcnow
+from hub.store.db import JSONText, utcnow
 from hub.store.models import SourceRecordRow
 from hub.store.snapshots import (
     PageCounts,
@@ -68,10 +68,14 @@ class SyncReport:
         return totals
 
 
-def content_hash(fields: dict[str, Any], deleted: bool) -> str:
+def serialize_payload(fields: dict[str, Any]) -> JSONText:
+    """The raw record as canonical JSON (sorted keys): stored as it is, and hashed."""
+    return JSONText(json.dumps(fields, sort_keys=True, default=str, ensure_ascii=False))
+
+
+def content_hash(payload: str, deleted: bool) -> str:
     """A digest of what the source says, so re-reading an unchanged record writes nothing."""
-    text = json.dumps(fields, sort_keys=True, default=str, ensure_ascii=False)
-    digest = hashlib.blake2b(text.encode("utf-8", "surrogateescape"), digest_size=16)
+    digest = hashlib.blake2b(payload.encode("utf-8", "surrogateescape"), digest_size=16)
     digest.update(b"\x01" if deleted else b"\x00")
     return digest.hexdigest()
 
@@ -86,21 +90,22 @@ def prepare_page(page: Page, mapper: ObjectMapper) -> tuple[list[SnapshotRow], l
     quarantine = [quarantine_entry(r.source_id, r.reason, r.raw) for r in page.rejects]
     for record in page.records:
         try:
-            canonical = mapper.map(record).model_dump(mode="json", exclude_none=True)
+            canonical = JSONText(mapper.map(record).model_dump_json(exclude_none=True))
         except MappingError as error:
             if not record.deleted:
                 quarantine.append(quarantine_entry(record.id, str(error), record.fields))
                 continue
             canonical = None
+        payload = serialize_payload(record.fields)
         rows.append(
             SnapshotRow(
                 source_id=record.id,
                 entity_kind=mapper.kind.value,
-                payload=record.fields,
+                payload=payload,
                 canonical=canonical,
                 modified_at=record.modified_at,
                 deleted=record.deleted,
-                content_hash=content_hash(record.fields, record.deleted),
+                content_hash=content_hash(payload, record.deleted),
             )
         )
     return rows, quarantine

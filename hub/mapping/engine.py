@@ -69,6 +69,8 @@ def _is_empty(value: Any) -> bool:
 
 def _chain(transforms: Sequence[Transform]) -> Callable[[Any], Any]:
     """Apply transforms in order; a list (after `split`) is transformed element-wise."""
+    if not transforms:
+        return lambda value: value
 
     def run(value: Any) -> Any:
         for transform in transforms:
@@ -144,6 +146,15 @@ def compile_field(
         constant = run(spec.const)
         return CompiledField(target, (), lambda _: constant, spec.on_invalid == "drop")
 
+    if len(sources) == 1 and not is_list:
+        source = sources[0]
+
+        def extract_one(fields: Mapping[str, Any]) -> Any:  # the common case, kept lean
+            value = fields.get(source)
+            return None if _is_empty(value) else run(value)
+
+        return CompiledField(target, sources, extract_one, spec.on_invalid == "drop")
+
     def extract(fields: Mapping[str, Any]) -> Any:
         values = [v for s in sources if not _is_empty(v := fields.get(s))]
         if not values:
@@ -199,16 +210,22 @@ class ObjectMapper:
             for name, spec in mapping.attributes.items()
         ]
         self.constant_roles = [role.value for role in mapping.roles]
+        self._plan = [
+            (compiled, is_attribute, compiled.target.removeprefix("address."),
+             compiled.target.startswith("address."))
+            for compiled, is_attribute in [
+                *((f, False) for f in self.fields), *((a, True) for a in self.attributes)
+            ]
+        ]
 
     def map(self, record: SourceRecord) -> PersonRecord | OrganizationRecord:
         values: dict[str, Any] = {}
         address: dict[str, Any] = {}
         attributes: dict[str, Any] = {}
-        for compiled, into in [
-            *((f, values) for f in self.fields), *((a, attributes) for a in self.attributes)
-        ]:
+        fields = record.fields
+        for compiled, is_attribute, name, is_address in self._plan:
             try:
-                value = compiled.extract(record.fields)
+                value = compiled.extract(fields)
             except InvalidValue as error:
                 if compiled.drop_invalid:
                     continue
@@ -216,10 +233,12 @@ class ObjectMapper:
                 raise MappingError(f"{compiled.target} (from {origin}): {error}") from None
             if value is None:
                 continue
-            if compiled.target.startswith("address."):
-                address[compiled.target[len("address.") :]] = value
+            if is_address:
+                address[name] = value
+            elif is_attribute:
+                attributes[name] = value
             else:
-                into[compiled.target] = value
+                values[name] = value
         roles = list(dict.fromkeys([*self.constant_roles, *values.pop("roles", [])]))
         try:
             return self.record_type.model_validate(

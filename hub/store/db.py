@@ -10,8 +10,34 @@ from sqlalchemy import JSON, BigInteger, DateTime, Engine, Integer, create_engin
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.types import TypeDecorator
 
-JSONType = JSON().with_variant(JSONB(), "postgresql")
-"""JSON on SQLite, JSONB on PostgreSQL (indexable, compact)."""
+
+class JSONText(str):
+    """A document already serialized to JSON (say, to hash it): stored as it is."""
+
+
+class JSONDocument(TypeDecorator[Any]):
+    """JSON on SQLite, JSONB on PostgreSQL (indexable, compact).
+
+    Accepts `JSONText` as it is, so the bulk sync path serializes each payload once for
+    both its content hash and its row; None is SQL NULL.
+    """
+
+    impl = JSON
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Any) -> Any:
+        return dialect.type_descriptor(JSONB() if dialect.name == "postgresql" else JSON())
+
+    def bind_processor(self, dialect: Any) -> Any:
+        def process(value: Any) -> str | None:
+            if value is None:
+                return None
+            return str(value) if isinstance(value, JSONText) else dumps(value)
+
+        return process
+
+
+JSONType = JSONDocument()
 
 BigId = BigInteger().with_variant(Integer(), "sqlite")
 """SQLite only auto-increments an INTEGER primary key."""

@@ -17,7 +17,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DataError, IntegrityError, StatementError
 
 from connectors.base import Watermark
-from hub.store.db import dumps, utcnow
+from hub.store.db import JSONText, dumps, utcnow
 from hub.store.models import QuarantineRow, Run, SourceRecordRow, SyncState
 
 _ID_CHUNK = 900  # stays under SQLite's bound-parameter limit on old builds
@@ -31,8 +31,8 @@ class SnapshotRow:
 
     source_id: str
     entity_kind: str | None
-    payload: dict[str, Any]
-    canonical: dict[str, Any] | None
+    payload: JSONText
+    canonical: JSONText | None
     modified_at: datetime | None
     deleted: bool
     content_hash: str

@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from sqlalchemy import Engine, func, select
+from syncfixtures import make_source, row, store_contents, write_rows
 
 from hub.store.migrate import open_store
 from hub.store.models import QuarantineRow, Run, SourceRecordRow
 from hub.sync import sync_source
-from syncfixtures import make_source, row, store_contents, write_rows
 
 
 def sync(config, engine: Engine, *, full: bool = False):  # type: ignore[no-untyped-def]

@@ -11,9 +11,9 @@ import time
 from pathlib import Path
 
 import pytest
+from syncfixtures import make_source, row, store_contents
 
 from hub.store.migrate import open_store
-from syncfixtures import make_source, row, store_contents
 
 RELHUB = [sys.executable, "-m", "hub"]
 

@@ -1,0 +1,147 @@
+"""Sync throughput: file -> map -> store, on SQLite and PostgreSQL, with peak memory.
+
+Writes a realistic CRM contacts export (names with accents, emails, phones in several
+formats, dates) of 100k and 500k rows, then syncs each into a fresh store in a child
+process of its own, so that each run's peak RSS is its own. Prints a table and ends
+with one JSON line:
+  {"bench": "sync", "sqlite_records_per_s": ..., "postgres_records_per_s": ...,
+   "peak_rss_mb_100k": ..., "peak_rss_mb_500k": ...}
+Usage: python benchmarks/bench_sync.py [--sizes 100000 500000] [--postgres URL]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+
+REPO = Path(__file__).resolve().parent.parent
+DEFAULT_POSTGRES = "postgresql+psycopg2://postgres@127.0.0.1:5432/test"
+GIVEN = ["María", "José", "Lucía", "Javier", "Ana", "Carmen", "John", "Mary", "Ángel", "Núria"]
+FAMILY = ["García López", "Martínez", "Fernández Ruiz", "Smith", "Núñez", "O'Brien", "Pérez"]
+CITIES = [("Madrid", "28001"), ("Barcelona", "08001"), ("Sevilla", "41001"), ("Bilbao", "48001")]
+HEADER = ["contact_id", "first_name", "last_name", "email", "phone", "mobile", "company",
+          "account_id", "job_title", "street", "city", "postcode", "country", "lead_status",
+          "birth_date", "updated_at", "is_deleted"]
+
+
+def write_export(path: Path, count: int, seed: int = 7) -> None:
+    rng = random.Random(seed)
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(HEADER)
+        for i in range(count):
+            given, family = rng.choice(GIVEN), rng.choice(FAMILY)
+            city, postcode = rng.choice(CITIES)
+            number = 600_000_000 + rng.randrange(99_999_999)
+            phone = rng.choice([f"+34 {number}", f"{number:,}".replace(",", " "), f"0034{number}"])
+            writer.writerow([
+                f"C{i:08d}", given, family, f"{given[0].lower()}.{i}@example.com", phone, "",
+                f"Company {i % 5000} S.L.", f"A{i % 5000:06d}", "Buyer", f"Calle Mayor {i % 300}",
+                city, postcode, "ES", rng.choice(["New", "Working", "Qualified", "Customer"]),
+                f"{rng.randint(1, 28):02d}/{rng.randint(1, 12):02d}/{rng.randint(1950, 2004)}",
+                f"2026-{1 + i % 12:02d}-{1 + i % 28:02d}T{i % 24:02d}:{i % 60:02d}:00Z", "false",
+            ])
+
+
+def child(export: Path, url: str) -> None:
+    """Runs inside the measured process: one full sync, then its own figures on stdout."""
+    sys.path.insert(0, str(REPO))
+    from hub.config import load_config
+    from hub.store.migrate import open_store
+    from hub.sync import sync_source
+
+    folder = export.parent
+    config_file = folder / "bench.yaml"
+    config_file.write_text(
+        "sources:\n  - name: crm\n    type: file\n"
+        f"    mapping: {REPO / 'mappings' / 'crm.yaml'}\n"
+        f"    objects:\n      contacts: {{path: {export}}}\n"
+    )
+    config = load_config(config_file)
+    engine = open_store(url)
+    started = time.perf_counter()
+    report = sync_source(config, engine, config.sources[0])
+    seconds = time.perf_counter() - started
+    totals = report.totals()
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(json.dumps({"seconds": seconds, "stored": totals["inserted"],
+                      "quarantined": totals["quarantined"], "peak_rss_mb": peak_kb / 1024}))
+
+
+def measure(export: Path, url: str) -> dict[str, float]:
+    done = subprocess.run(
+        [sys.executable, __file__, "--child", str(export), url],
+        capture_output=True, text=True, check=True, cwd=REPO,
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def fresh_postgres(server: str) -> tuple[str, str]:
+    schema = f"bench_{uuid.uuid4().hex[:10]}"
+    with create_engine(server).begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    return f"{server}?options=-csearch_path%3D{schema}", schema
+
+
+def drop_schema(server: str, schema: str) -> None:
+    with create_engine(server).begin() as connection:
+        connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 500_000])
+    parser.add_argument("--postgres", default=os.environ.get("RELHUB_TEST_POSTGRES_URL",
+                                                             DEFAULT_POSTGRES))
+    parser.add_argument("--child", nargs=2, metavar=("EXPORT", "URL"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(Path(args.child[0]), args.child[1])
+        return
+
+    results: dict[tuple[str, int], dict[str, float]] = {}
+    with tempfile.TemporaryDirectory(prefix="relhub-bench-sync-") as tmp:
+        folder = Path(tmp)
+        for size in args.sizes:
+            export = folder / f"contacts_{size}.csv"
+            write_export(export, size)
+            results[("sqlite", size)] = measure(export, f"sqlite:///{folder / f'{size}.db'}")
+            url, schema = fresh_postgres(args.postgres)
+            try:
+                results[("postgres", size)] = measure(export, url)
+            finally:
+                drop_schema(args.postgres, schema)
+            export.unlink()
+
+    print(f"{'store':<10}{'records':>10}{'seconds':>10}{'records/s':>12}{'peak RSS MB':>14}")
+    for (store, size), r in results.items():
+        print(f"{store:<10}{size:>10}{r['seconds']:>10.1f}{size / r['seconds']:>12,.0f}"
+              f"{r['peak_rss_mb']:>14.0f}")
+    largest = max(args.sizes)
+    smallest = min(args.sizes)
+    peak = {size: max(results[(s, size)]["peak_rss_mb"] for s in ("sqlite", "postgres"))
+            for size in args.sizes}
+    print(f"peak RSS {largest:,} vs {smallest:,} records: {peak[largest] / peak[smallest]:.2f}x")
+    print(json.dumps({
+        "bench": "sync",
+        "sqlite_records_per_s": round(largest / results[("sqlite", largest)]["seconds"]),
+        "postgres_records_per_s": round(largest / results[("postgres", largest)]["seconds"]),
+        f"peak_rss_mb_{smallest // 1000}k": round(peak[smallest], 1),
+        f"peak_rss_mb_{largest // 1000}k": round(peak[largest], 1),
+    }))
+
+
+if __name__ == "__main__":
+    main()
