@@ -1,0 +1,598 @@
+"""HubSpot CRM connector (contacts, companies) on hubspot-api-client.
+
+Credentials (RELHUB_CONN_<ID>_<FIELD> variables or an Airflow connection; never logged):
+  access_token  a private app's access token (required; an Airflow connection's password)
+  base_url      the API root, default https://api.hubapi.com; the emulator's URL in tests
+                (an Airflow connection's host, with its scheme)
+Options (relhub.yaml, all optional):
+  requests_per_window / window_s   client-side limit, default 180 per 10 s (HubSpot: 190)
+  search_requests_per_second       default 4 (HubSpot: 5 per second for search)
+  consistency_lag_s                how far behind "now" a checkpoint stays, default 30: HubSpot's
+                                   search index trails writes, so a record can surface late
+                                   with an older lastmodifieddate
+  write_concurrency                batch writes in flight at once, default 4
+  max_attempts, base_delay_s, max_delay_s, timeout_s   retry policy and request timeout
+
+Reads: incremental reads search on the modified-date property (GTE the watermark, one
+ascending sort, keyset pages of 200, so HubSpot's 10,000-result search cap never
+applies); deletions come from the archived listing; a full read walks the list endpoint.
+Writes: batch update by id, or batch upsert by a unique property, at most 100 inputs a
+call, several calls in flight, one `WriteResult` per request.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from functools import partial
+from itertools import chain
+from typing import Any
+
+import hubspot
+import urllib3
+from hubspot.crm.objects import ApiException as ObjectsApiException
+from hubspot.crm.properties import ApiException as PropertiesApiException
+
+from connectors.base import (
+    AuthenticationError,
+    ConnectorError,
+    FieldSchema,
+    FieldType,
+    ObjectSchema,
+    Page,
+    ReadSpec,
+    Reject,
+    SourceRecord,
+    TransientError,
+    Watermark,
+    WriteRequest,
+    WriteResult,
+    WriteStatus,
+    after_cursor,
+    batched,
+)
+from connectors.http import DEFAULT_TIMEOUT_S, RateLimiter, Retrier, RetryPolicy, parse_retry_after
+
+log = logging.getLogger(__name__)
+
+MODIFIED_PROPERTY = {"contacts": "lastmodifieddate", "companies": "hs_lastmodifieddate"}
+ID_PROPERTY = "hs_object_id"
+MERGED_PROPERTY = "hs_merged_object_ids"
+SEARCH_PAGE = 200  # search's maximum `limit`
+LIST_PAGE = 100  # the list endpoint's and the batch endpoints' maximum
+URL_PROPERTY_BUDGET = 2_000  # characters of `properties=` a GET may carry; more go in a POST body
+
+_API_ERRORS = (ObjectsApiException, PropertiesApiException)
+_TYPES = {
+    "number": FieldType.NUMBER,
+    "bool": FieldType.BOOLEAN,
+    "date": FieldType.DATE,
+    "datetime": FieldType.DATETIME,
+    "phone_number": FieldType.PHONE,
+}
+_CATEGORY_STATUS = {"OBJECT_NOT_FOUND": WriteStatus.NOT_FOUND, "CONFLICT": WriteStatus.AMBIGUOUS}
+
+
+class HubSpotConnector:
+    system: str
+    max_write_batch = LIST_PAGE
+
+    def __init__(
+        self,
+        system: str,
+        client: hubspot.Client,
+        *,
+        limiter: RateLimiter,
+        search_limiter: RateLimiter,
+        policy: RetryPolicy,
+        consistency_lag: timedelta = timedelta(seconds=30),
+        timeout_s: float = DEFAULT_TIMEOUT_S,
+        write_concurrency: int = 4,
+    ) -> None:
+        self.system = system
+        objects = client.crm.objects  # each attribute access builds a new client: keep them
+        self._search_api = objects.search_api
+        self._basic_api = objects.basic_api
+        self._batch_api = objects.batch_api
+        self._properties_api = client.crm.properties.core_api
+        self._retrier = Retrier(policy, limiter=limiter)
+        self._search_retrier = Retrier(policy, limiter=search_limiter)
+        self._lag = consistency_lag
+        self._timeout_s = timeout_s
+        self._schemas: dict[str, ObjectSchema] = {}
+        # Batches in flight at once: with ~50 ms round trips, one at a time cannot use
+        # HubSpot's 190 requests / 10 s; the shared limiter still caps the rate.
+        self._workers = ThreadPoolExecutor(max_workers=write_concurrency)
+
+    @classmethod
+    def from_config(
+        cls, system: str, options: Mapping[str, Any], credentials: Mapping[str, str]
+    ) -> HubSpotConnector:
+        token = credentials.get("access_token") or credentials.get("password")
+        if not token:
+            raise ConnectorError(f"{system}: HubSpot credentials need an access_token")
+        settings: dict[str, Any] = {"access_token": token, "retry": False}  # Retrier retries
+        base_url = credentials.get("base_url") or credentials.get("host")
+        if base_url:
+            settings["host"] = base_url.rstrip("/")
+        policy = RetryPolicy(
+            max_attempts=int(options.get("max_attempts", 6)),
+            base_delay_s=float(options.get("base_delay_s", 0.5)),
+            max_delay_s=float(options.get("max_delay_s", 60.0)),
+        )
+        return cls(
+            system,
+            hubspot.Client.create(**settings),
+            limiter=RateLimiter(
+                int(options.get("requests_per_window", 180)), float(options.get("window_s", 10.0))
+            ),
+            search_limiter=RateLimiter(int(options.get("search_requests_per_second", 4)), 1.0),
+            policy=policy,
+            consistency_lag=timedelta(seconds=float(options.get("consistency_lag_s", 30))),
+            timeout_s=float(options.get("timeout_s", DEFAULT_TIMEOUT_S)),
+            write_concurrency=int(options.get("write_concurrency", 4)),
+        )
+
+    # --- schema -------------------------------------------------------------------------
+    def discover(self, object_name: str) -> ObjectSchema:
+        if object_name not in self._schemas:
+            body = self._call(
+                self._properties_api.get_all, object_name, what=f"properties {object_name}"
+            )
+            fields = {p["name"]: _field(p) for p in body.get("results", [])}
+            self._schemas[object_name] = ObjectSchema(self.system, object_name, fields)
+        return self._schemas[object_name]
+
+    # --- reads --------------------------------------------------------------------------
+    def read_changes(
+        self, spec: ReadSpec, since: Watermark | None, *, full: bool = False
+    ) -> Iterator[Page]:
+        horizon = Watermark(datetime.now(UTC) - self._lag)
+        names = self._property_names(spec)
+        if full:
+            yield from self._full_read(spec, names, horizon)
+            return
+        yield from self._deletions(spec, since)
+        yield from _ChangeSearch(self, spec, names, since, horizon).pages()
+
+    def _property_names(self, spec: ReadSpec) -> list[str]:
+        schema = self.discover(spec.object).fields
+        wanted = list(spec.fields) if spec.fields is not None else list(schema)
+        extra = [
+            ID_PROPERTY,
+            self._modified(spec),
+            *([MERGED_PROPERTY] if MERGED_PROPERTY in schema else []),
+        ]
+        return list(dict.fromkeys([*wanted, *extra]))
+
+    def _modified(self, spec: ReadSpec) -> str:
+        return spec.modified_at_field or MODIFIED_PROPERTY.get(spec.object, "hs_lastmodifieddate")
+
+    def _full_read(self, spec: ReadSpec, names: list[str], horizon: Watermark) -> Iterator[Page]:
+        """The list endpoint in id order; a long property list is fetched by batch read instead."""
+        in_url = sum(len(name) + 12 for name in names) <= URL_PROPERTY_BUDGET
+        for results, last in self._listing(spec.object, names if in_url else [ID_PROPERTY], False):
+            if not in_url and results:
+                results = self._batch_read(spec.object, [r["id"] for r in results], names)
+            page = self._page(spec, results)
+            if last:
+                page.checkpoint, page.snapshot_complete = horizon, True
+            yield page
+
+    def _listing(
+        self, object_name: str, names: list[str], archived: bool
+    ) -> Iterator[tuple[list[dict[str, Any]], bool]]:
+        """Pages of `GET /crm/v3/objects/{object}`, each with whether it is the last."""
+        after: str | None = None
+        while True:
+            body = self._call(
+                self._basic_api.get_page,
+                object_name,
+                limit=LIST_PAGE,
+                after=after,
+                properties=names,
+                archived=archived,
+                what=f"list {'archived ' if archived else ''}{object_name}",
+            )
+            after = ((body.get("paging") or {}).get("next") or {}).get("after")
+            yield list(body.get("results", [])), after is None
+            if after is None:
+                return
+
+    def _batch_read(
+        self, object_name: str, ids: list[str], names: list[str]
+    ) -> list[dict[str, Any]]:
+        request = {
+            "inputs": [{"id": i} for i in ids],
+            "properties": names,
+            "propertiesWithHistory": [],
+        }
+        body = self._call(
+            self._batch_api.read,
+            object_name,
+            request,
+            archived=False,
+            what=f"batch read {object_name}",
+        )
+        return list(body.get("results", []))
+
+    def _deletions(self, spec: ReadSpec, since: Watermark | None) -> Iterator[Page]:
+        """Archived records since the watermark, read before the changes (see `_ChangeSearch`)."""
+        for results, _ in self._listing(spec.object, [ID_PROPERTY], True):
+            deleted = [
+                SourceRecord(
+                    self.system,
+                    spec.object,
+                    raw["id"],
+                    _time(raw.get("archivedAt") or raw["updatedAt"]),
+                    True,
+                    dict(raw.get("properties") or {}),
+                )
+                for raw in results
+            ]
+            fresh = list(after_cursor(deleted, since))
+            if fresh:
+                yield Page(records=fresh)
+
+    def _page(self, spec: ReadSpec, results: Sequence[Mapping[str, Any]]) -> Page:
+        """Raw HubSpot objects to records; merged-away ids surface as deletions of their own."""
+        page = Page()
+        schema = self.discover(spec.object).fields
+        modified = self._modified(spec)
+        for raw in results:
+            try:
+                record = self._record(spec.object, raw, schema, modified)
+            except (KeyError, ValueError) as error:
+                page.rejects.append(
+                    Reject(f"unreadable HubSpot object: {error}", raw, raw.get("id"))
+                )
+                continue
+            page.records.append(record)
+            for merged in str(record.fields.get(MERGED_PROPERTY) or "").split(";"):
+                if merged and merged != record.id:
+                    page.records.append(
+                        SourceRecord(
+                            self.system,
+                            spec.object,
+                            merged,
+                            record.modified_at,
+                            True,
+                            {"merged_into": record.id},
+                        )
+                    )
+        return page
+
+    def _record(
+        self,
+        object_name: str,
+        raw: Mapping[str, Any],
+        schema: Mapping[str, FieldSchema],
+        modified: str,
+    ) -> SourceRecord:
+        props = raw["properties"]
+        fields = {name: _coerce(value, schema.get(name)) for name, value in props.items()}
+        stamp = props.get(modified) or raw["updatedAt"]
+        return SourceRecord(self.system, object_name, str(raw["id"]), _time(stamp), False, fields)
+
+    def search(self, object_name: str, request: dict[str, Any]) -> dict[str, Any]:
+        return self._call(
+            self._search_api.do_search,
+            object_name,
+            request,
+            search=True,
+            what=f"search {object_name}",
+        )
+
+    # --- writes -------------------------------------------------------------------------
+    def write_batch(self, object_name: str, requests: Sequence[WriteRequest]) -> list[WriteResult]:
+        results: list[WriteResult | None] = [None] * len(requests)
+        groups: dict[str | None, list[tuple[int, str]]] = {}
+        for index, request in enumerate(requests):
+            key = _write_key(request)
+            if key is None:
+                results[index] = WriteResult(
+                    WriteStatus.REJECTED,
+                    request.record_id,
+                    "no record id or external id value to write by",
+                )
+            else:
+                groups.setdefault(request.external_id_field, []).append((index, key))
+        for id_property, members in groups.items():
+            for wave in _waves(members):
+                chunks = [list(chunk) for chunk in batched(wave, self.max_write_batch)]
+                write = partial(self._write_chunk, object_name, id_property, requests=requests)
+                outcomes = self._workers.map(write, chunks)
+                for index, result in chain.from_iterable(outcomes):
+                    results[index] = result
+        return [r if r is not None else WriteResult(WriteStatus.AMBIGUOUS) for r in results]
+
+    def _write_chunk(
+        self,
+        object_name: str,
+        id_property: str | None,
+        chunk: list[tuple[int, str]],
+        requests: Sequence[WriteRequest],
+    ) -> list[tuple[int, WriteResult]]:
+        inputs = [
+            {
+                "id": key,
+                "properties": _wire(requests[index].fields),
+                **({"idProperty": id_property} if id_property else {}),
+            }
+            for index, key in chunk
+        ]
+        action = self._batch_api.upsert if id_property else self._batch_api.update
+        try:
+            body = self._call(
+                action,
+                object_name,
+                {"inputs": inputs},
+                what=f"batch {'upsert' if id_property else 'update'} {object_name}",
+            )
+        except (TransientError, AuthenticationError):
+            raise
+        except ConnectorError as refused:  # the whole call was refused: every input shares why
+            return [
+                (index, WriteResult(WriteStatus.REJECTED, requests[index].record_id, str(refused)))
+                for index, _ in chunk
+            ]
+        outcome: dict[str, WriteResult] = {}
+        for result in body.get("results", []):
+            key = (result.get("properties") or {}).get(id_property) if id_property else result["id"]
+            outcome[str(key).casefold()] = WriteResult(WriteStatus.WRITTEN, str(result["id"]))
+        for error in body.get("errors", []):
+            status = _CATEGORY_STATUS.get(error.get("category", ""), WriteStatus.REJECTED)
+            for key in (error.get("context") or {}).get("ids", []):
+                outcome[str(key).casefold()] = WriteResult(status, None, error.get("message", ""))
+        missing = WriteResult(
+            WriteStatus.AMBIGUOUS, None, "HubSpot returned no result for this input"
+        )
+        return [
+            (index, _with_id(outcome.get(key.casefold(), missing), requests[index]))
+            for index, key in chunk
+        ]
+
+    # --- transport ----------------------------------------------------------------------
+    def _call(
+        self, fn: Callable[..., Any], *args: Any, what: str, search: bool = False, **kwargs: Any
+    ) -> dict[str, Any]:
+        """One API call through the limiter and the Retrier, answered as decoded JSON.
+
+        `_preload_content=False` hands back the raw response, so the body is read (and a
+        cut-off body detected) inside the retried call, and pages skip model decoding.
+        """
+
+        def attempt() -> dict[str, Any]:
+            try:
+                response = fn(
+                    *args, _preload_content=False, _request_timeout=self._timeout_s, **kwargs
+                )
+                data = response.data
+            except _API_ERRORS as error:
+                raise _translate(error, what) from None
+            except (urllib3.exceptions.HTTPError, OSError) as error:
+                raise TransientError(f"{what}: {type(error).__name__}") from None
+            return json.loads(data) if data else {}
+
+        retrier = self._search_retrier if search else self._retrier
+        return retrier.call(attempt, what=what)
+
+    def close(self) -> None:
+        self._workers.shutdown(wait=True)
+        for api in (self._search_api, self._basic_api, self._batch_api, self._properties_api):
+            api.api_client.rest_client.pool_manager.clear()
+
+
+@dataclass
+class _ChangeSearch:
+    """One incremental read: keyset pages of a search on the modified date.
+
+    Every page is a fresh search from the last timestamp seen (GTE, skipping ids already
+    emitted there), never an `after` offset: offsets shift when records change during the
+    read, which would skip records, and stop at HubSpot's 10,000-result cap. A full page
+    on a single timestamp cannot move on by time, so that timestamp is paged by
+    `hs_object_id` instead. Ties come back in no promised order, so a page's checkpoint is
+    the last timestamp known complete (a later one has been seen) with its largest id.
+    Deletions were read first and carry no checkpoint; the checkpoint stays behind
+    `horizon`, which is behind the start of the read.
+    """
+
+    connector: HubSpotConnector
+    spec: ReadSpec
+    names: list[str]
+    since: Watermark | None
+    horizon: Watermark
+    done: Watermark | None = None
+    current_ms: int | None = None  # the newest timestamp seen, not yet known complete
+    current_max_id: str = ""
+    emitted_at_current: set[str] = field(default_factory=set)
+
+    def pages(self) -> Iterator[Page]:
+        modified = self.connector._modified(self.spec)
+        lower = _ms(self.since.modified_at) if self.since else None
+        operator = "GTE"
+        while True:
+            filters = [] if lower is None else [_filter(modified, operator, lower)]
+            results = self._search(filters, modified)
+            yield self._emit(results)
+            if len(results) < SEARCH_PAGE:
+                break
+            if self.current_ms == lower and operator == "GTE":  # a full page on one timestamp
+                yield from self._by_id(modified, lower)
+                operator = "GT"
+            else:
+                operator = "GTE"
+            lower = self.current_ms
+        # Exhausted: every change up to the horizon has been seen (the horizon trails the
+        # index), and every deletion up to the listing, which began after the horizon.
+        self._complete(self.horizon)
+        yield Page(checkpoint=self._checkpoint())
+
+    def _by_id(self, modified: str, stamp_ms: int) -> Iterator[Page]:
+        """Every record on one timestamp, in keyset pages by id."""
+        last_id = 0
+        while True:
+            filters = [_filter(modified, "EQ", stamp_ms), _filter(ID_PROPERTY, "GT", last_id)]
+            results = self._search(filters, ID_PROPERTY)
+            yield self._emit(results)
+            if len(results) < SEARCH_PAGE:
+                return
+            last_id = int(results[-1]["id"])
+
+    def _search(self, filters: list[dict[str, str]], sort: str) -> list[dict[str, Any]]:
+        body = self.connector.search(
+            self.spec.object,
+            {
+                "filterGroups": [{"filters": filters}] if filters else [],
+                "sorts": [{"propertyName": sort, "direction": "ASCENDING"}],
+                "properties": self.names,
+                "limit": SEARCH_PAGE,
+            },
+        )
+        return list(body.get("results", []))
+
+    def _emit(self, results: Sequence[Mapping[str, Any]]) -> Page:
+        page = self.connector._page(self.spec, results)
+        fresh = []
+        for record in page.records:
+            if record.deleted:  # a merged-away id, reported beside its survivor
+                fresh.append(record)
+                continue
+            stamp = _ms(record.modified_at) if record.modified_at else None
+            if stamp is not None and stamp != self.current_ms:
+                if self.current_ms is not None and stamp > self.current_ms:
+                    self._complete(Watermark(_from_ms(self.current_ms), self.current_max_id))
+                self.current_ms, self.current_max_id = stamp, record.id
+                self.emitted_at_current = set()
+            self.current_max_id = max(self.current_max_id, record.id)
+            if record.id in self.emitted_at_current or not any(after_cursor([record], self.since)):
+                continue
+            self.emitted_at_current.add(record.id)
+            fresh.append(record)
+        page.records = fresh
+        page.checkpoint = self._checkpoint()
+        return page
+
+    def _complete(self, watermark: Watermark) -> None:
+        if self.done is None or watermark > self.done:
+            self.done = watermark
+
+    def _checkpoint(self) -> Watermark | None:
+        """The completed cursor, held behind the horizon and never behind the start."""
+        if self.done is None:
+            return self.since if self.since and self.since <= self.horizon else None
+        point = min(self.done, self.horizon)
+        return max(point, self.since) if self.since else point
+
+
+def _filter(name: str, operator: str, value: int) -> dict[str, str]:
+    return {"propertyName": name, "operator": operator, "value": str(value)}
+
+
+def _write_key(request: WriteRequest) -> str | None:
+    if request.external_id_field:
+        value = request.fields.get(request.external_id_field)
+        return None if value in (None, "") else str(value)
+    return request.record_id
+
+
+def _waves(members: list[tuple[int, str]]) -> list[list[tuple[int, str]]]:
+    """Split writes so no wave names one record twice, keeping each record's writes in order.
+
+    HubSpot refuses a whole batch that names an id twice, and batches of one wave run in
+    parallel: a record's second write goes into the next wave, so it lands after the first.
+    """
+    waves: list[list[tuple[int, str]]] = []
+    seen: Counter[str] = Counter()
+    for index, key in members:
+        wave = seen[key.casefold()]
+        seen[key.casefold()] += 1
+        if wave == len(waves):
+            waves.append([])
+        waves[wave].append((index, key))
+    return waves
+
+
+def _with_id(result: WriteResult, request: WriteRequest) -> WriteResult:
+    if result.record_id is None and request.record_id:
+        return WriteResult(result.status, request.record_id, result.message)
+    return result
+
+
+def _wire(fields: Mapping[str, Any]) -> dict[str, str]:
+    """HubSpot takes every value as a string; "" clears a property."""
+    out = {}
+    for name, value in fields.items():
+        if isinstance(value, bool):
+            out[name] = "true" if value else "false"
+        else:
+            out[name] = "" if value is None else str(value)
+    return out
+
+
+def _translate(error: Any, what: str) -> ConnectorError:
+    """A client exception as ours; the message comes from HubSpot's JSON body, never headers."""
+    status = int(error.status or 0)
+    try:
+        message = json.loads(error.body or "{}").get("message", "")
+    except (ValueError, AttributeError):
+        message = ""
+    text = f"{what}: HubSpot answered {status} {message}".strip()
+    if status in (401, 403):
+        return AuthenticationError(text)
+    if status == 429 or status >= 500 or status == 0:
+        headers = error.headers or {}
+        return TransientError(text, retry_after=parse_retry_after(headers.get("Retry-After")))
+    return ConnectorError(text)
+
+
+def _field(prop: Mapping[str, Any]) -> FieldSchema:
+    """A HubSpot property as a field; HubSpot types email and URLs as plain strings."""
+    name, kind, widget = prop["name"], prop.get("type", "string"), prop.get("fieldType", "")
+    if name == ID_PROPERTY:
+        field_type = FieldType.ID
+    elif kind == "enumeration":
+        field_type = FieldType.MULTIPICKLIST if widget == "checkbox" else FieldType.PICKLIST
+    elif widget == "phonenumber":
+        field_type = FieldType.PHONE
+    elif name == "email":
+        field_type = FieldType.EMAIL
+    elif name in ("website", "domain"):
+        field_type = FieldType.URL
+    elif kind == "number" and name.startswith("associated"):  # associatedcompanyid & co.
+        field_type = FieldType.REFERENCE
+    else:
+        field_type = _TYPES.get(kind, FieldType.TEXT if widget == "textarea" else FieldType.STRING)
+    options = tuple(str(o.get("value")) for o in prop.get("options") or [])
+    return FieldSchema(
+        name, field_type, prop.get("label", ""), not prop.get("hubspotDefined", False), options
+    )
+
+
+def _coerce(value: Any, schema: FieldSchema | None) -> Any:
+    """HubSpot's string values as typed ones; ValueError rejects the record."""
+    if value in (None, "") or schema is None:
+        return None if value == "" else value
+    if schema.type is FieldType.NUMBER:
+        number = float(value)
+        return int(number) if number.is_integer() else number
+    if schema.type is FieldType.BOOLEAN:
+        return str(value).lower() == "true"
+    return value
+
+
+def _time(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
+
+
+def _ms(moment: datetime) -> int:
+    return round(moment.timestamp() * 1000)
+
+
+def _from_ms(stamp: int) -> datetime:
+    return datetime.fromtimestamp(stamp / 1000, UTC)
