@@ -31,9 +31,25 @@ DEFAULT_POSTGRES = "postgresql+psycopg2://postgres@127.0.0.1:5432/test"
 GIVEN = ["María", "José", "Lucía", "Javier", "Ana", "Carmen", "John", "Mary", "Ángel", "Núria"]
 FAMILY = ["García López", "Martínez", "Fernández Ruiz", "Smith", "Núñez", "O'Brien", "Pérez"]
 CITIES = [("Madrid", "28001"), ("Barcelona", "08001"), ("Sevilla", "41001"), ("Bilbao", "48001")]
-HEADER = ["contact_id", "first_name", "last_name", "email", "phone", "mobile", "company",
-          "account_id", "job_title", "street", "city", "postcode", "country", "lead_status",
-          "birth_date", "updated_at", "is_deleted"]
+HEADER = [
+    "contact_id",
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "mobile",
+    "company",
+    "account_id",
+    "job_title",
+    "street",
+    "city",
+    "postcode",
+    "country",
+    "lead_status",
+    "birth_date",
+    "updated_at",
+    "is_deleted",
+]
 
 
 def write_export(path: Path, count: int, seed: int = 7) -> None:
@@ -46,13 +62,27 @@ def write_export(path: Path, count: int, seed: int = 7) -> None:
             city, postcode = rng.choice(CITIES)
             number = 600_000_000 + rng.randrange(99_999_999)
             phone = rng.choice([f"+34 {number}", f"{number:,}".replace(",", " "), f"0034{number}"])
-            writer.writerow([
-                f"C{i:08d}", given, family, f"{given[0].lower()}.{i}@example.com", phone, "",
-                f"Company {i % 5000} S.L.", f"A{i % 5000:06d}", "Buyer", f"Calle Mayor {i % 300}",
-                city, postcode, "ES", rng.choice(["New", "Working", "Qualified", "Customer"]),
-                f"{rng.randint(1, 28):02d}/{rng.randint(1, 12):02d}/{rng.randint(1950, 2004)}",
-                f"2026-{1 + i % 12:02d}-{1 + i % 28:02d}T{i % 24:02d}:{i % 60:02d}:00Z", "false",
-            ])
+            writer.writerow(
+                [
+                    f"C{i:08d}",
+                    given,
+                    family,
+                    f"{given[0].lower()}.{i}@example.com",
+                    phone,
+                    "",
+                    f"Company {i % 5000} S.L.",
+                    f"A{i % 5000:06d}",
+                    "Buyer",
+                    f"Calle Mayor {i % 300}",
+                    city,
+                    postcode,
+                    "ES",
+                    rng.choice(["New", "Working", "Qualified", "Customer"]),
+                    f"{rng.randint(1, 28):02d}/{rng.randint(1, 12):02d}/{rng.randint(1950, 2004)}",
+                    f"2026-{1 + i % 12:02d}-{1 + i % 28:02d}T{i % 24:02d}:{i % 60:02d}:00Z",
+                    "false",
+                ]
+            )
 
 
 def child(export: Path, url: str) -> None:
@@ -76,14 +106,25 @@ def child(export: Path, url: str) -> None:
     seconds = time.perf_counter() - started
     totals = report.totals()
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(json.dumps({"seconds": seconds, "stored": totals["inserted"],
-                      "quarantined": totals["quarantined"], "peak_rss_mb": peak_kb / 1024}))
+    print(
+        json.dumps(
+            {
+                "seconds": seconds,
+                "stored": totals["inserted"],
+                "quarantined": totals["quarantined"],
+                "peak_rss_mb": peak_kb / 1024,
+            }
+        )
+    )
 
 
 def measure(export: Path, url: str) -> dict[str, float]:
     done = subprocess.run(
         [sys.executable, __file__, "--child", str(export), url],
-        capture_output=True, text=True, check=True, cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=REPO,
     )
     return json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -103,8 +144,9 @@ def drop_schema(server: str, schema: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 500_000])
-    parser.add_argument("--postgres", default=os.environ.get("RELHUB_TEST_POSTGRES_URL",
-                                                             DEFAULT_POSTGRES))
+    parser.add_argument(
+        "--postgres", default=os.environ.get("RELHUB_TEST_POSTGRES_URL", DEFAULT_POSTGRES)
+    )
     parser.add_argument("--child", nargs=2, metavar=("EXPORT", "URL"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -127,20 +169,30 @@ def main() -> None:
 
     print(f"{'store':<10}{'records':>10}{'seconds':>10}{'records/s':>12}{'peak RSS MB':>14}")
     for (store, size), r in results.items():
-        print(f"{store:<10}{size:>10}{r['seconds']:>10.1f}{size / r['seconds']:>12,.0f}"
-              f"{r['peak_rss_mb']:>14.0f}")
+        print(
+            f"{store:<10}{size:>10}{r['seconds']:>10.1f}{size / r['seconds']:>12,.0f}"
+            f"{r['peak_rss_mb']:>14.0f}"
+        )
     largest = max(args.sizes)
     smallest = min(args.sizes)
-    peak = {size: max(results[(s, size)]["peak_rss_mb"] for s in ("sqlite", "postgres"))
-            for size in args.sizes}
+    peak = {
+        size: max(results[(s, size)]["peak_rss_mb"] for s in ("sqlite", "postgres"))
+        for size in args.sizes
+    }
     print(f"peak RSS {largest:,} vs {smallest:,} records: {peak[largest] / peak[smallest]:.2f}x")
-    print(json.dumps({
-        "bench": "sync",
-        "sqlite_records_per_s": round(largest / results[("sqlite", largest)]["seconds"]),
-        "postgres_records_per_s": round(largest / results[("postgres", largest)]["seconds"]),
-        f"peak_rss_mb_{smallest // 1000}k": round(peak[smallest], 1),
-        f"peak_rss_mb_{largest // 1000}k": round(peak[largest], 1),
-    }))
+    print(
+        json.dumps(
+            {
+                "bench": "sync",
+                "sqlite_records_per_s": round(largest / results[("sqlite", largest)]["seconds"]),
+                "postgres_records_per_s": round(
+                    largest / results[("postgres", largest)]["seconds"]
+                ),
+                f"peak_rss_mb_{smallest // 1000}k": round(peak[smallest], 1),
+                f"peak_rss_mb_{largest // 1000}k": round(peak[largest], 1),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

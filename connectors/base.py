@@ -164,7 +164,9 @@ class Connector(Protocol):
         self, spec: ReadSpec, since: Watermark | None, *, full: bool = False
     ) -> Iterator[Page]: ...
 
-    def write_batch(self, object_name: str, requests: Sequence[WriteRequest]) -> list[WriteResult]: ...
+    def write_batch(
+        self, object_name: str, requests: Sequence[WriteRequest]
+    ) -> list[WriteResult]: ...
 
     def close(self) -> None: ...
 
@@ -187,7 +189,9 @@ def parse_timestamp(value: Any) -> datetime:
     return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-def after_cursor(records: Iterable[SourceRecord], since: Watermark | None) -> Iterator[SourceRecord]:
+def after_cursor(
+    records: Iterable[SourceRecord], since: Watermark | None
+) -> Iterator[SourceRecord]:
     """Keep records strictly after `since` in (timestamp, id) order.
 
     Filtering on the pair, not the timestamp alone, is what lets a read resume inside a

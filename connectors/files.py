@@ -87,13 +87,19 @@ class FileConnector:
             path = Path(spec["path"])
             path = path if path.is_absolute() else base / path
             fmt = spec.get("format") or ("jsonl" if path.suffix in {".jsonl", ".ndjson"} else "csv")
-            if fmt not in {"csv", "jsonl"} or spec.get("deletion", "flag") not in {"flag", "absence"}:
+            if fmt not in {"csv", "jsonl"} or spec.get("deletion", "flag") not in {
+                "flag",
+                "absence",
+            }:
                 raise ConnectorError(
                     f"file source {system!r}: object {name!r}: format must be csv or jsonl and "
                     "deletion flag or absence"
                 )
             objects[name] = FileObject(
-                path, fmt, spec.get("delimiter", ","), spec.get("deletion", "flag"),
+                path,
+                fmt,
+                spec.get("delimiter", ","),
+                spec.get("deletion", "flag"),
                 spec.get("schema"),
             )
         return cls(
@@ -223,9 +229,7 @@ def _csv_rows(handle: Any, delimiter: str) -> Iterator[dict[str, Any] | Reject]:
             continue
         if len(values) != width:
             raw = dict(zip(header, values, strict=False))
-            yield Reject(
-                f"line {reader.line_num}: {len(values)} values for {width} columns", raw
-            )
+            yield Reject(f"line {reader.line_num}: {len(values)} values for {width} columns", raw)
             continue
         yield dict(zip(header, values, strict=True))
 

@@ -131,7 +131,11 @@ class Retrier:
                 self.retries += 1
                 log.warning(
                     "%s failed (%s); retry %d/%d in %.2fs",
-                    what, error, attempt, self.policy.max_attempts - 1, delay,
+                    what,
+                    error,
+                    attempt,
+                    self.policy.max_attempts - 1,
+                    delay,
                 )
                 self._sleep(delay)
         raise AssertionError("unreachable: the loop returns or raises")

@@ -37,7 +37,7 @@ def credentials_for(connection_id: str | None) -> Credentials:
     if not connection_id:
         return Credentials()
     prefix = f"RELHUB_CONN_{connection_id.upper()}_"
-    from_env = {k[len(prefix):].lower(): v for k, v in os.environ.items() if k.startswith(prefix)}
+    from_env = {k[len(prefix) :].lower(): v for k, v in os.environ.items() if k.startswith(prefix)}
     if from_env:
         return Credentials(from_env)
     return Credentials(_airflow_connection(connection_id))
@@ -50,14 +50,19 @@ def _airflow_connection(connection_id: str) -> dict[str, str]:
         connection = BaseHook.get_connection(connection_id)
     except Exception as error:  # Airflow raises several types for "not found"/"no database"
         raise ConfigError(
-            "relhub.yaml", None, "connection",
+            "relhub.yaml",
+            None,
+            "connection",
             f"no credentials for connection {connection_id!r}: set "
             f"RELHUB_CONN_{connection_id.upper()}_<FIELD> variables or an Airflow connection "
             f"({type(error).__name__})",
         ) from None
     fields: dict[str, Any] = {
-        "username": connection.login, "password": connection.password,
-        "host": connection.host, "port": connection.port, "schema": connection.schema,
+        "username": connection.login,
+        "password": connection.password,
+        "host": connection.host,
+        "port": connection.port,
+        "schema": connection.schema,
         **connection.extra_dejson,
     }
     return {k: str(v) for k, v in fields.items() if v not in (None, "")}
@@ -68,7 +73,9 @@ def open_connector(config: RelhubConfig, source: SourceConfig) -> Connector:
     module_name, _, class_name = CONNECTOR_CLASSES[source.type].partition(":")
     connector_class = getattr(importlib.import_module(module_name), class_name)
     options = {
-        "page_size": source.page_size, **source.options,
-        "objects": source.objects, "base_path": str(config.folder),
+        "page_size": source.page_size,
+        **source.options,
+        "objects": source.objects,
+        "base_path": str(config.folder),
     }
     return connector_class.from_config(source.name, options, credentials_for(source.connection))

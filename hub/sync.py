@@ -80,7 +80,9 @@ def content_hash(payload: str, deleted: bool) -> str:
     return digest.hexdigest()
 
 
-def prepare_page(page: Page, mapper: ObjectMapper) -> tuple[list[SnapshotRow], list[QuarantineEntry]]:
+def prepare_page(
+    page: Page, mapper: ObjectMapper
+) -> tuple[list[SnapshotRow], list[QuarantineEntry]]:
     """Map a page: mappable records become snapshot rows, the rest quarantine entries.
 
     A deletion is stored even when its last version no longer maps: losing a delete
@@ -156,14 +158,24 @@ def sync_object(
             snapshot_ids.update(r.source_id for r in page.rejects if r.source_id)
         run_counts[object_name] = asdict(report)
         counts = commit_page(
-            engine, run_id=run_id, system=system, object_name=object_name, rows=rows,
-            quarantine=quarantine, checkpoint=page.checkpoint, run_counts=run_counts,
+            engine,
+            run_id=run_id,
+            system=system,
+            object_name=object_name,
+            rows=rows,
+            quarantine=quarantine,
+            checkpoint=page.checkpoint,
+            run_counts=run_counts,
         )
         report.add(counts)
         if page.snapshot_complete:
-            report.deletions += mark_absent_deleted(engine, run_id, system, object_name, snapshot_ids)
+            report.deletions += mark_absent_deleted(
+                engine, run_id, system, object_name, snapshot_ids
+            )
         if page.checkpoint is not None:
-            report.watermark = f"{page.checkpoint.modified_at.isoformat()} {page.checkpoint.record_id}"
+            report.watermark = (
+                f"{page.checkpoint.modified_at.isoformat()} {page.checkpoint.record_id}"
+            )
         if progress is not None:
             progress(object_name, report.fetched)
     run_counts[object_name] = asdict(report)
@@ -184,8 +196,12 @@ def mark_absent_deleted(
             connection.execute(
                 update(table)
                 .where(table.c.id == bindparam("pk"))
-                .values(deleted=True, content_hash=bindparam("digest"), last_seen_at=utcnow(),
-                        last_run_id=run_id),
+                .values(
+                    deleted=True,
+                    content_hash=bindparam("digest"),
+                    last_seen_at=utcnow(),
+                    last_run_id=run_id,
+                ),
                 [{"pk": pk, "digest": _deleted_hash(digest)} for pk, digest in gone],
             )
     return len(gone)
@@ -218,8 +234,13 @@ def sync_source(
         for name in object_names:
             report.objects.append(
                 sync_object(
-                    engine, connector, mappers[name], run_id=run_id,
-                    overlap_s=source.overlap_seconds, full=full, run_counts=run_counts,
+                    engine,
+                    connector,
+                    mappers[name],
+                    run_id=run_id,
+                    overlap_s=source.overlap_seconds,
+                    full=full,
+                    run_counts=run_counts,
                     progress=progress,
                 )
             )

@@ -36,9 +36,14 @@ objects:
 
 def row(index: int, updated: str = "2026-01-01T00:00:00Z", **changes: Any) -> dict[str, Any]:
     values = {
-        "id": f"C{index:06d}", "first": f"Ana{index}", "last": "García López",
-        "email": f"ana{index}@example.com", "born": "1980-02-01", "visits": str(index % 7),
-        "updated": updated, "deleted": "false",
+        "id": f"C{index:06d}",
+        "first": f"Ana{index}",
+        "last": "García López",
+        "email": f"ana{index}@example.com",
+        "born": "1980-02-01",
+        "visits": str(index % 7),
+        "updated": updated,
+        "deleted": "false",
     }
     values.update(changes)
     return values
@@ -52,8 +57,12 @@ def write_rows(path: Path, rows: Sequence[dict[str, Any]]) -> None:
 
 
 def make_source(
-    folder: Path, rows: Sequence[dict[str, Any]], *, page_size: int = 1000,
-    overlap_seconds: float = 300, deletion: str = "flag",
+    folder: Path,
+    rows: Sequence[dict[str, Any]],
+    *,
+    page_size: int = 1000,
+    overlap_seconds: float = 300,
+    deletion: str = "flag",
 ) -> RelhubConfig:
     (folder / "shop.yaml").write_text(MAPPING)
     write_rows(folder / "customers.csv", rows)
@@ -70,19 +79,28 @@ def store_contents(engine: Engine) -> dict[str, Any]:
     """What a sync leaves behind, without wall-clock times and run ids."""
     with engine.connect() as connection:
         snapshots = sorted(
-            (r.system, r.object, r.source_id, r.content_hash, r.deleted,
-             r.modified_at.isoformat() if r.modified_at else None,
-             json.dumps(r.canonical, sort_keys=True))
+            (
+                r.system,
+                r.object,
+                r.source_id,
+                r.content_hash,
+                r.deleted,
+                r.modified_at.isoformat() if r.modified_at else None,
+                json.dumps(r.canonical, sort_keys=True),
+            )
             for r in connection.execute(select(SourceRecordRow))
         )
         quarantine = sorted(
-            (q.system, q.object, q.source_id or "", q.reason, q.fingerprint,
-             q.resolved_at is None)
+            (q.system, q.object, q.source_id or "", q.reason, q.fingerprint, q.resolved_at is None)
             for q in connection.execute(select(QuarantineRow))
         )
         states = sorted(
-            (s.system, s.object, s.watermark_at.isoformat() if s.watermark_at else None,
-             s.watermark_id)
+            (
+                s.system,
+                s.object,
+                s.watermark_at.isoformat() if s.watermark_at else None,
+                s.watermark_id,
+            )
             for s in connection.execute(select(SyncState))
         )
     return {"snapshots": snapshots, "quarantine": quarantine, "states": states}

@@ -79,8 +79,13 @@ def print_json(value: Any) -> None:
 def progress_bar(description: str) -> Iterator[Callable[[str, int], None]]:
     """A progress display on a terminal; silent when output goes to a file or a pipe."""
     with Progress(
-        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-        TimeElapsedColumn(), console=errors, disable=not errors.is_terminal, transient=True,
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=errors,
+        disable=not errors.is_terminal,
+        transient=True,
     ) as progress:
         tasks: dict[str, Any] = {}
 

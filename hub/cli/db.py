@@ -9,7 +9,8 @@ import typer
 from hub.cli.common import ConfigOption, console, user_errors
 from hub.config import load_config
 from hub.store.db import make_engine
-from hub.store.migrate import current_revision, upgrade as upgrade_store
+from hub.store.migrate import current_revision
+from hub.store.migrate import upgrade as upgrade_store
 
 app = typer.Typer(help="Store administration.", no_args_is_help=True)
 

@@ -21,7 +21,10 @@ def emulate(
     system: EmulatedSystem = typer.Argument(..., help="Which API to emulate."),
     port: int = typer.Option(8443, "--port", "-p", help="Port on 127.0.0.1."),
     data: Path | None = typer.Option(
-        None, "--data", exists=True, dir_okay=False,
+        None,
+        "--data",
+        exists=True,
+        dir_okay=False,
         help="JSONL or CSV file to seed from (default: generated records).",
     ),
 ) -> None:

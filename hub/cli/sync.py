@@ -36,7 +36,10 @@ def sync(
         for source in selected:
             reports.append(
                 sync_source(
-                    config, engine, source, full=full,
+                    config,
+                    engine,
+                    source,
+                    full=full,
                     progress=lambda obj, n, s=source.name: progress(f"{s}.{obj}", n),
                 )
             )
@@ -50,15 +53,38 @@ def sync(
 
 def print_sync_reports(reports: list[SyncReport]) -> None:
     table = Table(title="sync", show_lines=False)
-    for column in ("source", "object", "fetched", "inserted", "updated", "unchanged",
-                   "quarantined", "deletions", "watermark"):
-        table.add_column(column, justify="left" if column in {"source", "object", "watermark"}
-                         else "right")
+    for column in (
+        "source",
+        "object",
+        "fetched",
+        "inserted",
+        "updated",
+        "unchanged",
+        "quarantined",
+        "deletions",
+        "watermark",
+    ):
+        table.add_column(
+            column, justify="left" if column in {"source", "object", "watermark"} else "right"
+        )
     for report in reports:
         for o in report.objects:
-            table.add_row(report.source, o.object, *(str(v) for v in (
-                o.fetched, o.inserted, o.updated, o.unchanged, o.quarantined, o.deletions)),
-                o.watermark or "-")
+            table.add_row(
+                report.source,
+                o.object,
+                *(
+                    str(v)
+                    for v in (
+                        o.fetched,
+                        o.inserted,
+                        o.updated,
+                        o.unchanged,
+                        o.quarantined,
+                        o.deletions,
+                    )
+                ),
+                o.watermark or "-",
+            )
     console.print(table)
 
 
@@ -75,19 +101,39 @@ def status(config_file: Path | None = ConfigOption, as_json: bool = JsonOption) 
     for column in ("system", "object", "records", "deleted", "quarantined (open)", "watermark"):
         table.add_column(column)
     for o in objects:
-        mark = f"{o.watermark.modified_at.isoformat()} {o.watermark.record_id}".strip() if (
-            o.watermark) else "-"
-        table.add_row(o.system, o.object, str(o.records), str(o.deleted),
-                      str(o.open_quarantine), mark)
+        mark = (
+            f"{o.watermark.modified_at.isoformat()} {o.watermark.record_id}".strip()
+            if (o.watermark)
+            else "-"
+        )
+        table.add_row(
+            o.system, o.object, str(o.records), str(o.deleted), str(o.open_quarantine), mark
+        )
     console.print(table)
     table = Table(title="recent runs")
-    for column in ("id", "step", "source", "status", "started", "seconds", "fetched",
-                   "quarantined", "error"):
+    for column in (
+        "id",
+        "step",
+        "source",
+        "status",
+        "started",
+        "seconds",
+        "fetched",
+        "quarantined",
+        "error",
+    ):
         table.add_column(column)
     for r in recent:
         seconds = f"{(r.finished_at - r.started_at).total_seconds():.1f}" if r.finished_at else "-"
-        table.add_row(str(r.id), r.step, r.source or "-", r.status,
-                      r.started_at.strftime("%Y-%m-%d %H:%M:%S"), seconds,
-                      str(r.counts.get("fetched", "-")), str(r.counts.get("quarantined", "-")),
-                      (r.error or "")[:80])
+        table.add_row(
+            str(r.id),
+            r.step,
+            r.source or "-",
+            r.status,
+            r.started_at.strftime("%Y-%m-%d %H:%M:%S"),
+            seconds,
+            str(r.counts.get("fetched", "-")),
+            str(r.counts.get("quarantined", "-")),
+            (r.error or "")[:80],
+        )
     console.print(table)

@@ -129,7 +129,11 @@ _ATTRIBUTE_CONVERTERS: dict[AttributeType, Transform] = {
 
 
 def compile_field(
-    target: str, spec: FieldSpec, location: Sequence[Any], *, is_list: bool,
+    target: str,
+    spec: FieldSpec,
+    location: Sequence[Any],
+    *,
+    is_list: bool,
     convert: Transform | None = None,
 ) -> CompiledField:
     if spec.const is not None and spec.source is not None:
@@ -204,17 +208,25 @@ class ObjectMapper:
             )
         self.attributes = [
             compile_field(
-                name, spec, ("objects", object_name, "attributes", name), is_list=False,
+                name,
+                spec,
+                ("objects", object_name, "attributes", name),
+                is_list=False,
                 convert=_ATTRIBUTE_CONVERTERS[spec.type],
             )
             for name, spec in mapping.attributes.items()
         ]
         self.constant_roles = [role.value for role in mapping.roles]
         self._plan = [
-            (compiled, is_attribute, compiled.target.removeprefix("address."),
-             compiled.target.startswith("address."))
+            (
+                compiled,
+                is_attribute,
+                compiled.target.removeprefix("address."),
+                compiled.target.startswith("address."),
+            )
             for compiled, is_attribute in [
-                *((f, False) for f in self.fields), *((a, True) for a in self.attributes)
+                *((f, False) for f in self.fields),
+                *((a, True) for a in self.attributes),
             ]
         ]
 
@@ -248,7 +260,9 @@ class ObjectMapper:
                     "addresses": [address] if address else [],
                     "attributes": attributes,
                     "provenance": Provenance(
-                        system=self.system, object=self.object, record_id=record.id,
+                        system=self.system,
+                        object=self.object,
+                        record_id=record.id,
                         modified_at=record.modified_at,
                     ),
                 }

@@ -31,9 +31,17 @@ class InvalidValue(ValueError):
 
 TEXT_TYPES = frozenset(
     {
-        FieldType.STRING, FieldType.TEXT, FieldType.EMAIL, FieldType.PHONE, FieldType.URL,
-        FieldType.PICKLIST, FieldType.MULTIPICKLIST, FieldType.ID, FieldType.REFERENCE,
-        FieldType.ADDRESS, FieldType.UNKNOWN,
+        FieldType.STRING,
+        FieldType.TEXT,
+        FieldType.EMAIL,
+        FieldType.PHONE,
+        FieldType.URL,
+        FieldType.PICKLIST,
+        FieldType.MULTIPICKLIST,
+        FieldType.ID,
+        FieldType.REFERENCE,
+        FieldType.ADDRESS,
+        FieldType.UNKNOWN,
     }
 )
 DATE_TYPES = frozenset({FieldType.DATE, FieldType.DATETIME, *TEXT_TYPES})
@@ -74,7 +82,25 @@ def _unicode_fold(_: Mapping[str, Any]) -> Transform:
     return lambda v: fold_unicode(_text(v))
 
 
-NAME_PARTICLES = frozenset({"de", "del", "la", "las", "los", "da", "das", "do", "dos", "van", "von", "der", "den", "y", "e"})
+NAME_PARTICLES = frozenset(
+    {
+        "de",
+        "del",
+        "la",
+        "las",
+        "los",
+        "da",
+        "das",
+        "do",
+        "dos",
+        "van",
+        "von",
+        "der",
+        "den",
+        "y",
+        "e",
+    }
+)
 
 
 def split_full_name(full_name: str, surnames: str = "auto") -> dict[str, str | None]:
@@ -129,6 +155,7 @@ def _phone(args: Mapping[str, Any]) -> Transform:
     region = args.get("region")
     if region is not None and region not in phonenumbers.SUPPORTED_REGIONS:
         raise ValueError(f"unknown phone region {region!r}")
+
     def convert(value: Value) -> str:
         try:
             return to_e164(_text(value), region)
@@ -138,7 +165,9 @@ def _phone(args: Mapping[str, Any]) -> Transform:
     return convert
 
 
-_EMAIL = re.compile(r"^[^@\s<>(),;:\"\[\]]+@[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+$")
+_EMAIL = re.compile(
+    r"^[^@\s<>(),;:\"\[\]]+@[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+$"
+)
 
 
 def normalize_email(raw: str) -> str:
@@ -179,9 +208,7 @@ def _date_parser(fmt: str) -> Callable[[str], date]:
 
 def _date(args: Mapping[str, Any]) -> Transform:
     formats = list(args.get("formats") or [])
-    parsers = [_date_parser(fmt) for fmt in formats] or [
-        lambda text: date.fromisoformat(text[:10])
-    ]
+    parsers = [_date_parser(fmt) for fmt in formats] or [lambda text: date.fromisoformat(text[:10])]
     expected = ", ".join(formats) or "ISO 8601"
 
     def parse(value: Value) -> date:

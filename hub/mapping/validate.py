@@ -56,26 +56,31 @@ def check_against_schema(
         if field and field not in schema.fields:
             yield _problem(mapping, [*base, key], _unknown(field, object_name, schema))
     sections: list[tuple[str, dict[str, FieldSpec]]] = [
-        ("fields", dict(object_mapping.fields)), ("attributes", dict(object_mapping.attributes))
+        ("fields", dict(object_mapping.fields)),
+        ("attributes", dict(object_mapping.attributes)),
     ]
     for section, specs in sections:
         for target, spec in specs.items():
             location = [*base, section, target]
             for source in spec.source_fields:
                 if source not in schema.fields:
-                    yield _problem(mapping, [*location, "from"], _unknown(source, object_name, schema))
+                    yield _problem(
+                        mapping, [*location, "from"], _unknown(source, object_name, schema)
+                    )
                     continue
                 source_type = schema.fields[source].type
                 result, refused_by = output_type(spec, source_type)
                 if refused_by is not None:
                     yield _problem(
-                        mapping, [*location, "transforms"],
+                        mapping,
+                        [*location, "transforms"],
                         f"transform {refused_by!r} does not accept {source}, a "
                         f"{source_type.value} field",
                     )
                 elif section == "fields" and not _fits(target, result):
                     yield _problem(
-                        mapping, [*location, "from"],
+                        mapping,
+                        [*location, "from"],
                         f"type mismatch: {source} gives a {result.value}, which {target} cannot "
                         f"hold{' (add a date transform)' if target in DATE_TARGETS else ''}",
                     )

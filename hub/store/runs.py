@@ -39,7 +39,9 @@ def finish_run(
             update(Run)
             .where(Run.id == run_id)
             .values(
-                status=FAILED if error else SUCCEEDED, finished_at=utcnow(), counts=counts,
+                status=FAILED if error else SUCCEEDED,
+                finished_at=utcnow(),
+                counts=counts,
                 error=error,
             )
         )
@@ -83,8 +85,9 @@ def recent_runs(engine: Engine, limit: int = 20) -> list[RunSummary]:
     with engine.connect() as connection:
         runs = connection.execute(select(Run).order_by(Run.id.desc()).limit(limit)).all()
     return [
-        RunSummary(r.id, r.step, r.source, r.status, r.started_at, r.finished_at,
-                   r.counts or {}, r.error)
+        RunSummary(
+            r.id, r.step, r.source, r.status, r.started_at, r.finished_at, r.counts or {}, r.error
+        )
         for r in runs
     ]
 
@@ -96,7 +99,9 @@ def object_statuses(engine: Engine) -> list[ObjectStatus]:
             (s, o): (n, d or 0)
             for s, o, n, d in connection.execute(
                 select(
-                    SourceRecordRow.system, SourceRecordRow.object, func.count(),
+                    SourceRecordRow.system,
+                    SourceRecordRow.object,
+                    func.count(),
                     func.sum(func.cast(SourceRecordRow.deleted, SourceRecordRow.id.type)),
                 ).group_by(SourceRecordRow.system, SourceRecordRow.object)
             )
@@ -112,13 +117,23 @@ def object_statuses(engine: Engine) -> list[ObjectStatus]:
         states = {
             (s, o): Watermark(at, rid) if at is not None else None
             for s, o, at, rid in connection.execute(
-                select(SyncState.system, SyncState.object, SyncState.watermark_at,
-                       SyncState.watermark_id)
+                select(
+                    SyncState.system,
+                    SyncState.object,
+                    SyncState.watermark_at,
+                    SyncState.watermark_id,
+                )
             )
         }
     keys = sorted(set(records) | set(quarantined) | set(states))
     return [
-        ObjectStatus(s, o, records.get((s, o), (0, 0))[0], records.get((s, o), (0, 0))[1],
-                     quarantined.get((s, o), 0), states.get((s, o)))
+        ObjectStatus(
+            s,
+            o,
+            records.get((s, o), (0, 0))[0],
+            records.get((s, o), (0, 0))[1],
+            quarantined.get((s, o), 0),
+            states.get((s, o)),
+        )
         for s, o in keys
     ]

@@ -122,13 +122,25 @@ def _write_snapshots(
             counts.unchanged += 1
             continue
         values = {
-            "entity_kind": row.entity_kind, "payload": row.payload, "canonical": row.canonical,
-            "modified_at": row.modified_at, "deleted": row.deleted,
-            "content_hash": row.content_hash, "last_seen_at": now, "last_run_id": run_id,
+            "entity_kind": row.entity_kind,
+            "payload": row.payload,
+            "canonical": row.canonical,
+            "modified_at": row.modified_at,
+            "deleted": row.deleted,
+            "content_hash": row.content_hash,
+            "last_seen_at": now,
+            "last_run_id": run_id,
         }
         if known is None:
-            inserts.append({"system": system, "object": object_name, "source_id": row.source_id,
-                            "first_seen_at": now, **values})
+            inserts.append(
+                {
+                    "system": system,
+                    "object": object_name,
+                    "source_id": row.source_id,
+                    "first_seen_at": now,
+                    **values,
+                }
+            )
         else:
             updates.append({"pk": known[0], **values})
     rejected_inserts = _execute_or_isolate(connection, _source.insert(), inserts)
@@ -207,9 +219,16 @@ def _write_quarantine(
     connection.execute(
         statement,
         [
-            {"run_id": run_id, "system": system, "object": object_name,
-             "source_id": e.source_id, "reason": e.reason, "raw": e.raw,
-             "fingerprint": e.fingerprint, "created_at": now}
+            {
+                "run_id": run_id,
+                "system": system,
+                "object": object_name,
+                "source_id": e.source_id,
+                "reason": e.reason,
+                "raw": e.raw,
+                "fingerprint": e.fingerprint,
+                "created_at": now,
+            }
             for e in entries
         ],
     )
@@ -248,8 +267,12 @@ def _advance_watermark(
             SyncState.system == system, SyncState.object == object_name
         )
     ).first()
-    values = {"watermark_at": checkpoint.modified_at, "watermark_id": checkpoint.record_id,
-              "updated_at": utcnow(), "run_id": run_id}
+    values = {
+        "watermark_at": checkpoint.modified_at,
+        "watermark_id": checkpoint.record_id,
+        "updated_at": utcnow(),
+        "run_id": run_id,
+    }
     if state is None:
         connection.execute(
             SyncState.__table__.insert(), [{"system": system, "object": object_name, **values}]

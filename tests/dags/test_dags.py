@@ -10,11 +10,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from syncfixtures import make_source, row, store_contents
 
 from hub.config import load_config
 from hub.store.migrate import open_store
 from hub.sync import sync_source
-from syncfixtures import make_source, row, store_contents
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent

@@ -47,7 +47,8 @@ def test_bad_yaml_names_file_and_line(tmp_path: Path) -> None:
 
 def test_unknown_config_field(tmp_path: Path) -> None:
     path = write(
-        tmp_path, "relhub.yaml",
+        tmp_path,
+        "relhub.yaml",
         "sources:\n  - name: crm\n    type: file\n    mapping: m.yaml\n    shedule: '@daily'\n",
     )
     error = error_of(lambda: load_config(path))
@@ -55,7 +56,9 @@ def test_unknown_config_field(tmp_path: Path) -> None:
 
 
 def test_unknown_connector_type(tmp_path: Path) -> None:
-    path = write(tmp_path, "relhub.yaml", "sources:\n  - name: crm\n    type: ftp\n    mapping: m\n")
+    path = write(
+        tmp_path, "relhub.yaml", "sources:\n  - name: crm\n    type: ftp\n    mapping: m\n"
+    )
     error = error_of(lambda: load_config(path))
     assert (error.line, error.field) == (3, "sources[0].type")
     assert "unknown connector type 'ftp'" in error.reason
@@ -94,11 +97,18 @@ def test_bad_entity_kind(tmp_path: Path) -> None:
 
 
 SCHEMA = ObjectSchema(
-    "crm", "contacts",
-    {name: FieldSchema(name, kind) for name, kind in {
-        "id": FieldType.ID, "updated": FieldType.DATETIME, "first": FieldType.STRING,
-        "email": FieldType.EMAIL, "born": FieldType.BOOLEAN,
-    }.items()},
+    "crm",
+    "contacts",
+    {
+        name: FieldSchema(name, kind)
+        for name, kind in {
+            "id": FieldType.ID,
+            "updated": FieldType.DATETIME,
+            "first": FieldType.STRING,
+            "email": FieldType.EMAIL,
+            "born": FieldType.BOOLEAN,
+        }.items()
+    },
 )
 
 
@@ -121,5 +131,7 @@ def test_type_mismatch_without_transform(tmp_path: Path) -> None:
     )
     mapping = load_mapping(write(tmp_path, "crm.yaml", text))
     problems = [p.error for p in check_against_schema(mapping, "contacts", SCHEMA)]
-    assert [(p.line, p.field) for p in problems] == [(10, "objects.contacts.fields.birth_date.from")]
+    assert [(p.line, p.field) for p in problems] == [
+        (10, "objects.contacts.fields.birth_date.from")
+    ]
     assert "type mismatch" in problems[0].reason

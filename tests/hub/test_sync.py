@@ -35,7 +35,9 @@ def test_malformed_records_are_quarantined_and_the_rest_lands(
     ]
     config = make_source(tmp_path, good[:25] + bad + good[25:], page_size=7)
     with (tmp_path / "customers.csv").open("ab") as handle:  # invalid UTF-8, and a short row
-        handle.write(b"C000106,Jos\xe9,Ruiz,jose@example.com,1980-01-01,1,2026-01-01T00:00:00Z,false\n")
+        handle.write(
+            b"C000106,Jos\xe9,Ruiz,jose@example.com,1980-01-01,1,2026-01-01T00:00:00Z,false\n"
+        )
         handle.write(b"C000107,only,three\n")
     engine = open_store(store_url)
 
@@ -71,24 +73,34 @@ def test_rerun_without_change_changes_nothing(tmp_path: Path, store_url: str) ->
     sync(config, engine)
     before = store_contents(engine)
     with engine.connect() as connection:
-        seen_before = sorted(connection.execute(
-            select(SourceRecordRow.source_id, SourceRecordRow.last_seen_at,
-                   SourceRecordRow.last_run_id)).all())
+        seen_before = sorted(
+            connection.execute(
+                select(
+                    SourceRecordRow.source_id,
+                    SourceRecordRow.last_seen_at,
+                    SourceRecordRow.last_run_id,
+                )
+            ).all()
+        )
 
     totals = sync(config, engine)
 
     assert (totals["inserted"], totals["updated"], totals["unchanged"]) == (0, 0, 40)
     assert store_contents(engine) == before
     with engine.connect() as connection:
-        seen_after = sorted(connection.execute(
-            select(SourceRecordRow.source_id, SourceRecordRow.last_seen_at,
-                   SourceRecordRow.last_run_id)).all())
+        seen_after = sorted(
+            connection.execute(
+                select(
+                    SourceRecordRow.source_id,
+                    SourceRecordRow.last_seen_at,
+                    SourceRecordRow.last_run_id,
+                )
+            ).all()
+        )
     assert seen_after == seen_before
 
 
-def test_incremental_changes_deletions_and_fixed_quarantine(
-    tmp_path: Path, store_url: str
-) -> None:
+def test_incremental_changes_deletions_and_fixed_quarantine(tmp_path: Path, store_url: str) -> None:
     rows = [row(i) for i in range(30)] + [row(30, email="bad")]
     config = make_source(tmp_path, rows, overlap_seconds=0)
     engine = open_store(store_url)
@@ -106,7 +118,9 @@ def test_incremental_changes_deletions_and_fixed_quarantine(
     with engine.connect() as connection:
         by_id = {r.source_id: r for r in connection.execute(select(SourceRecordRow))}
         open_quarantine = connection.execute(
-            select(func.count()).select_from(QuarantineRow).where(QuarantineRow.resolved_at.is_(None))
+            select(func.count())
+            .select_from(QuarantineRow)
+            .where(QuarantineRow.resolved_at.is_(None))
         ).scalar()
     assert by_id["C000003"].canonical["emails"] == ["new3@example.com"]
     assert by_id["C000004"].deleted is True

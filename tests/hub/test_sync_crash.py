@@ -22,8 +22,13 @@ def run_relhub(folder: Path, url: str, kill_after: float | None = None) -> float
     """Run `relhub sync`; with `kill_after`, SIGKILL it then. Returns the seconds it ran."""
     env = {**os.environ, "RELHUB_DATABASE_URL": url, "RELHUB_CONFIG": str(folder / "relhub.yaml")}
     started = time.monotonic()
-    process = subprocess.Popen([*RELHUB, "sync", "--json"], env=env, cwd=folder,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    process = subprocess.Popen(
+        [*RELHUB, "sync", "--json"],
+        env=env,
+        cwd=folder,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     if kill_after is None:
         _, stderr = process.communicate(timeout=300)
         assert process.returncode in (0, 1), stderr.decode()

@@ -83,8 +83,11 @@ def test_every_transform_has_cases() -> None:
 
 @pytest.mark.parametrize(
     ("name", "args"),
-    [("phone", {"region": "XX"}), ("split_full_name", {"part": "nick"}),
-     ("split_full_name", {"surnames": 3})],
+    [
+        ("phone", {"region": "XX"}),
+        ("split_full_name", {"part": "nick"}),
+        ("split_full_name", {"surnames": 3}),
+    ],
 )
 def test_bad_arguments_are_refused_when_built(name: str, args: dict[str, Any]) -> None:
     with pytest.raises(ValueError):
@@ -93,9 +96,17 @@ def test_bad_arguments_are_refused_when_built(name: str, args: dict[str, Any]) -
 
 @pytest.mark.parametrize(
     ("fmt", "text"),
-    [("%d/%m/%Y", "01/02/1980"), ("%d/%m/%Y", "1/2/1980"), ("%Y-%m-%d", "1980-02-29"),
-     ("%d.%m.%Y", "31.12.1999"), ("%m/%d/%Y", "12/31/1999"), ("%d/%m/%Y", "31/02/1980"),
-     ("%d/%m/%Y", "1980-02-01"), ("%Y%m%d", "19800201"), ("%d %b %Y", "01 Feb 1980")],
+    [
+        ("%d/%m/%Y", "01/02/1980"),
+        ("%d/%m/%Y", "1/2/1980"),
+        ("%Y-%m-%d", "1980-02-29"),
+        ("%d.%m.%Y", "31.12.1999"),
+        ("%m/%d/%Y", "12/31/1999"),
+        ("%d/%m/%Y", "31/02/1980"),
+        ("%d/%m/%Y", "1980-02-01"),
+        ("%Y%m%d", "19800201"),
+        ("%d %b %Y", "01 Feb 1980"),
+    ],
 )
 def test_date_fast_path_agrees_with_strptime(fmt: str, text: str) -> None:
     transform = TRANSFORMS["date"].build({"formats": [fmt]})
