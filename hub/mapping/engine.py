@@ -216,6 +216,13 @@ class ObjectMapper:
             )
             for name, spec in mapping.attributes.items()
         ]
+        pushable = known | {"golden_id"}
+        for index, push in enumerate(mapping.push):
+            if push.field not in pushable:
+                raise MappingDefinitionError(
+                    ("objects", object_name, "push", index, "field"),
+                    f"{push.field!r} is not a golden field (golden_id or a canonical field)",
+                )
         self.constant_roles = [role.value for role in mapping.roles]
         self._plan = [
             (

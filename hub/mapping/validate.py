@@ -55,6 +55,11 @@ def check_against_schema(
         field = getattr(object_mapping, key)
         if field and field not in schema.fields:
             yield _problem(mapping, [*base, key], _unknown(field, object_name, schema))
+    for index, push in enumerate(object_mapping.push):
+        if push.to not in schema.fields:
+            yield _problem(
+                mapping, [*base, "push", index, "to"], _unknown(push.to, object_name, schema)
+            )
     sections: list[tuple[str, dict[str, FieldSpec]]] = [
         ("fields", dict(object_mapping.fields)),
         ("attributes", dict(object_mapping.attributes)),

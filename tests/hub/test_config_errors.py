@@ -135,3 +135,16 @@ def test_type_mismatch_without_transform(tmp_path: Path) -> None:
         (10, "objects.contacts.fields.birth_date.from")
     ]
     assert "type mismatch" in problems[0].reason
+
+
+def test_push_to_unknown_source_field_and_unknown_golden_field(tmp_path: Path) -> None:
+    text = GOOD_MAPPING + "    push:\n      - {field: golden_id, to: relhub_id__c}\n"
+    mapping = load_mapping(write(tmp_path, "crm.yaml", text))
+    problems = [p.error for p in check_against_schema(mapping, "contacts", SCHEMA)]
+    [problem] = [p for p in problems if "push" in p.field]
+    assert (problem.line, problem.field) == (12, "objects.contacts.push[0].to")
+    assert "unknown source field 'relhub_id__c'" in problem.reason
+
+    bad = GOOD_MAPPING + "    push:\n      - {field: shoe_size, to: first}\n"
+    error = error_of(lambda: compile_mapping(load_mapping(write(tmp_path, "bad.yaml", bad))))
+    assert (error.line, error.field) == (12, "objects.contacts.push[0].field")
