@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from hub.yamlfile import ConfigError, field_path, line_of, load_yaml, validate_document
+from identity.settings import ResolutionSettings
 
 DEFAULT_CONFIG_FILE = "relhub.yaml"
 DEFAULT_DATABASE_URL = "sqlite:///relhub.db"
@@ -47,7 +48,9 @@ class SourceConfig(_Strict):
     @classmethod
     def _known_type(cls, value: str) -> str:
         if value not in CONNECTOR_TYPES:
-            raise ValueError(f"unknown connector type {value!r}; known: {', '.join(CONNECTOR_TYPES)}")
+            raise ValueError(
+                f"unknown connector type {value!r}; known: {', '.join(CONNECTOR_TYPES)}"
+            )
         return value
 
     @field_validator("objects", mode="before")
@@ -56,20 +59,24 @@ class SourceConfig(_Strict):
         """`objects: [Contact, Lead]` is shorthand for objects without options."""
         if isinstance(value, list):
             return {name: {} for name in value}
-        return {name: options or {} for name, options in value.items()} if isinstance(
-            value, dict
-        ) else value
+        return (
+            {name: options or {} for name, options in value.items()}
+            if isinstance(value, dict)
+            else value
+        )
 
 
 class AirflowConfig(_Strict):
-    sync_schedule: str | None = Field(default="@hourly", description="Cron or preset; null: manual.")
+    sync_schedule: str | None = Field(
+        default="@hourly", description="Cron or preset; null: manual."
+    )
 
 
 class RelhubConfig(_Strict):
     store: StoreConfig = Field(default_factory=StoreConfig)
     airflow: AirflowConfig = Field(default_factory=AirflowConfig)
     sources: list[SourceConfig] = Field(default_factory=list)
-    resolution: dict[str, Any] = Field(default_factory=dict)
+    resolution: ResolutionSettings = Field(default_factory=ResolutionSettings)
     push: dict[str, Any] = Field(default_factory=dict)
     api: dict[str, Any] = Field(default_factory=dict)
 
@@ -114,6 +121,9 @@ def load_config(path: Path | str | None = None) -> RelhubConfig:
         if names.index(name) != index:
             location = ["sources", index, "name"]
             raise ConfigError(
-                file, line_of(document, location), field_path(location), f"duplicate source {name!r}"
+                file,
+                line_of(document, location),
+                field_path(location),
+                f"duplicate source {name!r}",
             )
     return config.model_copy(update={"path": file.resolve()})

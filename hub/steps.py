@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from hub.config import load_config
+from hub.resolve import resolve
 from hub.store import runs
 from hub.store.migrate import open_store
 from hub.sync import sync_source
@@ -16,15 +17,37 @@ from hub.sync import sync_source
 log = logging.getLogger(__name__)
 
 
-def run_sync(source_name: str, *, config_file: Path | str | None = None, full: bool = False) -> dict[str, Any]:
+def run_sync(
+    source_name: str, *, config_file: Path | str | None = None, full: bool = False
+) -> dict[str, Any]:
     """Sync one source; its counts are the task's result."""
     config = load_config(config_file)
     engine = open_store(config.database_url())
     report = sync_source(
-        config, engine, config.source(source_name), full=full,
+        config,
+        engine,
+        config.source(source_name),
+        full=full,
         progress=lambda obj, n: log.info("%s.%s: %d records", source_name, obj, n),
     )
     return {"source": source_name, "run_id": report.run_id, **report.totals()}
+
+
+def run_resolve(*, config_file: Path | str | None = None, full: bool = False) -> dict[str, Any]:
+    """Resolve what the syncs changed; the report and data-quality summary are the result."""
+    config = load_config(config_file)
+    engine = open_store(config.database_url())
+    report = resolve(
+        config, engine, full=full, progress=lambda label, n: log.info("resolve: %d %s", n, label)
+    )
+    log.info(
+        "resolve: %d changed, %d re-resolved, %d golden records written in %.1f s",
+        report.changed,
+        report.resolved,
+        report.golden_records,
+        report.seconds,
+    )
+    return report.as_dict()
 
 
 def store_status(*, config_file: Path | str | None = None) -> dict[str, Any]:
@@ -33,7 +56,13 @@ def store_status(*, config_file: Path | str | None = None) -> dict[str, Any]:
     engine = open_store(config.database_url())
     objects = [asdict(o) for o in runs.object_statuses(engine)]
     for o in objects:
-        log.info("%s.%s: %d records (%d deleted), %d quarantined, watermark %s",
-                 o["system"], o["object"], o["records"], o["deleted"], o["open_quarantine"],
-                 o["watermark"])
+        log.info(
+            "%s.%s: %d records (%d deleted), %d quarantined, watermark %s",
+            o["system"],
+            o["object"],
+            o["records"],
+            o["deleted"],
+            o["open_quarantine"],
+            o["watermark"],
+        )
     return {"objects": objects}

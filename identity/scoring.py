@@ -191,8 +191,8 @@ def expectation_maximisation(
         if weights.sum() > 0:
             mean = np.average([m for m, _ in found], axis=0, weights=weights)
             models[c].m = _apply_overrides(mean, models[c].comparison, "m")
-    if len(levels) == 0:
-        return 1.0 / max(total_pairs, 1.0)
+    if len(levels) == 0:  # one record, or none: no pairs, and a prior below one
+        return float(np.clip(1.0 / max(total_pairs, 1.0), 1e-12, 0.5))
     patterns, counts = _patterns(levels, models)
     log_m, log_u = _log_likelihoods(patterns, models, list(range(len(models))))
     share = 0.1

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import typer
 
-from hub.cli import db, mappings
+from hub.cli import db, golden, mappings, review
 from hub.cli.common import configure_logging
 from hub.cli.demo import demo
 from hub.cli.emulate import emulate
+from hub.cli.resolve import resolve
 from hub.cli.sync import status, sync
 
 app = typer.Typer(
@@ -30,8 +31,11 @@ app.command()(demo)
 app.command()(sync)
 app.command()(status)
 app.command()(emulate)
+app.command()(resolve)
 app.add_typer(db.app, name="db")
 app.add_typer(mappings.app, name="mappings")
+app.add_typer(golden.app, name="golden")
+app.add_typer(review.app, name="review")
 
 
 def main() -> None:

@@ -9,7 +9,9 @@ import typer
 from sqlalchemy.engine import make_url
 
 from hub.cli.common import ConfigOption, console, load, progress_bar, user_errors
+from hub.cli.resolve import print_resolve_report
 from hub.cli.sync import print_sync_reports
+from hub.resolve import resolve
 from hub.sync import sync_source
 
 DEMO_DATABASE = "sqlite:///relhub-demo.db"
@@ -46,3 +48,8 @@ def demo(
         f"{fetched} records fetched from {len(reports)} sources: {stored} stored, "
         f"{quarantined} quarantined with a reason (see `relhub status`). Store: {database}"
     )
+    console.rule("[bold]Relhub demo: resolve")
+    with progress_bar("resolve") as progress:
+        print_resolve_report(resolve(config, engine, progress=progress))
+    console.print("Next: `relhub review list`, `relhub golden export --format jsonl`, "
+                  "`relhub golden show ID`.")

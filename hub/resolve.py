@@ -1,0 +1,295 @@
+"""The resolve step: canonical records in the store -> golden records with stable ids.
+
+Incremental by default. A resolve takes the records changed since the last one (and
+those named by steward decisions since), then everything they can reach: records that
+share a block with them (the blocking-key index), and transitively the golden records,
+accepted links and must-links those belong to. Only that closure is re-resolved and
+rewritten, so a few changes cost a few clusters; `--full` takes every record.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection, Engine, delete, select, update
+
+from hub.blocking_index import record_blocks
+from hub.config import RelhubConfig
+from hub.golden import golden_row_values, merged_into
+from hub.quality import QualitySummary, quality_summary
+from hub.resolve_store import (
+    Record,
+    Snapshot,
+    all_golden_ids,
+    block_members,
+    creation_runs,
+    decision_mark,
+    delete_in,
+    delete_pairs,
+    golden_id_taken,
+    golden_ids_of,
+    golden_mates,
+    insert_rows,
+    link_neighbours,
+    load_keys,
+    load_where,
+    must_link_pairs,
+    pair_rows,
+    pairs_touching,
+    source_mark,
+)
+from hub.review import constraints_for, decisions_since, field_overrides, split_key
+from hub.store import runs
+from hub.store.db import utcnow
+from hub.store.identity_models import (
+    ACTIVE,
+    FIELD_OVERRIDE,
+    MERGED,
+    RETIRED,
+    BlockingKeyRow,
+    GoldenIdHistoryRow,
+    GoldenMemberRow,
+    GoldenRecordRow,
+    LinkRow,
+    ReviewRow,
+)
+from hub.store.models import Run, SourceRecordRow
+from identity.engine import resolve_batch
+from identity.golden_ids import GoldenIdAssignment, assign_golden_ids, current_id, mint_golden_id
+from identity.settings import ResolutionSettings
+from identity.survivorship import survive
+
+Progress = Callable[[str, int], None]
+STEP = "resolve"
+
+
+@dataclass
+class ResolveReport:
+    run_id: int
+    full: bool
+    changed: int = 0  # records changed (or named by a steward) since the last resolve
+    resolved: int = 0  # records re-resolved: the changed ones and what they reach
+    golden_records: int = 0  # golden records (re)written
+    minted: int = 0
+    merged: int = 0
+    split: int = 0
+    retired: int = 0
+    links: int = 0
+    review: int = 0
+    seconds: float = 0.0
+    marks: dict[str, int] = field(default_factory=dict)
+    summary: QualitySummary | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _last_marks(engine: Engine) -> dict[str, int] | None:
+    """High-water marks of the last successful resolve (None: nothing resolved yet)."""
+    with engine.connect() as connection:
+        counts = connection.execute(
+            select(Run.counts).where(Run.step == STEP, Run.status == runs.SUCCEEDED)
+            .order_by(Run.id.desc()).limit(1)).scalar()
+    return (counts or {}).get("marks")
+
+
+def resolve(config: RelhubConfig, engine: Engine, *, full: bool = False,
+            progress: Progress | None = None) -> ResolveReport:
+    """Resolve what changed (or everything) into golden records, in one transaction."""
+    previous = _last_marks(engine)
+    run_id = runs.start_run(engine, STEP, None)
+    report = ResolveReport(run_id, full=full or previous is None)
+    started = time.perf_counter()
+    try:
+        with engine.begin() as connection:
+            _Resolution(connection, config.resolution, report,
+                        progress or (lambda _label, _done: None)).run(previous)
+            report.summary = quality_summary(connection)
+    except BaseException as error:
+        runs.finish_run(engine, run_id, report.as_dict(), error=f"{type(error).__name__}: {error}")
+        raise
+    report.seconds = round(time.perf_counter() - started, 3)
+    runs.finish_run(engine, run_id, report.as_dict())
+    return report
+
+
+class _Resolution:
+    """One resolve inside one transaction."""
+
+    def __init__(self, connection: Connection, settings: ResolutionSettings,
+                 report: ResolveReport, progress: Progress) -> None:
+        self.connection = connection
+        self.settings = settings
+        self.report = report
+        self.progress = progress
+
+    def run(self, previous: dict[str, int] | None) -> None:
+        self.report.marks = {"source_run": source_mark(self.connection),
+                             "decision": decision_mark(self.connection)}
+        if self.report.full:
+            batch = load_where(self.connection, SourceRecordRow.deleted.is_(False))
+            old_ids = all_golden_ids(self.connection)
+            batch.gone = set(old_ids) - set(batch.records)
+            changed = set(batch.records) | batch.gone
+        else:
+            assert previous is not None
+            batch, changed = self._changed(previous)
+            batch = load_keys(self.connection, self._reach(batch, changed))
+            old_ids = golden_ids_of(self.connection, set(batch.records) | batch.gone)
+        self.report.changed = len(changed)
+        self.report.resolved = len(batch.records)
+        self.progress("records", len(batch.records))
+        self._resolve(batch, changed, old_ids)
+
+    def _changed(self, previous: dict[str, int]) -> tuple[Snapshot, set[str]]:
+        """Records synced since the marks, plus those named by newer steward decisions."""
+        batch = load_where(self.connection,
+                           SourceRecordRow.last_run_id > previous["source_run"],
+                           SourceRecordRow.last_run_id <= self.report.marks["source_run"])
+        named: set[str] = set()
+        merges = merged_into(self.connection)
+        for decision in decisions_since(self.connection, previous["decision"]):
+            if decision.kind == FIELD_OVERRIDE and decision.golden_id:
+                golden_id = current_id(decision.golden_id, merges)
+                named |= {k for (k,) in self.connection.execute(select(
+                    GoldenMemberRow.record_key).where(GoldenMemberRow.golden_id == golden_id))}
+            else:
+                named |= {k for k in (decision.left_key, decision.right_key) if k}
+        batch.add(load_keys(self.connection, named - set(batch.records) - batch.gone))
+        return batch, set(batch.records) | batch.gone
+
+    def _reach(self, changed: Snapshot, keys: set[str]) -> set[str]:
+        """The changed records, their block neighbours (blocks the engine would not skip),
+        and the closure over golden records, accepted links and must-links."""
+        records = list(changed.records.items())
+        blocks = record_blocks([r for _, r in records], self.settings)
+        members = block_members(self.connection, set().union(*blocks))
+        for neighbours in members.values():
+            neighbours -= keys
+        for (key, _), own in zip(records, blocks, strict=True):
+            for block in own:
+                members.setdefault(block, set()).add(key)
+        reach = set(keys)
+        for neighbours in members.values():
+            if len(neighbours) <= self.settings.max_block_size:
+                reach |= neighbours
+        must = must_link_pairs(self.connection)
+        frontier = set(reach)
+        while frontier:
+            found = golden_mates(self.connection, frontier) | link_neighbours(
+                self.connection, frontier)
+            found |= {b for a, b in must if a in frontier} | {a for a, b in must if b in frontier}
+            frontier = found - reach
+            reach |= frontier
+        return reach
+
+    def _resolve(self, batch: Snapshot, changed: set[str], old_ids: dict[str, str]) -> None:
+        keys = sorted(batch.records)
+        records = [batch.records[k] for k in keys]
+        result = resolve_batch(records, self.settings,
+                               constraints_for(self.connection, set(keys)))
+        labels = {key: int(label) for key, label in zip(keys, result.labels, strict=True)}
+        ages = creation_runs(self.connection, set(old_ids.values()))
+        taken = golden_id_taken(self.connection)
+
+        def mint(members: list[str], known: set[str]) -> str:
+            while (candidate := mint_golden_id(members, known)) and taken(candidate):
+                known.add(candidate)
+            return candidate
+
+        assignment = assign_golden_ids(labels, old_ids, age=ages, mint=mint)
+        ids = {key: assignment.ids[label] for key, label in labels.items()}
+        resolved = set(keys) | batch.gone
+        self._write_members(resolved, ids)
+        self._write_golden(batch.records, ids, assignment, ages)
+        self._write_pairs(LinkRow, pair_rows(result.links, keys, records, self.report.run_id),
+                          resolved, changed)
+        self._write_pairs(ReviewRow, pair_rows(result.review, keys, records, self.report.run_id),
+                          resolved, changed)
+        self._write_blocks(batch.records, changed)
+        self.report.links, self.report.review = len(result.links), len(result.review)
+
+    def _write_members(self, resolved: set[str], ids: dict[str, str]) -> None:
+        table = GoldenMemberRow.__table__
+        if self.report.full:
+            self.connection.execute(delete(table))
+        else:
+            delete_in(self.connection, table, "record_key", resolved)
+        rows = []
+        for key, golden_id in ids.items():
+            system, object_name, source_id = split_key(key)
+            rows.append({"record_key": key, "system": system, "object": object_name,
+                         "source_id": source_id, "golden_id": golden_id,
+                         "run_id": self.report.run_id})
+        insert_rows(self.connection, table, rows)
+
+    def _overrides(self, assignment: GoldenIdAssignment) -> dict[str, dict[str, Any]]:
+        """Steward field overrides by the golden id they apply to after this run's merges."""
+        merges = merged_into(self.connection) | dict(assignment.merges)
+        by_id: dict[str, dict[str, Any]] = {}
+        for _, golden_id, name, value in field_overrides(self.connection):
+            by_id.setdefault(current_id(golden_id, merges), {})[name] = value
+        return by_id
+
+    def _write_golden(self, records: dict[str, Record], ids: dict[str, str],
+                      assignment: GoldenIdAssignment, ages: dict[str, int]) -> None:
+        run_id = self.report.run_id
+        members: dict[str, list[Record]] = {}
+        for key in sorted(ids):
+            members.setdefault(ids[key], []).append(records[key])
+        overrides = self._overrides(assignment)
+        rows = []
+        for done, (golden_id, group) in enumerate(sorted(members.items()), start=1):
+            values = survive(group, self.settings.survivorship, overrides.get(golden_id))
+            rows.append({"golden_id": golden_id, "status": ACTIVE, "member_count": len(group),
+                         "created_run_id": ages.get(golden_id, run_id), "updated_run_id": run_id,
+                         **golden_row_values(values)})
+            if done % 1000 == 0:
+                self.progress("golden records", done)
+        table = GoldenRecordRow.__table__
+        delete_in(self.connection, table, "golden_id", list(members))
+        insert_rows(self.connection, table, rows)
+        for status, gone in ((MERGED, [old for old, _ in assignment.merges]),
+                             (RETIRED, assignment.retired)):
+            for old in gone:
+                self.connection.execute(update(table).where(table.c.golden_id == old).values(
+                    status=status, member_count=0, updated_run_id=run_id))
+        now = utcnow()
+        history = [(gid, "minted", None) for gid in assignment.minted]
+        history += [(old, "merged_into", into) for old, into in assignment.merges]
+        history += [(new, "split_from", old) for old, new in assignment.splits]
+        history += [(old, "retired", None) for old in assignment.retired]
+        insert_rows(self.connection, GoldenIdHistoryRow.__table__, [
+            {"golden_id": gid, "event": event, "other_id": other, "run_id": run_id, "at": now}
+            for gid, event, other in history])
+        self.report.golden_records = len(rows)
+        self.report.minted, self.report.merged = len(assignment.minted), len(assignment.merges)
+        self.report.split, self.report.retired = len(assignment.splits), len(assignment.retired)
+
+    def _write_pairs(self, model: type[LinkRow] | type[ReviewRow], rows: list[dict[str, Any]],
+                     resolved: set[str], changed: set[str]) -> None:
+        """Replace the pairs this run decided anew: both records re-resolved, or either
+        changed (a pair between an untouched record and one outside the batch stands)."""
+        table = model.__table__
+        if self.report.full:
+            self.connection.execute(delete(table))
+        else:
+            stale = [(a, b) for a, b in pairs_touching(self.connection, table, resolved)
+                     if (a in resolved and b in resolved) or a in changed or b in changed]
+            delete_pairs(self.connection, table, stale)
+        insert_rows(self.connection, table, rows)
+
+    def _write_blocks(self, records: dict[str, Record], changed: set[str]) -> None:
+        table = BlockingKeyRow.__table__
+        if self.report.full:
+            self.connection.execute(delete(table))
+        else:
+            delete_in(self.connection, table, "record_key", changed)
+        fresh = [(k, r) for k, r in records.items() if k in changed]
+        blocks = record_blocks([r for _, r in fresh], self.settings)
+        insert_rows(self.connection, table, [
+            {"record_key": key, "block": block}
+            for (key, _), own in zip(fresh, blocks, strict=True) for block in sorted(own)])

@@ -1,0 +1,201 @@
+"""Store reads and writes of the resolve step: snapshots in, identity tables out.
+
+Keys go to the database in chunks (SQLite allows at most 32,766 bound variables per
+statement) and rows go in as Core executemany pages, not ORM units of work.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from pydantic import TypeAdapter
+from sqlalchemy import ColumnElement, Connection, Table, delete, func, or_, select, tuple_
+
+from hub.review import split_key
+from hub.store.identity_models import (
+    MUST_LINK,
+    BlockingKeyRow,
+    GoldenMemberRow,
+    GoldenRecordRow,
+    LinkRow,
+    StewardDecisionRow,
+)
+from hub.store.models import Run, SourceRecordRow
+from identity.evidence import Link
+from identity.records import CanonicalRecord, OrganizationRecord, PersonRecord
+
+Record = PersonRecord | OrganizationRecord
+T = TypeVar("T")
+CHUNK = 500
+PAGE = 5000
+_RECORD = TypeAdapter(CanonicalRecord)
+
+
+def chunks(items: Iterable[T], size: int = CHUNK) -> Iterator[list[T]]:
+    batch: list[T] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def insert_rows(connection: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+    for page in chunks(rows, PAGE):
+        connection.execute(table.insert(), page)
+
+
+def record_key(system: str, object_name: str, source_id: str) -> str:
+    return f"{system}/{object_name}/{source_id}"
+
+
+@dataclass
+class Snapshot:
+    """Source records of one batch: live ones parsed, deleted ones by key."""
+
+    records: dict[str, Record] = field(default_factory=dict)
+    gone: set[str] = field(default_factory=set)
+
+    def add(self, other: Snapshot) -> None:
+        self.records.update(other.records)
+        self.gone |= other.gone
+
+
+def _snapshot(rows: Iterable[Any]) -> Snapshot:
+    snapshot = Snapshot()
+    for system, object_name, source_id, deleted, canonical in rows:
+        key = record_key(system, object_name, source_id)
+        if deleted or canonical is None:
+            snapshot.gone.add(key)
+        else:
+            snapshot.records[key] = _RECORD.validate_python(canonical)
+    return snapshot
+
+
+_SNAPSHOT_COLUMNS = (SourceRecordRow.system, SourceRecordRow.object, SourceRecordRow.source_id,
+                     SourceRecordRow.deleted, SourceRecordRow.canonical)
+
+
+def load_where(connection: Connection, *where: ColumnElement[bool]) -> Snapshot:
+    return _snapshot(connection.execute(select(*_SNAPSHOT_COLUMNS).where(*where)))
+
+
+def load_keys(connection: Connection, keys: Collection[str]) -> Snapshot:
+    snapshot = Snapshot()
+    identity = tuple_(SourceRecordRow.system, SourceRecordRow.object, SourceRecordRow.source_id)
+    for chunk in chunks(keys):
+        snapshot.add(load_where(connection, identity.in_([split_key(k) for k in chunk])))
+    return snapshot
+
+
+def select_in(connection: Connection, columns: Sequence[Any], column: Any,
+              values: Collection[Any], *where: ColumnElement[bool]) -> list[Any]:
+    """Rows whose `column` is among `values`, chunk by chunk."""
+    rows: list[Any] = []
+    for chunk in chunks(values):
+        rows.extend(connection.execute(select(*columns).where(column.in_(chunk), *where)))
+    return rows
+
+
+def pairs_touching(connection: Connection, table: Table, keys: Collection[str]
+                   ) -> set[tuple[str, str]]:
+    found: set[tuple[str, str]] = set()
+    for chunk in chunks(keys):
+        found.update((left, right) for left, right in connection.execute(
+            select(table.c.left_key, table.c.right_key)
+            .where(or_(table.c.left_key.in_(chunk), table.c.right_key.in_(chunk)))))
+    return found
+
+
+def delete_pairs(connection: Connection, table: Table, pairs: Collection[tuple[str, str]]) -> None:
+    for chunk in chunks(pairs):
+        connection.execute(delete(table).where(
+            tuple_(table.c.left_key, table.c.right_key).in_(chunk)))
+
+
+def delete_in(connection: Connection, table: Table, column: str, values: Collection[Any]) -> None:
+    for chunk in chunks(values):
+        connection.execute(delete(table).where(table.c[column].in_(chunk)))
+
+
+def golden_ids_of(connection: Connection, keys: Collection[str]) -> dict[str, str]:
+    """Current golden id of each record key that has one."""
+    member = GoldenMemberRow
+    return {key: gid for key, gid in select_in(
+        connection, (member.record_key, member.golden_id), member.record_key, keys)}
+
+
+def all_golden_ids(connection: Connection) -> dict[str, str]:
+    member = GoldenMemberRow
+    rows = connection.execute(select(member.record_key, member.golden_id))
+    return {key: gid for key, gid in rows}
+
+
+def golden_mates(connection: Connection, keys: Collection[str]) -> set[str]:
+    """Every member of the golden records these records belong to."""
+    ids = set(golden_ids_of(connection, keys).values())
+    return {key for (key,) in select_in(connection, (GoldenMemberRow.record_key,),
+                                        GoldenMemberRow.golden_id, ids)}
+
+
+def creation_runs(connection: Connection, golden_ids: Collection[str]) -> dict[str, int]:
+    return {gid: run for gid, run in select_in(
+        connection, (GoldenRecordRow.golden_id, GoldenRecordRow.created_run_id),
+        GoldenRecordRow.golden_id, golden_ids)}
+
+
+def golden_id_taken(connection: Connection) -> Callable[[str], bool]:
+    def taken(golden_id: str) -> bool:
+        return connection.execute(select(GoldenRecordRow.golden_id).where(
+            GoldenRecordRow.golden_id == golden_id)).first() is not None
+    return taken
+
+
+def block_members(connection: Connection, blocks: Collection[str]) -> dict[str, set[str]]:
+    members: dict[str, set[str]] = {}
+    for block, key in select_in(connection, (BlockingKeyRow.block, BlockingKeyRow.record_key),
+                                BlockingKeyRow.block, blocks):
+        members.setdefault(block, set()).add(key)
+    return members
+
+
+def must_link_pairs(connection: Connection) -> list[tuple[str, str]]:
+    return [(left, right) for left, right in connection.execute(
+        select(StewardDecisionRow.left_key, StewardDecisionRow.right_key)
+        .where(StewardDecisionRow.kind == MUST_LINK))]
+
+
+def pair_rows(links: Iterable[Link], keys: Sequence[str], records: Sequence[Record],
+              run_id: int) -> list[dict[str, Any]]:
+    """Engine links (record indices) as rows keyed by record keys, smaller key left."""
+    rows = []
+    for link in links:
+        left, right = sorted((keys[link.left], keys[link.right]))
+        rows.append({
+            "left_key": left, "right_key": right, "entity_kind": records[link.left].kind,
+            "probability": link.probability, "match_weight": link.match_weight,
+            "rule": link.rule, "run_id": run_id,
+            "evidence": [{"comparison": f.comparison, "level": f.level, "weight": f.weight}
+                         for f in link.fields],
+        })
+    return rows
+
+
+def source_mark(connection: Connection) -> int:
+    """The newest sync run whose records are all visible: below any sync still running."""
+    newest = connection.execute(select(func.max(SourceRecordRow.last_run_id))).scalar() or 0
+    running = connection.execute(select(func.min(Run.id)).where(
+        Run.step == "sync", Run.status == "running")).scalar()
+    return min(newest, running - 1) if running is not None else newest
+
+
+def decision_mark(connection: Connection) -> int:
+    return connection.execute(select(func.max(StewardDecisionRow.id))).scalar() or 0
+
+
+def link_neighbours(connection: Connection, keys: Collection[str]) -> set[str]:
+    return {key for pair in pairs_touching(connection, LinkRow.__table__, keys) for key in pair}

@@ -1,0 +1,78 @@
+"""A small shop whose customer file a test edits, synced and resolved like production."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, select
+from syncfixtures import make_source, row, write_rows
+
+from hub.config import RelhubConfig
+from hub.resolve import ResolveReport, resolve
+from hub.store.identity_models import GoldenMemberRow, GoldenRecordRow, LinkRow, ReviewRow
+from hub.store.migrate import open_store
+from hub.sync import sync_source
+
+GIVEN = ["Ana", "Bruno", "Carmen", "Diego", "Elena", "Fausto", "Gloria", "Hugo", "Irene",
+         "Jorge", "Lucía", "Marcos"]
+FAMILY = ["García López", "Ruiz Ortega", "Navarro Vidal", "Serrano Blanco", "Molina Castro",
+          "Iglesias Rubio", "Cano Prieto", "Vega Soler", "Pascual Crespo", "Lorenzo Marín",
+          "Herrero Gallego", "Santana Mora"]
+
+
+def person(index: int, who: int | None = None, **changes: Any) -> dict[str, Any]:
+    """Row `index` describing person `who` (default: a person of its own); rows with one
+    `who` are one human, with the same name, email and birth date."""
+    who = index if who is None else who
+    return row(index, first=GIVEN[who % 12], last=FAMILY[(who * 5) % 12],
+               email=f"{GIVEN[who % 12].lower()}.{who}@example.com",
+               born=f"{1950 + who}-0{1 + who % 9}-1{who % 10}", **changes)
+
+
+class Shop:
+    """The customer file of one source and the store it is resolved into."""
+
+    def __init__(self, folder: Path, url: str, rows: dict[int, dict[str, Any]]) -> None:
+        self.rows = dict(rows)
+        self.config: RelhubConfig = make_source(folder, list(self.rows.values()))
+        self.folder = folder
+        self.engine: Engine = open_store(url)
+        self.clock = 0
+
+    def key(self, index: int) -> str:
+        return f"shop/customers/C{index:06d}"
+
+    def put(self, index: int, values: dict[str, Any]) -> None:
+        self.clock += 1
+        self.rows[index] = dict(values, updated=f"2026-02-01T00:00:{self.clock:02d}Z")
+
+    def delete(self, index: int) -> None:
+        self.clock += 1
+        self.rows[index] = dict(self.rows[index], deleted="true",
+                                updated=f"2026-02-01T00:00:{self.clock:02d}Z")
+
+    def cycle(self, *, full: bool = False) -> ResolveReport:
+        write_rows(self.folder / "customers.csv", list(self.rows.values()))
+        sync_source(self.config, self.engine, self.config.sources[0])
+        return resolve(self.config, self.engine, full=full)
+
+    def golden_of(self, index: int) -> str:
+        with self.engine.connect() as connection:
+            return connection.execute(select(GoldenMemberRow.golden_id).where(
+                GoldenMemberRow.record_key == self.key(index))).scalar_one()
+
+    def state(self) -> dict[str, Any]:
+        """What resolution leaves in the store, without run ids and without the evidence's
+        numbers (each run fits the model on the records it resolves)."""
+        with self.engine.connect() as connection:
+            members = sorted(connection.execute(
+                select(GoldenMemberRow.record_key, GoldenMemberRow.golden_id)).all())
+            golden = sorted(
+                (g.golden_id, g.status, g.member_count, repr(g.fields), tuple(g.roles))
+                for g in connection.execute(select(GoldenRecordRow)))
+            pairs = {
+                name: sorted((p.left_key, p.right_key, p.rule)
+                             for p in connection.execute(select(model)))
+                for name, model in (("links", LinkRow), ("review", ReviewRow))}
+        return {"members": members, "golden": golden, **pairs}
