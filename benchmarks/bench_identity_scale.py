@@ -1,0 +1,201 @@
+"""Identity resolution at scale on hard synthetic data: Relhub against splink 5.
+
+    python benchmarks/bench_identity_scale.py --n 100000
+
+Generates ``n`` person records over several systems, with the hard negatives of real CRM
+data (shared inboxes and switchboards, families, twins, fathers and sons, namesakes),
+then runs each tool in its own subprocess so wall time and peak memory are measured
+independently. Scores are pairwise against the ground truth: Relhub on the pairs its
+golden records imply, plus the blocking recall of its candidate pairs; splink on its
+predicted pairs and on its connected-component clusters. Data generation is not timed
+but counts towards peak memory (both tools hold the same input). Prints a table and
+ends with one JSON line (``"bench": "identity_scale"``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from emulators.synthetic.canonical import iter_person_records
+from emulators.synthetic.generator import SyntheticPeople, generate
+from emulators.synthetic.truth import PairScore, score_clusters, score_pairs
+
+MATCH_PROBABILITY = 0.9
+U_MAX_PAIRS = 1e8  # splink's docs: 1e8 or more for a final model
+SPLINK_COLUMNS = ("given_name", "family_name", "birth_date", "email", "phone", "postcode", "city")
+
+
+def peak_rss_mb() -> float:
+    """Peak resident set of this process (Linux reports ru_maxrss in KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _score_fields(prefix: str, score: PairScore) -> dict[str, float]:
+    return {f"{prefix}precision": score.precision, f"{prefix}recall": score.recall,
+            f"{prefix}f1": score.f1}
+
+
+def run_relhub(people: SyntheticPeople) -> dict[str, Any]:
+    """Full batch resolve: golden-record pairs and blocking recall."""
+    from identity.engine import resolve_batch
+
+    records = [record for chunk in iter_person_records(people) for record in chunk]
+    input_rss = peak_rss_mb()
+    started = time.perf_counter()
+    result = resolve_batch(records)
+    seconds = time.perf_counter() - started
+    truth = people.truth_person_ids
+    blocking = score_pairs(result.candidate_pairs, truth)
+    return {"seconds": seconds, "input_rss_mb": input_rss,
+            **_score_fields("", score_clusters(result.labels, truth)),
+            "blocking_recall": blocking.recall, "candidate_pairs": blocking.predicted}
+
+
+def splink_frame(people: SyntheticPeople) -> Any:
+    """The cleaning a splink user does first: folded lower-case names, digits-only phones.
+
+    pandas is imported here, not at the top, so it does not count in Relhub's memory.
+    """
+    import pandas as pd
+
+    frame = pd.concat([pd.DataFrame(chunk) for chunk in people.chunks()], ignore_index=True)
+    frame["email"] = frame["email"].where(frame["email"] != "", frame["personal_email"])
+    frame["phone"] = frame["phone"].where(frame["phone"] != "", frame["mobile"])
+    for name in ("given_name", "family_name", "city"):
+        frame[name] = (frame[name].str.normalize("NFKD").str.encode("ascii", "ignore")
+                       .str.decode("ascii").str.lower().str.strip())
+    frame["email"] = frame["email"].str.lower().str.strip()
+    frame["phone"] = frame["phone"].str.replace(r"\D", "", regex=True).str[-9:]
+    frame = frame[list(SPLINK_COLUMNS)].replace("", None)
+    frame.insert(0, "unique_id", np.arange(len(frame)))
+    return frame
+
+
+def run_splink(people: SyntheticPeople) -> dict[str, Any]:
+    """splink 5 on DuckDB: 3 blocking rules, u by random sampling, m by EM, clustering."""
+    import splink.comparison_library as cl
+    from splink import DuckDBAPI, Linker, SettingsCreator, block_on
+
+    frame = splink_frame(people)
+    input_rss = peak_rss_mb()
+    started = time.perf_counter()
+    settings = SettingsCreator(
+        link_type="dedupe_only",
+        blocking_rules_to_generate_predictions=[
+            block_on("email"), block_on("phone"), block_on("family_name", "birth_date")],
+        comparisons=[
+            cl.NameComparison("given_name"), cl.NameComparison("family_name"),
+            cl.DateOfBirthComparison("birth_date", input_is_string=True),
+            cl.EmailComparison("email"), cl.ExactMatch("phone"), cl.ExactMatch("postcode"),
+            cl.ExactMatch("city"),
+        ],
+    )
+    linker = Linker(DuckDBAPI().register(frame), settings, log_level=None)
+    linker.training.estimate_probability_two_random_records_match(
+        [block_on("email", "given_name"), block_on("phone", "family_name")], recall=0.7)
+    linker.training.estimate_u_using_random_sampling(max_pairs=U_MAX_PAIRS, seed=1)
+    linker.training.estimate_parameters_using_expectation_maximisation(
+        block_on("family_name", "birth_date"))
+    linker.training.estimate_parameters_using_expectation_maximisation(block_on("email"))
+    predictions = linker.inference.predict(threshold_match_probability=MATCH_PROBABILITY)
+    clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(
+        predictions, threshold_match_probability=MATCH_PROBABILITY)
+    pairs = predictions.as_pandas_dataframe()[["unique_id_l", "unique_id_r"]].to_numpy()
+    clustered = clusters.as_pandas_dataframe()[["unique_id", "cluster_id"]]
+    seconds = time.perf_counter() - started
+    labels = np.empty(len(frame), dtype=object)
+    labels[clustered["unique_id"].to_numpy()] = clustered["cluster_id"].to_numpy()
+    truth = people.truth_person_ids
+    return {"seconds": seconds, "input_rss_mb": input_rss,
+            **_score_fields("", score_pairs(pairs, truth)),
+            **_score_fields("cluster_", score_clusters(labels.astype(str), truth))}
+
+
+WORKERS: dict[str, Callable[[SyntheticPeople], dict[str, Any]]] = {
+    "relhub": run_relhub, "splink": run_splink,
+}
+
+
+def work(tool: str, n: int, seed: int) -> None:
+    """Subprocess entry: generate the data, run one tool, print its figures as JSON."""
+    people = generate(n, seed)
+    figures = WORKERS[tool](people)
+    print(json.dumps({**figures, "peak_rss_mb": peak_rss_mb()}))
+
+
+def measure(tool: str, n: int, seed: int) -> dict[str, Any]:
+    """Run one tool in a fresh interpreter; on failure, report why instead of figures."""
+    command = [sys.executable, str(Path(__file__).resolve()), "--worker", tool, "--n", str(n),
+               "--seed", str(seed)]
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        last_line = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        reason = f"exit status {done.returncode}: {last_line}"
+        print(f"{tool} failed: {reason}", file=sys.stderr)
+        return {"error": reason}
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.4f}" if value < 10 else f"{value:,.1f}"
+    return f"{value:,}" if isinstance(value, int) else str(value)
+
+
+def print_table(n: int, results: dict[str, dict[str, Any]]) -> None:
+    rows = (("seconds", "seconds"), ("peak RSS MiB", "peak_rss_mb"),
+            ("RSS after input MiB", "input_rss_mb"), ("pair precision", "precision"),
+            ("pair recall", "recall"), ("pair F1", "f1"),
+            ("cluster precision", "cluster_precision"), ("cluster recall", "cluster_recall"),
+            ("cluster F1", "cluster_f1"), ("blocking recall", "blocking_recall"),
+            ("candidate pairs", "candidate_pairs"))
+    print(f"identity scale benchmark, n = {n:,} (relhub pairs = golden-record pairs)")
+    print(f"{'':24}{'relhub':>14}{'splink':>14}")
+    for label, key in rows:
+        cells = [_cell(results[tool].get(key)) for tool in ("relhub", "splink")]
+        print(f"{label:24}{cells[0]:>14}{cells[1]:>14}")
+
+
+def summary(n: int, results: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    relhub, splink = results["relhub"], results["splink"]
+    return {
+        "bench": "identity_scale", "n": n,
+        "relhub_seconds": relhub.get("seconds"), "splink_seconds": splink.get("seconds"),
+        "relhub_peak_rss_mb": relhub.get("peak_rss_mb"),
+        "splink_peak_rss_mb": splink.get("peak_rss_mb"),
+        "relhub_f1": relhub.get("f1"), "relhub_precision": relhub.get("precision"),
+        "splink_f1": splink.get("f1"), "relhub_blocking_recall": relhub.get("blocking_recall"),
+        "incremental_1k_seconds": None,  # no incremental resolve in `hub` to time yet
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=1_000_000, help="person records to generate")
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--tools", nargs="+", choices=sorted(WORKERS), default=sorted(WORKERS))
+    parser.add_argument("--worker", choices=sorted(WORKERS), help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.worker:
+        work(args.worker, args.n, args.seed)
+        return
+    results = {tool: measure(tool, args.n, args.seed) if tool in args.tools else {}
+               for tool in ("relhub", "splink")}
+    print_table(args.n, results)
+    print(json.dumps(summary(args.n, results)))
+
+
+if __name__ == "__main__":
+    main()
