@@ -42,6 +42,12 @@ class SourceConfig(_Strict):
     )
     overlap_seconds: float = Field(default=300.0, ge=0)
     page_size: int = Field(default=1000, ge=1, le=50_000)
+    mapping_workers: int = Field(
+        default=min(2, os.cpu_count() or 1),
+        ge=1,
+        le=64,
+        description="Processes mapping pages in parallel; 1 maps in the syncing process.",
+    )
     options: dict[str, Any] = Field(default_factory=dict)
 
     @field_validator("type")

@@ -22,6 +22,7 @@ from hub.connections import open_connector
 from hub.mapping.engine import MappingError, ObjectMapper
 from hub.mapping.spec import load_mapping
 from hub.mapping.validate import compile_mapping
+from hub.page_mapping import map_pages
 from hub.store import runs
 from hub.store.db import JSONText, utcnow
 from hub.store.models import SourceRecordRow
@@ -143,14 +144,15 @@ def sync_object(
     overlap_s: float,
     full: bool,
     run_counts: dict[str, Any],
+    workers: int = 1,
     progress: Progress | None = None,
 ) -> ObjectReport:
     system, object_name = connector.system, mapper.object
     report = ObjectReport(object_name)
     since = None if full else starting_point(runs.watermark(engine, system, object_name), overlap_s)
     snapshot_ids: set[str] = set()
-    for page in connector.read_changes(read_spec(mapper), since, full=full):
-        rows, quarantine = prepare_page(page, mapper)
+    pages = connector.read_changes(read_spec(mapper), since, full=full)
+    for page, rows, quarantine in map_pages(pages, mapper, workers):
         report.fetched += len(page.records) + len(page.rejects)
         report.deletions += sum(1 for row in rows if row.deleted)
         if page.snapshot:
@@ -241,6 +243,7 @@ def sync_source(
                     overlap_s=source.overlap_seconds,
                     full=full,
                     run_counts=run_counts,
+                    workers=source.mapping_workers,
                     progress=progress,
                 )
             )
