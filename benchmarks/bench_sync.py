@@ -2,8 +2,9 @@
 
 Writes a realistic CRM contacts export (names with accents, emails, phones in several
 formats, dates) of 100k and 500k rows, then syncs each into a fresh store in a child
-process of its own, so that each run's peak RSS is its own. Prints a table and ends
-with one JSON line:
+process of its own, so that each run's peak RSS is its own. Peak RSS adds the syncing
+process and each mapping worker at the largest worker's peak (an upper bound: forked
+workers share pages with their parent). Prints a table and ends with one JSON line:
   {"bench": "sync", "sqlite_records_per_s": ..., "postgres_records_per_s": ...,
    "peak_rss_mb_100k": ..., "peak_rss_mb_500k": ...}
 Usage: python benchmarks/bench_sync.py [--sizes 100000 500000] [--postgres URL]
