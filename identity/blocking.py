@@ -17,6 +17,7 @@ import numpy as np
 from identity.features import MISSING, FeatureTable
 from identity.normalize import first_token
 from identity.settings import BlockingRule
+from identity.sorted_keys import sorted_unique
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +65,8 @@ MULTI_KEYS: dict[str, tuple[str, Callable[[str], list[str]]]] = {
 
 ADDRESS_FEATURES: frozenset[str] = frozenset({"street", "city", "postcode", "region"})
 _DERIVED_FROM: dict[str, set[str]] = {
-    "given_initial": {"given_name"}, "family_first": {"family_name"},
+    "given_initial": {"given_name"}, "given_formal": {"given_name"},
+    "family_first": {"family_name"},
     "family_phonetic": {"family_name"}, "birth_year": {"birth_date"},
     "name_pair": {"given_name", "family_name"}, "name_tokens": {"name"},
 }
@@ -176,14 +178,14 @@ def candidate_pairs(
     stats: list[RuleStats] = []
     for rule in rules:
         records, groups = rule_rows(table, rule)
-        left, right, largest, capped, capped_records = pairs_within_groups(
-            records, groups, max_block_size)
-        pair_keys = np.unique(left * table.n + right)
+        cap = rule.max_block_size or max_block_size
+        left, right, largest, capped, capped_records = pairs_within_groups(records, groups, cap)
+        pair_keys = sorted_unique(left * table.n + right)
         keys.append(pair_keys)
         stats.append(RuleStats(rule.name, len(pair_keys), largest, capped, capped_records))
         if capped:
             log.warning("blocking rule %r: %d blocks above %d records skipped (largest %d)",
-                        rule.name, capped, max_block_size, largest)
-    union = np.unique(np.concatenate(keys)) if keys else np.empty(0, dtype=np.int64)
+                        rule.name, capped, cap, largest)
+    union = sorted_unique(np.concatenate(keys)) if keys else np.empty(0, dtype=np.int64)
     pairs = np.stack([union // max(table.n, 1), union % max(table.n, 1)], axis=1)
     return pairs.astype(np.int32), stats, keys

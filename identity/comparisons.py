@@ -78,9 +78,11 @@ class _SingleValued:
 
     def holds(self, level: ComparisonLevel, rows: np.ndarray) -> np.ndarray:
         if level.feature and level.feature != self.feature:
-            return _SingleValued(self.table, level.feature, self.left[rows],
-                                 self.right[rows]).holds(
-                level.model_copy(update={"feature": None}), np.arange(len(rows)))
+            other = _SingleValued(self.table, level.feature, self.left[rows], self.right[rows])
+            present = np.flatnonzero(~other.missing())
+            out = np.zeros(len(rows), dtype=bool)
+            out[present] = other.holds(level.model_copy(update={"feature": None}), present)
+            return out
         cl, cr = self.cl[rows], self.cr[rows]
         if level.kind == "exact":
             return cl == cr

@@ -7,7 +7,7 @@ Pure: no I/O, deterministic for a given input order and settings (the u sample i
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,8 +19,16 @@ from identity.comparisons import compare
 from identity.evidence import NO_RULE, EvidenceTable, Link, LinkList
 from identity.features import FeatureTable, build_features
 from identity.records import OrganizationRecord, PersonRecord
-from identity.scoring import ComparisonModel, fit_models, pair_weights
+from identity.scoring import (
+    ComparisonModel,
+    FittedModel,
+    estimate_prior,
+    fit_models,
+    fitted,
+    pair_weights,
+)
 from identity.settings import EntitySettings, ResolutionSettings, StewardConstraints
+from identity.sorted_keys import contains, sorted_unique, subset_mask
 
 __all__ = ["Link", "ResolutionResult", "record_key", "resolve_batch"]
 
@@ -106,23 +114,27 @@ def _decisive(model: ComparisonModel, settings: ResolutionSettings) -> bool:
 
 def _score(table: FeatureTable, entity: EntitySettings, settings: ResolutionSettings,
            pairs: np.ndarray, sessions: list[tuple[np.ndarray, set[str]]],
-           stats: dict[str, Any]) -> tuple[_Scored, list[ComparisonModel]]:
+           stats: dict[str, Any], model: FittedModel | None
+           ) -> tuple[_Scored, list[ComparisonModel]]:
     started = time.perf_counter()
     levels, agreed = _compare_all(table, entity, pairs)
     stats["seconds_compare"] = time.perf_counter() - started
     started = time.perf_counter()
-    models, share = fit_models(table, entity, settings, levels, sessions)
+    models = fit_models(table, entity, settings, levels, sessions, model)
     stats["seconds_fit"] = time.perf_counter() - started
     weights = np.zeros(levels.shape, dtype=np.float32)
     shared = np.zeros(levels.shape, dtype=bool)
-    for i, model in enumerate(models):
+    for i, comparison_model in enumerate(models):
         weights[:, i], shared[:, i] = pair_weights(
-            model, levels[:, i], agreed[i], settings.shared_identifier_max_weight)
+            comparison_model, levels[:, i], agreed[i], settings.shared_identifier_max_weight)
+    evidence = weights.sum(axis=1, dtype=np.float64)
+    share = model.prior if model else estimate_prior(evidence, pairs, table.n, settings)
     prior = float(np.log2(share / (1 - share)))
-    match_weight = prior + weights.sum(axis=1, dtype=np.float64)
+    match_weight = prior + evidence
     probability = 1.0 / (1.0 + np.exp2(-np.clip(match_weight, -500, 500)))
     stats["prior"] = share
     stats["prior_weight"] = prior
+    stats["model"] = fitted(models, share)
     stats["m_u"] = {
         m.comparison.name: {lvl.label: {"m": float(m.m[j]), "u": float(m.u[j]),
                                         "weight": float(m.weights[j])}
@@ -138,12 +150,14 @@ def _score(table: FeatureTable, entity: EntitySettings, settings: ResolutionSett
 def _member(pairs: np.ndarray, keys: np.ndarray, n: int) -> np.ndarray:
     if len(keys) == 0:
         return np.zeros(len(pairs), dtype=bool)
-    return np.isin(pairs[:, 0].astype(np.int64) * n + pairs[:, 1], keys[:, 0] * n + keys[:, 1])
+    return contains(sorted_unique(keys[:, 0] * n + keys[:, 1]),
+                    pairs[:, 0].astype(np.int64) * n + pairs[:, 1])
 
 
 def _resolve_kind(
     records: Sequence[PersonRecord | OrganizationRecord], kind: str,
     settings: ResolutionSettings, must: np.ndarray, cannot: np.ndarray,
+    model: FittedModel | None,
 ) -> tuple[np.ndarray, np.ndarray, EvidenceTable, EvidenceTable, dict[str, Any]]:
     entity = settings.for_kind(kind)
     n = len(records)
@@ -158,13 +172,13 @@ def _resolve_kind(
     stats["blocking"] = {r.name: {"pairs": r.pairs, "largest_block": r.largest_block,
                                   "capped_blocks": r.capped_blocks,
                                   "capped_records": r.capped_records} for r in rule_stats}
-    keys = np.unique(np.concatenate([blocked[:, 0].astype(np.int64) * n + blocked[:, 1],
-                                     must[:, 0] * n + must[:, 1]]))
-    pairs = np.stack([keys // max(n, 1), keys % max(n, 1)], axis=1).astype(np.int64)
+    keys = sorted_unique(np.concatenate([blocked[:, 0].astype(np.int64) * n + blocked[:, 1],
+                                         must[:, 0] * n + must[:, 1]]))
+    pairs = np.stack(np.divmod(keys, max(n, 1)), axis=1).astype(np.int32)
     stats["candidate_pairs"] = len(pairs)
-    sessions = [(np.isin(keys, k), blocked_features(rule))
+    sessions = [(subset_mask(keys, k), blocked_features(rule))
                 for rule, k in zip(entity.blocking_rules, rule_keys, strict=True)]
-    scored, models = _score(table, entity, settings, pairs, sessions, stats)
+    scored, models = _score(table, entity, settings, pairs, sessions, stats, model)
     conflict_comparisons = [m.comparison for m in models if _decisive(m, settings)]
     stats["conflict_comparisons"] = [c.name for c in conflict_comparisons]
     is_must, is_cannot = _member(pairs, must, n), _member(pairs, cannot, n)
@@ -211,8 +225,16 @@ def resolve_batch(
     records: Sequence[PersonRecord | OrganizationRecord],
     settings: ResolutionSettings | None = None,
     constraints: StewardConstraints | None = None,
+    *,
+    model: Mapping[str, FittedModel] | None = None,
 ) -> ResolutionResult:
-    """Resolve a batch: one label per record, equal labels meaning one golden record."""
+    """Resolve a batch: one label per record, equal labels meaning one golden record.
+
+    `model` maps an entity kind to the parameters a previous resolve fitted (its
+    `stats[kind]["model"]`); given, that kind is scored with them instead of refitting,
+    which is how an incremental resolve of a few changed records (plus the records they
+    block with) scores like the full store.
+    """
     settings = settings or ResolutionSettings()
     constraints = constraints or StewardConstraints()
     started = time.perf_counter()
@@ -238,7 +260,8 @@ def resolve_batch(
             return mapped[(mapped >= 0).all(axis=1)]
 
         kind_labels, pairs, links, review, kind_stats = _resolve_kind(
-            [records[i] for i in original], kind, settings, localize(must), localize(cannot))
+            [records[i] for i in original], kind, settings, localize(must), localize(cannot),
+            (model or {}).get(kind))
         labels[original] = kind_labels + labels.max() + 1
         pair_parts.append(original[pairs])
         link_tables.append(_reindex(links, original))

@@ -1,14 +1,17 @@
 """Records to integer-coded feature columns: the only per-record Python work of a resolve.
 
-Every later step (blocking, comparison, scoring) works on these numpy arrays. Each raw
-value is normalized once per distinct value; a column stores one int32 code per record
-(-1 = missing) and the array of distinct normalized values.
+Every later step (blocking, comparison, scoring) works on these numpy arrays. A column
+stores one int32 code per record (-1 = missing) and the array of distinct normalized
+values. Records are read column by column (one attribute over all records at a time),
+raw values are coded through a dict, and each normalizer runs once per distinct raw
+value: at a million records that is the difference between seconds and minutes.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from itertools import chain
 
 import numpy as np
 
@@ -17,6 +20,7 @@ from identity.records import OrganizationRecord, PersonRecord
 from identity.settings import ResolutionSettings
 
 MISSING = -1
+Normalizer = Callable[[object], str]
 
 
 @dataclass(frozen=True)
@@ -52,98 +56,86 @@ class FeatureTable:
         return self.columns[name].values if name in self.columns else self.multi[name].values
 
 
-class _Coder:
-    """Assigns dense codes to normalized values, normalizing each raw value once."""
-
-    def __init__(self, normalizer: Callable[[object], str]) -> None:
-        self._normalizer = normalizer
-        self._normalized: dict[object, str] = {}
-        self._codes: dict[str, int] = {}
-
-    def code(self, raw: object) -> int:
-        if raw is None or raw == "":
-            return MISSING
-        key = self._normalized.get(raw)
-        if key is None:
-            key = self._normalized[raw] = self._normalizer(raw)
-        if not key:
-            return MISSING
-        return self._codes.setdefault(key, len(self._codes))
-
-    def values(self) -> np.ndarray:
-        out = np.empty(len(self._codes), dtype=object)
-        out[:] = list(self._codes)
-        return out
+def _object_array(items: Sequence[object]) -> np.ndarray:
+    out = np.empty(len(items), dtype=object)
+    out[:] = list(items)
+    return out
 
 
-def _column(raw: Iterable[object], normalizer: Callable[[object], str]) -> Column:
-    coder = _Coder(normalizer)
-    codes = np.fromiter((coder.code(v) for v in raw), dtype=np.int32)
-    return Column(codes, coder.values())
+def encode(raw: Iterable[object], normalizer: Normalizer) -> tuple[np.ndarray, np.ndarray]:
+    """Codes of the normalized raw values (MISSING where empty) and the distinct values."""
+    raw_index: dict[object, int] = {}
+    raw_codes = np.fromiter((raw_index.setdefault(v, len(raw_index)) for v in raw),
+                            dtype=np.int64)
+    value_index: dict[str, int] = {}
+    mapping = np.fromiter(
+        (value_index.setdefault(key, len(value_index))
+         if v is not None and v != "" and (key := normalizer(v)) else MISSING
+         for v in raw_index),
+        dtype=np.int32, count=len(raw_index))
+    codes = mapping[raw_codes] if len(raw_codes) else np.empty(0, dtype=np.int32)
+    return codes, _object_array(list(value_index))
 
 
-def _multi_column(
-    raw: Sequence[Sequence[object]], normalizer: Callable[[object], str]
-) -> MultiColumn:
-    coder = _Coder(normalizer)
-    records: list[int] = []
-    codes: list[int] = []
+def _column(raw: Iterable[object], normalizer: Normalizer) -> Column:
+    return Column(*encode(raw, normalizer))
+
+
+def _multi_column(raw: Sequence[Sequence[object]], normalizer: Normalizer) -> MultiColumn:
+    """Each record's distinct values in their order; the first is its primary value."""
+    lengths = np.fromiter(map(len, raw), dtype=np.int64, count=len(raw))
+    records = np.repeat(np.arange(len(raw), dtype=np.int64), lengths)
+    codes, values = encode(chain.from_iterable(raw), normalizer)
+    keep = codes >= 0
+    records, codes = records[keep], codes[keep]
+    _, first = np.unique(records * max(len(values), 1) + codes, return_index=True)
+    first.sort()
+    records, codes = records[first], codes[first]
     primary = np.full(len(raw), MISSING, dtype=np.int32)
-    for i, values in enumerate(raw):
-        seen: set[int] = set()
-        for value in values:
-            code = coder.code(value)
-            if code != MISSING and code not in seen:
-                seen.add(code)
-                records.append(i)
-                codes.append(code)
-                if len(seen) == 1:
-                    primary[i] = code
-    values_array = coder.values()
-    return MultiColumn(np.asarray(records, dtype=np.int32), np.asarray(codes, dtype=np.int32),
-                       values_array, Column(primary, values_array))
+    leading = np.r_[True, records[1:] != records[:-1]] if len(records) else np.zeros(0, bool)
+    primary[records[leading]] = codes[leading]
+    return MultiColumn(records.astype(np.int32), codes, values, Column(primary, values))
+
+
+def _date_text(value: object) -> str:
+    parsed = nz.date_key(value)  # type: ignore[arg-type]
+    return parsed.strftime("%Y%m%d") if parsed else ""
 
 
 def _date_column(raw: Iterable[object]) -> Column:
-    def as_text(value: object) -> str:
-        parsed = nz.date_key(value)  # type: ignore[arg-type]
-        return parsed.strftime("%Y%m%d") if parsed else ""
-
-    column = _column(raw, as_text)
-    ordinals = np.fromiter(
-        (np.datetime64(f"{v[:4]}-{v[4:6]}-{v[6:]}").astype(np.int64) for v in column.values),
-        dtype=np.int64, count=len(column.values),
-    )
-    return Column(column.codes, column.values, ordinals)
+    codes, values = encode(raw, _date_text)
+    days = np.array([f"{v[:4]}-{v[4:6]}-{v[6:]}" for v in values], dtype="datetime64[D]")
+    return Column(codes, values, days.astype(np.int64))
 
 
-def _address_fields(records: Sequence[PersonRecord | OrganizationRecord]) -> dict[str, list]:
-    first = [r.addresses[0] if r.addresses else None for r in records]
-    return {
-        name: [getattr(a, name) if a else None for a in first]
-        for name in ("street", "city", "postcode", "region")
-    }
+def _first_addresses(records: Sequence[PersonRecord | OrganizationRecord]) -> list[object]:
+    return [r.addresses[0] if r.addresses else None for r in records]
 
 
-def _split_full_name(record: PersonRecord) -> tuple[str | None, str | None]:
-    """Given and family name, from `full_name` when the parts are missing."""
-    if record.given_name or record.family_name or not record.full_name:
-        return record.given_name, record.family_name
-    given, _, family = record.full_name.strip().partition(" ")
-    return given, family or None
+def _address_part(addresses: list[object], name: str) -> list[object]:
+    return [getattr(a, name) if a is not None else None for a in addresses]
+
+
+def _names(records: Sequence[PersonRecord]) -> tuple[list[object], list[object]]:
+    """Given and family names, split from `full_name` where both parts are missing."""
+    given: list[object] = [r.given_name for r in records]
+    family: list[object] = [r.family_name for r in records]
+    for i, record in enumerate(records):
+        if given[i] is None and family[i] is None and record.full_name:
+            first, _, rest = record.full_name.strip().partition(" ")
+            given[i], family[i] = first, rest or None
+    return given, family
 
 
 def person_features(records: Sequence[PersonRecord], settings: ResolutionSettings) -> FeatureTable:
-    names = [_split_full_name(r) for r in records]
+    given, family = _names(records)
     table = FeatureTable(len(records))
-    table.columns["given_name"] = _column((g for g, _ in names),
-                                          lambda v: nz.given_name_key(str(v), nicknames=False))
+    table.columns["given_name"] = _column(given, lambda v: nz.given_name_key(str(v), False))
     table.columns["given_formal"] = _column(
-        (g for g, _ in names), lambda v: nz.given_name_key(str(v), settings.nicknames))
-    table.columns["family_name"] = _column((f for _, f in names),
-                                           lambda v: nz.family_name_key(str(v)))
-    table.columns["birth_date"] = _date_column(r.birth_date for r in records)
-    table.columns["national_id"] = _column((r.national_id for r in records),
+        given, lambda v: nz.given_name_key(str(v), settings.nicknames))
+    table.columns["family_name"] = _column(family, lambda v: nz.family_name_key(str(v)))
+    table.columns["birth_date"] = _date_column([r.birth_date for r in records])
+    table.columns["national_id"] = _column([r.national_id for r in records],
                                            lambda v: nz.national_id_key(str(v)))
     _add_contact_features(table, records, settings)
     return table
@@ -153,9 +145,9 @@ def organization_features(
     records: Sequence[OrganizationRecord], settings: ResolutionSettings
 ) -> FeatureTable:
     table = FeatureTable(len(records))
-    table.columns["name"] = _column((r.name or r.legal_name for r in records),
+    table.columns["name"] = _column([r.name or r.legal_name for r in records],
                                     lambda v: nz.organization_name_key(str(v)))
-    table.columns["tax_id"] = _column((r.tax_id for r in records),
+    table.columns["tax_id"] = _column([r.tax_id for r in records],
                                       lambda v: nz.national_id_key(str(v)))
     table.multi["domain"] = _multi_column(
         [[*r.domains, *r.emails] for r in records], lambda v: nz.domain_key(str(v)))
@@ -171,13 +163,16 @@ def _add_contact_features(
     table.multi["email"] = _multi_column(
         [r.emails for r in records],
         lambda v: nz.email_key(str(v), settings.gmail_dots, settings.plus_tags))
-    table.multi["phone"] = _multi_column(
-        [r.phones for r in records], lambda v: nz.phone_key(str(v), settings.default_phone_region))
-    address = _address_fields(records)
-    table.columns["street"] = _column(address["street"], lambda v: nz.street_key(str(v)))
-    table.columns["city"] = _column(address["city"], lambda v: nz.fold(str(v)))
-    table.columns["postcode"] = _column(address["postcode"], lambda v: nz.postcode_key(str(v)))
-    table.columns["region"] = _column(address["region"], lambda v: nz.fold(str(v)))
+    table.multi["phone"] = _multi_column([r.phones for r in records],
+                                         lambda v: nz.phone_match_key(str(v)))
+    addresses = _first_addresses(records)
+    table.columns["street"] = _column(_address_part(addresses, "street"),
+                                      lambda v: nz.street_key(str(v)))
+    table.columns["city"] = _column(_address_part(addresses, "city"), lambda v: nz.fold(str(v)))
+    table.columns["postcode"] = _column(_address_part(addresses, "postcode"),
+                                        lambda v: nz.postcode_key(str(v)))
+    table.columns["region"] = _column(_address_part(addresses, "region"),
+                                      lambda v: nz.fold(str(v)))
 
 
 def build_features(

@@ -30,7 +30,9 @@ class ComparisonModel:
 
     @property
     def weights(self) -> np.ndarray:
-        return np.log2(self.m / self.u)
+        """log2(m / u) per level; 0 for a neutral level."""
+        neutral = np.array([lvl.neutral for lvl in self.comparison.levels])
+        return np.where(neutral, 0.0, np.log2(self.m / self.u))
 
 
 def _value_counts(table: FeatureTable, feature: str) -> tuple[np.ndarray, int]:
@@ -111,20 +113,18 @@ def pattern_keys(levels: np.ndarray, sizes: list[int]) -> np.ndarray:
     return key
 
 
-def _log_likelihoods(patterns: np.ndarray, models: list[ComparisonModel],
-                     active: list[int]) -> tuple[np.ndarray, np.ndarray]:
-    log_m = np.zeros(len(patterns))
-    log_u = np.zeros(len(patterns))
+def _log_ratios(patterns: np.ndarray, models: list[ComparisonModel],
+                active: list[int]) -> np.ndarray:
+    """ln(P(pattern | match) / P(pattern | non-match)) of each pattern."""
+    ratio = np.zeros(len(patterns))
     for column in active:
         present = patterns[:, column] != NULL_LEVEL
-        idx = patterns[present, column]
-        log_m[present] += np.log(models[column].m[idx])
-        log_u[present] += np.log(models[column].u[idx])
-    return log_m, log_u
+        ratio[present] += models[column].weights[patterns[present, column]] * np.log(2.0)
+    return ratio
 
 
-def _posterior(share: float, log_m: np.ndarray, log_u: np.ndarray) -> np.ndarray:
-    odds = np.exp(np.clip(np.log(share) - np.log1p(-share) + log_m - log_u, -700, 700))
+def _posterior(share: float, log_ratio: np.ndarray) -> np.ndarray:
+    odds = np.exp(np.clip(np.log(share) - np.log1p(-share) + log_ratio, -700, 700))
     return odds / (1.0 + odds)
 
 
@@ -148,7 +148,7 @@ def _em_session(levels: np.ndarray, models: list[ComparisonModel], active: list[
     share = 0.1
     weight = counts
     for _ in range(settings.em_max_iterations):
-        weight = counts * _posterior(share, *_log_likelihoods(patterns, trial, active))
+        weight = counts * _posterior(share, _log_ratios(patterns, trial, active))
         new_share = float(np.clip(weight.sum() / counts.sum(), 1e-6, 1 - 1e-6))
         delta = abs(new_share - share)
         share = new_share
@@ -167,15 +167,13 @@ def _em_session(levels: np.ndarray, models: list[ComparisonModel], active: list[
 
 def expectation_maximisation(
     levels: np.ndarray, sessions: list[tuple[np.ndarray, set[str]]],
-    models: list[ComparisonModel], settings: ResolutionSettings, total_pairs: float,
-) -> float:
+    models: list[ComparisonModel], settings: ResolutionSettings,
+) -> None:
     """Fit m (u fixed) as Splink does: one EM session per blocking rule, over that rule's
     pairs, training only the comparisons the rule did not block on (their agreement is
     forced by the rule, so it says nothing about m). Each m is the mean over sessions
     weighted by the matches each found: a rule whose pairs are nearly all non-matches
     (common names) has no matches to learn m from.
-
-    Returns the prior: the expected share of matches among all record pairs.
     """
     estimates: dict[int, list[tuple[np.ndarray, float]]] = {}
     for mask, blocked_features in sessions:
@@ -191,16 +189,32 @@ def expectation_maximisation(
         if weights.sum() > 0:
             mean = np.average([m for m, _ in found], axis=0, weights=weights)
             models[c].m = _apply_overrides(mean, models[c].comparison, "m")
-    if len(levels) == 0:  # one record, or none: no pairs, and a prior below one
-        return float(np.clip(1.0 / max(total_pairs, 1.0), 1e-12, 0.5))
-    patterns, counts = _patterns(levels, models)
-    log_m, log_u = _log_likelihoods(patterns, models, list(range(len(models))))
+
+
+def estimate_prior(pair_weights: np.ndarray, pairs: np.ndarray, n: int,
+                   settings: ResolutionSettings) -> float:
+    """The share of matches among all record pairs, from the candidates' own weights.
+
+    A fixed point as in EM (the prior is the mean posterior), on each pair's real weight
+    (frequency-adjusted, shared identifiers capped): a shared inbox's colleagues must not
+    count as matches. And a record is counted in at most `max_expected_matches` matches:
+    a crowd of namesakes is not one person recorded fifty times.
+    """
+    total_pairs = n * (n - 1) / 2
+    if len(pairs) == 0:
+        return float(np.clip(1.0 / max(total_pairs, 1.0), 1e-12, 0.5))  # one record: no pairs
+    cap = settings.max_expected_matches
     share = 0.1
     for _ in range(settings.em_max_iterations):
-        share = float(np.clip((counts * _posterior(share, log_m, log_u)).sum() / counts.sum(),
-                              1e-9, 1 - 1e-9))
-    expected_matches = share * counts.sum()
-    return float(np.clip(expected_matches / max(total_pairs, 1.0), 1e-12, 0.5))
+        posterior = _posterior(share, pair_weights * np.log(2.0))
+        per_record = np.bincount(pairs[:, 0], posterior, minlength=n) + np.bincount(
+            pairs[:, 1], posterior, minlength=n)
+        expected = float(np.minimum(per_record, cap).sum()) / 2
+        new_share = float(np.clip(expected / len(pairs), 1e-9, 1 - 1e-9))
+        if abs(new_share - share) < settings.em_tolerance * share:
+            break
+        share = new_share
+    return float(np.clip(share * len(pairs) / max(total_pairs, 1.0), 1e-12, 0.5))
 
 
 def distinct_people_key(table: FeatureTable) -> np.ndarray:
@@ -213,22 +227,44 @@ def distinct_people_key(table: FeatureTable) -> np.ndarray:
     return mapping[table.codes(feature)]
 
 
+@dataclass(frozen=True)
+class FittedModel:
+    """m and u per comparison (by name) and the prior of one entity kind, as fitted on a
+    full resolve: passed back in, a small batch of changed records (with the records they
+    block with) is scored exactly as the full store was, without refitting on a sample
+    too small to fit. Term frequencies and shared identifiers still come from the batch."""
+
+    m: dict[str, np.ndarray]
+    u: dict[str, np.ndarray]
+    prior: float
+
+
+def fitted(models: list[ComparisonModel], prior: float) -> FittedModel:
+    return FittedModel({c.comparison.name: c.m.copy() for c in models},
+                       {c.comparison.name: c.u.copy() for c in models}, prior)
+
+
 def fit_models(
     table: FeatureTable, entity: EntitySettings, settings: ResolutionSettings,
     candidate_levels: np.ndarray, sessions: list[tuple[np.ndarray, set[str]]],
-) -> tuple[list[ComparisonModel], float]:
+    model: FittedModel | None = None,
+) -> list[ComparisonModel]:
+    """Models of every comparison: u sampled and m by EM, or both taken from `model`."""
+    people = distinct_people_key(table)
+    if model is not None:
+        return [ComparisonModel(c, model.m[c.name], model.u[c.name],
+                                *_frequency_model(table, c, people))
+                for c in entity.comparisons]
     left, right = _random_pairs(
         table.n, min(settings.u_sample_pairs, table.n * (table.n - 1) // 2), settings.seed)
-    people = distinct_people_key(table)
     models = []
     for comparison in entity.comparisons:
         value_u, shared = _frequency_model(table, comparison, people)
         u = estimate_u(table, comparison, left, right) if table.n > 1 else np.full(
             len(comparison.levels), 0.5)
         models.append(ComparisonModel(comparison, _initial_m(comparison), u, value_u, shared))
-    prior = expectation_maximisation(candidate_levels, sessions, models, settings,
-                                     table.n * (table.n - 1) / 2)
-    return models, prior
+    expectation_maximisation(candidate_levels, sessions, models, settings)
+    return models
 
 
 def pair_weights(

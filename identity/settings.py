@@ -35,6 +35,9 @@ class ComparisonLevel(_Strict):
     feature: str | None = Field(
         default=None, description="Compare this feature instead of the comparison's own "
         "(e.g. names with nicknames resolved).")
+    neutral: bool = Field(
+        default=False, description="Weighs nothing: the evidence is counted by another "
+        "comparison (a given and a family name swapped is one fact, seen from both names).")
     m: float | None = Field(default=None, gt=0, le=1, description="Override of the EM estimate.")
     u: float | None = Field(default=None, gt=0, le=1, description="Override of the sampled u.")
 
@@ -78,6 +81,10 @@ class BlockingRule(_Strict):
 
     name: str
     keys: list[str] = Field(min_length=1)
+    max_block_size: int | None = Field(
+        default=None, ge=2, description="Blocks above this are skipped (default: the "
+        "resolution's max_block_size). A name or an inbox shared by hundreds of records "
+        "is a crowd of namesakes or colleagues: its pairs cost n² and link nobody.")
 
 
 class DeterministicRule(_Strict):
@@ -106,15 +113,18 @@ class EntitySettings(_Strict):
 
 
 def _name_levels(other: str, formal: str | None = None) -> list[ComparisonLevel]:
+    """Levels of a name; the given name carries a swap's weight, the family name none."""
     nickname = [ComparisonLevel(label="same formal name (nickname)", kind="exact",
                                 feature=formal)] if formal else []
+    neutral = formal is None
     return [
         ComparisonLevel(label="exact", kind="exact"),
         *nickname,
-        ComparisonLevel(label=f"swapped with {other}", kind="swapped", other=other),
+        ComparisonLevel(label=f"swapped with {other}", kind="swapped", other=other,
+                        neutral=neutral),
         ComparisonLevel(label="Jaro-Winkler >= 0.92", kind="jaro_winkler", threshold=0.92),
         ComparisonLevel(label=f"swapped with {other}, Jaro-Winkler >= 0.88", kind="swapped",
-                        other=other, threshold=0.88),
+                        other=other, threshold=0.88, neutral=neutral),
         ComparisonLevel(label="Jaro-Winkler >= 0.80", kind="jaro_winkler", threshold=0.80),
         ComparisonLevel(label="different", kind="else"),
     ]
@@ -164,10 +174,10 @@ def _address_comparisons() -> list[Comparison]:
 
 PERSON_DEFAULTS = EntitySettings(
     blocking_rules=[
-        BlockingRule(name="email", keys=["email"]),
-        BlockingRule(name="phone", keys=["phone"]),
+        BlockingRule(name="email", keys=["email"], max_block_size=100),
+        BlockingRule(name="phone", keys=["phone"], max_block_size=100),
         BlockingRule(name="national_id", keys=["national_id"]),
-        BlockingRule(name="names", keys=["name_pair"]),
+        BlockingRule(name="names", keys=["name_pair"], max_block_size=50),
         BlockingRule(name="surname_sound_birth_date", keys=["family_phonetic", "birth_date"]),
         BlockingRule(name="initial_surname_postcode",
                      keys=["given_initial", "family_first", "postcode"]),
@@ -175,8 +185,8 @@ PERSON_DEFAULTS = EntitySettings(
         BlockingRule(name="given_name_birth_date", keys=["given_name", "birth_date"]),
         BlockingRule(name="street_postcode", keys=["street", "postcode"]),
         BlockingRule(name="street_city", keys=["street", "city"]),
-        BlockingRule(name="given_name_city", keys=["given_name", "city"]),
-        BlockingRule(name="surname_city", keys=["family_first", "city"]),
+        BlockingRule(name="formal_name_surname_city",
+                     keys=["given_formal", "family_first", "city"], max_block_size=100),
     ],
     comparisons=[
         Comparison(name="given_name", feature="given_name",
@@ -260,6 +270,9 @@ class ResolutionSettings(_Strict):
     u_sample_pairs: int = Field(default=300_000, ge=1000)
     em_max_iterations: int = Field(default=50, ge=1)
     em_tolerance: float = Field(default=1e-5, gt=0)
+    max_expected_matches: float = Field(
+        default=1.0, gt=0, description="Estimating the prior, a record counts in at most this "
+        "many matches (namesakes and colleagues must not look like one person's duplicates).")
     shared_identifier_max_weight: float = Field(
         default=1.0, description="Cap (log2) on agreement on a value different people share."
     )

@@ -70,3 +70,13 @@ def test_derived_keys_tolerate_typos():
     pairs, _ = _pairs(records, [rule])
     assert pairs == {(0, 1)}
     assert np.asarray(list(pairs)).dtype.kind == "i"
+
+
+def test_a_rule_can_cap_its_own_blocks():
+    records = [make_person(given_name="Ana", family_name="Ruiz", national_id="1X")
+               for _ in range(5)]
+    rules = [BlockingRule(name="names", keys=["name_pair"], max_block_size=4),
+             BlockingRule(name="id", keys=["national_id"])]
+    table = build_features(records, "person", SETTINGS)
+    _, stats, _ = candidate_pairs(table, rules, 1000)
+    assert [(s.pairs, s.capped_blocks) for s in stats] == [(0, 1), (10, 0)]

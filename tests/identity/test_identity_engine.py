@@ -158,3 +158,27 @@ def test_resolution_is_deterministic(population):
     assert np.array_equal(first.labels, second.labels)
     weights = [[link.match_weight for link in r.links] for r in (first, second)]
     assert weights[0] == weights[1]
+
+
+def test_swapped_names_count_once(population):
+    base = {"birth_date": date(1971, 3, 4), "postcode": "41001"}
+    records = [*population, make_person(given_name="Zoe", family_name="Quintana", **base),
+               make_person(given_name="Quintana", family_name="Zoe", **base)]
+    n = len(population)
+    fields = {f.comparison: f for f in _link(resolve_batch(records), n, n + 1).fields}
+    assert fields["given_name"].level.startswith("swapped") and fields["given_name"].weight > 0
+    assert fields["family_name"].level.startswith("swapped") and fields["family_name"].weight == 0
+
+
+def test_fitted_model_scores_a_small_batch_like_the_full_run(population):
+    full = resolve_batch(population)
+    model = {"person": full.stats["person"]["model"]}
+    batch = population[:40]
+    again = resolve_batch(batch, model=model)
+    assert again.stats["person"]["prior"] == full.stats["person"]["prior"]
+    full_links = {(link.left, link.right): link.match_weight for link in full.links
+                  if link.right < len(batch)}
+    batch_links = {(link.left, link.right): link.match_weight for link in again.links}
+    assert batch_links.keys() == full_links.keys() and full_links
+    refit = resolve_batch(batch)
+    assert refit.stats["person"]["prior"] != full.stats["person"]["prior"]

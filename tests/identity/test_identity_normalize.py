@@ -86,3 +86,12 @@ def test_address_and_id_keys(function, raw, expected):
 ])
 def test_date_key(raw, expected):
     assert nz.date_key(raw) == expected
+
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    ("+34 612 34 56 78", "612345678"), ("0034612345678", "612345678"),
+    ("612-345-678", "612345678"), ("(512) 375-2477", "123752477"),
+    ("+1 512 375 2477", "123752477"), ("12 34", ""), (None, ""),
+])
+def test_phone_match_key_ignores_format_and_country_prefix(raw, expected):
+    assert nz.phone_match_key(raw) == expected
