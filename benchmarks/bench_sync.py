@@ -106,17 +106,18 @@ def child(export: Path, url: str) -> None:
     report = sync_source(config, engine, config.sources[0])
     seconds = time.perf_counter() - started
     totals = report.totals()
-    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(
-        json.dumps(
-            {
-                "seconds": seconds,
-                "stored": totals["inserted"],
-                "quarantined": totals["quarantined"],
-                "peak_rss_mb": peak_kb / 1024,
-            }
-        )
-    )
+    main_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    worker_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # the largest worker
+    workers = config.sources[0].mapping_workers
+    peak_mb = (main_kb + (workers * worker_kb if workers > 1 else 0)) / 1024
+    figures = {
+        "seconds": seconds,
+        "cpu_seconds": time.process_time(),
+        "stored": totals["inserted"],
+        "quarantined": totals["quarantined"],
+        "peak_rss_mb": peak_mb,
+    }
+    print(json.dumps(figures))
 
 
 def measure(export: Path, url: str) -> dict[str, float]:
