@@ -8,16 +8,15 @@ have yet are created as custom string properties, as an import into HubSpot woul
 
 from __future__ import annotations
 
-import csv
-import json
 import random
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from emulators.hubspot.schema import INDUSTRIES, MODIFIED_PROPERTY, custom_property
 from emulators.hubspot.store import CrmStore, parse_time
+from emulators.serving import data_rows
 
 _FIRST = ("Ada", "Grace", "Alan", "Edsger", "Barbara", "Donald", "Frances", "Ken", "Radia", "Tim")
 _LAST = (
@@ -89,7 +88,7 @@ def generate(
 
 def load_data_file(store: CrmStore, path: Path) -> int:
     """Load records from a .jsonl or .csv file; return how many were inserted."""
-    rows = list(_jsonl_rows(path) if path.suffix == ".jsonl" else _csv_rows(path))
+    rows = [_from_csv(row) if path.suffix.lower() == ".csv" else row for row in data_rows(path)]
     links: list[tuple[str, str]] = []
     for row in rows:
         object_type = row.get("object", "contacts")
@@ -112,18 +111,10 @@ def load_data_file(store: CrmStore, path: Path) -> int:
     return len(rows)
 
 
-def _jsonl_rows(path: Path) -> Iterator[Mapping[str, Any]]:
-    with path.open(encoding="utf-8") as lines:
-        for line in lines:
-            if line.strip():
-                yield json.loads(line)
-
-
-def _csv_rows(path: Path) -> Iterator[Mapping[str, Any]]:
-    with path.open(encoding="utf-8", newline="") as handle:
-        for row in csv.DictReader(handle):
-            meta = {key: row.pop(key) for key in ("object", "id") if key in row}
-            yield {**{k: v for k, v in meta.items() if v}, "properties": row}
+def _from_csv(row: dict[str, Any]) -> dict[str, Any]:
+    """A CSV row is flat: `object` and `id` columns, every other column a property."""
+    meta = {key: row.pop(key) for key in ("object", "id") if key in row}
+    return {**{k: v for k, v in meta.items() if v}, "properties": row}
 
 
 def _text(value: Any) -> str | None:

@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -21,6 +19,7 @@ from emulators.hubspot.api import CrmApi, Reply, error_body
 from emulators.hubspot.gate import EmulatorConfig, Gate, LoggedRequest, RequestLog, Verdict
 from emulators.hubspot.seed import generate, load_data_file
 from emulators.hubspot.store import CrmStore
+from emulators.serving import BackgroundServer
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +38,7 @@ _SEARCH_LIMITED = {
 }
 
 
-class HubSpotEmulator:
+class HubSpotEmulator(BackgroundServer):
     """A running emulator: `with HubSpotEmulator() as hub:`, then a client on `hub.base_url`."""
 
     def __init__(
@@ -59,36 +58,11 @@ class HubSpotEmulator:
         self.api = CrmApi(self.store, lambda: self.base_url)
         self._server = ThreadingHTTPServer((host, port), _handler_for(self))
         self._server.daemon_threads = True
-        self._thread: threading.Thread | None = None
 
     @property
     def base_url(self) -> str:
         host, port = self._server.server_address[:2]
         return f"http://{host}:{port}"
-
-    def start(self) -> HubSpotEmulator:
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-
-    def __enter__(self) -> HubSpotEmulator:
-        return self.start()
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        trace: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     def serve_forever(self) -> None:
         self._server.serve_forever()

@@ -8,21 +8,19 @@ a spelling variant) so identity resolution has something to resolve.
 
 from __future__ import annotations
 
-import csv
-import json
 import random
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from emulators.salesforce.schema import ObjectDef
 from emulators.salesforce.soql import parse_datetime
 from emulators.salesforce.store import OrgStore
+from emulators.serving import data_rows
 
 
 def load_file(store: OrgStore, path: Path) -> int:
     """Insert every row of a .jsonl / .json-lines or .csv file; returns the count."""
-    rows = _csv_rows(path) if path.suffix.lower() == ".csv" else _jsonl_rows(path)
+    rows = data_rows(path)
     count = 0
     for row in rows:
         attributes = row.pop("attributes", None) or {}
@@ -35,18 +33,6 @@ def load_file(store: OrgStore, path: Path) -> int:
         store.create(obj.name, fields, at=parse_datetime(stamp) if stamp else None)
         count += 1
     return count
-
-
-def _jsonl_rows(path: Path) -> Iterator[dict[str, Any]]:
-    with path.open(encoding="utf-8") as handle:
-        for line in handle:
-            if line.strip():
-                yield json.loads(line)
-
-
-def _csv_rows(path: Path) -> Iterator[dict[str, Any]]:
-    with path.open(encoding="utf-8", newline="") as handle:
-        yield from csv.DictReader(handle)
 
 
 def _typed(obj: ObjectDef, name: str, value: Any) -> Any:

@@ -28,6 +28,7 @@ from emulators.salesforce.api import OrgApi, Reply
 from emulators.salesforce.faults import FaultInjector, Faults
 from emulators.salesforce.schema import standard_objects, wide_object
 from emulators.salesforce.store import OrgStore
+from emulators.serving import BackgroundServer
 
 API_VERSIONS = ("58.0", "59.0", "60.0", "61.0", "62.0")
 ORG_ID = "00DRh0000000001AAA"
@@ -62,7 +63,7 @@ class LoggedRequest:
     dropped: bool = False  # the connection was cut mid-body
 
 
-class SalesforceEmulator:
+class SalesforceEmulator(BackgroundServer):
     """A running emulated org; use as a context manager in tests."""
 
     def __init__(self, config: EmulatorConfig | None = None, *, port: int = 0,
@@ -83,7 +84,6 @@ class SalesforceEmulator:
         ca.issue_cert(host, "localhost").configure_cert(context)
         self._server = _Server((host, port), _Handler, self, context)
         self.host, self.port = host, self._server.server_address[1]
-        self._thread: threading.Thread | None = None
 
     @property
     def base_url(self) -> str:
@@ -91,24 +91,9 @@ class SalesforceEmulator:
 
     # -- lifecycle ------------------------------------------------------------------
 
-    def start(self) -> SalesforceEmulator:
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,),
-                                        daemon=True, name=f"sf-emulator-{self.port}")
-        self._thread.start()
-        return self
-
     def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
+        super().stop()
         self._tmp.cleanup()
-
-    def __enter__(self) -> SalesforceEmulator:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     # -- controls for tests ---------------------------------------------------------
 
