@@ -41,7 +41,12 @@ class SourceConfig(_Strict):
         default=None, description="Airflow pool bounding concurrent work on this system."
     )
     overlap_seconds: float = Field(default=300.0, ge=0)
-    page_size: int = Field(default=1000, ge=1, le=50_000)
+    page_size: int | None = Field(
+        default=None,
+        ge=1,
+        le=50_000,
+        description="Records per page; default: the connector's own.",
+    )
     mapping_workers: int = Field(
         default=min(2, os.cpu_count() or 1),
         ge=1,

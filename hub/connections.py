@@ -69,13 +69,16 @@ def _airflow_connection(connection_id: str) -> dict[str, str]:
 
 
 def open_connector(config: RelhubConfig, source: SourceConfig) -> Connector:
-    """Build the connector of a source; options gain the objects and the config's folder."""
+    """Build the connector of a source from its options.
+
+    Only the file connector is configured per object (paths, formats) and resolves paths
+    against relhub.yaml's folder; API connectors refuse options they do not know.
+    """
     module_name, _, class_name = CONNECTOR_CLASSES[source.type].partition(":")
     connector_class = getattr(importlib.import_module(module_name), class_name)
-    options = {
-        "page_size": source.page_size,
-        **source.options,
-        "objects": source.objects,
-        "base_path": str(config.folder),
-    }
+    options: dict[str, Any] = dict(source.options)
+    if source.page_size is not None:
+        options.setdefault("page_size", source.page_size)
+    if source.type == "file":
+        options.update(objects=source.objects, base_path=str(config.folder))
     return connector_class.from_config(source.name, options, credentials_for(source.connection))
