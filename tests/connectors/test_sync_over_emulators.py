@@ -1,0 +1,200 @@
+"""The hub's sync over live Salesforce and HubSpot emulators, with the shipped mapping files.
+
+Everything a user would configure is real here: relhub.yaml, mappings/salesforce.yaml and
+mappings/hubspot.yaml, credentials from RELHUB_CONN_* variables, the store on SQLite and
+PostgreSQL. Only the two SaaS systems are stand-ins.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, select
+
+from connectors.base import AuthenticationError
+from emulators.hubspot import EmulatorConfig as HubSpotConfig
+from emulators.hubspot import HubSpotEmulator, generate
+from emulators.salesforce import EmulatorConfig as SalesforceConfig
+from emulators.salesforce import Faults, SalesforceEmulator
+from emulators.salesforce.seed import generate as generate_org
+from hub.cli.mappings import mapping_problems
+from hub.config import RelhubConfig, load_config
+from hub.store.migrate import open_store
+from hub.store.models import QuarantineRow, Run, SourceRecordRow
+from hub.sync import sync_source
+
+MAPPINGS = Path(__file__).resolve().parents[2] / "mappings"
+SF_OBJECTS = ("Contact", "Lead", "Account")
+HS_OBJECTS = ("contacts", "companies")
+
+
+@dataclass
+class Systems:
+    org: SalesforceEmulator
+    hub: HubSpotEmulator
+    secrets: list[str]
+    config: RelhubConfig
+
+
+def relhub_yaml(org: SalesforceEmulator) -> str:
+    """Overlap and index lag at zero, so a second sync reads exactly what changed."""
+    return f"""\
+sources:
+  - name: salesforce
+    type: salesforce
+    mapping: {MAPPINGS / "salesforce.yaml"}
+    connection: sf_emulator
+    overlap_seconds: 0
+    objects: [{", ".join(SF_OBJECTS)}]
+    options: {{ca_bundle: "{org.ca_path}", retry_base_delay_s: 0.01, max_attempts: 8,
+               rate_limit_calls: 1000}}
+  - name: hubspot
+    type: hubspot
+    mapping: {MAPPINGS / "hubspot.yaml"}
+    connection: hs_emulator
+    overlap_seconds: 0
+    objects: [{", ".join(HS_OBJECTS)}]
+    options: {{consistency_lag_s: 0, base_delay_s: 0.01, max_delay_s: 0.2, max_attempts: 8,
+               search_requests_per_second: 40}}
+"""
+
+
+@pytest.fixture
+def systems(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Systems]:
+    secret = uuid.uuid4().hex
+    sf_config = SalesforceConfig(
+        password=f"sf-password-{secret}",
+        security_token=f"SFTOKEN{secret}",
+        client_secret=f"sf-client-secret-{secret}",
+    )
+    hub_config = HubSpotConfig(retry_after_s=0.01, search_rate_limit=50)
+    with (
+        SalesforceEmulator(sf_config) as org,
+        HubSpotEmulator(config=hub_config, token=f"pat-na1-{secret}") as hub,
+    ):
+        generate_org(org.store, accounts=20, contacts=120, leads=60)
+        generate(hub.store, contacts=150, companies=30)
+        for field, value in org.credentials().items():
+            monkeypatch.setenv(f"RELHUB_CONN_SF_EMULATOR_{field.upper()}", value)
+        monkeypatch.setenv("RELHUB_CONN_HS_EMULATOR_ACCESS_TOKEN", hub.token)
+        monkeypatch.setenv("RELHUB_CONN_HS_EMULATOR_BASE_URL", hub.base_url)
+        (tmp_path / "relhub.yaml").write_text(relhub_yaml(org))
+        secrets = [sf_config.password, sf_config.security_token, sf_config.client_secret, hub.token]
+        yield Systems(org, hub, secrets, load_config(tmp_path / "relhub.yaml"))
+
+
+def emulator_ids(systems: Systems, system: str, object_name: str) -> set[str]:
+    if system == "salesforce":
+        rows = systems.org.store.visible_records(object_name, include_deleted=True)
+        return {row["Id"] for row in rows}
+    return set(systems.hub.store.records[object_name])
+
+
+def landed(engine: Engine, system: str, object_name: str) -> tuple[dict[str, bool], set[str]]:
+    """Stored ids (with their deleted flag) and quarantined ids of one object."""
+    with engine.connect() as connection:
+        stored = connection.execute(
+            select(SourceRecordRow.source_id, SourceRecordRow.deleted).where(
+                SourceRecordRow.system == system, SourceRecordRow.object == object_name
+            )
+        )
+        quarantined = connection.execute(
+            select(QuarantineRow.source_id).where(
+                QuarantineRow.system == system, QuarantineRow.object == object_name
+            )
+        )
+        return dict(stored.tuples().all()), {q for (q,) in quarantined}
+
+
+def sync_all(systems: Systems, engine: Engine) -> dict[str, dict[str, dict[str, int]]]:
+    """Each source's per-object counts, from one sync of each."""
+    return {
+        source.name: sync_source(systems.config, engine, source).totals()["objects"]
+        for source in systems.config.sources
+    }
+
+
+def test_shipped_mappings_validate_against_the_discovered_schemas(systems: Systems) -> None:
+    assert mapping_problems(systems.config, offline=False) == []
+
+
+def test_sync_stores_every_record_then_only_the_changes(systems: Systems, store_url: str) -> None:
+    engine = open_store(store_url)
+    objects = sync_all(systems, engine)
+    for system, names in (("salesforce", SF_OBJECTS), ("hubspot", HS_OBJECTS)):
+        for name in names:
+            counts = objects[system][name]
+            ids = emulator_ids(systems, system, name)
+            stored, quarantined = landed(engine, system, name)
+            assert counts["fetched"] == len(ids) == counts["inserted"] + counts["quarantined"]
+            assert set(stored) | quarantined == ids and not set(stored) & quarantined
+            assert len(stored) > len(ids) // 2, f"{system}.{name}: most records should map"
+
+    time.sleep(0.005)  # the changes land after the stored watermarks' millisecond
+    org, hub = systems.org.store, systems.hub.store
+    contact = org.create("Contact", {"LastName": "Newcomer", "Email": "new@example.com"})
+    lead = next(iter(landed(engine, "salesforce", "Lead")[0]))
+    org.update("Lead", lead, {"Title": "Head of Purchasing"})
+    account = next(iter(landed(engine, "salesforce", "Account")[0]))
+    org.delete("Account", account)
+    person = hub.insert("contacts", {"email": "fresh@example.com", "firstname": "Fresh"}).id
+    company = next(iter(landed(engine, "hubspot", "companies")[0]))
+    hub.update("companies", company, {"industry": "RETAIL"})
+    gone = next(iter(landed(engine, "hubspot", "contacts")[0]))
+    hub.archive("contacts", gone)
+
+    objects = sync_all(systems, engine)
+    changed = {
+        ("salesforce", "Contact"): {"inserted": 1},
+        ("salesforce", "Lead"): {"updated": 1},
+        ("salesforce", "Account"): {"updated": 1, "deletions": 1},
+        ("hubspot", "contacts"): {"inserted": 1, "updated": 1, "deletions": 1},
+        ("hubspot", "companies"): {"updated": 1},
+    }
+    for (system, name), expected in changed.items():
+        counts = objects[system][name]
+        picked = {k: counts[k] for k in ("inserted", "updated", "unchanged", "deletions")}
+        expected_total = expected.get("inserted", 0) + expected.get("updated", 0)
+        assert counts["fetched"] == expected_total, f"{system}.{name}: {counts}"
+        assert picked == {"inserted": 0, "updated": 0, "unchanged": 0, "deletions": 0} | expected
+    assert landed(engine, "salesforce", "Contact")[0][contact] is False
+    assert landed(engine, "salesforce", "Account")[0][account] is True
+    stored_contacts = landed(engine, "hubspot", "contacts")[0]
+    assert stored_contacts[person] is False and stored_contacts[gone] is True
+
+
+def test_secrets_stay_out_of_logs_and_run_rows(
+    systems: Systems,
+    sqlite_url: str,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    engine = open_store(sqlite_url)
+    systems.org.set_faults(Faults(seed=3, error_rate=0.1, throttle_every=10, retry_after_s=0))
+    systems.hub.config.error_rate, systems.hub.config.throttle_every = 0.1, 10
+    caplog.set_level(logging.DEBUG)
+    sync_all(systems, engine)
+    assert "retry" in caplog.text  # the faults made the connectors log their retries
+
+    monkeypatch.setenv("RELHUB_CONN_SF_EMULATOR_PASSWORD", f"wrong-{systems.secrets[0]}")
+    monkeypatch.setenv("RELHUB_CONN_HS_EMULATOR_ACCESS_TOKEN", f"wrong-{systems.secrets[3]}")
+    refusals = []
+    for source in systems.config.sources:
+        with pytest.raises(AuthenticationError) as refused:
+            sync_source(systems.config, engine, source)
+        refusals.append(str(refused.value))
+    with engine.connect() as connection:
+        run_rows = [
+            (r.status, str(r.counts), r.error or "") for r in connection.execute(select(Run))
+        ]
+    assert [status for status, _, _ in run_rows] == ["succeeded"] * 2 + ["failed"] * 2
+    assert all(error for _, _, error in run_rows[2:])
+    texts = [caplog.text, *refusals, *(f"{counts} {error}" for _, counts, error in run_rows)]
+    for secret in systems.secrets:
+        assert not any(secret in text for text in texts), "a secret leaked"
