@@ -6,7 +6,17 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, DateTime, Engine, Integer, create_engine, event
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Connection,
+    DateTime,
+    Engine,
+    Integer,
+    Table,
+    create_engine,
+    event,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.types import TypeDecorator
 
@@ -95,6 +105,41 @@ def _json_default(value: Any) -> Any:
     if hasattr(value, "isoformat"):
         return value.isoformat()
     return str(value)
+
+
+def bulk_insert(connection: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    """INSERT many rows with the same keys.
+
+    On SQLite the rows go straight to the driver, each value through its column's bind
+    processor: SQLAlchemy's generic executemany bookkeeping costs more than SQLite's own
+    work. Elsewhere the Core path batches rows into multi-row INSERTs.
+    """
+    if not rows:
+        return
+    if connection.dialect.name != "sqlite":
+        connection.execute(table.insert(), rows)
+        return
+    names = list(rows[0])
+    dialect = connection.dialect
+    processors = [
+        table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names
+    ]
+    quote = connection.dialect.identifier_preparer.quote
+    # Identifiers are the table's own columns (table.c[name] above refuses others), quoted
+    # by the dialect; every value is a bound parameter.
+    statement = (
+        f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in names)}) "  # noqa: S608
+        f"VALUES ({', '.join('?' for _ in names)})"
+    )
+    connection.exec_driver_sql(
+        statement,
+        [
+            tuple(
+                row[n] if p is None else p(row[n]) for n, p in zip(names, processors, strict=True)
+            )
+            for row in rows
+        ],
+    )
 
 
 def make_engine(url: str) -> Engine:

@@ -7,7 +7,7 @@ at any point leaves the store at a page boundary, and a rerun resumes from there
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -17,7 +17,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DataError, IntegrityError, StatementError
 
 from connectors.base import Watermark
-from hub.store.db import JSONText, dumps, utcnow
+from hub.store.db import JSONText, bulk_insert, dumps, utcnow
 from hub.store.models import QuarantineRow, Run, SourceRecordRow, SyncState
 
 _ID_CHUNK = 900  # stays under SQLite's bound-parameter limit on old builds
@@ -143,9 +143,13 @@ def _write_snapshots(
             )
         else:
             updates.append({"pk": known[0], **values})
-    rejected_inserts = _execute_or_isolate(connection, _source.insert(), inserts)
+    rejected_inserts = _execute_or_isolate(
+        lambda params: bulk_insert(connection, _source, params), connection, inserts
+    )
     changed = update(_source).where(_source.c.id == bindparam("pk"))
-    rejected_updates = _execute_or_isolate(connection, changed, updates)
+    rejected_updates = _execute_or_isolate(
+        lambda params: connection.execute(changed, params), connection, updates
+    )
     counts.inserted = len(inserts) - len(rejected_inserts)
     counts.updated = len(updates) - len(rejected_updates)
     rejected = rejected_inserts + rejected_updates
@@ -159,7 +163,9 @@ def _write_snapshots(
 
 
 def _execute_or_isolate(
-    connection: Connection, statement: Any, params: list[dict[str, Any]]
+    execute: Callable[[list[dict[str, Any]]], Any],
+    connection: Connection,
+    params: list[dict[str, Any]],
 ) -> list[tuple[dict[str, Any], str]]:
     """Run a bulk statement; if the database refuses the batch, find the rows it refuses.
 
@@ -170,7 +176,7 @@ def _execute_or_isolate(
         return []
     try:
         with connection.begin_nested():
-            connection.execute(statement, params)
+            execute(params)
         return []
     except (DataError, IntegrityError, StatementError):
         pass
@@ -178,7 +184,7 @@ def _execute_or_isolate(
     for values in params:
         try:
             with connection.begin_nested():
-                connection.execute(statement, [values])
+                execute([values])
         except (DataError, IntegrityError, StatementError) as error:
             reason = str(getattr(error, "orig", error)).splitlines()[0]
             rejected.append((values, f"database refused the record: {reason}"))
@@ -243,6 +249,13 @@ def _resolve_quarantine(
     rejected: list[tuple[dict[str, Any], str]],
 ) -> None:
     """A good version of a quarantined record closes its quarantine entries."""
+    open_entry = select(_quarantine.c.id).where(
+        _quarantine.c.system == system,
+        _quarantine.c.object == object_name,
+        _quarantine.c.resolved_at.is_(None),
+    )
+    if connection.execute(open_entry.limit(1)).first() is None:
+        return  # the common case: nothing of this object waits in quarantine
     still_bad = {values.get("source_id") for values, _ in rejected}
     ids = [i for i in stored_ids if i not in still_bad]
     for start in range(0, len(ids), _ID_CHUNK):
