@@ -7,8 +7,9 @@ Pure: no I/O, deterministic for a given input order and settings (the u sample i
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import Any
 
 import numpy as np
@@ -17,7 +18,7 @@ from identity.blocking import blocked_features, candidate_pairs
 from identity.clustering import LinkSet, cluster
 from identity.comparisons import compare
 from identity.evidence import NO_RULE, EvidenceTable, Link, LinkList
-from identity.features import FeatureTable, build_features
+from identity.features import FeatureBuilder, FeatureTable
 from identity.records import OrganizationRecord, PersonRecord
 from identity.scoring import (
     ComparisonModel,
@@ -31,6 +32,8 @@ from identity.settings import EntitySettings, ResolutionSettings, StewardConstra
 from identity.sorted_keys import contains, sorted_unique, subset_mask
 
 __all__ = ["Link", "ResolutionResult", "record_key", "resolve_batch"]
+
+CHUNK_SIZE = 20_000  # records read at a time: bounds the pydantic objects held at once
 
 
 @dataclass
@@ -53,12 +56,57 @@ def _steward_pairs(
 ) -> np.ndarray:
     resolved = []
     for a, b in pairs:
+        if any(isinstance(x, str) and x not in index_of for x in (a, b)):
+            raise ValueError(f"steward pair ({a!r}, {b!r}) names no record of this batch")
         ia, ib = (index_of[x] if isinstance(x, str) else x for x in (a, b))
         if not (0 <= ia < n and 0 <= ib < n):
             raise ValueError(f"steward pair ({a!r}, {b!r}) names no record of this batch")
         if ia != ib:
             resolved.append((min(ia, ib), max(ia, ib)))
     return np.array(resolved, dtype=np.int64).reshape(-1, 2)
+
+
+KINDS: tuple[str, ...] = ("person", "organization")
+
+
+@dataclass
+class _Intake:
+    """What a resolve keeps of its input records: feature columns per kind, each record's
+    kind, and the indices of the records stewards name by key — never the records."""
+
+    builders: dict[str, FeatureBuilder]
+    named: set[str]
+    index_of: dict[str, int] = field(default_factory=dict)
+    kind_parts: list[np.ndarray] = field(default_factory=list)
+    n: int = 0
+
+    def add(self, chunk: Sequence[PersonRecord | OrganizationRecord]) -> None:
+        kinds = np.array([KINDS.index(r.kind) for r in chunk], dtype=np.int8)
+        for code, kind in enumerate(KINDS):
+            members = np.flatnonzero(kinds == code)
+            if len(members):
+                self.builders[kind].add([chunk[i] for i in members])
+        if self.named:
+            for i, record in enumerate(chunk):
+                key = record_key(record)
+                if key in self.named:
+                    self.index_of[key] = self.n + i
+        self.kind_parts.append(kinds)
+        self.n += len(chunk)
+
+    def kinds(self) -> np.ndarray:
+        return np.concatenate(self.kind_parts) if self.kind_parts else np.empty(0, np.int8)
+
+
+def _chunks(records: Iterable[PersonRecord | OrganizationRecord], size: int
+            ) -> Iterator[Sequence[PersonRecord | OrganizationRecord]]:
+    if isinstance(records, Sequence):
+        for start in range(0, len(records), size):
+            yield records[start:start + size]
+        return
+    iterator = iter(records)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
 
 
 @dataclass
@@ -155,16 +203,12 @@ def _member(pairs: np.ndarray, keys: np.ndarray, n: int) -> np.ndarray:
 
 
 def _resolve_kind(
-    records: Sequence[PersonRecord | OrganizationRecord], kind: str,
-    settings: ResolutionSettings, must: np.ndarray, cannot: np.ndarray,
-    model: FittedModel | None,
+    table: FeatureTable, kind: str, settings: ResolutionSettings, must: np.ndarray,
+    cannot: np.ndarray, model: FittedModel | None,
 ) -> tuple[np.ndarray, np.ndarray, EvidenceTable, EvidenceTable, dict[str, Any]]:
     entity = settings.for_kind(kind)
-    n = len(records)
+    n = table.n
     stats: dict[str, Any] = {"records": n}
-    started = time.perf_counter()
-    table = build_features(records, kind, settings)
-    stats["seconds_features"] = time.perf_counter() - started
     started = time.perf_counter()
     blocked, rule_stats, rule_keys = candidate_pairs(table, entity.blocking_rules,
                                                      settings.max_block_size)
@@ -222,15 +266,18 @@ def _reindex(table: EvidenceTable, original: np.ndarray) -> EvidenceTable:
 
 
 def resolve_batch(
-    records: Sequence[PersonRecord | OrganizationRecord],
+    records: Iterable[PersonRecord | OrganizationRecord],
     settings: ResolutionSettings | None = None,
     constraints: StewardConstraints | None = None,
     *,
     model: Mapping[str, FittedModel] | None = None,
 ) -> ResolutionResult:
-    """Resolve a batch: one label per record, equal labels meaning one golden record.
+    """Resolve a batch: one label per record (in input order), equal labels meaning one
+    golden record.
 
-    `model` maps an entity kind to the parameters a previous resolve fitted (its
+    `records` may be any iterable, e.g. a generator over pages of a store: it is read
+    once, in chunks, and only feature codes are kept, so the records need never all be in
+    memory. `model` maps an entity kind to the parameters a previous resolve fitted (its
     `stats[kind]["model"]`); given, that kind is scored with them instead of refitting,
     which is how an incremental resolve of a few changed records (plus the records they
     block with) scores like the full store.
@@ -238,16 +285,20 @@ def resolve_batch(
     settings = settings or ResolutionSettings()
     constraints = constraints or StewardConstraints()
     started = time.perf_counter()
-    n = len(records)
-    index_of = {record_key(r): i for i, r in enumerate(records)}
-    must = _steward_pairs(constraints.must_link, index_of, n)
-    cannot = _steward_pairs(constraints.cannot_link, index_of, n)
-    kinds = np.array([r.kind for r in records], dtype=object)
+    steward = [*constraints.must_link, *constraints.cannot_link]
+    intake = _Intake({kind: FeatureBuilder(kind, settings) for kind in KINDS},
+                     {x for pair in steward for x in pair if isinstance(x, str)})
+    for chunk in _chunks(records, CHUNK_SIZE):
+        intake.add(chunk)
+    n, kinds = intake.n, intake.kinds()
+    stats: dict[str, Any] = {"seconds_features": time.perf_counter() - started}
+    must = _steward_pairs(constraints.must_link, intake.index_of, n)
+    cannot = _steward_pairs(constraints.cannot_link, intake.index_of, n)
     labels = np.full(n, -1, dtype=np.int64)
     pair_parts, link_tables, review_tables = [], [], []
-    stats: dict[str, Any] = {}
-    for kind in ("person", "organization"):
-        original = np.flatnonzero(kinds == kind)
+    for code, kind in enumerate(KINDS):
+        original = np.flatnonzero(kinds == code)
+        table = intake.builders[kind].finish()
         if len(original) == 0:
             continue
         local = np.full(n, -1, dtype=np.int64)
@@ -260,8 +311,8 @@ def resolve_batch(
             return mapped[(mapped >= 0).all(axis=1)]
 
         kind_labels, pairs, links, review, kind_stats = _resolve_kind(
-            [records[i] for i in original], kind, settings, localize(must), localize(cannot),
-            (model or {}).get(kind))
+            table, kind, settings, localize(must), localize(cannot), (model or {}).get(kind))
+        del table
         labels[original] = kind_labels + labels.max() + 1
         pair_parts.append(original[pairs])
         link_tables.append(_reindex(links, original))
@@ -271,4 +322,3 @@ def resolve_batch(
     candidate = (np.concatenate(pair_parts) if pair_parts else np.empty((0, 2))).astype(np.int32)
     return ResolutionResult(labels, candidate, LinkList(link_tables), LinkList(review_tables),
                             stats)
-

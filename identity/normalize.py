@@ -146,6 +146,18 @@ def domain_key(text: str | None) -> str:
     return value
 
 
+def employer_key(text: str | None) -> str:
+    """Who someone works for, from an organization name or a work email, in one value
+    space: "Acme Wave S.L." and "ana@acmewave.es" both give "acmewave" (the name without
+    legal forms and spaces; the email's registrable name without its suffix). A free-mail
+    address names no employer."""
+    if not text:
+        return ""
+    if "@" in text:
+        return domain_key(text).split(".", 1)[0]
+    return organization_name_key(text).replace(" ", "")
+
+
 def postcode_key(text: str | None) -> str:
     """A postcode without spaces and punctuation, upper case ("sw1a 1aa" -> "SW1A1AA")."""
     return fold(text).replace(" ", "").upper()

@@ -177,8 +177,8 @@ def expectation_maximisation(
     """
     estimates: dict[int, list[tuple[np.ndarray, float]]] = {}
     for mask, blocked_features in sessions:
-        active = [c for c, mod in enumerate(models)
-                  if mod.comparison.feature not in blocked_features]
+        active = [c for c, mod in enumerate(models) if mod.comparison.trained
+                  and mod.comparison.feature not in blocked_features]
         if mask.sum() < 2 or not active:
             continue
         fitted, matches = _em_session(levels[mask], models, active, settings)

@@ -68,6 +68,10 @@ class Comparison(_Strict):
     conflict_on_else: bool = Field(
         default=False, description="Falling to the `else` level means the records cannot match."
     )
+    trained: bool = Field(
+        default=True, description="Fit m by EM. False for evidence that different people "
+        "share by design (an employer): EM would learn to find colleagues, not duplicates, "
+        "so its m comes from the levels' `m` (or the initial guess).")
 
     @model_validator(mode="after")
     def _ends_with_else(self) -> Comparison:
@@ -207,6 +211,10 @@ PERSON_DEFAULTS = EntitySettings(
         _exact_or_edits("national_id", 2, conflict_on_else=True),
         _exact_any("email"),
         _exact_any("phone"),
+        Comparison(name="employer", feature="employer",
+                   levels=[ComparisonLevel(label="an employer in common", kind="exact", m=0.9),
+                           ComparisonLevel(label="none in common", kind="else", m=0.1)],
+                   trained=False),
         *_address_comparisons(),
     ],
     deterministic_rules=[

@@ -182,3 +182,21 @@ def test_fitted_model_scores_a_small_batch_like_the_full_run(population):
     assert batch_links.keys() == full_links.keys() and full_links
     refit = resolve_batch(batch)
     assert refit.stats["person"]["prior"] != full.stats["person"]["prior"]
+
+
+def test_a_stream_of_records_resolves_like_a_list(population):
+    """The engine reads any iterable once, in chunks, and labels records in input order."""
+    listed = resolve_batch(population)
+    streamed = resolve_batch(record for record in population)
+    assert np.array_equal(listed.labels, streamed.labels)
+    assert np.array_equal(listed.candidate_pairs, streamed.candidate_pairs)
+
+
+def test_steward_keys_are_found_in_a_stream(population):
+    records = [*population, make_person(record_id="x1", given_name="Zoe",
+                                        family_name="Quintana"),
+               make_person(record_id="x2", given_name="Hugo", family_name="Bravo")]
+    n = len(population)
+    constraints = StewardConstraints(must_link=[("crm/contact/x1", "crm/contact/x2")])
+    result = resolve_batch(iter(records), constraints=constraints)
+    assert _same(result, n, n + 1)

@@ -95,3 +95,11 @@ def test_date_key(raw, expected):
 ])
 def test_phone_match_key_ignores_format_and_country_prefix(raw, expected):
     assert nz.phone_match_key(raw) == expected
+
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    ("Acme Wave S.L.", "acmewave"), ("ana.ruiz@acmewave.es", "acmewave"),
+    ("ANA@AcmeWave.co.uk", "acmewave"), ("ana.ruiz@gmail.com", ""), ("", ""),
+])
+def test_employer_key_puts_names_and_work_emails_in_one_space(raw, expected):
+    assert nz.employer_key(raw) == expected
