@@ -69,15 +69,18 @@ def rule_blocks(table: FeatureTable, kind: str, rule: BlockingRule) -> list[set[
             for i in range(table.n)]
 
 
-def record_blocks(records: Sequence[Record], settings: ResolutionSettings) -> list[set[str]]:
-    """The block digests of each record, under every blocking rule of its entity kind."""
-    blocks: list[set[str]] = [set() for _ in records]
+def record_blocks(records: Sequence[Record], settings: ResolutionSettings
+                  ) -> list[dict[str, int]]:
+    """The block digests of each record, under every blocking rule of its entity kind,
+    each with the rule's cap (the engine pairs no records within a larger block)."""
+    blocks: list[dict[str, int]] = [{} for _ in records]
     for kind in ("person", "organization"):
         indices = [i for i, r in enumerate(records) if r.kind == kind]
         if not indices:
             continue
         table = build_features([records[i] for i in indices], kind, settings)
         for rule in settings.for_kind(kind).blocking_rules:
+            cap = rule.max_block_size or settings.max_block_size
             for index, own in zip(indices, rule_blocks(table, kind, rule), strict=True):
-                blocks[index] |= own
+                blocks[index] |= dict.fromkeys(own, cap)
     return blocks

@@ -35,10 +35,13 @@ from hub.resolve_store import (
     insert_rows,
     link_neighbours,
     load_keys,
+    load_models,
     load_where,
     must_link_pairs,
     pair_rows,
     pairs_touching,
+    save_models,
+    settings_digest,
     source_mark,
 )
 from hub.review import constraints_for, decisions_since, field_overrides, split_key
@@ -57,8 +60,9 @@ from hub.store.identity_models import (
     ReviewRow,
 )
 from hub.store.models import Run, SourceRecordRow
-from identity.engine import resolve_batch
+from identity.engine import KINDS, ResolutionResult, resolve_batch
 from identity.golden_ids import GoldenIdAssignment, assign_golden_ids, current_id, mint_golden_id
+from identity.scoring import FittedModel
 from identity.settings import ResolutionSettings
 from identity.survivorship import survive
 
@@ -96,9 +100,13 @@ def _last_marks(engine: Engine) -> dict[str, int] | None:
     return (counts or {}).get("marks")
 
 
-def resolve(config: RelhubConfig, engine: Engine, *, full: bool = False,
+def resolve(config: RelhubConfig, engine: Engine, *, full: bool = False, refit: bool = True,
             progress: Progress | None = None) -> ResolveReport:
-    """Resolve what changed (or everything) into golden records, in one transaction."""
+    """Resolve what changed (or everything) into golden records, in one transaction.
+
+    A full resolve fits the model anew unless `refit` is False: then it scores every
+    record with the stored model, exactly as incremental resolves since the last fit did
+    (what `relhub resolve --full --keep-model` checks them against)."""
     previous = _last_marks(engine)
     run_id = runs.start_run(engine, STEP, None)
     report = ResolveReport(run_id, full=full or previous is None)
@@ -106,7 +114,7 @@ def resolve(config: RelhubConfig, engine: Engine, *, full: bool = False,
     try:
         with engine.begin() as connection:
             _Resolution(connection, config.resolution, report,
-                        progress or (lambda _label, _done: None)).run(previous)
+                        progress or (lambda _label, _done: None)).run(previous, refit)
             report.summary = quality_summary(connection)
     except BaseException as error:
         runs.finish_run(engine, run_id, report.as_dict(), error=f"{type(error).__name__}: {error}")
@@ -126,23 +134,31 @@ class _Resolution:
         self.report = report
         self.progress = progress
 
-    def run(self, previous: dict[str, int] | None) -> None:
+    def run(self, previous: dict[str, int] | None, refit: bool) -> None:
+        """Incremental when a previous resolve left models fitted under these settings
+        for every entity kind the batch holds; otherwise everything (refitting, unless
+        asked not to and the stored models cover every kind)."""
         self.report.marks = {"source_run": source_mark(self.connection),
                              "decision": decision_mark(self.connection)}
-        if self.report.full:
-            batch = load_where(self.connection, SourceRecordRow.deleted.is_(False))
-            old_ids = all_golden_ids(self.connection)
-            batch.gone = set(old_ids) - set(batch.records)
-            changed = set(batch.records) | batch.gone
-        else:
-            assert previous is not None
+        digest = settings_digest(self.settings)
+        models = load_models(self.connection, digest)
+        if models is not None and previous is not None and not self.report.full:
             batch, changed = self._changed(previous)
             batch = load_keys(self.connection, self._reach(batch, changed))
-            old_ids = golden_ids_of(self.connection, set(batch.records) | batch.gone)
-        self.report.changed = len(changed)
-        self.report.resolved = len(batch.records)
-        self.progress("records", len(batch.records))
-        self._resolve(batch, changed, old_ids)
+            if {record.kind for record in batch.records.values()} <= set(models):
+                old_ids = golden_ids_of(self.connection, set(batch.records) | batch.gone)
+                self._resolve(batch, changed, old_ids, models)
+                return
+        self.report.full = True
+        batch = load_where(self.connection, SourceRecordRow.deleted.is_(False))
+        old_ids = all_golden_ids(self.connection)
+        batch.gone = set(old_ids) - set(batch.records)
+        if refit or models is None or not {r.kind for r in batch.records.values()} <= set(models):
+            models = None
+        result = self._resolve(batch, set(batch.records) | batch.gone, old_ids, models)
+        if models is None:
+            save_models(self.connection, {kind: result.stats[kind]["model"] for kind in KINDS
+                                          if kind in result.stats}, digest, self.report.run_id)
 
     def _changed(self, previous: dict[str, int]) -> tuple[Snapshot, set[str]]:
         """Records synced since the marks, plus those named by newer steward decisions."""
@@ -166,15 +182,16 @@ class _Resolution:
         and the closure over golden records, accepted links and must-links."""
         records = list(changed.records.items())
         blocks = record_blocks([r for _, r in records], self.settings)
-        members = block_members(self.connection, set().union(*blocks))
+        caps = {block: cap for own in blocks for block, cap in own.items()}
+        members = block_members(self.connection, set(caps))
         for neighbours in members.values():
             neighbours -= keys
         for (key, _), own in zip(records, blocks, strict=True):
             for block in own:
                 members.setdefault(block, set()).add(key)
         reach = set(keys)
-        for neighbours in members.values():
-            if len(neighbours) <= self.settings.max_block_size:
+        for block, neighbours in members.items():
+            if len(neighbours) <= caps[block]:
                 reach |= neighbours
         must = must_link_pairs(self.connection)
         frontier = set(reach)
@@ -186,14 +203,19 @@ class _Resolution:
             reach |= frontier
         return reach
 
-    def _resolve(self, batch: Snapshot, changed: set[str], old_ids: dict[str, str]) -> None:
+    def _resolve(self, batch: Snapshot, changed: set[str], old_ids: dict[str, str],
+                 models: dict[str, FittedModel] | None) -> ResolutionResult:
+        """Resolve the batch (scored with `models` when given) and write what it decides."""
+        self.report.changed = len(changed)
+        self.report.resolved = len(batch.records)
+        self.progress("records", len(batch.records))
         keys = sorted(batch.records)
         records = [batch.records[k] for k in keys]
         result = resolve_batch(records, self.settings,
-                               constraints_for(self.connection, set(keys)))
+                               constraints_for(self.connection, set(keys)), model=models)
         labels = {key: int(label) for key, label in zip(keys, result.labels, strict=True)}
         ages = creation_runs(self.connection, set(old_ids.values()))
-        taken = golden_id_taken(self.connection)
+        taken = golden_id_taken(self.connection, preload=self.report.full)
 
         def mint(members: list[str], known: set[str]) -> str:
             while (candidate := mint_golden_id(members, known)) and taken(candidate):
@@ -204,13 +226,15 @@ class _Resolution:
         ids = {key: assignment.ids[label] for key, label in labels.items()}
         resolved = set(keys) | batch.gone
         self._write_members(resolved, ids)
-        self._write_golden(batch.records, ids, assignment, ages)
+        self._write_golden(batch.records, ids, assignment, ages,
+                           self._unchanged(ids, old_ids, changed))
         self._write_pairs(LinkRow, pair_rows(result.links, keys, records, self.report.run_id),
                           resolved, changed)
         self._write_pairs(ReviewRow, pair_rows(result.review, keys, records, self.report.run_id),
                           resolved, changed)
         self._write_blocks(batch.records, changed)
         self.report.links, self.report.review = len(result.links), len(result.review)
+        return result
 
     def _write_members(self, resolved: set[str], ids: dict[str, str]) -> None:
         table = GoldenMemberRow.__table__
@@ -234,12 +258,30 @@ class _Resolution:
             by_id.setdefault(current_id(golden_id, merges), {})[name] = value
         return by_id
 
+    def _unchanged(self, ids: dict[str, str], old_ids: dict[str, str], changed: set[str]
+                   ) -> set[str]:
+        """Golden ids that keep exactly their members, none of them changed (a steward
+        decision names its records as changed): survivorship would give them what they
+        hold, so an incremental resolve leaves their rows alone."""
+        if self.report.full:
+            return set()
+        before: dict[str, set[str]] = {}
+        for key, golden_id in old_ids.items():
+            before.setdefault(golden_id, set()).add(key)
+        after: dict[str, set[str]] = {}
+        for key, golden_id in ids.items():
+            after.setdefault(golden_id, set()).add(key)
+        return {golden_id for golden_id, keys in after.items()
+                if before.get(golden_id) == keys and not keys & changed}
+
     def _write_golden(self, records: dict[str, Record], ids: dict[str, str],
-                      assignment: GoldenIdAssignment, ages: dict[str, int]) -> None:
+                      assignment: GoldenIdAssignment, ages: dict[str, int],
+                      unchanged: set[str]) -> None:
         run_id = self.report.run_id
         members: dict[str, list[Record]] = {}
         for key in sorted(ids):
-            members.setdefault(ids[key], []).append(records[key])
+            if ids[key] not in unchanged:
+                members.setdefault(ids[key], []).append(records[key])
         overrides = self._overrides(assignment)
         rows = []
         for done, (golden_id, group) in enumerate(sorted(members.items()), start=1):

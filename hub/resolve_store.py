@@ -6,17 +6,21 @@ statement) and rows go in as Core executemany pages, not ORM units of work.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+import hashlib
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+import numpy as np
 from pydantic import TypeAdapter
-from sqlalchemy import ColumnElement, Connection, Table, delete, func, or_, select, tuple_
+from sqlalchemy import ColumnElement, Connection, Table, delete, func, select, tuple_
 
 from hub.review import split_key
+from hub.store.db import bulk_insert
 from hub.store.identity_models import (
     MUST_LINK,
     BlockingKeyRow,
+    FittedModelRow,
     GoldenMemberRow,
     GoldenRecordRow,
     LinkRow,
@@ -25,6 +29,8 @@ from hub.store.identity_models import (
 from hub.store.models import Run, SourceRecordRow
 from identity.evidence import Link
 from identity.records import CanonicalRecord, OrganizationRecord, PersonRecord
+from identity.scoring import FittedModel
+from identity.settings import ResolutionSettings
 
 Record = PersonRecord | OrganizationRecord
 T = TypeVar("T")
@@ -46,7 +52,7 @@ def chunks(items: Iterable[T], size: int = CHUNK) -> Iterator[list[T]]:
 
 def insert_rows(connection: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
     for page in chunks(rows, PAGE):
-        connection.execute(table.insert(), page)
+        bulk_insert(connection, table, page)
 
 
 def record_key(system: str, object_name: str, source_id: str) -> str:
@@ -103,11 +109,12 @@ def select_in(connection: Connection, columns: Sequence[Any], column: Any,
 
 def pairs_touching(connection: Connection, table: Table, keys: Collection[str]
                    ) -> set[tuple[str, str]]:
+    """Pairs with either record among `keys`: one indexed lookup per side (an OR of the
+    two would scan the table on SQLite)."""
     found: set[tuple[str, str]] = set()
-    for chunk in chunks(keys):
-        found.update((left, right) for left, right in connection.execute(
-            select(table.c.left_key, table.c.right_key)
-            .where(or_(table.c.left_key.in_(chunk), table.c.right_key.in_(chunk)))))
+    for side in (table.c.left_key, table.c.right_key):
+        found.update((left, right) for left, right in select_in(
+            connection, (table.c.left_key, table.c.right_key), side, keys))
     return found
 
 
@@ -148,7 +155,13 @@ def creation_runs(connection: Connection, golden_ids: Collection[str]) -> dict[s
         GoldenRecordRow.golden_id, golden_ids)}
 
 
-def golden_id_taken(connection: Connection) -> Callable[[str], bool]:
+def golden_id_taken(connection: Connection, *, preload: bool) -> Callable[[str], bool]:
+    """Whether a golden id was ever issued: asked per id, or (`preload`, when a full
+    resolve mints an id for most clusters) from every id read at once."""
+    if preload:
+        issued = set(connection.execute(select(GoldenRecordRow.golden_id)).scalars())
+        return issued.__contains__
+
     def taken(golden_id: str) -> bool:
         return connection.execute(select(GoldenRecordRow.golden_id).where(
             GoldenRecordRow.golden_id == golden_id)).first() is not None
@@ -199,3 +212,35 @@ def decision_mark(connection: Connection) -> int:
 
 def link_neighbours(connection: Connection, keys: Collection[str]) -> set[str]:
     return {key for pair in pairs_touching(connection, LinkRow.__table__, keys) for key in pair}
+
+
+def settings_digest(settings: ResolutionSettings) -> str:
+    """Which resolution settings a model was fitted under: any change (a comparison, a
+    threshold, a survivorship rule) can change every golden record, so it calls for a
+    full resolve rather than an incremental one on stale parameters."""
+    return hashlib.sha256(settings.model_dump_json().encode()).hexdigest()
+
+
+def save_models(connection: Connection, models: Mapping[str, FittedModel], digest: str,
+                run_id: int) -> None:
+    """Replace the stored models with the ones a full resolve just fitted."""
+    table = FittedModelRow.__table__
+    connection.execute(delete(table))
+    insert_rows(connection, table, [
+        {"entity_kind": kind, "settings_digest": digest, "run_id": run_id, "parameters": {
+            "m": {name: m.tolist() for name, m in model.m.items()},
+            "u": {name: u.tolist() for name, u in model.u.items()},
+            "prior": model.prior}}
+        for kind, model in models.items()])
+
+
+def load_models(connection: Connection, digest: str) -> dict[str, FittedModel] | None:
+    """The stored models by entity kind; None if there are none or any was fitted under
+    other settings (JSON keeps a float64 exactly, so the weights are the full run's)."""
+    rows = connection.execute(select(FittedModelRow.entity_kind, FittedModelRow.settings_digest,
+                                     FittedModelRow.parameters)).all()
+    if not rows or any(row.settings_digest != digest for row in rows):
+        return None
+    return {kind: FittedModel({n: np.array(v) for n, v in p["m"].items()},
+                              {n: np.array(v) for n, v in p["u"].items()}, p["prior"])
+            for kind, _, p in rows}

@@ -25,13 +25,17 @@ from hub.resolve import resolve as resolve_step
 @user_errors
 def resolve(
     full: bool = typer.Option(False, "--full", help="Re-resolve every record, not just changes."),
+    keep_model: bool = typer.Option(
+        False, "--keep-model",
+        help="With --full: score with the stored model instead of fitting it anew."),
     config_file: Path | None = ConfigOption,
     as_json: bool = JsonOption,
 ) -> None:
     """Link source records into golden records with stable ids."""
     config, engine = load(config_file)
     with progress_bar("resolve") as progress:
-        report = resolve_step(config, engine, full=full, progress=progress)
+        report = resolve_step(config, engine, full=full, refit=not keep_model,
+                              progress=progress)
     if as_json:
         print_json(report.as_dict())
     else:

@@ -136,3 +136,17 @@ class BlockingKeyRow(Base):
     block: Mapped[str] = mapped_column(String(32), primary_key=True)
 
     __table_args__ = (Index("ix_blocking_keys_block", "block"),)
+
+
+class FittedModelRow(Base):
+    """The m, u and prior a full resolve fitted for one entity kind. An incremental resolve
+    scores with them, so its links weigh what a full resolve's would; `settings_digest`
+    says which resolution settings they were fitted under (a change means a full resolve)."""
+
+    __tablename__ = "identity_models"
+
+    entity_kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    settings_digest: Mapped[str] = mapped_column(String(64))
+    parameters: Mapped[dict[str, Any]] = mapped_column(
+        JSONType, comment="{m: {comparison: [per level]}, u: {…}, prior}")
+    run_id: Mapped[int] = mapped_column(BigId, ForeignKey("runs.id"))

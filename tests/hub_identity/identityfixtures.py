@@ -52,10 +52,10 @@ class Shop:
         self.rows[index] = dict(self.rows[index], deleted="true",
                                 updated=f"2026-02-01T00:00:{self.clock:02d}Z")
 
-    def cycle(self, *, full: bool = False) -> ResolveReport:
+    def cycle(self, *, full: bool = False, refit: bool = True) -> ResolveReport:
         write_rows(self.folder / "customers.csv", list(self.rows.values()))
         sync_source(self.config, self.engine, self.config.sources[0])
-        return resolve(self.config, self.engine, full=full)
+        return resolve(self.config, self.engine, full=full, refit=refit)
 
     def golden_of(self, index: int) -> str:
         with self.engine.connect() as connection:
@@ -63,16 +63,29 @@ class Shop:
                 GoldenMemberRow.record_key == self.key(index))).scalar_one()
 
     def state(self) -> dict[str, Any]:
-        """What resolution leaves in the store, without run ids and without the evidence's
-        numbers (each run fits the model on the records it resolves)."""
+        """What resolution leaves in the store, without run ids.
+
+        Pair evidence keeps every comparison's level and the weight of every comparison
+        without term frequencies: those come from the stored model, so they match a full
+        run's to the bit. A term-frequency weight (and so a pair's total) depends on how
+        often a value occurs in the batch resolved, which an incremental batch samples.
+        """
+        by_frequency = {kind: {c.name for c in self.config.resolution.for_kind(kind).comparisons
+                               if c.term_frequency} for kind in ("person", "organization")}
+
+        def evidence(pair: Any) -> tuple[Any, ...]:
+            return (pair.left_key, pair.right_key, pair.rule, tuple(
+                (f["comparison"], f["level"],
+                 None if f["comparison"] in by_frequency[pair.entity_kind] else f["weight"])
+                for f in pair.evidence))
+
         with self.engine.connect() as connection:
             members = sorted(connection.execute(
                 select(GoldenMemberRow.record_key, GoldenMemberRow.golden_id)).all())
             golden = sorted(
-                (g.golden_id, g.status, g.member_count, repr(g.fields), tuple(g.roles))
+                (g.golden_id, g.status, g.member_count, repr(g.fields), tuple(g.roles),
+                 g.lifecycle_stage, repr(g.lifecycle))
                 for g in connection.execute(select(GoldenRecordRow)))
-            pairs = {
-                name: sorted((p.left_key, p.right_key, p.rule)
-                             for p in connection.execute(select(model)))
-                for name, model in (("links", LinkRow), ("review", ReviewRow))}
+            pairs = {name: sorted(evidence(p) for p in connection.execute(select(model)))
+                     for name, model in (("links", LinkRow), ("review", ReviewRow))}
         return {"members": members, "golden": golden, **pairs}
