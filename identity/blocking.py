@@ -22,8 +22,23 @@ from identity.sorted_keys import sorted_unique
 log = logging.getLogger(__name__)
 
 
-def _recode(table: FeatureTable, feature: str, derive: Callable[[str], str]) -> np.ndarray:
-    """Per-record codes of a key derived from each distinct value of a feature."""
+@dataclass(frozen=True)
+class KeyColumn:
+    """One blocking key over a table: (record, code) rows and the text of every code."""
+
+    records: np.ndarray
+    codes: np.ndarray
+    values: np.ndarray
+
+
+def _key_column(codes: np.ndarray, values: np.ndarray) -> KeyColumn:
+    """A single-valued key: one row per record that has a value."""
+    present = np.flatnonzero(codes >= 0)
+    return KeyColumn(present.astype(np.int64), codes[present].astype(np.int64), values)
+
+
+def _recode(table: FeatureTable, feature: str, derive: Callable[[str], str]) -> KeyColumn:
+    """A key derived from each distinct value of a feature."""
     derived: dict[str, int] = {}
     mapping = np.fromiter(
         (derived.setdefault(k, len(derived)) if (k := derive(v)) else MISSING
@@ -31,10 +46,11 @@ def _recode(table: FeatureTable, feature: str, derive: Callable[[str], str]) -> 
         dtype=np.int64, count=len(table.values(feature)),
     )
     codes = table.codes(feature)
-    return np.where(codes >= 0, mapping[np.maximum(codes, 0)], MISSING)
+    return _key_column(np.where(codes >= 0, mapping[np.maximum(codes, 0)], MISSING),
+                       np.array(list(derived), dtype=object))
 
 
-def _name_pair(table: FeatureTable) -> np.ndarray:
+def _name_pair(table: FeatureTable) -> KeyColumn:
     """Given and family name as an unordered pair: catches exact and swapped names."""
     given = table.codes("given_name").astype(np.int64)
     family = table.codes("family_name").astype(np.int64)
@@ -46,11 +62,16 @@ def _name_pair(table: FeatureTable) -> np.ndarray:
                       for v in table.values("family_name")] or [0])
     g = np.where(given >= 0, g_map[np.maximum(given, 0)], MISSING)
     f = np.where(family >= 0, f_map[np.maximum(family, 0)], MISSING)
-    lo, hi = np.minimum(g, f), np.maximum(g, f)
-    return np.where((g >= 0) & (f >= 0), lo * (len(shared) + 1) + hi, MISSING)
+    present = np.flatnonzero((g >= 0) & (f >= 0))
+    lo, hi = np.minimum(g, f)[present], np.maximum(g, f)[present]
+    pair_codes, codes = np.unique(lo * (len(shared) + 1) + hi, return_inverse=True)
+    names = np.array(list(shared), dtype=object)
+    low, high = np.divmod(pair_codes, len(shared) + 1)
+    values = names[low] + " " + names[high] if len(pair_codes) else names[:0]
+    return KeyColumn(present, codes.astype(np.int64), values)
 
 
-SINGLE_KEYS: dict[str, Callable[[FeatureTable], np.ndarray]] = {
+SINGLE_KEYS: dict[str, Callable[[FeatureTable], KeyColumn]] = {
     "given_initial": lambda t: _recode(t, "given_name", lambda v: v[:1]),
     "family_first": lambda t: _recode(t, "family_name", first_token),
     "family_phonetic": lambda t: _recode(t, "family_name",
@@ -81,55 +102,85 @@ def blocked_features(rule: BlockingRule) -> set[str]:
     return features | ADDRESS_FEATURES if features & ADDRESS_FEATURES else features
 
 
-def _exploded(table: FeatureTable, key: str) -> tuple[np.ndarray, np.ndarray] | None:
-    """(record, code) rows of a multi-valued key, or None for a single-valued key."""
+def _tokens(table: FeatureTable, key: str) -> KeyColumn:
+    """A multi-valued key split from a single-valued feature (one row per token)."""
+    feature, split = MULTI_KEYS[key]
+    codes = table.codes(feature)
+    tokens: dict[str, int] = {}
+    per_value = [[tokens.setdefault(t, len(tokens)) for t in split(v)]
+                 for v in table.values(feature)]
+    present = np.flatnonzero(codes >= 0)
+    counts = np.array([len(per_value[c]) for c in codes[present]], dtype=np.int64)
+    flat = [t for c in codes[present] for t in per_value[c]]
+    return KeyColumn(np.repeat(present, counts), np.asarray(flat, dtype=np.int64),
+                     np.array(list(tokens), dtype=object))
+
+
+def key_column(table: FeatureTable, key: str) -> KeyColumn:
+    """The (record, code) rows of a blocking key; a multi-valued key gives a record one row
+    per value (every email of a record blocks with it)."""
     if key in table.multi:
         column = table.multi[key]
-        return column.records.astype(np.int64), column.codes.astype(np.int64)
+        return KeyColumn(column.records.astype(np.int64), column.codes.astype(np.int64),
+                         column.values)
     if key in MULTI_KEYS:
-        feature, split = MULTI_KEYS[key]
-        codes = table.codes(feature)
-        tokens: dict[str, int] = {}
-        per_value = [[tokens.setdefault(t, len(tokens)) for t in split(v)]
-                     for v in table.values(feature)]
-        present = np.flatnonzero(codes >= 0)
-        counts = np.array([len(per_value[c]) for c in codes[present]], dtype=np.int64)
-        flat = [t for c in codes[present] for t in per_value[c]]
-        return np.repeat(present, counts), np.asarray(flat, dtype=np.int64)
-    return None
-
-
-def block_key(table: FeatureTable, key: str) -> np.ndarray:
+        return _tokens(table, key)
     if key in SINGLE_KEYS:
         return SINGLE_KEYS[key](table)
     if key in table.columns:
-        return table.columns[key].codes.astype(np.int64)
+        return _key_column(table.columns[key].codes, table.columns[key].values)
     raise KeyError(f"unknown blocking key {key!r}")
+
+
+def _is_multi(table: FeatureTable, key: str) -> bool:
+    return key in table.multi or key in MULTI_KEYS
 
 
 def _dense(values: np.ndarray) -> np.ndarray:
     return np.unique(values, return_inverse=True)[1].astype(np.int64)
 
 
-def rule_rows(table: FeatureTable, rule: BlockingRule) -> tuple[np.ndarray, np.ndarray]:
-    """(record, block code) rows for a rule; rows missing any key are dropped."""
-    multi = [k for k in rule.keys if _exploded(table, k) is not None]
+def rule_columns(table: FeatureTable, rule: BlockingRule
+                 ) -> tuple[np.ndarray, list[tuple[np.ndarray, np.ndarray]]]:
+    """The records of a rule's rows and, per key, each row's code and the codes' texts;
+    rows missing any key are dropped."""
+    multi = [k for k in rule.keys if _is_multi(table, k)]
     if len(multi) > 1:
         raise ValueError(f"blocking rule {rule.name!r}: at most one multi-valued key")
-    if multi:
-        records, combined = _exploded(table, multi[0])  # type: ignore[misc]
-    else:
-        records, combined = np.arange(table.n, dtype=np.int64), None
-    for key in (k for k in rule.keys if k not in multi):
-        codes = block_key(table, key)[records]
+    ordered = multi + [k for k in rule.keys if k not in multi]
+    first = key_column(table, ordered[0])
+    records, parts = first.records, [(first.codes, first.values)]
+    for key in ordered[1:]:
+        column = key_column(table, key)
+        per_record = np.full(table.n, MISSING, dtype=np.int64)
+        per_record[column.records] = column.codes
+        codes = per_record[records]
         keep = codes >= 0
-        records, codes = records[keep], codes[keep]
-        if combined is None:
-            combined = codes
-        else:
-            combined = _dense(combined[keep] * (int(codes.max(initial=0)) + 1) + codes)
-    assert combined is not None
+        records = records[keep]
+        parts = [(c[keep], v) for c, v in parts] + [(codes[keep], column.values)]
+    return records, parts
+
+
+def rule_rows(table: FeatureTable, rule: BlockingRule) -> tuple[np.ndarray, np.ndarray]:
+    """(record, block code) rows for a rule; rows missing any key are dropped."""
+    records, parts = rule_columns(table, rule)
+    combined = parts[0][0]
+    for codes, _ in parts[1:]:
+        combined = _dense(combined * (int(codes.max(initial=0)) + 1) + codes)
     return records, combined
+
+
+def rule_key_texts(table: FeatureTable, rule: BlockingRule) -> list[tuple[str, ...]]:
+    """Per record, the text of every block a rule puts it in (none when a key is missing):
+    records share a block exactly when they share a text."""
+    records, parts = rule_columns(table, rule)
+    texts = parts[0][1][parts[0][0]]
+    for codes, values in parts[1:]:
+        texts = texts + "\x1f" + values[codes]
+    out: list[list[str]] = [[] for _ in range(table.n)]
+    for record, text in zip(records.tolist(), texts.tolist(), strict=True):
+        out[record].append(text)
+    return [tuple(dict.fromkeys(keys)) for keys in out]
 
 
 @dataclass(frozen=True)

@@ -123,7 +123,7 @@ def _common_values(
     probe = right[pair_index].astype(np.int64) * n_values + candidate
     found = owned[np.minimum(np.searchsorted(owned, probe), len(owned) - 1)] == probe
     frequency = np.bincount(column.codes, minlength=len(column.values))
-    agreed = np.full(len(left), -1, dtype=np.int64)
+    agreed = np.full(len(left), -1, dtype=np.int32)
     best = np.full(len(left), np.iinfo(np.int64).max, dtype=np.int64)
     hits, hit_codes = pair_index[found], candidate[found]
     np.minimum.at(best, hits, frequency[hit_codes] * n_values + hit_codes)
@@ -137,7 +137,7 @@ def compare(
 ) -> ComparisonOutcome:
     """The level of every pair for one comparison (first level whose condition holds)."""
     levels = np.full(len(left), _UNSET, dtype=np.int8)
-    agreed = np.full(len(left), -1, dtype=np.int64)
+    agreed = np.full(len(left), -1, dtype=np.int32)
     if comparison.feature in table.multi:
         primary = table.codes(comparison.feature)
         missing = (primary[left] < 0) | (primary[right] < 0)

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from identity.blocking import blocked_features, candidate_pairs
+from identity.blocking import blocked_features, candidate_pairs, rule_key_texts
 from identity.clustering import LinkSet, cluster
 from identity.comparisons import compare
 from identity.evidence import NO_RULE, EvidenceTable, Link, LinkList
@@ -31,7 +31,7 @@ from identity.scoring import (
 from identity.settings import EntitySettings, ResolutionSettings, StewardConstraints
 from identity.sorted_keys import contains, sorted_unique, subset_mask
 
-__all__ = ["Link", "ResolutionResult", "record_key", "resolve_batch"]
+__all__ = ["Link", "ResolutionResult", "block_keys", "record_key", "resolve_batch"]
 
 CHUNK_SIZE = 20_000  # records read at a time: bounds the pydantic objects held at once
 
@@ -122,11 +122,16 @@ class _Scored:
 
 
 def _compare_all(table: FeatureTable, entity: EntitySettings, pairs: np.ndarray
-                 ) -> tuple[np.ndarray, list[np.ndarray]]:
-    outcomes = [compare(table, c, pairs[:, 0], pairs[:, 1]) for c in entity.comparisons]
-    levels = np.stack([o.levels for o in outcomes], axis=1) if outcomes else np.zeros(
-        (len(pairs), 0), dtype=np.int8)
-    return levels, [o.agreed for o in outcomes]
+                 ) -> tuple[np.ndarray, list[np.ndarray | None]]:
+    """Levels (pairs × comparisons, int8) and, for comparisons weighed by value frequency,
+    the agreed value's code (the only ones that need it: it costs 4 bytes a pair)."""
+    levels = np.zeros((len(pairs), len(entity.comparisons)), dtype=np.int8)
+    agreed: list[np.ndarray | None] = []
+    for i, c in enumerate(entity.comparisons):
+        outcome = compare(table, c, pairs[:, 0], pairs[:, 1])
+        levels[:, i] = outcome.levels
+        agreed.append(outcome.agreed if c.term_frequency or c.shared_identifier else None)
+    return levels, agreed
 
 
 def _conflicts(levels: np.ndarray, decisive: list[bool], entity: EntitySettings) -> np.ndarray:
@@ -182,7 +187,7 @@ def _score(table: FeatureTable, entity: EntitySettings, settings: ResolutionSett
     probability = 1.0 / (1.0 + np.exp2(-np.clip(match_weight, -500, 500)))
     stats["prior"] = share
     stats["prior_weight"] = prior
-    stats["model"] = fitted(models, share)
+    stats["model"] = fitted(table, models, share)
     stats["m_u"] = {
         m.comparison.name: {lvl.label: {"m": float(m.m[j]), "u": float(m.u[j]),
                                         "weight": float(m.weights[j])}
@@ -322,3 +327,29 @@ def resolve_batch(
     candidate = (np.concatenate(pair_parts) if pair_parts else np.empty((0, 2))).astype(np.int32)
     return ResolutionResult(labels, candidate, LinkList(link_tables), LinkList(review_tables),
                             stats)
+
+
+def block_keys(records: Iterable[PersonRecord | OrganizationRecord],
+               settings: ResolutionSettings | None = None) -> dict[str, list[tuple[str, ...]]]:
+    """Per blocking rule (by name), the texts of the blocks each record falls in, in input
+    order: exactly the engine's grouping, so a store can index blocks without building
+    features. A record has no text for a rule of the other entity kind or when it lacks a
+    key, and several for a multi-valued key (every email). Rules of both kinds may share a
+    name, so a store keys its index by entity kind too."""
+    settings = settings or ResolutionSettings()
+    intake = _Intake({kind: FeatureBuilder(kind, settings) for kind in KINDS}, set())
+    for chunk in _chunks(records, CHUNK_SIZE):
+        intake.add(chunk)
+    kinds = intake.kinds()
+    keys: dict[str, list[tuple[str, ...]]] = {}
+    for code, kind in enumerate(KINDS):
+        original = np.flatnonzero(kinds == code)
+        if len(original) == 0:
+            continue
+        table = intake.builders[kind].finish()
+        for rule in settings.for_kind(kind).blocking_rules:
+            column = keys.setdefault(rule.name, [()] * intake.n)
+            for index, texts in zip(original.tolist(), rule_key_texts(table, rule),
+                                    strict=True):
+                column[index] = texts
+    return keys

@@ -9,13 +9,16 @@ held fixed, as Splink does. Every configured m or u overrides the estimate.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from identity.comparisons import NULL_LEVEL, compare
 from identity.features import FeatureTable
 from identity.settings import Comparison, EntitySettings, ResolutionSettings
+from identity.sorted_keys import sorted_unique
 
 _FLOOR = 1e-9
 
@@ -88,21 +91,41 @@ def _initial_m(comparison: Comparison) -> np.ndarray:
 
 
 def _frequency_model(
-    table: FeatureTable, comparison: Comparison, distinct_people: np.ndarray
+    table: FeatureTable, comparison: Comparison, distinct_people: np.ndarray,
+    model: FittedModel | None,
 ) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """Per value code: its chance agreement (frequency) and whether different people carry
+    it — from the fitted data when `model` carries them, else from this batch."""
     if not (comparison.term_frequency or comparison.shared_identifier):
         return None, None
-    counts, total = _value_counts(table, comparison.feature)
+    feature = comparison.feature
+    if model is not None and model.frequencies is not None and model.totals is not None:
+        known = model.frequencies.get(feature, {})
+        counts = np.fromiter((known.get(v, 1) for v in table.values(feature)), dtype=np.float64,
+                             count=len(table.values(feature)))
+        total = model.totals.get(feature, 0)
+        shared_set = set((model.shared or {}).get(feature, ()))
+        shared = np.fromiter((v in shared_set for v in table.values(feature)), dtype=bool,
+                             count=len(table.values(feature)))
+    else:
+        counts, total = _value_counts(table, feature)
+        shared = _shared_values(table, feature, distinct_people)
     value_u = np.maximum(counts / max(total, 1), _FLOOR) if comparison.term_frequency else None
-    shared = None
-    if comparison.shared_identifier and comparison.feature in table.multi:
-        column = table.multi[comparison.feature]
-        people = distinct_people[column.records]
-        pairs = np.unique(column.codes.astype(np.int64) * (people.max(initial=0) + 2) + people + 1)
-        per_value = np.bincount(pairs // (people.max(initial=0) + 2),
-                                minlength=len(column.values))
-        shared = per_value > 1
-    return value_u, shared
+    return value_u, shared if comparison.shared_identifier and feature in table.multi else None
+
+
+def _shared_values(table: FeatureTable, feature: str, distinct_people: np.ndarray
+                   ) -> np.ndarray | None:
+    """Per value of a multi-valued feature: carried by records of different people (a
+    record without a name tells no one apart: it is not counted as another person)."""
+    if feature not in table.multi:
+        return None
+    column = table.multi[feature]
+    people = distinct_people[column.records]
+    named = people >= 0
+    base = people.max(initial=0) + 1
+    pairs = sorted_unique(column.codes[named].astype(np.int64) * base + people[named])
+    return np.bincount(pairs // base, minlength=len(column.values)) > 1
 
 
 def pattern_keys(levels: np.ndarray, sizes: list[int]) -> np.ndarray:
@@ -229,19 +252,55 @@ def distinct_people_key(table: FeatureTable) -> np.ndarray:
 
 @dataclass(frozen=True)
 class FittedModel:
-    """m and u per comparison (by name) and the prior of one entity kind, as fitted on a
-    full resolve: passed back in, a small batch of changed records (with the records they
-    block with) is scored exactly as the full store was, without refitting on a sample
-    too small to fit. Term frequencies and shared identifiers still come from the batch."""
+    """What a full resolve fitted for one entity kind: m and u per comparison (by name), the
+    prior and, optionally, the term frequencies it weighed values by (feature -> value ->
+    count, values seen once left out; records with a value per feature) and the values
+    different people share. Passed back in, a small batch of changed records (with the
+    records they block with) is scored exactly as the full store was, without refitting on
+    a sample too small to fit or counting frequencies within the batch."""
 
     m: dict[str, np.ndarray]
     u: dict[str, np.ndarray]
     prior: float
+    frequencies: dict[str, dict[str, int]] | None = None
+    totals: dict[str, int] | None = None
+    shared: dict[str, list[str]] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready form (floats round-trip exactly through JSON)."""
+        return {"m": {name: m.tolist() for name, m in self.m.items()},
+                "u": {name: u.tolist() for name, u in self.u.items()},
+                "prior": self.prior, "frequencies": self.frequencies, "totals": self.totals,
+                "shared": self.shared}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> FittedModel:
+        """The inverse of `to_dict`; also reads models stored with m, u and prior only."""
+        return cls({n: np.array(v, dtype=np.float64) for n, v in data["m"].items()},
+                   {n: np.array(v, dtype=np.float64) for n, v in data["u"].items()},
+                   float(data["prior"]), data.get("frequencies"), data.get("totals"),
+                   data.get("shared"))
 
 
-def fitted(models: list[ComparisonModel], prior: float) -> FittedModel:
+def fitted(table: FeatureTable, models: list[ComparisonModel], prior: float) -> FittedModel:
+    """The model to store: parameters plus the frequencies and shared values it used."""
+    frequencies: dict[str, dict[str, int]] = {}
+    totals: dict[str, int] = {}
+    shared: dict[str, list[str]] = {}
+    for model in models:
+        feature = model.comparison.feature
+        if (model.value_u is None and model.shared_values is None) or feature in totals:
+            continue
+        counts, totals[feature] = _value_counts(table, feature)
+        values = table.values(feature)
+        repeated = np.flatnonzero(counts > 1)
+        frequencies[feature] = dict(zip(values[repeated].tolist(), counts[repeated].tolist(),
+                                        strict=True))
+        if model.shared_values is not None:
+            shared[feature] = values[model.shared_values].tolist()
     return FittedModel({c.comparison.name: c.m.copy() for c in models},
-                       {c.comparison.name: c.u.copy() for c in models}, prior)
+                       {c.comparison.name: c.u.copy() for c in models}, prior,
+                       frequencies, totals, shared)
 
 
 def fit_models(
@@ -253,13 +312,13 @@ def fit_models(
     people = distinct_people_key(table)
     if model is not None:
         return [ComparisonModel(c, model.m[c.name], model.u[c.name],
-                                *_frequency_model(table, c, people))
+                                *_frequency_model(table, c, people, model))
                 for c in entity.comparisons]
     left, right = _random_pairs(
         table.n, min(settings.u_sample_pairs, table.n * (table.n - 1) // 2), settings.seed)
     models = []
     for comparison in entity.comparisons:
-        value_u, shared = _frequency_model(table, comparison, people)
+        value_u, shared = _frequency_model(table, comparison, people, None)
         u = estimate_u(table, comparison, left, right) if table.n > 1 else np.full(
             len(comparison.levels), 0.5)
         models.append(ComparisonModel(comparison, _initial_m(comparison), u, value_u, shared))
@@ -268,7 +327,7 @@ def fit_models(
 
 
 def pair_weights(
-    model: ComparisonModel, levels: np.ndarray, agreed: np.ndarray, cap: float
+    model: ComparisonModel, levels: np.ndarray, agreed: np.ndarray | None, cap: float
 ) -> tuple[np.ndarray, np.ndarray]:
     """Each pair's weight for one comparison, and whether it rests on a shared value.
 
@@ -277,6 +336,8 @@ def pair_weights(
     """
     weights = np.where(levels == NULL_LEVEL, 0.0, model.weights[np.maximum(levels, 0)])
     shared = np.zeros(len(levels), dtype=bool)
+    if agreed is None:
+        return weights, shared
     on_value = agreed >= 0
     if model.value_u is not None:
         weights[on_value] = np.log2(model.m[0] / model.value_u[agreed[on_value]])

@@ -204,6 +204,7 @@ PERSON_DEFAULTS = EntitySettings(
                 ComparisonLevel(label="exact", kind="exact"),
                 ComparisonLevel(label="1 typo", kind="edits", threshold=1),
                 ComparisonLevel(label="within a year", kind="days_within", threshold=366),
+                ComparisonLevel(label="2 typos", kind="edits", threshold=2),
                 ComparisonLevel(label="different", kind="else"),
             ],
             conflict_on_else=True,

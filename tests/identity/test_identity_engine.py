@@ -1,10 +1,13 @@
+import json
 from datetime import date
+from itertools import combinations
 
 import numpy as np
 import pytest
 from conftest import make_person
 
-from identity.engine import resolve_batch
+from identity.engine import block_keys, resolve_batch
+from identity.scoring import FittedModel
 from identity.settings import ResolutionSettings, StewardConstraints
 
 
@@ -171,17 +174,44 @@ def test_swapped_names_count_once(population):
 
 
 def test_fitted_model_scores_a_small_batch_like_the_full_run(population):
+    """A model stored as JSON and passed back in scores a batch exactly as the full run
+    did: same prior, and the same weights even where they rest on term frequencies (a
+    batch counting its own names would weigh them differently)."""
     full = resolve_batch(population)
-    model = {"person": full.stats["person"]["model"]}
+    stored = json.loads(json.dumps(full.stats["person"]["model"].to_dict()))
+    model = {"person": FittedModel.from_dict(stored)}
     batch = population[:40]
     again = resolve_batch(batch, model=model)
     assert again.stats["person"]["prior"] == full.stats["person"]["prior"]
     full_links = {(link.left, link.right): link.match_weight for link in full.links
                   if link.right < len(batch)}
     batch_links = {(link.left, link.right): link.match_weight for link in again.links}
-    assert batch_links.keys() == full_links.keys() and full_links
+    assert batch_links == full_links and full_links
+    without = {"person": FittedModel.from_dict({k: stored[k] for k in ("m", "u", "prior")})}
+    counted_in_batch = {(link.left, link.right): link.match_weight
+                        for link in resolve_batch(batch, model=without).links}
+    assert counted_in_batch.keys() == full_links.keys() and counted_in_batch != full_links
     refit = resolve_batch(batch)
     assert refit.stats["person"]["prior"] != full.stats["person"]["prior"]
+
+
+def test_block_keys_group_records_as_blocking_does(population):
+    """Two records share a block text of some rule exactly when blocking pairs them."""
+    records = [*population[:60],
+               make_person(given_name="Zoe", family_name="Quintana",
+                           emails=["zoe@a.es", "zq@b.es"]),
+               make_person(given_name="Quintana", family_name="Zoe", emails=["ZQ@b.es"])]
+    keys = block_keys(records)
+    assert set(keys) == {rule.name for rule in ResolutionSettings().person.blocking_rules}
+    assert keys["email"][-2] == ("zoe@a.es", "zq@b.es") and keys["national_id"][-1] == ()
+    assert keys["names"][-1] == keys["names"][-2]
+    by_text: dict[tuple[str, str], list[int]] = {}
+    for rule, column in keys.items():
+        for index, texts in enumerate(column):
+            for text in texts:
+                by_text.setdefault((rule, text), []).append(index)
+    implied = {pair for members in by_text.values() for pair in combinations(members, 2)}
+    assert implied == set(map(tuple, resolve_batch(records).candidate_pairs.tolist()))
 
 
 def test_a_stream_of_records_resolves_like_a_list(population):
@@ -200,3 +230,15 @@ def test_steward_keys_are_found_in_a_stream(population):
     constraints = StewardConstraints(must_link=[("crm/contact/x1", "crm/contact/x2")])
     result = resolve_batch(iter(records), constraints=constraints)
     assert _same(result, n, n + 1)
+
+
+def test_a_record_without_a_given_name_does_not_make_an_email_shared(population):
+    """A record that names no one ("Brooks") cannot show that two people carry an email:
+    the email still proves the match instead of being capped as a shared inbox's."""
+    records = [*population,
+               make_person(given_name="Kenneth", family_name="Brooks", emails=["kb@gmail.com"]),
+               make_person(family_name="Brooks", emails=["KB@gmail.com"])]
+    n = len(population)
+    link = _link(resolve_batch(records), n, n + 1)
+    assert link is not None and link.rule == "same email and compatible name"
+    assert {f.comparison: f.weight for f in link.fields}["email"] > 1.0
