@@ -133,6 +133,7 @@ class _Resolution:
         self.settings = settings
         self.report = report
         self.progress = progress
+        self.blocks: dict[str, dict[str, int]] = {}  # block digests (with caps) by record key
 
     def run(self, previous: dict[str, int] | None, refit: bool) -> None:
         """Incremental when a previous resolve left models fitted under these settings
@@ -144,8 +145,8 @@ class _Resolution:
         models = load_models(self.connection, digest)
         if models is not None and previous is not None and not self.report.full:
             batch, changed = self._changed(previous)
-            batch = load_keys(self.connection, self._reach(batch, changed))
             if {record.kind for record in batch.records.values()} <= set(models):
+                batch = self._reach(batch, changed, models)
                 old_ids = golden_ids_of(self.connection, set(batch.records) | batch.gone)
                 self._resolve(batch, changed, old_ids, models)
                 return
@@ -177,22 +178,23 @@ class _Resolution:
         batch.add(load_keys(self.connection, named - set(batch.records) - batch.gone))
         return batch, set(batch.records) | batch.gone
 
-    def _reach(self, changed: Snapshot, keys: set[str]) -> set[str]:
-        """The changed records, their block neighbours (blocks the engine would not skip),
-        and the closure over golden records, accepted links and must-links."""
-        records = list(changed.records.items())
-        blocks = record_blocks([r for _, r in records], self.settings)
-        caps = {block: cap for own in blocks for block, cap in own.items()}
-        members = block_members(self.connection, set(caps))
-        for neighbours in members.values():
-            neighbours -= keys
-        for (key, _), own in zip(records, blocks, strict=True):
-            for block in own:
-                members.setdefault(block, set()).add(key)
-        reach = set(keys)
-        for block, neighbours in members.items():
-            if len(neighbours) <= caps[block]:
-                reach |= neighbours
+    def _reach(self, changed: Snapshot, keys: set[str], models: dict[str, FittedModel]
+               ) -> Snapshot:
+        """What a change can move: the changed records, the stored records the engine links
+        with them (or sends to review), every member of a block that crosses its cap, and
+        the closure over golden records, accepted links and must-links. A pair touching no
+        changed record keeps its stored decision, so nothing beyond that closure moves."""
+        neighbours, whole = self._block_neighbours(changed, keys)
+        known = Snapshot(dict(changed.records), set(changed.gone))
+        known.add(load_keys(self.connection, (neighbours | whole) - keys))
+        probe = [k for k in known.records if k in neighbours or k in changed.records]
+        result = resolve_batch([known.records[k] for k in probe], self.settings,
+                               constraints_for(self.connection, set(probe)), model=models)
+        reach = keys | whole
+        for pairs in (result.links.pairs(), result.review.pairs()):
+            for left, right in pairs.tolist():
+                if probe[left] in keys or probe[right] in keys:
+                    reach |= {probe[left], probe[right]}
         must = must_link_pairs(self.connection)
         frontier = set(reach)
         while frontier:
@@ -201,7 +203,30 @@ class _Resolution:
             found |= {b for a, b in must if a in frontier} | {a for a, b in must if b in frontier}
             frontier = found - reach
             reach |= frontier
-        return reach
+        known.add(load_keys(self.connection, reach - set(known.records) - known.gone))
+        return Snapshot({k: r for k, r in known.records.items() if k in reach},
+                        known.gone & reach)
+
+    def _block_neighbours(self, changed: Snapshot, keys: set[str]) -> tuple[set[str], set[str]]:
+        """Stored records sharing a block with a changed record (blocks the engine would not
+        skip), and all members of the blocks this change takes across their cap: pairs
+        within those appear or vanish whichever records they join."""
+        records = list(changed.records.items())
+        blocks = self._record_blocks(changed.records)
+        caps = {block: cap for own in blocks for block, cap in own.items()}
+        stored = block_members(self.connection, set(caps))
+        members = {block: stored.get(block, set()) - keys for block in caps}
+        for (key, _), own in zip(records, blocks, strict=True):
+            for block in own:
+                members[block].add(key)
+        neighbours: set[str] = set()
+        whole: set[str] = set()
+        for block, cap in caps.items():
+            if (len(stored.get(block, ())) > cap) != (len(members[block]) > cap):
+                whole |= stored.get(block, set()) | members[block]
+            elif len(members[block]) <= cap:
+                neighbours |= members[block]
+        return neighbours - keys, whole
 
     def _resolve(self, batch: Snapshot, changed: set[str], old_ids: dict[str, str],
                  models: dict[str, FittedModel] | None) -> ResolutionResult:
@@ -324,14 +349,21 @@ class _Resolution:
             delete_pairs(self.connection, table, stale)
         insert_rows(self.connection, table, rows)
 
+    def _record_blocks(self, records: dict[str, Record]) -> list[dict[str, int]]:
+        """Block digests of these records, each computed once per run."""
+        missing = [k for k in records if k not in self.blocks]
+        self.blocks.update(zip(missing, record_blocks([records[k] for k in missing],
+                                                      self.settings), strict=True))
+        return [self.blocks[k] for k in records]
+
     def _write_blocks(self, records: dict[str, Record], changed: set[str]) -> None:
         table = BlockingKeyRow.__table__
         if self.report.full:
             self.connection.execute(delete(table))
         else:
             delete_in(self.connection, table, "record_key", changed)
-        fresh = [(k, r) for k, r in records.items() if k in changed]
-        blocks = record_blocks([r for _, r in fresh], self.settings)
+        fresh = {k: r for k, r in records.items() if k in changed}
         insert_rows(self.connection, table, [
             {"record_key": key, "block": block}
-            for (key, _), own in zip(fresh, blocks, strict=True) for block in sorted(own)])
+            for key, own in zip(fresh, self._record_blocks(fresh), strict=True)
+            for block in sorted(own)])

@@ -139,9 +139,10 @@ class BlockingKeyRow(Base):
 
 
 class FittedModelRow(Base):
-    """The m, u and prior a full resolve fitted for one entity kind. An incremental resolve
-    scores with them, so its links weigh what a full resolve's would; `settings_digest`
-    says which resolution settings they were fitted under (a change means a full resolve)."""
+    """What a full resolve fitted for one entity kind (m, u, prior, term frequencies). An
+    incremental resolve scores with it, so its links weigh what a full resolve's would;
+    `settings_digest` says which resolution settings it was fitted under (a change means a
+    full resolve)."""
 
     __tablename__ = "identity_models"
 

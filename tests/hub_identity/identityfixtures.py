@@ -63,21 +63,13 @@ class Shop:
                 GoldenMemberRow.record_key == self.key(index))).scalar_one()
 
     def state(self) -> dict[str, Any]:
-        """What resolution leaves in the store, without run ids.
-
-        Pair evidence keeps every comparison's level and the weight of every comparison
-        without term frequencies: those come from the stored model, so they match a full
-        run's to the bit. A term-frequency weight (and so a pair's total) depends on how
-        often a value occurs in the batch resolved, which an incremental batch samples.
-        """
-        by_frequency = {kind: {c.name for c in self.config.resolution.for_kind(kind).comparisons
-                               if c.term_frequency} for kind in ("person", "organization")}
+        """What resolution leaves in the store, without run ids: pair evidence with every
+        comparison's level and weight (term-frequency weights included: the stored model
+        carries the frequencies a full fit counted, so they match a full run's to the bit)."""
 
         def evidence(pair: Any) -> tuple[Any, ...]:
-            return (pair.left_key, pair.right_key, pair.rule, tuple(
-                (f["comparison"], f["level"],
-                 None if f["comparison"] in by_frequency[pair.entity_kind] else f["weight"])
-                for f in pair.evidence))
+            return (pair.left_key, pair.right_key, pair.rule, pair.match_weight, tuple(
+                (f["comparison"], f["level"], f["weight"]) for f in pair.evidence))
 
         with self.engine.connect() as connection:
             members = sorted(connection.execute(

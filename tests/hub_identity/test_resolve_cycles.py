@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from identityfixtures import Shop, person
+from identityfixtures import GIVEN, Shop, person
+from syncfixtures import row
 
 from hub.golden import resolve_id, show
 
@@ -67,3 +68,21 @@ def test_merged_id_resolves_to_its_survivor(tmp_path: Path, store_url: str) -> N
     assert any(h["event"] == "merged_into" and h["golden_id"] == loser for h in view.history)
     assert {m["id"] for m in view.members} == {"C000001", "C000003"}
     assert (view.links and view.links[0]["rule"]) or view.links[0]["evidence"]
+
+
+def _namesake(index: int, given: str, **changes: str) -> dict[str, str]:
+    """A García López born 1980-02-01 (the fixture row's surname and birth date)."""
+    return row(index, first=given, email=f"{given.lower()}@example.com", **changes)
+
+
+def test_a_change_reaches_only_the_records_it_links_with(tmp_path: Path, sqlite_url: str
+                                                         ) -> None:
+    """Four people who share a surname and a birth date share blocks but link with no one:
+    a change to one re-resolves that one, not its block neighbours."""
+    rows = {i: _namesake(i, given) for i, given in enumerate(GIVEN[:4])}
+    shop = Shop(tmp_path, sqlite_url, rows | {4: _namesake(4, "Ana")})
+    assert shop.cycle().summary.golden_records_out == 4  # type: ignore[union-attr]
+    shop.put(1, _namesake(1, "Bruno", visits="9"))
+    assert shop.cycle().resolved == 1
+    shop.put(4, _namesake(4, "Ana", visits="9"))  # Ana's second record: her pair moves
+    assert shop.cycle().resolved == 2
