@@ -28,6 +28,7 @@ from hub.store.db import JSONText, utcnow
 from hub.store.models import SourceRecordRow
 from hub.store.snapshots import (
     PageCounts,
+    PlannerStatistics,
     QuarantineEntry,
     SnapshotRow,
     commit_page,
@@ -151,6 +152,7 @@ def sync_object(
     report = ObjectReport(object_name)
     since = None if full else starting_point(runs.watermark(engine, system, object_name), overlap_s)
     snapshot_ids: set[str] = set()
+    statistics = PlannerStatistics(engine)
     pages = connector.read_changes(read_spec(mapper), since, full=full)
     for page, rows, quarantine in map_pages(pages, mapper, workers):
         report.fetched += len(page.records) + len(page.rejects)
@@ -170,6 +172,7 @@ def sync_object(
             run_counts=run_counts,
         )
         report.add(counts)
+        statistics.inserted(counts.inserted)
         if page.snapshot_complete:
             report.deletions += mark_absent_deleted(
                 engine, run_id, system, object_name, snapshot_ids

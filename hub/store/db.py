@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from datetime import UTC, datetime
 from typing import Any
@@ -18,6 +19,7 @@ from sqlalchemy import (
     event,
 )
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.types import TypeDecorator
 
 
@@ -108,38 +110,46 @@ def _json_default(value: Any) -> Any:
 
 
 def bulk_insert(connection: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
-    """INSERT many rows with the same keys.
+    """INSERT many rows with the same keys, by the database's own bulk path.
 
-    On SQLite the rows go straight to the driver, each value through its column's bind
-    processor: SQLAlchemy's generic executemany bookkeeping costs more than SQLite's own
-    work. Elsewhere the Core path batches rows into multi-row INSERTs.
+    Each value goes through its column's bind processor, then straight to the driver:
+    executemany on SQLite (SQLAlchemy's generic bookkeeping costs more than SQLite's own
+    work) and COPY on PostgreSQL (several times a multi-row INSERT's speed). Identifiers
+    are the table's own columns (`table.c[name]` refuses others), quoted by the dialect;
+    values are never part of the SQL text.
     """
     if not rows:
         return
-    if connection.dialect.name != "sqlite":
-        connection.execute(table.insert(), rows)
-        return
-    names = list(rows[0])
     dialect = connection.dialect
+    names = list(rows[0])
     processors = [
         table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names
     ]
-    quote = connection.dialect.identifier_preparer.quote
-    # Identifiers are the table's own columns (table.c[name] above refuses others), quoted
-    # by the dialect; every value is a bound parameter.
-    statement = (
-        f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in names)}) "  # noqa: S608
-        f"VALUES ({', '.join('?' for _ in names)})"
-    )
-    connection.exec_driver_sql(
-        statement,
-        [
-            tuple(
-                row[n] if p is None else p(row[n]) for n, p in zip(names, processors, strict=True)
-            )
-            for row in rows
-        ],
-    )
+    values = [
+        tuple(row[n] if p is None else p(row[n]) for n, p in zip(names, processors, strict=True))
+        for row in rows
+    ]
+    quote = dialect.identifier_preparer.quote
+    target = f"{quote(table.name)} ({', '.join(quote(n) for n in names)})"
+    if dialect.name == "postgresql":
+        buffer = io.StringIO("".join("\t".join(map(_copy_text, row)) + "\n" for row in values))
+        statement = f"COPY {target} FROM STDIN"
+        with connection.connection.cursor() as cursor:
+            try:
+                cursor.copy_expert(statement, buffer)
+            except dialect.dbapi.Error as error:  # as SQLAlchemy would raise it for execute()
+                raise DBAPIError.instance(statement, None, error, dialect.dbapi.Error) from error
+    else:
+        placeholders = ", ".join("?" for _ in names)
+        connection.exec_driver_sql(f"INSERT INTO {target} VALUES ({placeholders})", values)  # noqa: S608
+
+
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _copy_text(value: Any) -> str:
+    """One value in COPY's text format: \\N for NULL, backslash escapes for the separators."""
+    return "\\N" if value is None else str(value).translate(_COPY_ESCAPES)
 
 
 def make_engine(url: str) -> Engine:
