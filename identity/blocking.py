@@ -38,16 +38,28 @@ def _key_column(codes: np.ndarray, values: np.ndarray) -> KeyColumn:
 
 
 def _recode(table: FeatureTable, feature: str, derive: Callable[[str], str]) -> KeyColumn:
-    """A key derived from each distinct value of a feature."""
+    """A key derived from each distinct value of a feature (from every value of a
+    multi-valued one)."""
     derived: dict[str, int] = {}
     mapping = np.fromiter(
         (derived.setdefault(k, len(derived)) if (k := derive(v)) else MISSING
          for v in table.values(feature)),
         dtype=np.int64, count=len(table.values(feature)),
     )
+    values = np.array(list(derived), dtype=object)
+    if feature in table.multi:
+        column = table.multi[feature]
+        codes = mapping[column.codes]
+        keep = codes >= 0
+        return KeyColumn(column.records[keep].astype(np.int64), codes[keep], values)
     codes = table.codes(feature)
-    return _key_column(np.where(codes >= 0, mapping[np.maximum(codes, 0)], MISSING),
-                       np.array(list(derived), dtype=object))
+    return _key_column(np.where(codes >= 0, mapping[np.maximum(codes, 0)], MISSING), values)
+
+
+def _email_handle(email: str) -> str:
+    """The letters of an email's local part: "alejandro.jimenez@corp" and
+    "alejandro_jimenez@hotmail" are one person's handle at two providers."""
+    return "".join(c for c in email.partition("@")[0] if c.isalpha())
 
 
 def _name_pair(table: FeatureTable) -> KeyColumn:
@@ -78,7 +90,9 @@ SINGLE_KEYS: dict[str, Callable[[FeatureTable], KeyColumn]] = {
                                          lambda v: jellyfish.metaphone(first_token(v))),
     "birth_year": lambda t: _recode(t, "birth_date", lambda v: v[:4]),
     "name_pair": _name_pair,
+    "email_handle": lambda t: _recode(t, "email", _email_handle),
 }
+MULTI_DERIVED: frozenset[str] = frozenset({"email_handle"})  # from a multi-valued feature
 MULTI_KEYS: dict[str, tuple[str, Callable[[str], list[str]]]] = {
     "name_tokens": ("name", lambda v: [t for t in v.split() if len(t) > 2]),
 }
@@ -90,6 +104,7 @@ _DERIVED_FROM: dict[str, set[str]] = {
     "family_first": {"family_name"},
     "family_phonetic": {"family_name"}, "birth_year": {"birth_date"},
     "name_pair": {"given_name", "family_name"}, "name_tokens": {"name"},
+    "email_handle": {"email"},
 }
 
 
@@ -133,7 +148,7 @@ def key_column(table: FeatureTable, key: str) -> KeyColumn:
 
 
 def _is_multi(table: FeatureTable, key: str) -> bool:
-    return key in table.multi or key in MULTI_KEYS
+    return key in table.multi or key in MULTI_KEYS or key in MULTI_DERIVED
 
 
 def _dense(values: np.ndarray) -> np.ndarray:

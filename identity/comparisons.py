@@ -47,6 +47,21 @@ def _cross_codes(table: FeatureTable, feature: str, other: str) -> np.ndarray:
     return np.where(codes >= 0, mapping[codes], -1)
 
 
+def _token_split(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per value: a code of its first token, and a code of the rest of it (-1 for a
+    single token) into the returned array of rests."""
+    firsts: dict[str, int] = {}
+    rests: dict[str, int] = {}
+    first_codes = np.empty(len(values), dtype=np.int64)
+    rest_codes = np.full(len(values), -1, dtype=np.int64)
+    for i, value in enumerate(values):
+        first, _, rest = value.partition(" ")
+        first_codes[i] = firsts.setdefault(first, len(firsts))
+        if rest:
+            rest_codes[i] = rests.setdefault(rest, len(rests))
+    return first_codes, rest_codes, np.array(list(rests), dtype=object)
+
+
 class _SingleValued:
     """Level conditions over a single-valued feature for a fixed set of pairs."""
 
@@ -76,6 +91,23 @@ class _SingleValued:
         out[ok] = (first >= (level.threshold or 0)) & (second >= (level.threshold or 0))
         return out
 
+    def _second_tokens(self, level: ComparisonLevel, cl: np.ndarray, cr: np.ndarray
+                       ) -> np.ndarray:
+        """Same first token; then one side lacks the rest ("garcia" / "garcia lopez": a
+        second surname dropped) or both have a rest below the Jaro-Winkler threshold
+        ("garcia lopez" / "garcia ortega": two people)."""
+        firsts, rests, rest_values = _token_split(self.table.values(self.feature))
+        same_first = firsts[cl] == firsts[cr]
+        has_l, has_r = rests[cl] >= 0, rests[cr] >= 0
+        if level.kind == "second_token_dropped":
+            return same_first & (has_l != has_r)
+        both = np.flatnonzero(same_first & has_l & has_r)
+        out = np.zeros(len(cl), dtype=bool)
+        scores = _unique_pair_scores(rest_values, rests[cl[both]], rests[cr[both]],
+                                     JaroWinkler.normalized_similarity)
+        out[both] = scores < (level.threshold or 0)
+        return out
+
     def holds(self, level: ComparisonLevel, rows: np.ndarray) -> np.ndarray:
         if level.feature and level.feature != self.feature:
             other = _SingleValued(self.table, level.feature, self.left[rows], self.right[rows])
@@ -98,6 +130,8 @@ class _SingleValued:
             ordinals = self.table.columns[self.feature].ordinals
             assert ordinals is not None, f"{self.feature} is not a date feature"
             return np.abs(ordinals[cl] - ordinals[cr]) <= (level.threshold or 0)
+        if level.kind in ("second_token_dropped", "second_token_differs"):
+            return self._second_tokens(level, cl, cr)
         values = self.table.values(self.feature)
         if level.kind == "jaro_winkler":
             scores = _unique_pair_scores(values, cl, cr, JaroWinkler.normalized_similarity)

@@ -21,12 +21,16 @@ from identity.evidence import NO_RULE, EvidenceTable, Link, LinkList
 from identity.features import FeatureBuilder, FeatureTable
 from identity.records import OrganizationRecord, PersonRecord
 from identity.scoring import (
+    DISAGREEING_KINDS,
     ComparisonModel,
     FittedModel,
+    anchor_pairs,
     estimate_prior,
     fit_models,
     fitted,
+    on_shared_value,
     pair_weights,
+    refit_disagreement_on_anchors,
 )
 from identity.settings import EntitySettings, ResolutionSettings, StewardConstraints
 from identity.sorted_keys import contains, sorted_unique, subset_mask
@@ -143,7 +147,9 @@ def _conflicts(levels: np.ndarray, decisive: list[bool], entity: EntitySettings)
 
 
 def _deterministic(levels: np.ndarray, shared: np.ndarray, entity: EntitySettings) -> np.ndarray:
-    """Index of the first deterministic rule each pair satisfies (NO_RULE if none)."""
+    """Index of the first deterministic rule each pair satisfies (NO_RULE if none). A
+    compatible comparison is missing or at a level where the values do not disagree
+    ("garcia lopez" / "garcia ortega" is close by Jaro-Winkler but two people)."""
     position = {c.name: i for i, c in enumerate(entity.comparisons)}
     rule = np.full(len(levels), NO_RULE, dtype=np.int16)
     for r_index, r in enumerate(entity.deterministic_rules):
@@ -153,7 +159,9 @@ def _deterministic(levels: np.ndarray, shared: np.ndarray, entity: EntitySetting
             holds &= (levels[:, i] == 0) & ~shared[:, i]
         for name in r.compatible:
             i = position[name]
-            holds &= levels[:, i] != len(entity.comparisons[i].levels) - 1
+            against = np.array([lvl.kind in DISAGREEING_KINDS
+                                for lvl in entity.comparisons[i].levels] + [False])  # -1: missing
+            holds &= ~against[levels[:, i]]
         rule[(rule == NO_RULE) & holds] = r_index
     return rule
 
@@ -174,12 +182,16 @@ def _score(table: FeatureTable, entity: EntitySettings, settings: ResolutionSett
     stats["seconds_compare"] = time.perf_counter() - started
     started = time.perf_counter()
     models = fit_models(table, entity, settings, levels, sessions, model)
+    shared = np.stack([on_shared_value(m, len(levels), agreed[i])
+                       for i, m in enumerate(models)], axis=1).reshape(levels.shape)
+    if model is None:
+        refit_disagreement_on_anchors(models, levels, anchor_pairs(models, levels, shared),
+                                      settings.anchor_min_pairs)
     stats["seconds_fit"] = time.perf_counter() - started
     weights = np.zeros(levels.shape, dtype=np.float32)
-    shared = np.zeros(levels.shape, dtype=bool)
     for i, comparison_model in enumerate(models):
-        weights[:, i], shared[:, i] = pair_weights(
-            comparison_model, levels[:, i], agreed[i], settings.shared_identifier_max_weight)
+        weights[:, i] = pair_weights(comparison_model, levels[:, i], agreed[i], shared[:, i],
+                                     settings.shared_identifier_max_weight)
     evidence = weights.sum(axis=1, dtype=np.float64)
     share = model.prior if model else estimate_prior(evidence, pairs, table.n, settings)
     prior = float(np.log2(share / (1 - share)))
@@ -226,7 +238,8 @@ def _resolve_kind(
     pairs = np.stack(np.divmod(keys, max(n, 1)), axis=1).astype(np.int32)
     stats["candidate_pairs"] = len(pairs)
     sessions = [(subset_mask(keys, k), blocked_features(rule))
-                for rule, k in zip(entity.blocking_rules, rule_keys, strict=True)]
+                for rule, k in zip(entity.blocking_rules, rule_keys, strict=True)
+                if rule.trains_m]
     scored, models = _score(table, entity, settings, pairs, sessions, stats, model)
     conflict_comparisons = [m.comparison for m in models if _decisive(m, settings)]
     stats["conflict_comparisons"] = [c.name for c in conflict_comparisons]

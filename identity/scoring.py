@@ -21,6 +21,9 @@ from identity.settings import Comparison, EntitySettings, ResolutionSettings
 from identity.sorted_keys import sorted_unique
 
 _FLOOR = 1e-9
+# Levels at which two values disagree: relatives make EM overrate how often true matches
+# reach them, so their m is measured on anchor pairs.
+DISAGREEING_KINDS: frozenset[str] = frozenset({"else", "second_token_differs"})
 
 
 @dataclass
@@ -240,14 +243,26 @@ def estimate_prior(pair_weights: np.ndarray, pairs: np.ndarray, n: int,
     return float(np.clip(share * len(pairs) / max(total_pairs, 1.0), 1e-12, 0.5))
 
 
+def _prefix_codes(table: FeatureTable, feature: str, codes: dict[str, int]) -> np.ndarray:
+    """Per record: a code of the first three letters of a feature's value (-1 if none)."""
+    mapping = np.array([codes.setdefault(v[:3], len(codes)) for v in table.values(feature)]
+                       + [-1], dtype=np.int64)
+    return mapping[table.codes(feature)]
+
+
 def distinct_people_key(table: FeatureTable) -> np.ndarray:
     """A coarse "who is this" code per record, to tell one person from several sharing an
-    identifier: the first three letters of the given name (or the organization name)."""
-    feature = "given_name" if "given_name" in table.columns else "name"
+    identifier: the first three letters of the organization name, or of the given and the
+    family name taken as an unordered pair (a record with the two names swapped is still
+    the same person, and must not make its own email look shared)."""
+    if "given_name" not in table.columns:
+        return _prefix_codes(table, "name", {})
     prefixes: dict[str, int] = {}
-    mapping = np.array([prefixes.setdefault(v[:3], len(prefixes))
-                        for v in table.values(feature)] + [-1], dtype=np.int64)
-    return mapping[table.codes(feature)]
+    given = _prefix_codes(table, "given_name", prefixes)
+    family = _prefix_codes(table, "family_name", prefixes)
+    family = np.where(family >= 0, family, len(prefixes))  # no family name: a code of its own
+    low, high = np.minimum(given, family), np.maximum(given, family)
+    return np.where(given >= 0, low * (len(prefixes) + 1) + high, -1)
 
 
 @dataclass(frozen=True)
@@ -326,22 +341,65 @@ def fit_models(
     return models
 
 
-def pair_weights(
-    model: ComparisonModel, levels: np.ndarray, agreed: np.ndarray | None, cap: float
-) -> tuple[np.ndarray, np.ndarray]:
-    """Each pair's weight for one comparison, and whether it rests on a shared value.
+def anchor_pairs(models: list[ComparisonModel], levels: np.ndarray, shared: np.ndarray
+                 ) -> np.ndarray:
+    """Pairs that agree exactly on an identifier (an email, a phone, a national id) no
+    different people carry: matches known without the names, dates and addresses."""
+    anchors = np.zeros(len(levels), dtype=bool)
+    for c, model in enumerate(models):
+        if model.comparison.anchor:
+            anchors |= (levels[:, c] == 0) & ~shared[:, c]
+    return anchors
+
+
+def refit_disagreement_on_anchors(models: list[ComparisonModel], levels: np.ndarray,
+                                  anchors: np.ndarray, min_pairs: int) -> None:
+    """Re-estimate m of each trained comparison's disagreeing levels (`else`, a second
+    surname that differs) on the anchor pairs.
+
+    EM cannot tell relatives who share a surname, an address and a birth date (twins,
+    siblings, father and son) from duplicates, so it learns that true matches often
+    differ on the given name or the birth date. Pairs tied by a personal identifier
+    show how often they really do; the other levels keep EM's proportions.
+    """
+    for c, model in enumerate(models):
+        comparison = model.comparison
+        refit = np.array([lvl.kind in DISAGREEING_KINDS and lvl.m is None
+                          for lvl in comparison.levels])
+        if not comparison.trained or comparison.anchor or not refit.any():
+            continue
+        present = levels[anchors & (levels[:, c] != NULL_LEVEL), c]
+        if len(present) < min_pairs:
+            continue
+        counts = np.bincount(present, minlength=len(refit)).astype(np.float64)
+        shares = np.maximum(counts[refit] / len(present), 0.5 / len(present))
+        m = model.m.copy()
+        m[~refit] *= (1.0 - shares.sum()) / max(float(m[~refit].sum()), _FLOOR)
+        m[refit] = shares
+        model.m = _apply_overrides(m, comparison, "m")
+
+
+def pair_weights(model: ComparisonModel, levels: np.ndarray, agreed: np.ndarray | None,
+                 shared: np.ndarray, cap: float) -> np.ndarray:
+    """Each pair's weight for one comparison.
 
     Exact agreement on a value weighs log2(m / frequency of the value); on a value that
-    different people carry it is capped, so a shared inbox never proves a match alone.
+    different people carry (`shared`, from `on_shared_value`) it is capped, so a shared
+    inbox never proves a match alone.
     """
     weights = np.where(levels == NULL_LEVEL, 0.0, model.weights[np.maximum(levels, 0)])
-    shared = np.zeros(len(levels), dtype=bool)
-    if agreed is None:
-        return weights, shared
-    on_value = agreed >= 0
-    if model.value_u is not None:
+    if agreed is not None and model.value_u is not None:
+        on_value = agreed >= 0
         weights[on_value] = np.log2(model.m[0] / model.value_u[agreed[on_value]])
-    if model.shared_values is not None:
+    weights[shared] = np.minimum(weights[shared], cap)
+    return weights
+
+
+def on_shared_value(model: ComparisonModel, count: int, agreed: np.ndarray | None
+                    ) -> np.ndarray:
+    """Per pair: agrees on a value that different people carry."""
+    shared = np.zeros(count, dtype=bool)
+    if agreed is not None and model.shared_values is not None:
+        on_value = agreed >= 0
         shared[on_value] = model.shared_values[agreed[on_value]]
-        weights[shared] = np.minimum(weights[shared], cap)
-    return weights, shared
+    return shared

@@ -14,7 +14,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from identity.survivorship import SurvivorshipSettings
 
-LevelKind = Literal["exact", "swapped", "jaro_winkler", "edits", "days_within", "else"]
+LevelKind = Literal["exact", "swapped", "jaro_winkler", "edits", "days_within",
+                    "second_token_dropped", "second_token_differs", "else"]
 
 
 class _Strict(BaseModel):
@@ -29,7 +30,8 @@ class ComparisonLevel(_Strict):
     threshold: float | None = Field(
         default=None,
         description="jaro_winkler (and optionally swapped): minimum similarity; edits: maximum "
-        "Damerau-Levenshtein distance; days_within: maximum distance in days.",
+        "Damerau-Levenshtein distance; days_within: maximum distance in days; "
+        "second_token_differs: Jaro-Winkler of the second tokens below which they differ.",
     )
     other: str | None = Field(default=None, description="swapped: the feature to cross with.")
     feature: str | None = Field(
@@ -43,7 +45,8 @@ class ComparisonLevel(_Strict):
 
     @model_validator(mode="after")
     def _parameters_present(self) -> ComparisonLevel:
-        if self.kind in ("jaro_winkler", "edits", "days_within") and self.threshold is None:
+        if self.kind in ("jaro_winkler", "edits", "days_within", "second_token_differs"
+                         ) and self.threshold is None:
             raise ValueError(f"level {self.label!r}: kind {self.kind} needs a threshold")
         if self.kind == "swapped" and not self.other:
             raise ValueError(f"level {self.label!r}: kind swapped needs `other`")
@@ -68,6 +71,10 @@ class Comparison(_Strict):
     conflict_on_else: bool = Field(
         default=False, description="Falling to the `else` level means the records cannot match."
     )
+    anchor: bool = Field(
+        default=False, description="An identifier of one entity (email, phone, national "
+        "id): pairs agreeing on an unshared value are matches known without the other "
+        "fields, used to measure how often true matches differ on those.")
     trained: bool = Field(
         default=True, description="Fit m by EM. False for evidence that different people "
         "share by design (an employer): EM would learn to find colleagues, not duplicates, "
@@ -89,6 +96,10 @@ class BlockingRule(_Strict):
         default=None, ge=2, description="Blocks above this are skipped (default: the "
         "resolution's max_block_size). A name or an inbox shared by hundreds of records "
         "is a crowd of namesakes or colleagues: its pairs cost n² and link nobody.")
+    trains_m: bool = Field(
+        default=True, description="Its pairs train m by EM. Off for a recall rule whose "
+        "blocks are mostly namesakes (one email handle at several providers): they would "
+        "teach EM that names alone make a match.")
 
 
 class DeterministicRule(_Strict):
@@ -134,6 +145,17 @@ def _name_levels(other: str, formal: str | None = None) -> list[ComparisonLevel]
     ]
 
 
+def _family_levels() -> list[ComparisonLevel]:
+    """Name levels, plus compound surnames: a second surname dropped on one side is one
+    person, the same first surname with two different second ones is two."""
+    levels = _name_levels("given_name")
+    compound = [ComparisonLevel(label="same first surname, other second surname",
+                                kind="second_token_differs", threshold=0.85),
+                ComparisonLevel(label="same first surname, second dropped",
+                                kind="second_token_dropped")]
+    return [*levels[:2], *compound, *levels[2:]]
+
+
 def _exact_or_edits(name: str, edits: int, **options: bool) -> Comparison:
     return Comparison(
         name=name,
@@ -155,6 +177,7 @@ def _exact_any(name: str) -> Comparison:
                 ComparisonLevel(label="none in common", kind="else")],
         term_frequency=True,
         shared_identifier=True,
+        anchor=True,
     )
 
 
@@ -180,6 +203,8 @@ PERSON_DEFAULTS = EntitySettings(
     blocking_rules=[
         BlockingRule(name="email", keys=["email"], max_block_size=100),
         BlockingRule(name="phone", keys=["phone"], max_block_size=100),
+        BlockingRule(name="email_handle", keys=["email_handle"], max_block_size=50,
+                     trains_m=False),
         BlockingRule(name="national_id", keys=["national_id"]),
         BlockingRule(name="names", keys=["name_pair"], max_block_size=50),
         BlockingRule(name="surname_sound_birth_date", keys=["family_phonetic", "birth_date"]),
@@ -189,13 +214,17 @@ PERSON_DEFAULTS = EntitySettings(
         BlockingRule(name="given_name_birth_date", keys=["given_name", "birth_date"]),
         BlockingRule(name="street_postcode", keys=["street", "postcode"]),
         BlockingRule(name="street_city", keys=["street", "city"]),
+        BlockingRule(name="surname_employer", keys=["employer", "family_first"],
+                     max_block_size=100),
+        BlockingRule(name="given_name_employer", keys=["employer", "given_formal"],
+                     max_block_size=100),
         BlockingRule(name="formal_name_surname_city",
                      keys=["given_formal", "family_first", "city"], max_block_size=100),
     ],
     comparisons=[
         Comparison(name="given_name", feature="given_name",
                    levels=_name_levels("family_name", "given_formal"), term_frequency=True),
-        Comparison(name="family_name", feature="family_name", levels=_name_levels("given_name"),
+        Comparison(name="family_name", feature="family_name", levels=_family_levels(),
                    term_frequency=True),
         Comparison(
             name="birth_date",
@@ -205,11 +234,14 @@ PERSON_DEFAULTS = EntitySettings(
                 ComparisonLevel(label="1 typo", kind="edits", threshold=1),
                 ComparisonLevel(label="within a year", kind="days_within", threshold=366),
                 ComparisonLevel(label="2 typos", kind="edits", threshold=2),
-                ComparisonLevel(label="different", kind="else"),
+                ComparisonLevel(label="within 15 years", kind="days_within",
+                                threshold=15 * 366),
+                ComparisonLevel(label="more than 15 years apart (another generation)",
+                                kind="else"),
             ],
             conflict_on_else=True,
         ),
-        _exact_or_edits("national_id", 2, conflict_on_else=True),
+        _exact_or_edits("national_id", 2, conflict_on_else=True, anchor=True),
         _exact_any("email"),
         _exact_any("phone"),
         Comparison(name="employer", feature="employer",
@@ -246,7 +278,7 @@ ORGANIZATION_DEFAULTS = EntitySettings(
             ],
             term_frequency=True,
         ),
-        _exact_or_edits("tax_id", 1, conflict_on_else=True),
+        _exact_or_edits("tax_id", 1, conflict_on_else=True, anchor=True),
         _exact_any("domain"),
         _exact_any("phone"),
         *_address_comparisons(),
@@ -275,6 +307,9 @@ class ResolutionSettings(_Strict):
         description="A conflict_on_else comparison vetoes matches only if true matches fall to "
         "its else level at most this often (fitted m).",
     )
+    anchor_min_pairs: int = Field(
+        default=200, ge=1, description="Pairs tied by an unshared identifier needed to "
+        "re-estimate how often true matches differ on a field (else EM's m stands).")
     max_block_size: int = Field(default=2000, ge=2, description="Larger blocks are skipped.")
     u_sample_pairs: int = Field(default=300_000, ge=1000)
     em_max_iterations: int = Field(default=50, ge=1)

@@ -1,7 +1,7 @@
 import numpy as np
 from conftest import make_person
 
-from identity.blocking import candidate_pairs
+from identity.blocking import blocked_features, candidate_pairs
 from identity.features import build_features
 from identity.settings import BlockingRule, ResolutionSettings
 
@@ -80,3 +80,36 @@ def test_a_rule_can_cap_its_own_blocks():
     table = build_features(records, "person", SETTINGS)
     _, stats, _ = candidate_pairs(table, rules, 1000)
     assert [(s.pairs, s.capped_blocks) for s in stats] == [(0, 1), (10, 0)]
+
+
+def test_default_rules_pair_a_typo_at_one_employer():
+    """A surname typo and two different work mailboxes (own and shared inbox) at one
+    company: the given name and the employer still make the pair a candidate."""
+    records = [
+        make_person(given_name="Donna", family_name="Smith",
+                    emails=["donna.smith@pioneerlog.com"]),
+        make_person(given_name="Donna", family_name="Smiuh", emails=["info@pioneerlog.com"],
+                    organization_name="Pioneerlog Solutions"),
+        make_person(given_name="Paul", family_name="Ortiz", emails=["p.ortiz@other.com"]),
+    ]
+    pairs, stats = _pairs(records, SETTINGS.person.blocking_rules)
+    assert pairs == {(0, 1)}
+    assert {s.name: s.pairs for s in stats}["given_name_employer"] == 1
+
+
+def test_one_handle_at_two_providers_is_a_candidate():
+    records = [
+        make_person(given_name="Alejandro", emails=["alejandro.jimenez@initech.es"]),
+        make_person(family_name="Jimenez", emails=["Alejandro_Jimenez@hotmail.com"]),
+        make_person(given_name="Alejandro", emails=["alejandro.gil@initech.es"]),
+    ]
+    pairs, _ = _pairs(records, [BlockingRule(name="handle", keys=["email_handle"])])
+    assert pairs == {(0, 1)}
+
+
+def test_a_recall_rule_can_stay_out_of_training():
+    """The handle rule finds namesakes as much as duplicates: its pairs are scored but
+    do not train m."""
+    rule = {r.name: r for r in SETTINGS.person.blocking_rules}["email_handle"]
+    assert not rule.trains_m
+    assert blocked_features(rule) == {"email"}

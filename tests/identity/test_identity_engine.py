@@ -242,3 +242,28 @@ def test_a_record_without_a_given_name_does_not_make_an_email_shared(population)
     link = _link(resolve_batch(records), n, n + 1)
     assert link is not None and link.rule == "same email and compatible name"
     assert {f.comparison: f.weight for f in link.fields}["email"] > 1.0
+
+
+def test_swapped_names_do_not_make_an_email_shared(population):
+    """"Ortega Lucas" is "Lucas Ortega" with the names swapped, not a second person on
+    the same mailbox: the email still proves the match."""
+    records = [*population,
+               make_person(given_name="Lucas", family_name="Ortega", emails=["lo@corp.es"]),
+               make_person(given_name="Ortega", family_name="Lucas", emails=["lo@corp.es"])]
+    n = len(population)
+    link = _link(resolve_batch(records), n, n + 1)
+    assert link is not None and link.rule == "same email and compatible name"
+
+
+def test_a_reused_work_mailbox_does_not_join_two_second_surnames(population):
+    """Two people with one given name and first surname at one company, years apart,
+    get the same mailbox; their second surnames differ, so the email is no rule match."""
+    records = [*population,
+               make_person(given_name="Antonio", family_name="Garcia Sanchez",
+                           emails=["antonio.garcia@beacon.mx"]),
+               make_person(given_name="Antonio", family_name="Garcia Ortega",
+                           emails=["antonio.garcia@beacon.mx"])]
+    n = len(population)
+    result = resolve_batch(records)
+    link = _link(result, n, n + 1)
+    assert link is None or link.rule is None

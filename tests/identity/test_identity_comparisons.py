@@ -1,0 +1,37 @@
+import numpy as np
+from conftest import make_person
+
+from identity.comparisons import compare
+from identity.features import build_features
+from identity.settings import ResolutionSettings
+
+SETTINGS = ResolutionSettings()
+
+
+def _family_levels(pairs: list[tuple[str, str]]) -> list[str]:
+    records = [make_person(given_name="Ana", family_name=name) for pair in pairs for name in pair]
+    table = build_features(records, "person", SETTINGS)
+    comparison = next(c for c in SETTINGS.person.comparisons if c.name == "family_name")
+    left = np.arange(0, len(records), 2)
+    outcome = compare(table, comparison, left, left + 1)
+    return [comparison.levels[level].label for level in outcome.levels]
+
+
+def test_compound_surnames_tell_a_dropped_second_surname_from_another_one():
+    assert _family_levels([("García López", "García"), ("García López", "García Ortega"),
+                           ("García López", "García Lopes"), ("Sanchez", "Sanches")]) == [
+        "same first surname, second dropped",
+        "same first surname, other second surname",
+        "Jaro-Winkler >= 0.92",
+        "Jaro-Winkler >= 0.92",
+    ]
+
+
+def test_birth_dates_a_generation_apart_have_their_own_level():
+    records = [make_person(given_name="Ana", birth_date=day)
+               for day in ("1950-03-01", "1983-07-09", "1975-03-01", "1983-07-09")]
+    table = build_features(records, "person", SETTINGS)
+    comparison = next(c for c in SETTINGS.person.comparisons if c.name == "birth_date")
+    levels = compare(table, comparison, np.array([0, 2]), np.array([1, 3])).levels
+    assert [comparison.levels[lv].label for lv in levels] == [
+        "more than 15 years apart (another generation)", "within 15 years"]
