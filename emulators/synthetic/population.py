@@ -175,7 +175,10 @@ def build_population(n_people: int, seed: int, shape: PopulationShape) -> Popula
     provider = zipf_choice(rng, 4, n_people, 1.2)
     first_letter = np.array([ord(g[0]) for g in GIVEN_NAMES])[given]
     handle_name = np.where(style == 2, first_letter, given)
-    email_key = (((style * 8 + provider) * 1000 + handle_name) * 1000 + surname1) * 1000 + (
+    # "ana.garcia" and "anagarcia" are one Gmail mailbox: rank them as one handle, so two
+    # different people never share a mailbox that only dots tell apart.
+    handle_style = np.where(style == 1, 0, style)
+    email_key = (((handle_style * 8 + provider) * 1000 + handle_name) * 1000 + surname1) * 1000 + (
         np.where(style == 4, surname2 + 1, 0))
     alt = rng.integers(1, 4, n_people)
     people = People(
