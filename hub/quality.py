@@ -1,11 +1,17 @@
-"""The data-quality summary every resolve ends with, read from the store as it stands."""
+"""The data-quality summary every resolve ends with: read from the store as it stands after
+a full resolve, and after an incremental one the previous summary moved by what changed
+(counting every member again grows with the store, not with the change)."""
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Connection, distinct, func, select
 
+from hub.review import split_key
 from hub.store.identity_models import ACTIVE, GoldenMemberRow, GoldenRecordRow, ReviewRow
 
 SIZE_BUCKETS: tuple[tuple[int, int, str], ...] = (
@@ -29,6 +35,13 @@ class QualitySummary:
     systems: dict[str, SystemQuality]
     cluster_sizes: dict[str, int]
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> QualitySummary:
+        """A summary as a run's counts keep it (`dataclasses.asdict`)."""
+        systems = {name: SystemQuality(**values) for name, values in data["systems"].items()}
+        return cls(data["records_in"], data["golden_records_out"], data["review_queue"],
+                   systems, dict(data["cluster_sizes"]))
+
 
 def _bucket(size: int) -> str:
     return next(label for low, high, label in SIZE_BUCKETS if low <= size <= high)
@@ -47,6 +60,53 @@ def quality_summary(connection: Connection) -> QualitySummary:
             select(GoldenRecordRow.member_count, func.count())
             .where(GoldenRecordRow.status == ACTIVE).group_by(GoldenRecordRow.member_count)):
         sizes[_bucket(size)] += count
+    return _summary(connection, systems, sizes)
+
+
+@dataclass(frozen=True)
+class _Census:
+    """Members by system, golden records by system and golden records by size bucket."""
+
+    records: Counter[str]
+    goldens: Counter[str]
+    sizes: Counter[str]
+
+
+def _census(golden_ids: Mapping[str, str]) -> _Census:
+    """Of whole golden records: `golden_ids` (record key -> golden id) holds every member."""
+    systems: dict[str, Counter[str]] = {}
+    for key, golden_id in golden_ids.items():
+        systems.setdefault(golden_id, Counter())[split_key(key)[0]] += 1
+    records: Counter[str] = Counter()
+    goldens: Counter[str] = Counter()
+    for counts in systems.values():
+        records.update(counts)
+        goldens.update(counts.keys())
+    sizes = Counter(_bucket(sum(counts.values())) for counts in systems.values())
+    return _Census(records, goldens, sizes)
+
+
+def updated_summary(connection: Connection, previous: QualitySummary,
+                    before: Mapping[str, str], after: Mapping[str, str]) -> QualitySummary:
+    """The previous summary after a resolve that rewrote whole golden records: `before`
+    and `after` map each of their record keys to its golden id before and after it."""
+    old, new = _census(before), _census(after)
+    systems: dict[str, SystemQuality] = {}
+    for system in sorted(set(previous.systems) | set(new.records)):
+        kept = previous.systems.get(system, SystemQuality(0, 0, 0))
+        records = kept.records - old.records[system] + new.records[system]
+        goldens = kept.golden_records - old.goldens[system] + new.goldens[system]
+        if records:
+            systems[system] = SystemQuality(records, goldens, records - goldens)
+    sizes = {label: count - old.sizes[label] + new.sizes[label]
+             for label, count in previous.cluster_sizes.items()}
+    return _summary(connection, systems, sizes)
+
+
+def _summary(connection: Connection, systems: dict[str, SystemQuality],
+             sizes: dict[str, int]) -> QualitySummary:
+    """The totals follow from the per-system and per-size counts; the review queue is
+    counted as it stands."""
     return QualitySummary(
         records_in=sum(s.records for s in systems.values()),
         golden_records_out=sum(sizes.values()),

@@ -10,7 +10,7 @@ rewritten, so a few changes cost a few clusters; `--full` takes every record.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -19,12 +19,13 @@ from sqlalchemy import Connection, Engine, delete, select, update
 from hub.blocking_index import record_blocks
 from hub.config import RelhubConfig
 from hub.golden import golden_row_values, merged_into
-from hub.quality import QualitySummary, quality_summary
+from hub.quality import QualitySummary, quality_summary, updated_summary
 from hub.resolve_store import (
     Record,
     Snapshot,
     all_golden_ids,
     block_members,
+    chunks,
     creation_runs,
     decision_mark,
     delete_in,
@@ -34,12 +35,14 @@ from hub.resolve_store import (
     golden_mates,
     insert_rows,
     link_neighbours,
+    live_records,
     load_keys,
     load_models,
     load_where,
     must_link_pairs,
     pair_rows,
     pairs_touching,
+    record_pages,
     save_models,
     settings_digest,
     source_mark,
@@ -60,14 +63,16 @@ from hub.store.identity_models import (
     ReviewRow,
 )
 from hub.store.models import Run, SourceRecordRow
-from identity.engine import KINDS, ResolutionResult, resolve_batch
+from identity.engine import KINDS, ResolutionResult, record_key, resolve_batch
 from identity.golden_ids import GoldenIdAssignment, assign_golden_ids, current_id, mint_golden_id
 from identity.scoring import FittedModel
 from identity.settings import ResolutionSettings
 from identity.survivorship import survive
 
 Progress = Callable[[str, int], None]
+Fetch = Callable[[Collection[str]], Mapping[str, Record]]  # records by key, for survivorship
 STEP = "resolve"
+GOLDEN_PAGE = 2000  # golden records survived per read of their members
 
 
 @dataclass
@@ -91,13 +96,13 @@ class ResolveReport:
         return asdict(self)
 
 
-def _last_marks(engine: Engine) -> dict[str, int] | None:
-    """High-water marks of the last successful resolve (None: nothing resolved yet)."""
+def _last_counts(engine: Engine) -> dict[str, Any]:
+    """The report of the last successful resolve (empty: nothing resolved yet)."""
     with engine.connect() as connection:
         counts = connection.execute(
             select(Run.counts).where(Run.step == STEP, Run.status == runs.SUCCEEDED)
             .order_by(Run.id.desc()).limit(1)).scalar()
-    return (counts or {}).get("marks")
+    return counts or {}
 
 
 def resolve(config: RelhubConfig, engine: Engine, *, full: bool = False, refit: bool = True,
@@ -107,21 +112,33 @@ def resolve(config: RelhubConfig, engine: Engine, *, full: bool = False, refit: 
     A full resolve fits the model anew unless `refit` is False: then it scores every
     record with the stored model, exactly as incremental resolves since the last fit did
     (what `relhub resolve --full --keep-model` checks them against)."""
-    previous = _last_marks(engine)
+    last = _last_counts(engine)
+    previous = last.get("marks")
     run_id = runs.start_run(engine, STEP, None)
     report = ResolveReport(run_id, full=full or previous is None)
     started = time.perf_counter()
     try:
         with engine.begin() as connection:
-            _Resolution(connection, config.resolution, report,
-                        progress or (lambda _label, _done: None)).run(previous, refit)
-            report.summary = quality_summary(connection)
+            resolution = _Resolution(connection, config.resolution, report,
+                                     progress or (lambda _label, _done: None))
+            resolution.run(previous, refit)
+            report.summary = (
+                quality_summary(connection) if report.full or not last.get("summary")
+                else updated_summary(connection, QualitySummary.from_dict(last["summary"]),
+                                     resolution.before, resolution.after))
     except BaseException as error:
         runs.finish_run(engine, run_id, report.as_dict(), error=f"{type(error).__name__}: {error}")
         raise
     report.seconds = round(time.perf_counter() - started, 3)
     runs.finish_run(engine, run_id, report.as_dict())
     return report
+
+
+def _noting_kinds(records: Iterable[Record], kinds: list[str]) -> Iterator[Record]:
+    """The records as they pass into the engine, each one's entity kind noted on the way."""
+    for record in records:
+        kinds.append(record.kind)
+        yield record
 
 
 class _Resolution:
@@ -134,6 +151,8 @@ class _Resolution:
         self.report = report
         self.progress = progress
         self.blocks: dict[str, dict[str, int]] = {}  # block digests (with caps) by record key
+        self.before: dict[str, str] = {}  # golden ids of the resolved records, before and after
+        self.after: dict[str, str] = {}
 
     def run(self, previous: dict[str, int] | None, refit: bool) -> None:
         """Incremental when a previous resolve left models fitted under these settings
@@ -148,18 +167,32 @@ class _Resolution:
             if {record.kind for record in batch.records.values()} <= set(models):
                 batch = self._reach(batch, changed, models)
                 old_ids = golden_ids_of(self.connection, set(batch.records) | batch.gone)
-                self._resolve(batch, changed, old_ids, models)
+                keys = sorted(batch.records)
+                self._resolve(keys, [batch.records[k] for k in keys],
+                              lambda _keys: batch.records, batch.gone, changed, old_ids, models)
+                self._write_blocks(batch.records, changed)
                 return
         self.report.full = True
-        batch = load_where(self.connection, SourceRecordRow.deleted.is_(False))
+        ids, keys, kinds = live_records(self.connection)
         old_ids = all_golden_ids(self.connection)
-        batch.gone = set(old_ids) - set(batch.records)
-        if refit or models is None or not {r.kind for r in batch.records.values()} <= set(models):
+        if refit or models is None or not kinds <= set(models):
             models = None
-        result = self._resolve(batch, set(batch.records) | batch.gone, old_ids, models)
+        gone = set(old_ids) - set(keys)
+        self.connection.execute(delete(BlockingKeyRow.__table__))
+        pages = self._indexed(record_pages(self.connection, ids, keys))
+        result = self._resolve(keys, pages, self._load, gone, set(keys) | gone, old_ids, models)
         if models is None:
             save_models(self.connection, {kind: result.stats[kind]["model"] for kind in KINDS
                                           if kind in result.stats}, digest, self.report.run_id)
+
+    def _indexed(self, pages: Iterable[list[Record]]) -> Iterator[Record]:
+        """The records of a full resolve, each page's block keys written as it passes."""
+        for page in pages:
+            self._insert_blocks(page, record_blocks(page, self.settings))
+            yield from page
+
+    def _load(self, keys: Collection[str]) -> Mapping[str, Record]:
+        return load_keys(self.connection, keys).records
 
     def _changed(self, previous: dict[str, int]) -> tuple[Snapshot, set[str]]:
         """Records synced since the marks, plus those named by newer steward decisions."""
@@ -228,15 +261,16 @@ class _Resolution:
                 neighbours |= members[block]
         return neighbours - keys, whole
 
-    def _resolve(self, batch: Snapshot, changed: set[str], old_ids: dict[str, str],
+    def _resolve(self, keys: list[str], records: Iterable[Record], fetch: Fetch, gone: set[str],
+                 changed: set[str], old_ids: dict[str, str],
                  models: dict[str, FittedModel] | None) -> ResolutionResult:
-        """Resolve the batch (scored with `models` when given) and write what it decides."""
+        """Resolve the records (under `keys`, in order; scored with `models` when given)
+        and write what it decides; `fetch` reads records again for survivorship."""
         self.report.changed = len(changed)
-        self.report.resolved = len(batch.records)
-        self.progress("records", len(batch.records))
-        keys = sorted(batch.records)
-        records = [batch.records[k] for k in keys]
-        result = resolve_batch(records, self.settings,
+        self.report.resolved = len(keys)
+        self.progress("records", len(keys))
+        kinds: list[str] = []
+        result = resolve_batch(_noting_kinds(records, kinds), self.settings,
                                constraints_for(self.connection, set(keys)), model=models)
         labels = {key: int(label) for key, label in zip(keys, result.labels, strict=True)}
         ages = creation_runs(self.connection, set(old_ids.values()))
@@ -249,15 +283,16 @@ class _Resolution:
 
         assignment = assign_golden_ids(labels, old_ids, age=ages, mint=mint)
         ids = {key: assignment.ids[label] for key, label in labels.items()}
-        resolved = set(keys) | batch.gone
+        del labels
+        if not self.report.full:
+            self.before, self.after = old_ids, ids
+        resolved = set(keys) | gone
         self._write_members(resolved, ids)
-        self._write_golden(batch.records, ids, assignment, ages,
-                           self._unchanged(ids, old_ids, changed))
-        self._write_pairs(LinkRow, pair_rows(result.links, keys, records, self.report.run_id),
+        self._write_golden(fetch, ids, assignment, ages, self._unchanged(ids, old_ids, changed))
+        self._write_pairs(LinkRow, pair_rows(result.links, keys, kinds, self.report.run_id),
                           resolved, changed)
-        self._write_pairs(ReviewRow, pair_rows(result.review, keys, records, self.report.run_id),
+        self._write_pairs(ReviewRow, pair_rows(result.review, keys, kinds, self.report.run_id),
                           resolved, changed)
-        self._write_blocks(batch.records, changed)
         self.report.links, self.report.review = len(result.links), len(result.review)
         return result
 
@@ -299,26 +334,32 @@ class _Resolution:
         return {golden_id for golden_id, keys in after.items()
                 if before.get(golden_id) == keys and not keys & changed}
 
-    def _write_golden(self, records: dict[str, Record], ids: dict[str, str],
-                      assignment: GoldenIdAssignment, ages: dict[str, int],
-                      unchanged: set[str]) -> None:
+    def _write_golden(self, fetch: Fetch, ids: dict[str, str], assignment: GoldenIdAssignment,
+                      ages: dict[str, int], unchanged: set[str]) -> None:
+        """Survive every golden record not `unchanged`, a page of golden records at a time
+        (their members read through `fetch`), so a full resolve holds one page of records."""
         run_id = self.report.run_id
-        members: dict[str, list[Record]] = {}
+        members: dict[str, list[str]] = {}
         for key in sorted(ids):
             if ids[key] not in unchanged:
-                members.setdefault(ids[key], []).append(records[key])
+                members.setdefault(ids[key], []).append(key)
         overrides = self._overrides(assignment)
-        rows = []
-        for done, (golden_id, group) in enumerate(sorted(members.items()), start=1):
-            values = survive(group, self.settings.survivorship, overrides.get(golden_id))
-            rows.append({"golden_id": golden_id, "status": ACTIVE, "member_count": len(group),
-                         "created_run_id": ages.get(golden_id, run_id), "updated_run_id": run_id,
-                         **golden_row_values(values)})
-            if done % 1000 == 0:
-                self.progress("golden records", done)
         table = GoldenRecordRow.__table__
         delete_in(self.connection, table, "golden_id", list(members))
-        insert_rows(self.connection, table, rows)
+        done = 0
+        for page in chunks(sorted(members), GOLDEN_PAGE):
+            records = fetch([key for golden_id in page for key in members[golden_id]])
+            rows = []
+            for golden_id in page:
+                group = [records[key] for key in members[golden_id]]
+                values = survive(group, self.settings.survivorship, overrides.get(golden_id))
+                rows.append({"golden_id": golden_id, "status": ACTIVE,
+                             "member_count": len(group),
+                             "created_run_id": ages.get(golden_id, run_id),
+                             "updated_run_id": run_id, **golden_row_values(values)})
+            insert_rows(self.connection, table, rows)
+            done += len(rows)
+            self.progress("golden records", done)
         for status, gone in ((MERGED, [old for old, _ in assignment.merges]),
                              (RETIRED, assignment.retired)):
             for old in gone:
@@ -332,7 +373,7 @@ class _Resolution:
         insert_rows(self.connection, GoldenIdHistoryRow.__table__, [
             {"golden_id": gid, "event": event, "other_id": other, "run_id": run_id, "at": now}
             for gid, event, other in history])
-        self.report.golden_records = len(rows)
+        self.report.golden_records = len(members)
         self.report.minted, self.report.merged = len(assignment.minted), len(assignment.merges)
         self.report.split, self.report.retired = len(assignment.splits), len(assignment.retired)
 
@@ -357,13 +398,12 @@ class _Resolution:
         return [self.blocks[k] for k in records]
 
     def _write_blocks(self, records: dict[str, Record], changed: set[str]) -> None:
-        table = BlockingKeyRow.__table__
-        if self.report.full:
-            self.connection.execute(delete(table))
-        else:
-            delete_in(self.connection, table, "record_key", changed)
+        """Re-index the changed records of an incremental resolve."""
+        delete_in(self.connection, BlockingKeyRow.__table__, "record_key", changed)
         fresh = {k: r for k, r in records.items() if k in changed}
-        insert_rows(self.connection, table, [
-            {"record_key": key, "block": block}
-            for key, own in zip(fresh, self._record_blocks(fresh), strict=True)
-            for block in sorted(own)])
+        self._insert_blocks(fresh.values(), self._record_blocks(fresh))
+
+    def _insert_blocks(self, records: Iterable[Record], blocks: list[dict[str, int]]) -> None:
+        insert_rows(self.connection, BlockingKeyRow.__table__, [
+            {"record_key": record_key(record), "block": block}
+            for record, own in zip(records, blocks, strict=True) for block in sorted(own)])

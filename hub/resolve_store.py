@@ -102,6 +102,32 @@ def load_where(connection: Connection, *where: ColumnElement[bool]) -> Snapshot:
     return _snapshot(connection.execute(select(*_SNAPSHOT_COLUMNS).where(*where)))
 
 
+def live_records(connection: Connection) -> tuple[list[int], list[str], set[str]]:
+    """Row ids and keys (in id order) of every live record, and their entity kinds: what a
+    full resolve needs before it streams the records themselves."""
+    ids: list[int] = []
+    keys: list[str] = []
+    kinds: set[str] = set()
+    for row_id, system, object_name, source_id, kind in connection.execute(
+            select(SourceRecordRow.id, SourceRecordRow.system, SourceRecordRow.object,
+                   SourceRecordRow.source_id, SourceRecordRow.entity_kind)
+            .where(SourceRecordRow.deleted.is_(False), SourceRecordRow.canonical.is_not(None))
+            .order_by(SourceRecordRow.id)):
+        ids.append(row_id)
+        keys.append(record_key(system, object_name, source_id))
+        kinds.add(kind)
+    return ids, keys, kinds
+
+
+def record_pages(connection: Connection, ids: Sequence[int], keys: Sequence[str]
+                 ) -> Iterator[list[Record]]:
+    """The records with these row ids, page by page in the given order, so that only one
+    page is ever parsed at a time (a record deleted meanwhile fails the resolve)."""
+    for id_page, key_page in zip(chunks(ids, PAGE), chunks(keys, PAGE), strict=True):
+        page = load_where(connection, SourceRecordRow.id.in_(id_page)).records
+        yield [page[key] for key in key_page]
+
+
 def load_keys(connection: Connection, keys: Collection[str]) -> Snapshot:
     """Records by key, asked per (system, object) with `source_id IN (…)`: that walks the
     unique index, where SQLite answers a row-value `IN` by scanning the table."""
@@ -202,14 +228,14 @@ def must_link_pairs(connection: Connection) -> list[tuple[str, str]]:
         .where(StewardDecisionRow.kind == MUST_LINK))]
 
 
-def pair_rows(links: Iterable[Link], keys: Sequence[str], records: Sequence[Record],
+def pair_rows(links: Iterable[Link], keys: Sequence[str], kinds: Sequence[str],
               run_id: int) -> list[dict[str, Any]]:
     """Engine links (record indices) as rows keyed by record keys, smaller key left."""
     rows = []
     for link in links:
         left, right = sorted((keys[link.left], keys[link.right]))
         rows.append({
-            "left_key": left, "right_key": right, "entity_kind": records[link.left].kind,
+            "left_key": left, "right_key": right, "entity_kind": kinds[link.left],
             "probability": link.probability, "match_weight": link.match_weight,
             "rule": link.rule, "run_id": run_id,
             "evidence": [{"comparison": f.comparison, "level": f.level, "weight": f.weight}

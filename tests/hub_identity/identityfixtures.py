@@ -10,7 +10,13 @@ from syncfixtures import make_source, row, write_rows
 
 from hub.config import RelhubConfig
 from hub.resolve import ResolveReport, resolve
-from hub.store.identity_models import GoldenMemberRow, GoldenRecordRow, LinkRow, ReviewRow
+from hub.store.identity_models import (
+    BlockingKeyRow,
+    GoldenMemberRow,
+    GoldenRecordRow,
+    LinkRow,
+    ReviewRow,
+)
 from hub.store.migrate import open_store
 from hub.sync import sync_source
 
@@ -63,9 +69,10 @@ class Shop:
                 GoldenMemberRow.record_key == self.key(index))).scalar_one()
 
     def state(self) -> dict[str, Any]:
-        """What resolution leaves in the store, without run ids: pair evidence with every
-        comparison's level and weight (term-frequency weights included: the stored model
-        carries the frequencies a full fit counted, so they match a full run's to the bit)."""
+        """What resolution leaves in the store, without run ids: the blocking-key index and
+        pair evidence with every comparison's level and weight (term-frequency weights
+        included: the stored model carries the frequencies a full fit counted, so they match
+        a full run's to the bit)."""
 
         def evidence(pair: Any) -> tuple[Any, ...]:
             return (pair.left_key, pair.right_key, pair.rule, pair.match_weight, tuple(
@@ -80,4 +87,6 @@ class Shop:
                 for g in connection.execute(select(GoldenRecordRow)))
             pairs = {name: sorted(evidence(p) for p in connection.execute(select(model)))
                      for name, model in (("links", LinkRow), ("review", ReviewRow))}
-        return {"members": members, "golden": golden, **pairs}
+            blocks = sorted(connection.execute(
+                select(BlockingKeyRow.record_key, BlockingKeyRow.block)).all())
+        return {"members": members, "golden": golden, "blocks": blocks, **pairs}
