@@ -10,9 +10,8 @@ import re
 import unicodedata
 from datetime import date, datetime
 
-import phonenumbers
-
 from identity.nicknames import NICKNAMES
+from identity.phones import PhoneError, to_e164
 
 NAME_PARTICLES: frozenset[str] = frozenset(
     {"de", "del", "la", "las", "los", "da", "das", "do", "dos", "di", "du", "van", "von",
@@ -95,16 +94,13 @@ def email_key(text: str | None, gmail_dots: bool = True, plus_tags: bool = True)
 
 
 def phone_key(text: str | None, default_region: str | None = "ES") -> str:
-    """A phone number in E.164; numbers that cannot be parsed as valid give ""."""
+    """A phone number in E.164; numbers that cannot be parsed as possible give ""."""
     if not text:
         return ""
     try:
-        number = phonenumbers.parse(text, default_region)
-    except phonenumbers.NumberParseException:
+        return to_e164(text, default_region)
+    except PhoneError:
         return ""
-    if not phonenumbers.is_possible_number(number):
-        return ""
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 def phone_match_key(text: str | None) -> str:

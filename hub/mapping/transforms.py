@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 import phonenumbers
 
 from connectors.base import FieldType
-from hub.mapping.phones import PhoneError, to_e164
+from identity.phones import PhoneError, to_e164
 
 Value = Any
 Transform = Callable[[Value], Value]

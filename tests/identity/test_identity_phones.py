@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hub.mapping.phones import _SEPARATORS, PhoneError, _fast, library_e164, to_e164
+from identity.phones import _SEPARATORS, PhoneError, _fast, library_e164, to_e164
 
 REGIONS = ["ES", "US", "GB", "MX", "FR", "DE", "IT", "AR", "BR", "PT", "CO"]
 separators = st.sampled_from(["", " ", "-", ".", "  "])
