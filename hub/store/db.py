@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import operator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -81,7 +82,7 @@ class UTCDateTime(TypeDecorator[datetime]):
                 return None
             if value.tzinfo is None:
                 raise ValueError(f"naive datetime {value!r}: the store keeps UTC-aware times")
-            return value.astimezone(UTC).strftime(_SQLITE_DATETIME)
+            return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
 
         return process
 
@@ -91,7 +92,6 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-_SQLITE_DATETIME = "%Y-%m-%d %H:%M:%S.%f"  # what SQLAlchemy's SQLite DATETIME stores and parses
 
 
 def utcnow() -> datetime:
@@ -125,10 +125,14 @@ def bulk_insert(connection: Connection, table: Table, rows: list[dict[str, Any]]
     processors = [
         table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names
     ]
-    values = [
-        tuple(row[n] if p is None else p(row[n]) for n, p in zip(names, processors, strict=True))
-        for row in rows
-    ]
+    columns = operator.itemgetter(*names)
+    processed = [(i, p) for i, p in enumerate(processors) if p is not None]
+    values = []
+    for row in rows:
+        items = list(columns(row)) if len(names) > 1 else [columns(row)]
+        for i, process in processed:
+            items[i] = process(items[i])
+        values.append(tuple(items))
     quote = dialect.identifier_preparer.quote
     target = f"{quote(table.name)} ({', '.join(quote(n) for n in names)})"
     if dialect.name == "postgresql":

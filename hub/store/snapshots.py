@@ -20,7 +20,7 @@ from connectors.base import Watermark
 from hub.store.db import JSONText, bulk_insert, dumps, utcnow
 from hub.store.models import QuarantineRow, Run, SourceRecordRow, SyncState
 
-_ID_CHUNK = 900  # stays under SQLite's bound-parameter limit on old builds
+_ID_CHUNK = 5000  # one lookup per page; SQLite 3.32+ binds up to 32,766 parameters
 _source = SourceRecordRow.__table__
 _quarantine = QuarantineRow.__table__
 
