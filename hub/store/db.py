@@ -166,14 +166,26 @@ def make_engine(url: str) -> Engine:
         connect_args={"timeout": 60} if is_sqlite else {},
     )
     if is_sqlite:
-        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", _sqlite_connect)
+        event.listen(engine, "begin", _sqlite_begin)
     return engine
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _: Any) -> None:
+def _sqlite_connect(dbapi_connection: Any, _: Any) -> None:
+    """WAL and a larger page cache; and no implicit transactions from the driver.
+
+    Python's sqlite3 module commits DDL as it goes and opens transactions only before
+    writes, so a migration killed halfway left half a schema, and SAVEPOINTs misbehave.
+    With the driver's own handling off, `_sqlite_begin` opens every transaction itself.
+    """
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA cache_size=-65536")  # 64 MiB, not 2: index pages of a large store
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+def _sqlite_begin(connection: Connection) -> None:
+    connection.exec_driver_sql("BEGIN")

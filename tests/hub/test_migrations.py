@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
 import hub.store.schema  # noqa: F401  (every table on Base.metadata)
 from hub.store.db import make_engine
-from hub.store.migrate import current_revision, ensure_schema, head_revision, upgrade
+from hub.store.migrate import (
+    alembic_config,
+    current_revision,
+    ensure_schema,
+    head_revision,
+    upgrade,
+)
 from hub.store.models import Base
 
 
@@ -34,3 +42,13 @@ def test_ensure_schema_is_idempotent(store_url: str) -> None:
     ensure_schema(engine)
     ensure_schema(engine)
     assert current_revision(engine) == head_revision()
+
+
+def test_an_interrupted_migration_leaves_no_half_schema(store_url: str) -> None:
+    """DDL is transactional on both databases: a migration killed midway changes nothing."""
+    engine = make_engine(store_url)
+    with pytest.raises(RuntimeError), engine.begin() as connection:
+        command.upgrade(alembic_config(connection), "head")
+        raise RuntimeError("killed before the commit")
+    assert current_revision(engine) is None
+    assert inspect(engine).get_table_names() == []
