@@ -6,33 +6,23 @@ task calls the same step as `relhub resolve`; this file only wires it.
 
 from __future__ import annotations
 
-import os
-from datetime import datetime, timedelta
 from pathlib import Path
 
 from airflow.sdk import Asset, dag, task
 
 from hub.config import load_config
-from hub.steps import run_resolve
+from hub.steps import DAG_DEFAULTS, dags_config_file, run_resolve, source_asset_uri
 
-CONFIG_FILE = os.environ.get("RELHUB_CONFIG") or str(Path(__file__).parent.parent / "relhub.yaml")
+CONFIG_FILE = dags_config_file(Path(__file__).parent)
 config = load_config(CONFIG_FILE)
-source_assets = [Asset(f"relhub://sources/{source.name}") for source in config.sources]
+source_assets = [Asset(source_asset_uri(source.name)) for source in config.sources]
 
 
-@dag(
-    dag_id="relhub_resolve",
-    schedule=source_assets or None,
-    start_date=datetime(2026, 1, 1),
-    catchup=False,
-    max_active_runs=1,
-    default_args={"retries": 2, "retry_delay": timedelta(minutes=1)},
-    tags=["relhub"],
-    doc_md=__doc__,
-)
+@dag(dag_id="relhub_resolve", schedule=source_assets or None, doc_md=__doc__, **DAG_DEFAULTS)
 def relhub_resolve() -> None:
     task(task_id="resolve", outlets=[Asset("relhub://golden")])(run_resolve)(
-        config_file=CONFIG_FILE)
+        config_file=CONFIG_FILE
+    )
 
 
 relhub_resolve()

@@ -6,34 +6,23 @@ Each task calls the same step as `relhub sync SOURCE`; this file only wires them
 
 from __future__ import annotations
 
-import os
-from datetime import datetime, timedelta
 from pathlib import Path
 
 from airflow.sdk import Asset, dag, task
 
 from hub.config import load_config
-from hub.steps import run_sync, store_status
+from hub.steps import DAG_DEFAULTS, dags_config_file, run_sync, source_asset_uri, store_status
 
-CONFIG_FILE = os.environ.get("RELHUB_CONFIG") or str(Path(__file__).parent.parent / "relhub.yaml")
+CONFIG_FILE = dags_config_file(Path(__file__).parent)
 config = load_config(CONFIG_FILE)
 
 
-@dag(
-    dag_id="relhub_sync",
-    schedule=config.airflow.sync_schedule,
-    start_date=datetime(2026, 1, 1),
-    catchup=False,
-    max_active_runs=1,
-    default_args={"retries": 2, "retry_delay": timedelta(minutes=1)},
-    tags=["relhub"],
-    doc_md=__doc__,
-)
+@dag(dag_id="relhub_sync", schedule=config.airflow.sync_schedule, doc_md=__doc__, **DAG_DEFAULTS)
 def relhub_sync() -> None:
     synced = [
         task(
             task_id=f"sync_{source.name}",
-            outlets=[Asset(f"relhub://sources/{source.name}")],
+            outlets=[Asset(source_asset_uri(source.name))],
             pool=source.pool or "default_pool",
         )(run_sync)(source.name, config_file=CONFIG_FILE)
         for source in config.sources

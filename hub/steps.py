@@ -4,17 +4,39 @@ plain-dict results that travel through XCom."""
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import asdict
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from hub.config import load_config
+from hub.config import config_path, load_config
 from hub.resolve import resolve
 from hub.store import runs
 from hub.store.migrate import open_store
 from hub.sync import sync_source
 
 log = logging.getLogger(__name__)
+
+
+DAG_DEFAULTS: dict[str, Any] = {
+    "start_date": datetime(2026, 1, 1),
+    "catchup": False,
+    "max_active_runs": 1,
+    "default_args": {"retries": 2, "retry_delay": timedelta(minutes=1)},
+    "tags": ["relhub"],
+}
+"""What every Relhub DAG shares: no backfill, one run at a time, two retries."""
+
+
+def dags_config_file(dags_folder: Path) -> str:
+    """$RELHUB_CONFIG, else relhub.yaml beside the dags/ folder."""
+    return str(config_path(os.environ.get("RELHUB_CONFIG") or dags_folder.parent / "relhub.yaml"))
+
+
+def source_asset_uri(source_name: str) -> str:
+    """The Asset a source's sync task updates and the resolve DAG is scheduled on."""
+    return f"relhub://sources/{source_name}"
 
 
 def run_sync(

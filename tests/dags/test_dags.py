@@ -10,9 +10,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from sqlalchemy import Engine, select
 from syncfixtures import make_source, row, store_contents
 
 from hub.config import load_config
+from hub.resolve import resolve
+from hub.store.identity_models import GoldenMemberRow
 from hub.store.migrate import open_store
 from hub.sync import sync_source
 
@@ -57,7 +60,7 @@ def json_output(text: str) -> object:
 def test_dags_import_without_errors(airflow_env: dict[str, str]) -> None:
     assert json_output(airflow(airflow_env, "dags", "list-import-errors", "-o", "json")) == []
     listed = json_output(airflow(airflow_env, "dags", "list", "-o", "json"))
-    assert "relhub_sync" in {d["dag_id"] for d in listed}  # type: ignore[union-attr]
+    assert {"relhub_sync", "relhub_resolve"} <= {d["dag_id"] for d in listed}  # type: ignore[union-attr]
 
 
 def test_sync_dag_runs_and_leaves_the_store_as_the_cli_does(
@@ -77,3 +80,16 @@ def test_sync_dag_runs_and_leaves_the_store_as_the_cli_does(
     assert len(from_airflow["snapshots"]) == 120
     assert len(from_airflow["quarantine"]) == 1
     assert from_airflow == from_cli
+
+    airflow(airflow_env, "dags", "test", "relhub_resolve")
+    resolve(config, engine)
+    assert golden_members(open_store(airflow_env["RELHUB_DATABASE_URL"])) == golden_members(engine)
+
+
+def golden_members(engine: Engine) -> list[tuple[str, str]]:
+    """(golden id, member key) pairs: what the resolve step left in the store."""
+    with engine.connect() as connection:
+        return sorted(
+            (row.golden_id, f"{row.system}/{row.object}/{row.source_id}")
+            for row in connection.execute(select(GoldenMemberRow))
+        )
