@@ -9,7 +9,11 @@ of one page never starts workers.
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing
+import os
+import signal
+import sys
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -21,7 +25,21 @@ from hub.store.snapshots import QuarantineEntry, SnapshotRow
 MappedPage = tuple[Page, list[SnapshotRow], list[QuarantineEntry]]
 Prepared = tuple[list[SnapshotRow], list[QuarantineEntry]]
 
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
 _worker_mapper: ObjectMapper | None = None  # set before forking; workers inherit it
+
+
+def _die_with_parent(parent: int) -> None:
+    """A worker must not outlive the syncing process.
+
+    It holds a forked copy of the process's database connections: an orphan would keep a
+    killed sync's PostgreSQL transaction, and its locks, open, and the rerun would wait
+    on them forever. Linux delivers SIGKILL to the worker when its parent dies.
+    """
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # the parent died before the signal was armed
+        os._exit(1)
 
 
 def _prepare_in_worker(page: Page) -> Prepared:
@@ -49,7 +67,12 @@ def map_pages(pages: Iterator[Page], mapper: ObjectMapper, workers: int) -> Iter
     _worker_mapper = mapper
     in_flight: deque[tuple[Page, Future[Prepared]]] = deque()
     context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+    with ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=context,
+        initializer=_die_with_parent,
+        initargs=(os.getpid(),),
+    ) as pool:
         for page in _chain(first, second, pages):
             in_flight.append((page, pool.submit(_prepare_in_worker, page)))
             if len(in_flight) > 2 * workers:
