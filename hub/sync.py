@@ -8,7 +8,6 @@ quarantined with a reason, and the run row counts both.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import timedelta
@@ -16,23 +15,20 @@ from typing import Any
 
 from sqlalchemy import Engine, bindparam, select, update
 
-from connectors.base import Connector, Page, ReadSpec, Watermark
+from connectors.base import Connector, ReadSpec, Watermark
 from hub.config import RelhubConfig, SourceConfig
 from hub.connections import open_connector
-from hub.mapping.engine import MappingError, ObjectMapper
+from hub.mapping.engine import ObjectMapper
 from hub.mapping.spec import load_mapping
 from hub.mapping.validate import compile_mapping
 from hub.page_mapping import map_pages
 from hub.store import runs
-from hub.store.db import JSONText, utcnow
+from hub.store.db import utcnow
 from hub.store.models import SourceRecordRow
 from hub.store.snapshots import (
     PageCounts,
     PlannerStatistics,
-    QuarantineEntry,
-    SnapshotRow,
     commit_page,
-    quarantine_entry,
 )
 
 Progress = Callable[[str, int], None]
@@ -68,51 +64,6 @@ class SyncReport:
         totals: dict[str, Any] = {k: sum(getattr(o, k) for o in self.objects) for k in keys}
         totals["objects"] = {o.object: asdict(o) for o in self.objects}
         return totals
-
-
-def serialize_payload(fields: dict[str, Any]) -> JSONText:
-    """The raw record as canonical JSON (sorted keys): stored as it is, and hashed."""
-    return JSONText(json.dumps(fields, sort_keys=True, default=str, ensure_ascii=False))
-
-
-def content_hash(payload: str, deleted: bool) -> str:
-    """A digest of what the source says, so re-reading an unchanged record writes nothing."""
-    digest = hashlib.blake2b(payload.encode("utf-8", "surrogateescape"), digest_size=16)
-    digest.update(b"\x01" if deleted else b"\x00")
-    return digest.hexdigest()
-
-
-def prepare_page(
-    page: Page, mapper: ObjectMapper
-) -> tuple[list[SnapshotRow], list[QuarantineEntry]]:
-    """Map a page: mappable records become snapshot rows, the rest quarantine entries.
-
-    A deletion is stored even when its last version no longer maps: losing a delete
-    would resurrect the record downstream.
-    """
-    rows: list[SnapshotRow] = []
-    quarantine = [quarantine_entry(r.source_id, r.reason, r.raw) for r in page.rejects]
-    for record in page.records:
-        try:
-            canonical = JSONText(mapper.map(record).model_dump_json(exclude_none=True))
-        except MappingError as error:
-            if not record.deleted:
-                quarantine.append(quarantine_entry(record.id, str(error), record.fields))
-                continue
-            canonical = None
-        payload = serialize_payload(record.fields)
-        rows.append(
-            SnapshotRow(
-                source_id=record.id,
-                entity_kind=mapper.kind.value,
-                payload=payload,
-                canonical=canonical,
-                modified_at=record.modified_at,
-                deleted=record.deleted,
-                content_hash=content_hash(payload, record.deleted),
-            )
-        )
-    return rows, quarantine
 
 
 def read_spec(mapper: ObjectMapper) -> ReadSpec:
