@@ -67,36 +67,25 @@ def test_malformed_records_are_quarantined_and_the_rest_lands(
     assert (run.status, run.counts["quarantined"]) == ("succeeded", 8)
 
 
+def versions_seen(engine: Engine) -> list[tuple[str, object, int]]:
+    """When each stored version was seen and by which run: a no-op rerun leaves them be."""
+    columns = (SourceRecordRow.source_id, SourceRecordRow.last_seen_at, SourceRecordRow.last_run_id)
+    with engine.connect() as connection:
+        return sorted(tuple(row) for row in connection.execute(select(*columns)))
+
+
 def test_rerun_without_change_changes_nothing(tmp_path: Path, store_url: str) -> None:
     config = make_source(tmp_path, [row(i) for i in range(40)] + [row(99, email="bad")])
     engine = open_store(store_url)
     sync(config, engine)
     before = store_contents(engine)
-    with engine.connect() as connection:
-        seen_before = sorted(
-            connection.execute(
-                select(
-                    SourceRecordRow.source_id,
-                    SourceRecordRow.last_seen_at,
-                    SourceRecordRow.last_run_id,
-                )
-            ).all()
-        )
+    seen_before = versions_seen(engine)
 
     totals = sync(config, engine)
 
     assert (totals["inserted"], totals["updated"], totals["unchanged"]) == (0, 0, 40)
     assert store_contents(engine) == before
-    with engine.connect() as connection:
-        seen_after = sorted(
-            connection.execute(
-                select(
-                    SourceRecordRow.source_id,
-                    SourceRecordRow.last_seen_at,
-                    SourceRecordRow.last_run_id,
-                )
-            ).all()
-        )
+    seen_after = versions_seen(engine)
     assert seen_after == seen_before
 
 
