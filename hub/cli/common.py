@@ -19,6 +19,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from connectors.base import ConnectorError
 from hub.config import RelhubConfig, load_config
+from hub.golden import UnknownGoldenId
+from hub.review import DecisionError
 from hub.store.migrate import open_store
 from hub.yamlfile import ConfigError
 
@@ -42,13 +44,17 @@ def fail(message: str, code: int) -> typer.Exit:
 
 
 def user_errors(command: F) -> F:
-    """A user mistake or an unreachable system is one line and an exit code, not a traceback."""
+    """A user mistake or an unreachable system is one line and an exit code, not a traceback.
+
+    Configuration mistakes, and an unknown golden id, record key or field given to a
+    steward command, are usage errors (2); a system or store that fails is 1.
+    """
 
     @functools.wraps(command)
     def run(*args: Any, **kwargs: Any) -> Any:
         try:
             return command(*args, **kwargs)
-        except ConfigError as error:
+        except (ConfigError, UnknownGoldenId, DecisionError) as error:
             raise fail(str(error), EXIT_USAGE) from None
         except ConnectorError as error:
             raise fail(f"{type(error).__name__}: {error}", EXIT_PROBLEMS) from None

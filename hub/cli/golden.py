@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import functools
 import json
 import sys
 from collections.abc import Callable, Iterable, Iterator
@@ -16,37 +15,21 @@ import typer
 from rich.table import Table
 
 from hub.cli.common import (
-    EXIT_USAGE,
     ConfigOption,
     JsonOption,
     console,
-    fail,
     load,
     print_json,
     progress_bar,
     user_errors,
 )
-from hub.golden import GoldenView, UnknownGoldenId
+from hub.golden import GoldenView
 from hub.golden import export as export_golden
 from hub.golden import show as show_golden
-from hub.review import DecisionError
 from identity.records import EntityKind, canonical_fields
 
 app = typer.Typer(help="Golden records.", no_args_is_help=True)
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-def steward_errors(command: F) -> F:
-    """An unknown golden id, record key or field is a usage error on one line."""
-
-    @functools.wraps(command)
-    def run(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return command(*args, **kwargs)
-        except (UnknownGoldenId, DecisionError) as error:
-            raise fail(str(error), EXIT_USAGE) from None
-
-    return run  # type: ignore[return-value]
 
 
 class ExportFormat(StrEnum):
@@ -81,9 +64,16 @@ def _write_csv(records: Iterable[dict[str, Any]], out: IO[str]) -> int:
     count = 0
     for g in records:
         members = [f"{m['system']}/{m['object']}/{m['id']}" for m in g["members"]]
-        writer.writerow([g["golden_id"], g["entity_kind"], _text(g["roles"]),
-                         _text(g["lifecycle_stage"]),
-                         *(_text(g["fields"].get(name)) for name in fields), _text(members)])
+        writer.writerow(
+            [
+                g["golden_id"],
+                g["entity_kind"],
+                _text(g["roles"]),
+                _text(g["lifecycle_stage"]),
+                *(_text(g["fields"].get(name)) for name in fields),
+                _text(members),
+            ]
+        )
         count += 1
     return count
 
@@ -116,6 +106,7 @@ def export(
     _, engine = load(config_file)
     writer = _write_csv if format is ExportFormat.CSV else _write_jsonl
     with progress_bar("export") as progress, _output(output) as out:
+
         def counted() -> Iterator[dict[str, Any]]:
             for done, record in enumerate(export_golden(engine), start=1):
                 if done % 1000 == 0:
@@ -129,7 +120,6 @@ def export(
 
 @app.command()
 @user_errors
-@steward_errors
 def show(
     golden_id: str = typer.Argument(..., help="A golden id; an old (merged) id works too."),
     config_file: Path | None = ConfigOption,
@@ -145,28 +135,42 @@ def show(
 
 
 def _print_view(view: GoldenView) -> None:
-    moved = f" (asked for {view.asked_for}, merged into it)" if (
-        view.asked_for != view.golden_id) else ""
-    console.print(f"[bold]{view.golden_id}[/]{moved}: {view.entity_kind}, {view.status}, "
-                  f"roles {', '.join(view.roles) or '-'}, lifecycle {view.lifecycle_stage or '-'}")
+    moved = (
+        f" (asked for {view.asked_for}, merged into it)"
+        if (view.asked_for != view.golden_id)
+        else ""
+    )
+    console.print(
+        f"[bold]{view.golden_id}[/]{moved}: {view.entity_kind}, {view.status}, "
+        f"roles {', '.join(view.roles) or '-'}, lifecycle {view.lifecycle_stage or '-'}"
+    )
     table = Table(title="fields")
     for column in ("field", "value", "rule", "from"):
         table.add_column(column)
     for name, entry in view.fields.items():
         for item in entry if isinstance(entry, list) else [entry]:
             p = item["provenance"]
-            table.add_row(name, _text(item["value"]), item["rule"],
-                          f"{p['system']}/{p['object']}/{p['record_id']} "
-                          f"{p.get('modified_at', '')}".strip())
+            table.add_row(
+                name,
+                _text(item["value"]),
+                item["rule"],
+                f"{p['system']}/{p['object']}/{p['record_id']} {p.get('modified_at', '')}".strip(),
+            )
     console.print(table)
-    console.print("members: " + ", ".join(
-        f"{m['system']}/{m['object']}/{m['id']}" for m in view.members))
+    console.print(
+        "members: " + ", ".join(f"{m['system']}/{m['object']}/{m['id']}" for m in view.members)
+    )
     for link in view.links:
         why = link["rule"] or ", ".join(
-            f"{e['comparison']} {e['level']} ({e['weight']:+.2f})" for e in link["evidence"])
-        console.print(f"link {link['left']} ~ {link['right']}: p={link['probability']:.4f} "
-                      f"weight {link['match_weight']:.2f}: {why}")
+            f"{e['comparison']} {e['level']} ({e['weight']:+.2f})" for e in link["evidence"]
+        )
+        console.print(
+            f"link {link['left']} ~ {link['right']}: p={link['probability']:.4f} "
+            f"weight {link['match_weight']:.2f}: {why}"
+        )
     for event in view.history:
         other = f" {event['other_id']}" if event["other_id"] else ""
-        console.print(f"history: {event['golden_id']} {event['event']}{other} "
-                      f"(run {event['run_id']}, {event['at']})")
+        console.print(
+            f"history: {event['golden_id']} {event['event']}{other} "
+            f"(run {event['run_id']}, {event['at']})"
+        )

@@ -11,7 +11,6 @@ import typer
 from rich.table import Table
 
 from hub.cli.common import ConfigOption, JsonOption, console, load, print_json, user_errors
-from hub.cli.golden import steward_errors
 from hub.review import decide_pair, override_field, review_queue
 
 app = typer.Typer(help="The review queue and steward decisions.", no_args_is_help=True)
@@ -45,15 +44,18 @@ def list_queue(
     for column in ("left", "right", "probability", "weight", "evidence"):
         table.add_column(column)
     for item in items:
-        evidence = ", ".join(f"{e['comparison']}: {e['level']} ({e['weight']:+.1f})"
-                             for e in item.evidence if e["level"] != "missing")
-        table.add_row(item.left, item.right, f"{item.probability:.3f}",
-                      f"{item.match_weight:.1f}", evidence)
+        evidence = ", ".join(
+            f"{e['comparison']}: {e['level']} ({e['weight']:+.1f})"
+            for e in item.evidence
+            if e["level"] != "missing"
+        )
+        table.add_row(
+            item.left, item.right, f"{item.probability:.3f}", f"{item.match_weight:.1f}", evidence
+        )
     console.print(table)
 
 
-def _decide(config_file: Path | None, left: str, right: str, match: bool,
-            note: str | None) -> None:
+def _decide(config_file: Path | None, left: str, right: str, match: bool, note: str | None) -> None:
     _, engine = load(config_file)
     decide_pair(engine, left, right, match=match, note=note)
     verdict = "must-link" if match else "cannot-link"
@@ -62,11 +64,12 @@ def _decide(config_file: Path | None, left: str, right: str, match: bool,
 
 @app.command()
 @user_errors
-@steward_errors
 def decide(
-    left: str = LeftArgument, right: str = RightArgument,
+    left: str = LeftArgument,
+    right: str = RightArgument,
     verdict: Verdict = VerdictArgument,
-    note: str | None = NoteOption, config_file: Path | None = ConfigOption,
+    note: str | None = NoteOption,
+    config_file: Path | None = ConfigOption,
 ) -> None:
     """Settle a pair from the review queue."""
     _decide(config_file, left, right, verdict is Verdict.MATCH, note)
@@ -74,18 +77,24 @@ def decide(
 
 @app.command()
 @user_errors
-@steward_errors
-def link(left: str = LeftArgument, right: str = RightArgument, note: str | None = NoteOption,
-         config_file: Path | None = ConfigOption) -> None:
+def link(
+    left: str = LeftArgument,
+    right: str = RightArgument,
+    note: str | None = NoteOption,
+    config_file: Path | None = ConfigOption,
+) -> None:
     """Must-link: these two records are one entity, whatever the model says."""
     _decide(config_file, left, right, True, note)
 
 
 @app.command()
 @user_errors
-@steward_errors
-def unlink(left: str = LeftArgument, right: str = RightArgument, note: str | None = NoteOption,
-           config_file: Path | None = ConfigOption) -> None:
+def unlink(
+    left: str = LeftArgument,
+    right: str = RightArgument,
+    note: str | None = NoteOption,
+    config_file: Path | None = ConfigOption,
+) -> None:
     """Cannot-link: these two records are never one entity (also stops chains through them)."""
     _decide(config_file, left, right, False, note)
 
@@ -100,12 +109,12 @@ def _value(text: str) -> Any:
 
 @app.command()
 @user_errors
-@steward_errors
 def override(
     golden_id: str = typer.Argument(..., help="Golden id (an old id works too)."),
     field: str = typer.Argument(..., help="Canonical field, e.g. job_title or emails."),
-    value: str = typer.Argument(..., help='The value; JSON for lists: \'["a@x.com"]\'.'),
-    note: str | None = NoteOption, config_file: Path | None = ConfigOption,
+    value: str = typer.Argument(..., help="The value; JSON for lists: '[\"a@x.com\"]'."),
+    note: str | None = NoteOption,
+    config_file: Path | None = ConfigOption,
 ) -> None:
     """Pin a golden field to a value; survivorship never overrules it."""
     _, engine = load(config_file)
