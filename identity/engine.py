@@ -181,7 +181,7 @@ def _score(table: FeatureTable, entity: EntitySettings, settings: ResolutionSett
     levels, agreed = _compare_all(table, entity, pairs)
     stats["seconds_compare"] = time.perf_counter() - started
     started = time.perf_counter()
-    models = fit_models(table, entity, settings, levels, sessions, model)
+    models = fit_models(table, entity, settings, levels, agreed, sessions, model)
     shared = np.stack([on_shared_value(m, len(levels), agreed[i])
                        for i, m in enumerate(models)], axis=1).reshape(levels.shape)
     if model is None:

@@ -22,6 +22,7 @@ NICKNAMES: dict[str, str] = {
     "peggy": "margaret", "maggie": "margaret", "meg": "margaret", "jenny": "jennifer",
     "jen": "jennifer", "sue": "susan", "susie": "susan", "patty": "patricia",
     "trish": "patricia", "becky": "rebecca", "vicky": "victoria", "debbie": "deborah",
+    "greg": "gregory", "tim": "timothy", "jon": "jonathan", "kim": "kimberly",
     # Spanish
     "pepe": "jose", "pepa": "josefa", "paco": "francisco", "pancho": "francisco",
     "quique": "enrique", "kike": "enrique", "nacho": "ignacio", "chema": "jose maria",
@@ -31,4 +32,7 @@ NICKNAMES: dict[str, str] = {
     "curro": "francisco", "fran": "francisco", "guille": "guillermo", "nando": "fernando",
     "javi": "javier", "alejo": "alejandro", "sole": "soledad", "merche": "mercedes",
     "tere": "teresa", "maribel": "maria isabel", "marisa": "maria luisa", "juanjo": "juan jose",
+    "encarna": "encarnacion", "paqui": "francisca", "lupe": "guadalupe", "inma": "inmaculada",
+    "montse": "montserrat", "majo": "maria jose", "chuchi": "jesus", "chelo": "consuelo",
+    "puri": "purificacion", "reme": "remedios",
 }

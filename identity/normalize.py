@@ -26,7 +26,10 @@ FREE_MAIL_DOMAINS: frozenset[str] = frozenset(
     {"gmail.com", "googlemail.com", "hotmail.com", "hotmail.es", "outlook.com", "outlook.es",
      "live.com", "msn.com", "yahoo.com", "yahoo.es", "ymail.com", "icloud.com", "me.com",
      "mac.com", "aol.com", "protonmail.com", "proton.me", "gmx.com", "gmx.de", "gmx.net",
-     "mail.com", "yandex.com", "zoho.com", "telefonica.net", "terra.es", "web.de"}
+     "mail.com", "yandex.com", "zoho.com", "telefonica.net", "terra.es", "web.de",
+     "hotmail.co.uk", "hotmail.fr", "live.co.uk", "yahoo.co.uk", "yahoo.com.mx", "yahoo.fr",
+     "btinternet.com", "sky.com", "virginmedia.com", "talktalk.net", "prodigy.net.mx",
+     "comcast.net", "att.net", "verizon.net", "orange.fr", "free.fr", "libero.it"}
 )
 GMAIL_DOMAINS: frozenset[str] = frozenset({"gmail.com", "googlemail.com"})
 STREET_ABBREVIATIONS: dict[str, str] = {

@@ -94,11 +94,11 @@ def _initial_m(comparison: Comparison) -> np.ndarray:
 
 
 def _frequency_model(
-    table: FeatureTable, comparison: Comparison, distinct_people: np.ndarray,
+    table: FeatureTable, comparison: Comparison, strangers: _Strangers | None,
     model: FittedModel | None,
 ) -> tuple[np.ndarray | None, np.ndarray | None]:
     """Per value code: its chance agreement (frequency) and whether different people carry
-    it — from the fitted data when `model` carries them, else from this batch."""
+    it — from the fitted data when `model` carries them, else from this batch's pairs."""
     if not (comparison.term_frequency or comparison.shared_identifier):
         return None, None
     feature = comparison.feature
@@ -112,23 +112,50 @@ def _frequency_model(
                              count=len(table.values(feature)))
     else:
         counts, total = _value_counts(table, feature)
-        shared = _shared_values(table, feature, distinct_people)
+        shared = _shared_values(table, feature, strangers) if strangers else None
     value_u = np.maximum(counts / max(total, 1), _FLOOR) if comparison.term_frequency else None
     return value_u, shared if comparison.shared_identifier and feature in table.multi else None
 
 
-def _shared_values(table: FeatureTable, feature: str, distinct_people: np.ndarray
-                   ) -> np.ndarray | None:
-    """Per value of a multi-valued feature: carried by records of different people (a
-    record without a name tells no one apart: it is not counted as another person)."""
-    if feature not in table.multi:
-        return None
+@dataclass(frozen=True)
+class _Strangers:
+    """Candidate pairs seen from one identifier: the value each agrees on (-1: none) and
+    whether its two records are different people by a comparison that tells them apart."""
+
+    agreed: np.ndarray
+    apart: np.ndarray
+
+
+def _shared_values(table: FeatureTable, feature: str, strangers: _Strangers) -> np.ndarray:
+    """Per value of a multi-valued identifier: carried by different people.
+
+    A value is shared when two records carrying it disagree outright on who they are
+    (different given names, another generation: a shared inbox, a family mailbox), or
+    when its carriers were too many to be paired at all (a block above the cap). A
+    nickname, a typo or a missing name on one record does not make a person's own email
+    look shared.
+    """
     column = table.multi[feature]
-    people = distinct_people[column.records]
-    named = people >= 0
-    base = people.max(initial=0) + 1
-    pairs = sorted_unique(column.codes[named].astype(np.int64) * base + people[named])
-    return np.bincount(pairs // base, minlength=len(column.values)) > 1
+    carriers = np.bincount(sorted_unique(column.codes.astype(np.int64) * table.n
+                                         + column.records) // max(table.n, 1),
+                           minlength=len(column.values))
+    on_value = strangers.agreed >= 0
+    paired = np.bincount(strangers.agreed[on_value], minlength=len(column.values)) > 0
+    apart = np.bincount(strangers.agreed[on_value & strangers.apart],
+                        minlength=len(column.values)) > 0
+    return apart | ((carriers > 1) & ~paired)
+
+
+def strangers_by_comparison(entity: EntitySettings, levels: np.ndarray,
+                            agreed: list[np.ndarray | None]) -> list[_Strangers | None]:
+    """For each shared-identifier comparison, the pairs as `_shared_values` reads them."""
+    apart = np.zeros(len(levels), dtype=bool)
+    for i, c in enumerate(entity.comparisons):
+        if c.tells_apart:
+            disagreeing = np.array([lvl.kind in DISAGREEING_KINDS for lvl in c.levels] + [False])
+            apart |= disagreeing[levels[:, i]]
+    return [_Strangers(codes, apart) if c.shared_identifier and codes is not None else None
+            for c, codes in zip(entity.comparisons, agreed, strict=True)]
 
 
 def pattern_keys(levels: np.ndarray, sizes: list[int]) -> np.ndarray:
@@ -243,28 +270,6 @@ def estimate_prior(pair_weights: np.ndarray, pairs: np.ndarray, n: int,
     return float(np.clip(share * len(pairs) / max(total_pairs, 1.0), 1e-12, 0.5))
 
 
-def _prefix_codes(table: FeatureTable, feature: str, codes: dict[str, int]) -> np.ndarray:
-    """Per record: a code of the first three letters of a feature's value (-1 if none)."""
-    mapping = np.array([codes.setdefault(v[:3], len(codes)) for v in table.values(feature)]
-                       + [-1], dtype=np.int64)
-    return mapping[table.codes(feature)]
-
-
-def distinct_people_key(table: FeatureTable) -> np.ndarray:
-    """A coarse "who is this" code per record, to tell one person from several sharing an
-    identifier: the first three letters of the organization name, or of the given and the
-    family name taken as an unordered pair (a record with the two names swapped is still
-    the same person, and must not make its own email look shared)."""
-    if "given_name" not in table.columns:
-        return _prefix_codes(table, "name", {})
-    prefixes: dict[str, int] = {}
-    given = _prefix_codes(table, "given_name", prefixes)
-    family = _prefix_codes(table, "family_name", prefixes)
-    family = np.where(family >= 0, family, len(prefixes))  # no family name: a code of its own
-    low, high = np.minimum(given, family), np.maximum(given, family)
-    return np.where(given >= 0, low * (len(prefixes) + 1) + high, -1)
-
-
 @dataclass(frozen=True)
 class FittedModel:
     """What a full resolve fitted for one entity kind: m and u per comparison (by name), the
@@ -320,20 +325,21 @@ def fitted(table: FeatureTable, models: list[ComparisonModel], prior: float) -> 
 
 def fit_models(
     table: FeatureTable, entity: EntitySettings, settings: ResolutionSettings,
-    candidate_levels: np.ndarray, sessions: list[tuple[np.ndarray, set[str]]],
-    model: FittedModel | None = None,
+    candidate_levels: np.ndarray, agreed: list[np.ndarray | None],
+    sessions: list[tuple[np.ndarray, set[str]]], model: FittedModel | None = None,
 ) -> list[ComparisonModel]:
-    """Models of every comparison: u sampled and m by EM, or both taken from `model`."""
-    people = distinct_people_key(table)
+    """Models of every comparison: u sampled and m by EM, or both taken from `model`.
+    `agreed` holds, per comparison weighed by value, the value code each pair agrees on."""
     if model is not None:
         return [ComparisonModel(c, model.m[c.name], model.u[c.name],
-                                *_frequency_model(table, c, people, model))
+                                *_frequency_model(table, c, None, model))
                 for c in entity.comparisons]
+    strangers = strangers_by_comparison(entity, candidate_levels, agreed)
     left, right = _random_pairs(
         table.n, min(settings.u_sample_pairs, table.n * (table.n - 1) // 2), settings.seed)
     models = []
-    for comparison in entity.comparisons:
-        value_u, shared = _frequency_model(table, comparison, people, None)
+    for comparison, pairs_seen in zip(entity.comparisons, strangers, strict=True):
+        value_u, shared = _frequency_model(table, comparison, pairs_seen, None)
         u = estimate_u(table, comparison, left, right) if table.n > 1 else np.full(
             len(comparison.levels), 0.5)
         models.append(ComparisonModel(comparison, _initial_m(comparison), u, value_u, shared))

@@ -68,6 +68,10 @@ class Comparison(_Strict):
         description="An identifier (email, phone) that different people share is down-weighted "
         "and never proof on its own.",
     )
+    tells_apart: bool = Field(
+        default=False, description="Disagreeing on it (names, another generation's birth "
+        "date) means two different people: an email or phone that such a pair shares is "
+        "shared (an inbox, a switchboard, a family mailbox) and never proof on its own.")
     conflict_on_else: bool = Field(
         default=False, description="Falling to the `else` level means the records cannot match."
     )
@@ -223,9 +227,10 @@ PERSON_DEFAULTS = EntitySettings(
     ],
     comparisons=[
         Comparison(name="given_name", feature="given_name",
-                   levels=_name_levels("family_name", "given_formal"), term_frequency=True),
+                   levels=_name_levels("family_name", "given_formal"), term_frequency=True,
+                   tells_apart=True),
         Comparison(name="family_name", feature="family_name", levels=_family_levels(),
-                   term_frequency=True),
+                   term_frequency=True, tells_apart=True),
         Comparison(
             name="birth_date",
             feature="birth_date",
@@ -240,8 +245,9 @@ PERSON_DEFAULTS = EntitySettings(
                                 kind="else"),
             ],
             conflict_on_else=True,
+            tells_apart=True,
         ),
-        _exact_or_edits("national_id", 2, conflict_on_else=True, anchor=True),
+        _exact_or_edits("national_id", 2, conflict_on_else=True, anchor=True, tells_apart=True),
         _exact_any("email"),
         _exact_any("phone"),
         Comparison(name="employer", feature="employer",
@@ -277,8 +283,9 @@ ORGANIZATION_DEFAULTS = EntitySettings(
                 ComparisonLevel(label="different", kind="else"),
             ],
             term_frequency=True,
+            tells_apart=True,
         ),
-        _exact_or_edits("tax_id", 1, conflict_on_else=True, anchor=True),
+        _exact_or_edits("tax_id", 1, conflict_on_else=True, anchor=True, tells_apart=True),
         _exact_any("domain"),
         _exact_any("phone"),
         *_address_comparisons(),

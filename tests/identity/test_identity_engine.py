@@ -255,6 +255,31 @@ def test_swapped_names_do_not_make_an_email_shared(population):
     assert link is not None and link.rule == "same email and compatible name"
 
 
+@pytest.mark.parametrize(("given", "other"), [("Guadalupe", "Lupe"), ("Linda", "Lnda")])
+def test_a_nickname_or_a_typo_does_not_make_an_email_shared(population, given, other):
+    """"Lupe" is Guadalupe and "Lnda" is Linda mistyped, not a second person on the
+    mailbox: the email keeps its full weight instead of a shared inbox's capped one."""
+    records = [*population,
+               make_person(given_name=given, family_name="Iturbe", emails=["gi@corp.es"]),
+               make_person(given_name=other, family_name="Iturbe", emails=["gi@corp.es"])]
+    n = len(population)
+    link = _link(resolve_batch(records), n, n + 1)
+    assert link is not None
+    assert {f.comparison: f.weight for f in link.fields}["email"] > 1.0
+
+
+def test_two_given_names_on_one_mailbox_make_it_shared(population):
+    """Ana and Pablo Iturbe on one family mailbox are two people: the email is capped."""
+    records = [*population,
+               make_person(given_name="Ana", family_name="Iturbe", emails=["casa@gmail.com"]),
+               make_person(given_name="Pablo", family_name="Iturbe", emails=["casa@gmail.com"])]
+    n = len(population)
+    result = resolve_batch(records)
+    link = _link(result, n, n + 1)
+    assert not _same(result, n, n + 1)
+    assert link is None or {f.comparison: f.weight for f in link.fields}["email"] <= 1.0
+
+
 def test_a_reused_work_mailbox_does_not_join_two_second_surnames(population):
     """Two people with one given name and first surname at one company, years apart,
     get the same mailbox; their second surnames differ, so the email is no rule match."""
