@@ -166,6 +166,23 @@ def _common_values(
     return has, agreed
 
 
+def _multi_level_holds(table: FeatureTable, comparison: Comparison, level: ComparisonLevel,
+                       shared: np.ndarray, left: np.ndarray, right: np.ndarray
+                       ) -> np.ndarray | bool:
+    """A level of a multi-valued feature: a value in common (exact), everything (else), or
+    a value of `level.feature` in common but none of `level.other` (other_value: two
+    people's own mailboxes at one employer)."""
+    if level.kind == "exact":
+        return shared
+    if level.kind == "else":
+        return True
+    if level.kind == "other_value" and level.feature and level.other:
+        return (_common_values(table, level.feature, left, right)[0]
+                & ~_common_values(table, level.other, left, right)[0])
+    raise ValueError(f"{comparison.name}: multi-valued features support exact, other_value "
+                     "and else levels")
+
+
 def compare(
     table: FeatureTable, comparison: Comparison, left: np.ndarray, right: np.ndarray
 ) -> ComparisonOutcome:
@@ -178,10 +195,8 @@ def compare(
         shared, codes = _common_values(table, comparison.feature, left, right)
         levels[missing] = NULL_LEVEL
         for index, level in enumerate(comparison.levels):
-            if level.kind not in ("exact", "else"):
-                raise ValueError(f"{comparison.name}: multi-valued features support only "
-                                 "exact and else levels")
-            hit = (levels == _UNSET) & (shared if level.kind == "exact" else True)
+            hit = (levels == _UNSET) & _multi_level_holds(table, comparison, level, shared,
+                                                          left, right)
             levels[hit] = index
             agreed[hit & shared] = codes[hit & shared]
         return ComparisonOutcome(levels, agreed)

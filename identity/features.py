@@ -174,6 +174,7 @@ def _person_raw(records: Sequence[PersonRecord]) -> RawColumns:
                "national_id": [r.national_id for r in records]}
     multi["employer"] = [[r.organization_name, *r.emails] if r.organization_name else r.emails
                          for r in records]
+    multi["mailbox_employer"] = multi["email"]
     return single, multi
 
 
@@ -199,6 +200,7 @@ def _normalizers(settings: ResolutionSettings) -> dict[str, Normalizer]:
         "email": lambda v: nz.email_key(str(v), settings.gmail_dots, settings.plus_tags),
         "phone": lambda v: nz.phone_match_key(str(v)),
         "employer": lambda v: nz.employer_key(str(v)),
+        "mailbox_employer": lambda v: nz.mailbox_employer_key(str(v)),
         "street": lambda v: nz.street_key(str(v)),
         "city": lambda v: nz.fold(str(v)),
         "postcode": lambda v: nz.postcode_key(str(v)),

@@ -31,6 +31,14 @@ FREE_MAIL_DOMAINS: frozenset[str] = frozenset(
      "btinternet.com", "sky.com", "virginmedia.com", "talktalk.net", "prodigy.net.mx",
      "comcast.net", "att.net", "verizon.net", "orange.fr", "free.fr", "libero.it"}
 )
+ROLE_MAILBOXES: frozenset[str] = frozenset(
+    {"info", "contact", "contacto", "hello", "hola", "office", "oficina", "sales", "ventas",
+     "comercial", "enquiries", "inquiries", "admin", "administracion", "atencion",
+     "atencionalcliente", "clientes", "customerservice", "support", "soporte", "help",
+     "ayuda", "billing", "facturacion", "accounts", "compras", "pedidos", "orders",
+     "marketing", "rrhh", "hr", "jobs", "empleo", "reception", "recepcion", "team",
+     "equipo", "noreply", "no-reply", "mail", "correo", "general"}
+)
 GMAIL_DOMAINS: frozenset[str] = frozenset({"gmail.com", "googlemail.com"})
 STREET_ABBREVIATIONS: dict[str, str] = {
     "street": "st", "str": "st", "road": "rd", "avenue": "av", "ave": "av", "avenida": "av",
@@ -155,6 +163,13 @@ def employer_key(text: str | None) -> str:
     if "@" in text:
         return domain_key(text).split(".", 1)[0]
     return organization_name_key(text).replace(" ", "")
+
+
+def mailbox_employer_key(text: str | None) -> str:
+    """The employer of a personal work mailbox ("ana.ruiz@acme.es" -> "acme"); "" for
+    free mail and for role accounts (info@, ventas@) that stand for a team, not a person."""
+    local = email_key(text).partition("@")[0]
+    return "" if not local or local in ROLE_MAILBOXES else employer_key(text)
 
 
 def postcode_key(text: str | None) -> str:

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from identity.survivorship import SurvivorshipSettings
 
 LevelKind = Literal["exact", "swapped", "jaro_winkler", "edits", "days_within",
-                    "second_token_dropped", "second_token_differs", "else"]
+                    "second_token_dropped", "second_token_differs", "other_value", "else"]
 
 
 class _Strict(BaseModel):
@@ -33,7 +33,9 @@ class ComparisonLevel(_Strict):
         "Damerau-Levenshtein distance; days_within: maximum distance in days; "
         "second_token_differs: Jaro-Winkler of the second tokens below which they differ.",
     )
-    other: str | None = Field(default=None, description="swapped: the feature to cross with.")
+    other: str | None = Field(
+        default=None, description="swapped: the feature to cross with; other_value: the "
+        "feature on which the records must have no value in common.")
     feature: str | None = Field(
         default=None, description="Compare this feature instead of the comparison's own "
         "(e.g. names with nicknames resolved).")
@@ -48,8 +50,10 @@ class ComparisonLevel(_Strict):
         if self.kind in ("jaro_winkler", "edits", "days_within", "second_token_differs"
                          ) and self.threshold is None:
             raise ValueError(f"level {self.label!r}: kind {self.kind} needs a threshold")
-        if self.kind == "swapped" and not self.other:
-            raise ValueError(f"level {self.label!r}: kind swapped needs `other`")
+        if self.kind in ("swapped", "other_value") and not self.other:
+            raise ValueError(f"level {self.label!r}: kind {self.kind} needs `other`")
+        if self.kind == "other_value" and not self.feature:
+            raise ValueError(f"level {self.label!r}: kind other_value needs `feature`")
         return self
 
 
@@ -251,7 +255,10 @@ PERSON_DEFAULTS = EntitySettings(
         _exact_any("email"),
         _exact_any("phone"),
         Comparison(name="employer", feature="employer",
-                   levels=[ComparisonLevel(label="an employer in common", kind="exact", m=0.9),
+                   levels=[ComparisonLevel(label="other personal mailboxes at one employer",
+                                           kind="other_value", feature="mailbox_employer",
+                                           other="email", m=0.02),
+                           ComparisonLevel(label="an employer in common", kind="exact", m=0.88),
                            ComparisonLevel(label="none in common", kind="else", m=0.1)],
                    trained=False),
         *_address_comparisons(),

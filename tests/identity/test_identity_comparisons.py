@@ -1,9 +1,11 @@
 import numpy as np
+import pytest
 from conftest import make_person
+from pydantic import ValidationError
 
 from identity.comparisons import compare
 from identity.features import build_features
-from identity.settings import ResolutionSettings
+from identity.settings import ComparisonLevel, ResolutionSettings
 
 SETTINGS = ResolutionSettings()
 
@@ -35,3 +37,27 @@ def test_birth_dates_a_generation_apart_have_their_own_level():
     levels = compare(table, comparison, np.array([0, 2]), np.array([1, 3])).levels
     assert [comparison.levels[lv].label for lv in levels] == [
         "more than 15 years apart (another generation)", "within 15 years"]
+
+
+def test_two_own_mailboxes_at_one_employer_have_their_own_level():
+    """Two people's own mailboxes at one company are colleagues' evidence, not one
+    person's; a shared inbox or a personal address beside a work one is not."""
+    pairs = [("ana.ruiz@acme.es", "ana.ruiz2@acme.es"), ("ana.ruiz@acme.es", "info@acme.es"),
+             ("ana.ruiz@acme.es", "ana.ruiz@gmail.com"), ("ana.ruiz@acme.es", "ANA.RUIZ@acme.es")]
+    records = [make_person(given_name="Ana", emails=[email], organization_name="Acme")
+               for pair in pairs for email in pair]
+    table = build_features(records, "person", SETTINGS)
+    comparison = next(c for c in SETTINGS.person.comparisons if c.name == "employer")
+    left = np.arange(0, len(records), 2)
+    levels = compare(table, comparison, left, left + 1).levels
+    assert [comparison.levels[lv].label for lv in levels] == [
+        "other personal mailboxes at one employer", "an employer in common",
+        "an employer in common", "an employer in common"]
+
+
+
+@pytest.mark.parametrize("level", [{"kind": "jaro_winkler"}, {"kind": "swapped"},
+                                   {"kind": "other_value", "other": "email"}])
+def test_a_level_missing_its_parameters_is_refused(level):
+    with pytest.raises(ValidationError, match=level["kind"]):
+        ComparisonLevel(label="x", **level)

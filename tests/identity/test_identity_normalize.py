@@ -103,3 +103,12 @@ def test_phone_match_key_ignores_format_and_country_prefix(raw, expected):
 ])
 def test_employer_key_puts_names_and_work_emails_in_one_space(raw, expected):
     assert nz.employer_key(raw) == expected
+
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    ("ana.ruiz@acmewave.es", "acmewave"), ("Ana.Ruiz+crm@AcmeWave.es", "acmewave"),
+    ("info@acmewave.es", ""), ("VENTAS+web@acmewave.es", ""), ("ana.ruiz@gmail.com", ""),
+    ("not an email", ""), ("", ""),
+])
+def test_mailbox_employer_key_names_the_employer_of_a_personal_work_mailbox(raw, expected):
+    assert nz.mailbox_employer_key(raw) == expected
