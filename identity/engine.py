@@ -38,6 +38,7 @@ from identity.sorted_keys import contains, sorted_unique, subset_mask
 __all__ = ["Link", "ResolutionResult", "block_keys", "record_key", "resolve_batch"]
 
 CHUNK_SIZE = 20_000  # records read at a time: bounds the pydantic objects held at once
+PAIR_CHUNK = 1 << 21  # pairs compared at a time: bounds the per-value scratch of a comparison
 
 
 @dataclass
@@ -113,12 +114,44 @@ def _chunks(records: Iterable[PersonRecord | OrganizationRecord], size: int
         yield chunk
 
 
+@dataclass(frozen=True)
+class _Weights:
+    """Each comparison's weight of the candidate pairs, computed when asked: held for
+    every pair (16M at a million records) they would be the largest array of a resolve."""
+
+    models: list[ComparisonModel]
+    levels: np.ndarray
+    agreed: list[np.ndarray | None]
+    shared: np.ndarray
+    cap: float
+
+    def column(self, i: int, rows: np.ndarray | slice = slice(None)) -> np.ndarray:
+        agreed = self.agreed[i]
+        return pair_weights(self.models[i], self.levels[rows, i],
+                            None if agreed is None else agreed[rows], self.shared[rows, i],
+                            self.cap)
+
+    def total(self) -> np.ndarray:
+        evidence = np.zeros(len(self.levels), dtype=np.float64)
+        for i in range(len(self.models)):
+            evidence += self.column(i)
+        return evidence
+
+    def of(self, mask: np.ndarray) -> np.ndarray:
+        """The pairs' weights as a (pairs x comparisons) table: a link's evidence."""
+        rows = np.flatnonzero(mask)
+        table = np.zeros((len(rows), len(self.models)), dtype=np.float32)
+        for i in range(len(self.models)):
+            table[:, i] = self.column(i, rows)
+        return table
+
+
 @dataclass
 class _Scored:
     """Scores of all candidate pairs of one entity kind."""
 
     levels: np.ndarray
-    weights: np.ndarray
+    weights: _Weights
     match_weight: np.ndarray
     probability: np.ndarray
     rule: np.ndarray
@@ -130,11 +163,16 @@ def _compare_all(table: FeatureTable, entity: EntitySettings, pairs: np.ndarray
     """Levels (pairs × comparisons, int8) and, for comparisons weighed by value frequency,
     the agreed value's code (the only ones that need it: it costs 4 bytes a pair)."""
     levels = np.zeros((len(pairs), len(entity.comparisons)), dtype=np.int8)
-    agreed: list[np.ndarray | None] = []
-    for i, c in enumerate(entity.comparisons):
-        outcome = compare(table, c, pairs[:, 0], pairs[:, 1])
-        levels[:, i] = outcome.levels
-        agreed.append(outcome.agreed if c.term_frequency or c.shared_identifier else None)
+    agreed: list[np.ndarray | None] = [
+        np.empty(len(pairs), dtype=np.int32) if c.term_frequency or c.shared_identifier
+        else None for c in entity.comparisons]
+    for start in range(0, len(pairs), PAIR_CHUNK):
+        chunk = slice(start, start + PAIR_CHUNK)
+        for i, c in enumerate(entity.comparisons):
+            outcome = compare(table, c, pairs[chunk, 0], pairs[chunk, 1])
+            levels[chunk, i] = outcome.levels
+            if (codes := agreed[i]) is not None:
+                codes[chunk] = outcome.agreed
     return levels, agreed
 
 
@@ -188,14 +226,11 @@ def _score(table: FeatureTable, entity: EntitySettings, settings: ResolutionSett
         refit_disagreement_on_anchors(models, levels, anchor_pairs(models, levels, shared),
                                       settings.anchor_min_pairs)
     stats["seconds_fit"] = time.perf_counter() - started
-    weights = np.zeros(levels.shape, dtype=np.float32)
-    for i, comparison_model in enumerate(models):
-        weights[:, i] = pair_weights(comparison_model, levels[:, i], agreed[i], shared[:, i],
-                                     settings.shared_identifier_max_weight)
-    evidence = weights.sum(axis=1, dtype=np.float64)
-    share = model.prior if model else estimate_prior(evidence, pairs, table.n, settings)
+    weights = _Weights(models, levels, agreed, shared, settings.shared_identifier_max_weight)
+    match_weight = weights.total()
+    share = model.prior if model else estimate_prior(match_weight, pairs, table.n, settings)
     prior = float(np.log2(share / (1 - share)))
-    match_weight = prior + evidence
+    match_weight += prior
     probability = 1.0 / (1.0 + np.exp2(-np.clip(match_weight, -500, 500)))
     stats["prior"] = share
     stats["prior_weight"] = prior
@@ -272,7 +307,7 @@ def _evidence(pairs: np.ndarray, scored: _Scored, mask: np.ndarray,
               entity: EntitySettings) -> EvidenceTable:
     return EvidenceTable(
         pairs[mask, 0], pairs[mask, 1], scored.probability[mask], scored.match_weight[mask],
-        scored.rule[mask], scored.levels[mask], scored.weights[mask],
+        scored.rule[mask], scored.levels[mask], scored.weights.of(mask),
         tuple(entity.comparisons), tuple(r.name for r in entity.deterministic_rules))
 
 
