@@ -11,8 +11,11 @@ predicted pairs and on its connected-component clusters. Peak memory is the whol
 process's (the generated data included). Relhub reads canonical records as a stream and
 its time includes mapping the generated rows onto them (rendering the rows is not timed);
 splink's input is a pandas frame of the same rows, and its time includes building it. Both
-report the input share apart ("of which input"). Prints a table and
-ends with one JSON line (``"bench": "identity_scale"``).
+report the input share apart ("of which input"). The incremental figure is
+``bench_incremental.py`` at the same ``n``, in a process of its own: a store of ``n``
+records resolved in full, then 1,000 of them changed and `relhub resolve` timed (it takes
+as long as a full hub resolve of ``n`` records; ``--tools relhub splink`` leaves it out).
+Prints a table and ends with one JSON line (``"bench": "identity_scale"``).
 """
 
 from __future__ import annotations
@@ -145,15 +148,22 @@ def run_splink(people: SyntheticPeople) -> dict[str, Any]:
             **_score_fields("cluster_", score_clusters(labels.astype(str), truth))}
 
 
+def run_incremental(n: int) -> dict[str, Any]:
+    """The hub's incremental resolve of 1,000 changes against a store of n records."""
+    from bench_incremental import incremental_1k_seconds
+
+    return {"incremental_1k_seconds": incremental_1k_seconds(n)}
+
+
 WORKERS: dict[str, Callable[[SyntheticPeople], dict[str, Any]]] = {
     "relhub": run_relhub, "splink": run_splink,
 }
+TOOLS = (*WORKERS, "incremental")
 
 
 def work(tool: str, n: int, seed: int) -> None:
-    """Subprocess entry: generate the data, run one tool, print its figures as JSON."""
-    people = generate(n, seed)
-    figures = WORKERS[tool](people)
+    """Subprocess entry: run one tool (on generated data), print its figures as JSON."""
+    figures = run_incremental(n) if tool == "incremental" else WORKERS[tool](generate(n, seed))
     print(json.dumps({**figures, "peak_rss_mb": peak_rss_mb()}))
 
 
@@ -191,6 +201,8 @@ def print_table(n: int, results: dict[str, dict[str, Any]]) -> None:
     for label, key in rows:
         cells = [_cell(results[tool].get(key)) for tool in ("relhub", "splink")]
         print(f"{label:24}{cells[0]:>14}{cells[1]:>14}")
+    seconds = _cell(results["incremental"].get("incremental_1k_seconds"))
+    print(f"{'incremental, 1k changes':24}{seconds:>14}{'-':>14}")
 
 
 def summary(n: int, results: dict[str, dict[str, Any]]) -> dict[str, Any]:
@@ -202,7 +214,7 @@ def summary(n: int, results: dict[str, dict[str, Any]]) -> dict[str, Any]:
         "splink_peak_rss_mb": splink.get("peak_rss_mb"),
         "relhub_f1": relhub.get("f1"), "relhub_precision": relhub.get("precision"),
         "splink_f1": splink.get("f1"), "relhub_blocking_recall": relhub.get("blocking_recall"),
-        "incremental_1k_seconds": None,  # no incremental resolve in `hub` to time yet
+        "incremental_1k_seconds": results["incremental"].get("incremental_1k_seconds"),
     }
 
 
@@ -210,14 +222,14 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=1_000_000, help="person records to generate")
     parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--tools", nargs="+", choices=sorted(WORKERS), default=sorted(WORKERS))
-    parser.add_argument("--worker", choices=sorted(WORKERS), help=argparse.SUPPRESS)
+    parser.add_argument("--tools", nargs="+", choices=TOOLS, default=list(TOOLS))
+    parser.add_argument("--worker", choices=TOOLS, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
         work(args.worker, args.n, args.seed)
         return
     results = {tool: measure(tool, args.n, args.seed) if tool in args.tools else {}
-               for tool in ("relhub", "splink")}
+               for tool in TOOLS}
     print_table(args.n, results)
     print(json.dumps(summary(args.n, results)))
 
