@@ -122,13 +122,19 @@ class _Weights:
     models: list[ComparisonModel]
     levels: np.ndarray
     agreed: list[np.ndarray | None]
-    shared: np.ndarray
     cap: float
+
+    def shared(self, i: int, rows: np.ndarray | slice = slice(None)) -> np.ndarray:
+        """Per pair: agrees on comparison i through a value different people carry."""
+        agreed = self.agreed[i]
+        levels = self.levels[rows, i]
+        return on_shared_value(self.models[i], len(levels),
+                               None if agreed is None else agreed[rows])
 
     def column(self, i: int, rows: np.ndarray | slice = slice(None)) -> np.ndarray:
         agreed = self.agreed[i]
         return pair_weights(self.models[i], self.levels[rows, i],
-                            None if agreed is None else agreed[rows], self.shared[rows, i],
+                            None if agreed is None else agreed[rows], self.shared(i, rows),
                             self.cap)
 
     def total(self) -> np.ndarray:
@@ -184,7 +190,8 @@ def _conflicts(levels: np.ndarray, decisive: list[bool], entity: EntitySettings)
     return conflict
 
 
-def _deterministic(levels: np.ndarray, shared: np.ndarray, entity: EntitySettings) -> np.ndarray:
+def _deterministic(levels: np.ndarray, weights: _Weights, entity: EntitySettings
+                   ) -> np.ndarray:
     """Index of the first deterministic rule each pair satisfies (NO_RULE if none). A
     compatible comparison is missing or at a level where the values do not disagree
     ("garcia lopez" / "garcia ortega" is close by Jaro-Winkler but two people)."""
@@ -194,7 +201,7 @@ def _deterministic(levels: np.ndarray, shared: np.ndarray, entity: EntitySetting
         holds = np.ones(len(levels), dtype=bool)
         for name in r.exact:
             i = position[name]
-            holds &= (levels[:, i] == 0) & ~shared[:, i]
+            holds &= (levels[:, i] == 0) & ~weights.shared(i)
         for name in r.compatible:
             i = position[name]
             against = np.array([lvl.kind in DISAGREEING_KINDS
@@ -220,13 +227,11 @@ def _score(table: FeatureTable, entity: EntitySettings, settings: ResolutionSett
     stats["seconds_compare"] = time.perf_counter() - started
     started = time.perf_counter()
     models = fit_models(table, entity, settings, levels, agreed, sessions, model)
-    shared = np.stack([on_shared_value(m, len(levels), agreed[i])
-                       for i, m in enumerate(models)], axis=1).reshape(levels.shape)
+    weights = _Weights(models, levels, agreed, settings.shared_identifier_max_weight)
     if model is None:
-        refit_disagreement_on_anchors(models, levels, anchor_pairs(models, levels, shared),
+        refit_disagreement_on_anchors(models, levels, anchor_pairs(models, levels, agreed),
                                       settings.anchor_min_pairs)
     stats["seconds_fit"] = time.perf_counter() - started
-    weights = _Weights(models, levels, agreed, shared, settings.shared_identifier_max_weight)
     match_weight = weights.total()
     share = model.prior if model else estimate_prior(match_weight, pairs, table.n, settings)
     prior = float(np.log2(share / (1 - share)))
@@ -242,7 +247,7 @@ def _score(table: FeatureTable, entity: EntitySettings, settings: ResolutionSett
         for m in models
     }
     scored = _Scored(levels, weights, match_weight, probability,
-                     _deterministic(levels, shared, entity),
+                     _deterministic(levels, weights, entity),
                      _conflicts(levels, [_decisive(m, settings) for m in models], entity))
     return scored, models
 
@@ -270,11 +275,13 @@ def _resolve_kind(
                                   "capped_records": r.capped_records} for r in rule_stats}
     keys = sorted_unique(np.concatenate([blocked[:, 0].astype(np.int64) * n + blocked[:, 1],
                                          must[:, 0] * n + must[:, 1]]))
+    del blocked
     pairs = np.stack(np.divmod(keys, max(n, 1)), axis=1).astype(np.int32)
     stats["candidate_pairs"] = len(pairs)
     sessions = [(subset_mask(keys, k), blocked_features(rule))
                 for rule, k in zip(entity.blocking_rules, rule_keys, strict=True)
                 if rule.trains_m]
+    del keys, rule_keys  # a resolve's largest arrays are per pair: hold each only as needed
     scored, models = _score(table, entity, settings, pairs, sessions, stats, model)
     conflict_comparisons = [m.comparison for m in models if _decisive(m, settings)]
     stats["conflict_comparisons"] = [c.name for c in conflict_comparisons]
@@ -347,11 +354,13 @@ def resolve_batch(
     stats: dict[str, Any] = {"seconds_features": time.perf_counter() - started}
     must = _steward_pairs(constraints.must_link, intake.index_of, n)
     cannot = _steward_pairs(constraints.cannot_link, intake.index_of, n)
+    tables = {kind: builder.finish() for kind, builder in intake.builders.items()}
+    del intake  # its raw-value dicts, a string per distinct raw value, are no longer needed
     labels = np.full(n, -1, dtype=np.int64)
     pair_parts, link_tables, review_tables = [], [], []
     for code, kind in enumerate(KINDS):
         original = np.flatnonzero(kinds == code)
-        table = intake.builders[kind].finish()
+        table = tables.pop(kind)
         if len(original) == 0:
             continue
         local = np.full(n, -1, dtype=np.int64)

@@ -347,14 +347,14 @@ def fit_models(
     return models
 
 
-def anchor_pairs(models: list[ComparisonModel], levels: np.ndarray, shared: np.ndarray
-                 ) -> np.ndarray:
+def anchor_pairs(models: list[ComparisonModel], levels: np.ndarray,
+                 agreed: list[np.ndarray | None]) -> np.ndarray:
     """Pairs that agree exactly on an identifier (an email, a phone, a national id) no
     different people carry: matches known without the names, dates and addresses."""
     anchors = np.zeros(len(levels), dtype=bool)
     for c, model in enumerate(models):
         if model.comparison.anchor:
-            anchors |= (levels[:, c] == 0) & ~shared[:, c]
+            anchors |= (levels[:, c] == 0) & ~on_shared_value(model, len(levels), agreed[c])
     return anchors
 
 

@@ -23,10 +23,11 @@ def test_anchor_pairs_measure_how_often_true_matches_differ():
     levels[:10, 0] = 6  # 1% of anchors differ on the given name
     levels[-100:, 1] = 1  # not anchors: no email in common ...
     levels[-100:, 0] = 6  # ... and all of them differ (relatives)
-    shared = np.zeros_like(levels, dtype=bool)
-    shared[-200:-100, 1] = True  # an inbox different people carry is no anchor either
+    email.shared_values = np.array([False, True])  # value 1: an inbox of different people
+    agreed = np.zeros(rows, dtype=np.int32)
+    agreed[-200:-100] = 1  # an inbox different people carry is no anchor either
     levels[-200:-100, 0] = 6
-    anchors = anchor_pairs([given, email], levels, shared)
+    anchors = anchor_pairs([given, email], levels, [None, agreed])
     assert anchors.sum() == rows - 200
     refit_disagreement_on_anchors([given, email], levels, anchors, min_pairs=100)
     assert np.isclose(given.m[6], 10 / 800)
