@@ -138,9 +138,12 @@ class _Weights:
                             self.cap)
 
     def total(self) -> np.ndarray:
+        """Each pair's summed weight, a chunk of pairs at a time (bounded scratch)."""
         evidence = np.zeros(len(self.levels), dtype=np.float64)
-        for i in range(len(self.models)):
-            evidence += self.column(i)
+        for start in range(0, len(evidence), PAIR_CHUNK):
+            rows = slice(start, start + PAIR_CHUNK)
+            for i in range(len(self.models)):
+                evidence[rows] += self.column(i, rows)
         return evidence
 
     def of(self, mask: np.ndarray) -> np.ndarray:

@@ -177,8 +177,10 @@ def _log_ratios(patterns: np.ndarray, models: list[ComparisonModel],
 
 
 def _posterior(share: float, log_ratio: np.ndarray) -> np.ndarray:
-    odds = np.exp(np.clip(np.log(share) - np.log1p(-share) + log_ratio, -700, 700))
-    return odds / (1.0 + odds)
+    """P(match) per pair, in the dtype of `log_ratio` (beyond ±80 nats it is 0 or 1)."""
+    odds = np.exp(np.clip(log_ratio + (np.log(share) - np.log1p(-share)), -80, 80))
+    odds /= odds + 1.0
+    return odds
 
 
 def _patterns(levels: np.ndarray, models: list[ComparisonModel]
@@ -258,8 +260,9 @@ def estimate_prior(pair_weights: np.ndarray, pairs: np.ndarray, n: int,
         return float(np.clip(1.0 / max(total_pairs, 1.0), 1e-12, 0.5))  # one record: no pairs
     cap = settings.max_expected_matches
     share = 0.1
+    log_ratio = np.multiply(pair_weights, np.log(2.0), dtype=np.float32)  # half the memory
     for _ in range(settings.em_max_iterations):
-        posterior = _posterior(share, pair_weights * np.log(2.0))
+        posterior = _posterior(share, log_ratio)
         per_record = np.bincount(pairs[:, 0], posterior, minlength=n) + np.bincount(
             pairs[:, 1], posterior, minlength=n)
         expected = float(np.minimum(per_record, cap).sum()) / 2
