@@ -177,8 +177,13 @@ def _multi_level_holds(table: FeatureTable, comparison: Comparison, level: Compa
     if level.kind == "else":
         return True
     if level.kind == "other_value" and level.feature and level.other:
-        return (_common_values(table, level.feature, left, right)[0]
-                & ~_common_values(table, level.other, left, right)[0])
+        # `level.feature` takes its values from this comparison's space (an employer of a
+        # mailbox is an employer): only pairs sharing a value here can hold.
+        rows = np.flatnonzero(shared)
+        holds = np.zeros(len(left), dtype=bool)
+        holds[rows] = (_common_values(table, level.feature, left[rows], right[rows])[0]
+                       & ~_common_values(table, level.other, left[rows], right[rows])[0])
+        return holds
     raise ValueError(f"{comparison.name}: multi-valued features support exact, other_value "
                      "and else levels")
 

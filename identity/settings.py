@@ -38,7 +38,9 @@ class ComparisonLevel(_Strict):
         "feature on which the records must have no value in common.")
     feature: str | None = Field(
         default=None, description="Compare this feature instead of the comparison's own "
-        "(e.g. names with nicknames resolved).")
+        "(e.g. names with nicknames resolved); other_value (multi-valued comparisons): the "
+        "feature the records must have a value in common on, its values a part of the "
+        "comparison's own (the employer of a personal mailbox is an employer).")
     neutral: bool = Field(
         default=False, description="Weighs nothing: the evidence is counted by another "
         "comparison (a given and a family name swapped is one fact, seen from both names).")
