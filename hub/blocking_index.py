@@ -17,7 +17,7 @@ from identity.records import OrganizationRecord, PersonRecord
 from identity.settings import ResolutionSettings
 
 Record = PersonRecord | OrganizationRecord
-INDEX_VERSION = "block-texts-1"
+INDEX_VERSION = "block-texts-2"  # 2: rows keep their block's cap
 _SEPARATOR = "\x1f"
 
 

@@ -25,6 +25,8 @@ from hub.resolve_store import (
     Snapshot,
     all_golden_ids,
     block_members,
+    block_sizes,
+    blocks_of,
     chunks,
     creation_runs,
     decision_mark,
@@ -242,23 +244,35 @@ class _Resolution:
 
     def _block_neighbours(self, changed: Snapshot, keys: set[str]) -> tuple[set[str], set[str]]:
         """Stored records sharing a block with a changed record (blocks the engine would not
-        skip), and all members of the blocks this change takes across their cap: pairs
-        within those appear or vanish whichever records they join."""
-        records = list(changed.records.items())
-        blocks = self._record_blocks(changed.records)
-        caps = {block: cap for own in blocks for block, cap in own.items()}
-        stored = block_members(self.connection, set(caps))
-        members = {block: stored.get(block, set()) - keys for block in caps}
-        for (key, _), own in zip(records, blocks, strict=True):
-            for block in own:
-                members[block].add(key)
+        skip), and all members of the blocks this change takes across their cap, the
+        blocks changed and deleted records leave included: pairs within those appear or
+        vanish whichever records they join. Blocks are sized on the index first; only
+        those that yield pairs, or cross their cap, are read."""
+        own = dict(zip(changed.records, self._record_blocks(changed.records), strict=True))
+        leaving, caps = blocks_of(self.connection, keys)  # changed records' stored blocks
+        caps |= {block: cap for blocks in own.values() for block, cap in blocks.items()}
+        stored = block_sizes(self.connection, set(caps))
+        joining: dict[str, set[str]] = {}
+        for key, blocks in own.items():
+            for block in blocks:
+                joining.setdefault(block, set()).add(key)
+        wanted: dict[str, bool] = {}  # block -> whether its change crosses the cap
+        for block, cap in caps.items():
+            before = stored.get(block, 0)
+            after = before - len(leaving.get(block, ())) + len(joining.get(block, ()))
+            if (before > cap) != (after > cap):
+                wanted[block] = True
+            elif after <= cap and block in joining:
+                wanted[block] = False
+        members = block_members(self.connection, set(wanted))
         neighbours: set[str] = set()
         whole: set[str] = set()
-        for block, cap in caps.items():
-            if (len(stored.get(block, ())) > cap) != (len(members[block]) > cap):
-                whole |= stored.get(block, set()) | members[block]
-            elif len(members[block]) <= cap:
-                neighbours |= members[block]
+        for block, crosses in wanted.items():
+            found = (members.get(block, set()) - keys) | joining.get(block, set())
+            if crosses:
+                whole |= found
+            else:
+                neighbours |= found
         return neighbours - keys, whole
 
     def _resolve(self, keys: list[str], records: Iterable[Record], fetch: Fetch, gone: set[str],
@@ -405,5 +419,6 @@ class _Resolution:
 
     def _insert_blocks(self, records: Iterable[Record], blocks: list[dict[str, int]]) -> None:
         insert_rows(self.connection, BlockingKeyRow.__table__, [
-            {"record_key": record_key(record), "block": block}
-            for record, own in zip(records, blocks, strict=True) for block in sorted(own)])
+            {"record_key": record_key(record), "block": block, "cap": cap}
+            for record, own in zip(records, blocks, strict=True)
+            for block, cap in sorted(own.items())])

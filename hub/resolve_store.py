@@ -165,8 +165,11 @@ def pairs_touching(connection: Connection, table: Table, keys: Collection[str]
 
 
 def delete_pairs(connection: Connection, table: Table, pairs: Collection[tuple[str, str]]) -> None:
+    """Delete pairs by key. The plain `left_key IN (…)` lets SQLite walk the primary key
+    (alone, a row-value `IN` scans the table); the row values then pick the exact pairs."""
     for chunk in chunks(pairs):
         connection.execute(delete(table).where(
+            table.c.left_key.in_({left for left, _ in chunk}),
             tuple_(table.c.left_key, table.c.right_key).in_(chunk)))
 
 
@@ -212,6 +215,32 @@ def golden_id_taken(connection: Connection, *, preload: bool) -> Callable[[str],
         return connection.execute(select(GoldenRecordRow.golden_id).where(
             GoldenRecordRow.golden_id == golden_id)).first() is not None
     return taken
+
+
+def block_sizes(connection: Connection, blocks: Collection[str]) -> dict[str, int]:
+    """Stored records per block, counted on the index (a block of thousands costs no
+    more than one of two)."""
+    sizes: dict[str, int] = {}
+    for chunk in chunks(blocks):
+        rows = connection.execute(
+            select(BlockingKeyRow.block, func.count()).where(BlockingKeyRow.block.in_(chunk))
+            .group_by(BlockingKeyRow.block))
+        sizes.update((block, count) for block, count in rows)
+    return sizes
+
+
+def blocks_of(connection: Connection, keys: Collection[str]
+              ) -> tuple[dict[str, set[str]], dict[str, int]]:
+    """The stored blocks of these records: block -> the records among `keys` in it, and
+    each block's cap."""
+    found: dict[str, set[str]] = {}
+    caps: dict[str, int] = {}
+    for key, block, cap in select_in(
+            connection, (BlockingKeyRow.record_key, BlockingKeyRow.block, BlockingKeyRow.cap),
+            BlockingKeyRow.record_key, keys):
+        found.setdefault(block, set()).add(key)
+        caps[block] = cap
+    return found, caps
 
 
 def block_members(connection: Connection, blocks: Collection[str]) -> dict[str, set[str]]:

@@ -134,6 +134,9 @@ class BlockingKeyRow(Base):
 
     record_key: Mapped[str] = mapped_column(RecordKey, primary_key=True)
     block: Mapped[str] = mapped_column(String(32), primary_key=True)
+    cap: Mapped[int] = mapped_column(
+        Integer, server_default="0",
+        comment="The block's rule's size cap: a record leaving the block may bring it under")
 
     __table_args__ = (Index("ix_blocking_keys_block", "block"),)
 
