@@ -20,6 +20,7 @@ from identity.settings import BlockingRule
 from identity.sorted_keys import sorted_unique
 
 log = logging.getLogger(__name__)
+_KEY_CHUNK = 1 << 21
 
 
 @dataclass(frozen=True)
@@ -235,11 +236,11 @@ def pairs_within_groups(
             int(capped.sum()), int(sizes[capped].sum()))
 
 
-def candidate_pairs(
+def candidate_keys(
     table: FeatureTable, rules: list[BlockingRule], max_block_size: int
 ) -> tuple[np.ndarray, list[RuleStats], list[np.ndarray]]:
-    """The deduplicated union of every rule's pairs, as an (k, 2) int32 array, i < j,
-    with each rule's statistics and its own pairs (as sorted keys i * n + j)."""
+    """The deduplicated union of every rule's pairs (i, j), i < j, as sorted keys
+    i * n + j, with each rule's statistics and its own pairs (as sorted keys too)."""
     keys: list[np.ndarray] = []
     stats: list[RuleStats] = []
     for rule in rules:
@@ -247,11 +248,22 @@ def candidate_pairs(
         cap = rule.max_block_size or max_block_size
         left, right, largest, capped, capped_records = pairs_within_groups(records, groups, cap)
         pair_keys = sorted_unique(left * table.n + right)
+        del left, right
         keys.append(pair_keys)
         stats.append(RuleStats(rule.name, len(pair_keys), largest, capped, capped_records))
         if capped:
             log.warning("blocking rule %r: %d blocks above %d records skipped (largest %d)",
                         rule.name, capped, cap, largest)
-    union = sorted_unique(np.concatenate(keys)) if keys else np.empty(0, dtype=np.int64)
-    pairs = np.stack([union // max(table.n, 1), union % max(table.n, 1)], axis=1)
-    return pairs.astype(np.int32), stats, keys
+    union = np.concatenate(keys) if keys else np.empty(0, dtype=np.int64)
+    union.sort()  # in place: the union of a million records' rules is their largest array
+    return union[np.r_[True, union[1:] != union[:-1]]] if len(union) else union, stats, keys
+
+
+def pairs_of_keys(keys: np.ndarray, n: int) -> np.ndarray:
+    """Sorted pair keys i * n + j as a (k, 2) int32 array, a chunk at a time (no int64
+    copy of the whole)."""
+    pairs = np.empty((len(keys), 2), dtype=np.int32)
+    for start in range(0, len(keys), _KEY_CHUNK):
+        pairs[start:start + _KEY_CHUNK, 0], pairs[start:start + _KEY_CHUNK, 1] = np.divmod(
+            keys[start:start + _KEY_CHUNK], max(n, 1))
+    return pairs

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from identity.blocking import blocked_features, candidate_pairs, rule_key_texts
+from identity.blocking import blocked_features, candidate_keys, pairs_of_keys, rule_key_texts
 from identity.clustering import LinkSet, cluster
 from identity.comparisons import compare
 from identity.evidence import NO_RULE, EvidenceTable, Link, LinkList
@@ -270,16 +270,15 @@ def _resolve_kind(
     n = table.n
     stats: dict[str, Any] = {"records": n}
     started = time.perf_counter()
-    blocked, rule_stats, rule_keys = candidate_pairs(table, entity.blocking_rules,
-                                                     settings.max_block_size)
+    keys, rule_stats, rule_keys = candidate_keys(table, entity.blocking_rules,
+                                                 settings.max_block_size)
     stats["seconds_blocking"] = time.perf_counter() - started
     stats["blocking"] = {r.name: {"pairs": r.pairs, "largest_block": r.largest_block,
                                   "capped_blocks": r.capped_blocks,
                                   "capped_records": r.capped_records} for r in rule_stats}
-    keys = sorted_unique(np.concatenate([blocked[:, 0].astype(np.int64) * n + blocked[:, 1],
-                                         must[:, 0] * n + must[:, 1]]))
-    del blocked
-    pairs = np.stack(np.divmod(keys, max(n, 1)), axis=1).astype(np.int32)
+    if len(must):
+        keys = sorted_unique(np.concatenate([keys, must[:, 0] * n + must[:, 1]]))
+    pairs = pairs_of_keys(keys, n)
     stats["candidate_pairs"] = len(pairs)
     sessions = [(subset_mask(keys, k), blocked_features(rule))
                 for rule, k in zip(entity.blocking_rules, rule_keys, strict=True)
