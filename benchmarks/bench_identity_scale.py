@@ -34,7 +34,12 @@ import numpy as np
 
 from emulators.synthetic.canonical import person_records
 from emulators.synthetic.generator import SyntheticPeople, generate
-from emulators.synthetic.truth import PairScore, score_clusters, score_pairs
+from emulators.synthetic.truth import (
+    PairScore,
+    most_people_in_one_cluster,
+    score_clusters,
+    score_pairs,
+)
 from identity.records import PersonRecord
 
 MATCH_PROBABILITY = 0.9
@@ -83,6 +88,7 @@ def run_relhub(people: SyntheticPeople) -> dict[str, Any]:
     blocking = score_pairs(result.candidate_pairs, truth)
     return {"seconds": seconds, "input_seconds": mapping[0], "input_rss_mb": input_rss,
             **_score_fields("", score_clusters(result.labels, truth)),
+            "most_people_in_a_cluster": most_people_in_one_cluster(result.labels, truth),
             "blocking_recall": blocking.recall, "candidate_pairs": blocking.predicted}
 
 
@@ -145,7 +151,8 @@ def run_splink(people: SyntheticPeople) -> dict[str, Any]:
     truth = people.truth_person_ids
     return {"seconds": seconds, "input_seconds": input_seconds, "input_rss_mb": input_rss,
             **_score_fields("", score_pairs(pairs, truth)),
-            **_score_fields("cluster_", score_clusters(labels.astype(str), truth))}
+            **_score_fields("cluster_", score_clusters(labels.astype(str), truth)),
+            "most_people_in_a_cluster": most_people_in_one_cluster(labels.astype(str), truth)}
 
 
 def run_incremental(n: int) -> dict[str, Any]:
@@ -194,7 +201,9 @@ def print_table(n: int, results: dict[str, dict[str, Any]]) -> None:
             ("RSS after input MiB", "input_rss_mb"), ("pair precision", "precision"),
             ("pair recall", "recall"), ("pair F1", "f1"),
             ("cluster precision", "cluster_precision"), ("cluster recall", "cluster_recall"),
-            ("cluster F1", "cluster_f1"), ("blocking recall", "blocking_recall"),
+            ("cluster F1", "cluster_f1"),
+            ("most people, 1 cluster", "most_people_in_a_cluster"),
+            ("blocking recall", "blocking_recall"),
             ("candidate pairs", "candidate_pairs"))
     print(f"identity scale benchmark, n = {n:,} (relhub pairs = golden-record pairs)")
     print(f"{'':24}{'relhub':>14}{'splink':>14}")

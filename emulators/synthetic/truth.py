@@ -50,6 +50,16 @@ def score_clusters(labels: np.ndarray, truth: np.ndarray) -> PairScore:
     return PairScore(_pairs_within(joint), _pairs_within(cluster), _pairs_within(person))
 
 
+def most_people_in_one_cluster(labels: np.ndarray, truth: np.ndarray) -> int:
+    """How many different true people the worst cluster holds: 1 when no cluster chains
+    anyone to anyone else, in the thousands when a shared inbox glued colleagues."""
+    _, cluster = np.unique(labels, return_inverse=True)
+    _, person = np.unique(truth, return_inverse=True)
+    joint = np.unique(cluster.astype(np.int64) * (int(person.max(initial=0)) + 1) + person)
+    people_per_cluster = np.bincount(joint // (int(person.max(initial=0)) + 1))
+    return int(people_per_cluster.max(initial=0))
+
+
 def score_pairs(pairs: np.ndarray, truth: np.ndarray) -> PairScore:
     """Record-index pairs ((k, 2) array, any order, duplicates allowed) against the truth."""
     pairs = np.sort(np.asarray(pairs, dtype=np.int64).reshape(-1, 2), axis=1)

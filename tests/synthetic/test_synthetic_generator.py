@@ -16,7 +16,13 @@ from emulators.synthetic.canonical import iter_person_records
 from emulators.synthetic.export import write_sample
 from emulators.synthetic.generator import SyntheticPeople, generate
 from emulators.synthetic.organizations import domain
-from emulators.synthetic.truth import score_clusters, score_pairs, true_pair_count, true_pairs
+from emulators.synthetic.truth import (
+    most_people_in_one_cluster,
+    score_clusters,
+    score_pairs,
+    true_pair_count,
+    true_pairs,
+)
 from emulators.synthetic.vocabulary import FREE_MAIL, SHARED_INBOXES
 from identity.records import PersonRecord
 
@@ -171,6 +177,16 @@ def test_pair_scores_match_brute_force() -> None:
     pairs = np.array(sorted(brute_pred))
     doubled = np.vstack([pairs, pairs[:, ::-1]])
     assert score_pairs(doubled, truth) == score
+
+
+def test_most_people_in_one_cluster_matches_brute_force() -> None:
+    rng = np.random.default_rng(1)
+    truth = rng.integers(0, 40, 150)
+    labels = rng.integers(0, 30, 150).astype(str)
+    brute = max(len({truth[i] for i in range(150) if labels[i] == label})
+                for label in set(labels))
+    assert most_people_in_one_cluster(labels, truth) == brute
+    assert most_people_in_one_cluster(truth, truth) == 1
 
 
 SAMPLE_HEADERS = {
