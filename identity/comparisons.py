@@ -146,17 +146,15 @@ def _common_values(
     """For multi-valued features: which pairs share a value, and the rarest one shared."""
     column = table.multi[feature]
     n_values = np.int64(max(len(column.values), 1))
-    owned = np.sort(column.records.astype(np.int64) * n_values + column.codes)
-    order = np.argsort(column.records, kind="stable")
-    records, codes = column.records[order], column.codes[order]
-    starts = np.searchsorted(records, np.arange(table.n + 1))
-    counts = np.diff(starts)[left]
+    index = column.index
+    owned, frequency = index.owned, index.frequency
+    counts = np.diff(index.starts)[left]
     pair_index = np.repeat(np.arange(len(left)), counts)
     offsets = np.arange(len(pair_index)) - np.repeat(np.cumsum(counts) - counts, counts)
-    candidate = codes[np.repeat(starts[left], counts) + offsets].astype(np.int64)
+    candidate = index.codes_by_record[np.repeat(index.starts[left], counts) + offsets].astype(
+        np.int64)
     probe = right[pair_index].astype(np.int64) * n_values + candidate
     found = owned[np.minimum(np.searchsorted(owned, probe), len(owned) - 1)] == probe
-    frequency = np.bincount(column.codes, minlength=len(column.values))
     agreed = np.full(len(left), -1, dtype=np.int32)
     best = np.full(len(left), np.iinfo(np.int64).max, dtype=np.int64)
     hits, hit_codes = pair_index[found], candidate[found]

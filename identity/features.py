@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from itertools import chain
 from typing import Any
 
@@ -38,6 +39,18 @@ class Column:
 
 
 @dataclass(frozen=True)
+class ValueIndex:
+    """A multi-valued feature arranged for pair lookups, built once per resolve: each
+    record's codes (ordered by record, the record's first row at `starts[record]`), every
+    (record, code) as a sorted key record * len(values) + code, and each value's count."""
+
+    codes_by_record: np.ndarray
+    starts: np.ndarray
+    owned: np.ndarray
+    frequency: np.ndarray
+
+
+@dataclass(frozen=True)
 class MultiColumn:
     """A multi-valued feature (emails, phones, domains) as (record, code) rows."""
 
@@ -45,6 +58,16 @@ class MultiColumn:
     codes: np.ndarray
     values: np.ndarray
     primary: Column
+
+    @cached_property
+    def index(self) -> ValueIndex:
+        n_values = np.int64(max(len(self.values), 1))
+        order = np.argsort(self.records, kind="stable")
+        return ValueIndex(
+            self.codes[order],
+            np.searchsorted(self.records[order], np.arange(len(self.primary.codes) + 1)),
+            np.sort(self.records.astype(np.int64) * n_values + self.codes),
+            np.bincount(self.codes, minlength=len(self.values)))
 
 
 @dataclass
