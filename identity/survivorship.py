@@ -86,6 +86,9 @@ def _frequency_key(value: Any) -> Any:
 def _pick(candidates: list[tuple[Any, Provenance]], rule: SurvivorshipRule,
           priority: Sequence[str]) -> tuple[Any, Provenance]:
     """The winning (value, provenance); ties fall back to recency, then record id."""
+    if len(candidates) == 1:  # most fields of most golden records: nothing to rank
+        return candidates[0]
+
     def recency(p: Provenance) -> tuple[float, str]:
         return (p.modified_at.timestamp() if p.modified_at else float("-inf"), p.record_id)
 
@@ -95,13 +98,14 @@ def _pick(candidates: list[tuple[Any, Provenance]], rule: SurvivorshipRule,
     if rule is SurvivorshipRule.EARLIEST:
         return min(candidates, key=lambda c: (
             c[1].modified_at.timestamp() if c[1].modified_at else float("inf"), c[1].record_id))
+    if rule is SurvivorshipRule.MOST_FREQUENT:
+        counts = Counter(_frequency_key(v) for v, _ in candidates)
+        return max(candidates, key=lambda c: (counts[_frequency_key(c[0])], recency(c[1])))
     keys: dict[SurvivorshipRule, Callable[[tuple[Any, Provenance]], Any]] = {
         SurvivorshipRule.SOURCE_PRIORITY: lambda c: (-rank(c[1].system), recency(c[1])),
         SurvivorshipRule.MOST_RECENT: lambda c: recency(c[1]),
-        SurvivorshipRule.MOST_FREQUENT: lambda c: (counts[_frequency_key(c[0])], recency(c[1])),
         SurvivorshipRule.MOST_COMPLETE: lambda c: (_completeness(c[0]), recency(c[1])),
     }
-    counts = Counter(_frequency_key(v) for v, _ in candidates)
     return max(candidates, key=keys[rule])
 
 
@@ -148,8 +152,8 @@ def _multi_valued(members: Sequence[Member], name: str, rule: SurvivorshipRule,
         values = getattr(member, name)
         candidates.extend((v, member.provenance) for v in values if v and not (
             isinstance(v, BaseModel) and v.is_empty()))  # type: ignore[attr-defined]
-    if not candidates:
-        return []
+    if len(candidates) <= 1:  # nothing to rank or to fold together
+        return [GoldenField(value, provenance, rule.value) for value, provenance in candidates]
     primary = _pick(candidates, rule, priority)
     ordered: dict[Any, GoldenField] = {}
     for value, provenance in [primary, *candidates]:
