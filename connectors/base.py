@@ -11,7 +11,9 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, NamedTuple, Protocol, TypeVar, runtime_checkable
+
+T = TypeVar("T")
 
 
 class ConnectorError(Exception):
@@ -169,6 +171,47 @@ class Connector(Protocol):
     ) -> list[WriteResult]: ...
 
     def close(self) -> None: ...
+
+
+class ParsedChunk(NamedTuple):
+    """A chunk's page, and the newest cursor among all the records the chunk held."""
+
+    page: Page
+    newest: Watermark | None
+
+
+class Chunk(Protocol):
+    """A stretch of a read not parsed yet: cheap to send to another process, parsed there."""
+
+    last: bool
+
+    def parse(self) -> ParsedChunk: ...
+
+
+@runtime_checkable
+class ChunkedReader(Protocol):
+    """A connector that can hand out its reads unparsed, so parsing runs beside mapping.
+
+    A chunked read promises no checkpoint mid-read (an unsorted export): its checkpoint
+    is the newest cursor of all its chunks, promised with the last one (`checkpoint_at_end`).
+    Parsing its chunks in order yields the pages `read_changes` yields.
+    """
+
+    def read_chunks(
+        self, spec: ReadSpec, since: Watermark | None, *, full: bool = False
+    ) -> Iterator[Chunk]: ...
+
+
+def checkpoint_at_end(
+    parsed: Iterable[tuple[T, Watermark | None, bool]],
+) -> Iterator[tuple[T, Watermark | None]]:
+    """Pair each (item, its newest cursor, is last) with its checkpoint: None but for the
+    last item, which gets the newest cursor of them all."""
+    newest: Watermark | None = None
+    for item, item_newest, last in parsed:
+        if item_newest is not None and (newest is None or item_newest > newest):
+            newest = item_newest
+        yield item, newest if last else None
 
 
 def parse_timestamp(value: Any) -> datetime:

@@ -2,7 +2,9 @@
 
 A file is re-read whole on every sync (it is one export), but only records changed
 after the watermark are emitted. Deletions come from a flag column, or — for exports
-that simply leave deleted rows out — from absence in a full snapshot.
+that simply leave deleted rows out — from absence in a full snapshot. A read can also
+be handed out as chunks of whole records, unparsed (`read_chunks`): the sync has its
+mapping workers parse them, and its own process only cuts the file and stores.
 
 Object options (in `relhub.yaml`, `sources[].objects.<name>`):
   path: the file (relative to relhub.yaml); format: csv | jsonl (default from the suffix);
@@ -14,6 +16,7 @@ Source options: max_field_bytes (default 1 MiB): a larger value quarantines its 
 from __future__ import annotations
 
 import csv
+import io
 import json
 import re
 import sys
@@ -21,7 +24,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from connectors.base import (
     ConnectorError,
@@ -29,6 +32,7 @@ from connectors.base import (
     FieldType,
     ObjectSchema,
     Page,
+    ParsedChunk,
     ReadSpec,
     Reject,
     SourceRecord,
@@ -36,6 +40,7 @@ from connectors.base import (
     WriteRequest,
     WriteResult,
     WriteStatus,
+    checkpoint_at_end,
     parse_timestamp,
 )
 
@@ -132,27 +137,37 @@ class FileConnector:
     def read_changes(
         self, spec: ReadSpec, since: Watermark | None, *, full: bool = False
     ) -> Iterator[Page]:
+        chunks = self.read_chunks(spec, since, full=full)
+        parsed = ((*chunk.parse(), chunk.last) for chunk in chunks)
+        for page, checkpoint in checkpoint_at_end(parsed):
+            page.checkpoint = checkpoint  # an unsorted file only promises its maximum at the end
+            yield page
+
+    def read_chunks(
+        self, spec: ReadSpec, since: Watermark | None, *, full: bool = False
+    ) -> Iterator[FileChunk]:
+        """The file as chunks of whole records, a page each; parsing them is left to `parse`."""
         file = self._object(spec.object)
         snapshot = file.deletion == "absence"
-        horizon = None if (full or snapshot) else since
-        newest: Watermark | None = None
-        page = Page(snapshot=snapshot)
-        for line_number, row in enumerate(self._rows(file), start=2 if file.format == "csv" else 1):
-            outcome = self._to_record(spec, file, row, line_number)
-            if isinstance(outcome, Reject):
-                page.rejects.append(outcome)
+        context = _ChunkContext(
+            self.system,
+            spec,
+            None if (full or snapshot) else since,
+            snapshot,
+            file.format,
+            file.delimiter,
+            self.max_field_bytes,
+        )
+        with self._open(file) as handle:
+            if file.format == "csv":
+                stretches = _csv_stretches(handle, file.delimiter, self.page_size)
             else:
-                cursor = outcome.cursor
-                if cursor is not None and (newest is None or cursor > newest):
-                    newest = cursor
-                if horizon is None or cursor is None or cursor > horizon:
-                    page.records.append(outcome)
-            if len(page.records) + len(page.rejects) >= self.page_size:
-                yield page
-                page = Page(snapshot=snapshot)
-        page.checkpoint = newest  # an unsorted file only promises its maximum at the end
-        page.snapshot_complete = snapshot
-        yield page
+                stretches = _jsonl_stretches(handle, self.page_size)
+            previous = next(stretches, _Stretch(None, "", 0, 0))
+            for stretch in stretches:
+                yield FileChunk(context, previous, last=False)
+                previous = stretch
+            yield FileChunk(context, previous, last=True)
 
     def _header(self, file: FileObject) -> list[str]:
         """CSV column names, so an export with a header and no rows still has a schema."""
@@ -174,31 +189,6 @@ class FileConnector:
             else:
                 yield from _jsonl_rows(handle)
 
-    def _to_record(
-        self, spec: ReadSpec, file: FileObject, row: dict[str, Any] | Reject, line: int
-    ) -> SourceRecord | Reject:
-        if isinstance(row, Reject):
-            known_id = row.raw.get(spec.id_field) if isinstance(row.raw, dict) else None
-            return Reject(row.reason, row.raw, str(known_id) if known_id else None)
-        problem = _row_problem(row, self.max_field_bytes)
-        record_id = row.get(spec.id_field)
-        record_id = str(record_id).strip() if record_id is not None else ""
-        if problem is None and not record_id:
-            problem = f"missing id: {spec.id_field!r} is empty"
-        modified_at = None
-        if problem is None and spec.modified_at_field:
-            raw_time = row.get(spec.modified_at_field)
-            if raw_time not in (None, ""):
-                try:
-                    modified_at = parse_timestamp(raw_time)
-                except (ValueError, OverflowError):
-                    problem = f"unparseable {spec.modified_at_field} {raw_time!r}"
-        if problem is not None:
-            return Reject(f"line {line}: {problem}", row, record_id or None)
-        flag = str(row.get(spec.deleted_field, "")) if spec.deleted_field else ""
-        deleted = flag.strip().lower() in _TRUE
-        return SourceRecord(self.system, spec.object, record_id, modified_at, deleted, row)
-
     def write_batch(self, object_name: str, requests: Sequence[WriteRequest]) -> list[WriteResult]:
         """File exports take no write-back; each request says so rather than failing the push."""
         message = f"{self.system} is a file export: write-back is not supported"
@@ -210,12 +200,25 @@ class FileConnector:
 
 def _csv_rows(handle: Any, delimiter: str) -> Iterator[dict[str, Any] | Reject]:
     reader = csv.reader(handle, delimiter=delimiter)
+    yield from _csv_records(reader, _csv_header(reader), 0)
+
+
+def _csv_header(reader: Any) -> tuple[str, ...] | None:
+    """The header row; None for an empty file."""
     try:
-        header = next(reader)
+        return tuple(next(reader))
     except StopIteration:
-        return
+        return None
     except csv.Error as error:
         raise ConnectorError(f"unreadable CSV header: {error}") from error
+
+
+def _csv_records(
+    reader: Any, header: tuple[str, ...] | None, lines_before: int
+) -> Iterator[dict[str, Any] | Reject]:
+    """Rows as dicts; `lines_before` is where the reader starts in the file, for reasons."""
+    if header is None:
+        return
     width = len(header)
     while True:
         try:
@@ -223,19 +226,20 @@ def _csv_rows(handle: Any, delimiter: str) -> Iterator[dict[str, Any] | Reject]:
         except StopIteration:
             return
         except csv.Error as error:
-            yield Reject(f"line {reader.line_num}: malformed CSV: {error}", "")
+            yield Reject(f"line {lines_before + reader.line_num}: malformed CSV: {error}", "")
             continue
         if not values:
             continue
         if len(values) != width:
             raw = dict(zip(header, values, strict=False))
-            yield Reject(f"line {reader.line_num}: {len(values)} values for {width} columns", raw)
+            line = lines_before + reader.line_num
+            yield Reject(f"line {line}: {len(values)} values for {width} columns", raw)
             continue
         yield dict(zip(header, values, strict=True))
 
 
-def _jsonl_rows(handle: Any) -> Iterator[dict[str, Any] | Reject]:
-    for number, line in enumerate(handle, start=1):
+def _jsonl_rows(handle: Any, lines_before: int = 0) -> Iterator[dict[str, Any] | Reject]:
+    for number, line in enumerate(handle, start=lines_before + 1):
         if not line.strip():
             continue
         try:
@@ -247,6 +251,131 @@ def _jsonl_rows(handle: Any) -> Iterator[dict[str, Any] | Reject]:
             yield Reject(f"line {number}: expected a JSON object, got {type(row).__name__}", line)
             continue
         yield row
+
+
+class _Stretch(NamedTuple):
+    """Whole records of an export as text, and where they start: lines and rows before."""
+
+    header: tuple[str, ...] | None
+    text: str
+    lines_before: int
+    rows_before: int
+
+
+def _csv_stretches(handle: Any, delimiter: str, page_size: int) -> Iterator[_Stretch]:
+    """Cut a CSV export every `page_size` rows at the record boundaries the csv module
+    finds (a quoted field may span lines), keeping the text of each stretch to parse
+    elsewhere. The reader asks for a line only when the record needs it, so the lines
+    taken when a row comes back are exactly that row's."""
+    lines: list[str] = []
+
+    def kept() -> Iterator[str]:
+        for line in handle:
+            lines.append(line)
+            yield line
+
+    reader = csv.reader(kept(), delimiter=delimiter)
+    header = _csv_header(reader)
+    if header is None:
+        return
+    lines_before, rows_before, rows = reader.line_num, 0, 0
+    lines.clear()
+    while True:
+        try:
+            values = next(reader)
+        except StopIteration:
+            break
+        except csv.Error:
+            values = [""]  # a malformed record is one row: a reject
+        rows += 1 if values else 0
+        if rows == page_size:
+            yield _Stretch(header, "".join(lines), lines_before, rows_before)
+            lines_before, rows_before, rows = reader.line_num, rows_before + rows, 0
+            lines.clear()
+    if lines:
+        yield _Stretch(header, "".join(lines), lines_before, rows_before)
+
+
+def _jsonl_stretches(handle: Any, page_size: int) -> Iterator[_Stretch]:
+    """Cut a JSONL export every `page_size` lines (blank lines are no rows)."""
+    lines_before = rows_before = 0
+    while lines := list(islice(handle, page_size)):
+        yield _Stretch(None, "".join(lines), lines_before, rows_before)
+        lines_before += len(lines)
+        rows_before += sum(1 for line in lines if line.strip())
+
+
+class _ChunkContext(NamedTuple):
+    """What parsing any chunk of one read needs."""
+
+    system: str
+    spec: ReadSpec
+    horizon: Watermark | None
+    snapshot: bool
+    format: str
+    delimiter: str
+    max_field_bytes: int
+
+
+@dataclass(frozen=True, slots=True)
+class FileChunk:
+    """A page's worth of an export, unparsed: a string and a few numbers to pickle."""
+
+    context: _ChunkContext
+    stretch: _Stretch
+    last: bool
+
+    def parse(self) -> ParsedChunk:
+        context, stretch = self.context, self.stretch
+        handle = io.StringIO(stretch.text, newline="")
+        if context.format == "csv":
+            reader = csv.reader(handle, delimiter=context.delimiter)
+            rows = _csv_records(reader, stretch.header, stretch.lines_before)
+            first = stretch.rows_before + 2  # a row's number counts the header as line 1
+        else:
+            rows = _jsonl_rows(handle, stretch.lines_before)
+            first = stretch.rows_before + 1
+        page = Page(snapshot=context.snapshot, snapshot_complete=context.snapshot and self.last)
+        newest: Watermark | None = None
+        horizon = context.horizon
+        for number, row in enumerate(rows, start=first):
+            outcome = _to_record(context, row, number)
+            if isinstance(outcome, Reject):
+                page.rejects.append(outcome)
+                continue
+            cursor = outcome.cursor
+            if cursor is not None and (newest is None or cursor > newest):
+                newest = cursor
+            if horizon is None or cursor is None or cursor > horizon:
+                page.records.append(outcome)
+        return ParsedChunk(page, newest)
+
+
+def _to_record(
+    context: _ChunkContext, row: dict[str, Any] | Reject, line: int
+) -> SourceRecord | Reject:
+    spec = context.spec
+    if isinstance(row, Reject):
+        known_id = row.raw.get(spec.id_field) if isinstance(row.raw, dict) else None
+        return Reject(row.reason, row.raw, str(known_id) if known_id else None)
+    problem = _row_problem(row, context.max_field_bytes)
+    record_id = row.get(spec.id_field)
+    record_id = str(record_id).strip() if record_id is not None else ""
+    if problem is None and not record_id:
+        problem = f"missing id: {spec.id_field!r} is empty"
+    modified_at = None
+    if problem is None and spec.modified_at_field:
+        raw_time = row.get(spec.modified_at_field)
+        if raw_time not in (None, ""):
+            try:
+                modified_at = parse_timestamp(raw_time)
+            except (ValueError, OverflowError):
+                problem = f"unparseable {spec.modified_at_field} {raw_time!r}"
+    if problem is not None:
+        return Reject(f"line {line}: {problem}", row, record_id or None)
+    flag = str(row.get(spec.deleted_field, "")) if spec.deleted_field else ""
+    deleted = flag.strip().lower() in _TRUE
+    return SourceRecord(context.system, spec.object, record_id, modified_at, deleted, row)
 
 
 _SURROGATE = re.compile("[\udc80-\udcff]")

@@ -8,20 +8,20 @@ quarantined with a reason, and the run row counts both.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import Engine, bindparam, select, update
 
-from connectors.base import Connector, ReadSpec, Watermark
+from connectors.base import ChunkedReader, Connector, ReadSpec, Watermark
 from hub.config import RelhubConfig, SourceConfig
 from hub.connections import open_connector
 from hub.mapping.engine import ObjectMapper
 from hub.mapping.spec import load_mapping
 from hub.mapping.validate import compile_mapping
-from hub.page_mapping import map_pages
+from hub.page_mapping import MappedPage, map_chunks, map_pages
 from hub.store import runs
 from hub.store.db import utcnow
 from hub.store.models import SourceRecordRow
@@ -30,6 +30,7 @@ from hub.store.snapshots import (
     PlannerStatistics,
     commit_page,
 )
+from identity.gc_pause import gc_paused
 
 Progress = Callable[[str, int], None]
 """Called with (object name, records handled so far in this object)."""
@@ -104,21 +105,18 @@ def sync_object(
     since = None if full else starting_point(runs.watermark(engine, system, object_name), overlap_s)
     snapshot_ids: set[str] = set()
     statistics = PlannerStatistics(engine)
-    pages = connector.read_changes(read_spec(mapper), since, full=full)
-    for page, rows, quarantine in map_pages(pages, mapper, workers):
-        report.fetched += len(page.records) + len(page.rejects)
-        report.deletions += sum(1 for row in rows if row.deleted)
-        if page.snapshot:
-            snapshot_ids.update(record.id for record in page.records)
-            snapshot_ids.update(r.source_id for r in page.rejects if r.source_id)
+    for page in _mapped_pages(connector, mapper, since, full=full, workers=workers):
+        report.fetched += page.fetched
+        report.deletions += sum(1 for row in page.rows if row.deleted)
+        snapshot_ids.update(page.snapshot_ids)
         run_counts[object_name] = asdict(report)
         counts = commit_page(
             engine,
             run_id=run_id,
             system=system,
             object_name=object_name,
-            rows=rows,
-            quarantine=quarantine,
+            rows=page.rows,
+            quarantine=page.quarantine,
             checkpoint=page.checkpoint,
             run_counts=run_counts,
         )
@@ -136,6 +134,22 @@ def sync_object(
             progress(object_name, report.fetched)
     run_counts[object_name] = asdict(report)
     return report
+
+
+def _mapped_pages(
+    connector: Connector,
+    mapper: ObjectMapper,
+    since: Watermark | None,
+    *,
+    full: bool,
+    workers: int,
+) -> Iterator[MappedPage]:
+    """The read, mapped; a connector that hands out raw chunks has them parsed by the
+    mapping workers too, so the syncing process is left with storing."""
+    spec = read_spec(mapper)
+    if isinstance(connector, ChunkedReader):
+        return map_chunks(connector.read_chunks(spec, since, full=full), mapper, workers)
+    return map_pages(connector.read_changes(spec, since, full=full), mapper, workers)
 
 
 def mark_absent_deleted(
@@ -187,20 +201,21 @@ def sync_source(
     connector = None
     try:
         connector = open_connector(config, source)
-        for name in object_names:
-            report.objects.append(
-                sync_object(
-                    engine,
-                    connector,
-                    mappers[name],
-                    run_id=run_id,
-                    overlap_s=source.overlap_seconds,
-                    full=full,
-                    run_counts=run_counts,
-                    workers=source.mapping_workers,
-                    progress=progress,
+        with gc_paused():  # forked mapping workers inherit the pause
+            for name in object_names:
+                report.objects.append(
+                    sync_object(
+                        engine,
+                        connector,
+                        mappers[name],
+                        run_id=run_id,
+                        overlap_s=source.overlap_seconds,
+                        full=full,
+                        run_counts=run_counts,
+                        workers=source.mapping_workers,
+                        progress=progress,
+                    )
                 )
-            )
     except BaseException as error:
         runs.finish_run(engine, run_id, report.totals(), error=f"{type(error).__name__}: {error}")
         raise

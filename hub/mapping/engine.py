@@ -31,7 +31,6 @@ from identity.records import (
     EntityKind,
     OrganizationRecord,
     PersonRecord,
-    Provenance,
     canonical_fields,
 )
 
@@ -64,13 +63,18 @@ def target_names(kind: EntityKind) -> set[str]:
 
 
 def _is_empty(value: Any) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
+    """None, or text that is blank: checked without building a stripped copy."""
+    return value is None or (isinstance(value, str) and (not value or value.isspace()))
 
 
-def _chain(transforms: Sequence[Transform]) -> Callable[[Any], Any]:
-    """Apply transforms in order; a list (after `split`) is transformed element-wise."""
+def _chain(transforms: Sequence[Transform]) -> Callable[[Any], Any] | None:
+    """Apply transforms in order; a list (after `split`) is transformed element-wise.
+
+    None for no transforms, so the caller skips the call; one transform on one value, the
+    common case, gets a closure of its own.
+    """
     if not transforms:
-        return lambda value: value
+        return None
 
     def run(value: Any) -> Any:
         for transform in transforms:
@@ -84,7 +88,17 @@ def _chain(transforms: Sequence[Transform]) -> Callable[[Any], Any]:
                     return None
         return value
 
-    return run
+    if len(transforms) > 1:
+        return run
+    only = transforms[0]
+
+    def run_one(value: Any) -> Any:
+        if isinstance(value, list):
+            return run(value)
+        value = only(value)
+        return None if _is_empty(value) else value
+
+    return run_one
 
 
 def build_transforms(
@@ -143,7 +157,8 @@ def compile_field(
     combine, chain = build_transforms(spec, location)
     if convert is not None:
         chain.append(_checked(convert))
-    run = _chain(chain)
+    chained = _chain(chain)
+    run = chained or _unchanged
     sources = tuple(spec.source_fields)
 
     if spec.const is not None:
@@ -151,13 +166,9 @@ def compile_field(
         return CompiledField(target, (), lambda _: constant, spec.on_invalid == "drop")
 
     if len(sources) == 1 and not is_list:
-        source = sources[0]
-
-        def extract_one(fields: Mapping[str, Any]) -> Any:  # the common case, kept lean
-            value = fields.get(source)
-            return None if _is_empty(value) else run(value)
-
-        return CompiledField(target, sources, extract_one, spec.on_invalid == "drop")
+        return CompiledField(
+            target, sources, _single(sources[0], chained), spec.on_invalid == "drop"
+        )
 
     def extract(fields: Mapping[str, Any]) -> Any:
         values = [v for s in sources if not _is_empty(v := fields.get(s))]
@@ -174,6 +185,30 @@ def compile_field(
         return run(values[0])
 
     return CompiledField(target, sources, extract, spec.on_invalid == "drop")
+
+
+def _unchanged(value: Any) -> Any:
+    return value
+
+
+def _single(
+    source: str, run: Callable[[Any], Any] | None
+) -> Callable[[Mapping[str, Any]], Any]:
+    """One source field, the common case, kept lean: a look-up (blank is unset), then the
+    chain if there is one."""
+    if run is None:
+
+        def extract_as_is(fields: Mapping[str, Any]) -> Any:
+            value = fields.get(source)
+            return None if _is_empty(value) else value
+
+        return extract_as_is
+
+    def extract(fields: Mapping[str, Any]) -> Any:
+        value = fields.get(source)
+        return None if _is_empty(value) else run(value)
+
+    return extract
 
 
 def _checked(convert: Transform) -> Transform:
@@ -237,6 +272,10 @@ class ObjectMapper:
             ]
         ]
 
+    def map_json(self, record: SourceRecord) -> str:
+        """The canonical record as the JSON the store keeps (unset fields left out)."""
+        return self.map(record).model_dump_json(exclude_none=True)
+
     def map(self, record: SourceRecord) -> PersonRecord | OrganizationRecord:
         values: dict[str, Any] = {}
         address: dict[str, Any] = {}
@@ -266,12 +305,12 @@ class ObjectMapper:
                     "roles": roles,
                     "addresses": [address] if address else [],
                     "attributes": attributes,
-                    "provenance": Provenance(
-                        system=self.system,
-                        object=self.object,
-                        record_id=record.id,
-                        modified_at=record.modified_at,
-                    ),
+                    "provenance": {  # validated with the record, in one call
+                        "system": self.system,
+                        "object": self.object,
+                        "record_id": record.id,
+                        "modified_at": record.modified_at,
+                    },
                 }
             )
         except ValidationError as error:

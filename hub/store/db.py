@@ -80,6 +80,8 @@ class UTCDateTime(TypeDecorator[datetime]):
         def process(value: datetime | None) -> str | None:
             if value is None:
                 return None
+            if value.tzinfo is UTC:  # the usual case: drop the "+00:00"
+                return value.isoformat(" ", "microseconds")[:-6]
             if value.tzinfo is None:
                 raise ValueError(f"naive datetime {value!r}: the store keeps UTC-aware times")
             return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
@@ -90,8 +92,6 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
 
 
 def utcnow() -> datetime:
@@ -109,30 +109,42 @@ def _json_default(value: Any) -> Any:
     return str(value)
 
 
-def bulk_insert(connection: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+def bulk_insert(
+    connection: Connection,
+    table: Table,
+    rows: list[dict[str, Any]],
+    shared: dict[str, Any] | None = None,
+) -> None:
     """INSERT many rows with the same keys, by the database's own bulk path.
 
     Each value goes through its column's bind processor, then straight to the driver:
     executemany on SQLite (SQLAlchemy's generic bookkeeping costs more than SQLite's own
-    work) and COPY on PostgreSQL (several times a multi-row INSERT's speed). Identifiers
+    work) and COPY on PostgreSQL (several times a multi-row INSERT's speed). `shared`
+    values are the same in every row (a run id, a timestamp): processed once. Identifiers
     are the table's own columns (`table.c[name]` refuses others), quoted by the dialect;
     values are never part of the SQL text.
     """
     if not rows:
         return
     dialect = connection.dialect
+
+    def processor(name: str) -> Any:
+        return table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+
     names = list(rows[0])
-    processors = [
-        table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names
-    ]
+    common = tuple(
+        value if (process := processor(name)) is None else process(value)
+        for name, value in (shared or {}).items()
+    )
     columns = operator.itemgetter(*names)
-    processed = [(i, p) for i, p in enumerate(processors) if p is not None]
+    processed = [(i, p) for i, name in enumerate(names) if (p := processor(name)) is not None]
     values = []
     for row in rows:
         items = list(columns(row)) if len(names) > 1 else [columns(row)]
         for i, process in processed:
             items[i] = process(items[i])
-        values.append(tuple(items))
+        values.append((*items, *common))
+    names.extend(shared or {})
     quote = dialect.identifier_preparer.quote
     target = f"{quote(table.name)} ({', '.join(quote(n) for n in names)})"
     if dialect.name == "postgresql":
