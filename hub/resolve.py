@@ -66,7 +66,7 @@ from hub.store.identity_models import (
 )
 from hub.store.models import Run, SourceRecordRow
 from identity.engine import KINDS, ResolutionResult, record_key, resolve_batch
-from identity.gc_pause import gc_paused
+from identity.gc_pause import full_collections_paused
 from identity.golden_ids import GoldenIdAssignment, assign_golden_ids, current_id, mint_golden_id
 from identity.scoring import FittedModel
 from identity.settings import ResolutionSettings
@@ -108,7 +108,7 @@ def _last_counts(engine: Engine) -> dict[str, Any]:
     return counts or {}
 
 
-@gc_paused()
+@full_collections_paused()
 def resolve(config: RelhubConfig, engine: Engine, *, full: bool = False, refit: bool = True,
             progress: Progress | None = None) -> ResolveReport:
     """Resolve what changed (or everything) into golden records, in one transaction.

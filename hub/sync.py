@@ -30,7 +30,7 @@ from hub.store.snapshots import (
     PlannerStatistics,
     commit_page,
 )
-from identity.gc_pause import gc_paused
+from identity.gc_pause import full_collections_paused
 
 Progress = Callable[[str, int], None]
 """Called with (object name, records handled so far in this object)."""
@@ -201,7 +201,7 @@ def sync_source(
     connector = None
     try:
         connector = open_connector(config, source)
-        with gc_paused():  # forked mapping workers inherit the pause
+        with full_collections_paused():  # forked mapping workers inherit it
             for name in object_names:
                 report.objects.append(
                     sync_object(

@@ -19,7 +19,7 @@ from identity.clustering import LinkSet, cluster
 from identity.comparisons import compare
 from identity.evidence import NO_RULE, EvidenceTable, Link, LinkList
 from identity.features import FeatureBuilder, FeatureTable
-from identity.gc_pause import gc_paused
+from identity.gc_pause import full_collections_paused
 from identity.records import OrganizationRecord, PersonRecord
 from identity.scoring import (
     DISAGREEING_KINDS,
@@ -328,7 +328,7 @@ def _reindex(table: EvidenceTable, original: np.ndarray) -> EvidenceTable:
                                     "comparisons", "rule_names")))
 
 
-@gc_paused()
+@full_collections_paused()
 def resolve_batch(
     records: Iterable[PersonRecord | OrganizationRecord],
     settings: ResolutionSettings | None = None,
@@ -390,7 +390,7 @@ def resolve_batch(
                             stats)
 
 
-@gc_paused()
+@full_collections_paused()
 def block_keys(records: Iterable[PersonRecord | OrganizationRecord],
                settings: ResolutionSettings | None = None) -> dict[str, list[tuple[str, ...]]]:
     """Per blocking rule (by name), the texts of the blocks each record falls in, in input
