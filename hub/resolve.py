@@ -226,7 +226,8 @@ class _Resolution:
         known.add(load_keys(self.connection, (neighbours | whole) - keys))
         probe = [k for k in known.records if k in neighbours or k in changed.records]
         result = resolve_batch([known.records[k] for k in probe], self.settings,
-                               constraints_for(self.connection, set(probe)), model=models)
+                               constraints_for(self.connection, set(probe)), model=models,
+                               focus=[i for i, k in enumerate(probe) if k in keys])
         reach = keys | whole
         for pairs in (result.links.pairs(), result.review.pairs()):
             for left, right in pairs.tolist():

@@ -7,7 +7,7 @@ Pure: no I/O, deterministic for a given input order and settings (the u sample i
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any
@@ -265,7 +265,7 @@ def _member(pairs: np.ndarray, keys: np.ndarray, n: int) -> np.ndarray:
 
 def _resolve_kind(
     table: FeatureTable, kind: str, settings: ResolutionSettings, must: np.ndarray,
-    cannot: np.ndarray, model: FittedModel | None,
+    cannot: np.ndarray, model: FittedModel | None, focus: np.ndarray | None,
 ) -> tuple[np.ndarray, np.ndarray, EvidenceTable, EvidenceTable, dict[str, Any]]:
     entity = settings.for_kind(kind)
     n = table.n
@@ -277,6 +277,9 @@ def _resolve_kind(
     stats["blocking"] = {r.name: {"pairs": r.pairs, "largest_block": r.largest_block,
                                   "capped_blocks": r.capped_blocks,
                                   "capped_records": r.capped_records} for r in rule_stats}
+    if focus is not None:
+        keys, *rule_keys = (k[focus[k // max(n, 1)] | focus[k % max(n, 1)]]
+                            for k in (keys, *rule_keys))
     if len(must):
         keys = sorted_unique(np.concatenate([keys, must[:, 0] * n + must[:, 1]]))
     pairs = pairs_of_keys(keys, n)
@@ -335,6 +338,7 @@ def resolve_batch(
     constraints: StewardConstraints | None = None,
     *,
     model: Mapping[str, FittedModel] | None = None,
+    focus: Collection[int] | None = None,
 ) -> ResolutionResult:
     """Resolve a batch: one label per record (in input order), equal labels meaning one
     golden record.
@@ -344,7 +348,8 @@ def resolve_batch(
     memory. `model` maps an entity kind to the parameters a previous resolve fitted (its
     `stats[kind]["model"]`); given, that kind is scored with them instead of refitting,
     which is how an incremental resolve of a few changed records (plus the records they
-    block with) scores like the full store.
+    block with) scores like the full store. `focus` (record indices) keeps only the
+    candidate pairs that touch one of those records: the pairs a change can move.
     """
     settings = settings or ResolutionSettings()
     constraints = constraints or StewardConstraints()
@@ -360,6 +365,10 @@ def resolve_batch(
     cannot = _steward_pairs(constraints.cannot_link, intake.index_of, n)
     tables = {kind: builder.finish() for kind, builder in intake.builders.items()}
     del intake  # its raw-value dicts, a string per distinct raw value, are no longer needed
+    focused = None
+    if focus is not None:
+        focused = np.zeros(n, dtype=bool)
+        focused[np.fromiter(focus, dtype=np.int64, count=len(focus))] = True
     labels = np.full(n, -1, dtype=np.int64)
     pair_parts, link_tables, review_tables = [], [], []
     for code, kind in enumerate(KINDS):
@@ -377,7 +386,8 @@ def resolve_batch(
             return mapped[(mapped >= 0).all(axis=1)]
 
         kind_labels, pairs, links, review, kind_stats = _resolve_kind(
-            table, kind, settings, localize(must), localize(cannot), (model or {}).get(kind))
+            table, kind, settings, localize(must), localize(cannot), (model or {}).get(kind),
+            None if focused is None else focused[original])
         del table
         labels[original] = kind_labels + labels.max() + 1
         pair_parts.append(original[pairs])

@@ -292,3 +292,22 @@ def test_a_reused_work_mailbox_does_not_join_two_second_surnames(population):
     result = resolve_batch(records)
     link = _link(result, n, n + 1)
     assert link is None or link.rule is None
+
+
+def test_focus_scores_only_the_pairs_touching_its_records(population):
+    """A focused resolve decides exactly the pairs of the full one that touch the focus,
+    and compares no other pair."""
+    full = resolve_batch(population)
+    model = {"person": FittedModel.from_dict(json.loads(json.dumps(
+        full.stats["person"]["model"].to_dict())))}
+    full = resolve_batch(population, model=model)
+    focus = {0, 5, 9}
+    focused = resolve_batch(population, model=model, focus=focus)
+
+    def touching(links):
+        return {(link.left, link.right, round(link.match_weight, 6)) for link in links
+                if link.left in focus or link.right in focus}
+
+    assert touching(focused.links) == touching(full.links) != set()
+    assert touching(focused.review) == touching(full.review)
+    assert all(a in focus or b in focus for a, b in focused.candidate_pairs.tolist())
