@@ -12,7 +12,7 @@ import numpy as np
 from rapidfuzz.distance import DamerauLevenshtein, JaroWinkler
 from rapidfuzz.process import cpdist
 
-from identity.features import FeatureTable
+from identity.features import FeatureTable, ValueIndex
 from identity.settings import Comparison, ComparisonLevel
 
 NULL_LEVEL = -1
@@ -140,6 +140,47 @@ class _SingleValued:
         return scores <= (level.threshold or 0)
 
 
+_NONE_SHARED = np.iinfo(np.int64).max
+
+
+def _rarest_in_rows(index: ValueIndex, n_values: np.int64, left: np.ndarray,
+                    right: np.ndarray) -> np.ndarray:
+    """Per pair, the key frequency * n_values + code of the rarest value both records'
+    padded rows hold (_NONE_SHARED if none): every value of one row against the other's."""
+    left_rows, right_rows = index.padded[left], index.padded[right]
+    best = np.full(len(left), _NONE_SHARED, dtype=np.int64)
+    for i in range(left_rows.shape[1]):
+        codes = left_rows[:, i]
+        present = codes >= 0
+        if not present.any():
+            break  # rows are filled from the left: no record has more values
+        held = np.zeros(len(left), dtype=bool)
+        for j in range(right_rows.shape[1]):
+            held |= right_rows[:, j] == codes
+        held &= present
+        keys = index.frequency[codes[held]] * n_values + codes[held]
+        best[held] = np.minimum(best[held], keys)
+    return best
+
+
+def _rarest_by_search(index: ValueIndex, n_values: np.int64, left: np.ndarray,
+                      right: np.ndarray) -> np.ndarray:
+    """`_rarest_in_rows` for pairs with a record of many values: each of the left
+    record's values is looked up among the right record's (record, code) keys."""
+    counts = np.diff(index.starts)[left]
+    pair_index = np.repeat(np.arange(len(left)), counts)
+    offsets = np.arange(len(pair_index)) - np.repeat(np.cumsum(counts) - counts, counts)
+    candidate = index.codes_by_record[np.repeat(index.starts[left], counts) + offsets].astype(
+        np.int64)
+    probe = right[pair_index].astype(np.int64) * n_values + candidate
+    owned = index.owned
+    found = owned[np.minimum(np.searchsorted(owned, probe), len(owned) - 1)] == probe
+    best = np.full(len(left), _NONE_SHARED, dtype=np.int64)
+    hit_codes = candidate[found]
+    np.minimum.at(best, pair_index[found], index.frequency[hit_codes] * n_values + hit_codes)
+    return best
+
+
 def _common_values(
     table: FeatureTable, feature: str, left: np.ndarray, right: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -147,19 +188,15 @@ def _common_values(
     column = table.multi[feature]
     n_values = np.int64(max(len(column.values), 1))
     index = column.index
-    owned, frequency = index.owned, index.frequency
-    counts = np.diff(index.starts)[left]
-    pair_index = np.repeat(np.arange(len(left)), counts)
-    offsets = np.arange(len(pair_index)) - np.repeat(np.cumsum(counts) - counts, counts)
-    candidate = index.codes_by_record[np.repeat(index.starts[left], counts) + offsets].astype(
-        np.int64)
-    probe = right[pair_index].astype(np.int64) * n_values + candidate
-    found = owned[np.minimum(np.searchsorted(owned, probe), len(owned) - 1)] == probe
+    if index.wide is None:
+        best = _rarest_in_rows(index, n_values, left, right)
+    else:
+        searched = index.wide[left] | index.wide[right]
+        best = np.empty(len(left), dtype=np.int64)
+        best[~searched] = _rarest_in_rows(index, n_values, left[~searched], right[~searched])
+        best[searched] = _rarest_by_search(index, n_values, left[searched], right[searched])
+    has = best != _NONE_SHARED
     agreed = np.full(len(left), -1, dtype=np.int32)
-    best = np.full(len(left), np.iinfo(np.int64).max, dtype=np.int64)
-    hits, hit_codes = pair_index[found], candidate[found]
-    np.minimum.at(best, hits, frequency[hit_codes] * n_values + hit_codes)
-    has = best != np.iinfo(np.int64).max
     agreed[has] = best[has] % n_values
     return has, agreed
 

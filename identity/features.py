@@ -38,16 +38,45 @@ class Column:
     ordinals: np.ndarray | None = None  # for dates: day number of each value
 
 
+PADDED_WIDTH = 8  # values per record kept in the padded table; records with more are searched
+
+
 @dataclass(frozen=True)
 class ValueIndex:
-    """A multi-valued feature arranged for pair lookups, built once per resolve: each
-    record's codes (ordered by record, the record's first row at `starts[record]`), every
-    (record, code) as a sorted key record * len(values) + code, and each value's count."""
+    """A multi-valued feature arranged for pair lookups, built once per resolve.
 
+    `padded` holds each record's codes in a row (-1 after its last), as wide as the most
+    values any record has, up to PADDED_WIDTH: a pair's values are then compared row by
+    row. `wide` marks the records with more values than that (None when there are none);
+    their pairs are looked up in `owned` (every (record, code) as a sorted key
+    record * len(values) + code) through `codes_by_record` and `starts` (a record's codes
+    in order, from `starts[record]`). `frequency` counts each value's records.
+    """
+
+    padded: np.ndarray
+    wide: np.ndarray | None
     codes_by_record: np.ndarray
     starts: np.ndarray
     owned: np.ndarray
     frequency: np.ndarray
+
+
+def _value_index(column: MultiColumn) -> ValueIndex:
+    n = len(column.primary.codes)
+    n_values = np.int64(max(len(column.values), 1))
+    order = np.argsort(column.records, kind="stable")
+    records, codes = column.records[order], column.codes[order]
+    starts = np.searchsorted(records, np.arange(n + 1))
+    counts = np.diff(starts)
+    width = int(min(counts.max(initial=0), PADDED_WIDTH))
+    position = np.arange(len(records)) - starts[records]
+    kept = position < width
+    padded = np.full((n, max(width, 1)), MISSING, dtype=np.int32)
+    padded[records[kept], position[kept]] = codes[kept]
+    wide = counts > width
+    return ValueIndex(padded, wide if wide.any() else None, codes, starts,
+                      np.sort(column.records.astype(np.int64) * n_values + column.codes),
+                      np.bincount(column.codes, minlength=len(column.values)))
 
 
 @dataclass(frozen=True)
@@ -61,13 +90,7 @@ class MultiColumn:
 
     @cached_property
     def index(self) -> ValueIndex:
-        n_values = np.int64(max(len(self.values), 1))
-        order = np.argsort(self.records, kind="stable")
-        return ValueIndex(
-            self.codes[order],
-            np.searchsorted(self.records[order], np.arange(len(self.primary.codes) + 1)),
-            np.sort(self.records.astype(np.int64) * n_values + self.codes),
-            np.bincount(self.codes, minlength=len(self.values)))
+        return _value_index(self)
 
 
 @dataclass

@@ -3,7 +3,7 @@ import pytest
 from conftest import make_person
 from pydantic import ValidationError
 
-from identity.comparisons import compare
+from identity.comparisons import _common_values, compare
 from identity.features import build_features
 from identity.settings import ComparisonLevel, ResolutionSettings
 
@@ -61,3 +61,24 @@ def test_two_own_mailboxes_at_one_employer_have_their_own_level():
 def test_a_level_missing_its_parameters_is_refused(level):
     with pytest.raises(ValidationError, match=level["kind"]):
         ComparisonLevel(label="x", **level)
+
+
+def test_common_values_match_brute_force_for_narrow_and_wide_records():
+    """Pairs of records with 0 to 12 emails (more than the padded width): the shared
+    value found is the rarest of the shared ones, whichever way it is looked up."""
+    rng = np.random.default_rng(3)
+    pool = [f"p{i}@corp.es" for i in range(30)]
+    emails = [list(rng.choice(pool, size=rng.integers(0, 13), replace=False))
+              for _ in range(120)]
+    table = build_features([make_person(given_name="Ana", emails=e) for e in emails],
+                           "person", SETTINGS)
+    left, right = rng.integers(0, 120, 3000), rng.integers(0, 120, 3000)
+    has, agreed = _common_values(table, "email", left, right)
+    count = {v: sum(v in set(e) for e in emails) for v in pool}
+    for k, (a, b) in enumerate(zip(left.tolist(), right.tolist(), strict=True)):
+        shared = set(emails[a]) & set(emails[b])
+        assert has[k] == bool(shared)
+        if shared:
+            rarest = min(shared, key=lambda v: (count[v], table.multi["email"].values.tolist()
+                                                .index(v)))
+            assert table.multi["email"].values[agreed[k]] == rarest
