@@ -35,7 +35,7 @@ def _unique_pair_scores(
         return np.empty(0, dtype=np.float64)
     base = np.int64(len(values))
     unique, inverse = np.unique(left.astype(np.int64) * base + right, return_inverse=True)
-    scores = cpdist(values[unique // base], values[unique % base], scorer=scorer, workers=1)
+    scores = cpdist(values[unique // base], values[unique % base], scorer=scorer, workers=-1)
     return np.asarray(scores, dtype=np.float64)[inverse]
 
 
@@ -47,21 +47,6 @@ def _cross_codes(table: FeatureTable, feature: str, other: str) -> np.ndarray:
     return np.where(codes >= 0, mapping[codes], -1)
 
 
-def _token_split(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per value: a code of its first token, and a code of the rest of it (-1 for a
-    single token) into the returned array of rests."""
-    firsts: dict[str, int] = {}
-    rests: dict[str, int] = {}
-    first_codes = np.empty(len(values), dtype=np.int64)
-    rest_codes = np.full(len(values), -1, dtype=np.int64)
-    for i, value in enumerate(values):
-        first, _, rest = value.partition(" ")
-        first_codes[i] = firsts.setdefault(first, len(firsts))
-        if rest:
-            rest_codes[i] = rests.setdefault(rest, len(rests))
-    return first_codes, rest_codes, np.array(list(rests), dtype=object)
-
-
 class _SingleValued:
     """Level conditions over a single-valued feature for a fixed set of pairs."""
 
@@ -71,6 +56,7 @@ class _SingleValued:
         self.left, self.right = left, right
         codes = table.codes(feature)
         self.cl, self.cr = codes[left].astype(np.int64), codes[right].astype(np.int64)
+        self._scores: dict[object, np.ndarray] = {}  # scorer -> per pair, NaN until computed
 
     def missing(self) -> np.ndarray:
         return (self.cl < 0) | (self.cr < 0)
@@ -96,7 +82,7 @@ class _SingleValued:
         """Same first token; then one side lacks the rest ("garcia" / "garcia lopez": a
         second surname dropped) or both have a rest below the Jaro-Winkler threshold
         ("garcia lopez" / "garcia ortega": two people)."""
-        firsts, rests, rest_values = _token_split(self.table.values(self.feature))
+        firsts, rests, rest_values = self.table.column(self.feature).tokens
         same_first = firsts[cl] == firsts[cr]
         has_l, has_r = rests[cl] >= 0, rests[cr] >= 0
         if level.kind == "second_token_dropped":
@@ -132,12 +118,20 @@ class _SingleValued:
             return np.abs(ordinals[cl] - ordinals[cr]) <= (level.threshold or 0)
         if level.kind in ("second_token_dropped", "second_token_differs"):
             return self._second_tokens(level, cl, cr)
-        values = self.table.values(self.feature)
         if level.kind == "jaro_winkler":
-            scores = _unique_pair_scores(values, cl, cr, JaroWinkler.normalized_similarity)
+            scores = self._pair_scores(JaroWinkler.normalized_similarity, rows)
             return scores >= (level.threshold or 0) - 1e-9
-        scores = _unique_pair_scores(values, cl, cr, DamerauLevenshtein.distance)
-        return scores <= (level.threshold or 0)
+        return self._pair_scores(DamerauLevenshtein.distance, rows) <= (level.threshold or 0)
+
+    def _pair_scores(self, scorer: object, rows: np.ndarray) -> np.ndarray:
+        """The scorer on the pairs at `rows`, each pair scored once across levels (a second
+        Jaro-Winkler band, a second edit budget, reads what the first computed)."""
+        scores = self._scores.setdefault(scorer, np.full(len(self.cl), np.nan))
+        todo = rows[np.isnan(scores[rows])]
+        if len(todo):
+            scores[todo] = _unique_pair_scores(self.table.values(self.feature), self.cl[todo],
+                                               self.cr[todo], scorer)
+        return scores[rows]
 
 
 _NONE_SHARED = np.iinfo(np.int64).max

@@ -37,6 +37,21 @@ class Column:
     values: np.ndarray
     ordinals: np.ndarray | None = None  # for dates: day number of each value
 
+    @cached_property
+    def tokens(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per value: a code of its first token, and a code of the rest of it (-1 for a
+        single token) into the returned array of rests ("garcia lopez": garcia, lopez)."""
+        firsts: dict[str, int] = {}
+        rests: dict[str, int] = {}
+        first_codes = np.empty(len(self.values), dtype=np.int64)
+        rest_codes = np.full(len(self.values), -1, dtype=np.int64)
+        for i, value in enumerate(self.values):
+            first, _, rest = value.partition(" ")
+            first_codes[i] = firsts.setdefault(first, len(firsts))
+            if rest:
+                rest_codes[i] = rests.setdefault(rest, len(rests))
+        return first_codes, rest_codes, np.array(list(rests), dtype=object)
+
 
 PADDED_WIDTH = 8  # values per record kept in the padded table; records with more are searched
 
@@ -99,12 +114,15 @@ class FeatureTable:
     columns: dict[str, Column] = field(default_factory=dict)
     multi: dict[str, MultiColumn] = field(default_factory=dict)
 
+    def column(self, name: str) -> Column:
+        """A feature as one code per record; a multi-valued feature gives its primary value."""
+        return self.columns[name] if name in self.columns else self.multi[name].primary
+
     def codes(self, name: str) -> np.ndarray:
-        """Per-record codes of a feature; a multi-valued feature gives its primary value."""
-        return self.columns[name].codes if name in self.columns else self.multi[name].primary.codes
+        return self.column(name).codes
 
     def values(self, name: str) -> np.ndarray:
-        return self.columns[name].values if name in self.columns else self.multi[name].values
+        return self.column(name).values
 
 
 def _object_array(items: Sequence[object]) -> np.ndarray:
