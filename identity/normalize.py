@@ -49,6 +49,7 @@ STREET_ABBREVIATIONS: dict[str, str] = {
 }
 _NON_ALNUM = re.compile(r"[^0-9a-z]+")
 _NON_DIGIT = re.compile(r"[^0-9]+")
+_URL_SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*://")
 _PHONE_TAIL, _PHONE_MIN_DIGITS = 9, 7
 _DATE_FORMATS: tuple[str, ...] = ("%Y-%m-%d", "%Y%m%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y")
 
@@ -146,7 +147,8 @@ def domain_key(text: str | None) -> str:
     value = text.strip().lower()
     if "@" in value:
         value = value.rpartition("@")[2]
-    value = re.sub(r"^[a-z][a-z0-9+.-]*://", "", value).split("/", 1)[0].split(":", 1)[0]
+    else:  # a website: scheme, path and port go
+        value = _URL_SCHEME.sub("", value).split("/", 1)[0].split(":", 1)[0]
     value = value.removeprefix("www.").strip(".")
     if "." not in value or value in FREE_MAIL_DOMAINS:
         return ""
