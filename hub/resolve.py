@@ -271,7 +271,7 @@ class _Resolution:
         neighbours: set[str] = set()
         whole: set[str] = set()
         for block, crosses in wanted.items():
-            found = (members.get(block, set()) - keys) | joining.get(block, set())
+            found = members.get(block, set()) | joining.get(block, set())
             if crosses:
                 whole |= found
             else:

@@ -22,10 +22,10 @@ from identity.features import FeatureBuilder, FeatureTable
 from identity.gc_pause import full_collections_paused
 from identity.records import OrganizationRecord, PersonRecord
 from identity.scoring import (
-    DISAGREEING_KINDS,
     ComparisonModel,
     FittedModel,
     anchor_pairs,
+    disagreeing_levels,
     estimate_prior,
     fit_models,
     fitted,
@@ -208,9 +208,7 @@ def _deterministic(levels: np.ndarray, weights: _Weights, entity: EntitySettings
             holds &= (levels[:, i] == 0) & ~weights.shared(i)
         for name in r.compatible:
             i = position[name]
-            against = np.array([lvl.kind in DISAGREEING_KINDS
-                                for lvl in entity.comparisons[i].levels] + [False])  # -1: missing
-            holds &= ~against[levels[:, i]]
+            holds &= ~disagreeing_levels(entity.comparisons[i])[levels[:, i]]
         rule[(rule == NO_RULE) & holds] = r_index
     return rule
 

@@ -23,7 +23,13 @@ from identity.sorted_keys import sorted_unique
 _FLOOR = 1e-9
 # Levels at which two values disagree: relatives make EM overrate how often true matches
 # reach them, so their m is measured on anchor pairs.
-DISAGREEING_KINDS: frozenset[str] = frozenset({"else", "second_token_differs"})
+_DISAGREEING_KINDS: frozenset[str] = frozenset({"else", "second_token_differs"})
+
+
+def disagreeing_levels(comparison: Comparison) -> np.ndarray:
+    """Per level, whether the two values disagree there, plus a last False for a missing
+    value: indexed by a pair's level (NULL_LEVEL, -1, reads the last)."""
+    return np.array([lvl.kind in _DISAGREEING_KINDS for lvl in comparison.levels] + [False])
 
 
 @dataclass
@@ -152,8 +158,7 @@ def strangers_by_comparison(entity: EntitySettings, levels: np.ndarray,
     apart = np.zeros(len(levels), dtype=bool)
     for i, c in enumerate(entity.comparisons):
         if c.tells_apart:
-            disagreeing = np.array([lvl.kind in DISAGREEING_KINDS for lvl in c.levels] + [False])
-            apart |= disagreeing[levels[:, i]]
+            apart |= disagreeing_levels(c)[levels[:, i]]
     return [_Strangers(codes, apart) if c.shared_identifier and codes is not None else None
             for c, codes in zip(entity.comparisons, agreed, strict=True)]
 
@@ -373,8 +378,8 @@ def refit_disagreement_on_anchors(models: list[ComparisonModel], levels: np.ndar
     """
     for c, model in enumerate(models):
         comparison = model.comparison
-        refit = np.array([lvl.kind in DISAGREEING_KINDS and lvl.m is None
-                          for lvl in comparison.levels])
+        refit = disagreeing_levels(comparison)[:-1] & np.array(
+            [lvl.m is None for lvl in comparison.levels])
         if not comparison.trained or comparison.anchor or not refit.any():
             continue
         present = levels[anchors & (levels[:, c] != NULL_LEVEL), c]
