@@ -64,21 +64,25 @@ class ValueIndex:
     values any record has, up to PADDED_WIDTH: a pair's values are then compared row by
     row. `wide` marks the records with more values than that (None when there are none);
     their pairs are looked up in `owned` (every (record, code) as a sorted key
-    record * len(values) + code) through `codes_by_record` and `starts` (a record's codes
-    in order, from `starts[record]`). `frequency` counts each value's records.
+    record * len(values) + code, built only if such a pair comes) through
+    `codes_by_record` and `starts` (a record's codes in order, from `starts[record]`).
+    `frequency` counts each value's records.
     """
 
     padded: np.ndarray
     wide: np.ndarray | None
     codes_by_record: np.ndarray
     starts: np.ndarray
-    owned: np.ndarray
     frequency: np.ndarray
+
+    @cached_property
+    def owned(self) -> np.ndarray:
+        records = np.repeat(np.arange(len(self.starts) - 1, dtype=np.int64), np.diff(self.starts))
+        return np.sort(records * max(len(self.frequency), 1) + self.codes_by_record)
 
 
 def _value_index(column: MultiColumn) -> ValueIndex:
     n = len(column.primary.codes)
-    n_values = np.int64(max(len(column.values), 1))
     order = np.argsort(column.records, kind="stable")
     records, codes = column.records[order], column.codes[order]
     starts = np.searchsorted(records, np.arange(n + 1))
@@ -90,7 +94,6 @@ def _value_index(column: MultiColumn) -> ValueIndex:
     padded[records[kept], position[kept]] = codes[kept]
     wide = counts > width
     return ValueIndex(padded, wide if wide.any() else None, codes, starts,
-                      np.sort(column.records.astype(np.int64) * n_values + column.codes),
                       np.bincount(column.codes, minlength=len(column.values)))
 
 
