@@ -13,13 +13,10 @@ of one page never starts workers.
 
 from __future__ import annotations
 
-import ctypes
 import hashlib
 import json
 import multiprocessing
 import os
-import signal
-import sys
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -29,11 +26,11 @@ from typing import Any, TypeVar
 from connectors.base import Chunk, Page, Watermark, checkpoint_at_end
 from hub.mapping.engine import MappingError, ObjectMapper
 from hub.store.snapshots import QuarantineEntry, SnapshotRow, quarantine_entry
+from identity.forked import die_with_parent
 
 Item = TypeVar("Item")
 Result = TypeVar("Result")
 
-_PR_SET_PDEATHSIG = 1  # linux/prctl.h
 _worker_mapper: ObjectMapper | None = None  # set before forking; workers inherit it
 
 
@@ -136,23 +133,6 @@ def map_chunks(
         yield mapped
 
 
-def _die_with_parent(parent: int) -> None:
-    """A worker must not outlive the syncing process.
-
-    It holds a forked copy of the process's database connections: an orphan would keep a
-    killed sync's PostgreSQL transaction, and its locks, open, and the rerun would wait
-    on them forever. Linux delivers SIGKILL to the worker when its parent dies.
-    """
-    if sys.platform.startswith("linux"):
-        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-    if os.getppid() != parent:  # the parent died before the signal was armed
-        os._exit(1)
-
-
-def _start_worker(parent: int) -> None:
-    _die_with_parent(parent)
-
-
 def _work_in_worker(work: Callable[[Any, ObjectMapper], Result], item: Any) -> Result:
     assert _worker_mapper is not None, "workers are forked after the mapper is set"
     return work(item, _worker_mapper)
@@ -182,7 +162,7 @@ def _in_order(
     with ProcessPoolExecutor(
         max_workers=workers,
         mp_context=context,
-        initializer=_start_worker,
+        initializer=die_with_parent,
         initargs=(os.getpid(),),
     ) as pool:
         for item in _chain(first, second, items):

@@ -1,0 +1,144 @@
+"""Work handed to a forked process through a pipe, so a second core does it while this
+process reads on.
+
+The worker inherits everything it needs by forking (settings, normalizers, lambdas
+included: nothing is pickled but the items and the one result). The pipe's buffer bounds
+what is in flight: a sender that outruns the worker waits, so memory stays flat.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import multiprocessing
+import os
+import pickle
+import queue
+import signal
+import sys
+import threading
+import traceback
+from collections.abc import Callable, Iterator
+from multiprocessing.connection import Connection
+from types import TracebackType
+from typing import Any, Generic, TypeVar
+
+Item = TypeVar("Item")
+Result = TypeVar("Result")
+
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
+_BUFFERED = 4  # items received ahead of the consumer
+
+
+def die_with_parent(parent: int) -> None:
+    """A worker must not outlive the process that forked it.
+
+    It holds a forked copy of the process's database connections: an orphan would keep a
+    killed run's PostgreSQL transaction, and its locks, open, and the rerun would wait on
+    them forever. Linux delivers SIGKILL to the worker when its parent dies.
+    """
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # the parent died before the signal was armed
+        os._exit(1)
+
+
+class WorkerError(RuntimeError):
+    """The worker failed or died; the message carries its traceback."""
+
+
+class _Inbox:
+    """The items sent, read off the pipe by a thread as they come (up to `_BUFFERED`
+    ahead of the consumer): the pipe alone holds 64 KiB, so a parent sending a larger
+    item would wait for the worker to finish the one before, and the two would take
+    turns instead of running side by side. The thread holds the interpreter only to
+    copy bytes."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.buffered: queue.Queue[bytes | None] = queue.Queue(maxsize=_BUFFERED)
+        self.discarding = False
+        self.ended = False  # the end of the stream was taken off the queue
+        self.connection = connection
+        threading.Thread(target=self._receive, name="relhub-worker-inbox", daemon=True).start()
+
+    def _receive(self) -> None:
+        try:
+            while item := self.connection.recv_bytes():  # an empty message ends the stream
+                if not self.discarding:
+                    self.buffered.put(item)
+        finally:
+            self.buffered.put(None)
+
+    def items(self) -> Iterator[Any]:
+        while (item := self.buffered.get()) is not None:
+            yield pickle.loads(item)
+        self.ended = True
+
+    def discard(self) -> None:
+        """Read to the end of the stream without keeping what is left: the parent sends to
+        its end marker before it reads the outcome (a parent still sending would block on
+        a full pipe, and one writing to a worker gone would fail)."""
+        self.discarding = True
+        while not self.ended:
+            self.ended = self.buffered.get() is None
+
+
+def _serve(consume: Callable[[Iterator[Any]], Any], connection: Connection,
+           parent_end: Connection, parent: int) -> None:
+    die_with_parent(parent)
+    parent_end.close()
+    inbox = _Inbox(connection)
+    try:
+        outcome: tuple[bool, Any] = (True, consume(inbox.items()))
+    except BaseException:  # every failure goes back to the parent
+        outcome = (False, traceback.format_exc())
+    inbox.discard()
+    connection.send(outcome)
+    connection.close()
+
+
+class ForkedConsumer(Generic[Item, Result]):
+    """`consume` run in a forked process over the items sent to it; `result()` ends the
+    stream and returns what it returned (or raises `WorkerError` with its traceback).
+    Leaving the `with` block without a result kills the worker."""
+
+    def __init__(self, consume: Callable[[Iterator[Item]], Result]) -> None:
+        context = multiprocessing.get_context("fork")
+        self._connection, child_end = context.Pipe()
+        self._process = context.Process(
+            target=_serve, args=(consume, child_end, self._connection, os.getpid()),
+            name="relhub-worker")
+        self._process.start()
+        child_end.close()
+
+    def send(self, item: Item) -> None:
+        self._connection.send(item)
+
+    def result(self) -> Result:
+        try:
+            self._connection.send_bytes(b"")  # the end of the items
+            ok, value = self._connection.recv()
+        except (EOFError, OSError):  # a closed pipe: the worker is gone
+            self._process.join()
+            raise WorkerError(
+                f"the worker process died (exit code {self._process.exitcode})") from None
+        finally:
+            self._connection.close()
+        self._process.join()
+        if not ok:
+            raise WorkerError(f"the worker process failed:\n{value}")
+        return value  # type: ignore[no-any-return]
+
+    def __enter__(self) -> ForkedConsumer[Item, Result]:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 trace: TracebackType | None) -> None:
+        if self._process.exitcode is None:
+            self._process.kill()
+            self._process.join()
+        self._connection.close()
+
+
+def forked_call(function: Callable[[], Result]) -> ForkedConsumer[None, Result]:
+    """`function` run in a forked process at once; `result()` returns what it returned."""
+    return ForkedConsumer(lambda _nothing: function())
