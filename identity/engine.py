@@ -9,7 +9,8 @@ from __future__ import annotations
 import time
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from itertools import islice
+from functools import partial
+from itertools import chain, islice
 from typing import Any
 
 import numpy as np
@@ -18,7 +19,9 @@ from identity.blocking import blocked_features, candidate_keys, pairs_of_keys, r
 from identity.clustering import LinkSet, cluster
 from identity.comparisons import compare
 from identity.evidence import NO_RULE, EvidenceTable, Link, LinkList
-from identity.features import FeatureBuilder, FeatureTable
+from identity.feature_sinks import FeatureSink, feature_sink
+from identity.features import FeatureTable, raw_columns
+from identity.forked import forked_call
 from identity.gc_pause import full_collections_paused
 from identity.records import OrganizationRecord, PersonRecord
 from identity.scoring import (
@@ -33,13 +36,19 @@ from identity.scoring import (
     pair_weights,
     refit_disagreement_on_anchors,
 )
-from identity.settings import EntitySettings, ResolutionSettings, StewardConstraints
+from identity.settings import (
+    Comparison,
+    EntitySettings,
+    ResolutionSettings,
+    StewardConstraints,
+)
 from identity.sorted_keys import contains, sorted_unique, subset_mask
 
 __all__ = ["Link", "ResolutionResult", "block_keys", "record_key", "resolve_batch"]
 
 CHUNK_SIZE = 20_000  # records read at a time: bounds the pydantic objects held at once
 PAIR_CHUNK = 1 << 21  # pairs compared at a time: bounds the per-value scratch of a comparison
+PARALLEL_COMPARE_PAIRS = 1 << 18  # from this many candidate pairs, a worker compares too
 
 
 @dataclass
@@ -77,10 +86,11 @@ KINDS: tuple[str, ...] = ("person", "organization")
 
 @dataclass
 class _Intake:
-    """What a resolve keeps of its input records: feature columns per kind, each record's
-    kind, and the indices of the records stewards name by key — never the records."""
+    """What a resolve keeps of its input records: their raw values, sent to be coded per
+    kind, each record's kind, and the indices of the records stewards name by key —
+    never the records."""
 
-    builders: dict[str, FeatureBuilder]
+    sink: FeatureSink
     named: set[str]
     index_of: dict[str, int] = field(default_factory=dict)
     kind_parts: list[np.ndarray] = field(default_factory=list)
@@ -91,7 +101,8 @@ class _Intake:
         for code, kind in enumerate(KINDS):
             members = np.flatnonzero(kinds == code)
             if len(members):
-                self.builders[kind].add([chunk[i] for i in members])
+                of_kind = [chunk[i] for i in members]
+                self.sink.add(kind, raw_columns(kind, of_kind), len(of_kind))
         if self.named:
             for i, record in enumerate(chunk):
                 key = record_key(record)
@@ -113,6 +124,19 @@ def _chunks(records: Iterable[PersonRecord | OrganizationRecord], size: int
     iterator = iter(records)
     while chunk := list(islice(iterator, size)):
         yield chunk
+
+
+def _read(records: Iterable[PersonRecord | OrganizationRecord], settings: ResolutionSettings,
+          named: set[str]) -> tuple[_Intake, dict[str, FeatureTable]]:
+    """Records read a chunk at a time into feature tables per kind. A batch of more than
+    one chunk has its values coded in a forked worker while this process reads on."""
+    chunks = _chunks(records, CHUNK_SIZE)
+    first, second = next(chunks, None), next(chunks, None)
+    with feature_sink(settings, forked=second is not None) as sink:
+        intake = _Intake(sink, named)
+        for chunk in chain([first] if first else [], [second] if second else [], chunks):
+            intake.add(chunk)
+        return intake, sink.finish()
 
 
 @dataclass(frozen=True)
@@ -168,22 +192,42 @@ class _Scored:
     conflict: np.ndarray
 
 
-def _compare_all(table: FeatureTable, entity: EntitySettings, pairs: np.ndarray
-                 ) -> tuple[np.ndarray, list[np.ndarray | None]]:
-    """Levels (pairs × comparisons, int8) and, for comparisons weighed by value frequency,
-    the agreed value's code (the only ones that need it: it costs 4 bytes a pair)."""
-    levels = np.zeros((len(pairs), len(entity.comparisons)), dtype=np.int8)
-    agreed: list[np.ndarray | None] = [
-        np.empty(len(pairs), dtype=np.int32) if c.term_frequency or c.shared_identifier
-        else None for c in entity.comparisons]
+def _compare_some(table: FeatureTable, comparisons: Sequence[Comparison], pairs: np.ndarray
+                  ) -> list[tuple[np.ndarray, np.ndarray | None]]:
+    """Per comparison: its level of every pair (int8) and, for comparisons weighed by
+    value frequency, the agreed value's code (the only ones that need it: it costs 4 bytes
+    a pair); a chunk of pairs at a time, so scratch stays bounded."""
+    out = [(np.zeros(len(pairs), dtype=np.int8),
+            np.empty(len(pairs), dtype=np.int32) if c.term_frequency or c.shared_identifier
+            else None) for c in comparisons]
     for start in range(0, len(pairs), PAIR_CHUNK):
         chunk = slice(start, start + PAIR_CHUNK)
-        for i, c in enumerate(entity.comparisons):
+        for c, (levels, agreed) in zip(comparisons, out, strict=True):
             outcome = compare(table, c, pairs[chunk, 0], pairs[chunk, 1])
-            levels[chunk, i] = outcome.levels
-            if (codes := agreed[i]) is not None:
-                codes[chunk] = outcome.agreed
-    return levels, agreed
+            levels[chunk] = outcome.levels
+            if agreed is not None:
+                agreed[chunk] = outcome.agreed
+    return out
+
+
+def _compare_all(table: FeatureTable, entity: EntitySettings, pairs: np.ndarray
+                 ) -> tuple[np.ndarray, list[np.ndarray | None]]:
+    """Levels (pairs × comparisons, int8) and agreed codes (`_compare_some`). Comparisons
+    are independent numpy work: with many pairs, every other one runs in a forked worker
+    (which shares the table and pairs by forking) while this process does the rest."""
+    comparisons = entity.comparisons
+    if len(pairs) < PARALLEL_COMPARE_PAIRS:
+        results = _compare_some(table, comparisons, pairs)
+    else:
+        with forked_call(partial(_compare_some, table, comparisons[1::2], pairs)) as worker:
+            here = _compare_some(table, comparisons[0::2], pairs)
+            there = worker.result()
+        results = [here[i // 2] if i % 2 == 0 else there[i // 2]
+                   for i in range(len(comparisons))]
+    levels = np.empty((len(pairs), len(comparisons)), dtype=np.int8)
+    for i, (column, _) in enumerate(results):
+        levels[:, i] = column
+    return levels, [agreed for _, agreed in results]
 
 
 def _conflicts(levels: np.ndarray, decisive: list[bool], entity: EntitySettings) -> np.ndarray:
@@ -353,16 +397,13 @@ def resolve_batch(
     constraints = constraints or StewardConstraints()
     started = time.perf_counter()
     steward = [*constraints.must_link, *constraints.cannot_link]
-    intake = _Intake({kind: FeatureBuilder(kind, settings) for kind in KINDS},
-                     {x for pair in steward for x in pair if isinstance(x, str)})
-    for chunk in _chunks(records, CHUNK_SIZE):
-        intake.add(chunk)
+    intake, tables = _read(records, settings,
+                           {x for pair in steward for x in pair if isinstance(x, str)})
     n, kinds = intake.n, intake.kinds()
     stats: dict[str, Any] = {"seconds_features": time.perf_counter() - started}
     must = _steward_pairs(constraints.must_link, intake.index_of, n)
     cannot = _steward_pairs(constraints.cannot_link, intake.index_of, n)
-    tables = {kind: builder.finish() for kind, builder in intake.builders.items()}
-    del intake  # its raw-value dicts, a string per distinct raw value, are no longer needed
+    del intake
     focused = None
     if focus is not None:
         focused = np.zeros(n, dtype=bool)
@@ -371,9 +412,9 @@ def resolve_batch(
     pair_parts, link_tables, review_tables = [], [], []
     for code, kind in enumerate(KINDS):
         original = np.flatnonzero(kinds == code)
-        table = tables.pop(kind)
         if len(original) == 0:
             continue
+        table = tables.pop(kind)
         local = np.full(n, -1, dtype=np.int64)
         local[original] = np.arange(len(original))
 
@@ -407,16 +448,14 @@ def block_keys(records: Iterable[PersonRecord | OrganizationRecord],
     key, and several for a multi-valued key (every email). Rules of both kinds may share a
     name, so a store keys its index by entity kind too."""
     settings = settings or ResolutionSettings()
-    intake = _Intake({kind: FeatureBuilder(kind, settings) for kind in KINDS}, set())
-    for chunk in _chunks(records, CHUNK_SIZE):
-        intake.add(chunk)
+    intake, tables = _read(records, settings, set())
     kinds = intake.kinds()
     keys: dict[str, list[tuple[str, ...]]] = {}
     for code, kind in enumerate(KINDS):
         original = np.flatnonzero(kinds == code)
         if len(original) == 0:
             continue
-        table = intake.builders[kind].finish()
+        table = tables[kind]
         for rule in settings.for_kind(kind).blocking_rules:
             column = keys.setdefault(rule.name, [()] * intake.n)
             for index, texts in zip(original.tolist(), rule_key_texts(table, rule),

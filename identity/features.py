@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from itertools import chain
+from itertools import chain, repeat
 from typing import Any
 
 import numpy as np
@@ -25,6 +25,7 @@ from identity.records import OrganizationRecord, PersonRecord
 from identity.settings import ResolutionSettings
 
 MISSING = -1
+_UNSEEN = -2  # a raw value the encoder has not normalized yet
 Normalizer = Callable[[object], str]
 Record = PersonRecord | OrganizationRecord
 
@@ -144,12 +145,17 @@ class Encoder:
         self.value_index: dict[str, int] = {}
 
     def encode(self, raw: Iterable[object]) -> np.ndarray:
-        """Codes of one chunk's raw values (MISSING where empty or normalized away)."""
-        local: dict[object, int] = {}
-        local_codes = np.fromiter((local.setdefault(v, len(local)) for v in raw),
-                                  dtype=np.int64)
-        mapping = np.fromiter(map(self._code, local), dtype=np.int32, count=len(local))
-        return mapping[local_codes] if len(local_codes) else np.empty(0, dtype=np.int32)
+        """Codes of one chunk's raw values (MISSING where empty or normalized away).
+
+        Most raw values were seen before (names, cities, a person's email on each of their
+        records): one dict lookup each, in C; Python runs only for the values never seen."""
+        raw = raw if isinstance(raw, Sequence) else list(raw)
+        found = np.fromiter(map(self.known.get, raw, repeat(_UNSEEN)), dtype=np.int64,
+                            count=len(raw))
+        unseen = np.flatnonzero(found == _UNSEEN)
+        if len(unseen):
+            found[unseen] = [self._code(raw[i]) for i in unseen.tolist()]
+        return found.astype(np.int32)
 
     def _code(self, value: object) -> int:
         code = self.known.get(value)
@@ -281,6 +287,12 @@ _RAW: dict[str, Callable[[Sequence[Any]], RawColumns]] = {
 DATE_FEATURES: frozenset[str] = frozenset({"birth_date"})
 
 
+def raw_columns(kind: str, records: Sequence[Record]) -> RawColumns:
+    """The raw values of records of one kind, a list per feature: the part of building
+    features that needs the records (plain lists, cheap to send to another process)."""
+    return _RAW[kind](records)
+
+
 class FeatureBuilder:
     """Feature columns of one entity kind, built from records added chunk by chunk."""
 
@@ -292,14 +304,18 @@ class FeatureBuilder:
         self._multi: dict[str, _MultiParts] = {}
 
     def add(self, records: Sequence[Record]) -> None:
-        single, multi = _RAW[self.kind](records)
-        for name, raw in single.items():
+        self.add_raw(raw_columns(self.kind, records), len(records))
+
+    def add_raw(self, raw: RawColumns, count: int) -> None:
+        """A chunk of `count` records, as `raw_columns` gives them."""
+        single, multi = raw
+        for name, values in single.items():
             encoder, parts = self._single.setdefault(
                 name, (Encoder(self._normalizers[name]), []))
-            parts.append(encoder.encode(raw))
+            parts.append(encoder.encode(values))
         for name, lists in multi.items():
             self._multi.setdefault(name, _MultiParts(self._normalizers[name])).add(lists, self.n)
-        self.n += len(records)
+        self.n += count
 
     def finish(self) -> FeatureTable:
         table = FeatureTable(self.n)

@@ -6,7 +6,10 @@ import numpy as np
 import pytest
 from conftest import make_person
 
-from identity.engine import block_keys, resolve_batch
+from identity import engine
+from identity.engine import block_keys, record_key, resolve_batch
+from identity.feature_sinks import feature_sink
+from identity.records import OrganizationRecord, Provenance
 from identity.scoring import FittedModel
 from identity.settings import ResolutionSettings, StewardConstraints
 
@@ -220,6 +223,52 @@ def test_a_stream_of_records_resolves_like_a_list(population):
     streamed = resolve_batch(record for record in population)
     assert np.array_equal(listed.labels, streamed.labels)
     assert np.array_equal(listed.candidate_pairs, streamed.candidate_pairs)
+
+
+def test_a_batch_of_several_chunks_is_coded_in_a_worker_and_resolves_like_one_chunk(
+        population, monkeypatch):
+    """Values of a batch larger than a chunk are coded in a forked worker; the tables it
+    sends back give the same pairs, weights and clusters as coding in this process, for
+    both entity kinds, and steward keys are found in every chunk."""
+    organizations = [OrganizationRecord(name=f"Acme {i % 7} S.L.", domains=[f"acme{i % 7}.es"],
+                                        provenance=Provenance(system="crm", object="account",
+                                                              record_id=f"o{i}"))
+                     for i in range(40)]
+    records = [*population[:150], *organizations, *population[150:]]
+    constraints = StewardConstraints(must_link=[(record_key(records[3]), record_key(records[-1]))])
+    one_chunk = resolve_batch(records, constraints=constraints)
+    sinks: list[bool] = []
+
+    def spied_sink(settings, forked):
+        sinks.append(forked)
+        return feature_sink(settings, forked)
+
+    monkeypatch.setattr(engine, "CHUNK_SIZE", 64)
+    monkeypatch.setattr(engine, "feature_sink", spied_sink)
+    chunked = resolve_batch(iter(records), constraints=constraints)
+    assert sinks == [True]
+    assert np.array_equal(one_chunk.labels, chunked.labels)
+    assert [3, len(records) - 1] in chunked.candidate_pairs.tolist()  # the must-link's pair
+    assert np.array_equal(one_chunk.candidate_pairs, chunked.candidate_pairs)
+    assert [(link.left, link.right, link.match_weight) for link in one_chunk.links] == [
+        (link.left, link.right, link.match_weight) for link in chunked.links]
+    assert {"person", "organization"} <= chunked.stats.keys()
+
+
+def test_comparisons_split_over_a_worker_score_like_comparisons_in_one_process(
+        population, monkeypatch):
+    """With many candidate pairs, every other comparison runs in a forked worker: levels,
+    weights and clusters are those of comparing everything here (run twice, so the second
+    fork follows a process whose rapidfuzz threads have run)."""
+    here = resolve_batch(population)
+    monkeypatch.setattr(engine, "PARALLEL_COMPARE_PAIRS", 1)
+    for _ in range(2):
+        split = resolve_batch(population)
+        assert np.array_equal(here.labels, split.labels)
+        assert [(link.left, link.right, link.match_weight, [f.level for f in link.fields])
+                for link in here.links] == [
+            (link.left, link.right, link.match_weight, [f.level for f in link.fields])
+            for link in split.links]
 
 
 def test_steward_keys_are_found_in_a_stream(population):
