@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import subprocess
 import sys
 import time
@@ -31,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from peak_memory import peak_rss_mb
 
 from emulators.synthetic.canonical import person_records
 from emulators.synthetic.generator import SyntheticPeople, generate
@@ -45,11 +45,6 @@ from identity.records import PersonRecord
 MATCH_PROBABILITY = 0.9
 U_MAX_PAIRS = 1e8  # splink's docs: 1e8 or more for a final model
 SPLINK_COLUMNS = ("given_name", "family_name", "birth_date", "email", "phone", "postcode", "city")
-
-
-def peak_rss_mb() -> float:
-    """Peak resident set of this process (Linux reports ru_maxrss in KiB)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _score_fields(prefix: str, score: PairScore) -> dict[str, float]:

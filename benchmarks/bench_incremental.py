@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import resource
 import tempfile
 import time
 from collections.abc import Iterator
@@ -23,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from peak_memory import peak_rss_mb
 from sqlalchemy import Engine, bindparam, update
 
 from emulators.synthetic.canonical import iter_person_records
@@ -96,19 +96,15 @@ def change_records(engine: Engine, records: list[PersonRecord]) -> None:
     runs.finish_run(engine, run_id, {"updated": len(rows)})
 
 
-def _peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
 def run(n: int, folder: Path) -> dict[str, Any]:
     engine = open_store(f"sqlite:///{folder}/relhub.db")
     config = RelhubConfig()
     started = time.perf_counter()
     picked = fill_store(engine, n)
     fill_seconds = time.perf_counter() - started
-    fill_rss = _peak_rss_mb()
+    fill_rss = peak_rss_mb()
     full: ResolveReport = resolve(config, engine, full=True)
-    full_rss = _peak_rss_mb()
+    full_rss = peak_rss_mb()
     change_records(engine, picked)
     started = time.perf_counter()
     incremental = resolve(config, engine)
