@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 
 import jellyfish
 import numpy as np
 
 from identity.features import MISSING, FeatureTable
+from identity.forked import split_with_a_worker
 from identity.normalize import first_token
 from identity.settings import BlockingRule
 from identity.sorted_keys import sorted_unique
@@ -211,6 +213,7 @@ class RuleStats:
     largest_block: int
     capped_blocks: int
     capped_records: int
+    cap: int
 
 
 def pairs_within_groups(
@@ -241,24 +244,37 @@ def pairs_within_groups(
             int(capped.sum()), int(sizes[capped].sum()))
 
 
-def candidate_keys(
-    table: FeatureTable, rules: list[BlockingRule], max_block_size: int
-) -> tuple[np.ndarray, list[RuleStats], list[np.ndarray]]:
-    """The deduplicated union of every rule's pairs (i, j), i < j, as sorted keys
-    i * n + j, with each rule's statistics and its own pairs (as sorted keys too)."""
-    keys: list[np.ndarray] = []
-    stats: list[RuleStats] = []
+def _rule_pairs(table: FeatureTable, rules: Sequence[BlockingRule], *, max_block_size: int
+                ) -> list[tuple[np.ndarray, RuleStats]]:
+    """Each rule's pairs as sorted keys i * n + j, with its statistics."""
+    out = []
     for rule in rules:
         records, groups = rule_rows(table, rule)
         cap = rule.max_block_size or max_block_size
         left, right, largest, capped, capped_records = pairs_within_groups(records, groups, cap)
         pair_keys = sorted_unique(left * table.n + right)
         del left, right
-        keys.append(pair_keys)
-        stats.append(RuleStats(rule.name, len(pair_keys), largest, capped, capped_records))
-        if capped:
+        out.append((pair_keys, RuleStats(rule.name, len(pair_keys), largest, capped,
+                                         capped_records, cap)))
+    return out
+
+
+def candidate_keys(
+    table: FeatureTable, rules: list[BlockingRule], max_block_size: int, forked: bool = False
+) -> tuple[np.ndarray, list[RuleStats], list[np.ndarray]]:
+    """The deduplicated union of every rule's pairs (i, j), i < j, as sorted keys
+    i * n + j, with each rule's statistics and its own pairs (as sorted keys too). Rules
+    are independent: `forked`, a worker blocks on every other one."""
+    results = split_with_a_worker(partial(_rule_pairs, table, max_block_size=max_block_size),
+                                  rules, forked)
+    keys = [pair_keys for pair_keys, _ in results]
+    stats = [rule_stats for _, rule_stats in results]
+    for rule_stats in stats:
+        if rule_stats.capped_blocks:
             log.warning("blocking rule %r: %d blocks above %d records skipped (largest %d)",
-                        rule.name, capped, cap, largest)
+                        rule_stats.name, rule_stats.capped_blocks, rule_stats.cap,
+                        rule_stats.largest_block)
+    del results
     union = np.concatenate(keys) if keys else np.empty(0, dtype=np.int64)
     union.sort()  # in place: the union of a million records' rules is their largest array
     return union[np.r_[True, union[1:] != union[:-1]]] if len(union) else union, stats, keys

@@ -21,7 +21,7 @@ from identity.comparisons import compare
 from identity.evidence import NO_RULE, EvidenceTable, Link, LinkList
 from identity.feature_sinks import FeatureSink, feature_sink
 from identity.features import FeatureTable, raw_columns
-from identity.forked import forked_call
+from identity.forked import split_with_a_worker
 from identity.gc_pause import full_collections_paused
 from identity.records import OrganizationRecord, PersonRecord
 from identity.scoring import (
@@ -49,6 +49,7 @@ __all__ = ["Link", "ResolutionResult", "block_keys", "record_key", "resolve_batc
 CHUNK_SIZE = 20_000  # records read at a time: bounds the pydantic objects held at once
 PAIR_CHUNK = 1 << 21  # pairs compared at a time: bounds the per-value scratch of a comparison
 PARALLEL_COMPARE_PAIRS = 1 << 18  # from this many candidate pairs, a worker compares too
+PARALLEL_BLOCKING_RECORDS = 1 << 16  # from this many records, a worker blocks too
 
 
 @dataclass
@@ -128,11 +129,14 @@ def _chunks(records: Iterable[PersonRecord | OrganizationRecord], size: int
 
 def _read(records: Iterable[PersonRecord | OrganizationRecord], settings: ResolutionSettings,
           named: set[str]) -> tuple[_Intake, dict[str, FeatureTable]]:
-    """Records read a chunk at a time into feature tables per kind. A batch of more than
-    one chunk has its values coded in a forked worker while this process reads on."""
+    """Records read a chunk at a time into feature tables per kind. A stream of more than
+    one chunk (a store's pages, parsed as they come) has its values coded in a forked
+    worker while this process reads on; records already in a list cost nothing to read,
+    so a worker would only add the sending."""
     chunks = _chunks(records, CHUNK_SIZE)
     first, second = next(chunks, None), next(chunks, None)
-    with feature_sink(settings, forked=second is not None) as sink:
+    streamed = not isinstance(records, Sequence)
+    with feature_sink(settings, forked=streamed and second is not None) as sink:
         intake = _Intake(sink, named)
         for chunk in chain([first] if first else [], [second] if second else [], chunks):
             intake.add(chunk)
@@ -192,7 +196,7 @@ class _Scored:
     conflict: np.ndarray
 
 
-def _compare_some(table: FeatureTable, comparisons: Sequence[Comparison], pairs: np.ndarray
+def _compare_some(table: FeatureTable, comparisons: Sequence[Comparison], *, pairs: np.ndarray
                   ) -> list[tuple[np.ndarray, np.ndarray | None]]:
     """Per comparison: its level of every pair (int8) and, for comparisons weighed by
     value frequency, the agreed value's code (the only ones that need it: it costs 4 bytes
@@ -216,14 +220,8 @@ def _compare_all(table: FeatureTable, entity: EntitySettings, pairs: np.ndarray
     are independent numpy work: with many pairs, every other one runs in a forked worker
     (which shares the table and pairs by forking) while this process does the rest."""
     comparisons = entity.comparisons
-    if len(pairs) < PARALLEL_COMPARE_PAIRS:
-        results = _compare_some(table, comparisons, pairs)
-    else:
-        with forked_call(partial(_compare_some, table, comparisons[1::2], pairs)) as worker:
-            here = _compare_some(table, comparisons[0::2], pairs)
-            there = worker.result()
-        results = [here[i // 2] if i % 2 == 0 else there[i // 2]
-                   for i in range(len(comparisons))]
+    results = split_with_a_worker(partial(_compare_some, table, pairs=pairs), comparisons,
+                                  forked=len(pairs) >= PARALLEL_COMPARE_PAIRS)
     levels = np.empty((len(pairs), len(comparisons)), dtype=np.int8)
     for i, (column, _) in enumerate(results):
         levels[:, i] = column
@@ -314,7 +312,8 @@ def _resolve_kind(
     stats: dict[str, Any] = {"records": n}
     started = time.perf_counter()
     keys, rule_stats, rule_keys = candidate_keys(table, entity.blocking_rules,
-                                                 settings.max_block_size)
+                                                 settings.max_block_size,
+                                                 forked=n >= PARALLEL_BLOCKING_RECORDS)
     stats["seconds_blocking"] = time.perf_counter() - started
     stats["blocking"] = {r.name: {"pairs": r.pairs, "largest_block": r.largest_block,
                                   "capped_blocks": r.capped_blocks,

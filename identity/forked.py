@@ -17,13 +17,14 @@ import signal
 import sys
 import threading
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from multiprocessing.connection import Connection
 from types import TracebackType
 from typing import Any, Generic, TypeVar
 
 Item = TypeVar("Item")
 Result = TypeVar("Result")
+Outcome = TypeVar("Outcome")
 
 _PR_SET_PDEATHSIG = 1  # linux/prctl.h
 _BUFFERED = 4  # items received ahead of the consumer
@@ -142,3 +143,16 @@ class ForkedConsumer(Generic[Item, Result]):
 def forked_call(function: Callable[[], Result]) -> ForkedConsumer[None, Result]:
     """`function` run in a forked process at once; `result()` returns what it returned."""
     return ForkedConsumer(lambda _nothing: function())
+
+
+def split_with_a_worker(work: Callable[[Sequence[Item]], list[Outcome]], items: Sequence[Item],
+                        forked: bool) -> list[Outcome]:
+    """`work` over items (one outcome per item, in order), every other item done by a
+    forked worker while this process does the rest when `forked`: for independent numpy
+    work on arrays the worker shares by forking, such as comparisons or blocking rules."""
+    if not forked:
+        return work(items)
+    with forked_call(lambda: work(items[1::2])) as worker:
+        here = work(items[0::2])
+        there = worker.result()
+    return [here[i // 2] if i % 2 == 0 else there[i // 2] for i in range(len(items))]

@@ -255,15 +255,19 @@ def test_a_batch_of_several_chunks_is_coded_in_a_worker_and_resolves_like_one_ch
     assert {"person", "organization"} <= chunked.stats.keys()
 
 
-def test_comparisons_split_over_a_worker_score_like_comparisons_in_one_process(
+def test_rules_and_comparisons_split_over_a_worker_resolve_like_one_process(
         population, monkeypatch):
-    """With many candidate pairs, every other comparison runs in a forked worker: levels,
-    weights and clusters are those of comparing everything here (run twice, so the second
-    fork follows a process whose rapidfuzz threads have run)."""
+    """With many records and pairs, every other blocking rule and comparison runs in a
+    forked worker: candidate pairs, rule statistics, levels, weights and clusters are
+    those of doing everything here (run twice, so the second fork follows a process whose
+    rapidfuzz threads have run)."""
     here = resolve_batch(population)
     monkeypatch.setattr(engine, "PARALLEL_COMPARE_PAIRS", 1)
+    monkeypatch.setattr(engine, "PARALLEL_BLOCKING_RECORDS", 1)
     for _ in range(2):
         split = resolve_batch(population)
+        assert np.array_equal(here.candidate_pairs, split.candidate_pairs)
+        assert here.stats["person"]["blocking"] == split.stats["person"]["blocking"]
         assert np.array_equal(here.labels, split.labels)
         assert [(link.left, link.right, link.match_weight, [f.level for f in link.fields])
                 for link in here.links] == [
