@@ -39,6 +39,13 @@ class Column:
     ordinals: np.ndarray | None = None  # for dates: day number of each value
 
     @cached_property
+    def counts(self) -> tuple[np.ndarray, int]:
+        """Records per value, and records with a value (frequencies, read by several
+        comparisons and the stored model: counted once)."""
+        present = self.codes[self.codes >= 0]
+        return np.bincount(present, minlength=len(self.values)), len(present)
+
+    @cached_property
     def tokens(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Per value: a code of its first token, and a code of the rest of it (-1 for a
         single token) into the returned array of rests ("garcia lopez": garcia, lopez)."""
@@ -111,6 +118,13 @@ class MultiColumn:
     def index(self) -> ValueIndex:
         return _value_index(self)
 
+    @cached_property
+    def counts(self) -> tuple[np.ndarray, int]:
+        """Records per value (a record holds each of its values once), and records with a
+        value (those with a primary one)."""
+        return (np.bincount(self.codes, minlength=len(self.values)),
+                int(np.count_nonzero(self.primary.codes >= 0)))
+
 
 @dataclass
 class FeatureTable:
@@ -124,6 +138,10 @@ class FeatureTable:
 
     def codes(self, name: str) -> np.ndarray:
         return self.column(name).codes
+
+    def counts(self, name: str) -> tuple[np.ndarray, int]:
+        """Records per value of a feature, and records with a value."""
+        return self.multi[name].counts if name in self.multi else self.columns[name].counts
 
     def values(self, name: str) -> np.ndarray:
         return self.column(name).values

@@ -47,19 +47,9 @@ class ComparisonModel:
         return np.where(neutral, 0.0, np.log2(self.m / self.u))
 
 
-def _value_counts(table: FeatureTable, feature: str) -> tuple[np.ndarray, int]:
-    if feature in table.multi:
-        column = table.multi[feature]
-        return np.bincount(column.codes, minlength=len(column.values)), len(
-            np.unique(column.records))
-    codes = table.codes(feature)
-    present = codes[codes >= 0]
-    return np.bincount(present, minlength=len(table.values(feature))), len(present)
-
-
 def _exact_u(table: FeatureTable, feature: str) -> float:
     """Chance that two random records (both with a value) agree exactly."""
-    counts, total = _value_counts(table, feature)
+    counts, total = table.counts(feature)
     if total < 2:
         return _FLOOR
     return max(float((counts * (counts - 1.0)).sum()) / (total * (total - 1.0)), _FLOOR)
@@ -117,7 +107,7 @@ def _frequency_model(
         shared = np.fromiter((v in shared_set for v in table.values(feature)), dtype=bool,
                              count=len(table.values(feature)))
     else:
-        counts, total = _value_counts(table, feature)
+        counts, total = table.counts(feature)
         shared = _shared_values(table, feature, strangers) if strangers else None
     value_u = np.maximum(counts / max(total, 1), _FLOOR) if comparison.term_frequency else None
     return value_u, shared if comparison.shared_identifier and feature in table.multi else None
@@ -188,20 +178,22 @@ def _posterior(share: float, log_ratio: np.ndarray) -> np.ndarray:
     return odds
 
 
-def _patterns(levels: np.ndarray, models: list[ComparisonModel]
-              ) -> tuple[np.ndarray, np.ndarray]:
-    """Distinct comparison vectors and how many pairs show each."""
-    sizes = [len(m.comparison.levels) for m in models]
-    _, first, counts = np.unique(pattern_keys(levels, sizes), return_index=True,
-                                 return_counts=True)
-    return levels[first].astype(np.int64), counts.astype(np.float64)
+def _patterns(keys: np.ndarray, sizes: list[int]) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct comparison vectors (decoded from `pattern_keys`) and how many pairs show
+    each, in key order."""
+    distinct, counts = np.unique(keys, return_counts=True)
+    patterns = np.empty((len(distinct), len(sizes)), dtype=np.int64)
+    for column in reversed(range(len(sizes))):
+        distinct, digit = np.divmod(distinct, sizes[column] + 1)
+        patterns[:, column] = digit - 1
+    return patterns, counts.astype(np.float64)
 
 
-def _em_session(levels: np.ndarray, models: list[ComparisonModel], active: list[int],
-                settings: ResolutionSettings) -> tuple[dict[int, np.ndarray], float]:
-    """One EM run over the pairs of one blocking rule: m of the `active` comparisons, and
-    the expected number of matches the estimate rests on."""
-    patterns, counts = _patterns(levels, models)
+def _em_session(patterns: np.ndarray, counts: np.ndarray, models: list[ComparisonModel],
+                active: list[int], settings: ResolutionSettings
+                ) -> tuple[dict[int, np.ndarray], float]:
+    """One EM run over the comparison vectors of one blocking rule's pairs: m of the
+    `active` comparisons, and the expected number of matches the estimate rests on."""
     m = {c: models[c].m.copy() for c in active}
     trial = [ComparisonModel(mod.comparison, m.get(c, mod.m), mod.u, None, None)
              for c, mod in enumerate(models)]
@@ -236,12 +228,14 @@ def expectation_maximisation(
     (common names) has no matches to learn m from.
     """
     estimates: dict[int, list[tuple[np.ndarray, float]]] = {}
+    sizes = [len(m.comparison.levels) for m in models]
+    keys = pattern_keys(levels, sizes)  # once: sessions share most pairs
     for mask, blocked_features in sessions:
         active = [c for c, mod in enumerate(models) if mod.comparison.trained
                   and mod.comparison.feature not in blocked_features]
         if mask.sum() < 2 or not active:
             continue
-        fitted, matches = _em_session(levels[mask], models, active, settings)
+        fitted, matches = _em_session(*_patterns(keys[mask], sizes), models, active, settings)
         for c, m in fitted.items():
             estimates.setdefault(c, []).append((m, matches))
     for c, found in estimates.items():
@@ -319,7 +313,7 @@ def fitted(table: FeatureTable, models: list[ComparisonModel], prior: float) -> 
         feature = model.comparison.feature
         if (model.value_u is None and model.shared_values is None) or feature in totals:
             continue
-        counts, totals[feature] = _value_counts(table, feature)
+        counts, totals[feature] = table.counts(feature)
         values = table.values(feature)
         repeated = np.flatnonzero(counts > 1)
         frequencies[feature] = dict(zip(values[repeated].tolist(), counts[repeated].tolist(),
