@@ -8,8 +8,10 @@ then runs each tool in its own subprocess so wall time and peak memory are measu
 independently. Scores are pairwise against the ground truth: Relhub on the pairs its
 golden records imply, plus the blocking recall of its candidate pairs; splink on its
 predicted pairs and on its connected-component clusters. Peak memory is the whole worker
-process's (the generated data included). Relhub reads canonical records as a stream and
-its time includes mapping the generated rows onto them (rendering the rows is not timed);
+process's (the generated data included), with Relhub's forked workers: the peak of their
+summed proportional set size, sampled every 100 ms (`peak_memory.py`). Relhub reads
+canonical records as a stream and its time includes mapping the generated rows onto them
+(rendering the rows is not timed);
 splink's input is a pandas frame of the same rows, and its time includes building it. Both
 report the input share apart ("of which input"). The incremental figure is
 ``bench_incremental.py`` at the same ``n``, in a process of its own: a store of ``n``
@@ -30,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from peak_memory import peak_rss_mb
+from peak_memory import PeakMemory
 
 from emulators.synthetic.canonical import person_records
 from emulators.synthetic.generator import SyntheticPeople, generate
@@ -52,7 +54,7 @@ def _score_fields(prefix: str, score: PairScore) -> dict[str, float]:
             f"{prefix}f1": score.f1}
 
 
-def run_relhub(people: SyntheticPeople) -> dict[str, Any]:
+def run_relhub(people: SyntheticPeople, memory: PeakMemory) -> dict[str, Any]:
     """Full batch resolve, fed as a stream of canonical records (as a store is paged, never
     all in memory at once); mapping rows onto records is timed, as the resolve step pays it.
     Scored on golden-record pairs, with the blocking recall of the candidate pairs."""
@@ -75,7 +77,7 @@ def run_relhub(people: SyntheticPeople) -> dict[str, Any]:
             mapping[0] += time.perf_counter() - started
             yield from chunk
 
-    input_rss = peak_rss_mb()
+    input_rss = memory.peak_mb
     started = time.perf_counter()
     result = resolve_batch(records())
     seconds = time.perf_counter() - started - generating[0]
@@ -107,7 +109,7 @@ def splink_frame(people: SyntheticPeople) -> Any:
     return frame
 
 
-def run_splink(people: SyntheticPeople) -> dict[str, Any]:
+def run_splink(people: SyntheticPeople, memory: PeakMemory) -> dict[str, Any]:
     """splink 5 on DuckDB: 3 blocking rules, u by random sampling, m by EM, clustering."""
     import splink.comparison_library as cl
     from splink import DuckDBAPI, Linker, SettingsCreator, block_on
@@ -115,7 +117,7 @@ def run_splink(people: SyntheticPeople) -> dict[str, Any]:
     started = time.perf_counter()
     frame = splink_frame(people)
     input_seconds = time.perf_counter() - started
-    input_rss = peak_rss_mb()
+    input_rss = memory.peak_mb
     started = time.perf_counter()
     settings = SettingsCreator(
         link_type="dedupe_only",
@@ -157,7 +159,7 @@ def run_incremental(n: int) -> dict[str, Any]:
     return {"incremental_1k_seconds": incremental_1k_seconds(n)}
 
 
-WORKERS: dict[str, Callable[[SyntheticPeople], dict[str, Any]]] = {
+WORKERS: dict[str, Callable[[SyntheticPeople, PeakMemory], dict[str, Any]]] = {
     "relhub": run_relhub, "splink": run_splink,
 }
 TOOLS = (*WORKERS, "incremental")
@@ -165,8 +167,10 @@ TOOLS = (*WORKERS, "incremental")
 
 def work(tool: str, n: int, seed: int) -> None:
     """Subprocess entry: run one tool (on generated data), print its figures as JSON."""
-    figures = run_incremental(n) if tool == "incremental" else WORKERS[tool](generate(n, seed))
-    print(json.dumps({**figures, "peak_rss_mb": peak_rss_mb()}))
+    with PeakMemory() as memory:
+        figures = (run_incremental(n) if tool == "incremental"
+                   else WORKERS[tool](generate(n, seed), memory))
+    print(json.dumps({**figures, "peak_rss_mb": memory.peak_mb}))
 
 
 def measure(tool: str, n: int, seed: int) -> dict[str, Any]:
@@ -192,8 +196,8 @@ def _cell(value: Any) -> str:
 
 def print_table(n: int, results: dict[str, dict[str, Any]]) -> None:
     rows = (("seconds", "seconds"), ("of which input", "input_seconds"),
-            ("peak RSS MiB", "peak_rss_mb"),
-            ("RSS after input MiB", "input_rss_mb"), ("pair precision", "precision"),
+            ("peak memory MiB", "peak_rss_mb"),
+            ("memory after input MiB", "input_rss_mb"), ("pair precision", "precision"),
             ("pair recall", "recall"), ("pair F1", "f1"),
             ("cluster precision", "cluster_precision"), ("cluster recall", "cluster_recall"),
             ("cluster F1", "cluster_f1"),

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from peak_memory import peak_rss_mb
+from peak_memory import PeakMemory
 from sqlalchemy import Engine, bindparam, update
 
 from emulators.synthetic.canonical import iter_person_records
@@ -100,11 +100,12 @@ def run(n: int, folder: Path) -> dict[str, Any]:
     engine = open_store(f"sqlite:///{folder}/relhub.db")
     config = RelhubConfig()
     started = time.perf_counter()
-    picked = fill_store(engine, n)
-    fill_seconds = time.perf_counter() - started
-    fill_rss = peak_rss_mb()
-    full: ResolveReport = resolve(config, engine, full=True)
-    full_rss = peak_rss_mb()
+    with PeakMemory() as memory:
+        picked = fill_store(engine, n)
+        fill_seconds = time.perf_counter() - started
+        fill_rss = memory.peak_mb
+        full: ResolveReport = resolve(config, engine, full=True)
+    full_rss = memory.peak_mb
     change_records(engine, picked)
     started = time.perf_counter()
     incremental = resolve(config, engine)
@@ -130,7 +131,7 @@ def main(argv: list[str] | None = None) -> None:
     with tempfile.TemporaryDirectory() as folder:
         figures = run(args.n, Path(folder))
     print(f"store of {figures['n']:,} records filled in {figures['fill_seconds']} s")
-    print(f"full resolve: {figures['full_seconds']} s, peak RSS {figures['full_peak_rss_mb']} MB"
+    print(f"full resolve: {figures['full_seconds']} s, peak memory {figures['full_peak_rss_mb']} MB"
           f" (after filling the store: {figures['fill_peak_rss_mb']} MB),"
           f" {figures['golden_records']:,} golden records")
     print(f"incremental resolve of {CHANGED:,} changed records: "
