@@ -4,8 +4,8 @@ A forked worker shares its parent's pages until either writes them, so adding th
 RSS of parent and worker counts those pages twice. The proportional set size (PSS)
 splits each shared page between the processes that map it: summed over the process and
 its children, it is the memory the run occupies. Linux keeps no peak of it, so a thread
-samples it from /proc, every 100 ms: reading it walks the page tables, and every 20 ms
-slowed a 2 GiB resolve by a tenth.
+samples it from /proc, every 100 ms: each reading walks the page tables, so sampling
+much more often would slow the run it measures.
 """
 
 from __future__ import annotations
