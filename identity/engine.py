@@ -162,9 +162,9 @@ class _Weights:
 
     def column(self, i: int, rows: np.ndarray | slice = slice(None)) -> np.ndarray:
         agreed = self.agreed[i]
+        shared = self.shared(i, rows) if self.models[i].shared_values is not None else None
         return pair_weights(self.models[i], self.levels[rows, i],
-                            None if agreed is None else agreed[rows], self.shared(i, rows),
-                            self.cap)
+                            None if agreed is None else agreed[rows], shared, self.cap)
 
     def total(self) -> np.ndarray:
         """Each pair's summed weight, a chunk of pairs at a time (bounded scratch)."""

@@ -388,18 +388,20 @@ def refit_disagreement_on_anchors(models: list[ComparisonModel], levels: np.ndar
 
 
 def pair_weights(model: ComparisonModel, levels: np.ndarray, agreed: np.ndarray | None,
-                 shared: np.ndarray, cap: float) -> np.ndarray:
+                 shared: np.ndarray | None, cap: float) -> np.ndarray:
     """Each pair's weight for one comparison.
 
     Exact agreement on a value weighs log2(m / frequency of the value); on a value that
-    different people carry (`shared`, from `on_shared_value`) it is capped, so a shared
-    inbox never proves a match alone.
+    different people carry (`shared`, from `on_shared_value`; None when the comparison
+    knows no such values) it is capped, so a shared inbox never proves a match alone.
     """
-    weights = np.where(levels == NULL_LEVEL, 0.0, model.weights[np.maximum(levels, 0)])
+    by_level = np.concatenate([[0.0], model.weights])  # NULL_LEVEL (-1) weighs nothing
+    weights = by_level[levels.astype(np.intp) - NULL_LEVEL]
     if agreed is not None and model.value_u is not None:
         on_value = agreed >= 0
         weights[on_value] = np.log2(model.m[0] / model.value_u[agreed[on_value]])
-    weights[shared] = np.minimum(weights[shared], cap)
+    if shared is not None:
+        weights[shared] = np.minimum(weights[shared], cap)
     return weights
 
 
