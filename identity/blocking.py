@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
-from functools import partial
 
 import jellyfish
 import numpy as np
@@ -244,19 +243,14 @@ def pairs_within_groups(
             int(capped.sum()), int(sizes[capped].sum()))
 
 
-def _rule_pairs(table: FeatureTable, rules: Sequence[BlockingRule], *, max_block_size: int
-                ) -> list[tuple[np.ndarray, RuleStats]]:
-    """Each rule's pairs as sorted keys i * n + j, with its statistics."""
-    out = []
-    for rule in rules:
-        records, groups = rule_rows(table, rule)
-        cap = rule.max_block_size or max_block_size
-        left, right, largest, capped, capped_records = pairs_within_groups(records, groups, cap)
-        pair_keys = sorted_unique(left * table.n + right)
-        del left, right
-        out.append((pair_keys, RuleStats(rule.name, len(pair_keys), largest, capped,
-                                         capped_records, cap)))
-    return out
+def _rule_pairs(table: FeatureTable, rule: BlockingRule, max_block_size: int
+                ) -> tuple[np.ndarray, RuleStats]:
+    """A rule's pairs as sorted keys i * n + j, with its statistics."""
+    records, groups = rule_rows(table, rule)
+    cap = rule.max_block_size or max_block_size
+    left, right, largest, capped, capped_records = pairs_within_groups(records, groups, cap)
+    pair_keys = sorted_unique(left * table.n + right)
+    return pair_keys, RuleStats(rule.name, len(pair_keys), largest, capped, capped_records, cap)
 
 
 def candidate_keys(
@@ -265,8 +259,8 @@ def candidate_keys(
     """The deduplicated union of every rule's pairs (i, j), i < j, as sorted keys
     i * n + j, with each rule's statistics and its own pairs (as sorted keys too). Rules
     are independent: `forked`, a worker blocks on every other one."""
-    results = split_with_a_worker(partial(_rule_pairs, table, max_block_size=max_block_size),
-                                  rules, forked)
+    results = split_with_a_worker(
+        lambda rule: _rule_pairs(table, rule, max_block_size), rules, forked)
     keys = [pair_keys for pair_keys, _ in results]
     stats = [rule_stats for _, rule_stats in results]
     for rule_stats in stats:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import time
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import partial
 from itertools import chain, islice
 from typing import Any
 
@@ -21,7 +20,7 @@ from identity.comparisons import compare
 from identity.evidence import NO_RULE, EvidenceTable, Link, LinkList
 from identity.feature_sinks import FeatureSink, feature_sink
 from identity.features import FeatureTable, raw_columns
-from identity.forked import split_with_a_worker
+from identity.forked import shared_array, split_with_a_worker
 from identity.gc_pause import full_collections_paused
 from identity.records import OrganizationRecord, PersonRecord
 from identity.scoring import (
@@ -196,36 +195,35 @@ class _Scored:
     conflict: np.ndarray
 
 
-def _compare_some(table: FeatureTable, comparisons: Sequence[Comparison], *, pairs: np.ndarray
-                  ) -> list[tuple[np.ndarray, np.ndarray | None]]:
-    """Per comparison: its level of every pair (int8) and, for comparisons weighed by
-    value frequency, the agreed value's code (the only ones that need it: it costs 4 bytes
-    a pair); a chunk of pairs at a time, so scratch stays bounded."""
-    out = [(np.zeros(len(pairs), dtype=np.int8),
-            np.empty(len(pairs), dtype=np.int32) if c.term_frequency or c.shared_identifier
-            else None) for c in comparisons]
+def _compare_into(table: FeatureTable, comparison: Comparison, pairs: np.ndarray,
+                  levels: np.ndarray, agreed: np.ndarray | None) -> None:
+    """One comparison's level of every pair, and the agreed value's code where `agreed`
+    is asked for; a chunk of pairs at a time, so scratch stays bounded."""
     for start in range(0, len(pairs), PAIR_CHUNK):
         chunk = slice(start, start + PAIR_CHUNK)
-        for c, (levels, agreed) in zip(comparisons, out, strict=True):
-            outcome = compare(table, c, pairs[chunk, 0], pairs[chunk, 1])
-            levels[chunk] = outcome.levels
-            if agreed is not None:
-                agreed[chunk] = outcome.agreed
-    return out
+        outcome = compare(table, comparison, pairs[chunk, 0], pairs[chunk, 1])
+        levels[chunk] = outcome.levels
+        if agreed is not None:
+            agreed[chunk] = outcome.agreed
 
 
 def _compare_all(table: FeatureTable, entity: EntitySettings, pairs: np.ndarray
                  ) -> tuple[np.ndarray, list[np.ndarray | None]]:
-    """Levels (pairs × comparisons, int8) and agreed codes (`_compare_some`). Comparisons
-    are independent numpy work: with many pairs, every other one runs in a forked worker
-    (which shares the table and pairs by forking) while this process does the rest."""
+    """Levels (pairs × comparisons, int8) and, for comparisons weighed by value frequency,
+    the agreed value's code (the only ones that need it: it costs 4 bytes a pair).
+    Comparisons are independent numpy work: with many pairs, a forked worker takes its
+    share, reading the table and pairs it inherits and writing into shared arrays."""
     comparisons = entity.comparisons
-    results = split_with_a_worker(partial(_compare_some, table, pairs=pairs), comparisons,
-                                  forked=len(pairs) >= PARALLEL_COMPARE_PAIRS)
-    levels = np.empty((len(pairs), len(comparisons)), dtype=np.int8)
-    for i, (column, _) in enumerate(results):
-        levels[:, i] = column
-    return levels, [agreed for _, agreed in results]
+    forked = len(pairs) >= PARALLEL_COMPARE_PAIRS
+    make = shared_array if forked else np.zeros
+    levels = make((len(pairs), len(comparisons)), np.int8)
+    agreed: list[np.ndarray | None] = [
+        make((len(pairs),), np.int32) if c.term_frequency or c.shared_identifier else None
+        for c in comparisons]
+    split_with_a_worker(
+        lambda i: _compare_into(table, comparisons[i], pairs, levels[:, i], agreed[i]),
+        range(len(comparisons)), forked)
+    return levels, agreed
 
 
 def _conflicts(levels: np.ndarray, decisive: list[bool], entity: EntitySettings) -> np.ndarray:

@@ -9,6 +9,7 @@ what is in flight: a sender that outruns the worker waits, so memory stays flat.
 from __future__ import annotations
 
 import ctypes
+import mmap
 import multiprocessing
 import os
 import pickle
@@ -21,6 +22,8 @@ from collections.abc import Callable, Iterator, Sequence
 from multiprocessing.connection import Connection
 from types import TracebackType
 from typing import Any, Generic, TypeVar
+
+import numpy as np
 
 Item = TypeVar("Item")
 Result = TypeVar("Result")
@@ -145,14 +148,37 @@ def forked_call(function: Callable[[], Result]) -> ForkedConsumer[None, Result]:
     return ForkedConsumer(lambda _nothing: function())
 
 
-def split_with_a_worker(work: Callable[[Sequence[Item]], list[Outcome]], items: Sequence[Item],
+def split_with_a_worker(work: Callable[[Item], Outcome], items: Sequence[Item],
                         forked: bool) -> list[Outcome]:
-    """`work` over items (one outcome per item, in order), every other item done by a
-    forked worker while this process does the rest when `forked`: for independent numpy
+    """`work` on each item, outcomes in order. When `forked`, a forked worker and this
+    process take the items one at a time from a shared counter until none is left (items
+    cost unevenly: a name comparison takes ten times a postcode's), for independent numpy
     work on arrays the worker shares by forking, such as comparisons or blocking rules."""
     if not forked:
-        return work(items)
-    with forked_call(lambda: work(items[1::2])) as worker:
-        here = work(items[0::2])
-        there = worker.result()
-    return [here[i // 2] if i % 2 == 0 else there[i // 2] for i in range(len(items))]
+        return [work(item) for item in items]
+    counter = multiprocessing.get_context("fork").Value("i", 0)
+
+    def taken() -> Iterator[int]:
+        while True:
+            with counter.get_lock():
+                index = counter.value
+                counter.value += 1
+            if index >= len(items):
+                return
+            yield index
+
+    def share() -> dict[int, Outcome]:
+        return {index: work(items[index]) for index in taken()}
+
+    with forked_call(share) as worker:
+        done = share()
+        done |= worker.result()
+    return [done[index] for index in range(len(items))]
+
+
+def shared_array(shape: tuple[int, ...], dtype: type[np.generic]) -> np.ndarray:
+    """A zeroed array in memory shared with the workers forked after it is made: what a
+    worker writes there, this process reads, and nothing is sent."""
+    count = int(np.prod(shape))
+    buffer = mmap.mmap(-1, max(count * np.dtype(dtype).itemsize, 1))  # anonymous, shared
+    return np.frombuffer(buffer, dtype=dtype, count=count).reshape(shape)
