@@ -30,8 +30,10 @@ from identity.records import (
 Member = PersonRecord | OrganizationRecord
 STEWARD_SYSTEM = "steward"
 _SKIPPED = {"kind", "provenance", "attributes", "roles", "lifecycle_stage"}
+# The keys distinct values fold by: phones by the key they are matched on (their last nine
+# digits), since parsing each to E.164 cost a full hub resolve ~90 µs per member phone.
 _MULTI_KEYS: dict[str, Callable[[str], str]] = {
-    "emails": nz.email_key, "phones": nz.phone_key, "domains": nz.domain_key,
+    "emails": nz.email_key, "phones": nz.phone_match_key, "domains": nz.domain_key,
 }
 
 
