@@ -1,9 +1,10 @@
-"""Work handed to a forked process through a pipe, so a second core does it while this
-process reads on.
+"""Work handed to a forked process, so the second core works while this one does.
 
-The worker inherits everything it needs by forking (settings, normalizers, lambdas
-included: nothing is pickled but the items and the one result). The pipe's buffer bounds
-what is in flight: a sender that outruns the worker waits, so memory stays flat.
+The worker inherits everything it needs by forking (settings, normalizers, feature
+tables, lambdas included): nothing is pickled but the items sent through the pipe and the
+one result. A thread in the worker reads a few items ahead; a sender that outruns the
+worker waits, so memory stays flat. Work split over a list of items is taken from a shared
+counter, and arrays made with `shared_array` before the fork are written in place.
 """
 
 from __future__ import annotations
@@ -115,22 +116,27 @@ class ForkedConsumer(Generic[Item, Result]):
         child_end.close()
 
     def send(self, item: Item) -> None:
-        self._connection.send(item)
+        try:
+            self._connection.send(item)
+        except OSError:  # a closed pipe: the worker is gone
+            raise self._died() from None
 
     def result(self) -> Result:
         try:
             self._connection.send_bytes(b"")  # the end of the items
             ok, value = self._connection.recv()
-        except (EOFError, OSError):  # a closed pipe: the worker is gone
-            self._process.join()
-            raise WorkerError(
-                f"the worker process died (exit code {self._process.exitcode})") from None
+        except (EOFError, OSError):
+            raise self._died() from None
         finally:
             self._connection.close()
         self._process.join()
         if not ok:
             raise WorkerError(f"the worker process failed:\n{value}")
         return value  # type: ignore[no-any-return]
+
+    def _died(self) -> WorkerError:
+        self._process.join()
+        return WorkerError(f"the worker process died (exit code {self._process.exitcode})")
 
     def __enter__(self) -> ForkedConsumer[Item, Result]:
         return self
@@ -152,7 +158,7 @@ def split_with_a_worker(work: Callable[[Item], Outcome], items: Sequence[Item],
                         forked: bool) -> list[Outcome]:
     """`work` on each item, outcomes in order. When `forked`, a forked worker and this
     process take the items one at a time from a shared counter until none is left (items
-    cost unevenly: a name comparison takes ten times a postcode's), for independent numpy
+    cost unevenly: a name comparison takes ten times a national id's), for independent numpy
     work on arrays the worker shares by forking, such as comparisons or blocking rules."""
     if not forked:
         return [work(item) for item in items]

@@ -70,3 +70,14 @@ def test_a_call_that_returns_before_the_parent_asks_still_gives_its_result():
     with forked_call(lambda: 42) as worker:
         time.sleep(0.2)
         assert worker.result() == 42
+
+
+def _die_at_once(items):
+    os._exit(4)
+
+
+def test_sending_to_a_worker_that_died_says_so():
+    with (ForkedConsumer(_die_at_once) as worker,
+          pytest.raises(WorkerError, match=r"died \(exit code 4\)")):
+        for _ in range(1000):  # until the pipe reports the worker gone
+            worker.send(b"x" * 100_000)
