@@ -68,3 +68,20 @@ def test_a_refused_value_costs_one_record(postgres_url: str) -> None:
     assert entry.source_id == "nul"
     assert entry.reason.startswith("database refused the record:")
     assert sorted(stored) == ["good1", "good2"]
+
+
+def test_a_refused_update_is_quarantined_under_its_source_id(postgres_url: str) -> None:
+    """An update names its row by primary key: the quarantine entry still says which
+    record was refused, and the stored version stays as it was."""
+    engine = open_store(postgres_url)
+    commit(engine, [snapshot("ana", "a"), snapshot("luis", "b")])
+    changed = snapshot("ana", "bad\u0000byte")._replace(content_hash="changed".ljust(32, "0"))
+    counts = commit(engine, [changed, snapshot("luis", "b")])
+    assert (counts.updated, counts.quarantined, counts.unchanged) == (0, 1, 1)
+    with engine.connect() as connection:
+        [entry] = connection.execute(select(QuarantineRow)).all()
+        stored = dict(connection.execute(select(SourceRecordRow.source_id,
+                                                SourceRecordRow.payload)).all())
+    assert entry.source_id == "ana"
+    assert entry.reason.startswith("database refused the record:")
+    assert stored == {"ana": {"name": "a"}, "luis": {"name": "b"}}
