@@ -173,7 +173,9 @@ def _log_ratios(patterns: np.ndarray, models: list[ComparisonModel],
 
 def _posterior(share: float, log_ratio: np.ndarray) -> np.ndarray:
     """P(match) per pair, in the dtype of `log_ratio` (beyond ±80 nats it is 0 or 1)."""
-    odds = np.exp(np.clip(log_ratio + (np.log(share) - np.log1p(-share)), -80, 80))
+    odds = log_ratio + (np.log(share) - np.log1p(-share))
+    np.clip(odds, -80, 80, out=odds)
+    np.exp(odds, out=odds)  # in place: on every candidate pair, each copy costs
     odds /= odds + 1.0
     return odds
 
@@ -257,13 +259,19 @@ def estimate_prior(pair_weights: np.ndarray, pairs: np.ndarray, n: int,
     total_pairs = n * (n - 1) / 2
     if len(pairs) == 0:
         return float(np.clip(1.0 / max(total_pairs, 1.0), 1e-12, 0.5))  # one record: no pairs
+    left, right = pairs[:, 0], pairs[:, 1]
+    if (left[1:] < left[:-1]).any():
+        raise ValueError("candidate pairs must come sorted by their first record")
+    # A record's pairs as the first record are a run: summed in one pass, not scattered.
+    runs = np.flatnonzero(np.r_[True, left[1:] != left[:-1]])
+    firsts = left[runs]
     cap = settings.max_expected_matches
     share = 0.1
     log_ratio = np.multiply(pair_weights, np.log(2.0), dtype=np.float32)  # half the memory
     for _ in range(settings.em_max_iterations):
         posterior = _posterior(share, log_ratio)
-        per_record = np.bincount(pairs[:, 0], posterior, minlength=n) + np.bincount(
-            pairs[:, 1], posterior, minlength=n)
+        per_record = np.bincount(right, posterior, minlength=n)
+        per_record[firsts] += np.add.reduceat(posterior, runs, dtype=np.float64)
         expected = float(np.minimum(per_record, cap).sum()) / 2
         new_share = float(np.clip(expected / len(pairs), 1e-9, 1 - 1e-9))
         if abs(new_share - share) < settings.em_tolerance * share:
