@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from itertools import chain, islice
 from typing import Any
 
@@ -301,6 +302,11 @@ def _member(pairs: np.ndarray, keys: np.ndarray, n: int) -> np.ndarray:
                     pairs[:, 0].astype(np.int64) * n + pairs[:, 1])
 
 
+def _mark_subset(keys: np.ndarray, job: tuple[np.ndarray, np.ndarray]) -> None:
+    """Mark in `job`'s mask the candidate keys that `job`'s rule yielded."""
+    subset_mask(keys, *job)
+
+
 def _resolve_kind(
     table: FeatureTable, kind: str, settings: ResolutionSettings, must: np.ndarray,
     cannot: np.ndarray, model: FittedModel | None, focus: np.ndarray | None,
@@ -323,10 +329,14 @@ def _resolve_kind(
         keys = sorted_unique(np.concatenate([keys, must[:, 0] * n + must[:, 1]]))
     pairs = pairs_of_keys(keys, n)
     stats["candidate_pairs"] = len(pairs)
-    sessions = [(subset_mask(keys, k), blocked_features(rule))
-                for rule, k in zip(entity.blocking_rules, rule_keys, strict=True)
-                if rule.trains_m]
-    del keys, rule_keys  # a resolve's largest arrays are per pair: hold each only as needed
+    trained = [(rule, k) for rule, k in zip(entity.blocking_rules, rule_keys, strict=True)
+               if rule.trains_m]
+    forked = n >= PARALLEL_BLOCKING_RECORDS  # each rule's mask over the candidates, shared
+    masks = (shared_array if forked else np.zeros)((len(trained), len(keys)), np.bool_)
+    split_with_a_worker(partial(_mark_subset, keys),
+                        [(k, masks[i]) for i, (_, k) in enumerate(trained)], forked)
+    sessions = [(masks[i], blocked_features(rule)) for i, (rule, _) in enumerate(trained)]
+    del keys, rule_keys, trained  # the largest arrays are per pair: each held only as needed
     scored, models = _score(table, entity, settings, pairs, sessions, stats, model)
     conflict_comparisons = [m.comparison for m in models if _decisive(m, settings)]
     stats["conflict_comparisons"] = [c.name for c in conflict_comparisons]
