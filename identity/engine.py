@@ -269,7 +269,8 @@ def _score(table: FeatureTable, entity: EntitySettings, settings: ResolutionSett
     levels, agreed = _compare_all(table, entity, pairs)
     stats["seconds_compare"] = time.perf_counter() - started
     started = time.perf_counter()
-    models = fit_models(table, entity, settings, levels, agreed, sessions, model)
+    models = fit_models(table, entity, settings, levels, agreed, sessions, model,
+                        forked=len(pairs) >= PARALLEL_COMPARE_PAIRS)
     weights = _Weights(models, levels, agreed, settings.shared_identifier_max_weight)
     if model is None:
         refit_disagreement_on_anchors(models, levels, anchor_pairs(models, levels, agreed),

@@ -17,6 +17,7 @@ import numpy as np
 
 from identity.comparisons import NULL_LEVEL, compare
 from identity.features import FeatureTable
+from identity.forked import split_with_a_worker
 from identity.settings import Comparison, EntitySettings, ResolutionSettings
 from identity.sorted_keys import sorted_unique
 
@@ -221,25 +222,32 @@ def _em_session(patterns: np.ndarray, counts: np.ndarray, models: list[Compariso
 
 def expectation_maximisation(
     levels: np.ndarray, sessions: list[tuple[np.ndarray, set[str]]],
-    models: list[ComparisonModel], settings: ResolutionSettings,
+    models: list[ComparisonModel], settings: ResolutionSettings, forked: bool = False,
 ) -> None:
     """Fit m (u fixed) as Splink does: one EM session per blocking rule, over that rule's
     pairs, training only the comparisons the rule did not block on (their agreement is
     forced by the rule, so it says nothing about m). Each m is the mean over sessions
     weighted by the matches each found: a rule whose pairs are nearly all non-matches
-    (common names) has no matches to learn m from.
+    (common names) has no matches to learn m from. Sessions are independent: `forked`,
+    a worker runs its share of them.
     """
-    estimates: dict[int, list[tuple[np.ndarray, float]]] = {}
     sizes = [len(m.comparison.levels) for m in models]
     keys = pattern_keys(levels, sizes)  # once: sessions share most pairs
-    for mask, blocked_features in sessions:
+
+    def session(run: tuple[np.ndarray, set[str]]) -> tuple[dict[int, np.ndarray], float] | None:
+        mask, blocked_features = run
         active = [c for c, mod in enumerate(models) if mod.comparison.trained
                   and mod.comparison.feature not in blocked_features]
         if mask.sum() < 2 or not active:
-            continue
-        fitted, matches = _em_session(*_patterns(keys[mask], sizes), models, active, settings)
-        for c, m in fitted.items():
-            estimates.setdefault(c, []).append((m, matches))
+            return None
+        return _em_session(*_patterns(keys[mask], sizes), models, active, settings)
+
+    estimates: dict[int, list[tuple[np.ndarray, float]]] = {}
+    for outcome in split_with_a_worker(session, sessions, forked):
+        if outcome is not None:
+            fitted, matches = outcome
+            for c, m in fitted.items():
+                estimates.setdefault(c, []).append((m, matches))
     for c, found in estimates.items():
         weights = np.array([w for _, w in found])
         if weights.sum() > 0:
@@ -337,9 +345,11 @@ def fit_models(
     table: FeatureTable, entity: EntitySettings, settings: ResolutionSettings,
     candidate_levels: np.ndarray, agreed: list[np.ndarray | None],
     sessions: list[tuple[np.ndarray, set[str]]], model: FittedModel | None = None,
+    forked: bool = False,
 ) -> list[ComparisonModel]:
-    """Models of every comparison: u sampled and m by EM, or both taken from `model`.
-    `agreed` holds, per comparison weighed by value, the value code each pair agrees on."""
+    """Models of every comparison: u sampled and m by EM (its sessions shared with a
+    worker when `forked`), or both taken from `model`. `agreed` holds, per comparison
+    weighed by value, the value code each pair agrees on."""
     if model is not None:
         return [ComparisonModel(c, model.m[c.name], model.u[c.name],
                                 *_frequency_model(table, c, None, model))
@@ -353,7 +363,7 @@ def fit_models(
         u = estimate_u(table, comparison, left, right) if table.n > 1 else np.full(
             len(comparison.levels), 0.5)
         models.append(ComparisonModel(comparison, _initial_m(comparison), u, value_u, shared))
-    expectation_maximisation(candidate_levels, sessions, models, settings)
+    expectation_maximisation(candidate_levels, sessions, models, settings, forked)
     return models
 
 

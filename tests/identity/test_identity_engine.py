@@ -257,10 +257,10 @@ def test_a_batch_of_several_chunks_is_coded_in_a_worker_and_resolves_like_one_ch
 
 def test_rules_and_comparisons_split_over_a_worker_resolve_like_one_process(
         population, monkeypatch):
-    """With many records and pairs, every other blocking rule and comparison runs in a
-    forked worker: candidate pairs, rule statistics, levels, weights and clusters are
-    those of doing everything here (run twice, so the second fork follows a process whose
-    rapidfuzz threads have run)."""
+    """With many records and pairs, a forked worker takes its share of the blocking rules,
+    the rules' masks, the comparisons and the EM sessions: candidate pairs, rule
+    statistics, levels, weights and clusters are those of doing everything here (run
+    twice, so the second fork follows a process whose rapidfuzz threads have run)."""
     here = resolve_batch(population)
     monkeypatch.setattr(engine, "PARALLEL_COMPARE_PAIRS", 1)
     monkeypatch.setattr(engine, "PARALLEL_BLOCKING_RECORDS", 1)
