@@ -166,13 +166,18 @@ class _Weights:
         return pair_weights(self.models[i], self.levels[rows, i],
                             None if agreed is None else agreed[rows], shared, self.cap)
 
-    def total(self) -> np.ndarray:
-        """Each pair's summed weight, a chunk of pairs at a time (bounded scratch)."""
-        evidence = np.zeros(len(self.levels), dtype=np.float64)
-        for start in range(0, len(evidence), PAIR_CHUNK):
-            rows = slice(start, start + PAIR_CHUNK)
+    def total(self, forked: bool = False) -> np.ndarray:
+        """Each pair's summed weight, a chunk of pairs at a time (bounded scratch); when
+        `forked`, a worker sums its share of the chunks into shared memory (a pair's
+        weights are added in the same order either way)."""
+        evidence = (shared_array if forked else np.zeros)((len(self.levels),), np.float64)
+
+        def add(rows: slice) -> None:
             for i in range(len(self.models)):
                 evidence[rows] += self.column(i, rows)
+
+        split_with_a_worker(add, [slice(start, start + PAIR_CHUNK)
+                                  for start in range(0, len(evidence), PAIR_CHUNK)], forked)
         return evidence
 
     def of(self, mask: np.ndarray) -> np.ndarray:
@@ -276,7 +281,7 @@ def _score(table: FeatureTable, entity: EntitySettings, settings: ResolutionSett
         refit_disagreement_on_anchors(models, levels, anchor_pairs(models, levels, agreed),
                                       settings.anchor_min_pairs)
     stats["seconds_fit"] = time.perf_counter() - started
-    match_weight = weights.total()
+    match_weight = weights.total(forked=len(pairs) >= PARALLEL_COMPARE_PAIRS)
     share = model.prior if model else estimate_prior(match_weight, pairs, table.n, settings)
     prior = float(np.log2(share / (1 - share)))
     match_weight += prior
