@@ -347,8 +347,8 @@ def fit_models(
     sessions: list[tuple[np.ndarray, set[str]]], model: FittedModel | None = None,
     forked: bool = False,
 ) -> list[ComparisonModel]:
-    """Models of every comparison: u sampled and m by EM (its sessions shared with a
-    worker when `forked`), or both taken from `model`. `agreed` holds, per comparison
+    """Models of every comparison: u sampled and m by EM (comparisons and sessions shared
+    with a worker when `forked`), or both taken from `model`. `agreed` holds, per comparison
     weighed by value, the value code each pair agrees on."""
     if model is not None:
         return [ComparisonModel(c, model.m[c.name], model.u[c.name],
@@ -357,12 +357,16 @@ def fit_models(
     strangers = strangers_by_comparison(entity, candidate_levels, agreed)
     left, right = _random_pairs(
         table.n, min(settings.u_sample_pairs, table.n * (table.n - 1) // 2), settings.seed)
-    models = []
-    for comparison, pairs_seen in zip(entity.comparisons, strangers, strict=True):
+
+    def model_of(job: tuple[Comparison, _Strangers | None]) -> ComparisonModel:
+        comparison, pairs_seen = job
         value_u, shared = _frequency_model(table, comparison, pairs_seen, None)
         u = estimate_u(table, comparison, left, right) if table.n > 1 else np.full(
             len(comparison.levels), 0.5)
-        models.append(ComparisonModel(comparison, _initial_m(comparison), u, value_u, shared))
+        return ComparisonModel(comparison, _initial_m(comparison), u, value_u, shared)
+
+    models = split_with_a_worker(model_of, list(zip(entity.comparisons, strangers, strict=True)),
+                                 forked)
     expectation_maximisation(candidate_levels, sessions, models, settings, forked)
     return models
 
