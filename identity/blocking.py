@@ -258,7 +258,7 @@ def candidate_keys(
 ) -> tuple[np.ndarray, list[RuleStats], list[np.ndarray]]:
     """The deduplicated union of every rule's pairs (i, j), i < j, as sorted keys
     i * n + j, with each rule's statistics and its own pairs (as sorted keys too). Rules
-    are independent: `forked`, a worker blocks on every other one."""
+    are independent: `forked`, a worker takes its share of them."""
     results = split_with_a_worker(
         lambda rule: _rule_pairs(table, rule, max_block_size), rules, forked)
     keys = [pair_keys for pair_keys, _ in results]
