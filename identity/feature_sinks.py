@@ -3,7 +3,7 @@ forked one while this process reads on.
 
 Reading records (a store's pages parsed into pydantic models, or a mapping) and coding
 their values (a normalizer per distinct value) are each about half of a large resolve's
-Python work before the vectorized steps, and neither needs the other's core: a batch of
+Python work before the vectorized steps, and neither needs the other's core: a stream of
 more than one chunk sends each chunk's raw values (plain lists) to a worker and gets the
 finished tables back. Both paths run the same `FeatureBuilder`, so the tables are equal.
 """
