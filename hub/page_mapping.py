@@ -8,7 +8,8 @@ the raw chunks and parse them too, and the main process only cuts and stores. Wo
 send back what the store needs and no more (the rows, counts and ids, not the records),
 as plain tuples and strings, which pickle in a fraction of the time of objects.
 At most a few pages are in flight, so memory stays flat in the size of the read. A read
-of one page never starts workers.
+of one page never starts workers, nor does a daemonic process (a Celery or multiprocessing
+pool's worker), which may not: it maps the pages itself.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from typing import Any, TypeVar
 from connectors.base import Chunk, Page, Watermark, checkpoint_at_end
 from hub.mapping.engine import MappingError, ObjectMapper
 from hub.store.snapshots import QuarantineEntry, SnapshotRow, quarantine_entry
-from identity.forked import die_with_parent
+from identity.forked import can_fork, die_with_parent
 
 Item = TypeVar("Item")
 Result = TypeVar("Result")
@@ -148,7 +149,7 @@ def _in_order(
     first = next(items, None)
     if first is None:
         return
-    second = next(items, None) if workers > 1 else None
+    second = next(items, None) if workers > 1 and can_fork() else None
     if second is None:
         yield work(first, mapper)
         for item in items:

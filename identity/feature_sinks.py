@@ -16,7 +16,7 @@ from functools import partial
 from typing import Protocol
 
 from identity.features import FeatureBuilder, FeatureTable, RawColumns
-from identity.forked import ForkedConsumer
+from identity.forked import ForkedConsumer, can_fork
 from identity.settings import ResolutionSettings
 
 RawChunk = tuple[str, RawColumns, int]  # entity kind, raw values, records in the chunk
@@ -69,7 +69,7 @@ class ForkedFeatures:
 @contextmanager
 def feature_sink(settings: ResolutionSettings, forked: bool) -> Iterator[FeatureSink]:
     """A sink for one resolve's raw values; a forked one's worker is gone on leaving."""
-    if not forked:
+    if not forked or not can_fork():
         yield LocalFeatures(settings)
         return
     with ForkedConsumer(partial(_code_all, settings)) as worker:

@@ -47,6 +47,13 @@ def die_with_parent(parent: int) -> None:
         os._exit(1)
 
 
+def can_fork() -> bool:
+    """Whether this process may start workers: a daemonic process (a Celery or
+    multiprocessing pool's worker, or a process forked from one) may not, and then does
+    the work itself."""
+    return not multiprocessing.current_process().daemon
+
+
 class WorkerError(RuntimeError):
     """The worker failed or died; the message carries its traceback."""
 
@@ -160,7 +167,7 @@ def split_with_a_worker(work: Callable[[Item], Outcome], items: Sequence[Item],
     process take the items one at a time from a shared counter until none is left (items
     cost unevenly: a name comparison takes ten times a national id's), for independent numpy
     work on arrays the worker shares by forking, such as comparisons or blocking rules."""
-    if not forked:
+    if not forked or not can_fork():
         return [work(item) for item in items]
     counter = multiprocessing.get_context("fork").Value("i", 0)
 

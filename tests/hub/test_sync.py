@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing
 from pathlib import Path
 
 from sqlalchemy import Engine, func, select
@@ -176,3 +177,16 @@ def test_full_resync_reads_everything_and_writes_nothing_new(
     assert sync(config, engine)["fetched"] == 0
     totals = sync(config, engine, full=True)
     assert (totals["fetched"], totals["unchanged"]) == (30, 30)
+
+
+def _sync_into(config, url: str):  # type: ignore[no-untyped-def]
+    return sync(config, open_store(url))
+
+
+def test_a_daemonic_process_maps_its_pages_itself(tmp_path: Path) -> None:
+    """A pool's worker (Celery's, say) may not start the mapping workers: it maps alone."""
+    config = make_source(tmp_path, [row(i) for i in range(40)] + [row(99, email="bad")],
+                         page_size=7)
+    with multiprocessing.get_context("fork").Pool(1) as pool:  # its workers are daemonic
+        totals = pool.apply(_sync_into, (config, f"sqlite:///{tmp_path}/daemon.db"))
+    assert (totals["inserted"], totals["quarantined"]) == (40, 1)
