@@ -101,8 +101,7 @@ def _value_index(column: MultiColumn) -> ValueIndex:
     padded = np.full((n, max(width, 1)), MISSING, dtype=np.int32)
     padded[records[kept], position[kept]] = codes[kept]
     wide = counts > width
-    return ValueIndex(padded, wide if wide.any() else None, codes, starts,
-                      np.bincount(column.codes, minlength=len(column.values)))
+    return ValueIndex(padded, wide if wide.any() else None, codes, starts, column.counts[0])
 
 
 @dataclass(frozen=True)
