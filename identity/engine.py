@@ -21,7 +21,7 @@ from identity.comparisons import compare
 from identity.evidence import NO_RULE, EvidenceTable, Link, LinkList
 from identity.feature_sinks import FeatureSink, feature_sink
 from identity.features import FeatureTable, raw_columns
-from identity.forked import shared_array, split_with_a_worker
+from identity.forked import split_with_a_worker, zeros
 from identity.gc_pause import full_collections_paused
 from identity.records import OrganizationRecord, PersonRecord
 from identity.scoring import (
@@ -170,7 +170,7 @@ class _Weights:
         """Each pair's summed weight, a chunk of pairs at a time (bounded scratch); when
         `forked`, a worker sums its share of the chunks into shared memory (a pair's
         weights are added in the same order either way)."""
-        evidence = (shared_array if forked else np.zeros)((len(self.levels),), np.float64)
+        evidence = zeros((len(self.levels),), np.float64, shared=forked)
 
         def add(rows: slice) -> None:
             for i in range(len(self.models)):
@@ -213,19 +213,17 @@ def _compare_into(table: FeatureTable, comparison: Comparison, pairs: np.ndarray
             agreed[chunk] = outcome.agreed
 
 
-def _compare_all(table: FeatureTable, entity: EntitySettings, pairs: np.ndarray
-                 ) -> tuple[np.ndarray, list[np.ndarray | None]]:
+def _compare_all(table: FeatureTable, entity: EntitySettings, pairs: np.ndarray,
+                 forked: bool) -> tuple[np.ndarray, list[np.ndarray | None]]:
     """Levels (pairs × comparisons, int8) and, for comparisons weighed by value frequency,
     the agreed value's code (the only ones that need it: it costs 4 bytes a pair).
-    Comparisons are independent numpy work: with many pairs, a forked worker takes its
-    share, reading the table and pairs it inherits and writing into shared arrays."""
+    Comparisons are independent numpy work: `forked`, a worker takes its share, reading
+    the table and pairs it inherits and writing into shared arrays."""
     comparisons = entity.comparisons
-    forked = len(pairs) >= PARALLEL_COMPARE_PAIRS
-    make = shared_array if forked else np.zeros
-    levels = make((len(pairs), len(comparisons)), np.int8)
+    levels = zeros((len(pairs), len(comparisons)), np.int8, shared=forked)
     agreed: list[np.ndarray | None] = [
-        make((len(pairs),), np.int32) if c.term_frequency or c.shared_identifier else None
-        for c in comparisons]
+        zeros((len(pairs),), np.int32, shared=forked)
+        if c.term_frequency or c.shared_identifier else None for c in comparisons]
     split_with_a_worker(
         lambda i: _compare_into(table, comparisons[i], pairs, levels[:, i], agreed[i]),
         range(len(comparisons)), forked)
@@ -271,17 +269,17 @@ def _score(table: FeatureTable, entity: EntitySettings, settings: ResolutionSett
            stats: dict[str, Any], model: FittedModel | None
            ) -> tuple[_Scored, list[ComparisonModel]]:
     started = time.perf_counter()
-    levels, agreed = _compare_all(table, entity, pairs)
+    forked = len(pairs) >= PARALLEL_COMPARE_PAIRS  # the pair-wise steps share with a worker
+    levels, agreed = _compare_all(table, entity, pairs, forked)
     stats["seconds_compare"] = time.perf_counter() - started
     started = time.perf_counter()
-    models = fit_models(table, entity, settings, levels, agreed, sessions, model,
-                        forked=len(pairs) >= PARALLEL_COMPARE_PAIRS)
+    models = fit_models(table, entity, settings, levels, agreed, sessions, model, forked)
     weights = _Weights(models, levels, agreed, settings.shared_identifier_max_weight)
     if model is None:
         refit_disagreement_on_anchors(models, levels, anchor_pairs(models, levels, agreed),
                                       settings.anchor_min_pairs)
     stats["seconds_fit"] = time.perf_counter() - started
-    match_weight = weights.total(forked=len(pairs) >= PARALLEL_COMPARE_PAIRS)
+    match_weight = weights.total(forked)
     share = model.prior if model else estimate_prior(match_weight, pairs, table.n, settings)
     prior = float(np.log2(share / (1 - share)))
     match_weight += prior
@@ -321,9 +319,9 @@ def _resolve_kind(
     n = table.n
     stats: dict[str, Any] = {"records": n}
     started = time.perf_counter()
+    forked = n >= PARALLEL_BLOCKING_RECORDS  # blocking and the rules' masks share with a worker
     keys, rule_stats, rule_keys = candidate_keys(table, entity.blocking_rules,
-                                                 settings.max_block_size,
-                                                 forked=n >= PARALLEL_BLOCKING_RECORDS)
+                                                 settings.max_block_size, forked)
     stats["seconds_blocking"] = time.perf_counter() - started
     stats["blocking"] = {r.name: {"pairs": r.pairs, "largest_block": r.largest_block,
                                   "capped_blocks": r.capped_blocks,
@@ -337,8 +335,7 @@ def _resolve_kind(
     stats["candidate_pairs"] = len(pairs)
     trained = [(rule, k) for rule, k in zip(entity.blocking_rules, rule_keys, strict=True)
                if rule.trains_m]
-    forked = n >= PARALLEL_BLOCKING_RECORDS  # each rule's mask over the candidates, shared
-    masks = (shared_array if forked else np.zeros)((len(trained), len(keys)), np.bool_)
+    masks = zeros((len(trained), len(keys)), np.bool_, shared=forked)
     split_with_a_worker(partial(_mark_subset, keys),
                         [(k, masks[i]) for i, (_, k) in enumerate(trained)], forked)
     sessions = [(masks[i], blocked_features(rule)) for i, (rule, _) in enumerate(trained)]

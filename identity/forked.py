@@ -4,7 +4,8 @@ The worker inherits everything it needs by forking (settings, normalizers, featu
 tables, lambdas included): nothing is pickled but the items sent through the pipe and the
 one result. A thread in the worker reads a few items ahead; a sender that outruns the
 worker waits, so memory stays flat. Work split over a list of items is taken from a shared
-counter, and arrays made with `shared_array` before the fork are written in place.
+counter, and arrays made with `zeros(..., shared=True)` before the fork are written
+in place.
 """
 
 from __future__ import annotations
@@ -189,9 +190,11 @@ def split_with_a_worker(work: Callable[[Item], Outcome], items: Sequence[Item],
     return [done[index] for index in range(len(items))]
 
 
-def shared_array(shape: tuple[int, ...], dtype: type[np.generic]) -> np.ndarray:
-    """A zeroed array in memory shared with the workers forked after it is made: what a
-    worker writes there, this process reads, and nothing is sent."""
+def zeros(shape: tuple[int, ...], dtype: type[np.generic], *, shared: bool) -> np.ndarray:
+    """A zeroed array; `shared`, in memory shared with the workers forked after it is made:
+    what a worker writes there, this process reads, and nothing is sent."""
+    if not shared:
+        return np.zeros(shape, dtype=dtype)
     count = int(np.prod(shape))
     buffer = mmap.mmap(-1, max(count * np.dtype(dtype).itemsize, 1))  # anonymous, shared
     return np.frombuffer(buffer, dtype=dtype, count=count).reshape(shape)
