@@ -417,8 +417,8 @@ def pair_weights(model: ComparisonModel, levels: np.ndarray, agreed: np.ndarray 
     different people carry (`shared`, from `on_shared_value`; None when the comparison
     knows no such values) it is capped, so a shared inbox never proves a match alone.
     """
-    by_level = np.concatenate([[0.0], model.weights])  # NULL_LEVEL (-1) weighs nothing
-    weights = by_level[levels.astype(np.intp) - NULL_LEVEL]
+    # Indexed by level as `disagreeing_levels` is: NULL_LEVEL (-1) reads the last, 0 weight.
+    weights = np.append(model.weights, 0.0)[levels]
     if agreed is not None and model.value_u is not None:
         on_value = agreed >= 0
         weights[on_value] = np.log2(model.m[0] / model.value_u[agreed[on_value]])
