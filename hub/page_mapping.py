@@ -27,7 +27,7 @@ from typing import Any, TypeVar
 from connectors.base import Chunk, Page, Watermark, checkpoint_at_end
 from hub.mapping.engine import MappingError, ObjectMapper
 from hub.store.snapshots import QuarantineEntry, SnapshotRow, quarantine_entry
-from identity.forked import can_fork, die_with_parent
+from identity.forked import can_fork, die_with_parent, peeked
 
 Item = TypeVar("Item")
 Result = TypeVar("Result")
@@ -146,12 +146,8 @@ def _in_order(
     workers: int,
 ) -> Iterator[Result]:
     """`work` on every item, in workers when there are several items, results in order."""
-    first = next(items, None)
-    if first is None:
-        return
-    second = next(items, None) if workers > 1 and can_fork() else None
-    if second is None:
-        yield work(first, mapper)
+    head, items = peeked(items, 2 if workers > 1 and can_fork() else 1)
+    if len(head) < 2:
         for item in items:
             yield work(item, mapper)
         return
@@ -166,15 +162,10 @@ def _in_order(
         initializer=die_with_parent,
         initargs=(os.getpid(),),
     ) as pool:
-        for item in _chain(first, second, items):
+        for item in items:
             in_flight.append(pool.submit(_work_in_worker, work, item))
             if len(in_flight) > 2 * workers:
                 yield in_flight.popleft().result()
         while in_flight:
             yield in_flight.popleft().result()
 
-
-def _chain(first: Item, second: Item, rest: Iterator[Item]) -> Iterator[Item]:
-    yield first
-    yield second
-    yield from rest

@@ -10,7 +10,7 @@ import time
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
-from itertools import chain, islice
+from itertools import islice
 from typing import Any
 
 import numpy as np
@@ -21,7 +21,7 @@ from identity.comparisons import compare
 from identity.evidence import NO_RULE, EvidenceTable, Link, LinkList
 from identity.feature_sinks import FeatureSink, feature_sink
 from identity.features import FeatureTable, raw_columns
-from identity.forked import split_with_a_worker, zeros
+from identity.forked import peeked, split_with_a_worker, zeros
 from identity.gc_pause import full_collections_paused
 from identity.records import OrganizationRecord, PersonRecord
 from identity.scoring import (
@@ -133,12 +133,11 @@ def _read(records: Iterable[PersonRecord | OrganizationRecord], settings: Resolu
     one chunk (a store's pages, parsed as they come) has its values coded in a forked
     worker while this process reads on; records already in a list cost nothing to read,
     so a worker would only add the sending."""
-    chunks = _chunks(records, CHUNK_SIZE)
-    first, second = next(chunks, None), next(chunks, None)
+    head, chunks = peeked(_chunks(records, CHUNK_SIZE), 2)
     streamed = not isinstance(records, Sequence)
-    with feature_sink(settings, forked=streamed and second is not None) as sink:
+    with feature_sink(settings, forked=streamed and len(head) > 1) as sink:
         intake = _Intake(sink, named)
-        for chunk in chain([first] if first else [], [second] if second else [], chunks):
+        for chunk in chunks:
             intake.add(chunk)
         return intake, sink.finish()
 

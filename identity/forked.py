@@ -21,6 +21,7 @@ import sys
 import threading
 import traceback
 from collections.abc import Callable, Iterator, Sequence
+from itertools import chain, islice
 from multiprocessing.connection import Connection
 from types import TracebackType
 from typing import Any, Generic, TypeVar
@@ -155,6 +156,13 @@ class ForkedConsumer(Generic[Item, Result]):
             self._process.kill()
             self._process.join()
         self._connection.close()
+
+
+def peeked(items: Iterator[Item], count: int) -> tuple[list[Item], Iterator[Item]]:
+    """The first `count` items (fewer where the items end), and all of them again: whether
+    there is more than one decides if a worker is worth starting."""
+    head = list(islice(items, count))
+    return head, chain(head, items)
 
 
 def forked_call(function: Callable[[], Result]) -> ForkedConsumer[None, Result]:
