@@ -11,7 +11,6 @@ import unicodedata
 from datetime import date, datetime
 
 from identity.nicknames import NICKNAMES
-from identity.phones import PhoneError, to_e164
 
 NAME_PARTICLES: frozenset[str] = frozenset(
     {"de", "del", "la", "las", "los", "da", "das", "do", "dos", "di", "du", "van", "von",
@@ -105,22 +104,13 @@ def email_key(text: str | None, gmail_dots: bool = True, plus_tags: bool = True)
     return f"{local}@{domain}"
 
 
-def phone_key(text: str | None, default_region: str | None = "ES") -> str:
-    """A phone number in E.164; numbers that cannot be parsed as possible give ""."""
-    if not text:
-        return ""
-    try:
-        return to_e164(text, default_region)
-    except PhoneError:
-        return ""
-
-
 def phone_match_key(text: str | None) -> str:
     """The last 9 digits of a phone number, the key phones are matched on.
 
     One line written as "+34 612 34 56 78", "0034612345678" or "612 34 56 78" (or
     "+1 512 375 2477" and "(512) 375-2477") ends in the same digits in every country, so
-    this needs no region; parsing with `phone_key` costs ~90 µs per distinct number,
+    this needs no region; parsing to E.164 (`identity.phones.to_e164`, which the mapping's
+    `phone` transform applies with each source's region) costs ~90 µs per distinct number,
     which a million records cannot afford. Fewer than 7 digits is no phone number.
     """
     if not text:

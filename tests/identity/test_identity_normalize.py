@@ -42,15 +42,6 @@ def test_email_key(raw, dots, tags, expected):
     assert nz.email_key(raw, dots, tags) == expected
 
 
-@pytest.mark.parametrize(("raw", "region", "expected"), [
-    ("612 34 56 78", "ES", "+34612345678"), ("+34 (612) 345-678", "ES", "+34612345678"),
-    ("0034 612345678", "ES", "+34612345678"), ("(415) 555-2671", "US", "+14155552671"),
-    ("12", "ES", ""), ("call me", "ES", ""),
-])
-def test_phone_key(raw, region, expected):
-    assert nz.phone_key(raw, region) == expected
-
-
 @pytest.mark.parametrize(("raw", "expected"), [
     ("Acme, S.A.", "acme"), ("ACME S.A.U.", "acme"), ("Acme SL", "acme"),
     ("The Acme Company Inc.", "acme"), ("Acme Ltd", "acme"), ("Acme GmbH", "acme"),
