@@ -145,6 +145,14 @@ def _noting_kinds(records: Iterable[Record], kinds: list[str]) -> Iterator[Recor
         yield record
 
 
+def _members_by_block(blocks_by_record: Mapping[str, Collection[str]]) -> dict[str, set[str]]:
+    members: dict[str, set[str]] = {}
+    for key, blocks in blocks_by_record.items():
+        for block in blocks:
+            members.setdefault(block, set()).add(key)
+    return members
+
+
 class _Resolution:
     """One resolve inside one transaction."""
 
@@ -155,6 +163,7 @@ class _Resolution:
         self.report = report
         self.progress = progress
         self.blocks: dict[str, dict[str, int]] = {}  # block digests (with caps) by record key
+        self.indexed: dict[str, dict[str, int]] = {}  # the changed records' stored blocks
         self.before: dict[str, str] = {}  # golden ids of the resolved records, before and after
         self.after: dict[str, str] = {}
 
@@ -192,7 +201,8 @@ class _Resolution:
     def _indexed(self, pages: Iterable[list[Record]]) -> Iterator[Record]:
         """The records of a full resolve, each page's block keys written as it passes."""
         for page in pages:
-            self._insert_blocks(page, record_blocks(page, self.settings))
+            self._insert_blocks(dict(zip(map(record_key, page),
+                                         record_blocks(page, self.settings), strict=True)))
             yield from page
 
     def _load(self, keys: Collection[str]) -> Mapping[str, Record]:
@@ -252,13 +262,11 @@ class _Resolution:
         vanish whichever records they join. Blocks are sized on the index first; only
         those that yield pairs, or cross their cap, are read."""
         own = dict(zip(changed.records, self._record_blocks(changed.records), strict=True))
-        leaving, caps = blocks_of(self.connection, keys)  # changed records' stored blocks
-        caps |= {block: cap for blocks in own.values() for block, cap in blocks.items()}
+        self.indexed = blocks_of(self.connection, keys)
+        caps = {block: cap for blocks in (*self.indexed.values(), *own.values())
+                for block, cap in blocks.items()}
         stored = block_sizes(self.connection, set(caps))
-        joining: dict[str, set[str]] = {}
-        for key, blocks in own.items():
-            for block in blocks:
-                joining.setdefault(block, set()).add(key)
+        leaving, joining = _members_by_block(self.indexed), _members_by_block(own)
         wanted: dict[str, bool] = {}  # block -> whether its change crosses the cap
         for block, cap in caps.items():
             before = stored.get(block, 0)
@@ -304,7 +312,7 @@ class _Resolution:
         if not self.report.full:
             self.before, self.after = old_ids, ids
         resolved = set(keys) | gone
-        self._write_members(resolved, ids)
+        self._write_members(resolved, ids, old_ids)
         self._write_golden(fetch, ids, assignment, ages, self._unchanged(ids, old_ids, changed))
         self._write_pairs(LinkRow, pair_rows(result.links, keys, kinds, self.report.run_id),
                           resolved, changed)
@@ -313,14 +321,23 @@ class _Resolution:
         self.report.links, self.report.review = len(result.links), len(result.review)
         return result
 
-    def _write_members(self, resolved: set[str], ids: dict[str, str]) -> None:
+    def _write_members(self, resolved: set[str], ids: dict[str, str], old_ids: dict[str, str]
+                       ) -> None:
+        """Each record's golden id. An incremental resolve rewrites only the rows whose id
+        changed (each row costs a page in every index of the table), so a row names the run
+        that gave the record its golden id."""
         table = GoldenMemberRow.__table__
         if self.report.full:
             self.connection.execute(delete(table))
+            moved = ids
         else:
-            delete_in(self.connection, table, "record_key", resolved)
+            moved = {key: golden_id for key, golden_id in ids.items()
+                     if old_ids.get(key) != golden_id}
+            delete_in(self.connection, table, "record_key",
+                      [key for key in resolved
+                       if key in old_ids and (key not in ids or key in moved)])
         rows = []
-        for key, golden_id in ids.items():
+        for key, golden_id in moved.items():
             system, object_name, source_id = split_key(key)
             rows.append({"record_key": key, "system": system, "object": object_name,
                          "source_id": source_id, "golden_id": golden_id,
@@ -404,7 +421,7 @@ class _Resolution:
         else:
             stale = [(a, b) for a, b in pairs_touching(self.connection, table, resolved)
                      if (a in resolved and b in resolved) or a in changed or b in changed]
-            delete_pairs(self.connection, table, stale)
+            delete_pairs(self.connection, (table.c.left_key, table.c.right_key), stale)
         insert_rows(self.connection, table, rows)
 
     def _record_blocks(self, records: dict[str, Record]) -> list[dict[str, int]]:
@@ -415,13 +432,20 @@ class _Resolution:
         return [self.blocks[k] for k in records]
 
     def _write_blocks(self, records: dict[str, Record], changed: set[str]) -> None:
-        """Re-index the changed records of an incremental resolve."""
-        delete_in(self.connection, BlockingKeyRow.__table__, "record_key", changed)
+        """Re-index the changed records of an incremental resolve: only the (record, block)
+        rows that changed, as each costs a page in every index of the table (a new phone
+        moves one block of fifteen)."""
         fresh = {k: r for k, r in records.items() if k in changed}
-        self._insert_blocks(fresh.values(), self._record_blocks(fresh))
+        now = dict(zip(fresh, self._record_blocks(fresh), strict=True))
+        table = BlockingKeyRow.__table__
+        delete_pairs(self.connection, (table.c.record_key, table.c.block), [
+            (key, block) for key, blocks in self.indexed.items()
+            for block, cap in blocks.items() if now.get(key, {}).get(block) != cap])
+        self._insert_blocks({key: {block: cap for block, cap in blocks.items()
+                                   if self.indexed.get(key, {}).get(block) != cap}
+                             for key, blocks in now.items()})
 
-    def _insert_blocks(self, records: Iterable[Record], blocks: list[dict[str, int]]) -> None:
+    def _insert_blocks(self, blocks: Mapping[str, dict[str, int]]) -> None:
         insert_rows(self.connection, BlockingKeyRow.__table__, [
-            {"record_key": record_key(record), "block": block, "cap": cap}
-            for record, own in zip(records, blocks, strict=True)
-            for block, cap in sorted(own.items())])
+            {"record_key": key, "block": block, "cap": cap}
+            for key, own in blocks.items() for block, cap in sorted(own.items())])

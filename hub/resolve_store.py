@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 from pydantic import TypeAdapter
 from sqlalchemy import (
+    Column,
     ColumnElement,
     Connection,
     Table,
@@ -164,13 +165,15 @@ def pairs_touching(connection: Connection, table: Table, keys: Collection[str]
     return found
 
 
-def delete_pairs(connection: Connection, table: Table, pairs: Collection[tuple[str, str]]) -> None:
-    """Delete pairs by key. The plain `left_key IN (…)` lets SQLite walk the primary key
-    (alone, a row-value `IN` scans the table); the row values then pick the exact pairs."""
+def delete_pairs(connection: Connection, columns: tuple[Column[Any], Column[Any]],
+                 pairs: Collection[tuple[Any, Any]]) -> None:
+    """Delete rows by a two-column key. The plain `first IN (…)` lets SQLite walk the
+    primary key (alone, a row-value `IN` scans the table); the row values then pick the
+    exact rows."""
+    first, second = columns
     for chunk in chunks(pairs):
-        connection.execute(delete(table).where(
-            table.c.left_key.in_({left for left, _ in chunk}),
-            tuple_(table.c.left_key, table.c.right_key).in_(chunk)))
+        connection.execute(delete(first.table).where(
+            first.in_({a for a, _ in chunk}), tuple_(first, second).in_(chunk)))
 
 
 def delete_in(connection: Connection, table: Table, column: str, values: Collection[Any]) -> None:
@@ -229,18 +232,15 @@ def block_sizes(connection: Connection, blocks: Collection[str]) -> dict[str, in
     return sizes
 
 
-def blocks_of(connection: Connection, keys: Collection[str]
-              ) -> tuple[dict[str, set[str]], dict[str, int]]:
-    """The stored blocks of these records: block -> the records among `keys` in it, and
-    each block's cap."""
-    found: dict[str, set[str]] = {}
-    caps: dict[str, int] = {}
+def blocks_of(connection: Connection, keys: Collection[str]) -> dict[str, dict[str, int]]:
+    """The stored block digests of these records, each with its cap (as
+    `hub.blocking_index.record_blocks` gives them)."""
+    found: dict[str, dict[str, int]] = {}
     for key, block, cap in select_in(
             connection, (BlockingKeyRow.record_key, BlockingKeyRow.block, BlockingKeyRow.cap),
             BlockingKeyRow.record_key, keys):
-        found.setdefault(block, set()).add(key)
-        caps[block] = cap
-    return found, caps
+        found.setdefault(key, {})[block] = cap
+    return found
 
 
 def block_members(connection: Connection, blocks: Collection[str]) -> dict[str, set[str]]:
