@@ -1,23 +1,27 @@
-"""Blocking keys as stable digests, so an incremental resolve finds stored neighbours.
+"""The store's index of records for incremental resolves: blocking keys as stable
+digests, so a resolve finds a changed record's stored neighbours, and each record's
+normalized values, so it scores them without their source records.
 
 The engine blocks on integer codes that mean something only within one batch; the store
 needs keys that mean the same in every run. The engine tells each record's block texts
-per rule (`identity.engine.block_keys`); each (entity kind, rule, text) becomes a short
-digest. `INDEX_VERSION` names this digest scheme: a store indexed under another one is
-resolved in full once (it is part of the model's settings digest).
+per rule (`identity.engine.index_records`); each (entity kind, rule, text) becomes a short
+digest. `INDEX_VERSION` names this scheme: a store indexed under another one is resolved
+in full once (it is part of the model's settings digest).
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 
-from identity.engine import block_keys
+from identity.engine import index_records
 from identity.records import OrganizationRecord, PersonRecord
 from identity.settings import ResolutionSettings
 
 Record = PersonRecord | OrganizationRecord
-INDEX_VERSION = "block-texts-2"  # 2: rows keep their block's cap
+INDEX_VERSION = "block-texts-3"  # 2: rows keep their block's cap; 3: records' features kept
 _SEPARATOR = "\x1f"
 
 
@@ -26,15 +30,26 @@ def block_digest(kind: str, rule: str, text: str) -> str:
                            digest_size=16).hexdigest()
 
 
-def record_blocks(records: Sequence[Record], settings: ResolutionSettings
-                  ) -> list[dict[str, int]]:
-    """The block digests of each record, under every blocking rule of its entity kind,
-    each with the rule's cap (the engine pairs no records within a larger block)."""
-    texts = block_keys(records, settings)
-    blocks: list[dict[str, int]] = [{} for _ in records]
-    for index, record in enumerate(records):
+@dataclass(frozen=True)
+class IndexEntry:
+    """One record's rows in the index: its block digests, each with the cap of its rule
+    (the engine pairs no records within a larger block), and its normalized values as
+    JSON text."""
+
+    blocks: dict[str, int]
+    features: str
+
+
+def index_entries(records: Sequence[Record], settings: ResolutionSettings) -> list[IndexEntry]:
+    """Each record's entry, under every blocking rule of its entity kind."""
+    index = index_records(records, settings)
+    entries = []
+    for i, record in enumerate(records):
+        blocks: dict[str, int] = {}
         for rule in settings.for_kind(record.kind).blocking_rules:
             cap = rule.max_block_size or settings.max_block_size
-            blocks[index].update((block_digest(record.kind, rule.name, text), cap)
-                                 for text in texts[rule.name][index])
-    return blocks
+            blocks.update((block_digest(record.kind, rule.name, text), cap)
+                          for text in index.blocks[rule.name][i])
+        entries.append(IndexEntry(blocks, json.dumps(index.values[i], ensure_ascii=False,
+                                                     separators=(",", ":"))))
+    return entries

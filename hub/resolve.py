@@ -10,13 +10,13 @@ rewritten, so a few changes cost a few clusters; `--full` takes every record.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from sqlalchemy import Connection, Engine, delete, select, update
 
-from hub.blocking_index import record_blocks
+from hub.blocking_index import IndexEntry, index_entries
 from hub.config import RelhubConfig
 from hub.golden import golden_row_values, merged_into
 from hub.quality import QualitySummary, quality_summary, updated_summary
@@ -38,6 +38,7 @@ from hub.resolve_store import (
     insert_rows,
     link_neighbours,
     live_records,
+    load_features,
     load_keys,
     load_models,
     load_where,
@@ -62,6 +63,7 @@ from hub.store.identity_models import (
     GoldenMemberRow,
     GoldenRecordRow,
     LinkRow,
+    RecordFeaturesRow,
     ReviewRow,
 )
 from hub.store.models import Run, SourceRecordRow
@@ -162,7 +164,7 @@ class _Resolution:
         self.settings = settings
         self.report = report
         self.progress = progress
-        self.blocks: dict[str, dict[str, int]] = {}  # block digests (with caps) by record key
+        self.entries: dict[str, IndexEntry] = {}  # index entries by record key
         self.indexed: dict[str, dict[str, int]] = {}  # the changed records' stored blocks
         self.before: dict[str, str] = {}  # golden ids of the resolved records, before and after
         self.after: dict[str, str] = {}
@@ -183,7 +185,7 @@ class _Resolution:
                 keys = sorted(batch.records)
                 self._resolve(keys, [batch.records[k] for k in keys],
                               lambda _keys: batch.records, batch.gone, changed, old_ids, models)
-                self._write_blocks(batch.records, changed)
+                self._write_index(batch.records, changed)
                 return
         self.report.full = True
         ids, keys, kinds = live_records(self.connection)
@@ -192,6 +194,7 @@ class _Resolution:
             models = None
         gone = set(old_ids) - set(keys)
         self.connection.execute(delete(BlockingKeyRow.__table__))
+        self.connection.execute(delete(RecordFeaturesRow.__table__))
         pages = self._indexed(record_pages(self.connection, ids, keys))
         result = self._resolve(keys, pages, self._load, gone, set(keys) | gone, old_ids, models)
         if models is None:
@@ -199,10 +202,12 @@ class _Resolution:
                                           if kind in result.stats}, digest, self.report.run_id)
 
     def _indexed(self, pages: Iterable[list[Record]]) -> Iterator[Record]:
-        """The records of a full resolve, each page's block keys written as it passes."""
+        """The records of a full resolve, each page's index entries written as it passes."""
         for page in pages:
-            self._insert_blocks(dict(zip(map(record_key, page),
-                                         record_blocks(page, self.settings), strict=True)))
+            entries = index_entries(page, self.settings)
+            self._insert_blocks({record_key(r): e.blocks for r, e in zip(page, entries,
+                                                                          strict=True)})
+            self._insert_features(page, entries)
             yield from page
 
     def _load(self, keys: Collection[str]) -> Mapping[str, Record]:
@@ -232,12 +237,11 @@ class _Resolution:
         the closure over golden records, accepted links and must-links. A pair touching no
         changed record keeps its stored decision, so nothing beyond that closure moves."""
         neighbours, whole = self._block_neighbours(changed, keys)
-        known = Snapshot(dict(changed.records), set(changed.gone))
-        known.add(load_keys(self.connection, (neighbours | whole) - keys))
-        probe = [k for k in known.records if k in neighbours or k in changed.records]
-        result = resolve_batch([known.records[k] for k in probe], self.settings,
+        stored = sorted(load_features(self.connection, neighbours), key=lambda r: r.key)
+        probe = [*changed.records, *(record.key for record in stored)]
+        result = resolve_batch([*changed.records.values(), *stored], self.settings,
                                constraints_for(self.connection, set(probe)), model=models,
-                               focus=[i for i, k in enumerate(probe) if k in keys])
+                               focus=range(len(changed.records)))
         reach = keys | whole
         for pairs in (result.links.pairs(), result.review.pairs()):
             for left, right in pairs.tolist():
@@ -251,6 +255,7 @@ class _Resolution:
             found |= {b for a, b in must if a in frontier} | {a for a, b in must if b in frontier}
             frontier = found - reach
             reach |= frontier
+        known = Snapshot(dict(changed.records), set(changed.gone))
         known.add(load_keys(self.connection, reach - set(known.records) - known.gone))
         return Snapshot({k: r for k, r in known.records.items() if k in reach},
                         known.gone & reach)
@@ -261,7 +266,8 @@ class _Resolution:
         blocks changed and deleted records leave included: pairs within those appear or
         vanish whichever records they join. Blocks are sized on the index first; only
         those that yield pairs, or cross their cap, are read."""
-        own = dict(zip(changed.records, self._record_blocks(changed.records), strict=True))
+        own = {key: entry.blocks for key, entry in zip(
+            changed.records, self._entries(changed.records), strict=True)}
         self.indexed = blocks_of(self.connection, keys)
         caps = {block: cap for blocks in (*self.indexed.values(), *own.values())
                 for block, cap in blocks.items()}
@@ -424,19 +430,20 @@ class _Resolution:
             delete_pairs(self.connection, (table.c.left_key, table.c.right_key), stale)
         insert_rows(self.connection, table, rows)
 
-    def _record_blocks(self, records: dict[str, Record]) -> list[dict[str, int]]:
-        """Block digests of these records, each computed once per run."""
-        missing = [k for k in records if k not in self.blocks]
-        self.blocks.update(zip(missing, record_blocks([records[k] for k in missing],
-                                                      self.settings), strict=True))
-        return [self.blocks[k] for k in records]
+    def _entries(self, records: dict[str, Record]) -> list[IndexEntry]:
+        """Index entries of these records, each computed once per run."""
+        missing = [k for k in records if k not in self.entries]
+        self.entries.update(zip(missing, index_entries([records[k] for k in missing],
+                                                       self.settings), strict=True))
+        return [self.entries[k] for k in records]
 
-    def _write_blocks(self, records: dict[str, Record], changed: set[str]) -> None:
-        """Re-index the changed records of an incremental resolve: only the (record, block)
-        rows that changed, as each costs a page in every index of the table (a new phone
-        moves one block of fifteen)."""
+    def _write_index(self, records: dict[str, Record], changed: set[str]) -> None:
+        """Re-index the changed records of an incremental resolve: their features, and only
+        the (record, block) rows that changed, as each costs a page in every index of the
+        table (a new phone moves one block of fifteen)."""
         fresh = {k: r for k, r in records.items() if k in changed}
-        now = dict(zip(fresh, self._record_blocks(fresh), strict=True))
+        entries = self._entries(fresh)
+        now = {key: entry.blocks for key, entry in zip(fresh, entries, strict=True)}
         table = BlockingKeyRow.__table__
         delete_pairs(self.connection, (table.c.record_key, table.c.block), [
             (key, block) for key, blocks in self.indexed.items()
@@ -444,8 +451,16 @@ class _Resolution:
         self._insert_blocks({key: {block: cap for block, cap in blocks.items()
                                    if self.indexed.get(key, {}).get(block) != cap}
                              for key, blocks in now.items()})
+        delete_in(self.connection, RecordFeaturesRow.__table__, "record_key", changed)
+        self._insert_features(list(fresh.values()), entries)
 
     def _insert_blocks(self, blocks: Mapping[str, dict[str, int]]) -> None:
         insert_rows(self.connection, BlockingKeyRow.__table__, [
             {"record_key": key, "block": block, "cap": cap}
             for key, own in blocks.items() for block, cap in sorted(own.items())])
+
+    def _insert_features(self, records: Sequence[Record], entries: Sequence[IndexEntry]
+                         ) -> None:
+        insert_rows(self.connection, RecordFeaturesRow.__table__, [
+            {"record_key": record_key(record), "entity_kind": record.kind,
+             "features": entry.features} for record, entry in zip(records, entries, strict=True)])

@@ -10,7 +10,7 @@ import time
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
-from itertools import islice
+from itertools import groupby, islice
 from typing import Any
 
 import numpy as np
@@ -20,7 +20,13 @@ from identity.clustering import LinkSet, cluster
 from identity.comparisons import compare
 from identity.evidence import NO_RULE, EvidenceTable, Link, LinkList
 from identity.feature_sinks import FeatureSink, feature_sink
-from identity.features import FeatureTable, raw_columns
+from identity.features import (
+    FeatureTable,
+    NormalizedRecord,
+    normalized_columns,
+    normalized_values,
+    raw_columns,
+)
 from identity.forked import peeked, split_with_a_worker, zeros
 from identity.gc_pause import full_collections_paused
 from identity.records import OrganizationRecord, PersonRecord
@@ -44,7 +50,8 @@ from identity.settings import (
 )
 from identity.sorted_keys import contains, sorted_unique, subset_mask
 
-__all__ = ["Link", "ResolutionResult", "block_keys", "record_key", "resolve_batch"]
+__all__ = ["Link", "NormalizedRecord", "RecordIndex", "ResolutionResult", "index_records",
+           "record_key", "resolve_batch"]
 
 CHUNK_SIZE = 20_000  # records read at a time: bounds the pydantic objects held at once
 PAIR_CHUNK = 1 << 21  # pairs compared at a time: bounds the per-value scratch of a comparison
@@ -61,10 +68,17 @@ class ResolutionResult:
     stats: dict[str, Any] = field(default_factory=dict)
 
 
+Input = PersonRecord | OrganizationRecord | NormalizedRecord  # what a resolve reads
+
+
 def record_key(record: PersonRecord | OrganizationRecord) -> str:
     """The key stewards use to name a record: `system/object/record_id`."""
     p = record.provenance
     return f"{p.system}/{p.object}/{p.record_id}"
+
+
+def _input_key(item: Input) -> str:
+    return item.key if isinstance(item, NormalizedRecord) else record_key(item)
 
 
 def _steward_pairs(
@@ -97,27 +111,36 @@ class _Intake:
     kind_parts: list[np.ndarray] = field(default_factory=list)
     n: int = 0
 
-    def add(self, chunk: Sequence[PersonRecord | OrganizationRecord]) -> None:
+    def add(self, chunk: Sequence[Input]) -> None:
         kinds = np.array([KINDS.index(r.kind) for r in chunk], dtype=np.int8)
-        for code, kind in enumerate(KINDS):
-            members = np.flatnonzero(kinds == code)
-            if len(members):
-                of_kind = [chunk[i] for i in members]
-                self.sink.add(kind, raw_columns(kind, of_kind), len(of_kind))
+        start = 0
+        for normalized, run in groupby(chunk, key=lambda r: isinstance(r, NormalizedRecord)):
+            size = len(list(run))
+            self._add_run(chunk[start:start + size], kinds[start:start + size], normalized)
+            start += size
         if self.named:
-            for i, record in enumerate(chunk):
-                key = record_key(record)
+            for i, item in enumerate(chunk):
+                key = _input_key(item)
                 if key in self.named:
                     self.index_of[key] = self.n + i
         self.kind_parts.append(kinds)
         self.n += len(chunk)
 
+    def _add_run(self, run: Sequence[Input], kinds: np.ndarray, normalized: bool) -> None:
+        """Records of one form (parsed, or normalized values), sent per kind in order."""
+        for code, kind in enumerate(KINDS):
+            members = np.flatnonzero(kinds == code)
+            if len(members):
+                of_kind: Any = [run[i] for i in members]
+                raw = (normalized_columns(kind, of_kind) if normalized
+                       else raw_columns(kind, of_kind))
+                self.sink.add(kind, raw, len(of_kind), normalized)
+
     def kinds(self) -> np.ndarray:
         return np.concatenate(self.kind_parts) if self.kind_parts else np.empty(0, np.int8)
 
 
-def _chunks(records: Iterable[PersonRecord | OrganizationRecord], size: int
-            ) -> Iterator[Sequence[PersonRecord | OrganizationRecord]]:
+def _chunks(records: Iterable[Input], size: int) -> Iterator[Sequence[Input]]:
     if isinstance(records, Sequence):
         for start in range(0, len(records), size):
             yield records[start:start + size]
@@ -127,8 +150,8 @@ def _chunks(records: Iterable[PersonRecord | OrganizationRecord], size: int
         yield chunk
 
 
-def _read(records: Iterable[PersonRecord | OrganizationRecord], settings: ResolutionSettings,
-          named: set[str]) -> tuple[_Intake, dict[str, FeatureTable]]:
+def _read(records: Iterable[Input], settings: ResolutionSettings, named: set[str]
+          ) -> tuple[_Intake, dict[str, FeatureTable]]:
     """Records read a chunk at a time into feature tables per kind. A stream of more than
     one chunk (a store's pages, parsed as they come) has its values coded in a forked
     worker while this process reads on; records already in a list cost nothing to read,
@@ -384,7 +407,7 @@ def _reindex(table: EvidenceTable, original: np.ndarray) -> EvidenceTable:
 
 @full_collections_paused()
 def resolve_batch(
-    records: Iterable[PersonRecord | OrganizationRecord],
+    records: Iterable[Input],
     settings: ResolutionSettings | None = None,
     constraints: StewardConstraints | None = None,
     *,
@@ -396,7 +419,10 @@ def resolve_batch(
 
     `records` may be any iterable, e.g. a generator over pages of a store: it is read
     once, in chunks, and only feature codes are kept, so the records need never all be in
-    memory. `model` maps an entity kind to the parameters a previous resolve fitted (its
+    memory. Any of them may come as `NormalizedRecord`s (what `index_records` gave a store),
+    which resolve exactly as the records they were normalized from.
+
+    `model` maps an entity kind to the parameters a previous resolve fitted (its
     `stats[kind]["model"]`); given, that kind is scored with them instead of refitting,
     which is how an incremental resolve of a few changed records (plus the records they
     block with) scores like the full store. `focus` (record indices) keeps only the
@@ -448,26 +474,38 @@ def resolve_batch(
                             stats)
 
 
+@dataclass(frozen=True)
+class RecordIndex:
+    """What a store keeps of records to find and score them again without them: per
+    blocking rule (by name), the texts of the blocks each record falls in, and each
+    record's normalized values (`NormalizedRecord.values`), both in input order."""
+
+    blocks: dict[str, list[tuple[str, ...]]]
+    values: list[list[Any]]
+
+
 @full_collections_paused()
-def block_keys(records: Iterable[PersonRecord | OrganizationRecord],
-               settings: ResolutionSettings | None = None) -> dict[str, list[tuple[str, ...]]]:
-    """Per blocking rule (by name), the texts of the blocks each record falls in, in input
-    order: exactly the engine's grouping, so a store can index blocks without building
-    features. A record has no text for a rule of the other entity kind or when it lacks a
-    key, and several for a multi-valued key (every email). Rules of both kinds may share a
+def index_records(records: Iterable[PersonRecord | OrganizationRecord],
+                  settings: ResolutionSettings | None = None) -> RecordIndex:
+    """The records' blocks, exactly the engine's grouping, and their normalized values. A
+    record has no block text for a rule of the other entity kind or when it lacks a key,
+    and several for a multi-valued key (every email). Rules of both kinds may share a
     name, so a store keys its index by entity kind too."""
     settings = settings or ResolutionSettings()
     intake, tables = _read(records, settings, set())
     kinds = intake.kinds()
-    keys: dict[str, list[tuple[str, ...]]] = {}
+    blocks: dict[str, list[tuple[str, ...]]] = {}
+    values: list[list[Any]] = [[] for _ in range(intake.n)]
     for code, kind in enumerate(KINDS):
         original = np.flatnonzero(kinds == code)
         if len(original) == 0:
             continue
         table = tables[kind]
         for rule in settings.for_kind(kind).blocking_rules:
-            column = keys.setdefault(rule.name, [()] * intake.n)
+            column = blocks.setdefault(rule.name, [()] * intake.n)
             for index, texts in zip(original.tolist(), rule_key_texts(table, rule),
                                     strict=True):
                 column[index] = texts
-    return keys
+        for index, row in zip(original.tolist(), normalized_values(kind, table), strict=True):
+            values[index] = row
+    return RecordIndex(blocks, values)

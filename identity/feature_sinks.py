@@ -19,11 +19,12 @@ from identity.features import FeatureBuilder, FeatureTable, RawColumns
 from identity.forked import ForkedConsumer, can_fork
 from identity.settings import ResolutionSettings
 
-RawChunk = tuple[str, RawColumns, int]  # entity kind, raw values, records in the chunk
+RawChunk = tuple[str, RawColumns, int, bool]  # kind, values, records, already normalized
 
 
 class FeatureSink(Protocol):
-    def add(self, kind: str, raw: RawColumns, count: int) -> None: ...
+    def add(self, kind: str, raw: RawColumns, count: int, normalized: bool = False
+            ) -> None: ...
 
     def finish(self) -> dict[str, FeatureTable]: ...
 
@@ -35,10 +36,10 @@ class LocalFeatures:
         self.settings = settings
         self.builders: dict[str, FeatureBuilder] = {}
 
-    def add(self, kind: str, raw: RawColumns, count: int) -> None:
+    def add(self, kind: str, raw: RawColumns, count: int, normalized: bool = False) -> None:
         if kind not in self.builders:
             self.builders[kind] = FeatureBuilder(kind, self.settings)
-        self.builders[kind].add_raw(raw, count)
+        self.builders[kind].add_raw(raw, count, normalized)
 
     def finish(self) -> dict[str, FeatureTable]:
         return {kind: builder.finish() for kind, builder in self.builders.items()}
@@ -48,8 +49,8 @@ def _code_all(settings: ResolutionSettings, chunks: Iterator[RawChunk]
               ) -> dict[str, FeatureTable]:
     """The worker's side: every chunk sent, coded as `LocalFeatures` codes it."""
     local = LocalFeatures(settings)
-    for kind, raw, count in chunks:
-        local.add(kind, raw, count)
+    for kind, raw, count, normalized in chunks:
+        local.add(kind, raw, count, normalized)
     return local.finish()
 
 
@@ -59,8 +60,8 @@ class ForkedFeatures:
     def __init__(self, worker: ForkedConsumer[RawChunk, dict[str, FeatureTable]]) -> None:
         self.worker = worker
 
-    def add(self, kind: str, raw: RawColumns, count: int) -> None:
-        self.worker.send((kind, raw, count))
+    def add(self, kind: str, raw: RawColumns, count: int, normalized: bool = False) -> None:
+        self.worker.send((kind, raw, count, normalized))
 
     def finish(self) -> dict[str, FeatureTable]:
         return self.worker.result()

@@ -15,8 +15,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from itertools import chain, repeat
-from typing import Any
+from itertools import chain, count, filterfalse, pairwise, repeat
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -161,18 +161,31 @@ class Encoder:
         self.known: dict[object, int] = {}  # raw value -> code of its normalized value
         self.value_index: dict[str, int] = {}
 
-    def encode(self, raw: Iterable[object]) -> np.ndarray:
-        """Codes of one chunk's raw values (MISSING where empty or normalized away).
+    def encode(self, raw: Iterable[object], normalized: bool = False) -> np.ndarray:
+        """Codes of one chunk's raw values (MISSING where empty or normalized away), or of
+        values already normalized (a store's `normalized_values`; "" where missing).
 
         Most raw values were seen before (names, cities, a person's email on each of their
         records): one dict lookup each, in C; Python runs only for the values never seen."""
         raw = raw if isinstance(raw, Sequence) else list(raw)
+        if normalized:
+            self._index_all(raw)
+            return np.fromiter(map(self.value_index.get, raw, repeat(MISSING)), dtype=np.int32,
+                               count=len(raw))
         found = np.fromiter(map(self.known.get, raw, repeat(_UNSEEN)), dtype=np.int64,
                             count=len(raw))
         unseen = np.flatnonzero(found == _UNSEEN)
         if len(unseen):
             found[unseen] = [self._code(raw[i]) for i in unseen.tolist()]
         return found.astype(np.int32)
+
+    def _index_all(self, values: Sequence[object]) -> None:
+        """Codes for the normalized values not seen yet, in order of first appearance, all
+        in C (a small batch's values are mostly new)."""
+        fresh = dict.fromkeys(values)
+        fresh.pop("", None)
+        new = list(filterfalse(self.value_index.__contains__, fresh))
+        self.value_index.update(zip(new, count(len(self.value_index))))
 
     def _code(self, value: object) -> int:
         code = self.known.get(value)
@@ -204,11 +217,11 @@ class _MultiParts:
         self.records: list[np.ndarray] = []
         self.codes: list[np.ndarray] = []
 
-    def add(self, raw: Sequence[Sequence[object]], offset: int) -> None:
+    def add(self, raw: Sequence[Sequence[object]], offset: int, normalized: bool) -> None:
         """Each record's distinct values in their order (the first is its primary)."""
         lengths = np.fromiter(map(len, raw), dtype=np.int64, count=len(raw))
         records = np.repeat(np.arange(len(raw), dtype=np.int64), lengths)
-        codes = self.encoder.encode(chain.from_iterable(raw)).astype(np.int64)
+        codes = self.encoder.encode(chain.from_iterable(raw), normalized).astype(np.int64)
         keep = codes >= 0
         records, codes = records[keep], codes[keep]
         _, first = np.unique(records * (int(codes.max(initial=0)) + 1) + codes,
@@ -310,6 +323,49 @@ def raw_columns(kind: str, records: Sequence[Record]) -> RawColumns:
     return _RAW[kind](records)
 
 
+def feature_layout(kind: str) -> tuple[list[str], list[str]]:
+    """The single- and multi-valued features of an entity kind, in the order a
+    `NormalizedRecord` holds their values."""
+    single, multi = _RAW[kind]([])
+    return list(single), list(multi)
+
+
+class NormalizedRecord(NamedTuple):
+    """A record as its normalized feature values (`normalized_values`): all a resolve
+    needs to block and score it, kept by a store so an incremental resolve reads its
+    neighbours without parsing and normalizing them again (a tuple: tens of thousands
+    are made at a time)."""
+
+    key: str
+    kind: str
+    values: Sequence[Any]  # per `feature_layout`: a value ("" if none), then lists of values
+
+
+def normalized_values(kind: str, table: FeatureTable) -> list[list[Any]]:
+    """Each record's normalized values, as `NormalizedRecord.values` holds them."""
+    single, multi = feature_layout(kind)
+    columns: list[list[Any]] = []
+    for name in single:
+        column = table.columns[name]
+        columns.append(np.append(column.values, "")[column.codes].tolist())  # -1: ""
+    for name in multi:
+        column = table.multi[name]
+        values = column.values[column.codes].tolist()
+        starts = np.searchsorted(column.records, np.arange(table.n + 1)).tolist()
+        columns.append([values[a:b] for a, b in pairwise(starts)])
+    return [list(row) for row in zip(*columns, strict=True)]
+
+
+def normalized_columns(kind: str, records: Sequence[NormalizedRecord]) -> RawColumns:
+    """The values of normalized records of one kind, laid out as `raw_columns` lays out
+    raw ones (for `FeatureBuilder.add_raw(..., normalized=True)`)."""
+    single, multi = feature_layout(kind)
+    columns: list[Any] = (list(zip(*(r.values for r in records), strict=True))
+                          or [()] * (len(single) + len(multi)))
+    return (dict(zip(single, columns[:len(single)], strict=True)),
+            dict(zip(multi, columns[len(single):], strict=True)))
+
+
 class FeatureBuilder:
     """Feature columns of one entity kind, built from records added chunk by chunk."""
 
@@ -323,15 +379,17 @@ class FeatureBuilder:
     def add(self, records: Sequence[Record]) -> None:
         self.add_raw(raw_columns(self.kind, records), len(records))
 
-    def add_raw(self, raw: RawColumns, count: int) -> None:
-        """A chunk of `count` records, as `raw_columns` gives them."""
+    def add_raw(self, raw: RawColumns, count: int, normalized: bool = False) -> None:
+        """A chunk of `count` records, as `raw_columns` gives them (or, `normalized`, as
+        `normalized_columns` does)."""
         single, multi = raw
         for name, values in single.items():
             encoder, parts = self._single.setdefault(
                 name, (Encoder(self._normalizers[name]), []))
-            parts.append(encoder.encode(values))
+            parts.append(encoder.encode(values, normalized))
         for name, lists in multi.items():
-            self._multi.setdefault(name, _MultiParts(self._normalizers[name])).add(lists, self.n)
+            self._multi.setdefault(name, _MultiParts(self._normalizers[name])).add(
+                lists, self.n, normalized)
         self.n += count
 
     def finish(self) -> FeatureTable:

@@ -1,5 +1,6 @@
 """Tables of the identity layer: golden records, their members, link evidence, the review
-queue, steward decisions, golden-id history and the blocking-key index.
+queue, steward decisions, golden-id history, the blocking-key index and the records'
+normalized values.
 
 Source records are named by their key `system/object/source_id` (the engine's
 `record_key`), so identity rows never depend on the snapshot table's surrogate ids.
@@ -138,7 +139,24 @@ class BlockingKeyRow(Base):
         Integer, server_default="0",
         comment="The block's rule's size cap: a record leaving the block may bring it under")
 
-    __table_args__ = (Index("ix_blocking_keys_block", "block"),)
+    # SQLite: rows clustered by key, and the index on block holds each row's record key
+    __table_args__ = (Index("ix_blocking_keys_block", "block"), {"sqlite_with_rowid": False})
+
+
+class RecordFeaturesRow(Base):
+    """A record's normalized values (`identity.engine.NormalizedRecord`), written with its
+    blocking keys: an incremental resolve scores a changed record's block neighbours from
+    these instead of parsing and normalizing their source records again."""
+
+    __tablename__ = "record_features"
+
+    record_key: Mapped[str] = mapped_column(RecordKey, primary_key=True)
+    entity_kind: Mapped[str] = mapped_column(String(16))
+    features: Mapped[str] = mapped_column(
+        Text, comment="JSON: the values in the engine's feature layout for the kind")
+
+    # SQLite: rows clustered by key, so a lookup is one B-tree descent instead of two
+    __table_args__ = ({"sqlite_with_rowid": False},)
 
 
 class FittedModelRow(Base):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from sqlalchemy import inspect
 
-from hub.blocking_index import record_blocks
+from hub.blocking_index import index_entries
 from hub.store.db import make_engine
 from hub.store.migrate import current_revision, head_revision, upgrade
 from identity.blocking import rule_rows
@@ -43,7 +43,7 @@ def test_block_digests_group_records_as_the_engine_does() -> None:
     """Two records share a stored digest exactly when some blocking rule of the engine
     puts them in one block; a person and an organization never share one."""
     records, settings = _people(), ResolutionSettings()
-    digests = record_blocks(records, settings)
+    digests = [entry.blocks for entry in index_entries(records, settings)]
     engine_pairs = set()
     for kind in ("person", "organization"):
         indices = np.array([i for i, r in enumerate(records) if r.kind == kind])

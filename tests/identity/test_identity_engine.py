@@ -7,8 +7,9 @@ import pytest
 from conftest import make_person
 
 from identity import engine
-from identity.engine import block_keys, record_key, resolve_batch
+from identity.engine import NormalizedRecord, index_records, record_key, resolve_batch
 from identity.feature_sinks import feature_sink
+from identity.features import feature_layout
 from identity.records import OrganizationRecord, Provenance
 from identity.scoring import FittedModel
 from identity.settings import ResolutionSettings, StewardConstraints
@@ -198,13 +199,13 @@ def test_fitted_model_scores_a_small_batch_like_the_full_run(population):
     assert refit.stats["person"]["prior"] != full.stats["person"]["prior"]
 
 
-def test_block_keys_group_records_as_blocking_does(population):
+def test_indexed_blocks_group_records_as_blocking_does(population):
     """Two records share a block text of some rule exactly when blocking pairs them."""
     records = [*population[:60],
                make_person(given_name="Zoe", family_name="Quintana",
                            emails=["zoe@a.es", "zq@b.es"]),
                make_person(given_name="Quintana", family_name="Zoe", emails=["ZQ@b.es"])]
-    keys = block_keys(records)
+    keys = index_records(records).blocks
     assert set(keys) == {rule.name for rule in ResolutionSettings().person.blocking_rules}
     assert keys["email"][-2] == ("zoe@a.es", "zq@b.es") and keys["national_id"][-1] == ()
     assert keys["names"][-1] == keys["names"][-2]
@@ -215,6 +216,45 @@ def test_block_keys_group_records_as_blocking_does(population):
                 by_text.setdefault((rule, text), []).append(index)
     implied = {pair for members in by_text.values() for pair in combinations(members, 2)}
     assert implied == set(map(tuple, resolve_batch(records).candidate_pairs.tolist()))
+
+
+def _evidence(result):
+    return [(link.left, link.right, link.match_weight, [(f.level, f.weight) for f in link.fields])
+            for link in [*result.links, *result.review]]
+
+
+def test_normalized_records_resolve_like_the_records_they_were_normalized_from(population):
+    """A store keeps each record's normalized values so an incremental resolve reads its
+    neighbours without parsing them: in any mix with parsed records, of both kinds, they
+    give the same pairs, evidence and clusters, fitted afresh or with a stored model, and
+    steward keys name them."""
+    organizations = [OrganizationRecord(name=f"Acme {i % 7} S.L.", domains=[f"acme{i % 7}.es"],
+                                        emails=[f"info@acme{i % 7}.es"],
+                                        provenance=Provenance(system="crm", object="account",
+                                                              record_id=f"o{i}"))
+                     for i in range(40)]
+    second_email = [make_person(given_name="Zoe", family_name="Quintana",
+                                emails=["zoe@a.es", "zq@b.es"]),
+                    make_person(given_name="Zoraida", family_name="Ferrer", emails=["ZQ@b.es"])]
+    records = [*population[:150], *organizations, *population[150:], *second_email]
+    values = index_records(records).values
+    single, multi = feature_layout("person")
+    assert values[0][single.index("given_name")] and values[0][len(single) + multi.index("email")]
+    normalized = [NormalizedRecord(record_key(r), r.kind, v)
+                  for r, v in zip(records, values, strict=True)]
+    constraints = StewardConstraints(cannot_link=[(record_key(records[0]), record_key(records[1]))])
+    parsed = resolve_batch(records, constraints=constraints)
+    model = {kind: parsed.stats[kind]["model"] for kind in ("person", "organization")}
+    scored = resolve_batch(records, constraints=constraints, model=model)
+    mixes = [normalized, [*normalized[:100], *records[100:200], *normalized[200:]]]
+    for batch in mixes:
+        for want, got in ((parsed, resolve_batch(batch, constraints=constraints)),
+                          (scored, resolve_batch(batch, constraints=constraints, model=model))):
+            assert np.array_equal(want.labels, got.labels)
+            assert np.array_equal(want.candidate_pairs, got.candidate_pairs)
+            assert _evidence(want) == _evidence(got)
+    assert not _same(parsed, 0, 1)
+    assert [len(records) - 2, len(records) - 1] in parsed.candidate_pairs.tolist()
 
 
 def test_a_stream_of_records_resolves_like_a_list(population):
