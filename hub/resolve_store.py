@@ -44,7 +44,7 @@ from identity.engine import KINDS, NormalizedRecord
 from identity.evidence import Link
 from identity.features import feature_layout
 from identity.records import CanonicalRecord, OrganizationRecord, PersonRecord
-from identity.scoring import FittedModel
+from identity.scoring import STORED_FORM, FittedModel
 from identity.settings import ResolutionSettings
 
 Record = PersonRecord | OrganizationRecord
@@ -307,10 +307,10 @@ def settings_digest(settings: ResolutionSettings) -> str:
     """Which resolution settings a model was fitted under: any change (a comparison, a
     threshold, a survivorship rule) can change every golden record, so it calls for a
     full resolve rather than an incremental one on stale parameters. The blocking index's
-    digest scheme and the layout of the stored features are part of it: a store indexed
-    otherwise is resolved in full once."""
+    digest scheme, the layout of the stored features and the stored form of a model are
+    part of it: a store indexed or fitted otherwise is resolved in full once."""
     layouts = json.dumps({kind: feature_layout(kind) for kind in KINDS})
-    text = INDEX_VERSION + layouts + settings.model_dump_json()
+    text = INDEX_VERSION + layouts + STORED_FORM + settings.model_dump_json()
     return hashlib.sha256(text.encode()).hexdigest()
 
 

