@@ -1,20 +1,26 @@
-"""The identity tables by migration on both databases, and the blocking-key index."""
+"""The identity tables by migration on both databases, and the index of records."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
-from sqlalchemy import inspect
+from alembic import command
+from identityfixtures import Shop, person
+from sqlalchemy import func, inspect, select
 
 from hub.blocking_index import index_entries
 from hub.store.db import make_engine
-from hub.store.migrate import current_revision, head_revision, upgrade
+from hub.store.identity_models import BlockingKeyRow
+from hub.store.migrate import alembic_config, current_revision, head_revision, upgrade
 from identity.blocking import rule_rows
 from identity.features import build_features
 from identity.records import OrganizationRecord, PersonRecord, Provenance
 from identity.settings import ResolutionSettings
 
 IDENTITY_TABLES = {"golden_records", "golden_members", "identity_links", "review_queue",
-                   "steward_decisions", "golden_id_history", "blocking_keys", "identity_models"}
+                   "steward_decisions", "golden_id_history", "blocking_keys", "identity_models",
+                   "record_features"}
 
 
 def test_upgrade_from_foundation_adds_identity_tables(store_url: str) -> None:
@@ -24,6 +30,25 @@ def test_upgrade_from_foundation_adds_identity_tables(store_url: str) -> None:
     upgrade(engine)
     assert current_revision(engine) == head_revision()
     assert set(inspect(engine).get_table_names()) >= IDENTITY_TABLES
+
+
+def test_a_store_indexed_before_record_features_is_resolved_in_full_once(tmp_path: Path
+                                                                         ) -> None:
+    """Revision 0005 rebuilds the index tables empty and drops the fitted models: the next
+    resolve is full and fills them, and later incremental ones agree with a full resolve."""
+    shop = Shop(tmp_path, f"sqlite:///{tmp_path}/relhub.db",
+                {i: person(i, who=i % 3) for i in range(6)})
+    assert shop.cycle().full
+    with shop.engine.begin() as connection:
+        command.downgrade(alembic_config(connection), "0004")
+    upgrade(shop.engine)
+    with shop.engine.connect() as connection:
+        assert connection.execute(select(func.count()).select_from(BlockingKeyRow)).scalar() == 0
+    assert shop.cycle().full
+    shop.put(0, person(0, who=1))
+    assert not shop.cycle().full
+    incremental = shop.state()
+    assert shop.cycle(full=True, refit=False).full and shop.state() == incremental
 
 
 def _people() -> list[PersonRecord | OrganizationRecord]:

@@ -5,8 +5,9 @@ An incremental resolve scores a changed record's block neighbours from the featu
 instead of parsing and normalizing their source records. On SQLite both tables are
 WITHOUT ROWID: a lookup by key is one B-tree descent, and the index on `block` then
 holds each row's record key, so a block's members are read from the index alone. The
-index version changes with this revision, so a store resolved before it is resolved in
-full once, which fills both tables: the old blocking keys are dropped, not copied.
+old blocking keys are dropped, not copied, and so are the fitted models: the next resolve
+is a full one, which fills both tables (the index version in the settings digest changes
+with this revision too, so it would be anyway).
 
 Revision ID: 0005
 Revises: 0004
@@ -50,6 +51,7 @@ def upgrade() -> None:
         sqlite_with_rowid=False,
     )
     _blocking_keys(with_rowid=False)
+    op.execute(sa.text("DELETE FROM identity_models"))
 
 
 def downgrade() -> None:
