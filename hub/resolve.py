@@ -77,6 +77,7 @@ from identity.survivorship import survive
 Progress = Callable[[str, int], None]
 Fetch = Callable[[Collection[str]], Mapping[str, Record]]  # records by key, for survivorship
 STEP = "resolve"
+_DECIDES = ("entity_kind", "probability", "match_weight", "rule", "evidence")  # run aside
 GOLDEN_PAGE = 2000  # golden records survived per read of their members
 
 
@@ -420,15 +421,24 @@ class _Resolution:
     def _write_pairs(self, model: type[LinkRow] | type[ReviewRow], rows: list[dict[str, Any]],
                      resolved: set[str], changed: set[str]) -> None:
         """Replace the pairs this run decided anew: both records re-resolved, or either
-        changed (a pair between an untouched record and one outside the batch stands)."""
+        changed (a pair between an untouched record and one outside the batch stands). A
+        pair decided as before keeps its row (and the run that first decided it): most
+        links of a changed record stay what they were, and each row rewritten costs a page
+        in both indexes of the table."""
         table = model.__table__
         if self.report.full:
             self.connection.execute(delete(table))
-        else:
-            stale = [(a, b) for a, b in pairs_touching(self.connection, table, resolved)
-                     if (a in resolved and b in resolved) or a in changed or b in changed]
-            delete_pairs(self.connection, (table.c.left_key, table.c.right_key), stale)
-        insert_rows(self.connection, table, rows)
+            insert_rows(self.connection, table, rows)
+            return
+        stored = pairs_touching(self.connection, table, resolved, *_DECIDES)
+        decided = {(a, b) for a, b in stored
+                   if (a in resolved and b in resolved) or a in changed or b in changed}
+        fresh = {(row["left_key"], row["right_key"]): row for row in rows}
+        same = {pair for pair in decided & fresh.keys()
+                if stored[pair] == tuple(fresh[pair][name] for name in _DECIDES)}
+        delete_pairs(self.connection, (table.c.left_key, table.c.right_key), decided - same)
+        insert_rows(self.connection, table, [row for pair, row in fresh.items()
+                                             if pair not in same])
 
     def _entries(self, records: dict[str, Record]) -> list[IndexEntry]:
         """Index entries of these records, each computed once per run."""

@@ -158,14 +158,15 @@ def select_in(connection: Connection, columns: Sequence[Any], column: Any,
     return rows
 
 
-def pairs_touching(connection: Connection, table: Table, keys: Collection[str]
-                   ) -> set[tuple[str, str]]:
-    """Pairs with either record among `keys`: one indexed lookup per side (an OR of the
-    two would scan the table on SQLite)."""
-    found: set[tuple[str, str]] = set()
+def pairs_touching(connection: Connection, table: Table, keys: Collection[str], *columns: str
+                   ) -> dict[tuple[str, str], tuple[Any, ...]]:
+    """Pairs with either record among `keys`, each with its values of `columns`: one
+    indexed lookup per side (an OR of the two would scan the table on SQLite)."""
+    selected = (table.c.left_key, table.c.right_key, *(table.c[name] for name in columns))
+    found: dict[tuple[str, str], tuple[Any, ...]] = {}
     for side in (table.c.left_key, table.c.right_key):
-        found.update((left, right) for left, right in select_in(
-            connection, (table.c.left_key, table.c.right_key), side, keys))
+        found.update(((left, right), tuple(values))
+                     for left, right, *values in select_in(connection, selected, side, keys))
     return found
 
 
