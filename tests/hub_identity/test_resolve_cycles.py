@@ -5,9 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from identityfixtures import GIVEN, Shop, person
+from sqlalchemy import select
 from syncfixtures import row
 
 from hub.golden import resolve_id, show
+from hub.store.identity_models import LinkRow
 
 
 def test_ids_survive_merges_splits_and_deletions(tmp_path: Path, store_url: str) -> None:
@@ -86,3 +88,28 @@ def test_a_change_reaches_only_the_records_it_links_with(tmp_path: Path, sqlite_
     assert shop.cycle().resolved == 1
     shop.put(4, _namesake(4, "Ana", visits="9"))  # Ana's second record: her pair moves
     assert shop.cycle().resolved == 2
+
+
+def _link_run(shop: Shop, left: int, right: int) -> int | None:
+    with shop.engine.connect() as connection:
+        return connection.execute(select(LinkRow.run_id).where(
+            LinkRow.left_key == shop.key(left), LinkRow.right_key == shop.key(right))
+        ).scalar_one_or_none()
+
+
+def test_a_pair_decided_as_before_keeps_its_link_row(tmp_path: Path, sqlite_url: str) -> None:
+    """An incremental resolve rewrites only the links it decides otherwise: Ana's two
+    records keep their link row (and the run that first decided it) when one of them
+    changes a field no comparison reads; the row goes when a new email parts them, and
+    comes back, written by that run, when the email does."""
+    shop = Shop(tmp_path, sqlite_url, {0: person(0, who=0), 1: person(1, who=0),
+                                        2: person(2)})
+    first = shop.cycle()
+    assert _link_run(shop, 0, 1) == first.run_id
+    shop.put(0, person(0, who=0, visits="9"))
+    assert shop.cycle().resolved == 2 and _link_run(shop, 0, 1) == first.run_id
+    shop.put(0, dict(person(0, who=0), email="ana.home@example.org"))
+    assert shop.cycle().split == 1 and _link_run(shop, 0, 1) is None
+    shop.put(0, person(0, who=0))
+    fourth = shop.cycle()
+    assert _link_run(shop, 0, 1) == fourth.run_id
