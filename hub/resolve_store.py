@@ -240,7 +240,7 @@ def block_sizes(connection: Connection, blocks: Collection[str]) -> dict[str, in
 
 def blocks_of(connection: Connection, keys: Collection[str]) -> dict[str, dict[str, int]]:
     """The stored block digests of these records, each with its cap (as
-    `hub.blocking_index.record_blocks` gives them)."""
+    `hub.blocking_index.index_entries` gives them)."""
     found: dict[str, dict[str, int]] = {}
     for key, block, cap in select_in(
             connection, (BlockingKeyRow.record_key, BlockingKeyRow.block, BlockingKeyRow.cap),
