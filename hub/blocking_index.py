@@ -15,6 +15,7 @@ import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from identity.engine import index_records
 from identity.records import OrganizationRecord, PersonRecord
@@ -33,10 +34,11 @@ def block_digest(kind: str, rule: str, text: str) -> str:
 @dataclass(frozen=True)
 class IndexEntry:
     """One record's rows in the index: its block digests, each with the cap of its rule
-    (the engine pairs no records within a larger block), and its normalized values as
-    JSON text."""
+    (the engine pairs no records within a larger block), and its normalized values (as
+    `NormalizedRecord.values` holds them, and as the JSON text stored)."""
 
     blocks: dict[str, int]
+    values: list[Any]
     features: str
 
 
@@ -50,6 +52,6 @@ def index_entries(records: Sequence[Record], settings: ResolutionSettings) -> li
             cap = rule.max_block_size or settings.max_block_size
             blocks.update((block_digest(record.kind, rule.name, text), cap)
                           for text in index.blocks[rule.name][i])
-        entries.append(IndexEntry(blocks, json.dumps(index.values[i], ensure_ascii=False,
-                                                     separators=(",", ":"))))
+        entries.append(IndexEntry(blocks, index.values[i], json.dumps(
+            index.values[i], ensure_ascii=False, separators=(",", ":"))))
     return entries

@@ -67,7 +67,13 @@ from hub.store.identity_models import (
     ReviewRow,
 )
 from hub.store.models import Run, SourceRecordRow
-from identity.engine import KINDS, ResolutionResult, record_key, resolve_batch
+from identity.engine import (
+    KINDS,
+    NormalizedRecord,
+    ResolutionResult,
+    record_key,
+    resolve_batch,
+)
 from identity.gc_pause import full_collections_paused
 from identity.golden_ids import GoldenIdAssignment, assign_golden_ids, current_id, mint_golden_id
 from identity.scoring import FittedModel
@@ -141,7 +147,8 @@ def resolve(config: RelhubConfig, engine: Engine, *, full: bool = False, refit: 
     return report
 
 
-def _noting_kinds(records: Iterable[Record], kinds: list[str]) -> Iterator[Record]:
+def _noting_kinds(records: Iterable[Record | NormalizedRecord], kinds: list[str]
+                  ) -> Iterator[Record | NormalizedRecord]:
     """The records as they pass into the engine, each one's entity kind noted on the way."""
     for record in records:
         kinds.append(record.kind)
@@ -166,6 +173,7 @@ class _Resolution:
         self.report = report
         self.progress = progress
         self.entries: dict[str, IndexEntry] = {}  # index entries by record key
+        self.normalized: dict[str, NormalizedRecord] = {}  # neighbours' stored features
         self.indexed: dict[str, dict[str, int]] = {}  # the changed records' stored blocks
         self.before: dict[str, str] = {}  # golden ids of the resolved records, before and after
         self.after: dict[str, str] = {}
@@ -184,7 +192,7 @@ class _Resolution:
                 batch = self._reach(batch, changed, models)
                 old_ids = golden_ids_of(self.connection, set(batch.records) | batch.gone)
                 keys = sorted(batch.records)
-                self._resolve(keys, [batch.records[k] for k in keys],
+                self._resolve(keys, [self._input(k, batch.records[k]) for k in keys],
                               lambda _keys: batch.records, batch.gone, changed, old_ids, models)
                 self._write_index(batch.records, changed)
                 return
@@ -239,8 +247,10 @@ class _Resolution:
         changed record keeps its stored decision, so nothing beyond that closure moves."""
         neighbours, whole = self._block_neighbours(changed, keys)
         stored = sorted(load_features(self.connection, neighbours), key=lambda r: r.key)
-        probe = [*changed.records, *(record.key for record in stored)]
-        result = resolve_batch([*changed.records.values(), *stored], self.settings,
+        self.normalized = {record.key: record for record in stored}
+        probe = [*changed.records, *self.normalized]
+        result = resolve_batch([*map(self._input, changed.records, changed.records.values()),
+                                *stored], self.settings,
                                constraints_for(self.connection, set(probe)), model=models,
                                focus=range(len(changed.records)))
         reach = keys | whole
@@ -293,8 +303,8 @@ class _Resolution:
                 neighbours |= found
         return neighbours - keys, whole
 
-    def _resolve(self, keys: list[str], records: Iterable[Record], fetch: Fetch, gone: set[str],
-                 changed: set[str], old_ids: dict[str, str],
+    def _resolve(self, keys: list[str], records: Iterable[Record | NormalizedRecord],
+                 fetch: Fetch, gone: set[str], changed: set[str], old_ids: dict[str, str],
                  models: dict[str, FittedModel] | None) -> ResolutionResult:
         """Resolve the records (under `keys`, in order; scored with `models` when given)
         and write what it decides; `fetch` reads records again for survivorship."""
@@ -439,6 +449,14 @@ class _Resolution:
         delete_pairs(self.connection, (table.c.left_key, table.c.right_key), decided - same)
         insert_rows(self.connection, table, [row for pair, row in fresh.items()
                                              if pair not in same])
+
+    def _input(self, key: str, record: Record) -> Record | NormalizedRecord:
+        """A record as the engine should read it: its normalized values where this run
+        has them (a changed record's index entry, a neighbour's stored features), so no
+        record is normalized twice."""
+        if key in self.entries:
+            return NormalizedRecord(key, record.kind, self.entries[key].values)
+        return self.normalized.get(key, record)
 
     def _entries(self, records: dict[str, Record]) -> list[IndexEntry]:
         """Index entries of these records, each computed once per run."""
