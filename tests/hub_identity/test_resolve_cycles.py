@@ -97,12 +97,12 @@ def _link_run(shop: Shop, left: int, right: int) -> int | None:
         ).scalar_one_or_none()
 
 
-def test_a_pair_decided_as_before_keeps_its_link_row(tmp_path: Path, sqlite_url: str) -> None:
+def test_a_pair_decided_as_before_keeps_its_link_row(tmp_path: Path, store_url: str) -> None:
     """An incremental resolve rewrites only the links it decides otherwise: Ana's two
     records keep their link row (and the run that first decided it) when one of them
     changes a field no comparison reads; the row goes when a new email parts them, and
     comes back, written by that run, when the email does."""
-    shop = Shop(tmp_path, sqlite_url, {0: person(0, who=0), 1: person(1, who=0),
+    shop = Shop(tmp_path, store_url, {0: person(0, who=0), 1: person(1, who=0),
                                         2: person(2)})
     first = shop.cycle()
     assert _link_run(shop, 0, 1) == first.run_id
