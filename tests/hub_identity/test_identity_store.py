@@ -32,12 +32,11 @@ def test_upgrade_from_foundation_adds_identity_tables(store_url: str) -> None:
     assert set(inspect(engine).get_table_names()) >= IDENTITY_TABLES
 
 
-def test_a_store_indexed_before_record_features_is_resolved_in_full_once(tmp_path: Path
-                                                                         ) -> None:
+def test_a_store_indexed_before_record_features_is_resolved_in_full_once(
+        tmp_path: Path, store_url: str) -> None:
     """Revision 0005 rebuilds the index tables empty and drops the fitted models: the next
     resolve is full and fills them, and later incremental ones agree with a full resolve."""
-    shop = Shop(tmp_path, f"sqlite:///{tmp_path}/relhub.db",
-                {i: person(i, who=i % 3) for i in range(6)})
+    shop = Shop(tmp_path, store_url, {i: person(i, who=i % 3) for i in range(6)})
     assert shop.cycle().full
     with shop.engine.begin() as connection:
         command.downgrade(alembic_config(connection), "0004")
