@@ -10,6 +10,7 @@ import hashlib
 import json
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import Any, TypeVar
 
 from pydantic import TypeAdapter
@@ -55,13 +56,9 @@ _RECORD = TypeAdapter(CanonicalRecord)
 
 
 def chunks(items: Iterable[T], size: int = CHUNK) -> Iterator[list[T]]:
-    batch: list[T] = []
-    for item in items:
-        batch.append(item)
-        if len(batch) == size:
-            yield batch
-            batch = []
-    if batch:
+    """Lists of `size` items, taken in C (a full resolve writes millions of rows)."""
+    iterator = iter(items)
+    while batch := list(islice(iterator, size)):
         yield batch
 
 
