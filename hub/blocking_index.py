@@ -33,10 +33,12 @@ def block_digest(kind: str, rule: str, text: str) -> str:
 
 @dataclass(frozen=True)
 class IndexEntry:
-    """One record's rows in the index: its block digests, each with the cap of its rule
-    (the engine pairs no records within a larger block), and its normalized values (as
-    `NormalizedRecord.values` holds them, and as the JSON text stored)."""
+    """One record's rows in the index: its entity kind, its block digests, each with the
+    cap of its rule (the engine pairs no records within a larger block), and its
+    normalized values (as `NormalizedRecord.values` holds them, and as the JSON text
+    stored)."""
 
+    kind: str
     blocks: dict[str, int]
     values: list[Any]
     features: str
@@ -52,6 +54,6 @@ def index_entries(records: Sequence[Record], settings: ResolutionSettings) -> li
             cap = rule.max_block_size or settings.max_block_size
             blocks.update((block_digest(record.kind, rule.name, text), cap)
                           for text in index.blocks[rule.name][i])
-        entries.append(IndexEntry(blocks, index.values[i], json.dumps(
+        entries.append(IndexEntry(record.kind, blocks, index.values[i], json.dumps(
             index.values[i], ensure_ascii=False, separators=(",", ":"))))
     return entries

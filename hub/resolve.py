@@ -10,7 +10,7 @@ rewritten, so a few changes cost a few clusters; `--full` takes every record.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -213,10 +213,10 @@ class _Resolution:
     def _indexed(self, pages: Iterable[list[Record]]) -> Iterator[Record]:
         """The records of a full resolve, each page's index entries written as it passes."""
         for page in pages:
-            entries = index_entries(page, self.settings)
-            self._insert_blocks({record_key(r): e.blocks for r, e in zip(page, entries,
-                                                                          strict=True)})
-            self._insert_features(page, entries)
+            entries = dict(zip(map(record_key, page), index_entries(page, self.settings),
+                               strict=True))
+            self._insert_blocks({key: entry.blocks for key, entry in entries.items()})
+            self._insert_features(entries)
             yield from page
 
     def _load(self, keys: Collection[str]) -> Mapping[str, Record]:
@@ -277,8 +277,7 @@ class _Resolution:
         blocks changed and deleted records leave included: pairs within those appear or
         vanish whichever records they join. Blocks are sized on the index first; only
         those that yield pairs, or cross their cap, are read."""
-        own = {key: entry.blocks for key, entry in zip(
-            changed.records, self._entries(changed.records), strict=True)}
+        own = {key: entry.blocks for key, entry in self._entries(changed.records).items()}
         self.indexed = blocks_of(self.connection, keys)
         caps = {block: cap for blocks in (*self.indexed.values(), *own.values())
                 for block, cap in blocks.items()}
@@ -455,15 +454,15 @@ class _Resolution:
         has them (a changed record's index entry, a neighbour's stored features), so no
         record is normalized twice."""
         if key in self.entries:
-            return NormalizedRecord(key, record.kind, self.entries[key].values)
+            return NormalizedRecord(key, self.entries[key].kind, self.entries[key].values)
         return self.normalized.get(key, record)
 
-    def _entries(self, records: dict[str, Record]) -> list[IndexEntry]:
-        """Index entries of these records, each computed once per run."""
+    def _entries(self, records: dict[str, Record]) -> dict[str, IndexEntry]:
+        """Index entries of these records by key, each computed once per run."""
         missing = [k for k in records if k not in self.entries]
         self.entries.update(zip(missing, index_entries([records[k] for k in missing],
                                                        self.settings), strict=True))
-        return [self.entries[k] for k in records]
+        return {k: self.entries[k] for k in records}
 
     def _write_index(self, records: dict[str, Record], changed: set[str]) -> None:
         """Re-index the changed records of an incremental resolve: their features, and only
@@ -471,7 +470,7 @@ class _Resolution:
         table (a new phone moves one block of fifteen)."""
         fresh = {k: r for k, r in records.items() if k in changed}
         entries = self._entries(fresh)
-        now = {key: entry.blocks for key, entry in zip(fresh, entries, strict=True)}
+        now = {key: entry.blocks for key, entry in entries.items()}
         table = BlockingKeyRow.__table__
         delete_pairs(self.connection, (table.c.record_key, table.c.block), [
             (key, block) for key, blocks in self.indexed.items()
@@ -480,15 +479,14 @@ class _Resolution:
                                    if self.indexed.get(key, {}).get(block) != cap}
                              for key, blocks in now.items()})
         delete_in(self.connection, RecordFeaturesRow.__table__, "record_key", changed)
-        self._insert_features(list(fresh.values()), entries)
+        self._insert_features(entries)
 
     def _insert_blocks(self, blocks: Mapping[str, dict[str, int]]) -> None:
         insert_rows(self.connection, BlockingKeyRow.__table__, [
             {"record_key": key, "block": block, "cap": cap}
             for key, own in blocks.items() for block, cap in sorted(own.items())])
 
-    def _insert_features(self, records: Sequence[Record], entries: Sequence[IndexEntry]
-                         ) -> None:
+    def _insert_features(self, entries: Mapping[str, IndexEntry]) -> None:
         insert_rows(self.connection, RecordFeaturesRow.__table__, [
-            {"record_key": record_key(record), "entity_kind": record.kind,
-             "features": entry.features} for record, entry in zip(records, entries, strict=True)])
+            {"record_key": key, "entity_kind": entry.kind, "features": entry.features}
+            for key, entry in entries.items()])
