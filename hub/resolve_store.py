@@ -62,6 +62,12 @@ def chunks(items: Iterable[T], size: int = CHUNK) -> Iterator[list[T]]:
         yield batch
 
 
+def key_chunks(keys: Collection[Any]) -> Iterator[list[Any]]:
+    """Keys in sorted chunks, for `IN (…)` lists: each chunk's rows then sit in a narrow
+    range of the index, on pages the previous chunk read."""
+    return chunks(sorted(keys))
+
+
 def insert_rows(connection: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
     for page in chunks(rows, PAGE):
         bulk_insert(connection, table, page)
@@ -139,7 +145,7 @@ def load_keys(connection: Connection, keys: Collection[str]) -> Snapshot:
         by_object.setdefault((system, object_name), []).append(source_id)
     snapshot = Snapshot()
     for (system, object_name), source_ids in by_object.items():
-        for chunk in chunks(sorted(source_ids)):
+        for chunk in key_chunks(source_ids):
             snapshot.add(load_where(connection, SourceRecordRow.system == system,
                                     SourceRecordRow.object == object_name,
                                     SourceRecordRow.source_id.in_(chunk)))
@@ -148,10 +154,9 @@ def load_keys(connection: Connection, keys: Collection[str]) -> Snapshot:
 
 def select_in(connection: Connection, columns: Sequence[Any], column: Any,
               values: Collection[Any], *where: ColumnElement[bool]) -> list[Any]:
-    """Rows whose `column` is among `values`, chunk by chunk (in order: each chunk's rows
-    then sit in a narrow range of the index, on pages the last chunk often read)."""
+    """Rows whose `column` is among `values`, chunk by chunk."""
     rows: list[Any] = []
-    for chunk in chunks(sorted(values)):
+    for chunk in key_chunks(values):
         rows.extend(connection.execute(select(*columns).where(column.in_(chunk), *where)))
     return rows
 
@@ -174,13 +179,13 @@ def delete_pairs(connection: Connection, columns: tuple[Column[Any], Column[Any]
     primary key (alone, a row-value `IN` scans the table); the row values then pick the
     exact rows."""
     first, second = columns
-    for chunk in chunks(sorted(pairs)):
+    for chunk in key_chunks(pairs):
         connection.execute(delete(first.table).where(
             first.in_({a for a, _ in chunk}), tuple_(first, second).in_(chunk)))
 
 
 def delete_in(connection: Connection, table: Table, column: str, values: Collection[Any]) -> None:
-    for chunk in chunks(sorted(values)):
+    for chunk in key_chunks(values):
         connection.execute(delete(table).where(table.c[column].in_(chunk)))
 
 
@@ -227,7 +232,7 @@ def block_sizes(connection: Connection, blocks: Collection[str]) -> dict[str, in
     """Stored records per block, counted on the index (a block of thousands costs no
     more than one of two)."""
     sizes: dict[str, int] = {}
-    for chunk in chunks(sorted(blocks)):
+    for chunk in key_chunks(blocks):
         rows = connection.execute(
             select(BlockingKeyRow.block, func.count()).where(BlockingKeyRow.block.in_(chunk))
             .group_by(BlockingKeyRow.block))
