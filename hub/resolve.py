@@ -210,14 +210,16 @@ class _Resolution:
             save_models(self.connection, {kind: result.stats[kind]["model"] for kind in KINDS
                                           if kind in result.stats}, digest, self.report.run_id)
 
-    def _indexed(self, pages: Iterable[list[Record]]) -> Iterator[Record]:
-        """The records of a full resolve, each page's index entries written as it passes."""
+    def _indexed(self, pages: Iterable[list[Record]]) -> Iterator[NormalizedRecord]:
+        """The records of a full resolve, each page's index entries written as it passes
+        and its normalized values passed on, so the engine does not normalize them again."""
         for page in pages:
             entries = dict(zip(map(record_key, page), index_entries(page, self.settings),
                                strict=True))
             self._insert_blocks({key: entry.blocks for key, entry in entries.items()})
             self._insert_features(entries)
-            yield from page
+            yield from (NormalizedRecord(key, entry.kind, entry.values)
+                        for key, entry in entries.items())
 
     def _load(self, keys: Collection[str]) -> Mapping[str, Record]:
         return load_keys(self.connection, keys).records
