@@ -4,7 +4,8 @@ normalized values, so it scores them without their source records.
 
 The engine blocks on integer codes that mean something only within one batch; the store
 needs keys that mean the same in every run. The engine tells each record's block texts
-per rule (`identity.engine.index_records`); each (entity kind, rule, text) becomes a short
+per rule (`identity.engine.index_records`; a full resolve reads them from the feature
+tables it resolved with, a `BatchIndex`); each (entity kind, rule, text) becomes a short
 digest. `INDEX_VERSION` names this scheme: a store indexed under another one is resolved
 in full once (it is part of the model's settings digest).
 """
@@ -17,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from identity.engine import index_records
+from identity.engine import RecordIndex, index_records
 from identity.records import OrganizationRecord, PersonRecord
 from identity.settings import ResolutionSettings
 
@@ -46,14 +47,19 @@ class IndexEntry:
 
 def index_entries(records: Sequence[Record], settings: ResolutionSettings) -> list[IndexEntry]:
     """Each record's entry, under every blocking rule of its entity kind."""
-    index = index_records(records, settings)
+    return entries_of(index_records(records, settings), settings)
+
+
+def entries_of(index: RecordIndex, settings: ResolutionSettings) -> list[IndexEntry]:
+    """The entry of each record an engine's index holds (`index_records`, or a range of a
+    resolved batch's `BatchIndex`)."""
     entries = []
-    for i, record in enumerate(records):
+    for i, kind in enumerate(index.kinds):
         blocks: dict[str, int] = {}
-        for rule in settings.for_kind(record.kind).blocking_rules:
+        for rule in settings.for_kind(kind).blocking_rules:
             cap = rule.max_block_size or settings.max_block_size
-            blocks.update((block_digest(record.kind, rule.name, text), cap)
+            blocks.update((block_digest(kind, rule.name, text), cap)
                           for text in index.blocks[rule.name][i])
-        entries.append(IndexEntry(record.kind, blocks, index.values[i], json.dumps(
+        entries.append(IndexEntry(kind, blocks, index.values[i], json.dumps(
             index.values[i], ensure_ascii=False, separators=(",", ":"))))
     return entries

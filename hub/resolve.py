@@ -12,15 +12,17 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
+from itertools import chain
 from typing import Any
 
 from sqlalchemy import Connection, Engine, delete, select, update
 
-from hub.blocking_index import IndexEntry, index_entries
+from hub.blocking_index import IndexEntry, entries_of, index_entries
 from hub.config import RelhubConfig
 from hub.golden import golden_row_values, merged_into
 from hub.quality import QualitySummary, quality_summary, updated_summary
 from hub.resolve_store import (
+    PAGE,
     Record,
     Snapshot,
     all_golden_ids,
@@ -69,9 +71,9 @@ from hub.store.identity_models import (
 from hub.store.models import Run, SourceRecordRow
 from identity.engine import (
     KINDS,
+    BatchIndex,
     NormalizedRecord,
     ResolutionResult,
-    record_key,
     resolve_batch,
 )
 from identity.gc_pause import full_collections_paused
@@ -204,22 +206,12 @@ class _Resolution:
         gone = set(old_ids) - set(keys)
         self.connection.execute(delete(BlockingKeyRow.__table__))
         self.connection.execute(delete(RecordFeaturesRow.__table__))
-        pages = self._indexed(record_pages(self.connection, ids, keys))
-        result = self._resolve(keys, pages, self._load, gone, set(keys) | gone, old_ids, models)
+        records = chain.from_iterable(record_pages(self.connection, ids, keys))
+        result = self._resolve(keys, records, self._load, gone, set(keys) | gone, old_ids,
+                               models)
         if models is None:
             save_models(self.connection, {kind: result.stats[kind]["model"] for kind in KINDS
                                           if kind in result.stats}, digest, self.report.run_id)
-
-    def _indexed(self, pages: Iterable[list[Record]]) -> Iterator[NormalizedRecord]:
-        """The records of a full resolve, each page's index entries written as it passes
-        and its normalized values passed on, so the engine does not normalize them again."""
-        for page in pages:
-            entries = dict(zip(map(record_key, page), index_entries(page, self.settings),
-                               strict=True))
-            self._insert_blocks({key: entry.blocks for key, entry in entries.items()})
-            self._insert_features(entries)
-            yield from (NormalizedRecord(key, entry.kind, entry.values)
-                        for key, entry in entries.items())
 
     def _load(self, keys: Collection[str]) -> Mapping[str, Record]:
         return load_keys(self.connection, keys).records
@@ -314,7 +306,11 @@ class _Resolution:
         self.progress("records", len(keys))
         kinds: list[str] = []
         result = resolve_batch(_noting_kinds(records, kinds), self.settings,
-                               constraints_for(self.connection, set(keys)), model=models)
+                               constraints_for(self.connection, set(keys)), model=models,
+                               index=self.report.full)
+        if result.index is not None:
+            self._write_batch_index(keys, result.index)
+            result.index = None  # the feature tables: not held through survivorship
         labels = {key: int(label) for key, label in zip(keys, result.labels, strict=True)}
         ages = creation_runs(self.connection, set(old_ids.values()))
         taken = golden_id_taken(self.connection, preload=self.report.full)
@@ -482,6 +478,17 @@ class _Resolution:
                              for key, blocks in now.items()})
         delete_in(self.connection, RecordFeaturesRow.__table__, "record_key", changed)
         self._insert_features(entries)
+
+    def _write_batch_index(self, keys: list[str], index: BatchIndex) -> None:
+        """Index every record of a full resolve, a page at a time, from the feature tables
+        the engine resolved them with (the index tables were emptied before)."""
+        for start in range(0, len(keys), PAGE):
+            page = keys[start:start + PAGE]
+            entries = dict(zip(page, entries_of(index.records(start, start + len(page)),
+                                                self.settings), strict=True))
+            self._insert_blocks({key: entry.blocks for key, entry in entries.items()})
+            self._insert_features(entries)
+            self.progress("records indexed", start + len(page))
 
     def _insert_blocks(self, blocks: Mapping[str, dict[str, int]]) -> None:
         insert_rows(self.connection, BlockingKeyRow.__table__, [

@@ -192,17 +192,29 @@ def rule_rows(table: FeatureTable, rule: BlockingRule) -> tuple[np.ndarray, np.n
     return records, combined
 
 
-def rule_key_texts(table: FeatureTable, rule: BlockingRule) -> list[tuple[str, ...]]:
-    """Per record, the text of every block a rule puts it in (none when a key is missing):
-    records share a block exactly when they share a text."""
-    records, parts = rule_columns(table, rule)
-    texts = parts[0][1][parts[0][0]]
-    for codes, values in parts[1:]:
-        texts = texts + "\x1f" + values[codes]
-    out: list[list[str]] = [[] for _ in range(table.n)]
-    for record, text in zip(records.tolist(), texts.tolist(), strict=True):
-        out[record].append(text)
-    return [tuple(dict.fromkeys(keys)) for keys in out]
+class RuleTexts:
+    """The text of every block a rule puts each record in (none when a key is missing;
+    records share a block exactly when they share a text), worked out once over a table
+    and read a range of records at a time."""
+
+    def __init__(self, table: FeatureTable, rule: BlockingRule) -> None:
+        records, parts = rule_columns(table, rule)
+        order = np.argsort(records, kind="stable")  # each record's rows together, in order
+        self.records = records[order]
+        self.parts = [(codes[order], values) for codes, values in parts]
+
+    def of(self, start: int, stop: int) -> list[tuple[str, ...]]:
+        """The block texts of each record of rows `start`..`stop` of the table."""
+        low, high = np.searchsorted(self.records, (start, stop)).tolist()
+        codes, values = self.parts[0]
+        texts = values[codes[low:high]]
+        for codes, values in self.parts[1:]:
+            texts = texts + "\x1f" + values[codes[low:high]]
+        out: list[list[str]] = [[] for _ in range(stop - start)]
+        for record, text in zip((self.records[low:high] - start).tolist(), texts.tolist(),
+                                strict=True):
+            out[record].append(text)
+        return [tuple(dict.fromkeys(keys)) for keys in out]
 
 
 @dataclass(frozen=True)

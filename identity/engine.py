@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from identity.blocking import blocked_features, candidate_keys, pairs_of_keys, rule_key_texts
+from identity.blocking import RuleTexts, blocked_features, candidate_keys, pairs_of_keys
 from identity.clustering import LinkSet, cluster
 from identity.comparisons import compare
 from identity.evidence import NO_RULE, EvidenceTable, Link, LinkList
@@ -50,8 +50,8 @@ from identity.settings import (
 )
 from identity.sorted_keys import contains, sorted_unique, subset_mask
 
-__all__ = ["Link", "NormalizedRecord", "RecordIndex", "ResolutionResult", "index_records",
-           "record_key", "resolve_batch"]
+__all__ = ["BatchIndex", "Link", "NormalizedRecord", "RecordIndex", "ResolutionResult",
+           "index_records", "record_key", "resolve_batch"]
 
 CHUNK_SIZE = 20_000  # records read at a time: bounds the pydantic objects held at once
 PAIR_CHUNK = 1 << 21  # pairs compared at a time: bounds the per-value scratch of a comparison
@@ -66,6 +66,7 @@ class ResolutionResult:
     links: Sequence[Link]
     review: Sequence[Link]
     stats: dict[str, Any] = field(default_factory=dict)
+    index: BatchIndex | None = None  # asked for with `resolve_batch(..., index=True)`
 
 
 Input = PersonRecord | OrganizationRecord | NormalizedRecord  # what a resolve reads
@@ -413,6 +414,7 @@ def resolve_batch(
     *,
     model: Mapping[str, FittedModel] | None = None,
     focus: Collection[int] | None = None,
+    index: bool = False,
 ) -> ResolutionResult:
     """Resolve a batch: one label per record (in input order), equal labels meaning one
     golden record.
@@ -426,7 +428,8 @@ def resolve_batch(
     `stats[kind]["model"]`); given, that kind is scored with them instead of refitting,
     which is how an incremental resolve of a few changed records (plus the records they
     block with) scores like the full store. `focus` (record indices) keeps only the
-    candidate pairs that touch one of those records: the pairs a change can move.
+    candidate pairs that touch one of those records: the pairs a change can move. `index`
+    keeps the feature tables for the result's `BatchIndex` (what a store indexes).
     """
     settings = settings or ResolutionSettings()
     constraints = constraints or StewardConstraints()
@@ -435,6 +438,7 @@ def resolve_batch(
     intake, tables = _read(records, settings,
                            {x for pair in steward for x in pair if isinstance(x, str)})
     n, kinds = intake.n, intake.kinds()
+    batch_index = BatchIndex(settings, tables, kinds) if index else None
     stats: dict[str, Any] = {"seconds_features": time.perf_counter() - started}
     must = _steward_pairs(constraints.must_link, intake.index_of, n)
     cannot = _steward_pairs(constraints.cannot_link, intake.index_of, n)
@@ -471,41 +475,71 @@ def resolve_batch(
     stats["seconds_total"] = time.perf_counter() - started
     candidate = (np.concatenate(pair_parts) if pair_parts else np.empty((0, 2))).astype(np.int32)
     return ResolutionResult(labels, candidate, LinkList(link_tables), LinkList(review_tables),
-                            stats)
+                            stats, batch_index)
 
 
 @dataclass(frozen=True)
 class RecordIndex:
-    """What a store keeps of records to find and score them again without them: per
-    blocking rule (by name), the texts of the blocks each record falls in, and each
-    record's normalized values (`NormalizedRecord.values`), both in input order."""
+    """What a store keeps of records to find and score them again without them: each
+    record's entity kind, per blocking rule (by name) the texts of the blocks each record
+    falls in, and each record's normalized values (`NormalizedRecord.values`), all in
+    input order."""
 
+    kinds: list[str]
     blocks: dict[str, list[tuple[str, ...]]]
     values: list[list[Any]]
+
+
+class BatchIndex:
+    """The `RecordIndex` of a batch read from the feature tables that resolved it, a range
+    of records at a time: a store indexes a full resolve's records without coding them a
+    second time, and a page at a time. A record has no block text for a rule of the other
+    entity kind or when it lacks a key, and several for a multi-valued key (every email);
+    rules of both kinds may share a name, so a store keys its index by entity kind too."""
+
+    def __init__(self, settings: ResolutionSettings, tables: Mapping[str, FeatureTable],
+                 kinds: np.ndarray) -> None:
+        self.settings = settings
+        self.tables = dict(tables)
+        self.kinds = kinds
+        self.n = len(kinds)
+        self._rows = {kind: np.flatnonzero(kinds == KINDS.index(kind)) for kind in self.tables}
+        self._texts: dict[str, list[tuple[str, RuleTexts]]] = {}  # worked out when first read
+
+    def records(self, start: int, stop: int) -> RecordIndex:
+        """The index of input records `start`..`stop`."""
+        if not 0 <= start <= stop <= self.n:
+            raise IndexError(f"records {start}..{stop} of a batch of {self.n}")
+        size = stop - start
+        blocks: dict[str, list[tuple[str, ...]]] = {}
+        values: list[list[Any]] = [[] for _ in range(size)]
+        for kind, table in self.tables.items():
+            rows = self._rows[kind]
+            low, high = np.searchsorted(rows, (start, stop)).tolist()
+            if low == high:
+                continue
+            at = (rows[low:high] - start).tolist()
+            for name, texts in self._rule_texts(kind):
+                column = blocks.setdefault(name, [()] * size)
+                for index, found in zip(at, texts.of(low, high), strict=True):
+                    column[index] = found
+            for index, row in zip(at, normalized_values(kind, table, low, high), strict=True):
+                values[index] = row
+        return RecordIndex([KINDS[code] for code in self.kinds[start:stop].tolist()],
+                           blocks, values)
+
+    def _rule_texts(self, kind: str) -> list[tuple[str, RuleTexts]]:
+        if kind not in self._texts:
+            self._texts[kind] = [(rule.name, RuleTexts(self.tables[kind], rule))
+                                 for rule in self.settings.for_kind(kind).blocking_rules]
+        return self._texts[kind]
 
 
 @full_collections_paused()
 def index_records(records: Iterable[PersonRecord | OrganizationRecord],
                   settings: ResolutionSettings | None = None) -> RecordIndex:
-    """The records' blocks, exactly the engine's grouping, and their normalized values. A
-    record has no block text for a rule of the other entity kind or when it lacks a key,
-    and several for a multi-valued key (every email). Rules of both kinds may share a
-    name, so a store keys its index by entity kind too."""
+    """The records' blocks, exactly the engine's grouping, and their normalized values
+    (see `BatchIndex`)."""
     settings = settings or ResolutionSettings()
     intake, tables = _read(records, settings, set())
-    kinds = intake.kinds()
-    blocks: dict[str, list[tuple[str, ...]]] = {}
-    values: list[list[Any]] = [[] for _ in range(intake.n)]
-    for code, kind in enumerate(KINDS):
-        original = np.flatnonzero(kinds == code)
-        if len(original) == 0:
-            continue
-        table = tables[kind]
-        for rule in settings.for_kind(kind).blocking_rules:
-            column = blocks.setdefault(rule.name, [()] * intake.n)
-            for index, texts in zip(original.tolist(), rule_key_texts(table, rule),
-                                    strict=True):
-                column[index] = texts
-        for index, row in zip(original.tolist(), normalized_values(kind, table), strict=True):
-            values[index] = row
-    return RecordIndex(blocks, values)
+    return BatchIndex(settings, tables, intake.kinds()).records(0, intake.n)

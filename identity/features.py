@@ -341,18 +341,25 @@ class NormalizedRecord(NamedTuple):
     values: Sequence[Any]  # per `feature_layout`: a value ("" if none), then lists of values
 
 
-def normalized_values(kind: str, table: FeatureTable) -> list[list[Any]]:
-    """Each record's normalized values, as `NormalizedRecord.values` holds them."""
+def normalized_values(kind: str, table: FeatureTable, start: int = 0, stop: int | None = None
+                      ) -> list[list[Any]]:
+    """Each record's normalized values (of rows `start`..`stop`), as
+    `NormalizedRecord.values` holds them."""
+    stop = table.n if stop is None else stop
     single, multi = feature_layout(kind)
     columns: list[list[Any]] = []
     for name in single:
         column = table.columns[name]
-        columns.append(np.append(column.values, "")[column.codes].tolist())  # -1: ""
+        codes = column.codes[start:stop]
+        found = column.values[np.maximum(codes, 0)] if len(column.values) else np.full(
+            len(codes), "", dtype=object)
+        found[codes < 0] = ""
+        columns.append(found.tolist())
     for name in multi:
         column = table.multi[name]
-        values = column.values[column.codes].tolist()
-        starts = np.searchsorted(column.records, np.arange(table.n + 1)).tolist()
-        columns.append([values[a:b] for a, b in pairwise(starts)])
+        starts = np.searchsorted(column.records, np.arange(start, stop + 1))
+        values = column.values[column.codes[starts[0]:starts[-1]]].tolist()
+        columns.append([values[a:b] for a, b in pairwise((starts - starts[0]).tolist())])
     return [list(row) for row in zip(*columns, strict=True)]
 
 

@@ -1,6 +1,6 @@
 import json
 from datetime import date
-from itertools import combinations
+from itertools import combinations, pairwise
 
 import numpy as np
 import pytest
@@ -216,6 +216,28 @@ def test_indexed_blocks_group_records_as_blocking_does(population):
                 by_text.setdefault((rule, text), []).append(index)
     implied = {pair for members in by_text.values() for pair in combinations(members, 2)}
     assert implied == set(map(tuple, resolve_batch(records).candidate_pairs.tolist()))
+
+
+def test_a_resolved_batch_indexes_any_range_of_its_records_as_a_batch_of_them_would(population):
+    """A full resolve indexes its records from the feature tables it resolved them with,
+    a page at a time: each range of a batch of both kinds, with multi-valued keys across
+    the range bounds, is indexed as `index_records` indexes those records alone."""
+    organizations = [OrganizationRecord(name=f"Acme {i} S.L.", domains=[f"acme{i}.es"],
+                                        provenance=Provenance(system="crm", object="account",
+                                                              record_id=f"o{i}"))
+                     for i in range(5)]
+    two_emails = [make_person(given_name="Zoe", family_name=f"Quintana {i}",
+                              emails=[f"zoe{i}@a.es", f"zq{i}@b.es"]) for i in range(3)]
+    records = [*population[:40], two_emails[0], *organizations[:3], two_emails[1],
+               *population[40:80], *organizations[3:], two_emails[2]]
+    index = resolve_batch(records, index=True).index
+    assert index is not None and resolve_batch(records).index is None
+    for bounds in ([0, len(records)], [0, 40, 41, 43, 45, 46, 86, len(records)]):
+        for start, stop in pairwise(bounds):
+            assert index.records(start, stop) == index_records(records[start:stop])
+    assert index.records(40, 42).blocks["email"][0] == ("zoe0@a.es", "zq0@b.es")
+    with pytest.raises(IndexError):
+        index.records(80, len(records) + 1)
 
 
 def _evidence(result):
