@@ -29,18 +29,19 @@ class UnknownGoldenId(LookupError):
     """No golden record ever had this id."""
 
 
-def _field_json(golden_field: GoldenField) -> dict[str, Any]:
-    return {
-        "value": to_jsonable_python(golden_field.value, exclude_none=True),
-        "rule": golden_field.rule,
-        "provenance": golden_field.provenance.model_dump(mode="json", exclude_none=True),
-    }
-
-
 def golden_row_values(values: GoldenValues) -> dict[str, Any]:
     """The stored columns of a golden record: fields with provenance, roles, lifecycle."""
-    fields: dict[str, Any] = {name: _field_json(f) for name, f in values.fields.items()}
-    fields.update({name: [_field_json(f) for f in multi]
+    dumped: dict[int, dict[str, Any]] = {}  # a member's provenance, dumped once for its fields
+
+    def field_json(golden_field: GoldenField) -> dict[str, Any]:
+        provenance = golden_field.provenance
+        if id(provenance) not in dumped:
+            dumped[id(provenance)] = provenance.model_dump(mode="json", exclude_none=True)
+        return {"value": to_jsonable_python(golden_field.value, exclude_none=True),
+                "rule": golden_field.rule, "provenance": dumped[id(provenance)]}
+
+    fields: dict[str, Any] = {name: field_json(f) for name, f in values.fields.items()}
+    fields.update({name: [field_json(f) for f in multi]
                    for name, multi in values.multi.items() if multi})
     return {
         "entity_kind": values.kind,
