@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from functools import cache
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -111,8 +112,11 @@ def _pick(candidates: list[tuple[Any, Provenance]], rule: SurvivorshipRule,
     return max(candidates, key=keys[rule])
 
 
-def _field_names(member: Member) -> list[str]:
-    return [n for n in type(member).model_fields if n not in _SKIPPED]
+@cache
+def _field_names(model: type[Member]) -> list[str]:
+    """The fields survivorship picks one value for (per class: pydantic's `model_fields`
+    costs ~15 µs a read)."""
+    return [n for n in model.model_fields if n not in _SKIPPED]
 
 
 def survive(
@@ -127,7 +131,7 @@ def survive(
     overrides = overrides or {}
     golden = GoldenValues(kind=members[0].kind)
     steward = Provenance(system=STEWARD_SYSTEM, object="override", record_id="steward")
-    for name in _field_names(members[0]):
+    for name in _field_names(type(members[0])):
         rule = settings.rule(name)
         if name in overrides:
             golden.fields[name] = GoldenField(overrides[name], steward, "steward_override")
