@@ -53,13 +53,11 @@ def index_entries(records: Sequence[Record], settings: ResolutionSettings) -> li
 def entries_of(index: RecordIndex, settings: ResolutionSettings) -> list[IndexEntry]:
     """The entry of each record an engine's index holds (`index_records`, or a range of a
     resolved batch's `BatchIndex`)."""
-    entries = []
-    for i, kind in enumerate(index.kinds):
-        blocks: dict[str, int] = {}
-        for rule in settings.for_kind(kind).blocking_rules:
-            cap = rule.max_block_size or settings.max_block_size
-            blocks.update((block_digest(kind, rule.name, text), cap)
-                          for text in index.blocks[rule.name][i])
-        entries.append(IndexEntry(kind, blocks, index.values[i], json.dumps(
-            index.values[i], ensure_ascii=False, separators=(",", ":"))))
-    return entries
+    rules = {kind: [(rule.name, index.blocks[rule.name],
+                     rule.max_block_size or settings.max_block_size)
+                    for rule in settings.for_kind(kind).blocking_rules]
+             for kind in set(index.kinds)}
+    return [IndexEntry(kind, {block_digest(kind, name, text): cap
+                              for name, texts, cap in rules[kind] for text in texts[i]},
+                       values, json.dumps(values, ensure_ascii=False, separators=(",", ":")))
+            for i, (kind, values) in enumerate(zip(index.kinds, index.values, strict=True))]
