@@ -48,6 +48,7 @@ from hub.resolve_store import (
     pair_rows,
     pairs_touching,
     record_pages,
+    refilled,
     save_models,
     settings_digest,
     source_mark,
@@ -204,8 +205,6 @@ class _Resolution:
         if refit or models is None or not kinds <= set(models):
             models = None
         gone = set(old_ids) - set(keys)
-        self.connection.execute(delete(BlockingKeyRow.__table__))
-        self.connection.execute(delete(RecordFeaturesRow.__table__))
         records = chain.from_iterable(record_pages(self.connection, ids, keys))
         result = self._resolve(keys, records, self._load, gone, set(keys) | gone, old_ids,
                                models)
@@ -480,15 +479,17 @@ class _Resolution:
         self._insert_features(entries)
 
     def _write_batch_index(self, keys: list[str], index: BatchIndex) -> None:
-        """Index every record of a full resolve, a page at a time, from the feature tables
-        the engine resolved them with (the index tables were emptied before)."""
-        for start in range(0, len(keys), PAGE):
-            page = keys[start:start + PAGE]
-            entries = dict(zip(page, entries_of(index.records(start, start + len(page)),
-                                                self.settings), strict=True))
-            self._insert_blocks({key: entry.blocks for key, entry in entries.items()})
-            self._insert_features(entries)
-            self.progress("records indexed", start + len(page))
+        """Index every record of a full resolve afresh, a page at a time, from the feature
+        tables the engine resolved them with."""
+        with (refilled(self.connection, BlockingKeyRow.__table__),
+              refilled(self.connection, RecordFeaturesRow.__table__)):
+            for start in range(0, len(keys), PAGE):
+                page = keys[start:start + PAGE]
+                entries = dict(zip(page, entries_of(index.records(start, start + len(page)),
+                                                    self.settings), strict=True))
+                self._insert_blocks({key: entry.blocks for key, entry in entries.items()})
+                self._insert_features(entries)
+                self.progress("records indexed", start + len(page))
 
     def _insert_blocks(self, blocks: Mapping[str, dict[str, int]]) -> None:
         insert_rows(self.connection, BlockingKeyRow.__table__, [

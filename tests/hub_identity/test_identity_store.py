@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+import pytest
 from alembic import command
 from identityfixtures import Shop, person
-from sqlalchemy import func, inspect, select
+from sqlalchemy import Engine, func, inspect, select
 
 from hub.blocking_index import index_entries
+from hub.resolve import resolve
 from hub.store.db import make_engine
 from hub.store.identity_models import BlockingKeyRow
 from hub.store.migrate import alembic_config, current_revision, head_revision, upgrade
@@ -48,6 +51,38 @@ def test_a_store_indexed_before_record_features_is_resolved_in_full_once(
     assert not shop.cycle().full
     incremental = shop.state()
     assert shop.cycle(full=True, refit=False).full and shop.state() == incremental
+
+
+def _index_tables(engine: Engine) -> tuple[Any, int]:
+    """The secondary indexes of the blocking-index tables, and the blocking-key rows."""
+    inspector = inspect(engine)
+    indexes = {table: sorted((i["name"], tuple(i["column_names"]))
+                             for i in inspector.get_indexes(table))
+               for table in ("blocking_keys", "record_features")}
+    with engine.connect() as connection:
+        rows = connection.execute(select(func.count()).select_from(BlockingKeyRow)).scalar()
+    return indexes, rows
+
+
+def test_a_full_resolve_rebuilds_the_block_index_it_leaves_out_while_refilling(
+        tmp_path: Path, store_url: str) -> None:
+    """A full resolve fills the blocking-key table without its index on `block` and builds
+    the index after: the store ends with the indexes its migrations made, and a resolve that
+    fails on the way leaves the index and the rows it had."""
+    shop = Shop(tmp_path, store_url, {i: person(i, who=i % 3) for i in range(6)})
+    made, _ = _index_tables(shop.engine)
+    assert ("ix_blocking_keys_block", ("block",)) in made["blocking_keys"]
+    assert shop.cycle().full
+    indexed = _index_tables(shop.engine)
+    assert indexed[0] == made and indexed[1] > 0
+
+    def fail(label: str, _done: int) -> None:
+        if label == "records indexed":
+            raise RuntimeError("the resolve fails while it indexes")
+
+    with pytest.raises(RuntimeError, match="while it indexes"):
+        resolve(shop.config, shop.engine, full=True, progress=fail)
+    assert _index_tables(shop.engine) == indexed
 
 
 def _people() -> list[PersonRecord | OrganizationRecord]:
