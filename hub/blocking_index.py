@@ -13,11 +13,11 @@ in full once (it is part of the model's settings digest).
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from hub.store.db import dumps
 from identity.engine import RecordIndex, index_records
 from identity.records import OrganizationRecord, PersonRecord
 from identity.settings import ResolutionSettings
@@ -59,5 +59,5 @@ def entries_of(index: RecordIndex, settings: ResolutionSettings) -> list[IndexEn
              for kind in set(index.kinds)}
     return [IndexEntry(kind, {block_digest(kind, name, text): cap
                               for name, texts, cap in rules[kind] for text in texts[i]},
-                       values, json.dumps(values, ensure_ascii=False, separators=(",", ":")))
+                       values, dumps(values))
             for i, (kind, values) in enumerate(zip(index.kinds, index.values, strict=True))]
