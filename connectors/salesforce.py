@@ -59,16 +59,35 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
-_ESCAPES = {"\\": "\\\\", "'": "\\'", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t",
-            "\b": "\\b", "\f": "\\f"}
+_ESCAPES = {
+    "\\": "\\\\",
+    "'": "\\'",
+    '"': '\\"',
+    "\n": "\\n",
+    "\r": "\\r",
+    "\t": "\\t",
+    "\b": "\\b",
+    "\f": "\\f",
+}
 _TYPES = {
-    "id": FieldType.ID, "string": FieldType.STRING, "textarea": FieldType.TEXT,
-    "email": FieldType.EMAIL, "phone": FieldType.PHONE, "url": FieldType.URL,
-    "picklist": FieldType.PICKLIST, "multipicklist": FieldType.MULTIPICKLIST,
-    "combobox": FieldType.PICKLIST, "reference": FieldType.REFERENCE,
-    "boolean": FieldType.BOOLEAN, "int": FieldType.INTEGER, "double": FieldType.NUMBER,
-    "currency": FieldType.NUMBER, "percent": FieldType.NUMBER, "date": FieldType.DATE,
-    "datetime": FieldType.DATETIME, "address": FieldType.ADDRESS,
+    "id": FieldType.ID,
+    "string": FieldType.STRING,
+    "textarea": FieldType.TEXT,
+    "email": FieldType.EMAIL,
+    "phone": FieldType.PHONE,
+    "url": FieldType.URL,
+    "picklist": FieldType.PICKLIST,
+    "multipicklist": FieldType.MULTIPICKLIST,
+    "combobox": FieldType.PICKLIST,
+    "reference": FieldType.REFERENCE,
+    "boolean": FieldType.BOOLEAN,
+    "int": FieldType.INTEGER,
+    "double": FieldType.NUMBER,
+    "currency": FieldType.NUMBER,
+    "percent": FieldType.NUMBER,
+    "date": FieldType.DATE,
+    "datetime": FieldType.DATETIME,
+    "address": FieldType.ADDRESS,
 }
 _COMPOUND = {"address", "location"}  # their parts are separate fields; skip the compound
 _GONE = {"ENTITY_IS_DELETED", "NOT_FOUND", "INVALID_CROSS_REFERENCE_KEY"}
@@ -97,8 +116,7 @@ def soql_quote(value: Any) -> str:
     if not isinstance(value, str):
         raise TypeError(f"no SOQL literal for {type(value).__name__}")
     escaped = "".join(
-        _ESCAPES.get(c, f"\\u{ord(c):04x}" if ord(c) < 0x20 or ord(c) == 0x7F else c)
-        for c in value
+        _ESCAPES.get(c, f"\\u{ord(c):04x}" if ord(c) < 0x20 or ord(c) == 0x7F else c) for c in value
     )
     return f"'{escaped}'"
 
@@ -156,8 +174,16 @@ class SalesforceCredentials:
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, str]) -> SalesforceCredentials:
-        allowed = {"login_url", "instance_url", "domain", "client_id", "client_secret",
-                   "username", "password", "security_token"}
+        allowed = {
+            "login_url",
+            "instance_url",
+            "domain",
+            "client_id",
+            "client_secret",
+            "username",
+            "password",
+            "security_token",
+        }
         unknown = sorted(set(values) - allowed)
         if unknown:
             raise ConnectorError(f"unknown Salesforce credential field(s): {', '.join(unknown)}")
@@ -171,16 +197,25 @@ class SalesforceCredentials:
             missing.append("password")
         if missing:
             raise ConnectorError(f"Salesforce credentials lack: {', '.join(missing)}")
-        return cls(str(login_url).rstrip("/"), values["client_id"], values["client_secret"],
-                   values.get("username") or None, values.get("password"),
-                   values.get("security_token") or "")
+        return cls(
+            str(login_url).rstrip("/"),
+            values["client_id"],
+            values["client_secret"],
+            values.get("username") or None,
+            values.get("password"),
+            values.get("security_token") or "",
+        )
 
     def token_request(self) -> tuple[dict[str, str], tuple[str, str] | None]:
         """The token endpoint form and, for client credentials, HTTP Basic auth."""
         if self.username:
-            return {"grant_type": "password", "client_id": self.client_id,
-                    "client_secret": self.client_secret, "username": self.username,
-                    "password": (self.password or "") + self.security_token}, None
+            return {
+                "grant_type": "password",
+                "client_id": self.client_id,
+                "client_secret": self.client_secret,
+                "username": self.username,
+                "password": (self.password or "") + self.security_token,
+            }, None
         return {"grant_type": "client_credentials"}, (self.client_id, self.client_secret)
 
 
@@ -219,8 +254,10 @@ class SalesforceOptions:
         if not 200 <= options.page_size <= 2000:
             raise ConnectorError("Salesforce option page_size must be within 200..2000")
         if options.chunk_size < 1 or options.lookback_s < 0 or options.max_url_length < 2000:
-            raise ConnectorError("Salesforce options chunk_size >= 1, lookback_s >= 0 and "
-                                 "max_url_length >= 2000 are required")
+            raise ConnectorError(
+                "Salesforce options chunk_size >= 1, lookback_s >= 0 and "
+                "max_url_length >= 2000 are required"
+            )
         return options
 
 
@@ -252,8 +289,10 @@ def _raise_transient(response: requests.Response, *args: Any, **kwargs: Any) -> 
     status = response.status_code
     code = _error_code(response) if status in {403, 429} or status >= 500 else ""
     if status == 429 or status >= 500 or (status == 403 and code == "REQUEST_LIMIT_EXCEEDED"):
-        raise TransientError(f"Salesforce answered {status} {code}".strip(),
-                             retry_after=parse_retry_after(response.headers.get("Retry-After")))
+        raise TransientError(
+            f"Salesforce answered {status} {code}".strip(),
+            retry_after=parse_retry_after(response.headers.get("Retry-After")),
+        )
     return response
 
 
@@ -270,8 +309,9 @@ def _api_error(error: SalesforceError) -> SalesforceApiError:
     content = error.content
     first = content[0] if isinstance(content, list) and content else content
     if isinstance(first, dict):
-        return SalesforceApiError(error.status, str(first.get("errorCode", "")),
-                                  str(first.get("message", "")))
+        return SalesforceApiError(
+            error.status, str(first.get("errorCode", "")), str(first.get("message", ""))
+        )
     return SalesforceApiError(error.status, "", str(content)[:300])
 
 
@@ -283,9 +323,14 @@ class SalesforceConnector:
 
     max_write_batch = 200  # sObject Collections take at most 200 records a call
 
-    def __init__(self, system: str, credentials: SalesforceCredentials,
-                 options: SalesforceOptions | None = None, *,
-                 sleep: Callable[[float], None] | None = None) -> None:
+    def __init__(
+        self,
+        system: str,
+        credentials: SalesforceCredentials,
+        options: SalesforceOptions | None = None,
+        *,
+        sleep: Callable[[float], None] | None = None,
+    ) -> None:
         self.system = system
         self.options = options or SalesforceOptions()
         self._credentials = credentials
@@ -293,8 +338,11 @@ class SalesforceConnector:
         if self.options.ca_bundle:
             self._session.verify = self.options.ca_bundle
         self._session.hooks["response"].append(_raise_transient)
-        policy = RetryPolicy(self.options.max_attempts, self.options.retry_base_delay_s,
-                             self.options.max_retry_delay_s)
+        policy = RetryPolicy(
+            self.options.max_attempts,
+            self.options.retry_base_delay_s,
+            self.options.max_retry_delay_s,
+        )
         limiter = RateLimiter(self.options.rate_limit_calls, self.options.rate_limit_period_s)
         extra = {"sleep": sleep} if sleep is not None else {}
         self.retrier = Retrier(policy, limiter=limiter, **extra)
@@ -302,14 +350,20 @@ class SalesforceConnector:
         self._schemas: dict[str, ObjectSchema] = {}
 
     @classmethod
-    def from_config(cls, system: str, options: Mapping[str, Any],
-                    credentials: Mapping[str, str]) -> SalesforceConnector:
-        return cls(system, SalesforceCredentials.from_mapping(credentials),
-                   SalesforceOptions.from_mapping(options))
+    def from_config(
+        cls, system: str, options: Mapping[str, Any], credentials: Mapping[str, str]
+    ) -> SalesforceConnector:
+        return cls(
+            system,
+            SalesforceCredentials.from_mapping(credentials),
+            SalesforceOptions.from_mapping(options),
+        )
 
     def __repr__(self) -> str:
-        return (f"SalesforceConnector(system={self.system!r}, "
-                f"login_url={self._credentials.login_url!r})")
+        return (
+            f"SalesforceConnector(system={self.system!r}, "
+            f"login_url={self._credentials.login_url!r})"
+        )
 
     def close(self) -> None:
         self._session.close()
@@ -319,19 +373,28 @@ class SalesforceConnector:
     def _authenticate(self) -> Salesforce:
         form, basic = self._credentials.token_request()
         try:
-            response = self._session.post(f"{self._credentials.login_url}/services/oauth2/token",
-                                          data=form, auth=basic, timeout=self.options.timeout_s)
+            response = self._session.post(
+                f"{self._credentials.login_url}/services/oauth2/token",
+                data=form,
+                auth=basic,
+                timeout=self.options.timeout_s,
+            )
         except requests.RequestException as error:
             raise TransientError(f"token request failed: {type(error).__name__}") from error
         if response.status_code != 200:
             body = response.json() if response.content else {}
-            raise AuthenticationError(f"Salesforce refused the credentials: "
-                                      f"{body.get('error')}: {body.get('error_description')}")
+            raise AuthenticationError(
+                f"Salesforce refused the credentials: "
+                f"{body.get('error')}: {body.get('error_description')}"
+            )
         payload = response.json()
-        self._client = Salesforce(session_id=payload["access_token"],
-                                  instance_url=payload["instance_url"],
-                                  version=self.options.api_version, session=self._session,
-                                  object_pairs_hook=dict)
+        self._client = Salesforce(
+            session_id=payload["access_token"],
+            instance_url=payload["instance_url"],
+            version=self.options.api_version,
+            session=self._session,
+            object_pairs_hook=dict,
+        )
         return self._client
 
     def _call(self, what: str, fn: Callable[[Salesforce], T]) -> T:
@@ -349,8 +412,11 @@ class SalesforceConnector:
                 raise AuthenticationError("Salesforce refused a fresh session") from error
             except SalesforceError as error:
                 raise _api_error(error) from error
-            except (requests.ConnectionError, requests.Timeout,
-                    requests.exceptions.ChunkedEncodingError) as error:
+            except (
+                requests.ConnectionError,
+                requests.Timeout,
+                requests.exceptions.ChunkedEncodingError,
+            ) as error:
                 raise TransientError(f"{what}: {type(error).__name__}") from error
 
         return self.retrier.call(attempt, what=what)
@@ -360,16 +426,19 @@ class SalesforceConnector:
     def discover(self, object_name: str) -> ObjectSchema:
         if object_name not in self._schemas:
             path = f"sobjects/{soql_name(object_name)}/describe"
-            described = self._call(f"describe {object_name}",
-                                   lambda sf: sf.restful(path, timeout=self.options.timeout_s))
+            described = self._call(
+                f"describe {object_name}",
+                lambda sf: sf.restful(path, timeout=self.options.timeout_s),
+            )
             schema_fields = {
                 f["name"]: FieldSchema(
                     name=f["name"],
                     type=_TYPES.get(f["type"], FieldType.UNKNOWN),
                     label=f.get("label", ""),
                     custom=bool(f.get("custom")),
-                    picklist_values=tuple(v["value"] for v in f.get("picklistValues") or []
-                                          if v.get("active", True)),
+                    picklist_values=tuple(
+                        v["value"] for v in f.get("picklistValues") or [] if v.get("active", True)
+                    ),
                 )
                 for f in described["fields"]
                 if f["type"] not in _COMPOUND
@@ -379,8 +448,9 @@ class SalesforceConnector:
 
     # -- read ---------------------------------------------------------------------------
 
-    def read_changes(self, spec: ReadSpec, since: Watermark | None, *,
-                     full: bool = False) -> Iterator[Page]:
+    def read_changes(
+        self, spec: ReadSpec, since: Watermark | None, *, full: bool = False
+    ) -> Iterator[Page]:
         modstamp = soql_name(spec.modified_at_field or "SystemModstamp")
         deleted = soql_name(spec.deleted_field or "IsDeleted")
         keys = [soql_name(spec.id_field), modstamp, deleted]
@@ -408,49 +478,65 @@ class SalesforceConnector:
             return since
         return Watermark(since.modified_at - timedelta(seconds=self.options.lookback_s))
 
-    def _chunk_query(self, spec: ReadSpec, columns: Sequence[str], modstamp: str,
-                     cursor: Watermark | None) -> str:
+    def _chunk_query(
+        self, spec: ReadSpec, columns: Sequence[str], modstamp: str, cursor: Watermark | None
+    ) -> str:
         id_field = spec.id_field
         where = ""
         if cursor is not None:
             stamp = soql_quote(cursor.modified_at)
-            where = (f" WHERE ({modstamp} > {stamp} OR ({modstamp} = {stamp} AND "
-                     f"{id_field} > {soql_quote(cursor.record_id)}))"
-                     if cursor.record_id else f" WHERE {modstamp} >= {stamp}")
+            where = (
+                f" WHERE ({modstamp} > {stamp} OR ({modstamp} = {stamp} AND "
+                f"{id_field} > {soql_quote(cursor.record_id)}))"
+                if cursor.record_id
+                else f" WHERE {modstamp} >= {stamp}"
+            )
         # Names are checked by soql_name and values quoted by soql_quote.
-        return (f"SELECT {', '.join(columns)} FROM {soql_name(spec.object)}{where} "  # noqa: S608
-                f"ORDER BY {modstamp}, {id_field} LIMIT {self.options.chunk_size}")
+        return (
+            f"SELECT {', '.join(columns)} FROM {soql_name(spec.object)}{where} "  # noqa: S608
+            f"ORDER BY {modstamp}, {id_field} LIMIT {self.options.chunk_size}"
+        )
 
     def _pages(self, soql: str) -> Iterator[dict[str, Any]]:
         """Every batch of one queryAll, each fetched (and retried) on its own."""
         headers = {"Sforce-Query-Options": f"batchSize={self.options.page_size}"}
         timeout = self.options.timeout_s
-        result = self._call("query", lambda sf: sf.query(soql, include_deleted=True,
-                                                         headers=headers, timeout=timeout))
+        result = self._call(
+            "query",
+            lambda sf: sf.query(soql, include_deleted=True, headers=headers, timeout=timeout),
+        )
         while True:
             yield result
             if result["done"]:
                 return
-            result = self._call("queryMore", lambda sf, url=result["nextRecordsUrl"]: sf.query_more(
-                url, identifier_is_url=True, headers=headers, timeout=timeout))
+            result = self._call(
+                "queryMore",
+                lambda sf, url=result["nextRecordsUrl"]: sf.query_more(
+                    url, identifier_is_url=True, headers=headers, timeout=timeout
+                ),
+            )
 
-    def _join(self, spec: ReadSpec, rows: list[dict[str, Any]],
-              groups: Sequence[Sequence[str]]) -> list[dict[str, Any]]:
+    def _join(
+        self, spec: ReadSpec, rows: list[dict[str, Any]], groups: Sequence[Sequence[str]]
+    ) -> list[dict[str, Any]]:
         """Fill in the columns that did not fit the first query, fetched by Id."""
         by_id = {row[spec.id_field]: row for row in rows}
         for columns in groups:
             select = ", ".join(dict.fromkeys([spec.id_field, *columns]))
             budget = self.options.max_url_length - _URL_OVERHEAD - _encoded_len(select)
             for ids in _pack([soql_quote(i) for i in by_id], budget):
-                soql = (f"SELECT {select} FROM {spec.object} "  # noqa: S608 - checked names
-                        f"WHERE {spec.id_field} IN ({', '.join(ids)})")
+                soql = (
+                    f"SELECT {select} FROM {spec.object} "  # noqa: S608 - checked names
+                    f"WHERE {spec.id_field} IN ({', '.join(ids)})"
+                )
                 for result in self._pages(soql):
                     for extra in result["records"]:
                         by_id[extra[spec.id_field]].update(extra)
         return rows
 
-    def _page(self, spec: ReadSpec, rows: list[dict[str, Any]], modstamp: str,
-              deleted: str) -> Page:
+    def _page(
+        self, spec: ReadSpec, rows: list[dict[str, Any]], modstamp: str, deleted: str
+    ) -> Page:
         page = Page()
         for row in rows:
             values = {k: v for k, v in row.items() if k != "attributes"}
@@ -458,8 +544,16 @@ class SalesforceConnector:
             if not record_id or stamp is None:
                 page.rejects.append(Reject(f"no {spec.id_field} or {modstamp}", values, record_id))
                 continue
-            page.records.append(SourceRecord(self.system, spec.object, str(record_id), stamp,
-                                             bool(values.get(deleted)), values))
+            page.records.append(
+                SourceRecord(
+                    self.system,
+                    spec.object,
+                    str(record_id),
+                    stamp,
+                    bool(values.get(deleted)),
+                    values,
+                )
+            )
         page.checkpoint = page.records[-1].cursor if page.records else None
         return page
 
@@ -478,36 +572,52 @@ class SalesforceConnector:
         results: dict[int, WriteResult] = {}
         for (kind, external_id), indexes in kinds.items():
             for chunk in batched(indexes, self.max_write_batch):
-                written = self._write_chunk(object_name, kind, external_id,
-                                            [requests[i] for i in chunk])
+                written = self._write_chunk(
+                    object_name, kind, external_id, [requests[i] for i in chunk]
+                )
                 results.update(zip(chunk, written, strict=True))
         return [results[i] for i in range(len(requests))]
 
-    def _write_chunk(self, object_name: str, kind: str, external_id: str | None,
-                     requests: Sequence[WriteRequest]) -> list[WriteResult]:
-        records = [{"attributes": {"type": object_name}, **r.fields,
-                    **({"Id": r.record_id} if kind == "update" else {})} for r in requests]
+    def _write_chunk(
+        self, object_name: str, kind: str, external_id: str | None, requests: Sequence[WriteRequest]
+    ) -> list[WriteResult]:
+        records = [
+            {
+                "attributes": {"type": object_name},
+                **r.fields,
+                **({"Id": r.record_id} if kind == "update" else {}),
+            }
+            for r in requests
+        ]
         method = "POST" if kind == "create" else "PATCH"
         path = "composite/sobjects"
         if external_id:
             path = f"{path}/{object_name}/{external_id}"
         body = {"allOrNone": False, "records": records}
         try:
-            answer = self._call(f"{kind} {len(records)} {object_name}", lambda sf: sf.restful(
-                path, method=method, json=body, timeout=self.options.timeout_s))
+            answer = self._call(
+                f"{kind} {len(records)} {object_name}",
+                lambda sf: sf.restful(
+                    path, method=method, json=body, timeout=self.options.timeout_s
+                ),
+            )
         except SalesforceApiError as error:  # the whole call was refused, e.g. an unknown field
             return [WriteResult(WriteStatus.REJECTED, r.record_id, str(error)) for r in requests]
         if not isinstance(answer, list) or len(answer) != len(requests):
-            raise ConnectorError(f"Salesforce answered {len(answer or [])} results "
-                                 f"for {len(requests)} records")
+            raise ConnectorError(
+                f"Salesforce answered {len(answer or [])} results for {len(requests)} records"
+            )
         return [_write_result(item, r) for item, r in zip(answer, requests, strict=True)]
 
 
 def _write_result(item: Mapping[str, Any], request: WriteRequest) -> WriteResult:
     """One SaveResult / UpsertResult as a WriteResult."""
     if item.get("success"):
-        return WriteResult(WriteStatus.WRITTEN, item.get("id") or request.record_id,
-                           "created" if item.get("created") else "")
+        return WriteResult(
+            WriteStatus.WRITTEN,
+            item.get("id") or request.record_id,
+            "created" if item.get("created") else "",
+        )
     errors = item.get("errors") or []
     message = "; ".join(f"{e.get('statusCode')}: {e.get('message')}" for e in errors)
     codes = {e.get("statusCode") for e in errors}

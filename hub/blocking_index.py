@@ -28,8 +28,7 @@ _SEPARATOR = "\x1f"
 
 
 def block_digest(kind: str, rule: str, text: str) -> str:
-    return hashlib.blake2b(_SEPARATOR.join((kind, rule, text)).encode(),
-                           digest_size=16).hexdigest()
+    return hashlib.blake2b(_SEPARATOR.join((kind, rule, text)).encode(), digest_size=16).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -53,11 +52,23 @@ def index_entries(records: Sequence[Record], settings: ResolutionSettings) -> li
 def entries_of(index: RecordIndex, settings: ResolutionSettings) -> list[IndexEntry]:
     """The entry of each record an engine's index holds (`index_records`, or a range of a
     resolved batch's `BatchIndex`)."""
-    rules = {kind: [(rule.name, index.blocks[rule.name],
-                     rule.max_block_size or settings.max_block_size)
-                    for rule in settings.for_kind(kind).blocking_rules]
-             for kind in set(index.kinds)}
-    return [IndexEntry(kind, {block_digest(kind, name, text): cap
-                              for name, texts, cap in rules[kind] for text in texts[i]},
-                       values, dumps(values))
-            for i, (kind, values) in enumerate(zip(index.kinds, index.values, strict=True))]
+    rules = {
+        kind: [
+            (rule.name, index.blocks[rule.name], rule.max_block_size or settings.max_block_size)
+            for rule in settings.for_kind(kind).blocking_rules
+        ]
+        for kind in set(index.kinds)
+    }
+    return [
+        IndexEntry(
+            kind,
+            {
+                block_digest(kind, name, text): cap
+                for name, texts, cap in rules[kind]
+                for text in texts[i]
+            },
+            values,
+            dumps(values),
+        )
+        for i, (kind, values) in enumerate(zip(index.kinds, index.values, strict=True))
+    ]

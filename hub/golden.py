@@ -37,39 +37,49 @@ def golden_row_values(values: GoldenValues) -> dict[str, Any]:
         provenance = golden_field.provenance
         if id(provenance) not in dumped:
             dumped[id(provenance)] = provenance.model_dump(mode="json", exclude_none=True)
-        return {"value": to_jsonable_python(golden_field.value, exclude_none=True),
-                "rule": golden_field.rule, "provenance": dumped[id(provenance)]}
+        return {
+            "value": to_jsonable_python(golden_field.value, exclude_none=True),
+            "rule": golden_field.rule,
+            "provenance": dumped[id(provenance)],
+        }
 
     fields: dict[str, Any] = {name: field_json(f) for name, f in values.fields.items()}
-    fields.update({name: [field_json(f) for f in multi]
-                   for name, multi in values.multi.items() if multi})
+    fields.update(
+        {name: [field_json(f) for f in multi] for name, multi in values.multi.items() if multi}
+    )
     return {
         "entity_kind": values.kind,
         "fields": fields,
         "roles": [str(role) for role in values.roles],
         "lifecycle_stage": values.lifecycle_stage.value if values.lifecycle_stage else None,
-        "lifecycle": {stage.value: seen.isoformat() if seen else None
-                      for stage, seen in values.lifecycle_first_seen.items()},
+        "lifecycle": {
+            stage.value: seen.isoformat() if seen else None
+            for stage, seen in values.lifecycle_first_seen.items()
+        },
     }
 
 
 def plain_fields(fields: Mapping[str, Any]) -> dict[str, Any]:
     """Field values without provenance; multi-valued fields as lists, primary first."""
-    return {name: [v["value"] for v in entry] if isinstance(entry, list) else entry["value"]
-            for name, entry in fields.items()}
+    return {
+        name: [v["value"] for v in entry] if isinstance(entry, list) else entry["value"]
+        for name, entry in fields.items()
+    }
 
 
 def merged_into(connection: Connection) -> dict[str, str]:
     """Every recorded merge: old id -> the id it was merged into."""
     query = select(GoldenIdHistoryRow.golden_id, GoldenIdHistoryRow.other_id).where(
-        GoldenIdHistoryRow.event == MERGED_INTO)
+        GoldenIdHistoryRow.event == MERGED_INTO
+    )
     return {old: into for old, into in connection.execute(query) if into}
 
 
 def resolve_id(connection: Connection, golden_id: str) -> str:
     """The id an old (merged) golden id lives on as today."""
-    exists = connection.execute(select(GoldenRecordRow.golden_id).where(
-        GoldenRecordRow.golden_id == golden_id)).first()
+    exists = connection.execute(
+        select(GoldenRecordRow.golden_id).where(GoldenRecordRow.golden_id == golden_id)
+    ).first()
     if exists is None:
         raise UnknownGoldenId(f"no golden record has id {golden_id!r}")
     return current_id(golden_id, merged_into(connection))
@@ -95,36 +105,65 @@ class GoldenView:
 def show(engine: Engine, golden_id: str) -> GoldenView:
     with engine.connect() as connection:
         current = resolve_id(connection, golden_id)
-        row = connection.execute(select(GoldenRecordRow).where(
-            GoldenRecordRow.golden_id == current)).one()
+        row = connection.execute(
+            select(GoldenRecordRow).where(GoldenRecordRow.golden_id == current)
+        ).one()
         members = connection.execute(
-            select(GoldenMemberRow.record_key, GoldenMemberRow.system, GoldenMemberRow.object,
-                   GoldenMemberRow.source_id)
-            .where(GoldenMemberRow.golden_id == current).order_by(GoldenMemberRow.record_key)
+            select(
+                GoldenMemberRow.record_key,
+                GoldenMemberRow.system,
+                GoldenMemberRow.object,
+                GoldenMemberRow.source_id,
+            )
+            .where(GoldenMemberRow.golden_id == current)
+            .order_by(GoldenMemberRow.record_key)
         ).all()
         keys = [m.record_key for m in members]
         links = connection.execute(
-            select(LinkRow).where(LinkRow.left_key.in_(keys), LinkRow.right_key.in_(keys))
+            select(LinkRow)
+            .where(LinkRow.left_key.in_(keys), LinkRow.right_key.in_(keys))
             .order_by(LinkRow.left_key, LinkRow.right_key)
         ).all()
         merges = merged_into(connection)
         ids = [current, *(old for old in merges if current_id(old, merges) == current)]
         history = connection.execute(
             select(GoldenIdHistoryRow)
-            .where(or_(GoldenIdHistoryRow.golden_id.in_(ids),
-                       GoldenIdHistoryRow.other_id == current))
+            .where(
+                or_(GoldenIdHistoryRow.golden_id.in_(ids), GoldenIdHistoryRow.other_id == current)
+            )
             .order_by(GoldenIdHistoryRow.id)
         ).all()
     return GoldenView(
-        golden_id=current, asked_for=golden_id, entity_kind=row.entity_kind, status=row.status,
-        fields=row.fields, roles=row.roles, lifecycle_stage=row.lifecycle_stage,
+        golden_id=current,
+        asked_for=golden_id,
+        entity_kind=row.entity_kind,
+        status=row.status,
+        fields=row.fields,
+        roles=row.roles,
+        lifecycle_stage=row.lifecycle_stage,
         lifecycle=row.lifecycle,
         members=[{"system": m.system, "object": m.object, "id": m.source_id} for m in members],
-        links=[{"left": link.left_key, "right": link.right_key, "rule": link.rule,
-                "probability": link.probability, "match_weight": link.match_weight,
-                "evidence": link.evidence} for link in links],
-        history=[{"golden_id": h.golden_id, "event": h.event, "other_id": h.other_id,
-                  "run_id": h.run_id, "at": h.at.isoformat()} for h in history],
+        links=[
+            {
+                "left": link.left_key,
+                "right": link.right_key,
+                "rule": link.rule,
+                "probability": link.probability,
+                "match_weight": link.match_weight,
+                "evidence": link.evidence,
+            }
+            for link in links
+        ],
+        history=[
+            {
+                "golden_id": h.golden_id,
+                "event": h.event,
+                "other_id": h.other_id,
+                "run_id": h.run_id,
+                "at": h.at.isoformat(),
+            }
+            for h in history
+        ],
     )
 
 
@@ -136,21 +175,32 @@ def export(engine: Engine) -> Iterator[dict[str, Any]]:
             page = connection.execute(
                 select(GoldenRecordRow)
                 .where(GoldenRecordRow.status == ACTIVE, GoldenRecordRow.golden_id > after)
-                .order_by(GoldenRecordRow.golden_id).limit(EXPORT_PAGE)
+                .order_by(GoldenRecordRow.golden_id)
+                .limit(EXPORT_PAGE)
             ).all()
             if not page:
                 return
             members: dict[str, list[dict[str, str]]] = {}
             for m in connection.execute(
-                select(GoldenMemberRow.golden_id, GoldenMemberRow.system, GoldenMemberRow.object,
-                       GoldenMemberRow.source_id)
+                select(
+                    GoldenMemberRow.golden_id,
+                    GoldenMemberRow.system,
+                    GoldenMemberRow.object,
+                    GoldenMemberRow.source_id,
+                )
                 .where(GoldenMemberRow.golden_id.in_([g.golden_id for g in page]))
                 .order_by(GoldenMemberRow.record_key)
             ):
                 members.setdefault(m.golden_id, []).append(
-                    {"system": m.system, "object": m.object, "id": m.source_id})
+                    {"system": m.system, "object": m.object, "id": m.source_id}
+                )
             for g in page:
-                yield {"golden_id": g.golden_id, "entity_kind": g.entity_kind, "roles": g.roles,
-                       "lifecycle_stage": g.lifecycle_stage, "fields": plain_fields(g.fields),
-                       "members": members.get(g.golden_id, [])}
+                yield {
+                    "golden_id": g.golden_id,
+                    "entity_kind": g.entity_kind,
+                    "roles": g.roles,
+                    "lifecycle_stage": g.lifecycle_stage,
+                    "fields": plain_fields(g.fields),
+                    "members": members.get(g.golden_id, []),
+                }
             after = page[-1].golden_id

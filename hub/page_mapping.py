@@ -125,9 +125,7 @@ def map_pages(pages: Iterator[Page], mapper: ObjectMapper, workers: int) -> Iter
     return _in_order(pages, map_page, mapper, workers)
 
 
-def map_chunks(
-    chunks: Iterator[Chunk], mapper: ObjectMapper, workers: int
-) -> Iterator[MappedPage]:
+def map_chunks(chunks: Iterator[Chunk], mapper: ObjectMapper, workers: int) -> Iterator[MappedPage]:
     """Each chunk parsed and mapped, in read order; the last carries the read's checkpoint."""
     for mapped, checkpoint in checkpoint_at_end(_in_order(chunks, map_chunk, mapper, workers)):
         mapped.checkpoint = checkpoint
@@ -168,4 +166,3 @@ def _in_order(
                 yield in_flight.popleft().result()
         while in_flight:
             yield in_flight.popleft().result()
-

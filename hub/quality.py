@@ -15,7 +15,11 @@ from hub.review import split_key
 from hub.store.identity_models import ACTIVE, GoldenMemberRow, GoldenRecordRow, ReviewRow
 
 SIZE_BUCKETS: tuple[tuple[int, int, str], ...] = (
-    (1, 1, "1"), (2, 2, "2"), (3, 3, "3"), (4, 9, "4-9"), (10, 99, "10-99"),
+    (1, 1, "1"),
+    (2, 2, "2"),
+    (3, 3, "3"),
+    (4, 9, "4-9"),
+    (10, 99, "10-99"),
     (100, 2**62, "100+"),
 )
 
@@ -39,8 +43,13 @@ class QualitySummary:
     def from_dict(cls, data: Mapping[str, Any]) -> QualitySummary:
         """A summary as a run's counts keep it (`dataclasses.asdict`)."""
         systems = {name: SystemQuality(**values) for name, values in data["systems"].items()}
-        return cls(data["records_in"], data["golden_records_out"], data["review_queue"],
-                   systems, dict(data["cluster_sizes"]))
+        return cls(
+            data["records_in"],
+            data["golden_records_out"],
+            data["review_queue"],
+            systems,
+            dict(data["cluster_sizes"]),
+        )
 
 
 def _bucket(size: int) -> str:
@@ -51,14 +60,21 @@ def quality_summary(connection: Connection) -> QualitySummary:
     systems = {
         system: SystemQuality(records, goldens, records - goldens)
         for system, records, goldens in connection.execute(
-            select(GoldenMemberRow.system, func.count(),
-                   func.count(distinct(GoldenMemberRow.golden_id)))
-            .group_by(GoldenMemberRow.system).order_by(GoldenMemberRow.system))
+            select(
+                GoldenMemberRow.system,
+                func.count(),
+                func.count(distinct(GoldenMemberRow.golden_id)),
+            )
+            .group_by(GoldenMemberRow.system)
+            .order_by(GoldenMemberRow.system)
+        )
     }
     sizes: dict[str, int] = {label: 0 for _, _, label in SIZE_BUCKETS}
     for size, count in connection.execute(
-            select(GoldenRecordRow.member_count, func.count())
-            .where(GoldenRecordRow.status == ACTIVE).group_by(GoldenRecordRow.member_count)):
+        select(GoldenRecordRow.member_count, func.count())
+        .where(GoldenRecordRow.status == ACTIVE)
+        .group_by(GoldenRecordRow.member_count)
+    ):
         sizes[_bucket(size)] += count
     return _summary(connection, systems, sizes)
 
@@ -86,8 +102,12 @@ def _census(golden_ids: Mapping[str, str]) -> _Census:
     return _Census(records, goldens, sizes)
 
 
-def updated_summary(connection: Connection, previous: QualitySummary,
-                    before: Mapping[str, str], after: Mapping[str, str]) -> QualitySummary:
+def updated_summary(
+    connection: Connection,
+    previous: QualitySummary,
+    before: Mapping[str, str],
+    after: Mapping[str, str],
+) -> QualitySummary:
     """The previous summary after a resolve that rewrote whole golden records: `before`
     and `after` map each of their record keys to its golden id before and after it."""
     old, new = _census(before), _census(after)
@@ -98,13 +118,16 @@ def updated_summary(connection: Connection, previous: QualitySummary,
         goldens = kept.golden_records - old.goldens[system] + new.goldens[system]
         if records:
             systems[system] = SystemQuality(records, goldens, records - goldens)
-    sizes = {label: count - old.sizes[label] + new.sizes[label]
-             for label, count in previous.cluster_sizes.items()}
+    sizes = {
+        label: count - old.sizes[label] + new.sizes[label]
+        for label, count in previous.cluster_sizes.items()
+    }
     return _summary(connection, systems, sizes)
 
 
-def _summary(connection: Connection, systems: dict[str, SystemQuality],
-             sizes: dict[str, int]) -> QualitySummary:
+def _summary(
+    connection: Connection, systems: dict[str, SystemQuality], sizes: dict[str, int]
+) -> QualitySummary:
     """The totals follow from the per-system and per-size counts; the review queue is
     counted as it stands."""
     return QualitySummary(

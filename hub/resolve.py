@@ -115,14 +115,23 @@ def _last_counts(engine: Engine) -> dict[str, Any]:
     """The report of the last successful resolve (empty: nothing resolved yet)."""
     with engine.connect() as connection:
         counts = connection.execute(
-            select(Run.counts).where(Run.step == STEP, Run.status == runs.SUCCEEDED)
-            .order_by(Run.id.desc()).limit(1)).scalar()
+            select(Run.counts)
+            .where(Run.step == STEP, Run.status == runs.SUCCEEDED)
+            .order_by(Run.id.desc())
+            .limit(1)
+        ).scalar()
     return counts or {}
 
 
 @full_collections_paused()
-def resolve(config: RelhubConfig, engine: Engine, *, full: bool = False, refit: bool = True,
-            progress: Progress | None = None) -> ResolveReport:
+def resolve(
+    config: RelhubConfig,
+    engine: Engine,
+    *,
+    full: bool = False,
+    refit: bool = True,
+    progress: Progress | None = None,
+) -> ResolveReport:
     """Resolve what changed (or everything) into golden records, in one transaction.
 
     A full resolve fits the model anew unless `refit` is False: then it scores every
@@ -135,13 +144,20 @@ def resolve(config: RelhubConfig, engine: Engine, *, full: bool = False, refit: 
     started = time.perf_counter()
     try:
         with engine.begin() as connection:
-            resolution = _Resolution(connection, config.resolution, report,
-                                     progress or (lambda _label, _done: None))
+            resolution = _Resolution(
+                connection, config.resolution, report, progress or (lambda _label, _done: None)
+            )
             resolution.run(previous, refit)
             report.summary = (
-                quality_summary(connection) if report.full or not last.get("summary")
-                else updated_summary(connection, QualitySummary.from_dict(last["summary"]),
-                                     resolution.before, resolution.after))
+                quality_summary(connection)
+                if report.full or not last.get("summary")
+                else updated_summary(
+                    connection,
+                    QualitySummary.from_dict(last["summary"]),
+                    resolution.before,
+                    resolution.after,
+                )
+            )
     except BaseException as error:
         runs.finish_run(engine, run_id, report.as_dict(), error=f"{type(error).__name__}: {error}")
         raise
@@ -150,8 +166,9 @@ def resolve(config: RelhubConfig, engine: Engine, *, full: bool = False, refit: 
     return report
 
 
-def _noting_kinds(records: Iterable[Record | NormalizedRecord], kinds: list[str]
-                  ) -> Iterator[Record | NormalizedRecord]:
+def _noting_kinds(
+    records: Iterable[Record | NormalizedRecord], kinds: list[str]
+) -> Iterator[Record | NormalizedRecord]:
     """The records as they pass into the engine, each one's entity kind noted on the way."""
     for record in records:
         kinds.append(record.kind)
@@ -169,8 +186,13 @@ def _members_by_block(blocks_by_record: Mapping[str, Collection[str]]) -> dict[s
 class _Resolution:
     """One resolve inside one transaction."""
 
-    def __init__(self, connection: Connection, settings: ResolutionSettings,
-                 report: ResolveReport, progress: Progress) -> None:
+    def __init__(
+        self,
+        connection: Connection,
+        settings: ResolutionSettings,
+        report: ResolveReport,
+        progress: Progress,
+    ) -> None:
         self.connection = connection
         self.settings = settings
         self.report = report
@@ -185,8 +207,10 @@ class _Resolution:
         """Incremental when a previous resolve left models fitted under these settings
         for every entity kind the batch holds; otherwise everything (refitting, unless
         asked not to and the stored models cover every kind)."""
-        self.report.marks = {"source_run": source_mark(self.connection),
-                             "decision": decision_mark(self.connection)}
+        self.report.marks = {
+            "source_run": source_mark(self.connection),
+            "decision": decision_mark(self.connection),
+        }
         digest = settings_digest(self.settings)
         models = load_models(self.connection, digest)
         if models is not None and previous is not None and not self.report.full:
@@ -195,8 +219,15 @@ class _Resolution:
                 batch = self._reach(batch, changed, models)
                 old_ids = golden_ids_of(self.connection, set(batch.records) | batch.gone)
                 keys = sorted(batch.records)
-                self._resolve(keys, [self._input(k, batch.records[k]) for k in keys],
-                              lambda _keys: batch.records, batch.gone, changed, old_ids, models)
+                self._resolve(
+                    keys,
+                    [self._input(k, batch.records[k]) for k in keys],
+                    lambda _keys: batch.records,
+                    batch.gone,
+                    changed,
+                    old_ids,
+                    models,
+                )
                 self._write_index(batch.records, changed)
                 return
         self.report.full = True
@@ -206,34 +237,44 @@ class _Resolution:
             models = None
         gone = set(old_ids) - set(keys)
         records = chain.from_iterable(record_pages(self.connection, ids, keys))
-        result = self._resolve(keys, records, self._load, gone, set(keys) | gone, old_ids,
-                               models)
+        result = self._resolve(keys, records, self._load, gone, set(keys) | gone, old_ids, models)
         if models is None:
-            save_models(self.connection, {kind: result.stats[kind]["model"] for kind in KINDS
-                                          if kind in result.stats}, digest, self.report.run_id)
+            save_models(
+                self.connection,
+                {kind: result.stats[kind]["model"] for kind in KINDS if kind in result.stats},
+                digest,
+                self.report.run_id,
+            )
 
     def _load(self, keys: Collection[str]) -> Mapping[str, Record]:
         return load_keys(self.connection, keys).records
 
     def _changed(self, previous: dict[str, int]) -> tuple[Snapshot, set[str]]:
         """Records synced since the marks, plus those named by newer steward decisions."""
-        batch = load_where(self.connection,
-                           SourceRecordRow.last_run_id > previous["source_run"],
-                           SourceRecordRow.last_run_id <= self.report.marks["source_run"])
+        batch = load_where(
+            self.connection,
+            SourceRecordRow.last_run_id > previous["source_run"],
+            SourceRecordRow.last_run_id <= self.report.marks["source_run"],
+        )
         named: set[str] = set()
         merges = merged_into(self.connection)
         for decision in decisions_since(self.connection, previous["decision"]):
             if decision.kind == FIELD_OVERRIDE and decision.golden_id:
                 golden_id = current_id(decision.golden_id, merges)
-                named |= {k for (k,) in self.connection.execute(select(
-                    GoldenMemberRow.record_key).where(GoldenMemberRow.golden_id == golden_id))}
+                named |= {
+                    k
+                    for (k,) in self.connection.execute(
+                        select(GoldenMemberRow.record_key).where(
+                            GoldenMemberRow.golden_id == golden_id
+                        )
+                    )
+                }
             else:
                 named |= {k for k in (decision.left_key, decision.right_key) if k}
         batch.add(load_keys(self.connection, named - set(batch.records) - batch.gone))
         return batch, set(batch.records) | batch.gone
 
-    def _reach(self, changed: Snapshot, keys: set[str], models: dict[str, FittedModel]
-               ) -> Snapshot:
+    def _reach(self, changed: Snapshot, keys: set[str], models: dict[str, FittedModel]) -> Snapshot:
         """What a change can move: the changed records, the stored records the engine links
         with them (or sends to review), every member of a block that crosses its cap, and
         the closure over golden records, accepted links and must-links. A pair touching no
@@ -242,10 +283,13 @@ class _Resolution:
         stored = sorted(load_features(self.connection, neighbours), key=lambda r: r.key)
         self.normalized = {record.key: record for record in stored}
         probe = [*changed.records, *self.normalized]
-        result = resolve_batch([*map(self._input, changed.records, changed.records.values()),
-                                *stored], self.settings,
-                               constraints_for(self.connection, set(probe)), model=models,
-                               focus=range(len(changed.records)))
+        result = resolve_batch(
+            [*map(self._input, changed.records, changed.records.values()), *stored],
+            self.settings,
+            constraints_for(self.connection, set(probe)),
+            model=models,
+            focus=range(len(changed.records)),
+        )
         reach = keys | whole
         for pairs in (result.links.pairs(), result.review.pairs()):
             for left, right in pairs.tolist():
@@ -255,14 +299,14 @@ class _Resolution:
         frontier = set(reach)
         while frontier:
             found = golden_mates(self.connection, frontier) | link_neighbours(
-                self.connection, frontier)
+                self.connection, frontier
+            )
             found |= {b for a, b in must if a in frontier} | {a for a, b in must if b in frontier}
             frontier = found - reach
             reach |= frontier
         known = Snapshot(dict(changed.records), set(changed.gone))
         known.add(load_keys(self.connection, reach - set(known.records) - known.gone))
-        return Snapshot({k: r for k, r in known.records.items() if k in reach},
-                        known.gone & reach)
+        return Snapshot({k: r for k, r in known.records.items() if k in reach}, known.gone & reach)
 
     def _block_neighbours(self, changed: Snapshot, keys: set[str]) -> tuple[set[str], set[str]]:
         """Stored records sharing a block with a changed record (blocks the engine would not
@@ -272,8 +316,11 @@ class _Resolution:
         those that yield pairs, or cross their cap, are read."""
         own = {key: entry.blocks for key, entry in self._entries(changed.records).items()}
         self.indexed = blocks_of(self.connection, keys)
-        caps = {block: cap for blocks in (*self.indexed.values(), *own.values())
-                for block, cap in blocks.items()}
+        caps = {
+            block: cap
+            for blocks in (*self.indexed.values(), *own.values())
+            for block, cap in blocks.items()
+        }
         stored = block_sizes(self.connection, set(caps))
         leaving, joining = _members_by_block(self.indexed), _members_by_block(own)
         wanted: dict[str, bool] = {}  # block -> whether its change crosses the cap
@@ -295,18 +342,29 @@ class _Resolution:
                 neighbours |= found
         return neighbours - keys, whole
 
-    def _resolve(self, keys: list[str], records: Iterable[Record | NormalizedRecord],
-                 fetch: Fetch, gone: set[str], changed: set[str], old_ids: dict[str, str],
-                 models: dict[str, FittedModel] | None) -> ResolutionResult:
+    def _resolve(
+        self,
+        keys: list[str],
+        records: Iterable[Record | NormalizedRecord],
+        fetch: Fetch,
+        gone: set[str],
+        changed: set[str],
+        old_ids: dict[str, str],
+        models: dict[str, FittedModel] | None,
+    ) -> ResolutionResult:
         """Resolve the records (under `keys`, in order; scored with `models` when given)
         and write what it decides; `fetch` reads records again for survivorship."""
         self.report.changed = len(changed)
         self.report.resolved = len(keys)
         self.progress("records", len(keys))
         kinds: list[str] = []
-        result = resolve_batch(_noting_kinds(records, kinds), self.settings,
-                               constraints_for(self.connection, set(keys)), model=models,
-                               index=self.report.full)
+        result = resolve_batch(
+            _noting_kinds(records, kinds),
+            self.settings,
+            constraints_for(self.connection, set(keys)),
+            model=models,
+            index=self.report.full,
+        )
         if result.index is not None:
             self._write_batch_index(keys, result.index)
             result.index = None  # the feature tables: not held through survivorship
@@ -327,15 +385,18 @@ class _Resolution:
         resolved = set(keys) | gone
         self._write_members(resolved, ids, old_ids)
         self._write_golden(fetch, ids, assignment, ages, self._unchanged(ids, old_ids, changed))
-        self._write_pairs(LinkRow, pair_rows(result.links, keys, kinds, self.report.run_id),
-                          resolved, changed)
-        self._write_pairs(ReviewRow, pair_rows(result.review, keys, kinds, self.report.run_id),
-                          resolved, changed)
+        self._write_pairs(
+            LinkRow, pair_rows(result.links, keys, kinds, self.report.run_id), resolved, changed
+        )
+        self._write_pairs(
+            ReviewRow, pair_rows(result.review, keys, kinds, self.report.run_id), resolved, changed
+        )
         self.report.links, self.report.review = len(result.links), len(result.review)
         return result
 
-    def _write_members(self, resolved: set[str], ids: dict[str, str], old_ids: dict[str, str]
-                       ) -> None:
+    def _write_members(
+        self, resolved: set[str], ids: dict[str, str], old_ids: dict[str, str]
+    ) -> None:
         """Each record's golden id. An incremental resolve rewrites only the rows whose id
         changed (each row costs a page in every index of the table), so a row names the run
         that gave the record its golden id."""
@@ -344,17 +405,28 @@ class _Resolution:
             self.connection.execute(delete(table))
             moved = ids
         else:
-            moved = {key: golden_id for key, golden_id in ids.items()
-                     if old_ids.get(key) != golden_id}
-            delete_in(self.connection, table, "record_key",
-                      [key for key in resolved
-                       if key in old_ids and (key not in ids or key in moved)])
+            moved = {
+                key: golden_id for key, golden_id in ids.items() if old_ids.get(key) != golden_id
+            }
+            delete_in(
+                self.connection,
+                table,
+                "record_key",
+                [key for key in resolved if key in old_ids and (key not in ids or key in moved)],
+            )
         rows = []
         for key, golden_id in moved.items():
             system, object_name, source_id = split_key(key)
-            rows.append({"record_key": key, "system": system, "object": object_name,
-                         "source_id": source_id, "golden_id": golden_id,
-                         "run_id": self.report.run_id})
+            rows.append(
+                {
+                    "record_key": key,
+                    "system": system,
+                    "object": object_name,
+                    "source_id": source_id,
+                    "golden_id": golden_id,
+                    "run_id": self.report.run_id,
+                }
+            )
         insert_rows(self.connection, table, rows)
 
     def _overrides(self, assignment: GoldenIdAssignment) -> dict[str, dict[str, Any]]:
@@ -365,8 +437,9 @@ class _Resolution:
             by_id.setdefault(current_id(golden_id, merges), {})[name] = value
         return by_id
 
-    def _unchanged(self, ids: dict[str, str], old_ids: dict[str, str], changed: set[str]
-                   ) -> set[str]:
+    def _unchanged(
+        self, ids: dict[str, str], old_ids: dict[str, str], changed: set[str]
+    ) -> set[str]:
         """Golden ids that keep exactly their members, none of them changed (a steward
         decision names its records as changed): survivorship would give them what they
         hold, so an incremental resolve leaves their rows alone."""
@@ -378,11 +451,20 @@ class _Resolution:
         after: dict[str, set[str]] = {}
         for key, golden_id in ids.items():
             after.setdefault(golden_id, set()).add(key)
-        return {golden_id for golden_id, keys in after.items()
-                if before.get(golden_id) == keys and not keys & changed}
+        return {
+            golden_id
+            for golden_id, keys in after.items()
+            if before.get(golden_id) == keys and not keys & changed
+        }
 
-    def _write_golden(self, fetch: Fetch, ids: dict[str, str], assignment: GoldenIdAssignment,
-                      ages: dict[str, int], unchanged: set[str]) -> None:
+    def _write_golden(
+        self,
+        fetch: Fetch,
+        ids: dict[str, str],
+        assignment: GoldenIdAssignment,
+        ages: dict[str, int],
+        unchanged: set[str],
+    ) -> None:
         """Survive every golden record not `unchanged`, a page of golden records at a time
         (their members read through `fetch`), so a full resolve holds one page of records."""
         run_id = self.report.run_id
@@ -400,32 +482,53 @@ class _Resolution:
             for golden_id in page:
                 group = [records[key] for key in members[golden_id]]
                 values = survive(group, self.settings.survivorship, overrides.get(golden_id))
-                rows.append({"golden_id": golden_id, "status": ACTIVE,
-                             "member_count": len(group),
-                             "created_run_id": ages.get(golden_id, run_id),
-                             "updated_run_id": run_id, **golden_row_values(values)})
+                rows.append(
+                    {
+                        "golden_id": golden_id,
+                        "status": ACTIVE,
+                        "member_count": len(group),
+                        "created_run_id": ages.get(golden_id, run_id),
+                        "updated_run_id": run_id,
+                        **golden_row_values(values),
+                    }
+                )
             insert_rows(self.connection, table, rows)
             done += len(rows)
             self.progress("golden records", done)
-        for status, gone in ((MERGED, [old for old, _ in assignment.merges]),
-                             (RETIRED, assignment.retired)):
+        for status, gone in (
+            (MERGED, [old for old, _ in assignment.merges]),
+            (RETIRED, assignment.retired),
+        ):
             for old in gone:
-                self.connection.execute(update(table).where(table.c.golden_id == old).values(
-                    status=status, member_count=0, updated_run_id=run_id))
+                self.connection.execute(
+                    update(table)
+                    .where(table.c.golden_id == old)
+                    .values(status=status, member_count=0, updated_run_id=run_id)
+                )
         now = utcnow()
         history = [(gid, "minted", None) for gid in assignment.minted]
         history += [(old, "merged_into", into) for old, into in assignment.merges]
         history += [(new, "split_from", old) for old, new in assignment.splits]
         history += [(old, "retired", None) for old in assignment.retired]
-        insert_rows(self.connection, GoldenIdHistoryRow.__table__, [
-            {"golden_id": gid, "event": event, "other_id": other, "run_id": run_id, "at": now}
-            for gid, event, other in history])
+        insert_rows(
+            self.connection,
+            GoldenIdHistoryRow.__table__,
+            [
+                {"golden_id": gid, "event": event, "other_id": other, "run_id": run_id, "at": now}
+                for gid, event, other in history
+            ],
+        )
         self.report.golden_records = len(members)
         self.report.minted, self.report.merged = len(assignment.minted), len(assignment.merges)
         self.report.split, self.report.retired = len(assignment.splits), len(assignment.retired)
 
-    def _write_pairs(self, model: type[LinkRow] | type[ReviewRow], rows: list[dict[str, Any]],
-                     resolved: set[str], changed: set[str]) -> None:
+    def _write_pairs(
+        self,
+        model: type[LinkRow] | type[ReviewRow],
+        rows: list[dict[str, Any]],
+        resolved: set[str],
+        changed: set[str],
+    ) -> None:
         """Replace the pairs this run decided anew: both records re-resolved, or either
         changed (a pair between an untouched record and one outside the batch stands). A
         pair decided as before keeps its row (and the run that first decided it): most
@@ -437,14 +540,21 @@ class _Resolution:
             insert_rows(self.connection, table, rows)
             return
         stored = pairs_touching(self.connection, table, resolved, *_DECIDES)
-        decided = {(a, b) for a, b in stored
-                   if (a in resolved and b in resolved) or a in changed or b in changed}
+        decided = {
+            (a, b)
+            for a, b in stored
+            if (a in resolved and b in resolved) or a in changed or b in changed
+        }
         fresh = {(row["left_key"], row["right_key"]): row for row in rows}
-        same = {pair for pair in decided & fresh.keys()
-                if stored[pair] == tuple(fresh[pair][name] for name in _DECIDES)}
+        same = {
+            pair
+            for pair in decided & fresh.keys()
+            if stored[pair] == tuple(fresh[pair][name] for name in _DECIDES)
+        }
         delete_pairs(self.connection, (table.c.left_key, table.c.right_key), decided - same)
-        insert_rows(self.connection, table, [row for pair, row in fresh.items()
-                                             if pair not in same])
+        insert_rows(
+            self.connection, table, [row for pair, row in fresh.items() if pair not in same]
+        )
 
     def _input(self, key: str, record: Record) -> Record | NormalizedRecord:
         """A record as the engine should read it: its normalized values where this run
@@ -457,8 +567,9 @@ class _Resolution:
     def _entries(self, records: dict[str, Record]) -> dict[str, IndexEntry]:
         """Index entries of these records by key, each computed once per run."""
         missing = [k for k in records if k not in self.entries]
-        self.entries.update(zip(missing, index_entries([records[k] for k in missing],
-                                                       self.settings), strict=True))
+        self.entries.update(
+            zip(missing, index_entries([records[k] for k in missing], self.settings), strict=True)
+        )
         return {k: self.entries[k] for k in records}
 
     def _write_index(self, records: dict[str, Record], changed: set[str]) -> None:
@@ -469,34 +580,66 @@ class _Resolution:
         entries = self._entries(fresh)
         now = {key: entry.blocks for key, entry in entries.items()}
         table = BlockingKeyRow.__table__
-        delete_pairs(self.connection, (table.c.record_key, table.c.block), [
-            (key, block) for key, blocks in self.indexed.items()
-            for block, cap in blocks.items() if now.get(key, {}).get(block) != cap])
-        self._insert_blocks({key: {block: cap for block, cap in blocks.items()
-                                   if self.indexed.get(key, {}).get(block) != cap}
-                             for key, blocks in now.items()})
+        delete_pairs(
+            self.connection,
+            (table.c.record_key, table.c.block),
+            [
+                (key, block)
+                for key, blocks in self.indexed.items()
+                for block, cap in blocks.items()
+                if now.get(key, {}).get(block) != cap
+            ],
+        )
+        self._insert_blocks(
+            {
+                key: {
+                    block: cap
+                    for block, cap in blocks.items()
+                    if self.indexed.get(key, {}).get(block) != cap
+                }
+                for key, blocks in now.items()
+            }
+        )
         delete_in(self.connection, RecordFeaturesRow.__table__, "record_key", changed)
         self._insert_features(entries)
 
     def _write_batch_index(self, keys: list[str], index: BatchIndex) -> None:
         """Index every record of a full resolve afresh, a page at a time, from the feature
         tables the engine resolved them with."""
-        with (refilled(self.connection, BlockingKeyRow.__table__),
-              refilled(self.connection, RecordFeaturesRow.__table__)):
+        with (
+            refilled(self.connection, BlockingKeyRow.__table__),
+            refilled(self.connection, RecordFeaturesRow.__table__),
+        ):
             for start in range(0, len(keys), PAGE):
-                page = keys[start:start + PAGE]
-                entries = dict(zip(page, entries_of(index.records(start, start + len(page)),
-                                                    self.settings), strict=True))
+                page = keys[start : start + PAGE]
+                entries = dict(
+                    zip(
+                        page,
+                        entries_of(index.records(start, start + len(page)), self.settings),
+                        strict=True,
+                    )
+                )
                 self._insert_blocks({key: entry.blocks for key, entry in entries.items()})
                 self._insert_features(entries)
                 self.progress("records indexed", start + len(page))
 
     def _insert_blocks(self, blocks: Mapping[str, dict[str, int]]) -> None:
-        insert_rows(self.connection, BlockingKeyRow.__table__, [
-            {"record_key": key, "block": block, "cap": cap}
-            for key, own in blocks.items() for block, cap in sorted(own.items())])
+        insert_rows(
+            self.connection,
+            BlockingKeyRow.__table__,
+            [
+                {"record_key": key, "block": block, "cap": cap}
+                for key, own in blocks.items()
+                for block, cap in sorted(own.items())
+            ],
+        )
 
     def _insert_features(self, entries: Mapping[str, IndexEntry]) -> None:
-        insert_rows(self.connection, RecordFeaturesRow.__table__, [
-            {"record_key": key, "entity_kind": entry.kind, "features": entry.features}
-            for key, entry in entries.items()])
+        insert_rows(
+            self.connection,
+            RecordFeaturesRow.__table__,
+            [
+                {"record_key": key, "entity_kind": entry.kind, "features": entry.features}
+                for key, entry in entries.items()
+            ],
+        )

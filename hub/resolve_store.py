@@ -120,8 +120,13 @@ def _snapshot(rows: Iterable[Any]) -> Snapshot:
 
 # The canonical document as its JSON text: pydantic parses text three times faster than it
 # validates the dict a JSON column would first decode.
-_SNAPSHOT_COLUMNS = (SourceRecordRow.system, SourceRecordRow.object, SourceRecordRow.source_id,
-                     SourceRecordRow.deleted, cast(SourceRecordRow.canonical, Text))
+_SNAPSHOT_COLUMNS = (
+    SourceRecordRow.system,
+    SourceRecordRow.object,
+    SourceRecordRow.source_id,
+    SourceRecordRow.deleted,
+    cast(SourceRecordRow.canonical, Text),
+)
 
 
 def load_where(connection: Connection, *where: ColumnElement[bool]) -> Snapshot:
@@ -135,18 +140,25 @@ def live_records(connection: Connection) -> tuple[list[int], list[str], set[str]
     keys: list[str] = []
     kinds: set[str] = set()
     for row_id, system, object_name, source_id, kind in connection.execute(
-            select(SourceRecordRow.id, SourceRecordRow.system, SourceRecordRow.object,
-                   SourceRecordRow.source_id, SourceRecordRow.entity_kind)
-            .where(SourceRecordRow.deleted.is_(False), SourceRecordRow.canonical.is_not(None))
-            .order_by(SourceRecordRow.id)):
+        select(
+            SourceRecordRow.id,
+            SourceRecordRow.system,
+            SourceRecordRow.object,
+            SourceRecordRow.source_id,
+            SourceRecordRow.entity_kind,
+        )
+        .where(SourceRecordRow.deleted.is_(False), SourceRecordRow.canonical.is_not(None))
+        .order_by(SourceRecordRow.id)
+    ):
         ids.append(row_id)
         keys.append(record_key(system, object_name, source_id))
         kinds.add(kind)
     return ids, keys, kinds
 
 
-def record_pages(connection: Connection, ids: Sequence[int], keys: Sequence[str]
-                 ) -> Iterator[list[Record]]:
+def record_pages(
+    connection: Connection, ids: Sequence[int], keys: Sequence[str]
+) -> Iterator[list[Record]]:
     """The records with these row ids, page by page in the given order, so that only one
     page is ever parsed at a time (a record deleted meanwhile fails the resolve)."""
     for id_page, key_page in zip(chunks(ids, PAGE), chunks(keys, PAGE), strict=True):
@@ -164,14 +176,24 @@ def load_keys(connection: Connection, keys: Collection[str]) -> Snapshot:
     snapshot = Snapshot()
     for (system, object_name), source_ids in by_object.items():
         for chunk in key_chunks(source_ids):
-            snapshot.add(load_where(connection, SourceRecordRow.system == system,
-                                    SourceRecordRow.object == object_name,
-                                    SourceRecordRow.source_id.in_(chunk)))
+            snapshot.add(
+                load_where(
+                    connection,
+                    SourceRecordRow.system == system,
+                    SourceRecordRow.object == object_name,
+                    SourceRecordRow.source_id.in_(chunk),
+                )
+            )
     return snapshot
 
 
-def select_in(connection: Connection, columns: Sequence[Any], column: Any,
-              values: Collection[Any], *where: ColumnElement[bool]) -> list[Any]:
+def select_in(
+    connection: Connection,
+    columns: Sequence[Any],
+    column: Any,
+    values: Collection[Any],
+    *where: ColumnElement[bool],
+) -> list[Any]:
     """Rows whose `column` is among `values`, chunk by chunk."""
     rows: list[Any] = []
     for chunk in key_chunks(values):
@@ -179,27 +201,36 @@ def select_in(connection: Connection, columns: Sequence[Any], column: Any,
     return rows
 
 
-def pairs_touching(connection: Connection, table: Table, keys: Collection[str], *columns: str
-                   ) -> dict[tuple[str, str], tuple[Any, ...]]:
+def pairs_touching(
+    connection: Connection, table: Table, keys: Collection[str], *columns: str
+) -> dict[tuple[str, str], tuple[Any, ...]]:
     """Pairs with either record among `keys`, each with its values of `columns`: one
     indexed lookup per side (an OR of the two would scan the table on SQLite)."""
     selected = (table.c.left_key, table.c.right_key, *(table.c[name] for name in columns))
     found: dict[tuple[str, str], tuple[Any, ...]] = {}
     for side in (table.c.left_key, table.c.right_key):
-        found.update(((left, right), tuple(values))
-                     for left, right, *values in select_in(connection, selected, side, keys))
+        found.update(
+            ((left, right), tuple(values))
+            for left, right, *values in select_in(connection, selected, side, keys)
+        )
     return found
 
 
-def delete_pairs(connection: Connection, columns: tuple[Column[Any], Column[Any]],
-                 pairs: Collection[tuple[Any, Any]]) -> None:
+def delete_pairs(
+    connection: Connection,
+    columns: tuple[Column[Any], Column[Any]],
+    pairs: Collection[tuple[Any, Any]],
+) -> None:
     """Delete rows by a two-column key. The plain `first IN (…)` lets SQLite walk the
     primary key (alone, a row-value `IN` scans the table); the row values then pick the
     exact rows."""
     first, second = columns
     for chunk in key_chunks(pairs):
-        connection.execute(delete(first.table).where(
-            first.in_({a for a, _ in chunk}), tuple_(first, second).in_(chunk)))
+        connection.execute(
+            delete(first.table).where(
+                first.in_({a for a, _ in chunk}), tuple_(first, second).in_(chunk)
+            )
+        )
 
 
 def delete_in(connection: Connection, table: Table, column: str, values: Collection[Any]) -> None:
@@ -210,8 +241,12 @@ def delete_in(connection: Connection, table: Table, column: str, values: Collect
 def golden_ids_of(connection: Connection, keys: Collection[str]) -> dict[str, str]:
     """Current golden id of each record key that has one."""
     member = GoldenMemberRow
-    return {key: gid for key, gid in select_in(
-        connection, (member.record_key, member.golden_id), member.record_key, keys)}
+    return {
+        key: gid
+        for key, gid in select_in(
+            connection, (member.record_key, member.golden_id), member.record_key, keys
+        )
+    }
 
 
 def all_golden_ids(connection: Connection) -> dict[str, str]:
@@ -223,14 +258,24 @@ def all_golden_ids(connection: Connection) -> dict[str, str]:
 def golden_mates(connection: Connection, keys: Collection[str]) -> set[str]:
     """Every member of the golden records these records belong to."""
     ids = set(golden_ids_of(connection, keys).values())
-    return {key for (key,) in select_in(connection, (GoldenMemberRow.record_key,),
-                                        GoldenMemberRow.golden_id, ids)}
+    return {
+        key
+        for (key,) in select_in(
+            connection, (GoldenMemberRow.record_key,), GoldenMemberRow.golden_id, ids
+        )
+    }
 
 
 def creation_runs(connection: Connection, golden_ids: Collection[str]) -> dict[str, int]:
-    return {gid: run for gid, run in select_in(
-        connection, (GoldenRecordRow.golden_id, GoldenRecordRow.created_run_id),
-        GoldenRecordRow.golden_id, golden_ids)}
+    return {
+        gid: run
+        for gid, run in select_in(
+            connection,
+            (GoldenRecordRow.golden_id, GoldenRecordRow.created_run_id),
+            GoldenRecordRow.golden_id,
+            golden_ids,
+        )
+    }
 
 
 def golden_id_taken(connection: Connection, *, preload: bool) -> Callable[[str], bool]:
@@ -241,8 +286,13 @@ def golden_id_taken(connection: Connection, *, preload: bool) -> Callable[[str],
         return issued.__contains__
 
     def taken(golden_id: str) -> bool:
-        return connection.execute(select(GoldenRecordRow.golden_id).where(
-            GoldenRecordRow.golden_id == golden_id)).first() is not None
+        return (
+            connection.execute(
+                select(GoldenRecordRow.golden_id).where(GoldenRecordRow.golden_id == golden_id)
+            ).first()
+            is not None
+        )
+
     return taken
 
 
@@ -252,8 +302,10 @@ def block_sizes(connection: Connection, blocks: Collection[str]) -> dict[str, in
     sizes: dict[str, int] = {}
     for chunk in key_chunks(blocks):
         rows = connection.execute(
-            select(BlockingKeyRow.block, func.count()).where(BlockingKeyRow.block.in_(chunk))
-            .group_by(BlockingKeyRow.block))
+            select(BlockingKeyRow.block, func.count())
+            .where(BlockingKeyRow.block.in_(chunk))
+            .group_by(BlockingKeyRow.block)
+        )
         sizes.update((block, count) for block, count in rows)
     return sizes
 
@@ -263,8 +315,11 @@ def blocks_of(connection: Connection, keys: Collection[str]) -> dict[str, dict[s
     `hub.blocking_index.index_entries` gives them)."""
     found: dict[str, dict[str, int]] = {}
     for key, block, cap in select_in(
-            connection, (BlockingKeyRow.record_key, BlockingKeyRow.block, BlockingKeyRow.cap),
-            BlockingKeyRow.record_key, keys):
+        connection,
+        (BlockingKeyRow.record_key, BlockingKeyRow.block, BlockingKeyRow.cap),
+        BlockingKeyRow.record_key,
+        keys,
+    ):
         found.setdefault(key, {})[block] = cap
     return found
 
@@ -272,48 +327,72 @@ def blocks_of(connection: Connection, keys: Collection[str]) -> dict[str, dict[s
 def load_features(connection: Connection, keys: Collection[str]) -> list[NormalizedRecord]:
     """The stored normalized values of these records (those that have them), decoded as
     one JSON array: one call instead of one per record."""
-    rows = select_in(connection, (RecordFeaturesRow.record_key, RecordFeaturesRow.entity_kind,
-                                  RecordFeaturesRow.features), RecordFeaturesRow.record_key, keys)
+    rows = select_in(
+        connection,
+        (RecordFeaturesRow.record_key, RecordFeaturesRow.entity_kind, RecordFeaturesRow.features),
+        RecordFeaturesRow.record_key,
+        keys,
+    )
     values = json.loads(f"[{','.join(features for _, _, features in rows)}]")
-    return list(map(NormalizedRecord._make, ((key, kind, v) for (key, kind, _), v in zip(
-        rows, values, strict=True))))
+    return list(
+        map(
+            NormalizedRecord._make,
+            ((key, kind, v) for (key, kind, _), v in zip(rows, values, strict=True)),
+        )
+    )
 
 
 def block_members(connection: Connection, blocks: Collection[str]) -> dict[str, set[str]]:
     members: dict[str, set[str]] = {}
-    for block, key in select_in(connection, (BlockingKeyRow.block, BlockingKeyRow.record_key),
-                                BlockingKeyRow.block, blocks):
+    for block, key in select_in(
+        connection, (BlockingKeyRow.block, BlockingKeyRow.record_key), BlockingKeyRow.block, blocks
+    ):
         members.setdefault(block, set()).add(key)
     return members
 
 
 def must_link_pairs(connection: Connection) -> list[tuple[str, str]]:
-    return [(left, right) for left, right in connection.execute(
-        select(StewardDecisionRow.left_key, StewardDecisionRow.right_key)
-        .where(StewardDecisionRow.kind == MUST_LINK))]
+    return [
+        (left, right)
+        for left, right in connection.execute(
+            select(StewardDecisionRow.left_key, StewardDecisionRow.right_key).where(
+                StewardDecisionRow.kind == MUST_LINK
+            )
+        )
+    ]
 
 
-def pair_rows(links: Iterable[Link], keys: Sequence[str], kinds: Sequence[str],
-              run_id: int) -> list[dict[str, Any]]:
+def pair_rows(
+    links: Iterable[Link], keys: Sequence[str], kinds: Sequence[str], run_id: int
+) -> list[dict[str, Any]]:
     """Engine links (record indices) as rows keyed by record keys, smaller key left."""
     rows = []
     for link in links:
         left, right = sorted((keys[link.left], keys[link.right]))
-        rows.append({
-            "left_key": left, "right_key": right, "entity_kind": kinds[link.left],
-            "probability": link.probability, "match_weight": link.match_weight,
-            "rule": link.rule, "run_id": run_id,
-            "evidence": [{"comparison": f.comparison, "level": f.level, "weight": f.weight}
-                         for f in link.fields],
-        })
+        rows.append(
+            {
+                "left_key": left,
+                "right_key": right,
+                "entity_kind": kinds[link.left],
+                "probability": link.probability,
+                "match_weight": link.match_weight,
+                "rule": link.rule,
+                "run_id": run_id,
+                "evidence": [
+                    {"comparison": f.comparison, "level": f.level, "weight": f.weight}
+                    for f in link.fields
+                ],
+            }
+        )
     return rows
 
 
 def source_mark(connection: Connection) -> int:
     """The newest sync run whose records are all visible: below any sync still running."""
     newest = connection.execute(select(func.max(SourceRecordRow.last_run_id))).scalar() or 0
-    running = connection.execute(select(func.min(Run.id)).where(
-        Run.step == "sync", Run.status == "running")).scalar()
+    running = connection.execute(
+        select(func.min(Run.id)).where(Run.step == "sync", Run.status == "running")
+    ).scalar()
     return min(newest, running - 1) if running is not None else newest
 
 
@@ -336,22 +415,35 @@ def settings_digest(settings: ResolutionSettings) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def save_models(connection: Connection, models: Mapping[str, FittedModel], digest: str,
-                run_id: int) -> None:
+def save_models(
+    connection: Connection, models: Mapping[str, FittedModel], digest: str, run_id: int
+) -> None:
     """Replace the stored models with the ones a full resolve just fitted."""
     table = FittedModelRow.__table__
     connection.execute(delete(table))
-    insert_rows(connection, table, [
-        {"entity_kind": kind, "settings_digest": digest, "run_id": run_id,
-         "parameters": model.to_dict()}
-        for kind, model in models.items()])
+    insert_rows(
+        connection,
+        table,
+        [
+            {
+                "entity_kind": kind,
+                "settings_digest": digest,
+                "run_id": run_id,
+                "parameters": model.to_dict(),
+            }
+            for kind, model in models.items()
+        ],
+    )
 
 
 def load_models(connection: Connection, digest: str) -> dict[str, FittedModel] | None:
     """The stored models by entity kind; None if there are none or any was fitted under
     other settings (JSON keeps a float64 exactly, so the weights are the full run's)."""
-    rows = connection.execute(select(FittedModelRow.entity_kind, FittedModelRow.settings_digest,
-                                     FittedModelRow.parameters)).all()
+    rows = connection.execute(
+        select(
+            FittedModelRow.entity_kind, FittedModelRow.settings_digest, FittedModelRow.parameters
+        )
+    ).all()
     if not rows or any(row.settings_digest != digest for row in rows):
         return None
     return {kind: FittedModel.from_dict(parameters) for kind, _, parameters in rows}

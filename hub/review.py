@@ -52,9 +52,12 @@ def _check_records(connection: Connection, keys: Iterable[str]) -> str:
     """The records' entity kind; both must exist and be of one kind."""
     kinds = set()
     for key in keys:
-        kind = connection.execute(select(SourceRecordRow.entity_kind).where(
-            tuple_(SourceRecordRow.system, SourceRecordRow.object, SourceRecordRow.source_id)
-            == split_key(key))).scalar()
+        kind = connection.execute(
+            select(SourceRecordRow.entity_kind).where(
+                tuple_(SourceRecordRow.system, SourceRecordRow.object, SourceRecordRow.source_id)
+                == split_key(key)
+            )
+        ).scalar()
         if kind is None:
             raise DecisionError(f"no source record {key!r} in the store")
         kinds.add(kind)
@@ -63,39 +66,65 @@ def _check_records(connection: Connection, keys: Iterable[str]) -> str:
     return kinds.pop()
 
 
-def decide_pair(engine: Engine, left: str, right: str, *, match: bool,
-                note: str | None = None) -> None:
+def decide_pair(
+    engine: Engine, left: str, right: str, *, match: bool, note: str | None = None
+) -> None:
     """Must-link (match) or cannot-link two records; replaces an earlier decision on them."""
     left, right = _ordered(left, right)
     with engine.begin() as connection:
         _check_records(connection, (left, right))
-        connection.execute(delete(StewardDecisionRow).where(
-            StewardDecisionRow.kind.in_(PAIR_DECISIONS), StewardDecisionRow.left_key == left,
-            StewardDecisionRow.right_key == right))
-        connection.execute(delete(ReviewRow).where(ReviewRow.left_key == left,
-                                                   ReviewRow.right_key == right))
-        connection.execute(StewardDecisionRow.__table__.insert().values(
-            kind=MUST_LINK if match else CANNOT_LINK, left_key=left, right_key=right, note=note,
-            decided_at=utcnow()))
+        connection.execute(
+            delete(StewardDecisionRow).where(
+                StewardDecisionRow.kind.in_(PAIR_DECISIONS),
+                StewardDecisionRow.left_key == left,
+                StewardDecisionRow.right_key == right,
+            )
+        )
+        connection.execute(
+            delete(ReviewRow).where(ReviewRow.left_key == left, ReviewRow.right_key == right)
+        )
+        connection.execute(
+            StewardDecisionRow.__table__.insert().values(
+                kind=MUST_LINK if match else CANNOT_LINK,
+                left_key=left,
+                right_key=right,
+                note=note,
+                decided_at=utcnow(),
+            )
+        )
 
 
-def override_field(engine: Engine, golden_id: str, field: str, value: Any,
-                   note: str | None = None) -> str:
+def override_field(
+    engine: Engine, golden_id: str, field: str, value: Any, note: str | None = None
+) -> str:
     """Pin a golden field to a value; returns the (current) golden id it was stored on."""
     with engine.begin() as connection:
         current = resolve_id(connection, golden_id)
-        kind = connection.execute(select(GoldenRecordRow.entity_kind).where(
-            GoldenRecordRow.golden_id == current)).scalar_one()
+        kind = connection.execute(
+            select(GoldenRecordRow.entity_kind).where(GoldenRecordRow.golden_id == current)
+        ).scalar_one()
         known = set(canonical_fields(EntityKind(kind))) - {"lifecycle_stage"}
         if field not in known:
             raise DecisionError(
-                f"{kind} records have no field {field!r} (known: {', '.join(sorted(known))})")
-        connection.execute(delete(StewardDecisionRow).where(
-            StewardDecisionRow.kind == FIELD_OVERRIDE, StewardDecisionRow.golden_id == current,
-            StewardDecisionRow.field == field))
-        connection.execute(StewardDecisionRow.__table__.insert().values(
-            kind=FIELD_OVERRIDE, golden_id=current, field=field, value=value, note=note,
-            decided_at=utcnow()))
+                f"{kind} records have no field {field!r} (known: {', '.join(sorted(known))})"
+            )
+        connection.execute(
+            delete(StewardDecisionRow).where(
+                StewardDecisionRow.kind == FIELD_OVERRIDE,
+                StewardDecisionRow.golden_id == current,
+                StewardDecisionRow.field == field,
+            )
+        )
+        connection.execute(
+            StewardDecisionRow.__table__.insert().values(
+                kind=FIELD_OVERRIDE,
+                golden_id=current,
+                field=field,
+                value=value,
+                note=note,
+                decided_at=utcnow(),
+            )
+        )
     return current
 
 
@@ -114,18 +143,25 @@ def review_queue(engine: Engine, limit: int | None = None) -> tuple[list[ReviewI
     with engine.connect() as connection:
         total = connection.execute(select(func.count()).select_from(ReviewRow)).scalar_one()
         rows = connection.execute(
-            select(ReviewRow).order_by(ReviewRow.probability.desc(), ReviewRow.left_key,
-                                       ReviewRow.right_key).limit(limit)
+            select(ReviewRow)
+            .order_by(ReviewRow.probability.desc(), ReviewRow.left_key, ReviewRow.right_key)
+            .limit(limit)
         ).all()
-    return [ReviewItem(r.left_key, r.right_key, r.entity_kind, r.probability, r.match_weight,
-                       r.evidence) for r in rows], total
+    return [
+        ReviewItem(
+            r.left_key, r.right_key, r.entity_kind, r.probability, r.match_weight, r.evidence
+        )
+        for r in rows
+    ], total
 
 
 def constraints_for(connection: Connection, keys: Collection[str]) -> StewardConstraints:
     """Must- and cannot-links between records of this batch."""
-    rows = connection.execute(select(StewardDecisionRow.kind, StewardDecisionRow.left_key,
-                                     StewardDecisionRow.right_key)
-                              .where(StewardDecisionRow.kind.in_(PAIR_DECISIONS)))
+    rows = connection.execute(
+        select(
+            StewardDecisionRow.kind, StewardDecisionRow.left_key, StewardDecisionRow.right_key
+        ).where(StewardDecisionRow.kind.in_(PAIR_DECISIONS))
+    )
     must, cannot = [], []
     for kind, left, right in rows:
         if left in keys and right in keys:
@@ -136,12 +172,17 @@ def constraints_for(connection: Connection, keys: Collection[str]) -> StewardCon
 def field_overrides(connection: Connection) -> list[tuple[int, str, str, Any]]:
     """(decision id, golden id as decided, field, value), oldest first."""
     rows = connection.execute(
-        select(StewardDecisionRow.id, StewardDecisionRow.golden_id, StewardDecisionRow.field,
-               StewardDecisionRow.value)
-        .where(StewardDecisionRow.kind == FIELD_OVERRIDE).order_by(StewardDecisionRow.id))
+        select(
+            StewardDecisionRow.id,
+            StewardDecisionRow.golden_id,
+            StewardDecisionRow.field,
+            StewardDecisionRow.value,
+        )
+        .where(StewardDecisionRow.kind == FIELD_OVERRIDE)
+        .order_by(StewardDecisionRow.id)
+    )
     return [(i, g, f, v) for i, g, f, v in rows]
 
 
 def decisions_since(connection: Connection, mark: int) -> list[Row[Any]]:
-    return list(connection.execute(
-        select(StewardDecisionRow).where(StewardDecisionRow.id > mark)))
+    return list(connection.execute(select(StewardDecisionRow).where(StewardDecisionRow.id > mark)))

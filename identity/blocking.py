@@ -46,9 +46,12 @@ def _recode(table: FeatureTable, feature: str, derive: Callable[[str], str]) -> 
     multi-valued one)."""
     derived: dict[str, int] = {}
     mapping = np.fromiter(
-        (derived.setdefault(k, len(derived)) if (k := derive(v)) else MISSING
-         for v in table.values(feature)),
-        dtype=np.int64, count=len(table.values(feature)),
+        (
+            derived.setdefault(k, len(derived)) if (k := derive(v)) else MISSING
+            for v in table.values(feature)
+        ),
+        dtype=np.int64,
+        count=len(table.values(feature)),
     )
     values = np.array(list(derived), dtype=object)
     if feature in table.multi:
@@ -75,10 +78,10 @@ def _name_pair(table: FeatureTable) -> KeyColumn:
     family = table.codes("family_name").astype(np.int64)
     # Same value space for both columns: compare normalized strings through a shared coding.
     shared: dict[str, int] = {}
-    g_map = np.array([shared.setdefault(v, len(shared))
-                      for v in table.values("given_name")] or [0])
-    f_map = np.array([shared.setdefault(v, len(shared))
-                      for v in table.values("family_name")] or [0])
+    g_map = np.array([shared.setdefault(v, len(shared)) for v in table.values("given_name")] or [0])
+    f_map = np.array(
+        [shared.setdefault(v, len(shared)) for v in table.values("family_name")] or [0]
+    )
     g = np.where(given >= 0, g_map[np.maximum(given, 0)], MISSING)
     f = np.where(family >= 0, f_map[np.maximum(family, 0)], MISSING)
     present = np.flatnonzero((g >= 0) & (f >= 0))
@@ -93,8 +96,9 @@ def _name_pair(table: FeatureTable) -> KeyColumn:
 SINGLE_KEYS: dict[str, Callable[[FeatureTable], KeyColumn]] = {
     "given_initial": lambda t: _recode(t, "given_name", lambda v: v[:1]),
     "family_first": lambda t: _recode(t, "family_name", first_token),
-    "family_phonetic": lambda t: _recode(t, "family_name",
-                                         lambda v: jellyfish.metaphone(first_token(v))),
+    "family_phonetic": lambda t: _recode(
+        t, "family_name", lambda v: jellyfish.metaphone(first_token(v))
+    ),
     "birth_year": lambda t: _recode(t, "birth_date", lambda v: v[:4]),
     "name_pair": _name_pair,
     "email_handle": lambda t: _recode(t, "email", _email_handle),
@@ -107,10 +111,13 @@ MULTI_KEYS: dict[str, tuple[str, Callable[[str], list[str]]]] = {
 
 ADDRESS_FEATURES: frozenset[str] = frozenset({"street", "city", "postcode", "region"})
 _DERIVED_FROM: dict[str, set[str]] = {
-    "given_initial": {"given_name"}, "given_formal": {"given_name"},
+    "given_initial": {"given_name"},
+    "given_formal": {"given_name"},
     "family_first": {"family_name"},
-    "family_phonetic": {"family_name"}, "birth_year": {"birth_date"},
-    "name_pair": {"given_name", "family_name"}, "name_tokens": {"name"},
+    "family_phonetic": {"family_name"},
+    "birth_year": {"birth_date"},
+    "name_pair": {"given_name", "family_name"},
+    "name_tokens": {"name"},
     "email_handle": {"email"},
 }
 
@@ -129,13 +136,17 @@ def _tokens(table: FeatureTable, key: str) -> KeyColumn:
     feature, split = MULTI_KEYS[key]
     codes = table.codes(feature)
     tokens: dict[str, int] = {}
-    per_value = [[tokens.setdefault(t, len(tokens)) for t in split(v)]
-                 for v in table.values(feature)]
+    per_value = [
+        [tokens.setdefault(t, len(tokens)) for t in split(v)] for v in table.values(feature)
+    ]
     present = np.flatnonzero(codes >= 0)
     counts = np.array([len(per_value[c]) for c in codes[present]], dtype=np.int64)
     flat = [t for c in codes[present] for t in per_value[c]]
-    return KeyColumn(np.repeat(present, counts), np.asarray(flat, dtype=np.int64),
-                     np.array(list(tokens), dtype=object))
+    return KeyColumn(
+        np.repeat(present, counts),
+        np.asarray(flat, dtype=np.int64),
+        np.array(list(tokens), dtype=object),
+    )
 
 
 def key_column(table: FeatureTable, key: str) -> KeyColumn:
@@ -143,8 +154,9 @@ def key_column(table: FeatureTable, key: str) -> KeyColumn:
     per value (every email of a record blocks with it)."""
     if key in table.multi:
         column = table.multi[key]
-        return KeyColumn(column.records.astype(np.int64), column.codes.astype(np.int64),
-                         column.values)
+        return KeyColumn(
+            column.records.astype(np.int64), column.codes.astype(np.int64), column.values
+        )
     if key in MULTI_KEYS:
         return _tokens(table, key)
     if key in SINGLE_KEYS:
@@ -162,8 +174,9 @@ def _dense(values: np.ndarray) -> np.ndarray:
     return np.unique(values, return_inverse=True)[1].astype(np.int64)
 
 
-def rule_columns(table: FeatureTable, rule: BlockingRule
-                 ) -> tuple[np.ndarray, list[tuple[np.ndarray, np.ndarray]]]:
+def rule_columns(
+    table: FeatureTable, rule: BlockingRule
+) -> tuple[np.ndarray, list[tuple[np.ndarray, np.ndarray]]]:
     """The records of a rule's rows and, per key, each row's code and the codes' texts;
     rows missing any key are dropped."""
     multi = [k for k in rule.keys if _is_multi(table, k)]
@@ -211,8 +224,9 @@ class RuleTexts:
         for codes, values in self.parts[1:]:
             texts = texts + "\x1f" + values[codes[low:high]]
         out: list[list[str]] = [[] for _ in range(stop - start)]
-        for record, text in zip((self.records[low:high] - start).tolist(), texts.tolist(),
-                                strict=True):
+        for record, text in zip(
+            (self.records[low:high] - start).tolist(), texts.tolist(), strict=True
+        ):
             out[record].append(text)
         return [tuple(dict.fromkeys(keys)) for keys in out]
 
@@ -251,12 +265,18 @@ def pairs_within_groups(
     left, right = records[left_pos], records[right_pos]
     distinct = left != right  # a record may repeat a value (two emails, one domain)
     left, right = left[distinct], right[distinct]
-    return (np.minimum(left, right), np.maximum(left, right), largest,
-            int(capped.sum()), int(sizes[capped].sum()))
+    return (
+        np.minimum(left, right),
+        np.maximum(left, right),
+        largest,
+        int(capped.sum()),
+        int(sizes[capped].sum()),
+    )
 
 
-def _rule_pairs(table: FeatureTable, rule: BlockingRule, max_block_size: int
-                ) -> tuple[np.ndarray, RuleStats]:
+def _rule_pairs(
+    table: FeatureTable, rule: BlockingRule, max_block_size: int
+) -> tuple[np.ndarray, RuleStats]:
     """A rule's pairs as sorted keys i * n + j, with its statistics."""
     records, groups = rule_rows(table, rule)
     cap = rule.max_block_size or max_block_size
@@ -272,14 +292,19 @@ def candidate_keys(
     i * n + j, with each rule's statistics and its own pairs (as sorted keys too). Rules
     are independent: `forked`, a worker takes its share of them."""
     results = split_with_a_worker(
-        lambda rule: _rule_pairs(table, rule, max_block_size), rules, forked)
+        lambda rule: _rule_pairs(table, rule, max_block_size), rules, forked
+    )
     keys = [pair_keys for pair_keys, _ in results]
     stats = [rule_stats for _, rule_stats in results]
     for rule_stats in stats:
         if rule_stats.capped_blocks:
-            log.warning("blocking rule %r: %d blocks above %d records skipped (largest %d)",
-                        rule_stats.name, rule_stats.capped_blocks, rule_stats.cap,
-                        rule_stats.largest_block)
+            log.warning(
+                "blocking rule %r: %d blocks above %d records skipped (largest %d)",
+                rule_stats.name,
+                rule_stats.capped_blocks,
+                rule_stats.cap,
+                rule_stats.largest_block,
+            )
     del results
     union = np.concatenate(keys) if keys else np.empty(0, dtype=np.int64)
     union.sort()  # in place: the union of a million records' rules is their largest array
@@ -291,6 +316,7 @@ def pairs_of_keys(keys: np.ndarray, n: int) -> np.ndarray:
     copy of the whole)."""
     pairs = np.empty((len(keys), 2), dtype=np.int32)
     for start in range(0, len(keys), _KEY_CHUNK):
-        pairs[start:start + _KEY_CHUNK, 0], pairs[start:start + _KEY_CHUNK, 1] = np.divmod(
-            keys[start:start + _KEY_CHUNK], max(n, 1))
+        pairs[start : start + _KEY_CHUNK, 0], pairs[start : start + _KEY_CHUNK, 1] = np.divmod(
+            keys[start : start + _KEY_CHUNK], max(n, 1)
+        )
     return pairs

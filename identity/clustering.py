@@ -74,29 +74,40 @@ def _component_links(labels: np.ndarray, links: LinkSet, flagged: np.ndarray) ->
     by_component: dict[int, list[tuple[int, int, bool, bool]]] = {}
     for index in order[in_flagged]:
         by_component.setdefault(int(labels[links.left[index]]), []).append(
-            (int(links.left[index]), int(links.right[index]), bool(links.weak[index]),
-             bool(links.steward[index])))
+            (
+                int(links.left[index]),
+                int(links.right[index]),
+                bool(links.weak[index]),
+                bool(links.steward[index]),
+            )
+        )
     return by_component
 
 
 def _rebuild(
-    records: list[int], component_links: list[tuple[int, int, bool, bool]],
+    records: list[int],
+    component_links: list[tuple[int, int, bool, bool]],
     conflicts: set[tuple[int, int]],
 ) -> dict[int, int]:
     clusters = _Clusters(records)
 
     def clash(a: int, b: int) -> bool:
-        return any((min(x, y), max(x, y)) in conflicts
-                   for x in clusters.members[a] for y in clusters.members[b])
+        return any(
+            (min(x, y), max(x, y)) in conflicts
+            for x in clusters.members[a]
+            for y in clusters.members[b]
+        )
 
     for left, right, weak, steward in component_links:
         a, b = clusters.find(left), clusters.find(right)
         if a == b or clash(a, b):
             continue
-        if weak and not steward and len(clusters.members[a]) > 1 and len(
-                clusters.members[b]) > 1:
-            support = sum(1 for x, y, _, _ in component_links
-                          if {clusters.find(x), clusters.find(y)} == {a, b})
+        if weak and not steward and len(clusters.members[a]) > 1 and len(clusters.members[b]) > 1:
+            support = sum(
+                1
+                for x, y, _, _ in component_links
+                if {clusters.find(x), clusters.find(y)} == {a, b}
+            )
             if support < 2:
                 continue
         clusters.union(a, b)
@@ -104,7 +115,10 @@ def _rebuild(
 
 
 def cluster(
-    n: int, links: LinkSet, conflict: ConflictCheck, cannot_link: np.ndarray,
+    n: int,
+    links: LinkSet,
+    conflict: ConflictCheck,
+    cannot_link: np.ndarray,
     max_component_check: int,
 ) -> tuple[np.ndarray, dict[str, int]]:
     """Cluster label per record (dense, ordered by smallest member) and re-check counts.
@@ -120,14 +134,19 @@ def cluster(
     steward_left, steward_right = cannot_link[:, 0], cannot_link[:, 1]
     steward_inside = labels[steward_left] == labels[steward_right]
     weak_bridge = links.weak & (sizes[labels[links.left]] >= 4)
-    flagged = np.unique(np.concatenate([
-        labels[within_left[clashing]],
-        labels[steward_left[steward_inside]],
-        labels[links.left[weak_bridge]],
-        np.flatnonzero(sizes > max_component_check),
-    ]))
-    conflicts = {(int(a), int(b)) for a, b in zip(within_left[clashing], within_right[clashing],
-                                                  strict=True)}
+    flagged = np.unique(
+        np.concatenate(
+            [
+                labels[within_left[clashing]],
+                labels[steward_left[steward_inside]],
+                labels[links.left[weak_bridge]],
+                np.flatnonzero(sizes > max_component_check),
+            ]
+        )
+    )
+    conflicts = {
+        (int(a), int(b)) for a, b in zip(within_left[clashing], within_right[clashing], strict=True)
+    }
     conflicts |= {(int(min(a, b)), int(max(a, b))) for a, b in cannot_link}
     by_component = _component_links(labels, links, flagged)
     members = np.flatnonzero(np.isin(labels, flagged))
@@ -139,11 +158,13 @@ def cluster(
             left, right = np.array(np.triu_indices(len(records), 1))
             recs = np.array(records)
             bad = conflict(recs[left], recs[right])
-            conflicts |= {(int(recs[a]), int(recs[b])) for a, b in zip(left[bad], right[bad],
-                                                                       strict=True)}
-        for record, label in _rebuild(records, by_component.get(component, []),
-                                      conflicts).items():
+            conflicts |= {
+                (int(recs[a]), int(recs[b])) for a, b in zip(left[bad], right[bad], strict=True)
+            }
+        for record, label in _rebuild(records, by_component.get(component, []), conflicts).items():
             labels[record] = label
     dense = np.unique(labels, return_inverse=True)[1]
-    return dense, {"components_rechecked": len(groups),
-                   "conflicting_pairs": int(clashing.sum()) + len(cannot_link)}
+    return dense, {
+        "components_rechecked": len(groups),
+        "conflicting_pairs": int(clashing.sum()) + len(cannot_link),
+    }

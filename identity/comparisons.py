@@ -50,8 +50,9 @@ def _cross_codes(table: FeatureTable, feature: str, other: str) -> np.ndarray:
 class _SingleValued:
     """Level conditions over a single-valued feature for a fixed set of pairs."""
 
-    def __init__(self, table: FeatureTable, feature: str, left: np.ndarray,
-                 right: np.ndarray) -> None:
+    def __init__(
+        self, table: FeatureTable, feature: str, left: np.ndarray, right: np.ndarray
+    ) -> None:
         self.table, self.feature = table, feature
         self.left, self.right = left, right
         codes = table.codes(feature)
@@ -66,19 +67,21 @@ class _SingleValued:
         other_codes = self.table.codes(level.other or "").astype(np.int64)
         ol, orr = other_codes[self.left[rows]], other_codes[self.right[rows]]
         ok = (ol >= 0) & (orr >= 0)
-        combined = np.concatenate([self.table.values(self.feature),
-                                   self.table.values(level.other or "")])
+        combined = np.concatenate(
+            [self.table.values(self.feature), self.table.values(level.other or "")]
+        )
         shift = len(self.table.values(self.feature))
-        first = _unique_pair_scores(combined, self.cl[rows][ok], orr[ok] + shift,
-                                    JaroWinkler.normalized_similarity)
-        second = _unique_pair_scores(combined, ol[ok] + shift, self.cr[rows][ok],
-                                     JaroWinkler.normalized_similarity)
+        first = _unique_pair_scores(
+            combined, self.cl[rows][ok], orr[ok] + shift, JaroWinkler.normalized_similarity
+        )
+        second = _unique_pair_scores(
+            combined, ol[ok] + shift, self.cr[rows][ok], JaroWinkler.normalized_similarity
+        )
         out = np.zeros(len(rows), dtype=bool)
         out[ok] = (first >= (level.threshold or 0)) & (second >= (level.threshold or 0))
         return out
 
-    def _second_tokens(self, level: ComparisonLevel, cl: np.ndarray, cr: np.ndarray
-                       ) -> np.ndarray:
+    def _second_tokens(self, level: ComparisonLevel, cl: np.ndarray, cr: np.ndarray) -> np.ndarray:
         """Same first token; then one side lacks the rest ("garcia" / "garcia lopez": a
         second surname dropped) or both have a rest below the Jaro-Winkler threshold
         ("garcia lopez" / "garcia ortega": two people)."""
@@ -89,8 +92,9 @@ class _SingleValued:
             return same_first & (has_l != has_r)
         both = np.flatnonzero(same_first & has_l & has_r)
         out = np.zeros(len(cl), dtype=bool)
-        scores = _unique_pair_scores(rest_values, rests[cl[both]], rests[cr[both]],
-                                     JaroWinkler.normalized_similarity)
+        scores = _unique_pair_scores(
+            rest_values, rests[cl[both]], rests[cr[both]], JaroWinkler.normalized_similarity
+        )
         out[both] = scores < (level.threshold or 0)
         return out
 
@@ -109,8 +113,7 @@ class _SingleValued:
         if level.kind == "swapped":
             other = _cross_codes(self.table, self.feature, level.other or "")
             if level.threshold is None:
-                return (other[self.right[rows]] == cl) & (other[self.left[rows]] == cr) & (
-                    cl != cr)
+                return (other[self.right[rows]] == cl) & (other[self.left[rows]] == cr) & (cl != cr)
             return self._swapped_similar(level, rows)
         if level.kind == "days_within":
             ordinals = self.table.columns[self.feature].ordinals
@@ -129,16 +132,18 @@ class _SingleValued:
         scores = self._scores.setdefault(scorer, np.full(len(self.cl), np.nan))
         todo = rows[np.isnan(scores[rows])]
         if len(todo):
-            scores[todo] = _unique_pair_scores(self.table.values(self.feature), self.cl[todo],
-                                               self.cr[todo], scorer)
+            scores[todo] = _unique_pair_scores(
+                self.table.values(self.feature), self.cl[todo], self.cr[todo], scorer
+            )
         return scores[rows]
 
 
 _NONE_SHARED = np.iinfo(np.int64).max
 
 
-def _rarest_in_rows(index: ValueIndex, n_values: np.int64, left: np.ndarray,
-                    right: np.ndarray) -> np.ndarray:
+def _rarest_in_rows(
+    index: ValueIndex, n_values: np.int64, left: np.ndarray, right: np.ndarray
+) -> np.ndarray:
     """Per pair, the key frequency * n_values + code of the rarest value both records'
     padded rows hold (_NONE_SHARED if none): every value of one row against the other's."""
     left_rows, right_rows = index.padded[left], index.padded[right]
@@ -157,15 +162,17 @@ def _rarest_in_rows(index: ValueIndex, n_values: np.int64, left: np.ndarray,
     return best
 
 
-def _rarest_by_search(index: ValueIndex, n_values: np.int64, left: np.ndarray,
-                      right: np.ndarray) -> np.ndarray:
+def _rarest_by_search(
+    index: ValueIndex, n_values: np.int64, left: np.ndarray, right: np.ndarray
+) -> np.ndarray:
     """`_rarest_in_rows` for pairs with a record of many values: each of the left
     record's values is looked up among the right record's (record, code) keys."""
     counts = np.diff(index.starts)[left]
     pair_index = np.repeat(np.arange(len(left)), counts)
     offsets = np.arange(len(pair_index)) - np.repeat(np.cumsum(counts) - counts, counts)
     candidate = index.codes_by_record[np.repeat(index.starts[left], counts) + offsets].astype(
-        np.int64)
+        np.int64
+    )
     probe = right[pair_index].astype(np.int64) * n_values + candidate
     owned = index.owned
     found = owned[np.minimum(np.searchsorted(owned, probe), len(owned) - 1)] == probe
@@ -195,9 +202,14 @@ def _common_values(
     return has, agreed
 
 
-def _multi_level_holds(table: FeatureTable, comparison: Comparison, level: ComparisonLevel,
-                       shared: np.ndarray, left: np.ndarray, right: np.ndarray
-                       ) -> np.ndarray | bool:
+def _multi_level_holds(
+    table: FeatureTable,
+    comparison: Comparison,
+    level: ComparisonLevel,
+    shared: np.ndarray,
+    left: np.ndarray,
+    right: np.ndarray,
+) -> np.ndarray | bool:
     """A level of a multi-valued feature: a value in common (exact), everything (else), or
     a value of `level.feature` in common but none of `level.other` (other_value: two
     people's own mailboxes at one employer)."""
@@ -210,11 +222,14 @@ def _multi_level_holds(table: FeatureTable, comparison: Comparison, level: Compa
         # mailbox is an employer): only pairs sharing a value here can hold.
         rows = np.flatnonzero(shared)
         holds = np.zeros(len(left), dtype=bool)
-        holds[rows] = (_common_values(table, level.feature, left[rows], right[rows])[0]
-                       & ~_common_values(table, level.other, left[rows], right[rows])[0])
+        holds[rows] = (
+            _common_values(table, level.feature, left[rows], right[rows])[0]
+            & ~_common_values(table, level.other, left[rows], right[rows])[0]
+        )
         return holds
-    raise ValueError(f"{comparison.name}: multi-valued features support exact, other_value "
-                     "and else levels")
+    raise ValueError(
+        f"{comparison.name}: multi-valued features support exact, other_value and else levels"
+    )
 
 
 def compare(
@@ -229,8 +244,9 @@ def compare(
         shared, codes = _common_values(table, comparison.feature, left, right)
         levels[missing] = NULL_LEVEL
         for index, level in enumerate(comparison.levels):
-            hit = (levels == _UNSET) & _multi_level_holds(table, comparison, level, shared,
-                                                          left, right)
+            hit = (levels == _UNSET) & _multi_level_holds(
+                table, comparison, level, shared, left, right
+            )
             levels[hit] = index
             agreed[hit & shared] = codes[hit & shared]
         return ComparisonOutcome(levels, agreed)

@@ -50,8 +50,16 @@ from identity.settings import (
 )
 from identity.sorted_keys import contains, sorted_unique, subset_mask
 
-__all__ = ["BatchIndex", "Link", "NormalizedRecord", "RecordIndex", "ResolutionResult",
-           "index_records", "record_key", "resolve_batch"]
+__all__ = [
+    "BatchIndex",
+    "Link",
+    "NormalizedRecord",
+    "RecordIndex",
+    "ResolutionResult",
+    "index_records",
+    "record_key",
+    "resolve_batch",
+]
 
 CHUNK_SIZE = 20_000  # records read at a time: bounds the pydantic objects held at once
 PAIR_CHUNK = 1 << 21  # pairs compared at a time: bounds the per-value scratch of a comparison
@@ -117,7 +125,7 @@ class _Intake:
         start = 0
         for normalized, run in groupby(chunk, key=lambda r: isinstance(r, NormalizedRecord)):
             size = len(list(run))
-            self._add_run(chunk[start:start + size], kinds[start:start + size], normalized)
+            self._add_run(chunk[start : start + size], kinds[start : start + size], normalized)
             start += size
         if self.named:
             for i, item in enumerate(chunk):
@@ -133,8 +141,9 @@ class _Intake:
             members = np.flatnonzero(kinds == code)
             if len(members):
                 of_kind: Any = [run[i] for i in members]
-                raw = (normalized_columns(kind, of_kind) if normalized
-                       else raw_columns(kind, of_kind))
+                raw = (
+                    normalized_columns(kind, of_kind) if normalized else raw_columns(kind, of_kind)
+                )
                 self.sink.add(kind, raw, len(of_kind), normalized)
 
     def kinds(self) -> np.ndarray:
@@ -144,15 +153,16 @@ class _Intake:
 def _chunks(records: Iterable[Input], size: int) -> Iterator[Sequence[Input]]:
     if isinstance(records, Sequence):
         for start in range(0, len(records), size):
-            yield records[start:start + size]
+            yield records[start : start + size]
         return
     iterator = iter(records)
     while chunk := list(islice(iterator, size)):
         yield chunk
 
 
-def _read(records: Iterable[Input], settings: ResolutionSettings, named: set[str]
-          ) -> tuple[_Intake, dict[str, FeatureTable]]:
+def _read(
+    records: Iterable[Input], settings: ResolutionSettings, named: set[str]
+) -> tuple[_Intake, dict[str, FeatureTable]]:
     """Records read a chunk at a time into feature tables per kind. A stream of more than
     one chunk (a store's pages, parsed as they come) has its values coded in a forked
     worker while this process reads on; records already in a list cost nothing to read,
@@ -180,14 +190,20 @@ class _Weights:
         """Per pair: agrees on comparison i through a value different people carry."""
         agreed = self.agreed[i]
         levels = self.levels[rows, i]
-        return on_shared_value(self.models[i], len(levels),
-                               None if agreed is None else agreed[rows])
+        return on_shared_value(
+            self.models[i], len(levels), None if agreed is None else agreed[rows]
+        )
 
     def column(self, i: int, rows: np.ndarray | slice = slice(None)) -> np.ndarray:
         agreed = self.agreed[i]
         shared = self.shared(i, rows) if self.models[i].shared_values is not None else None
-        return pair_weights(self.models[i], self.levels[rows, i],
-                            None if agreed is None else agreed[rows], shared, self.cap)
+        return pair_weights(
+            self.models[i],
+            self.levels[rows, i],
+            None if agreed is None else agreed[rows],
+            shared,
+            self.cap,
+        )
 
     def total(self, forked: bool = False) -> np.ndarray:
         """Each pair's summed weight, a chunk of pairs at a time (bounded scratch); when
@@ -199,8 +215,11 @@ class _Weights:
             for i in range(len(self.models)):
                 evidence[rows] += self.column(i, rows)
 
-        split_with_a_worker(add, [slice(start, start + PAIR_CHUNK)
-                                  for start in range(0, len(evidence), PAIR_CHUNK)], forked)
+        split_with_a_worker(
+            add,
+            [slice(start, start + PAIR_CHUNK) for start in range(0, len(evidence), PAIR_CHUNK)],
+            forked,
+        )
         return evidence
 
     def of(self, mask: np.ndarray) -> np.ndarray:
@@ -224,8 +243,13 @@ class _Scored:
     conflict: np.ndarray
 
 
-def _compare_into(table: FeatureTable, comparison: Comparison, pairs: np.ndarray,
-                  levels: np.ndarray, agreed: np.ndarray | None) -> None:
+def _compare_into(
+    table: FeatureTable,
+    comparison: Comparison,
+    pairs: np.ndarray,
+    levels: np.ndarray,
+    agreed: np.ndarray | None,
+) -> None:
     """One comparison's level of every pair, and the agreed value's code where `agreed`
     is asked for; a chunk of pairs at a time, so scratch stays bounded."""
     for start in range(0, len(pairs), PAIR_CHUNK):
@@ -236,8 +260,9 @@ def _compare_into(table: FeatureTable, comparison: Comparison, pairs: np.ndarray
             agreed[chunk] = outcome.agreed
 
 
-def _compare_all(table: FeatureTable, entity: EntitySettings, pairs: np.ndarray,
-                 forked: bool) -> tuple[np.ndarray, list[np.ndarray | None]]:
+def _compare_all(
+    table: FeatureTable, entity: EntitySettings, pairs: np.ndarray, forked: bool
+) -> tuple[np.ndarray, list[np.ndarray | None]]:
     """Levels (pairs × comparisons, int8) and, for comparisons weighed by value frequency,
     the agreed value's code (the only ones that need it: it costs 4 bytes a pair).
     Comparisons are independent numpy work: `forked`, a worker takes its share, reading
@@ -246,10 +271,15 @@ def _compare_all(table: FeatureTable, entity: EntitySettings, pairs: np.ndarray,
     levels = zeros((len(pairs), len(comparisons)), np.int8, shared=forked)
     agreed: list[np.ndarray | None] = [
         zeros((len(pairs),), np.int32, shared=forked)
-        if c.term_frequency or c.shared_identifier else None for c in comparisons]
+        if c.term_frequency or c.shared_identifier
+        else None
+        for c in comparisons
+    ]
     split_with_a_worker(
         lambda i: _compare_into(table, comparisons[i], pairs, levels[:, i], agreed[i]),
-        range(len(comparisons)), forked)
+        range(len(comparisons)),
+        forked,
+    )
     return levels, agreed
 
 
@@ -261,8 +291,7 @@ def _conflicts(levels: np.ndarray, decisive: list[bool], entity: EntitySettings)
     return conflict
 
 
-def _deterministic(levels: np.ndarray, weights: _Weights, entity: EntitySettings
-                   ) -> np.ndarray:
+def _deterministic(levels: np.ndarray, weights: _Weights, entity: EntitySettings) -> np.ndarray:
     """Index of the first deterministic rule each pair satisfies (NO_RULE if none). A
     compatible comparison is missing or at a level where the values do not disagree
     ("garcia lopez" / "garcia ortega" is close by Jaro-Winkler but two people)."""
@@ -287,10 +316,15 @@ def _decisive(model: ComparisonModel, settings: ResolutionSettings) -> bool:
     return model.comparison.conflict_on_else and model.m[-1] <= settings.conflict_max_m
 
 
-def _score(table: FeatureTable, entity: EntitySettings, settings: ResolutionSettings,
-           pairs: np.ndarray, sessions: list[tuple[np.ndarray, set[str]]],
-           stats: dict[str, Any], model: FittedModel | None
-           ) -> tuple[_Scored, list[ComparisonModel]]:
+def _score(
+    table: FeatureTable,
+    entity: EntitySettings,
+    settings: ResolutionSettings,
+    pairs: np.ndarray,
+    sessions: list[tuple[np.ndarray, set[str]]],
+    stats: dict[str, Any],
+    model: FittedModel | None,
+) -> tuple[_Scored, list[ComparisonModel]]:
     started = time.perf_counter()
     forked = len(pairs) >= PARALLEL_COMPARE_PAIRS  # the pair-wise steps share with a worker
     levels, agreed = _compare_all(table, entity, pairs, forked)
@@ -299,8 +333,9 @@ def _score(table: FeatureTable, entity: EntitySettings, settings: ResolutionSett
     models = fit_models(table, entity, settings, levels, agreed, sessions, model, forked)
     weights = _Weights(models, levels, agreed, settings.shared_identifier_max_weight)
     if model is None:
-        refit_disagreement_on_anchors(models, levels, anchor_pairs(models, levels, agreed),
-                                      settings.anchor_min_pairs)
+        refit_disagreement_on_anchors(
+            models, levels, anchor_pairs(models, levels, agreed), settings.anchor_min_pairs
+        )
     stats["seconds_fit"] = time.perf_counter() - started
     match_weight = weights.total(forked)
     share = model.prior if model else estimate_prior(match_weight, pairs, table.n, settings)
@@ -311,22 +346,29 @@ def _score(table: FeatureTable, entity: EntitySettings, settings: ResolutionSett
     stats["prior_weight"] = prior
     stats["model"] = fitted(table, models, share)
     stats["m_u"] = {
-        m.comparison.name: {lvl.label: {"m": float(m.m[j]), "u": float(m.u[j]),
-                                        "weight": float(m.weights[j])}
-                            for j, lvl in enumerate(m.comparison.levels)}
+        m.comparison.name: {
+            lvl.label: {"m": float(m.m[j]), "u": float(m.u[j]), "weight": float(m.weights[j])}
+            for j, lvl in enumerate(m.comparison.levels)
+        }
         for m in models
     }
-    scored = _Scored(levels, weights, match_weight, probability,
-                     _deterministic(levels, weights, entity),
-                     _conflicts(levels, [_decisive(m, settings) for m in models], entity))
+    scored = _Scored(
+        levels,
+        weights,
+        match_weight,
+        probability,
+        _deterministic(levels, weights, entity),
+        _conflicts(levels, [_decisive(m, settings) for m in models], entity),
+    )
     return scored, models
 
 
 def _member(pairs: np.ndarray, keys: np.ndarray, n: int) -> np.ndarray:
     if len(keys) == 0:
         return np.zeros(len(pairs), dtype=bool)
-    return contains(sorted_unique(keys[:, 0] * n + keys[:, 1]),
-                    pairs[:, 0].astype(np.int64) * n + pairs[:, 1])
+    return contains(
+        sorted_unique(keys[:, 0] * n + keys[:, 1]), pairs[:, 0].astype(np.int64) * n + pairs[:, 1]
+    )
 
 
 def _mark_subset(keys: np.ndarray, job: tuple[np.ndarray, np.ndarray]) -> None:
@@ -335,32 +377,47 @@ def _mark_subset(keys: np.ndarray, job: tuple[np.ndarray, np.ndarray]) -> None:
 
 
 def _resolve_kind(
-    table: FeatureTable, kind: str, settings: ResolutionSettings, must: np.ndarray,
-    cannot: np.ndarray, model: FittedModel | None, focus: np.ndarray | None,
+    table: FeatureTable,
+    kind: str,
+    settings: ResolutionSettings,
+    must: np.ndarray,
+    cannot: np.ndarray,
+    model: FittedModel | None,
+    focus: np.ndarray | None,
 ) -> tuple[np.ndarray, np.ndarray, EvidenceTable, EvidenceTable, dict[str, Any]]:
     entity = settings.for_kind(kind)
     n = table.n
     stats: dict[str, Any] = {"records": n}
     started = time.perf_counter()
     forked = n >= PARALLEL_BLOCKING_RECORDS  # blocking and the rules' masks share with a worker
-    keys, rule_stats, rule_keys = candidate_keys(table, entity.blocking_rules,
-                                                 settings.max_block_size, forked)
+    keys, rule_stats, rule_keys = candidate_keys(
+        table, entity.blocking_rules, settings.max_block_size, forked
+    )
     stats["seconds_blocking"] = time.perf_counter() - started
-    stats["blocking"] = {r.name: {"pairs": r.pairs, "largest_block": r.largest_block,
-                                  "capped_blocks": r.capped_blocks,
-                                  "capped_records": r.capped_records} for r in rule_stats}
+    stats["blocking"] = {
+        r.name: {
+            "pairs": r.pairs,
+            "largest_block": r.largest_block,
+            "capped_blocks": r.capped_blocks,
+            "capped_records": r.capped_records,
+        }
+        for r in rule_stats
+    }
     if focus is not None:
-        keys, *rule_keys = (k[focus[k // max(n, 1)] | focus[k % max(n, 1)]]
-                            for k in (keys, *rule_keys))
+        keys, *rule_keys = (
+            k[focus[k // max(n, 1)] | focus[k % max(n, 1)]] for k in (keys, *rule_keys)
+        )
     if len(must):
         keys = sorted_unique(np.concatenate([keys, must[:, 0] * n + must[:, 1]]))
     pairs = pairs_of_keys(keys, n)
     stats["candidate_pairs"] = len(pairs)
-    trained = [(rule, k) for rule, k in zip(entity.blocking_rules, rule_keys, strict=True)
-               if rule.trains_m]
+    trained = [
+        (rule, k) for rule, k in zip(entity.blocking_rules, rule_keys, strict=True) if rule.trains_m
+    ]
     masks = zeros((len(trained), len(keys)), np.bool_, shared=forked)
-    split_with_a_worker(partial(_mark_subset, keys),
-                        [(k, masks[i]) for i, (_, k) in enumerate(trained)], forked)
+    split_with_a_worker(
+        partial(_mark_subset, keys), [(k, masks[i]) for i, (_, k) in enumerate(trained)], forked
+    )
     sessions = [(masks[i], blocked_features(rule)) for i, (rule, _) in enumerate(trained)]
     del keys, rule_keys, trained  # the largest arrays are per pair: each held only as needed
     scored, models = _score(table, entity, settings, pairs, sessions, stats, model)
@@ -369,13 +426,22 @@ def _resolve_kind(
     is_must, is_cannot = _member(pairs, must, n), _member(pairs, cannot, n)
     decided = (scored.probability >= settings.match_probability) | (scored.rule != NO_RULE)
     accepted = is_must | (decided & ~scored.conflict & ~is_cannot)
-    review = ~accepted & ~scored.conflict & ~is_cannot & (
-        scored.probability >= settings.review_probability)
+    review = (
+        ~accepted
+        & ~scored.conflict
+        & ~is_cannot
+        & (scored.probability >= settings.review_probability)
+    )
     started = time.perf_counter()
     weak = (scored.rule == NO_RULE) & (scored.probability < settings.strong_link_probability)
     priority = np.where(scored.rule != NO_RULE, np.inf, scored.match_weight)
-    link_set = LinkSet(pairs[accepted, 0], pairs[accepted, 1], priority[accepted],
-                       weak[accepted], is_must[accepted])
+    link_set = LinkSet(
+        pairs[accepted, 0],
+        pairs[accepted, 1],
+        priority[accepted],
+        weak[accepted],
+        is_must[accepted],
+    )
 
     def conflict(left: np.ndarray, right: np.ndarray) -> np.ndarray:
         clash = np.zeros(len(left), dtype=bool)
@@ -391,19 +457,40 @@ def _resolve_kind(
     return labels, pairs, tables[0], tables[1], stats
 
 
-def _evidence(pairs: np.ndarray, scored: _Scored, mask: np.ndarray,
-              entity: EntitySettings) -> EvidenceTable:
+def _evidence(
+    pairs: np.ndarray, scored: _Scored, mask: np.ndarray, entity: EntitySettings
+) -> EvidenceTable:
     return EvidenceTable(
-        pairs[mask, 0], pairs[mask, 1], scored.probability[mask], scored.match_weight[mask],
-        scored.rule[mask], scored.levels[mask], scored.weights.of(mask),
-        tuple(entity.comparisons), tuple(r.name for r in entity.deterministic_rules))
+        pairs[mask, 0],
+        pairs[mask, 1],
+        scored.probability[mask],
+        scored.match_weight[mask],
+        scored.rule[mask],
+        scored.levels[mask],
+        scored.weights.of(mask),
+        tuple(entity.comparisons),
+        tuple(r.name for r in entity.deterministic_rules),
+    )
 
 
 def _reindex(table: EvidenceTable, original: np.ndarray) -> EvidenceTable:
     """Evidence of one kind with record indices mapped back to the batch's indices."""
-    return EvidenceTable(original[table.left], original[table.right], *(
-        getattr(table, f) for f in ("probability", "match_weight", "rule", "levels", "weights",
-                                    "comparisons", "rule_names")))
+    return EvidenceTable(
+        original[table.left],
+        original[table.right],
+        *(
+            getattr(table, f)
+            for f in (
+                "probability",
+                "match_weight",
+                "rule",
+                "levels",
+                "weights",
+                "comparisons",
+                "rule_names",
+            )
+        ),
+    )
 
 
 @full_collections_paused()
@@ -435,8 +522,9 @@ def resolve_batch(
     constraints = constraints or StewardConstraints()
     started = time.perf_counter()
     steward = [*constraints.must_link, *constraints.cannot_link]
-    intake, tables = _read(records, settings,
-                           {x for pair in steward for x in pair if isinstance(x, str)})
+    intake, tables = _read(
+        records, settings, {x for pair in steward for x in pair if isinstance(x, str)}
+    )
     n, kinds = intake.n, intake.kinds()
     batch_index = BatchIndex(settings, tables, kinds) if index else None
     stats: dict[str, Any] = {"seconds_features": time.perf_counter() - started}
@@ -464,8 +552,14 @@ def resolve_batch(
             return mapped[(mapped >= 0).all(axis=1)]
 
         kind_labels, pairs, links, review, kind_stats = _resolve_kind(
-            table, kind, settings, localize(must), localize(cannot), (model or {}).get(kind),
-            None if focused is None else focused[original])
+            table,
+            kind,
+            settings,
+            localize(must),
+            localize(cannot),
+            (model or {}).get(kind),
+            None if focused is None else focused[original],
+        )
         del table
         labels[original] = kind_labels + labels.max() + 1
         pair_parts.append(original[pairs])
@@ -474,8 +568,9 @@ def resolve_batch(
         stats[kind] = kind_stats
     stats["seconds_total"] = time.perf_counter() - started
     candidate = (np.concatenate(pair_parts) if pair_parts else np.empty((0, 2))).astype(np.int32)
-    return ResolutionResult(labels, candidate, LinkList(link_tables), LinkList(review_tables),
-                            stats, batch_index)
+    return ResolutionResult(
+        labels, candidate, LinkList(link_tables), LinkList(review_tables), stats, batch_index
+    )
 
 
 @dataclass(frozen=True)
@@ -497,8 +592,9 @@ class BatchIndex:
     entity kind or when it lacks a key, and several for a multi-valued key (every email);
     rules of both kinds may share a name, so a store keys its index by entity kind too."""
 
-    def __init__(self, settings: ResolutionSettings, tables: Mapping[str, FeatureTable],
-                 kinds: np.ndarray) -> None:
+    def __init__(
+        self, settings: ResolutionSettings, tables: Mapping[str, FeatureTable], kinds: np.ndarray
+    ) -> None:
         self.settings = settings
         self.tables = dict(tables)
         self.kinds = kinds
@@ -525,19 +621,23 @@ class BatchIndex:
                     column[index] = found
             for index, row in zip(at, normalized_values(kind, table, low, high), strict=True):
                 values[index] = row
-        return RecordIndex([KINDS[code] for code in self.kinds[start:stop].tolist()],
-                           blocks, values)
+        return RecordIndex(
+            [KINDS[code] for code in self.kinds[start:stop].tolist()], blocks, values
+        )
 
     def _rule_texts(self, kind: str) -> list[tuple[str, RuleTexts]]:
         if kind not in self._texts:
-            self._texts[kind] = [(rule.name, RuleTexts(self.tables[kind], rule))
-                                 for rule in self.settings.for_kind(kind).blocking_rules]
+            self._texts[kind] = [
+                (rule.name, RuleTexts(self.tables[kind], rule))
+                for rule in self.settings.for_kind(kind).blocking_rules
+            ]
         return self._texts[kind]
 
 
 @full_collections_paused()
-def index_records(records: Iterable[PersonRecord | OrganizationRecord],
-                  settings: ResolutionSettings | None = None) -> RecordIndex:
+def index_records(
+    records: Iterable[PersonRecord | OrganizationRecord], settings: ResolutionSettings | None = None
+) -> RecordIndex:
     """The records' blocks, exactly the engine's grouping, and their normalized values
     (see `BatchIndex`)."""
     settings = settings or ResolutionSettings()

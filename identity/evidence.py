@@ -59,16 +59,22 @@ class EvidenceTable:
         fields = tuple(
             FieldEvidence(
                 c.name,
-                "missing" if self.levels[row, i] == NULL_LEVEL
+                "missing"
+                if self.levels[row, i] == NULL_LEVEL
                 else c.levels[self.levels[row, i]].label,
                 round(float(self.weights[row, i]), 3),
             )
             for i, c in enumerate(self.comparisons)
         )
         rule = int(self.rule[row])
-        return Link(int(self.left[row]), int(self.right[row]), float(self.probability[row]),
-                    round(float(self.match_weight[row]), 3),
-                    None if rule == NO_RULE else self.rule_names[rule], fields)
+        return Link(
+            int(self.left[row]),
+            int(self.right[row]),
+            float(self.probability[row]),
+            round(float(self.match_weight[row]), 3),
+            None if rule == NO_RULE else self.rule_names[rule],
+            fields,
+        )
 
 
 class LinkList(Sequence[Link]):

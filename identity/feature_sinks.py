@@ -23,8 +23,7 @@ RawChunk = tuple[str, RawColumns, int, bool]  # kind, values, records, already n
 
 
 class FeatureSink(Protocol):
-    def add(self, kind: str, raw: RawColumns, count: int, normalized: bool = False
-            ) -> None: ...
+    def add(self, kind: str, raw: RawColumns, count: int, normalized: bool = False) -> None: ...
 
     def finish(self) -> dict[str, FeatureTable]: ...
 
@@ -45,8 +44,7 @@ class LocalFeatures:
         return {kind: builder.finish() for kind, builder in self.builders.items()}
 
 
-def _code_all(settings: ResolutionSettings, chunks: Iterator[RawChunk]
-              ) -> dict[str, FeatureTable]:
+def _code_all(settings: ResolutionSettings, chunks: Iterator[RawChunk]) -> dict[str, FeatureTable]:
     """The worker's side: every chunk sent, coded as `LocalFeatures` codes it."""
     local = LocalFeatures(settings)
     for kind, raw, count, normalized in chunks:

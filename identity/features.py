@@ -121,8 +121,10 @@ class MultiColumn:
     def counts(self) -> tuple[np.ndarray, int]:
         """Records per value (a record holds each of its values once), and records with a
         value (those with a primary one)."""
-        return (np.bincount(self.codes, minlength=len(self.values)),
-                int(np.count_nonzero(self.primary.codes >= 0)))
+        return (
+            np.bincount(self.codes, minlength=len(self.values)),
+            int(np.count_nonzero(self.primary.codes >= 0)),
+        )
 
 
 @dataclass
@@ -170,10 +172,12 @@ class Encoder:
         raw = raw if isinstance(raw, Sequence) else list(raw)
         if normalized:
             self._index_all(raw)
-            return np.fromiter(map(self.value_index.get, raw, repeat(MISSING)), dtype=np.int32,
-                               count=len(raw))
-        found = np.fromiter(map(self.known.get, raw, repeat(_UNSEEN)), dtype=np.int64,
-                            count=len(raw))
+            return np.fromiter(
+                map(self.value_index.get, raw, repeat(MISSING)), dtype=np.int32, count=len(raw)
+            )
+        found = np.fromiter(
+            map(self.known.get, raw, repeat(_UNSEEN)), dtype=np.int64, count=len(raw)
+        )
         unseen = np.flatnonzero(found == _UNSEEN)
         if len(unseen):
             found[unseen] = [self._code(raw[i]) for i in unseen.tolist()]
@@ -224,8 +228,7 @@ class _MultiParts:
         codes = self.encoder.encode(chain.from_iterable(raw), normalized).astype(np.int64)
         keep = codes >= 0
         records, codes = records[keep], codes[keep]
-        _, first = np.unique(records * (int(codes.max(initial=0)) + 1) + codes,
-                             return_index=True)
+        _, first = np.unique(records * (int(codes.max(initial=0)) + 1) + codes, return_index=True)
         first.sort()
         self.records.append((records[first] + offset).astype(np.int32))
         self.codes.append(codes[first].astype(np.int32))
@@ -264,27 +267,35 @@ RawColumns = tuple[dict[str, list[object]], dict[str, list[list[object]]]]
 
 def _contact_raw(records: Sequence[Record]) -> RawColumns:
     addresses = _first_addresses(records)
-    single = {name: _address_part(addresses, name)
-              for name in ("street", "city", "postcode", "region")}
+    single = {
+        name: _address_part(addresses, name) for name in ("street", "city", "postcode", "region")
+    }
     return single, {"email": [r.emails for r in records], "phone": [r.phones for r in records]}
 
 
 def _person_raw(records: Sequence[PersonRecord]) -> RawColumns:
     given, family = _names(records)
     single, multi = _contact_raw(records)
-    single |= {"given_name": given, "given_formal": given, "family_name": family,
-               "birth_date": [r.birth_date for r in records],
-               "national_id": [r.national_id for r in records]}
-    multi["employer"] = [[r.organization_name, *r.emails] if r.organization_name else r.emails
-                         for r in records]
+    single |= {
+        "given_name": given,
+        "given_formal": given,
+        "family_name": family,
+        "birth_date": [r.birth_date for r in records],
+        "national_id": [r.national_id for r in records],
+    }
+    multi["employer"] = [
+        [r.organization_name, *r.emails] if r.organization_name else r.emails for r in records
+    ]
     multi["mailbox_employer"] = multi["email"]
     return single, multi
 
 
 def _organization_raw(records: Sequence[OrganizationRecord]) -> RawColumns:
     single, multi = _contact_raw(records)
-    single |= {"name": [r.name or r.legal_name for r in records],
-               "tax_id": [r.tax_id for r in records]}
+    single |= {
+        "name": [r.name or r.legal_name for r in records],
+        "tax_id": [r.tax_id for r in records],
+    }
     multi["domain"] = [[*r.domains, *r.emails] for r in records]
     return single, multi
 
@@ -312,7 +323,8 @@ def _normalizers(settings: ResolutionSettings) -> dict[str, Normalizer]:
 
 
 _RAW: dict[str, Callable[[Sequence[Any]], RawColumns]] = {
-    "person": _person_raw, "organization": _organization_raw,
+    "person": _person_raw,
+    "organization": _organization_raw,
 }
 DATE_FEATURES: frozenset[str] = frozenset({"birth_date"})
 
@@ -341,8 +353,9 @@ class NormalizedRecord(NamedTuple):
     values: Sequence[Any]  # per `feature_layout`: a value ("" if none), then lists of values
 
 
-def normalized_values(kind: str, table: FeatureTable, start: int = 0, stop: int | None = None
-                      ) -> list[list[Any]]:
+def normalized_values(
+    kind: str, table: FeatureTable, start: int = 0, stop: int | None = None
+) -> list[list[Any]]:
     """Each record's normalized values (of rows `start`..`stop`), as
     `NormalizedRecord.values` holds them."""
     stop = table.n if stop is None else stop
@@ -351,14 +364,17 @@ def normalized_values(kind: str, table: FeatureTable, start: int = 0, stop: int 
     for name in single:
         column = table.columns[name]
         codes = column.codes[start:stop]
-        found = column.values[np.maximum(codes, 0)] if len(column.values) else np.full(
-            len(codes), "", dtype=object)
+        found = (
+            column.values[np.maximum(codes, 0)]
+            if len(column.values)
+            else np.full(len(codes), "", dtype=object)
+        )
         found[codes < 0] = ""
         columns.append(found.tolist())
     for name in multi:
         column = table.multi[name]
         starts = np.searchsorted(column.records, np.arange(start, stop + 1))
-        values = column.values[column.codes[starts[0]:starts[-1]]].tolist()
+        values = column.values[column.codes[starts[0] : starts[-1]]].tolist()
         columns.append([values[a:b] for a, b in pairwise((starts - starts[0]).tolist())])
     return [list(row) for row in zip(*columns, strict=True)]
 
@@ -367,10 +383,13 @@ def normalized_columns(kind: str, records: Sequence[NormalizedRecord]) -> RawCol
     """The values of normalized records of one kind, laid out as `raw_columns` lays out
     raw ones (for `FeatureBuilder.add_raw(..., normalized=True)`)."""
     single, multi = feature_layout(kind)
-    columns: list[Any] = (list(zip(*(r.values for r in records), strict=True))
-                          or [()] * (len(single) + len(multi)))
-    return (dict(zip(single, columns[:len(single)], strict=True)),
-            dict(zip(multi, columns[len(single):], strict=True)))
+    columns: list[Any] = list(zip(*(r.values for r in records), strict=True)) or [()] * (
+        len(single) + len(multi)
+    )
+    return (
+        dict(zip(single, columns[: len(single)], strict=True)),
+        dict(zip(multi, columns[len(single) :], strict=True)),
+    )
 
 
 class FeatureBuilder:
@@ -391,12 +410,12 @@ class FeatureBuilder:
         `normalized_columns` does)."""
         single, multi = raw
         for name, values in single.items():
-            encoder, parts = self._single.setdefault(
-                name, (Encoder(self._normalizers[name]), []))
+            encoder, parts = self._single.setdefault(name, (Encoder(self._normalizers[name]), []))
             parts.append(encoder.encode(values, normalized))
         for name, lists in multi.items():
             self._multi.setdefault(name, _MultiParts(self._normalizers[name])).add(
-                lists, self.n, normalized)
+                lists, self.n, normalized
+            )
         self.n += count
 
     def finish(self) -> FeatureTable:
@@ -410,8 +429,9 @@ class FeatureBuilder:
         return table
 
 
-def build_features(records: Sequence[Record], kind: str, settings: ResolutionSettings
-                   ) -> FeatureTable:
+def build_features(
+    records: Sequence[Record], kind: str, settings: ResolutionSettings
+) -> FeatureTable:
     """The feature table of records that are all of one kind."""
     builder = FeatureBuilder(kind, settings)
     builder.add(records)

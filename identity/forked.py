@@ -96,8 +96,12 @@ class _Inbox:
             self.ended = self.buffered.get() is None
 
 
-def _serve(consume: Callable[[Iterator[Any]], Any], connection: Connection,
-           parent_end: Connection, parent: int) -> None:
+def _serve(
+    consume: Callable[[Iterator[Any]], Any],
+    connection: Connection,
+    parent_end: Connection,
+    parent: int,
+) -> None:
     die_with_parent(parent)
     parent_end.close()
     inbox = _Inbox(connection)
@@ -119,8 +123,10 @@ class ForkedConsumer(Generic[Item, Result]):
         context = multiprocessing.get_context("fork")
         self._connection, child_end = context.Pipe()
         self._process = context.Process(
-            target=_serve, args=(consume, child_end, self._connection, os.getpid()),
-            name="relhub-worker")
+            target=_serve,
+            args=(consume, child_end, self._connection, os.getpid()),
+            name="relhub-worker",
+        )
         self._process.start()
         child_end.close()
 
@@ -150,8 +156,12 @@ class ForkedConsumer(Generic[Item, Result]):
     def __enter__(self) -> ForkedConsumer[Item, Result]:
         return self
 
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
-                 trace: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
         if self._process.exitcode is None:
             self._process.kill()
             self._process.join()
@@ -170,8 +180,9 @@ def forked_call(function: Callable[[], Result]) -> ForkedConsumer[None, Result]:
     return ForkedConsumer(lambda _nothing: function())
 
 
-def split_with_a_worker(work: Callable[[Item], Outcome], items: Sequence[Item],
-                        forked: bool) -> list[Outcome]:
+def split_with_a_worker(
+    work: Callable[[Item], Outcome], items: Sequence[Item], forked: bool
+) -> list[Outcome]:
     """`work` on each item, outcomes in order. When `forked`, a forked worker and this
     process take the items one at a time from a shared counter until none is left (items
     cost unevenly: a name comparison takes ten times a national id's), for independent numpy

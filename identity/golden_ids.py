@@ -62,8 +62,10 @@ def assign_golden_ids(
 
     successor_of: dict[Hashable, list[str]] = {}
     for old, counts in overlap.items():
-        best = max(counts, key=lambda label: (counts[label], len(members[label]),
-                                              _negated(tie_break(label))))
+        best = max(
+            counts,
+            key=lambda label: (counts[label], len(members[label]), _negated(tie_break(label))),
+        )
         successor_of.setdefault(best, []).append(old)
     order = (lambda gid: (age[gid], gid)) if age else (lambda gid: (gid,))  # type: ignore[index]
     result = GoldenIdAssignment(ids={})

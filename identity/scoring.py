@@ -65,8 +65,9 @@ def _random_pairs(n: int, count: int, seed: int) -> tuple[np.ndarray, np.ndarray
     return np.minimum(left, right)[keep], np.maximum(left, right)[keep]
 
 
-def estimate_u(table: FeatureTable, comparison: Comparison, left: np.ndarray,
-               right: np.ndarray) -> np.ndarray:
+def estimate_u(
+    table: FeatureTable, comparison: Comparison, left: np.ndarray, right: np.ndarray
+) -> np.ndarray:
     levels = compare(table, comparison, left, right).levels
     present = levels[levels != NULL_LEVEL]
     floor = 0.5 / max(len(present), 1)
@@ -92,7 +93,9 @@ def _initial_m(comparison: Comparison) -> np.ndarray:
 
 
 def _frequency_model(
-    table: FeatureTable, comparison: Comparison, strangers: _Strangers | None,
+    table: FeatureTable,
+    comparison: Comparison,
+    strangers: _Strangers | None,
     model: FittedModel | None,
 ) -> tuple[np.ndarray | None, np.ndarray | None]:
     """Per value code: its chance agreement (frequency) and whether different people carry
@@ -104,8 +107,11 @@ def _frequency_model(
         counts = model.frequencies.get(feature, ValueCounts([], [])).of(table.values(feature))
         total = model.totals.get(feature, 0)
         shared_set = set((model.shared or {}).get(feature, ()))
-        shared = np.fromiter((v in shared_set for v in table.values(feature)), dtype=bool,
-                             count=len(table.values(feature)))
+        shared = np.fromiter(
+            (v in shared_set for v in table.values(feature)),
+            dtype=bool,
+            count=len(table.values(feature)),
+        )
     else:
         counts, total = table.counts(feature)
         shared = _shared_values(table, feature, strangers) if strangers else None
@@ -132,25 +138,30 @@ def _shared_values(table: FeatureTable, feature: str, strangers: _Strangers) -> 
     look shared.
     """
     column = table.multi[feature]
-    carriers = np.bincount(sorted_unique(column.codes.astype(np.int64) * table.n
-                                         + column.records) // max(table.n, 1),
-                           minlength=len(column.values))
+    carriers = np.bincount(
+        sorted_unique(column.codes.astype(np.int64) * table.n + column.records) // max(table.n, 1),
+        minlength=len(column.values),
+    )
     on_value = strangers.agreed >= 0
     paired = np.bincount(strangers.agreed[on_value], minlength=len(column.values)) > 0
-    apart = np.bincount(strangers.agreed[on_value & strangers.apart],
-                        minlength=len(column.values)) > 0
+    apart = (
+        np.bincount(strangers.agreed[on_value & strangers.apart], minlength=len(column.values)) > 0
+    )
     return apart | ((carriers > 1) & ~paired)
 
 
-def strangers_by_comparison(entity: EntitySettings, levels: np.ndarray,
-                            agreed: list[np.ndarray | None]) -> list[_Strangers | None]:
+def strangers_by_comparison(
+    entity: EntitySettings, levels: np.ndarray, agreed: list[np.ndarray | None]
+) -> list[_Strangers | None]:
     """For each shared-identifier comparison, the pairs as `_shared_values` reads them."""
     apart = np.zeros(len(levels), dtype=bool)
     for i, c in enumerate(entity.comparisons):
         if c.tells_apart:
             apart |= disagreeing_levels(c)[levels[:, i]]
-    return [_Strangers(codes, apart) if c.shared_identifier and codes is not None else None
-            for c, codes in zip(entity.comparisons, agreed, strict=True)]
+    return [
+        _Strangers(codes, apart) if c.shared_identifier and codes is not None else None
+        for c, codes in zip(entity.comparisons, agreed, strict=True)
+    ]
 
 
 def pattern_keys(levels: np.ndarray, sizes: list[int]) -> np.ndarray:
@@ -161,8 +172,9 @@ def pattern_keys(levels: np.ndarray, sizes: list[int]) -> np.ndarray:
     return key
 
 
-def _log_ratios(patterns: np.ndarray, models: list[ComparisonModel],
-                active: list[int]) -> np.ndarray:
+def _log_ratios(
+    patterns: np.ndarray, models: list[ComparisonModel], active: list[int]
+) -> np.ndarray:
     """ln(P(pattern | match) / P(pattern | non-match)) of each pattern."""
     ratio = np.zeros(len(patterns))
     for column in active:
@@ -191,14 +203,20 @@ def _patterns(keys: np.ndarray, sizes: list[int]) -> tuple[np.ndarray, np.ndarra
     return patterns, counts.astype(np.float64)
 
 
-def _em_session(patterns: np.ndarray, counts: np.ndarray, models: list[ComparisonModel],
-                active: list[int], settings: ResolutionSettings
-                ) -> tuple[dict[int, np.ndarray], float]:
+def _em_session(
+    patterns: np.ndarray,
+    counts: np.ndarray,
+    models: list[ComparisonModel],
+    active: list[int],
+    settings: ResolutionSettings,
+) -> tuple[dict[int, np.ndarray], float]:
     """One EM run over the comparison vectors of one blocking rule's pairs: m of the
     `active` comparisons, and the expected number of matches the estimate rests on."""
     m = {c: models[c].m.copy() for c in active}
-    trial = [ComparisonModel(mod.comparison, m.get(c, mod.m), mod.u, None, None)
-             for c, mod in enumerate(models)]
+    trial = [
+        ComparisonModel(mod.comparison, m.get(c, mod.m), mod.u, None, None)
+        for c, mod in enumerate(models)
+    ]
     share = 0.1
     weight = counts
     for _ in range(settings.em_max_iterations):
@@ -208,8 +226,9 @@ def _em_session(patterns: np.ndarray, counts: np.ndarray, models: list[Compariso
         share = new_share
         for c in active:
             present = patterns[:, c] != NULL_LEVEL
-            totals = np.bincount(patterns[present, c], weights=weight[present],
-                                 minlength=len(trial[c].m))
+            totals = np.bincount(
+                patterns[present, c], weights=weight[present], minlength=len(trial[c].m)
+            )
             new_m = np.maximum(totals / max(totals.sum(), _FLOOR), 1e-6)
             new_m = _apply_overrides(new_m / new_m.sum(), trial[c].comparison, "m")
             delta = max(delta, float(np.abs(new_m - trial[c].m).max()))
@@ -220,8 +239,11 @@ def _em_session(patterns: np.ndarray, counts: np.ndarray, models: list[Compariso
 
 
 def expectation_maximisation(
-    levels: np.ndarray, sessions: list[tuple[np.ndarray, set[str]]],
-    models: list[ComparisonModel], settings: ResolutionSettings, forked: bool = False,
+    levels: np.ndarray,
+    sessions: list[tuple[np.ndarray, set[str]]],
+    models: list[ComparisonModel],
+    settings: ResolutionSettings,
+    forked: bool = False,
 ) -> None:
     """Fit m (u fixed) as Splink does: one EM session per blocking rule, over that rule's
     pairs, training only the comparisons the rule did not block on (their agreement is
@@ -235,8 +257,11 @@ def expectation_maximisation(
 
     def session(run: tuple[np.ndarray, set[str]]) -> tuple[dict[int, np.ndarray], float] | None:
         mask, blocked_features = run
-        active = [c for c, mod in enumerate(models) if mod.comparison.trained
-                  and mod.comparison.feature not in blocked_features]
+        active = [
+            c
+            for c, mod in enumerate(models)
+            if mod.comparison.trained and mod.comparison.feature not in blocked_features
+        ]
         if mask.sum() < 2 or not active:
             return None
         return _em_session(*_patterns(keys[mask], sizes), models, active, settings)
@@ -254,8 +279,9 @@ def expectation_maximisation(
             models[c].m = _apply_overrides(mean, models[c].comparison, "m")
 
 
-def estimate_prior(pair_weights: np.ndarray, pairs: np.ndarray, n: int,
-                   settings: ResolutionSettings) -> float:
+def estimate_prior(
+    pair_weights: np.ndarray, pairs: np.ndarray, n: int, settings: ResolutionSettings
+) -> float:
     """The share of matches among all record pairs, from the candidates' own weights.
 
     A fixed point as in EM (the prior is the mean posterior), on each pair's real weight
@@ -301,8 +327,9 @@ class ValueCounts(NamedTuple):
         Looked up from a map of `values`, the smaller side in an incremental resolve:
         no map of the 430k stored values (at a million records) is built."""
         position = dict(zip(values.tolist(), range(len(values)), strict=True))
-        found = np.fromiter(map(position.get, self.values, repeat(-1)), dtype=np.int64,
-                            count=len(self.values))
+        found = np.fromiter(
+            map(position.get, self.values, repeat(-1)), dtype=np.int64, count=len(self.values)
+        )
         counts = np.ones(len(values), dtype=np.float64)
         listed = found >= 0
         counts[found[listed]] = np.asarray(self.counts, dtype=np.float64)[listed]
@@ -330,22 +357,40 @@ class FittedModel:
         list of values and a list of counts per feature, as they are held: 430k of them at
         a million records, which an incremental resolve reads every time (0.04 s to
         decode, against 0.21 s as one JSON object zipped into dicts)."""
-        frequencies = None if self.frequencies is None else {
-            feature: value_counts._asdict() for feature, value_counts in self.frequencies.items()}
-        return {"m": {name: m.tolist() for name, m in self.m.items()},
-                "u": {name: u.tolist() for name, u in self.u.items()},
-                "prior": self.prior, "frequencies": frequencies, "totals": self.totals,
-                "shared": self.shared}
+        frequencies = (
+            None
+            if self.frequencies is None
+            else {
+                feature: value_counts._asdict()
+                for feature, value_counts in self.frequencies.items()
+            }
+        )
+        return {
+            "m": {name: m.tolist() for name, m in self.m.items()},
+            "u": {name: u.tolist() for name, u in self.u.items()},
+            "prior": self.prior,
+            "frequencies": frequencies,
+            "totals": self.totals,
+            "shared": self.shared,
+        }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> FittedModel:
         """The inverse of `to_dict`; also reads models stored with m, u and prior only."""
         stored = data.get("frequencies")
-        frequencies = None if stored is None else {
-            feature: ValueCounts(**lists) for feature, lists in stored.items()}
-        return cls({n: np.array(v, dtype=np.float64) for n, v in data["m"].items()},
-                   {n: np.array(v, dtype=np.float64) for n, v in data["u"].items()},
-                   float(data["prior"]), frequencies, data.get("totals"), data.get("shared"))
+        frequencies = (
+            None
+            if stored is None
+            else {feature: ValueCounts(**lists) for feature, lists in stored.items()}
+        )
+        return cls(
+            {n: np.array(v, dtype=np.float64) for n, v in data["m"].items()},
+            {n: np.array(v, dtype=np.float64) for n, v in data["u"].items()},
+            float(data["prior"]),
+            frequencies,
+            data.get("totals"),
+            data.get("shared"),
+        )
 
 
 def fitted(table: FeatureTable, models: list[ComparisonModel], prior: float) -> FittedModel:
@@ -363,43 +408,61 @@ def fitted(table: FeatureTable, models: list[ComparisonModel], prior: float) -> 
         frequencies[feature] = ValueCounts(values[repeated].tolist(), counts[repeated].tolist())
         if model.shared_values is not None:
             shared[feature] = values[model.shared_values].tolist()
-    return FittedModel({c.comparison.name: c.m.copy() for c in models},
-                       {c.comparison.name: c.u.copy() for c in models}, prior,
-                       frequencies, totals, shared)
+    return FittedModel(
+        {c.comparison.name: c.m.copy() for c in models},
+        {c.comparison.name: c.u.copy() for c in models},
+        prior,
+        frequencies,
+        totals,
+        shared,
+    )
 
 
 def fit_models(
-    table: FeatureTable, entity: EntitySettings, settings: ResolutionSettings,
-    candidate_levels: np.ndarray, agreed: list[np.ndarray | None],
-    sessions: list[tuple[np.ndarray, set[str]]], model: FittedModel | None = None,
+    table: FeatureTable,
+    entity: EntitySettings,
+    settings: ResolutionSettings,
+    candidate_levels: np.ndarray,
+    agreed: list[np.ndarray | None],
+    sessions: list[tuple[np.ndarray, set[str]]],
+    model: FittedModel | None = None,
     forked: bool = False,
 ) -> list[ComparisonModel]:
     """Models of every comparison: u sampled and m by EM (comparisons and sessions shared
     with a worker when `forked`), or both taken from `model`. `agreed` holds, per comparison
     weighed by value, the value code each pair agrees on."""
     if model is not None:
-        return [ComparisonModel(c, model.m[c.name], model.u[c.name],
-                                *_frequency_model(table, c, None, model))
-                for c in entity.comparisons]
+        return [
+            ComparisonModel(
+                c, model.m[c.name], model.u[c.name], *_frequency_model(table, c, None, model)
+            )
+            for c in entity.comparisons
+        ]
     strangers = strangers_by_comparison(entity, candidate_levels, agreed)
     left, right = _random_pairs(
-        table.n, min(settings.u_sample_pairs, table.n * (table.n - 1) // 2), settings.seed)
+        table.n, min(settings.u_sample_pairs, table.n * (table.n - 1) // 2), settings.seed
+    )
 
     def model_of(job: tuple[Comparison, _Strangers | None]) -> ComparisonModel:
         comparison, pairs_seen = job
         value_u, shared = _frequency_model(table, comparison, pairs_seen, None)
-        u = estimate_u(table, comparison, left, right) if table.n > 1 else np.full(
-            len(comparison.levels), 0.5)
+        u = (
+            estimate_u(table, comparison, left, right)
+            if table.n > 1
+            else np.full(len(comparison.levels), 0.5)
+        )
         return ComparisonModel(comparison, _initial_m(comparison), u, value_u, shared)
 
-    models = split_with_a_worker(model_of, list(zip(entity.comparisons, strangers, strict=True)),
-                                 forked)
+    models = split_with_a_worker(
+        model_of, list(zip(entity.comparisons, strangers, strict=True)), forked
+    )
     expectation_maximisation(candidate_levels, sessions, models, settings, forked)
     return models
 
 
-def anchor_pairs(models: list[ComparisonModel], levels: np.ndarray,
-                 agreed: list[np.ndarray | None]) -> np.ndarray:
+def anchor_pairs(
+    models: list[ComparisonModel], levels: np.ndarray, agreed: list[np.ndarray | None]
+) -> np.ndarray:
     """Pairs that agree exactly on an identifier (an email, a phone, a national id) no
     different people carry: matches known without the names, dates and addresses."""
     anchors = np.zeros(len(levels), dtype=bool)
@@ -409,8 +472,9 @@ def anchor_pairs(models: list[ComparisonModel], levels: np.ndarray,
     return anchors
 
 
-def refit_disagreement_on_anchors(models: list[ComparisonModel], levels: np.ndarray,
-                                  anchors: np.ndarray, min_pairs: int) -> None:
+def refit_disagreement_on_anchors(
+    models: list[ComparisonModel], levels: np.ndarray, anchors: np.ndarray, min_pairs: int
+) -> None:
     """Re-estimate m of each trained comparison's disagreeing levels (`else`, a second
     surname that differs) on the anchor pairs.
 
@@ -422,7 +486,8 @@ def refit_disagreement_on_anchors(models: list[ComparisonModel], levels: np.ndar
     for c, model in enumerate(models):
         comparison = model.comparison
         refit = disagreeing_levels(comparison)[:-1] & np.array(
-            [lvl.m is None for lvl in comparison.levels])
+            [lvl.m is None for lvl in comparison.levels]
+        )
         if not comparison.trained or comparison.anchor or not refit.any():
             continue
         present = levels[anchors & (levels[:, c] != NULL_LEVEL), c]
@@ -436,8 +501,13 @@ def refit_disagreement_on_anchors(models: list[ComparisonModel], levels: np.ndar
         model.m = _apply_overrides(m, comparison, "m")
 
 
-def pair_weights(model: ComparisonModel, levels: np.ndarray, agreed: np.ndarray | None,
-                 shared: np.ndarray | None, cap: float) -> np.ndarray:
+def pair_weights(
+    model: ComparisonModel,
+    levels: np.ndarray,
+    agreed: np.ndarray | None,
+    shared: np.ndarray | None,
+    cap: float,
+) -> np.ndarray:
     """Each pair's weight for one comparison.
 
     Exact agreement on a value weighs log2(m / frequency of the value); on a value that
@@ -454,8 +524,7 @@ def pair_weights(model: ComparisonModel, levels: np.ndarray, agreed: np.ndarray 
     return weights
 
 
-def on_shared_value(model: ComparisonModel, count: int, agreed: np.ndarray | None
-                    ) -> np.ndarray:
+def on_shared_value(model: ComparisonModel, count: int, agreed: np.ndarray | None) -> np.ndarray:
     """Per pair: agrees on a value that different people carry."""
     shared = np.zeros(count, dtype=bool)
     if agreed is not None and model.shared_values is not None:

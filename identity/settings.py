@@ -14,8 +14,17 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from identity.survivorship import SurvivorshipSettings
 
-LevelKind = Literal["exact", "swapped", "jaro_winkler", "edits", "days_within",
-                    "second_token_dropped", "second_token_differs", "other_value", "else"]
+LevelKind = Literal[
+    "exact",
+    "swapped",
+    "jaro_winkler",
+    "edits",
+    "days_within",
+    "second_token_dropped",
+    "second_token_differs",
+    "other_value",
+    "else",
+]
 
 
 class _Strict(BaseModel):
@@ -34,23 +43,31 @@ class ComparisonLevel(_Strict):
         "second_token_differs: Jaro-Winkler of the second tokens below which they differ.",
     )
     other: str | None = Field(
-        default=None, description="swapped: the feature to cross with; other_value: the "
-        "feature on which the records must have no value in common.")
+        default=None,
+        description="swapped: the feature to cross with; other_value: the "
+        "feature on which the records must have no value in common.",
+    )
     feature: str | None = Field(
-        default=None, description="Compare this feature instead of the comparison's own "
+        default=None,
+        description="Compare this feature instead of the comparison's own "
         "(e.g. names with nicknames resolved); other_value (multi-valued comparisons): the "
         "feature the records must have a value in common on, its values a part of the "
-        "comparison's own (the employer of a personal mailbox is an employer).")
+        "comparison's own (the employer of a personal mailbox is an employer).",
+    )
     neutral: bool = Field(
-        default=False, description="Weighs nothing: the evidence is counted by another "
-        "comparison (a given and a family name swapped is one fact, seen from both names).")
+        default=False,
+        description="Weighs nothing: the evidence is counted by another "
+        "comparison (a given and a family name swapped is one fact, seen from both names).",
+    )
     m: float | None = Field(default=None, gt=0, le=1, description="Override of the EM estimate.")
     u: float | None = Field(default=None, gt=0, le=1, description="Override of the sampled u.")
 
     @model_validator(mode="after")
     def _parameters_present(self) -> ComparisonLevel:
-        if self.kind in ("jaro_winkler", "edits", "days_within", "second_token_differs"
-                         ) and self.threshold is None:
+        if (
+            self.kind in ("jaro_winkler", "edits", "days_within", "second_token_differs")
+            and self.threshold is None
+        ):
             raise ValueError(f"level {self.label!r}: kind {self.kind} needs a threshold")
         if self.kind in ("swapped", "other_value") and not self.other:
             raise ValueError(f"level {self.label!r}: kind {self.kind} needs `other`")
@@ -75,20 +92,26 @@ class Comparison(_Strict):
         "and never proof on its own.",
     )
     tells_apart: bool = Field(
-        default=False, description="Disagreeing on it (names, another generation's birth "
+        default=False,
+        description="Disagreeing on it (names, another generation's birth "
         "date) means two different people: an email or phone that such a pair shares is "
-        "shared (an inbox, a switchboard, a family mailbox) and never proof on its own.")
+        "shared (an inbox, a switchboard, a family mailbox) and never proof on its own.",
+    )
     conflict_on_else: bool = Field(
         default=False, description="Falling to the `else` level means the records cannot match."
     )
     anchor: bool = Field(
-        default=False, description="An identifier of one entity (email, phone, national "
+        default=False,
+        description="An identifier of one entity (email, phone, national "
         "id): pairs agreeing on an unshared value are matches known without the other "
-        "fields, used to measure how often true matches differ on those.")
+        "fields, used to measure how often true matches differ on those.",
+    )
     trained: bool = Field(
-        default=True, description="Fit m by EM. False for evidence that different people "
+        default=True,
+        description="Fit m by EM. False for evidence that different people "
         "share by design (an employer): EM would learn to find colleagues, not duplicates, "
-        "so its m comes from the levels' `m` (or the initial guess).")
+        "so its m comes from the levels' `m` (or the initial guess).",
+    )
 
     @model_validator(mode="after")
     def _ends_with_else(self) -> Comparison:
@@ -103,13 +126,18 @@ class BlockingRule(_Strict):
     name: str
     keys: list[str] = Field(min_length=1)
     max_block_size: int | None = Field(
-        default=None, ge=2, description="Blocks above this are skipped (default: the "
+        default=None,
+        ge=2,
+        description="Blocks above this are skipped (default: the "
         "resolution's max_block_size). A name or an inbox shared by hundreds of records "
-        "is a crowd of namesakes or colleagues: its pairs cost n² and link nobody.")
+        "is a crowd of namesakes or colleagues: its pairs cost n² and link nobody.",
+    )
     trains_m: bool = Field(
-        default=True, description="Its pairs train m by EM. Off for a recall rule whose "
+        default=True,
+        description="Its pairs train m by EM. Off for a recall rule whose "
         "blocks are mostly namesakes (one email handle at several providers): they would "
-        "teach EM that names alone make a match.")
+        "teach EM that names alone make a match.",
+    )
 
 
 class DeterministicRule(_Strict):
@@ -133,23 +161,33 @@ class EntitySettings(_Strict):
             unknown = set(rule.exact) | set(rule.compatible)
             if unknown - names:
                 raise ValueError(
-                    f"rule {rule.name!r}: unknown comparisons {sorted(unknown - names)}")
+                    f"rule {rule.name!r}: unknown comparisons {sorted(unknown - names)}"
+                )
         return self
 
 
 def _name_levels(other: str, formal: str | None = None) -> list[ComparisonLevel]:
     """Levels of a name; the given name carries a swap's weight, the family name none."""
-    nickname = [ComparisonLevel(label="same formal name (nickname)", kind="exact",
-                                feature=formal)] if formal else []
+    nickname = (
+        [ComparisonLevel(label="same formal name (nickname)", kind="exact", feature=formal)]
+        if formal
+        else []
+    )
     neutral = formal is None
     return [
         ComparisonLevel(label="exact", kind="exact"),
         *nickname,
-        ComparisonLevel(label=f"swapped with {other}", kind="swapped", other=other,
-                        neutral=neutral),
+        ComparisonLevel(
+            label=f"swapped with {other}", kind="swapped", other=other, neutral=neutral
+        ),
         ComparisonLevel(label="Jaro-Winkler >= 0.92", kind="jaro_winkler", threshold=0.92),
-        ComparisonLevel(label=f"swapped with {other}, Jaro-Winkler >= 0.88", kind="swapped",
-                        other=other, threshold=0.88, neutral=neutral),
+        ComparisonLevel(
+            label=f"swapped with {other}, Jaro-Winkler >= 0.88",
+            kind="swapped",
+            other=other,
+            threshold=0.88,
+            neutral=neutral,
+        ),
         ComparisonLevel(label="Jaro-Winkler >= 0.80", kind="jaro_winkler", threshold=0.80),
         ComparisonLevel(label="different", kind="else"),
     ]
@@ -159,10 +197,14 @@ def _family_levels() -> list[ComparisonLevel]:
     """Name levels, plus compound surnames: a second surname dropped on one side is one
     person, the same first surname with two different second ones is two."""
     levels = _name_levels("given_name")
-    compound = [ComparisonLevel(label="same first surname, other second surname",
-                                kind="second_token_differs", threshold=0.85),
-                ComparisonLevel(label="same first surname, second dropped",
-                                kind="second_token_dropped")]
+    compound = [
+        ComparisonLevel(
+            label="same first surname, other second surname",
+            kind="second_token_differs",
+            threshold=0.85,
+        ),
+        ComparisonLevel(label="same first surname, second dropped", kind="second_token_dropped"),
+    ]
     return [*levels[:2], *compound, *levels[2:]]
 
 
@@ -183,8 +225,10 @@ def _exact_any(name: str) -> Comparison:
     return Comparison(
         name=name,
         feature=name,
-        levels=[ComparisonLevel(label="a value in common", kind="exact"),
-                ComparisonLevel(label="none in common", kind="else")],
+        levels=[
+            ComparisonLevel(label="a value in common", kind="exact"),
+            ComparisonLevel(label="none in common", kind="else"),
+        ],
         term_frequency=True,
         shared_identifier=True,
         anchor=True,
@@ -197,46 +241,64 @@ def _jaro_winkler(name: str, threshold: float) -> Comparison:
         feature=name,
         levels=[
             ComparisonLevel(label="exact", kind="exact"),
-            ComparisonLevel(label=f"Jaro-Winkler >= {threshold}", kind="jaro_winkler",
-                            threshold=threshold),
+            ComparisonLevel(
+                label=f"Jaro-Winkler >= {threshold}", kind="jaro_winkler", threshold=threshold
+            ),
             ComparisonLevel(label="different", kind="else"),
         ],
     )
 
 
 def _address_comparisons() -> list[Comparison]:
-    return [_exact_or_edits("postcode", 1), _jaro_winkler("street", 0.90),
-            _jaro_winkler("city", 0.90)]
+    return [
+        _exact_or_edits("postcode", 1),
+        _jaro_winkler("street", 0.90),
+        _jaro_winkler("city", 0.90),
+    ]
 
 
 PERSON_DEFAULTS = EntitySettings(
     blocking_rules=[
         BlockingRule(name="email", keys=["email"], max_block_size=100),
         BlockingRule(name="phone", keys=["phone"], max_block_size=100),
-        BlockingRule(name="email_handle", keys=["email_handle"], max_block_size=50,
-                     trains_m=False),
+        BlockingRule(name="email_handle", keys=["email_handle"], max_block_size=50, trains_m=False),
         BlockingRule(name="national_id", keys=["national_id"]),
         BlockingRule(name="names", keys=["name_pair"], max_block_size=50),
         BlockingRule(name="surname_sound_birth_date", keys=["family_phonetic", "birth_date"]),
-        BlockingRule(name="initial_surname_postcode",
-                     keys=["given_initial", "family_first", "postcode"]),
+        BlockingRule(
+            name="initial_surname_postcode", keys=["given_initial", "family_first", "postcode"]
+        ),
         BlockingRule(name="birth_date_postcode", keys=["birth_date", "postcode"]),
         BlockingRule(name="given_name_birth_date", keys=["given_name", "birth_date"]),
         BlockingRule(name="street_postcode", keys=["street", "postcode"]),
         BlockingRule(name="street_city", keys=["street", "city"]),
-        BlockingRule(name="surname_employer", keys=["employer", "family_first"],
-                     max_block_size=100),
-        BlockingRule(name="given_name_employer", keys=["employer", "given_formal"],
-                     max_block_size=100),
-        BlockingRule(name="formal_name_surname_city",
-                     keys=["given_formal", "family_first", "city"], max_block_size=100),
+        BlockingRule(
+            name="surname_employer", keys=["employer", "family_first"], max_block_size=100
+        ),
+        BlockingRule(
+            name="given_name_employer", keys=["employer", "given_formal"], max_block_size=100
+        ),
+        BlockingRule(
+            name="formal_name_surname_city",
+            keys=["given_formal", "family_first", "city"],
+            max_block_size=100,
+        ),
     ],
     comparisons=[
-        Comparison(name="given_name", feature="given_name",
-                   levels=_name_levels("family_name", "given_formal"), term_frequency=True,
-                   tells_apart=True),
-        Comparison(name="family_name", feature="family_name", levels=_family_levels(),
-                   term_frequency=True, tells_apart=True),
+        Comparison(
+            name="given_name",
+            feature="given_name",
+            levels=_name_levels("family_name", "given_formal"),
+            term_frequency=True,
+            tells_apart=True,
+        ),
+        Comparison(
+            name="family_name",
+            feature="family_name",
+            levels=_family_levels(),
+            term_frequency=True,
+            tells_apart=True,
+        ),
         Comparison(
             name="birth_date",
             feature="birth_date",
@@ -245,10 +307,8 @@ PERSON_DEFAULTS = EntitySettings(
                 ComparisonLevel(label="1 typo", kind="edits", threshold=1),
                 ComparisonLevel(label="within a year", kind="days_within", threshold=366),
                 ComparisonLevel(label="2 typos", kind="edits", threshold=2),
-                ComparisonLevel(label="within 15 years", kind="days_within",
-                                threshold=15 * 366),
-                ComparisonLevel(label="more than 15 years apart (another generation)",
-                                kind="else"),
+                ComparisonLevel(label="within 15 years", kind="days_within", threshold=15 * 366),
+                ComparisonLevel(label="more than 15 years apart (another generation)", kind="else"),
             ],
             conflict_on_else=True,
             tells_apart=True,
@@ -256,20 +316,33 @@ PERSON_DEFAULTS = EntitySettings(
         _exact_or_edits("national_id", 2, conflict_on_else=True, anchor=True, tells_apart=True),
         _exact_any("email"),
         _exact_any("phone"),
-        Comparison(name="employer", feature="employer",
-                   levels=[ComparisonLevel(label="other personal mailboxes at one employer",
-                                           kind="other_value", feature="mailbox_employer",
-                                           other="email", m=0.02),
-                           ComparisonLevel(label="an employer in common", kind="exact", m=0.88),
-                           ComparisonLevel(label="none in common", kind="else", m=0.1)],
-                   trained=False),
+        Comparison(
+            name="employer",
+            feature="employer",
+            levels=[
+                ComparisonLevel(
+                    label="other personal mailboxes at one employer",
+                    kind="other_value",
+                    feature="mailbox_employer",
+                    other="email",
+                    m=0.02,
+                ),
+                ComparisonLevel(label="an employer in common", kind="exact", m=0.88),
+                ComparisonLevel(label="none in common", kind="else", m=0.1),
+            ],
+            trained=False,
+        ),
         *_address_comparisons(),
     ],
     deterministic_rules=[
-        DeterministicRule(name="same national id", exact=["national_id"],
-                          compatible=["given_name", "family_name"]),
-        DeterministicRule(name="same email and compatible name", exact=["email"],
-                          compatible=["given_name", "family_name", "birth_date"]),
+        DeterministicRule(
+            name="same national id", exact=["national_id"], compatible=["given_name", "family_name"]
+        ),
+        DeterministicRule(
+            name="same email and compatible name",
+            exact=["email"],
+            compatible=["given_name", "family_name", "birth_date"],
+        ),
     ],
 )
 
@@ -301,8 +374,9 @@ ORGANIZATION_DEFAULTS = EntitySettings(
     ],
     deterministic_rules=[
         DeterministicRule(name="same tax id", exact=["tax_id"]),
-        DeterministicRule(name="same domain and compatible name", exact=["domain"],
-                          compatible=["name"]),
+        DeterministicRule(
+            name="same domain and compatible name", exact=["domain"], compatible=["name"]
+        ),
     ],
 )
 
@@ -315,24 +389,34 @@ class ResolutionSettings(_Strict):
     match_probability: float = Field(default=0.99, gt=0, lt=1)
     review_probability: float = Field(default=0.5, gt=0, lt=1)
     strong_link_probability: float = Field(
-        default=0.9999, gt=0, lt=1,
+        default=0.9999,
+        gt=0,
+        lt=1,
         description="Links below this are weak: they may not bridge two multi-record clusters.",
     )
     conflict_max_m: float = Field(
-        default=0.01, ge=0, le=1,
+        default=0.01,
+        ge=0,
+        le=1,
         description="A conflict_on_else comparison vetoes matches only if true matches fall to "
         "its else level at most this often (fitted m).",
     )
     anchor_min_pairs: int = Field(
-        default=200, ge=1, description="Pairs tied by an unshared identifier needed to "
-        "re-estimate how often true matches differ on a field (else EM's m stands).")
+        default=200,
+        ge=1,
+        description="Pairs tied by an unshared identifier needed to "
+        "re-estimate how often true matches differ on a field (else EM's m stands).",
+    )
     max_block_size: int = Field(default=2000, ge=2, description="Larger blocks are skipped.")
     u_sample_pairs: int = Field(default=300_000, ge=1000)
     em_max_iterations: int = Field(default=50, ge=1)
     em_tolerance: float = Field(default=1e-5, gt=0)
     max_expected_matches: float = Field(
-        default=1.0, gt=0, description="Estimating the prior, a record counts in at most this "
-        "many matches (namesakes and colleagues must not look like one person's duplicates).")
+        default=1.0,
+        gt=0,
+        description="Estimating the prior, a record counts in at most this "
+        "many matches (namesakes and colleagues must not look like one person's duplicates).",
+    )
     shared_identifier_max_weight: float = Field(
         default=1.0, description="Cap (log2) on agreement on a value different people share."
     )

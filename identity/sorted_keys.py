@@ -27,8 +27,9 @@ def contains(haystack: np.ndarray, needles: np.ndarray) -> np.ndarray:
     return haystack[position] == needles
 
 
-def subset_mask(haystack: np.ndarray, subset: np.ndarray, out: np.ndarray | None = None
-                ) -> np.ndarray:
+def subset_mask(
+    haystack: np.ndarray, subset: np.ndarray, out: np.ndarray | None = None
+) -> np.ndarray:
     """Mask over `haystack` (sorted unique) of the keys in `subset` (all of them in it),
     written into `out` (all False) when given."""
     mask = np.zeros(len(haystack), dtype=bool) if out is None else out

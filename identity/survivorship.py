@@ -34,7 +34,9 @@ _SKIPPED = {"kind", "provenance", "attributes", "roles", "lifecycle_stage"}
 # The keys distinct values fold by: phones by the key they are matched on (their last nine
 # digits), since parsing each to E.164 cost a full hub resolve ~90 µs per member phone.
 _MULTI_KEYS: dict[str, Callable[[str], str]] = {
-    "emails": nz.email_key, "phones": nz.phone_match_key, "domains": nz.domain_key,
+    "emails": nz.email_key,
+    "phones": nz.phone_match_key,
+    "domains": nz.domain_key,
 }
 
 
@@ -86,8 +88,9 @@ def _frequency_key(value: Any) -> Any:
     return nz.fold(value) if isinstance(value, str) else value
 
 
-def _pick(candidates: list[tuple[Any, Provenance]], rule: SurvivorshipRule,
-          priority: Sequence[str]) -> tuple[Any, Provenance]:
+def _pick(
+    candidates: list[tuple[Any, Provenance]], rule: SurvivorshipRule, priority: Sequence[str]
+) -> tuple[Any, Provenance]:
     """The winning (value, provenance); ties fall back to recency, then record id."""
     if len(candidates) == 1:  # most fields of most golden records: nothing to rank
         return candidates[0]
@@ -99,8 +102,13 @@ def _pick(candidates: list[tuple[Any, Provenance]], rule: SurvivorshipRule,
         return priority.index(system) if system in priority else len(priority)
 
     if rule is SurvivorshipRule.EARLIEST:
-        return min(candidates, key=lambda c: (
-            c[1].modified_at.timestamp() if c[1].modified_at else float("inf"), c[1].record_id))
+        return min(
+            candidates,
+            key=lambda c: (
+                c[1].modified_at.timestamp() if c[1].modified_at else float("inf"),
+                c[1].record_id,
+            ),
+        )
     if rule is SurvivorshipRule.MOST_FREQUENT:
         counts = Counter(_frequency_key(v) for v, _ in candidates)
         return max(candidates, key=lambda c: (counts[_frequency_key(c[0])], recency(c[1])))
@@ -139,8 +147,9 @@ def survive(
         if name in LIST_FIELDS or name == "addresses":
             golden.multi[name] = _multi_valued(members, name, rule, settings.source_priority)
             continue
-        candidates = [(getattr(m, name), m.provenance) for m in members
-                      if getattr(m, name) not in (None, "")]
+        candidates = [
+            (getattr(m, name), m.provenance) for m in members if getattr(m, name) not in (None, "")
+        ]
         if candidates:
             value, provenance = _pick(candidates, rule, settings.source_priority)
             golden.fields[name] = GoldenField(value, provenance, rule.value)
@@ -149,15 +158,19 @@ def survive(
     return golden
 
 
-def _multi_valued(members: Sequence[Member], name: str, rule: SurvivorshipRule,
-                  priority: Sequence[str]) -> list[GoldenField]:
+def _multi_valued(
+    members: Sequence[Member], name: str, rule: SurvivorshipRule, priority: Sequence[str]
+) -> list[GoldenField]:
     """Every distinct value (by its normalized key); the rule's pick comes first."""
     normalize = _MULTI_KEYS.get(name, lambda v: v)
     candidates: list[tuple[Any, Provenance]] = []
     for member in members:
         values = getattr(member, name)
-        candidates.extend((v, member.provenance) for v in values if v and not (
-            isinstance(v, BaseModel) and v.is_empty()))  # type: ignore[attr-defined]
+        candidates.extend(
+            (v, member.provenance)
+            for v in values
+            if v and not (isinstance(v, BaseModel) and v.is_empty())
+        )  # type: ignore[attr-defined]
     if len(candidates) <= 1:  # nothing to rank or to fold together
         return [GoldenField(value, provenance, rule.value) for value, provenance in candidates]
     primary = _pick(candidates, rule, priority)
@@ -177,7 +190,8 @@ def _lifecycle(golden: GoldenValues, members: Sequence[Member]) -> None:
         seen = member.provenance.modified_at
         previous = golden.lifecycle_first_seen.get(stage)
         if stage not in golden.lifecycle_first_seen or (
-                seen is not None and (previous is None or seen < previous)):
+            seen is not None and (previous is None or seen < previous)
+        ):
             golden.lifecycle_first_seen[stage] = seen
         if golden.lifecycle_stage is None or stage.rank > golden.lifecycle_stage.rank:
             golden.lifecycle_stage = stage

@@ -30,9 +30,15 @@ __all__ = [
 ]
 
 
-def serve(port: int, data_file: Path | None = None, *, config: EmulatorConfig | None = None,
-          host: str = "127.0.0.1", ca_out: Path | None = None,
-          stop: threading.Event | None = None) -> None:
+def serve(
+    port: int,
+    data_file: Path | None = None,
+    *,
+    config: EmulatorConfig | None = None,
+    host: str = "127.0.0.1",
+    ca_out: Path | None = None,
+    stop: threading.Event | None = None,
+) -> None:
     """Run an emulated org on `port` until interrupted (or `stop` is set).
 
     Seeds it from `data_file` (JSONL or CSV) or, without one, from the built-in generator,
@@ -51,8 +57,10 @@ def serve(port: int, data_file: Path | None = None, *, config: EmulatorConfig | 
         print(f"Salesforce emulator on {emulator.base_url} (API v{emulator.config.api_version})")
         print(f"  trust this CA: {ca_out or emulator.ca_path}")
         print(f"  seeded: {loaded}")
-        print(f"  username={creds['username']} client_id={creds['client_id']} "
-              "(password, security token and client secret: see EmulatorConfig defaults)")
+        print(
+            f"  username={creds['username']} client_id={creds['client_id']} "
+            "(password, security token and client secret: see EmulatorConfig defaults)"
+        )
         with contextlib.suppress(KeyboardInterrupt):
             (stop or threading.Event()).wait()
 

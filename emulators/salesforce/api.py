@@ -61,7 +61,11 @@ class OrgApi:
     # -- dispatch -------------------------------------------------------------------
 
     def handle(
-        self, method: str, parts: list[str], params: Mapping[str, str], body: Any,
+        self,
+        method: str,
+        parts: list[str],
+        params: Mapping[str, str],
+        body: Any,
         headers: Mapping[str, str],
     ) -> Reply:
         try:
@@ -72,20 +76,30 @@ class OrgApi:
             return Reply(400, [{"message": error.message, "errorCode": error.code}])
 
     def _route(
-        self, method: str, parts: list[str], params: Mapping[str, str], body: Any,
+        self,
+        method: str,
+        parts: list[str],
+        params: Mapping[str, str],
+        body: Any,
         headers: Mapping[str, str],
     ) -> Reply:
         head, rest = (parts[0] if parts else ""), parts[1:]
         if not parts and method == "GET":
-            return Reply(200, {r: f"{self.base}/{r}" for r in ("sobjects", "query", "queryAll",
-                                                                "limits", "composite")})
+            return Reply(
+                200,
+                {
+                    r: f"{self.base}/{r}"
+                    for r in ("sobjects", "query", "queryAll", "limits", "composite")
+                },
+            )
         if head in {"query", "queryAll"} and method == "GET":
             if rest:
                 return self._query_more(rest[0], head)
             if "q" not in params:
                 raise ApiError(400, "MALFORMED_QUERY", "A query string is required (q=)")
-            return self._query(params["q"], head, include_deleted=head == "queryAll",
-                               batch=_batch_size(headers))
+            return self._query(
+                params["q"], head, include_deleted=head == "queryAll", batch=_batch_size(headers)
+            )
         if head == "limits" and not rest and method == "GET":
             used, cap = self._limits()
             return Reply(200, {"DailyApiRequests": {"Max": cap, "Remaining": max(cap - used, 0)}})
@@ -133,8 +147,11 @@ class OrgApi:
         with self._lock:
             rows, batch = self._cursors[locator]
         end = offset + batch
-        body: dict[str, Any] = {"totalSize": len(rows), "done": end >= len(rows),
-                                "records": rows[offset:end]}
+        body: dict[str, Any] = {
+            "totalSize": len(rows),
+            "done": end >= len(rows),
+            "records": rows[offset:end],
+        }
         if end < len(rows):
             body["nextRecordsUrl"] = f"{self.base}/{resource}/{locator}-{end}"
         return Reply(200, body)
@@ -147,21 +164,34 @@ class OrgApi:
 
     # -- sObject resources ----------------------------------------------------------
 
-    def _sobjects(self, method: str, rest: list[str], params: Mapping[str, str],
-                  body: Any) -> Reply:
+    def _sobjects(
+        self, method: str, rest: list[str], params: Mapping[str, str], body: Any
+    ) -> Reply:
         if not rest:
-            listing = [{"name": o.name, "keyPrefix": o.key_prefix, "custom": o.custom,
-                        "queryable": True} for o in self.store.objects.values()]
-            return Reply(200, {"encoding": "UTF-8", "maxBatchSize": MAX_COLLECTION,
-                               "sobjects": listing})
+            listing = [
+                {"name": o.name, "keyPrefix": o.key_prefix, "custom": o.custom, "queryable": True}
+                for o in self.store.objects.values()
+            ]
+            return Reply(
+                200, {"encoding": "UTF-8", "maxBatchSize": MAX_COLLECTION, "sobjects": listing}
+            )
         obj = self.store.object(rest[0])
         sub = rest[1:]
         if not sub:
             if method == "POST":
                 record_id = self.store.create(obj.name, _fields(body))
                 return Reply(201, {"id": record_id, "success": True, "errors": []})
-            return Reply(200, {"objectDescribe": {"name": obj.name, "keyPrefix": obj.key_prefix,
-                                                  "custom": obj.custom}, "recentItems": []})
+            return Reply(
+                200,
+                {
+                    "objectDescribe": {
+                        "name": obj.name,
+                        "keyPrefix": obj.key_prefix,
+                        "custom": obj.custom,
+                    },
+                    "recentItems": [],
+                },
+            )
         if sub == ["describe"] and method == "GET":
             return Reply(200, obj.describe(self.base))
         if sub[0] in {"updated", "deleted"} and len(sub) == 1 and method == "GET":
@@ -172,8 +202,9 @@ class OrgApi:
             return self._row_by_external_id(method, obj, sub[0], sub[1], body)
         raise ApiError(404, "NOT_FOUND", "The requested resource does not exist")
 
-    def _row(self, method: str, obj: ObjectDef, record_id: str, params: Mapping[str, str],
-             body: Any) -> Reply:
+    def _row(
+        self, method: str, obj: ObjectDef, record_id: str, params: Mapping[str, str], body: Any
+    ) -> Reply:
         if method == "GET":
             record = self.store.get(obj.name, record_id)
             names = _field_names(obj, params.get("fields"))
@@ -186,8 +217,9 @@ class OrgApi:
             return Reply(204)
         raise ApiError(405, "METHOD_NOT_ALLOWED", f"HTTP Method '{method}' not allowed.")
 
-    def _row_by_external_id(self, method: str, obj: ObjectDef, field_name: str, value: str,
-                            body: Any) -> Reply:
+    def _row_by_external_id(
+        self, method: str, obj: ObjectDef, field_name: str, value: str, body: Any
+    ) -> Reply:
         key = self.store.external_field(obj, field_name)
         if method == "PATCH":
             try:
@@ -203,8 +235,9 @@ class OrgApi:
         if len(matched) > 1:
             return Reply(300, [f"{self.base}/sobjects/{obj.name}/{rid}" for rid in matched])
         if method == "GET":
-            return Reply(200, self._render(obj, self.store.get(obj.name, matched[0]),
-                                           tuple(obj.fields)))
+            return Reply(
+                200, self._render(obj, self.store.get(obj.name, matched[0]), tuple(obj.fields))
+            )
         if method == "DELETE":
             self.store.delete(obj.name, matched[0])
             return Reply(204)
@@ -215,24 +248,33 @@ class OrgApi:
             start = soql.parse_datetime(params["start"])
             end = soql.parse_datetime(params["end"])
         except (KeyError, ValueError) as error:
-            raise ApiError(400, "INVALID_REPLICATION_DATE",
-                           "start and end must be dateTime values") from error
+            raise ApiError(
+                400, "INVALID_REPLICATION_DATE", "start and end must be dateTime values"
+            ) from error
         if end < start:
             raise ApiError(400, "INVALID_REPLICATION_DATE", "start date must precede end date")
         rows = self.store.changed_between(obj.name, start, end, deleted=kind == "deleted")
         covered = format_datetime(end)
         if kind == "updated":
             return Reply(200, {"ids": [r["Id"] for r in rows], "latestDateCovered": covered})
-        deleted = [{"id": r["Id"], "deletedDate": format_datetime(r["SystemModstamp"])}
-                   for r in rows]
+        deleted = [
+            {"id": r["Id"], "deletedDate": format_datetime(r["SystemModstamp"])} for r in rows
+        ]
         earliest = deleted[0]["deletedDate"] if deleted else covered
-        return Reply(200, {"deletedRecords": deleted, "earliestDateAvailable": earliest,
-                           "latestDateCovered": covered})
+        return Reply(
+            200,
+            {
+                "deletedRecords": deleted,
+                "earliestDateAvailable": earliest,
+                "latestDateCovered": covered,
+            },
+        )
 
     # -- sObject Collections --------------------------------------------------------
 
-    def _collections(self, method: str, rest: list[str], params: Mapping[str, str],
-                     body: Any) -> Reply:
+    def _collections(
+        self, method: str, rest: list[str], params: Mapping[str, str], body: Any
+    ) -> Reply:
         if method == "DELETE" and not rest:
             ids = [i for i in params.get("ids", "").split(",") if i]
             all_or_none = params.get("allOrNone", "false").lower() == "true"
@@ -241,8 +283,12 @@ class OrgApi:
             raise ApiError(400, "JSON_PARSER_ERROR", "The request body must have a records list")
         records, all_or_none = body["records"], bool(body.get("allOrNone", False))
         if len(records) > MAX_COLLECTION:
-            raise ApiError(400, "EXCEEDED_ID_LIMIT", "record limit reached. cannot submit more "
-                           f"than {MAX_COLLECTION} records into this call")
+            raise ApiError(
+                400,
+                "EXCEEDED_ID_LIMIT",
+                "record limit reached. cannot submit more "
+                f"than {MAX_COLLECTION} records into this call",
+            )
         if not rest and method == "POST":
             return self._apply(records, all_or_none, self._create_one)
         if not rest and method == "PATCH":
@@ -253,8 +299,9 @@ class OrgApi:
             return self._apply(records, all_or_none, lambda r: self._upsert_one(obj, key.name, r))
         raise ApiError(404, "NOT_FOUND", "The requested resource does not exist")
 
-    def _apply(self, items: list[Any], all_or_none: bool,
-               one: Callable[[Any], dict[str, Any]]) -> Reply:
+    def _apply(
+        self, items: list[Any], all_or_none: bool, one: Callable[[Any], dict[str, Any]]
+    ) -> Reply:
         """Per-record results in request order; with allOrNone a failure rolls back all."""
         saved = self.store.savepoint() if all_or_none else None
         results: list[dict[str, Any]] = []
@@ -265,12 +312,18 @@ class OrgApi:
                 results.append({"id": None, "success": False, "errors": [record_error(error)]})
         if saved is not None and not all(r["success"] for r in results):
             self.store.restore(saved)
-            rolled_back = {"statusCode": "ALL_OR_NONE_OPERATION_ROLLED_BACK",
-                           "message": "Record rolled back because not all records were valid and "
-                                      "the request was using AllOrNone header", "fields": []}
-            results = [r if not r["success"] else
-                       {"id": r.get("id"), "success": False, "errors": [rolled_back]}
-                       for r in results]
+            rolled_back = {
+                "statusCode": "ALL_OR_NONE_OPERATION_ROLLED_BACK",
+                "message": "Record rolled back because not all records were valid and "
+                "the request was using AllOrNone header",
+                "fields": [],
+            }
+            results = [
+                r
+                if not r["success"]
+                else {"id": r.get("id"), "success": False, "errors": [rolled_back]}
+                for r in results
+            ]
         return Reply(200, results)
 
     def _typed(self, record: Any) -> tuple[ObjectDef, dict[str, Any]]:
@@ -291,8 +344,9 @@ class OrgApi:
             self.store.update(obj.name, record_id, values)
         except ApiError as error:
             if error.code == "NOT_FOUND":  # Collections report an unknown id this way
-                raise ApiError(400, "INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id",
-                               ["Id"]) from error
+                raise ApiError(
+                    400, "INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id", ["Id"]
+                ) from error
             raise
         return {"id": record_id}
 
@@ -300,19 +354,26 @@ class OrgApi:
         _, values = self._typed(record)
         value = next((v for k, v in values.items() if k.lower() == key.lower()), None)
         if value in (None, ""):
-            raise ApiError(400, "REQUIRED_FIELD_MISSING", f"Required fields are missing: [{key}]",
-                           [key])
+            raise ApiError(
+                400, "REQUIRED_FIELD_MISSING", f"Required fields are missing: [{key}]", [key]
+            )
         values = {k: v for k, v in values.items() if k.lower() != key.lower()}
         try:
             record_id, created = self.store.upsert(obj.name, key, value, values)
         except MultipleMatches as error:
-            raise ApiError(300, "DUPLICATE_EXTERNAL_ID", f"{key}: more than one record found for "
-                           f"external id field: [{', '.join(error.ids)}]", [key]) from error
+            raise ApiError(
+                300,
+                "DUPLICATE_EXTERNAL_ID",
+                f"{key}: more than one record found for "
+                f"external id field: [{', '.join(error.ids)}]",
+                [key],
+            ) from error
         return {"id": record_id, "created": created}
 
     def _delete_any(self, record_id: str) -> dict[str, Any]:
-        obj = next((o for o in self.store.objects.values()
-                    if record_id.startswith(o.key_prefix)), None)
+        obj = next(
+            (o for o in self.store.objects.values() if record_id.startswith(o.key_prefix)), None
+        )
         if obj is None:
             raise ApiError(400, "MALFORMED_ID", f"malformed id {record_id}")
         self.store.delete(obj.name, record_id)
@@ -327,8 +388,12 @@ def _field_names(obj: ObjectDef, listed: str | None) -> tuple[str, ...]:
     for name in (n.strip() for n in listed.split(",")):
         fdef = obj.lookup(name)
         if fdef is None:
-            raise ApiError(400, "INVALID_FIELD", f"No such column '{name}' on sobject of type "
-                           f"{obj.name}", [name])
+            raise ApiError(
+                400,
+                "INVALID_FIELD",
+                f"No such column '{name}' on sobject of type {obj.name}",
+                [name],
+            )
         names.append(fdef.name)
     return tuple(names)
 

@@ -16,8 +16,13 @@ from emulators.salesforce.store import ApiError
 
 def connector_for(emulator: SalesforceEmulator, **options: Any) -> SalesforceConnector:
     """A connector wired to a running emulator, with test-sized retry delays."""
-    settings = {"ca_bundle": str(emulator.ca_path), "retry_base_delay_s": 0.01,
-                "max_attempts": 8, "rate_limit_calls": 1000, **options}
+    settings = {
+        "ca_bundle": str(emulator.ca_path),
+        "retry_base_delay_s": 0.01,
+        "max_attempts": 8,
+        "rate_limit_calls": 1000,
+        **options,
+    }
     return SalesforceConnector.from_config("salesforce", settings, emulator.credentials())
 
 
@@ -37,8 +42,9 @@ class SalesforceHarness:
         self.emulator.store.delete("Contact", record_id)
 
     def set_faults(self, *, error_rate: float = 0.0, throttle_every: int = 0) -> None:
-        self.emulator.set_faults(Faults(seed=11, error_rate=error_rate,
-                                        throttle_every=throttle_every, retry_after_s=0))
+        self.emulator.set_faults(
+            Faults(seed=11, error_rate=error_rate, throttle_every=throttle_every, retry_after_s=0)
+        )
 
     def get(self, record_id: str) -> dict[str, Any] | None:
         try:

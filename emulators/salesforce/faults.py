@@ -55,11 +55,25 @@ class FaultInjector:
                 return self._throttled()
             if f.error_rate and self._rng.random() < f.error_rate:
                 if self._rng.random() < 0.5:
-                    return Reply(500, [{"errorCode": "UNKNOWN_EXCEPTION",
-                                        "message": "An unexpected error occurred. Please include "
-                                                   "this ErrorId if you contact support."}])
-                return Reply(503, [{"errorCode": "SERVER_UNAVAILABLE",
-                                    "message": "Server temporarily unavailable"}])
+                    return Reply(
+                        500,
+                        [
+                            {
+                                "errorCode": "UNKNOWN_EXCEPTION",
+                                "message": "An unexpected error occurred. Please include "
+                                "this ErrorId if you contact support.",
+                            }
+                        ],
+                    )
+                return Reply(
+                    503,
+                    [
+                        {
+                            "errorCode": "SERVER_UNAVAILABLE",
+                            "message": "Server temporarily unavailable",
+                        }
+                    ],
+                )
         return None
 
     def drop_now(self, path: str) -> bool:
@@ -72,7 +86,13 @@ class FaultInjector:
     def _throttled(self) -> Reply:
         f = self.faults
         headers = {} if f.retry_after_s is None else {"Retry-After": f"{f.retry_after_s:g}"}
-        message = ("TotalRequests Limit exceeded." if f.throttle_status == 403
-                   else "Too many requests; retry later.")
-        return Reply(f.throttle_status, [{"errorCode": "REQUEST_LIMIT_EXCEEDED",
-                                          "message": message}], headers)
+        message = (
+            "TotalRequests Limit exceeded."
+            if f.throttle_status == 403
+            else "Too many requests; retry later."
+        )
+        return Reply(
+            f.throttle_status,
+            [{"errorCode": "REQUEST_LIMIT_EXCEEDED", "message": message}],
+            headers,
+        )

@@ -130,8 +130,12 @@ def standard_objects() -> dict[str, ObjectDef]:
         ],
         ("FirstName", "LastName"),
     )
-    lead_status = ("Open - Not Contacted", "Working - Contacted", "Closed - Converted",
-                   "Closed - Not Converted")
+    lead_status = (
+        "Open - Not Contacted",
+        "Working - Contacted",
+        "Closed - Converted",
+        "Closed - Not Converted",
+    )
     lead = _object(
         "Lead",
         "00Q",
@@ -153,8 +157,12 @@ def standard_objects() -> dict[str, ObjectDef]:
         "001",
         [
             FieldDef("Name", "string", "Account Name", required=True),
-            FieldDef("Type", "picklist", "Account Type",
-                     picklist=("Prospect", "Customer - Direct", "Channel Partner / Reseller")),
+            FieldDef(
+                "Type",
+                "picklist",
+                "Account Type",
+                picklist=("Prospect", "Customer - Direct", "Channel Partner / Reseller"),
+            ),
             FieldDef("Industry", "picklist", picklist=industries),
             FieldDef("Website", "url"),
             FieldDef("Phone", "phone"),
@@ -177,6 +185,7 @@ def wide_object(custom_fields: int = 500, name: str = "Wide_Object__c") -> Objec
     them make a query string far longer than the 16,384-byte request-URI limit.
     """
     specs = [FieldDef("Name", "string", "Name", required=True)]
-    specs += [FieldDef(f"Wide_Profile_Attribute_{i:03d}_Text__c", "string")
-              for i in range(custom_fields)]
+    specs += [
+        FieldDef(f"Wide_Profile_Attribute_{i:03d}_Text__c", "string") for i in range(custom_fields)
+    ]
     return _object(name, "a00", specs)

@@ -53,42 +53,103 @@ def _typed(obj: ObjectDef, name: str, value: Any) -> Any:
     return value
 
 
-_FIRST = ["Ada", "Grace", "Alan", "Katherine", "Linus", "Margaret", "Dennis", "Barbara",
-          "Ken", "Frances", "John", "Radia", "Tim", "Hedy", "Edsger", "Sophie"]
-_LAST = ["Lovelace", "Hopper", "Turing", "Johnson", "Torvalds", "Hamilton", "Ritchie",
-         "Liskov", "Thompson", "Allen", "McCarthy", "Perlman", "Berners-Lee", "Lamarr",
-         "Dijkstra", "Wilson"]
-_COMPANIES = ["Acme", "Globex", "Initech", "Umbrella", "Hooli", "Stark", "Wayne", "Tyrell",
-              "Cyberdyne", "Soylent", "Wonka", "Gringotts"]
+_FIRST = [
+    "Ada",
+    "Grace",
+    "Alan",
+    "Katherine",
+    "Linus",
+    "Margaret",
+    "Dennis",
+    "Barbara",
+    "Ken",
+    "Frances",
+    "John",
+    "Radia",
+    "Tim",
+    "Hedy",
+    "Edsger",
+    "Sophie",
+]
+_LAST = [
+    "Lovelace",
+    "Hopper",
+    "Turing",
+    "Johnson",
+    "Torvalds",
+    "Hamilton",
+    "Ritchie",
+    "Liskov",
+    "Thompson",
+    "Allen",
+    "McCarthy",
+    "Perlman",
+    "Berners-Lee",
+    "Lamarr",
+    "Dijkstra",
+    "Wilson",
+]
+_COMPANIES = [
+    "Acme",
+    "Globex",
+    "Initech",
+    "Umbrella",
+    "Hooli",
+    "Stark",
+    "Wayne",
+    "Tyrell",
+    "Cyberdyne",
+    "Soylent",
+    "Wonka",
+    "Gringotts",
+]
 
 
-def generate(store: OrgStore, *, accounts: int = 20, contacts: int = 100, leads: int = 50,
-             seed: int = 7) -> dict[str, int]:
+def generate(
+    store: OrgStore, *, accounts: int = 20, contacts: int = 100, leads: int = 50, seed: int = 7
+) -> dict[str, int]:
     """Deterministic demo data; a fifth of the leads reuse a contact's email."""
     rng = random.Random(seed)
     account_ids = []
     for i in range(accounts):
         company = f"{_COMPANIES[i % len(_COMPANIES)]} {['Inc', 'GmbH', 'Ltd', 'LLC'][i % 4]}"
         domain = company.split()[0].lower() + (f"{i}" if i >= len(_COMPANIES) else "")
-        account_ids.append(store.create("Account", {
-            "Name": company, "Website": f"https://www.{domain}.example", "IsPartner": i % 5 == 0,
-            "Industry": rng.choice(["Banking", "Retail", "Technology", "Manufacturing"]),
-            "Phone": f"+1 415 555 {1000 + i:04d}", "BillingCity": rng.choice(["Boston", "Austin"]),
-            "BillingCountry": "US", "Tax_Id__c": f"US{rng.randrange(10**8, 10**9)}",
-        }))
+        account_ids.append(
+            store.create(
+                "Account",
+                {
+                    "Name": company,
+                    "Website": f"https://www.{domain}.example",
+                    "IsPartner": i % 5 == 0,
+                    "Industry": rng.choice(["Banking", "Retail", "Technology", "Manufacturing"]),
+                    "Phone": f"+1 415 555 {1000 + i:04d}",
+                    "BillingCity": rng.choice(["Boston", "Austin"]),
+                    "BillingCountry": "US",
+                    "Tax_Id__c": f"US{rng.randrange(10**8, 10**9)}",
+                },
+            )
+        )
     people = []
     for i in range(contacts):
         first, last = rng.choice(_FIRST), rng.choice(_LAST)
         email = f"{first}.{last}{i}@example.com".lower()
         people.append((first, last, email))
-        store.create("Contact", {
-            "FirstName": first, "LastName": last, "Email": email,
-            "Phone": f"(617) 555-{rng.randrange(10**4):04d}",
-            "AccountId": account_ids[i % len(account_ids)] if account_ids else None,
-            "MailingCity": rng.choice(["Boston", "Cambridge", "Austin"]), "MailingCountry": "US",
-            "Loyalty_Tier__c": rng.choice(["Bronze", "Silver", "Gold"]),
-            "Birthdate": f"19{rng.randrange(50, 99)}-0{rng.randrange(1, 9)}-1{rng.randrange(9)}",
-        })
+        store.create(
+            "Contact",
+            {
+                "FirstName": first,
+                "LastName": last,
+                "Email": email,
+                "Phone": f"(617) 555-{rng.randrange(10**4):04d}",
+                "AccountId": account_ids[i % len(account_ids)] if account_ids else None,
+                "MailingCity": rng.choice(["Boston", "Cambridge", "Austin"]),
+                "MailingCountry": "US",
+                "Loyalty_Tier__c": rng.choice(["Bronze", "Silver", "Gold"]),
+                "Birthdate": (
+                    f"19{rng.randrange(50, 99)}-0{rng.randrange(1, 9)}-1{rng.randrange(9)}"
+                ),
+            },
+        )
     for i in range(leads):
         if people and i % 5 == 0:
             first, last, email = people[i % len(people)]
@@ -96,9 +157,15 @@ def generate(store: OrgStore, *, accounts: int = 20, contacts: int = 100, leads:
         else:
             first, last = rng.choice(_FIRST), rng.choice(_LAST)
             email = f"{first[0]}{last}.lead{i}@example.org".lower()
-        store.create("Lead", {
-            "FirstName": first, "LastName": last, "Email": email,
-            "Company": rng.choice(_COMPANIES), "Status": "Open - Not Contacted",
-            "Lead_Score__c": float(rng.randrange(100)),
-        })
+        store.create(
+            "Lead",
+            {
+                "FirstName": first,
+                "LastName": last,
+                "Email": email,
+                "Company": rng.choice(_COMPANIES),
+                "Status": "Open - Not Contacted",
+                "Lead_Score__c": float(rng.randrange(100)),
+            },
+        )
     return {"Account": accounts, "Contact": contacts, "Lead": leads}

@@ -66,8 +66,9 @@ class LoggedRequest:
 class SalesforceEmulator(BackgroundServer):
     """A running emulated org; use as a context manager in tests."""
 
-    def __init__(self, config: EmulatorConfig | None = None, *, port: int = 0,
-                 host: str = "127.0.0.1") -> None:
+    def __init__(
+        self, config: EmulatorConfig | None = None, *, port: int = 0, host: str = "127.0.0.1"
+    ) -> None:
         self.config = config or EmulatorConfig()
         self.store = OrgStore(standard_objects(), visibility_delay_s=self.config.visibility_delay_s)
         self.api = OrgApi(self.store, self.config.api_version, self._usage)
@@ -100,9 +101,14 @@ class SalesforceEmulator(BackgroundServer):
     def credentials(self) -> dict[str, str]:
         """Connector credentials for the password flow against this org."""
         c = self.config
-        return {"login_url": self.base_url, "username": c.username, "password": c.password,
-                "security_token": c.security_token, "client_id": c.client_id,
-                "client_secret": c.client_secret}
+        return {
+            "login_url": self.base_url,
+            "username": c.username,
+            "password": c.password,
+            "security_token": c.security_token,
+            "client_id": c.client_id,
+            "client_secret": c.client_secret,
+        }
 
     def set_faults(self, faults: Faults) -> None:
         self.faults.reconfigure(faults)
@@ -153,28 +159,47 @@ class SalesforceEmulator(BackgroundServer):
             client_id, _, client_secret = decoded.partition(":")
         grant = form.get("grant_type", "")
         if grant not in {"password", "client_credentials"}:
-            return Reply(400, {"error": "unsupported_grant_type",
-                               "error_description": "grant type not supported"})
-        if not (hmac.compare_digest(client_id, c.client_id)
-                and hmac.compare_digest(client_secret, c.client_secret)):
-            return Reply(400, {"error": "invalid_client_id",
-                               "error_description": "client identifier invalid"})
+            return Reply(
+                400,
+                {
+                    "error": "unsupported_grant_type",
+                    "error_description": "grant type not supported",
+                },
+            )
+        if not (
+            hmac.compare_digest(client_id, c.client_id)
+            and hmac.compare_digest(client_secret, c.client_secret)
+        ):
+            return Reply(
+                400,
+                {"error": "invalid_client_id", "error_description": "client identifier invalid"},
+            )
         if grant == "password" and not (
             form.get("username") == c.username
             and hmac.compare_digest(form.get("password", ""), c.password + c.security_token)
         ):
-            return Reply(400, {"error": "invalid_grant",
-                               "error_description": "authentication failure"})
+            return Reply(
+                400, {"error": "invalid_grant", "error_description": "authentication failure"}
+            )
         token = f"{ORG_ID[:15]}!{secrets.token_urlsafe(48)}"
         with self._lock:
             self._tokens[token] = time.monotonic() + c.token_lifetime_s
         identity = f"{self.base_url}/id/{ORG_ID}/{USER_ID}"
         issued_at = str(int(time.time() * 1000))
-        signature = hmac.new(c.client_secret.encode(), (identity + issued_at).encode(),
-                             hashlib.sha256).digest()
-        return Reply(200, {"access_token": token, "instance_url": self.base_url, "id": identity,
-                           "token_type": "Bearer", "issued_at": issued_at,
-                           "signature": base64.b64encode(signature).decode()})
+        signature = hmac.new(
+            c.client_secret.encode(), (identity + issued_at).encode(), hashlib.sha256
+        ).digest()
+        return Reply(
+            200,
+            {
+                "access_token": token,
+                "instance_url": self.base_url,
+                "id": identity,
+                "token_type": "Bearer",
+                "issued_at": issued_at,
+                "signature": base64.b64encode(signature).decode(),
+            },
+        )
 
     def session_valid(self, authorization: str) -> bool:
         token = authorization.removeprefix("Bearer ").removeprefix("OAuth ").strip()
@@ -187,24 +212,41 @@ class SalesforceEmulator(BackgroundServer):
             self._api_calls += 1
             return self._api_calls, self.config.daily_api_limit
 
-    def data_request(self, method: str, path: str, params: dict[str, str], body: Any,
-                     headers: dict[str, str]) -> Reply:
+    def data_request(
+        self, method: str, path: str, params: dict[str, str], body: Any, headers: dict[str, str]
+    ) -> Reply:
         """Everything under /services/data: versions, auth, limits, then the resource."""
         parts = [unquote(p) for p in path.strip("/").split("/")[2:]]
         if not parts:
-            return Reply(200, [{"label": f"v{v}", "url": f"/services/data/v{v}", "version": v}
-                               for v in API_VERSIONS])
+            return Reply(
+                200,
+                [
+                    {"label": f"v{v}", "url": f"/services/data/v{v}", "version": v}
+                    for v in API_VERSIONS
+                ],
+            )
         if parts[0].removeprefix("v") not in API_VERSIONS:
-            return Reply(404, [{"errorCode": "NOT_FOUND",
-                                "message": "The requested resource does not exist"}])
+            return Reply(
+                404,
+                [{"errorCode": "NOT_FOUND", "message": "The requested resource does not exist"}],
+            )
         if not self.session_valid(headers.get("Authorization", "")):
-            return Reply(401, [{"message": "Session expired or invalid",
-                                "errorCode": "INVALID_SESSION_ID"}])
+            return Reply(
+                401, [{"message": "Session expired or invalid", "errorCode": "INVALID_SESSION_ID"}]
+            )
         used, cap = self.count_call()
         limit_info = {"Sforce-Limit-Info": f"api-usage={min(used, cap)}/{cap}"}
         if used > cap:
-            return Reply(403, [{"message": "TotalRequests Limit exceeded.",
-                                "errorCode": "REQUEST_LIMIT_EXCEEDED"}], limit_info)
+            return Reply(
+                403,
+                [
+                    {
+                        "message": "TotalRequests Limit exceeded.",
+                        "errorCode": "REQUEST_LIMIT_EXCEEDED",
+                    }
+                ],
+                limit_info,
+            )
         reply = self.api.handle(method, parts[1:], params, body, headers)
         reply.headers.update(limit_info)
         return reply
@@ -213,12 +255,18 @@ class SalesforceEmulator(BackgroundServer):
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler],
-                 emulator: SalesforceEmulator, context: ssl.SSLContext) -> None:
+    def __init__(
+        self,
+        address: tuple[str, int],
+        handler: type[BaseHTTPRequestHandler],
+        emulator: SalesforceEmulator,
+        context: ssl.SSLContext,
+    ) -> None:
         super().__init__(address, handler)
         self.emulator = emulator
-        self.socket = context.wrap_socket(self.socket, server_side=True,
-                                          do_handshake_on_connect=False)
+        self.socket = context.wrap_socket(
+            self.socket, server_side=True, do_handshake_on_connect=False
+        )
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -253,24 +301,42 @@ class _Handler(BaseHTTPRequestHandler):
         if fault is not None:
             reply = fault
         elif len(self.path) > emulator.config.max_url_length:
-            reply = Reply(414, [{"errorCode": "URI_TOO_LONG",
-                                 "message": "The request URI is too long"}])
+            reply = Reply(
+                414, [{"errorCode": "URI_TOO_LONG", "message": "The request URI is too long"}]
+            )
         elif split.path == "/services/oauth2/token" and self.command == "POST":
             form = dict(parse_qsl(raw.decode(), keep_blank_values=True))
             reply = emulator.issue_token(form, headers.get("Authorization", ""))
         elif split.path.rstrip("/").startswith("/services/data"):
             reply = self._data(emulator, split.path, params, raw, headers)
         else:
-            reply = Reply(404, [{"errorCode": "NOT_FOUND",
-                                 "message": "The requested resource does not exist"}])
+            reply = Reply(
+                404,
+                [{"errorCode": "NOT_FOUND", "message": "The requested resource does not exist"}],
+            )
         dropped = emulator.faults.drop_now(split.path)
         # Logged before the answer leaves, so a client that has its answer sees the entry.
-        emulator._record(LoggedRequest(self.command, split.path, params, reply.status,
-                                       time.time(), time.monotonic() - started, dropped))
+        emulator._record(
+            LoggedRequest(
+                self.command,
+                split.path,
+                params,
+                reply.status,
+                time.time(),
+                time.monotonic() - started,
+                dropped,
+            )
+        )
         self._send(reply, drop=dropped)
 
-    def _data(self, emulator: SalesforceEmulator, path: str, params: dict[str, str], raw: bytes,
-              headers: dict[str, str]) -> Reply:
+    def _data(
+        self,
+        emulator: SalesforceEmulator,
+        path: str,
+        params: dict[str, str],
+        raw: bytes,
+        headers: dict[str, str],
+    ) -> Reply:
         try:
             body = json.loads(raw) if raw else None
         except json.JSONDecodeError as error:
@@ -294,4 +360,3 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             return
         self.wfile.write(payload)
-

@@ -38,8 +38,26 @@ _TOKEN = re.compile(
     re.VERBOSE,
 )
 _ESCAPES = {"n": "\n", "r": "\r", "t": "\t", "b": "\b", "f": "\f", '"': '"', "'": "'", "\\": "\\"}
-_KEYWORDS = {"SELECT", "FROM", "WHERE", "ORDER", "BY", "LIMIT", "AND", "OR", "NOT", "IN",
-             "ASC", "DESC", "NULLS", "FIRST", "LAST", "TRUE", "FALSE", "NULL"}
+_KEYWORDS = {
+    "SELECT",
+    "FROM",
+    "WHERE",
+    "ORDER",
+    "BY",
+    "LIMIT",
+    "AND",
+    "OR",
+    "NOT",
+    "IN",
+    "ASC",
+    "DESC",
+    "NULLS",
+    "FIRST",
+    "LAST",
+    "TRUE",
+    "FALSE",
+    "NULL",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +100,7 @@ def tokenize(text: str) -> list[Token]:
     while pos < len(text):
         match = _TOKEN.match(text, pos)
         if match is None:
-            raise SoqlError("MALFORMED_QUERY", f"unexpected token: '{text[pos:pos + 20]}'")
+            raise SoqlError("MALFORMED_QUERY", f"unexpected token: '{text[pos : pos + 20]}'")
         pos = match.end()
         kind = match.lastgroup or ""
         if kind == "ws":
@@ -298,9 +316,7 @@ def bind(query: Query, obj: ObjectDef) -> Query:
         return Compare(fdef.name, cond.op, cond.value)
 
     fields = tuple(dict.fromkeys(resolve(f).name for f in query.fields))
-    order = tuple(
-        OrderKey(resolve(k.field).name, k.descending, k.nulls_last) for k in query.order
-    )
+    order = tuple(OrderKey(resolve(k.field).name, k.descending, k.nulls_last) for k in query.order)
     where = bind_condition(query.where) if query.where is not None else None
     return Query(fields, obj.name, where, order, query.limit)
 

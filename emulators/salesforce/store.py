@@ -102,8 +102,9 @@ class OrgStore:
 
     # -- writes ---------------------------------------------------------------------
 
-    def create(self, object_name: str, fields: Mapping[str, Any], *,
-               at: datetime | None = None) -> str:
+    def create(
+        self, object_name: str, fields: Mapping[str, Any], *, at: datetime | None = None
+    ) -> str:
         obj = self.object(object_name)
         values = self._validate(obj, fields, creating=True)
         with self._lock:
@@ -120,7 +121,11 @@ class OrgStore:
             return record_id
 
     def update(
-        self, object_name: str, record_id: str, fields: Mapping[str, Any], *,
+        self,
+        object_name: str,
+        record_id: str,
+        fields: Mapping[str, Any],
+        *,
         at: datetime | None = None,
     ) -> None:
         obj = self.object(object_name)
@@ -153,16 +158,21 @@ class OrgStore:
     def savepoint(self) -> dict[str, dict[str, _Stored]]:
         """A copy of all records, for an allOrNone request to roll back to."""
         with self._lock:
-            return {name: {rid: _Stored(dict(s.current), s.visible, s.visible_at)
-                           for rid, s in records.items()}
-                    for name, records in self._records.items()}
+            return {
+                name: {
+                    rid: _Stored(dict(s.current), s.visible, s.visible_at)
+                    for rid, s in records.items()
+                }
+                for name, records in self._records.items()
+            }
 
     def restore(self, saved: dict[str, dict[str, _Stored]]) -> None:
         with self._lock:
             self._records = saved
 
-    def _commit(self, obj: ObjectDef, record: dict[str, Any], stamp: datetime,
-                previous: _Stored | None) -> None:
+    def _commit(
+        self, obj: ObjectDef, record: dict[str, Any], stamp: datetime, previous: _Stored | None
+    ) -> None:
         record.update(LastModifiedDate=stamp, SystemModstamp=stamp)
         if obj.name_from:
             record["Name"] = " ".join(str(record[f]) for f in obj.name_from if record.get(f))
@@ -185,8 +195,10 @@ class OrgStore:
         wanted = str(value).casefold()
         with self._lock:
             return [
-                rid for rid, s in self._records[object_name].items()
-                if not s.current["IsDeleted"] and s.current.get(field_name) is not None
+                rid
+                for rid, s in self._records[object_name].items()
+                if not s.current["IsDeleted"]
+                and s.current.get(field_name) is not None
                 and str(s.current[field_name]).casefold() == wanted
             ]
 
@@ -195,15 +207,17 @@ class OrgStore:
         obj = self.object(object_name)
         with self._lock:
             seen = (self._visible(s) for s in self._records[obj.name].values())
-            return [dict(r) for r in seen
-                    if r is not None and (include_deleted or not r["IsDeleted"])]
+            return [
+                dict(r) for r in seen if r is not None and (include_deleted or not r["IsDeleted"])
+            ]
 
     def changed_between(
         self, object_name: str, start: datetime, end: datetime, *, deleted: bool
     ) -> list[dict[str, Any]]:
         """Records whose last change (a delete when `deleted`) falls in [start, end]."""
         return [
-            r for r in self.visible_records(object_name, include_deleted=True)
+            r
+            for r in self.visible_records(object_name, include_deleted=True)
             if r["IsDeleted"] == deleted and start <= r["SystemModstamp"] <= end
         ]
 
@@ -230,32 +244,46 @@ class OrgStore:
         fdef = obj.lookup(name)
         if fdef is None or not (fdef.external_id or fdef.name == "Id"):
             raise ApiError(
-                404, "NOT_FOUND",
+                404,
+                "NOT_FOUND",
                 f"Provided external ID field does not exist or is not accessible: {name}",
             )
         return fdef
 
-    def _validate(self, obj: ObjectDef, fields: Mapping[str, Any], *,
-                  creating: bool) -> dict[str, Any]:
+    def _validate(
+        self, obj: ObjectDef, fields: Mapping[str, Any], *, creating: bool
+    ) -> dict[str, Any]:
         values: dict[str, Any] = {}
         for name, value in fields.items():
             if name == "attributes":
                 continue
             fdef = obj.lookup(name)
             if fdef is None:
-                raise ApiError(400, "INVALID_FIELD",
-                               f"No such column '{name}' on sobject of type {obj.name}", [name])
+                raise ApiError(
+                    400,
+                    "INVALID_FIELD",
+                    f"No such column '{name}' on sobject of type {obj.name}",
+                    [name],
+                )
             if fdef.read_only:
-                raise ApiError(400, "INVALID_FIELD_FOR_INSERT_UPDATE",
-                               f"Unable to create/update fields: {fdef.name}. Please check the "
-                               "security settings of this field and verify that it is read/write "
-                               "for your profile or permission set.", [fdef.name])
+                raise ApiError(
+                    400,
+                    "INVALID_FIELD_FOR_INSERT_UPDATE",
+                    f"Unable to create/update fields: {fdef.name}. Please check the "
+                    "security settings of this field and verify that it is read/write "
+                    "for your profile or permission set.",
+                    [fdef.name],
+                )
             values[fdef.name] = _coerce(fdef, value)
         required = [f.name for f in obj.fields.values() if f.required]
         missing = [n for n in required if (creating or n in values) and values.get(n) in (None, "")]
         if missing:
-            raise ApiError(400, "REQUIRED_FIELD_MISSING",
-                           f"Required fields are missing: [{', '.join(missing)}]", missing)
+            raise ApiError(
+                400,
+                "REQUIRED_FIELD_MISSING",
+                f"Required fields are missing: [{', '.join(missing)}]",
+                missing,
+            )
         return values
 
 

@@ -42,38 +42,65 @@ def person_records(columns: Columns) -> list[PersonRecord]:
     records = []
     for row in zip(*(columns[name] for name in _FIELDS), strict=True):
         values: dict[str, Any] = dict(zip(_FIELDS, row, strict=True))
-        address = Address(street=values["street"] or None, city=values["city"] or None,
-                          postcode=values["postcode"] or None, country=values["country"])
-        records.append(PersonRecord(
-            provenance=Provenance(
-                system=values["system"], object=values["object"],
-                record_id=values["record_id"],
-                modified_at=datetime.fromtimestamp(values["modified_at"], UTC)),
-            given_name=values["given_name"] or None,
-            middle_name=values["middle_name"] or None,
-            family_name=values["family_name"] or None,
-            full_name=values["full_name"] or None,
-            emails=[e for e in (values["email"], values["personal_email"]) if e],
-            phones=[p for p in (values["phone"], values["mobile"]) if p],
-            addresses=[address],
-            birth_date=_birth_date(values["birth_date"]),
-            national_id=values["national_id"] or None,
-            job_title=values["job_title"] or None,
-            organization_name=values["company"] or None,
-            roles=_roles(values["system"], values["current_job"]),
-        ))
+        address = Address(
+            street=values["street"] or None,
+            city=values["city"] or None,
+            postcode=values["postcode"] or None,
+            country=values["country"],
+        )
+        records.append(
+            PersonRecord(
+                provenance=Provenance(
+                    system=values["system"],
+                    object=values["object"],
+                    record_id=values["record_id"],
+                    modified_at=datetime.fromtimestamp(values["modified_at"], UTC),
+                ),
+                given_name=values["given_name"] or None,
+                middle_name=values["middle_name"] or None,
+                family_name=values["family_name"] or None,
+                full_name=values["full_name"] or None,
+                emails=[e for e in (values["email"], values["personal_email"]) if e],
+                phones=[p for p in (values["phone"], values["mobile"]) if p],
+                addresses=[address],
+                birth_date=_birth_date(values["birth_date"]),
+                national_id=values["national_id"] or None,
+                job_title=values["job_title"] or None,
+                organization_name=values["company"] or None,
+                roles=_roles(values["system"], values["current_job"]),
+            )
+        )
     return records
 
 
 _FIELDS = (
-    "system", "object", "record_id", "modified_at", "given_name", "middle_name", "family_name",
-    "full_name", "email", "personal_email", "phone", "mobile", "street", "city", "postcode",
-    "country", "birth_date", "national_id", "job_title", "company", "current_job",
+    "system",
+    "object",
+    "record_id",
+    "modified_at",
+    "given_name",
+    "middle_name",
+    "family_name",
+    "full_name",
+    "email",
+    "personal_email",
+    "phone",
+    "mobile",
+    "street",
+    "city",
+    "postcode",
+    "country",
+    "birth_date",
+    "national_id",
+    "job_title",
+    "company",
+    "current_job",
 )
 
 
-def iter_person_records(people: SyntheticPeople, chunk_size: int = 50_000
-                        ) -> Iterator[list[PersonRecord]]:
+def iter_person_records(
+    people: SyntheticPeople, chunk_size: int = 50_000
+) -> Iterator[list[PersonRecord]]:
     """Canonical records in chunks, in the same order as ``people.truth_person_ids``."""
     for columns in people.chunks(chunk_size):
         yield person_records(columns)

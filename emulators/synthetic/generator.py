@@ -44,9 +44,13 @@ class SyntheticPeople:
                 yield dict(zip(names, values, strict=True))
 
 
-def generate(n_records: int, seed: int, shape: PopulationShape | None = None,
-             mix: dict[str, float] | None = None, duplicate_share: float = 0.12
-             ) -> SyntheticPeople:
+def generate(
+    n_records: int,
+    seed: int,
+    shape: PopulationShape | None = None,
+    mix: dict[str, float] | None = None,
+    duplicate_share: float = 0.12,
+) -> SyntheticPeople:
     """Build the population and plan ``n_records`` records over it; rendering is lazy.
 
     The population is sized for the worst case of one record per person; people the

@@ -41,13 +41,13 @@ def typo(value: str, entropy: int) -> str:
         letter = _LETTERS[(bits >> 9) % 26]
         op = bits & 3
         if op == 0:
-            value = value[:pos] + value[pos + 1:]
+            value = value[:pos] + value[pos + 1 :]
         elif op == 1:
             value = value[:pos] + letter + value[pos:]
         elif op == 2:
-            value = value[:pos] + letter + value[pos + 1:]
+            value = value[:pos] + letter + value[pos + 1 :]
         else:
-            value = value[:pos - 1] + value[pos] + value[pos - 1] + value[pos + 1:]
+            value = value[: pos - 1] + value[pos] + value[pos - 1] + value[pos + 1 :]
     return value
 
 
@@ -64,23 +64,47 @@ def _spaced(groups: tuple[int, ...], sep: str) -> PhoneFormat:
     def render(digits: str) -> str:
         parts, at = [], 0
         for size in groups:
-            parts.append(digits[at:at + size])
+            parts.append(digits[at : at + size])
             at += size
         return sep.join(parts)
+
     return render
 
 
 PHONE_FORMATS: Final[dict[int, tuple[PhoneFormat, ...]]] = {
-    0: (lambda d: "+34 " + _spaced((3, 2, 2, 2), " ")(d), lambda d: d, lambda d: "0034" + d,
-        lambda d: "+34" + d, _spaced((3, 3, 3), " "), _spaced((3, 3, 3), "-"),
-        lambda d: "(+34) " + d, _spaced((3, 2, 2, 2), " ")),
-    1: (lambda d: f"({d[:3]}) {d[3:6]}-{d[6:]}", _spaced((3, 3, 4), "."),
-        lambda d: "+1 " + _spaced((3, 3, 4), " ")(d), lambda d: d, _spaced((3, 3, 4), "-"),
-        lambda d: "1-" + _spaced((3, 3, 4), "-")(d), lambda d: "+1" + d),
-    2: (lambda d: "+44 " + _spaced((4, 6), " ")(d), lambda d: "0" + _spaced((4, 6), " ")(d),
-        lambda d: "0" + d, lambda d: "+44" + d, lambda d: "+44 (0)" + _spaced((4, 6), " ")(d)),
-    3: (lambda d: "+52 " + _spaced((2, 4, 4), " ")(d), _spaced((2, 4, 4), " "),
-        lambda d: "+52" + d, lambda d: "0052" + d, _spaced((2, 4, 4), "-")),
+    0: (
+        lambda d: "+34 " + _spaced((3, 2, 2, 2), " ")(d),
+        lambda d: d,
+        lambda d: "0034" + d,
+        lambda d: "+34" + d,
+        _spaced((3, 3, 3), " "),
+        _spaced((3, 3, 3), "-"),
+        lambda d: "(+34) " + d,
+        _spaced((3, 2, 2, 2), " "),
+    ),
+    1: (
+        lambda d: f"({d[:3]}) {d[3:6]}-{d[6:]}",
+        _spaced((3, 3, 4), "."),
+        lambda d: "+1 " + _spaced((3, 3, 4), " ")(d),
+        lambda d: d,
+        _spaced((3, 3, 4), "-"),
+        lambda d: "1-" + _spaced((3, 3, 4), "-")(d),
+        lambda d: "+1" + d,
+    ),
+    2: (
+        lambda d: "+44 " + _spaced((4, 6), " ")(d),
+        lambda d: "0" + _spaced((4, 6), " ")(d),
+        lambda d: "0" + d,
+        lambda d: "+44" + d,
+        lambda d: "+44 (0)" + _spaced((4, 6), " ")(d),
+    ),
+    3: (
+        lambda d: "+52 " + _spaced((2, 4, 4), " ")(d),
+        _spaced((2, 4, 4), " "),
+        lambda d: "+52" + d,
+        lambda d: "0052" + d,
+        _spaced((2, 4, 4), "-"),
+    ),
 }
 
 
@@ -90,7 +114,7 @@ def format_phone(number: int, country: int, entropy: int) -> str:
     digits = str(number)
     if (entropy >> 30) % 100 == 0:  # a mistyped digit
         pos = (entropy >> 8) % len(digits)
-        digits = digits[:pos] + str((int(digits[pos]) + 1) % 10) + digits[pos + 1:]
+        digits = digits[:pos] + str((int(digits[pos]) + 1) % 10) + digits[pos + 1 :]
     return formats[entropy % len(formats)](digits)
 
 

@@ -68,10 +68,16 @@ def build_organizations(rng: np.random.Generator, n: int, partner_share: float) 
     kind = rng.choice(3, size=n, p=[0.5, 0.5 - partner_share, partner_share])
     kind[OWN_COMPANY] = 0
     return Organizations(
-        country=country, city=city, brand_head=brand // len(vocab.BRAND_TAILS),
-        brand_tail=brand % len(vocab.BRAND_TAILS), sector=sector, legal_form=legal_form,
-        switchboard=national_number(area, local, phone_parts(city)[1]), inbox=inbox,
-        industry=rng.integers(0, len(vocab.INDUSTRIES), size=n), kind=kind,
+        country=country,
+        city=city,
+        brand_head=brand // len(vocab.BRAND_TAILS),
+        brand_tail=brand % len(vocab.BRAND_TAILS),
+        sector=sector,
+        legal_form=legal_form,
+        switchboard=national_number(area, local, phone_parts(city)[1]),
+        inbox=inbox,
+        industry=rng.integers(0, len(vocab.INDUSTRIES), size=n),
+        kind=kind,
         tax_number=unique_numbers(np.arange(n), 10**8, salt=5),
         name_rank=occurrence_rank(name_key),
     )

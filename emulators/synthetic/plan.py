@@ -16,7 +16,11 @@ from emulators.synthetic.population import Population
 
 SYSTEMS: tuple[str, ...] = ("salesforce", "hubspot", "partner_portal", "hr", "files")
 SCALE_MIX: dict[str, float] = {
-    "salesforce": 0.4, "hubspot": 0.25, "partner_portal": 0.1, "hr": 0.05, "files": 0.2,
+    "salesforce": 0.4,
+    "hubspot": 0.25,
+    "partner_portal": 0.1,
+    "hr": 0.05,
+    "files": 0.2,
 }
 RECORDS_PER_PERSON = (np.array([1, 2, 3, 4, 5]), np.array([0.5, 0.28, 0.13, 0.06, 0.03]))
 PARTNER_KIND = 2
@@ -51,8 +55,18 @@ class Draw:
 
 
 PRESENCE_FIELDS: tuple[str, ...] = (
-    "given_name", "email", "personal_email", "phone", "mobile", "birth_date", "national_id",
-    "street", "city", "postcode", "company", "job_title",
+    "given_name",
+    "email",
+    "personal_email",
+    "phone",
+    "mobile",
+    "birth_date",
+    "national_id",
+    "street",
+    "city",
+    "postcode",
+    "company",
+    "job_title",
 )
 
 
@@ -68,8 +82,9 @@ class RecordPlan:
         return len(self.person)
 
 
-def plan_records(population: Population, n_records: int, seed: int, mix: dict[str, float],
-                 duplicate_share: float) -> RecordPlan:
+def plan_records(
+    population: Population, n_records: int, seed: int, mix: dict[str, float], duplicate_share: float
+) -> RecordPlan:
     """Spread ``n_records`` over the population, one system per record.
 
     A person's records go to distinct systems (in a weighted random order) unless the
@@ -100,14 +115,17 @@ def plan_records(population: Population, n_records: int, seed: int, mix: dict[st
         serial[mask] = np.arange(int(mask.sum()))
     width = Draw.PRESENCE + len(PRESENCE_FIELDS)
     return RecordPlan(
-        person=person, system=system, serial=serial,
+        person=person,
+        system=system,
+        serial=serial,
         draws=rng.random((n_records, width), dtype=np.float32),
         entropy=rng.integers(0, 2**62, size=n_records, dtype=np.int64),
     )
 
 
-def _system_order(population: Population, rng: np.random.Generator, mix: dict[str, float]
-                  ) -> np.ndarray:
+def _system_order(
+    population: Population, rng: np.random.Generator, mix: dict[str, float]
+) -> np.ndarray:
     """Per person, the systems that may hold them in weighted random order, -1 padded.
 
     Weighted order by Efraimidis–Spirakis keys (u ** (1 / weight)); staff get the HR

@@ -34,18 +34,25 @@ _GIVEN_BLOCKS = {  # (spanish, female) -> (offset, size) in GIVEN_NAMES
     (True, True): (0, len(vocab.SPANISH_FEMALE)),
     (True, False): (len(vocab.SPANISH_FEMALE), len(vocab.SPANISH_MALE)),
     (False, True): (len(vocab.SPANISH_FEMALE) * 2, len(vocab.ENGLISH_FEMALE)),
-    (False, False): (len(vocab.SPANISH_FEMALE) * 2 + len(vocab.ENGLISH_FEMALE),
-                     len(vocab.ENGLISH_MALE)),
+    (False, False): (
+        len(vocab.SPANISH_FEMALE) * 2 + len(vocab.ENGLISH_FEMALE),
+        len(vocab.ENGLISH_MALE),
+    ),
 }
-_SURNAME_BLOCKS = {True: (0, len(vocab.SPANISH_SURNAMES)),
-                   False: (len(vocab.SPANISH_SURNAMES), len(vocab.ENGLISH_SURNAMES))}
+_SURNAME_BLOCKS = {
+    True: (0, len(vocab.SPANISH_SURNAMES)),
+    False: (len(vocab.SPANISH_SURNAMES), len(vocab.ENGLISH_SURNAMES)),
+}
 _BLOCK_OFFSET = np.concatenate([np.full(size, offset) for offset, size in _GIVEN_BLOCKS.values()])
 _BLOCK_SIZE = np.concatenate([np.full(size, size) for _, size in _GIVEN_BLOCKS.values()])
 
 EPOCH = np.datetime64("1970-01-01", "D")
 TODAY_DAYS = int((np.datetime64("2026-03-01", "D") - EPOCH).astype(int))
-NAMESAKES = (("María", "García", "López", "Madrid"), ("José", "Martínez", "Sánchez", "Sevilla"),
-             ("John", "Smith", None, "London"))
+NAMESAKES = (
+    ("María", "García", "López", "Madrid"),
+    ("José", "Martínez", "Sánchez", "Sevilla"),
+    ("John", "Smith", None, "London"),
+)
 
 
 @dataclass(frozen=True)
@@ -117,8 +124,9 @@ def _household_layout(rng: np.random.Generator, n_people: int) -> tuple[np.ndarr
 def build_population(n_people: int, seed: int, shape: PopulationShape) -> Population:
     """People in households (head, partner, children), with jobs, mailboxes and phones."""
     rng = np.random.default_rng([seed, 1])
-    orgs = build_organizations(rng, max(20, n_people // shape.people_per_org),
-                               shape.partner_org_share)
+    orgs = build_organizations(
+        rng, max(20, n_people // shape.people_per_org), shape.partner_org_share
+    )
     household, member = _household_layout(rng, n_people)
     n_households = int(household[-1]) + 1
     house_size = np.bincount(household)
@@ -167,8 +175,11 @@ def build_population(n_people: int, seed: int, shape: PopulationShape) -> Popula
     h_city = city_for(rng, h_locale, 0.8)
     singles = np.flatnonzero(house_size[household] == 1)
     _plant_namesakes(rng, singles, locale, given, surname1, surname2, female, h_city, household)
-    middle = np.where((surname2 < 0) & (rng.random(n_people) < 0.35),
-                      rng.integers(0, len(vocab.MIDDLE_INITIALS), n_people), -1)
+    middle = np.where(
+        (surname2 < 0) & (rng.random(n_people) < 0.35),
+        rng.integers(0, len(vocab.MIDDLE_INITIALS), n_people),
+        -1,
+    )
 
     own_org, prev_org, title, prev_title = _careers(rng, locale, orgs, shape)
     style = rng.integers(0, 5, n_people)
@@ -179,17 +190,33 @@ def build_population(n_people: int, seed: int, shape: PopulationShape) -> Popula
     # different people never share a mailbox that only dots tell apart.
     handle_style = np.where(style == 1, 0, style)
     email_key = (((handle_style * 8 + provider) * 1000 + handle_name) * 1000 + surname1) * 1000 + (
-        np.where(style == 4, surname2 + 1, 0))
+        np.where(style == 4, surname2 + 1, 0)
+    )
     alt = rng.integers(1, 4, n_people)
     people = People(
-        locale=locale, female=female, given=given, middle=middle, surname1=surname1,
-        surname2=surname2, birth_days=birth,
-        dni_number=np.where((locale == 0) & (rng.random(n_people) < 0.9),
-                            unique_numbers(np.arange(n_people), 10**8, salt=11), -1),
-        mobile=_mobiles(locale, h_city[household]), household=household, junior=junior,
-        org=own_org, prev_org=prev_org, title=title, prev_title=prev_title, email_style=style,
+        locale=locale,
+        female=female,
+        given=given,
+        middle=middle,
+        surname1=surname1,
+        surname2=surname2,
+        birth_days=birth,
+        dni_number=np.where(
+            (locale == 0) & (rng.random(n_people) < 0.9),
+            unique_numbers(np.arange(n_people), 10**8, salt=11),
+            -1,
+        ),
+        mobile=_mobiles(locale, h_city[household]),
+        household=household,
+        junior=junior,
+        org=own_org,
+        prev_org=prev_org,
+        title=title,
+        prev_title=prev_title,
+        email_style=style,
         prefers_personal=rng.random(n_people) < 0.25,
-        email_provider=provider, email_rank=occurrence_rank(email_key),
+        email_provider=provider,
+        email_rank=occurrence_rank(email_key),
         alt_provider=np.where(rng.random(n_people) < 0.25, (provider + alt) % 4, -1),
         work_rank=occurrence_rank((given * 1000 + surname1) * 10**7 + own_org),
         prev_work_rank=occurrence_rank((given * 1000 + surname1) * 10**7 + prev_org),
@@ -197,15 +224,23 @@ def build_population(n_people: int, seed: int, shape: PopulationShape) -> Popula
     return Population(people=people, households=_households(rng, h_city, house_size), orgs=orgs)
 
 
-def _plant_namesakes(rng: np.random.Generator, singles: np.ndarray, locale: np.ndarray,
-                     given: np.ndarray, surname1: np.ndarray, surname2: np.ndarray,
-                     female: np.ndarray, h_city: np.ndarray, household: np.ndarray) -> None:
+def _plant_namesakes(
+    rng: np.random.Generator,
+    singles: np.ndarray,
+    locale: np.ndarray,
+    given: np.ndarray,
+    surname1: np.ndarray,
+    surname2: np.ndarray,
+    female: np.ndarray,
+    h_city: np.ndarray,
+    household: np.ndarray,
+) -> None:
     """Turn some one-person households into crowds of one name in one city (in place)."""
     crowd = max(6, len(locale) // 600)
     chosen = rng.choice(singles, size=min(len(singles), crowd * len(NAMESAKES)), replace=False)
     city_names = [c[0] for c in vocab.CITIES]
     for group, (first, last1, last2, city) in enumerate(NAMESAKES):
-        people = chosen[group * crowd:(group + 1) * crowd]
+        people = chosen[group * crowd : (group + 1) * crowd]
         city_index = city_names.index(city)
         locale[people] = vocab.CITIES[city_index][2]
         given[people] = GIVEN_NAMES.index(first)
@@ -215,8 +250,9 @@ def _plant_namesakes(rng: np.random.Generator, singles: np.ndarray, locale: np.n
         h_city[household[people]] = city_index
 
 
-def _careers(rng: np.random.Generator, locale: np.ndarray, orgs: Organizations,
-             shape: PopulationShape) -> tuple[np.ndarray, ...]:
+def _careers(
+    rng: np.random.Generator, locale: np.ndarray, orgs: Organizations, shape: PopulationShape
+) -> tuple[np.ndarray, ...]:
     """Current and previous employer and title; the own company's staff and alumni."""
     n = len(locale)
     org = np.empty(n, dtype=np.int64)
@@ -255,7 +291,10 @@ def _households(rng: np.random.Generator, city: np.ndarray, size: np.ndarray) ->
     local = span // 2 + unique_numbers(np.arange(n), span // 4, salt=19)
     shares_mailbox = (size >= 2) & (rng.random(n) < 0.2)
     return Households(
-        city=city, street=rng.integers(0, 8, n), number=rng.integers(1, 180, n),
-        postcode=rng.integers(0, 60, n), landline=national_number(area, local, length),
+        city=city,
+        street=rng.integers(0, 8, n),
+        number=rng.integers(1, 180, n),
+        postcode=rng.integers(0, 60, n),
+        landline=national_number(area, local, length),
         family_email_rank=np.where(shares_mailbox, np.cumsum(shares_mailbox) - 1, -1),
     )

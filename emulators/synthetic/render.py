@@ -19,10 +19,29 @@ from emulators.synthetic.population import EPOCH, GIVEN_NAMES, SURNAMES, TODAY_D
 from emulators.synthetic.profiles import PROFILES, record_id
 
 COLUMNS: tuple[str, ...] = (
-    "record_id", "system", "object", "truth_person_id", "truth_org_id", "current_job",
-    "given_name", "middle_name", "family_name", "full_name", "email", "personal_email",
-    "phone", "mobile", "birth_date", "national_id", "street", "city", "postcode", "country",
-    "company", "job_title", "modified_at",
+    "record_id",
+    "system",
+    "object",
+    "truth_person_id",
+    "truth_org_id",
+    "current_job",
+    "given_name",
+    "middle_name",
+    "family_name",
+    "full_name",
+    "email",
+    "personal_email",
+    "phone",
+    "mobile",
+    "birth_date",
+    "national_id",
+    "street",
+    "city",
+    "postcode",
+    "country",
+    "company",
+    "job_title",
+    "modified_at",
 )
 _DNI_LETTERS = "TRWAGMYFPDXBNJZSQVHLCKE"
 _SPANISH = tuple(code in vocab.SPANISH_LOCALES for code in range(len(vocab.LOCALES)))
@@ -31,8 +50,9 @@ _OTHER_EMAIL_SHARE = 0.1
 _PRESENCE = {name: Draw.PRESENCE + i for i, name in enumerate(PRESENCE_FIELDS)}
 
 
-def render_chunk(population: Population, plan: RecordPlan, start: int, stop: int
-                 ) -> dict[str, list[Any]]:
+def render_chunk(
+    population: Population, plan: RecordPlan, start: int, stop: int
+) -> dict[str, list[Any]]:
     """Columns for records ``start:stop`` of the plan."""
     people, orgs, homes = population.people, population.orgs, population.households
     who = plan.person[start:stop]
@@ -46,29 +66,42 @@ def render_chunk(population: Population, plan: RecordPlan, start: int, stop: int
     org = np.where(old_era, people.prev_org[who], people.org[who])
     house = people.household[who]
     g = _Gathered(
-        who=who.tolist(), org=org.tolist(), current=(~old_era).tolist(),
-        locale=people.locale[who].tolist(), given=people.given[who].tolist(),
-        middle=people.middle[who].tolist(), s1=people.surname1[who].tolist(),
-        s2=people.surname2[who].tolist(), junior=people.junior[who].tolist(),
+        who=who.tolist(),
+        org=org.tolist(),
+        current=(~old_era).tolist(),
+        locale=people.locale[who].tolist(),
+        given=people.given[who].tolist(),
+        middle=people.middle[who].tolist(),
+        s1=people.surname1[who].tolist(),
+        s2=people.surname2[who].tolist(),
+        junior=people.junior[who].tolist(),
         birth=np.datetime_as_string(EPOCH + people.birth_days[who], unit="D").tolist(),
-        dni=people.dni_number[who].tolist(), mobile=people.mobile[who].tolist(),
+        dni=people.dni_number[who].tolist(),
+        mobile=people.mobile[who].tolist(),
         title=np.where(old_era, people.prev_title[who], people.title[who]).tolist(),
-        style=people.email_style[who].tolist(), provider=people.email_provider[who].tolist(),
+        style=people.email_style[who].tolist(),
+        provider=people.email_provider[who].tolist(),
         prefers_personal=people.prefers_personal[who].tolist(),
-        rank=people.email_rank[who].tolist(), alt=people.alt_provider[who].tolist(),
+        rank=people.email_rank[who].tolist(),
+        alt=people.alt_provider[who].tolist(),
         work_rank=np.where(old_era, people.prev_work_rank[who], people.work_rank[who]).tolist(),
-        org_country=orgs.country[org].tolist(), switchboard=orgs.switchboard[org].tolist(),
-        inbox=orgs.inbox[org].tolist(), city=homes.city[house].tolist(),
-        street=homes.street[house].tolist(), number=homes.number[house].tolist(),
-        postcode=homes.postcode[house].tolist(), landline=homes.landline[house].tolist(),
+        org_country=orgs.country[org].tolist(),
+        switchboard=orgs.switchboard[org].tolist(),
+        inbox=orgs.inbox[org].tolist(),
+        city=homes.city[house].tolist(),
+        street=homes.street[house].tolist(),
+        number=homes.number[house].tolist(),
+        postcode=homes.postcode[house].tolist(),
+        landline=homes.landline[house].tolist(),
         family_mail=homes.family_email_rank[house].tolist(),
     )
     columns: dict[str, list[Any]] = {name: [] for name in COLUMNS}
     systems, serials = system.tolist(), plan.serial[start:stop].tolist()
     entropy = plan.entropy[start:stop].tolist()
     for i, row_draws in enumerate(draws.tolist()):
-        record = _render_one(population, g, i, SYSTEMS[systems[i]], serials[i], row_draws,
-                             entropy[i])
+        record = _render_one(
+            population, g, i, SYSTEMS[systems[i]], serials[i], row_draws, entropy[i]
+        )
         for name in COLUMNS:
             columns[name].append(record[name])
     return columns
@@ -81,8 +114,15 @@ class _Gathered:
         self.__dict__.update(lists)
 
 
-def _render_one(population: Population, g: Any, i: int, system: str, serial: int,
-                draws: list[float], entropy: int) -> dict[str, Any]:
+def _render_one(
+    population: Population,
+    g: Any,
+    i: int,
+    system: str,
+    serial: int,
+    draws: list[float],
+    entropy: int,
+) -> dict[str, Any]:
     profile = PROFILES[system]
     locale = g.locale[i]
     object_index = 0 if draws[Draw.OBJECT] < 0.7 else len(profile.objects) - 1
@@ -90,14 +130,22 @@ def _render_one(population: Population, g: Any, i: int, system: str, serial: int
     fold = _SPANISH[locale] and draws[Draw.FOLD] < 0.4
     city = vocab.CITIES[g.city[i]]
     record: dict[str, Any] = {
-        "record_id": record_id(system, object_index, serial), "system": system,
-        "object": profile.objects[object_index], "truth_person_id": g.who[i],
-        "truth_org_id": g.org[i], "current_job": g.current[i],
-        "email": "", "personal_email": "", "phone": "", "mobile": "",
+        "record_id": record_id(system, object_index, serial),
+        "system": system,
+        "object": profile.objects[object_index],
+        "truth_person_id": g.who[i],
+        "truth_org_id": g.org[i],
+        "current_job": g.current[i],
+        "email": "",
+        "personal_email": "",
+        "phone": "",
+        "mobile": "",
         "birth_date": _birth_date(g.birth[i], draws[Draw.BIRTH_NOISE]),
         "national_id": _national_id(g.dni[i], draws[Draw.ID_STYLE]),
-        "street": _street(locale, g.street[i], g.number[i]), "city": city[0],
-        "postcode": _postcode(city, g.postcode[i]), "country": vocab.LOCALES[locale],
+        "street": _street(locale, g.street[i], g.number[i]),
+        "city": city[0],
+        "postcode": _postcode(city, g.postcode[i]),
+        "country": vocab.LOCALES[locale],
         "company": company_as_typed(population.orgs, g.org[i], draws[Draw.COMPANY]),
         "job_title": vocab.JOB_TITLES[g.title[i]],
         "modified_at": int((TODAY_DAYS * 86_400) - draws[Draw.MODIFIED] * _THREE_YEARS),
@@ -109,8 +157,9 @@ def _render_one(population: Population, g: Any, i: int, system: str, serial: int
     else:
         use_personal = g.prefers_personal[i] != (draws[Draw.EMAIL_KIND] < _OTHER_EMAIL_SHARE)
         record["email"] = personal if use_personal and not profile.work_email_only else work
-    record["email"] = noise.email_variant(*record["email"].split("@"), draws[Draw.EMAIL_STYLE],
-                                          entropy >> 3)
+    record["email"] = noise.email_variant(
+        *record["email"].split("@"), draws[Draw.EMAIL_STYLE], entropy >> 3
+    )
     record["phone"] = _phone(g, i, profile.phone_mix, draws[Draw.PHONE_KIND], entropy >> 7)
     record["mobile"] = noise.format_phone(g.mobile[i], locale, entropy >> 13)
     strong = ("email", "personal_email", "phone", "mobile", "birth_date", "national_id")
@@ -128,8 +177,9 @@ def _render_one(population: Population, g: Any, i: int, system: str, serial: int
     return record
 
 
-def _names(g: Any, i: int, draws: list[float], entropy: int,
-           surname_forms: tuple[float, float]) -> dict[str, str]:
+def _names(
+    g: Any, i: int, draws: list[float], entropy: int, surname_forms: tuple[float, float]
+) -> dict[str, str]:
     given = GIVEN_NAMES[g.given[i]]
     nicknames = vocab.NICKNAMES.get(given)
     if nicknames and draws[Draw.NICKNAME] < 0.12:
@@ -157,8 +207,7 @@ def _names(g: Any, i: int, draws: list[float], entropy: int,
     return {"given_name": given, "middle_name": middle, "family_name": family, "full_name": full}
 
 
-def _work_email(population: Population, g: Any, i: int, draws: list[float], entropy: int
-                ) -> str:
+def _work_email(population: Population, g: Any, i: int, draws: list[float], entropy: int) -> str:
     """first.last@company; a shared inbox (info@, ventas@) stands in for a few people."""
     host = domain(population.orgs, g.org[i])
     if draws[Draw.MAILBOX] < 0.06:
@@ -179,8 +228,13 @@ def _personal_email(g: Any, i: int, draws: list[float]) -> str:
     given = noise.slug(GIVEN_NAMES[g.given[i]])
     s2 = noise.slug(SURNAMES[g.s2[i]]) if g.s2[i] >= 0 else ""
     style = g.style[i]
-    handle = (f"{given}.{s1}", f"{given}{s1}", f"{given[0]}{s1}", f"{given}_{s1}",
-              f"{given}.{s1}.{s2}" if s2 else f"{s1}.{given}")[style]
+    handle = (
+        f"{given}.{s1}",
+        f"{given}{s1}",
+        f"{given[0]}{s1}",
+        f"{given}_{s1}",
+        f"{given}.{s1}.{s2}" if s2 else f"{s1}.{given}",
+    )[style]
     rank = g.rank[i]
     provider = g.alt[i] if g.alt[i] >= 0 and draw < 0.2 else g.provider[i]
     return f"{handle}{rank if rank else ''}@{providers[provider % len(providers)]}"

@@ -51,7 +51,6 @@ def phone_parts(cities: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     return area, length, 10 ** (length - area_digits).astype(np.int64)
 
 
-
 def city_for(rng: np.random.Generator, country: np.ndarray, s: float) -> np.ndarray:
     """A city of each entity's country, big cities first (index into vocab.CITIES)."""
     city_country = np.array([c[2] for c in vocab.CITIES])

@@ -36,8 +36,12 @@ def demo(
     with progress_bar("sync") as progress:
         for source in config.sources:
             reports.append(
-                sync_source(config, engine, source,
-                            progress=lambda obj, n, s=source.name: progress(f"{s}.{obj}", n))
+                sync_source(
+                    config,
+                    engine,
+                    source,
+                    progress=lambda obj, n, s=source.name: progress(f"{s}.{obj}", n),
+                )
             )
     print_sync_reports(reports)
     totals = [r.totals() for r in reports]
@@ -51,5 +55,7 @@ def demo(
     console.rule("[bold]Relhub demo: resolve")
     with progress_bar("resolve") as progress:
         print_resolve_report(resolve(config, engine, progress=progress))
-    console.print("Next: `relhub review list`, `relhub golden export --format jsonl`, "
-                  "`relhub golden show ID`.")
+    console.print(
+        "Next: `relhub review list`, `relhub golden export --format jsonl`, "
+        "`relhub golden show ID`."
+    )

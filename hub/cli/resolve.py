@@ -26,16 +26,17 @@ from hub.resolve import resolve as resolve_step
 def resolve(
     full: bool = typer.Option(False, "--full", help="Re-resolve every record, not just changes."),
     keep_model: bool = typer.Option(
-        False, "--keep-model",
-        help="With --full: score with the stored model instead of fitting it anew."),
+        False,
+        "--keep-model",
+        help="With --full: score with the stored model instead of fitting it anew.",
+    ),
     config_file: Path | None = ConfigOption,
     as_json: bool = JsonOption,
 ) -> None:
     """Link source records into golden records with stable ids."""
     config, engine = load(config_file)
     with progress_bar("resolve") as progress:
-        report = resolve_step(config, engine, full=full, refit=not keep_model,
-                              progress=progress)
+        report = resolve_step(config, engine, full=full, refit=not keep_model, progress=progress)
     if as_json:
         print_json(report.as_dict())
     else:
@@ -48,7 +49,8 @@ def print_resolve_report(report: ResolveReport) -> None:
         f"resolve ({mode}, run {report.run_id}, {report.seconds:.1f} s): "
         f"{report.changed} changed, {report.resolved} re-resolved, "
         f"{report.golden_records} golden records written ({report.minted} new, "
-        f"{report.merged} merged, {report.split} split, {report.retired} retired)")
+        f"{report.merged} merged, {report.split} split, {report.retired} retired)"
+    )
     if report.summary is not None:
         print_quality(report.summary)
 
@@ -56,7 +58,8 @@ def print_resolve_report(report: ResolveReport) -> None:
 def print_quality(summary: QualitySummary) -> None:
     console.print(
         f"data quality: {summary.records_in} records in, {summary.golden_records_out} golden "
-        f"records out, {summary.review_queue} pairs waiting for review")
+        f"records out, {summary.review_queue} pairs waiting for review"
+    )
     table = Table(title="per source system")
     for column in ("system", "records", "golden records", "duplicates"):
         table.add_column(column, justify="left" if column == "system" else "right")

@@ -191,9 +191,7 @@ def _unchanged(value: Any) -> Any:
     return value
 
 
-def _single(
-    source: str, run: Callable[[Any], Any] | None
-) -> Callable[[Mapping[str, Any]], Any]:
+def _single(source: str, run: Callable[[Any], Any] | None) -> Callable[[Mapping[str, Any]], Any]:
     """One source field, the common case, kept lean: a look-up (blank is unset), then the
     chain if there is one."""
     if run is None:

@@ -37,11 +37,13 @@ class GoldenRecordRow(Base):
     entity_kind: Mapped[str] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(16))
     fields: Mapped[dict[str, Any]] = mapped_column(
-        JSONType, comment="name -> {value, rule, provenance} or a list of them (multi-valued)")
+        JSONType, comment="name -> {value, rule, provenance} or a list of them (multi-valued)"
+    )
     roles: Mapped[list[str]] = mapped_column(JSONType)
     lifecycle_stage: Mapped[str | None] = mapped_column(String(32))
     lifecycle: Mapped[dict[str, Any]] = mapped_column(
-        JSONType, comment="stage -> when a member first reported it")
+        JSONType, comment="stage -> when a member first reported it"
+    )
     member_count: Mapped[int] = mapped_column(Integer)
     created_run_id: Mapped[int] = mapped_column(BigId, ForeignKey("runs.id"))
     updated_run_id: Mapped[int] = mapped_column(BigId, ForeignKey("runs.id"))
@@ -74,7 +76,8 @@ class _PairEvidence:
     match_weight: Mapped[float] = mapped_column(Float)
     rule: Mapped[str | None] = mapped_column(String(128))
     evidence: Mapped[list[dict[str, Any]]] = mapped_column(
-        JSONType, comment="[{comparison, level, weight}] per compared field")
+        JSONType, comment="[{comparison, level, weight}] per compared field"
+    )
     run_id: Mapped[int] = mapped_column(BigId, ForeignKey("runs.id"))
 
 
@@ -136,8 +139,10 @@ class BlockingKeyRow(Base):
     record_key: Mapped[str] = mapped_column(RecordKey, primary_key=True)
     block: Mapped[str] = mapped_column(String(32), primary_key=True)
     cap: Mapped[int] = mapped_column(
-        Integer, server_default="0",
-        comment="The block's rule's size cap: a record leaving the block may bring it under")
+        Integer,
+        server_default="0",
+        comment="The block's rule's size cap: a record leaving the block may bring it under",
+    )
 
     # SQLite: rows clustered by key, and the index on block holds each row's record key
     __table_args__ = (Index("ix_blocking_keys_block", "block"), {"sqlite_with_rowid": False})
@@ -153,7 +158,8 @@ class RecordFeaturesRow(Base):
     record_key: Mapped[str] = mapped_column(RecordKey, primary_key=True)
     entity_kind: Mapped[str] = mapped_column(String(16))
     features: Mapped[str] = mapped_column(
-        Text, comment="JSON: the values in the engine's feature layout for the kind")
+        Text, comment="JSON: the values in the engine's feature layout for the kind"
+    )
 
     # SQLite: rows clustered by key, so a lookup is one B-tree descent instead of two
     __table_args__ = ({"sqlite_with_rowid": False},)
@@ -170,5 +176,6 @@ class FittedModelRow(Base):
     entity_kind: Mapped[str] = mapped_column(String(16), primary_key=True)
     settings_digest: Mapped[str] = mapped_column(String(64))
     parameters: Mapped[dict[str, Any]] = mapped_column(
-        JSONType, comment="{m: {comparison: [per level]}, u: {…}, prior}")
+        JSONType, comment="{m: {comparison: [per level]}, u: {…}, prior}"
+    )
     run_id: Mapped[int] = mapped_column(BigId, ForeignKey("runs.id"))

@@ -185,8 +185,10 @@ def _write_snapshots(
     rejected = rejected_inserts
     if rejected_updates:  # an update names its row by primary key; quarantine needs its id
         source_ids = {known[0]: source_id for source_id, known in existing.items()}
-        rejected = rejected + [(dict(values, source_id=source_ids[values["pk"]]), reason)
-                               for values, reason in rejected_updates]
+        rejected = rejected + [
+            (dict(values, source_id=source_ids[values["pk"]]), reason)
+            for values, reason in rejected_updates
+        ]
     if rejected:
         extra = [_database_rejection(values, error) for values, error in rejected]
         _write_quarantine(connection, run_id, system, object_name, extra)

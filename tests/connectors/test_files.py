@@ -24,7 +24,7 @@ HEADER = "id,name,note,updated,gone\r\n"
 # lines, a row of the wrong width, a missing id, an unparseable time, CRLF and LF endings.
 CSV_BODY = (
     'P1,Ana,"two\nlines",2026-01-03T00:00:00Z,false\r\n'
-    "P2,O\"Brien,plain,2026-01-05T00:00:00Z,false\n"
+    'P2,O"Brien,plain,2026-01-05T00:00:00Z,false\n'
     "\n"
     'P3,"Quote ""this""","three\r\nline\nnote",2026-01-02T00:00:00Z,true\r\n'
     "P4,Too,few\n"
@@ -74,9 +74,7 @@ def summary(pages: list[Page]) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("page_size", [1, 2, 3, 5, 1000])
-def test_csv_chunks_hold_exactly_what_the_csv_module_reads(
-    tmp_path: Path, page_size: int
-) -> None:
+def test_csv_chunks_hold_exactly_what_the_csv_module_reads(tmp_path: Path, page_size: int) -> None:
     path = export(tmp_path, "people.csv", HEADER + CSV_BODY)
     pages = list(connector(path, page_size).read_changes(SPEC, None))
     read = summary(pages)

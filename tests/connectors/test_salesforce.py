@@ -31,8 +31,9 @@ from connectors.salesforce import (
 from emulators.salesforce import Faults, SalesforceEmulator
 from emulators.salesforce.contract import connector_for
 
-CONTACTS = ReadSpec("Contact", "Id", "SystemModstamp", "IsDeleted",
-                    ("FirstName", "LastName", "Email"))
+CONTACTS = ReadSpec(
+    "Contact", "Id", "SystemModstamp", "IsDeleted", ("FirstName", "LastName", "Email")
+)
 
 
 @pytest.fixture
@@ -48,8 +49,9 @@ def connector(org: SalesforceEmulator) -> Iterator[SalesforceConnector]:
     sf.close()
 
 
-def read_all(sf: SalesforceConnector, spec: ReadSpec, since: Watermark | None = None,
-             **kwargs: bool) -> list[Page]:
+def read_all(
+    sf: SalesforceConnector, spec: ReadSpec, since: Watermark | None = None, **kwargs: bool
+) -> list[Page]:
     return list(sf.read_changes(spec, since, **kwargs))
 
 
@@ -77,7 +79,8 @@ def test_soql_quote_escapes_every_reserved_character() -> None:
 def test_soql_quote_formats_datetimes_in_utc_with_milliseconds() -> None:
     plus_two = timezone(timedelta(hours=2))
     assert soql_quote(datetime(2024, 1, 2, 5, 4, 5, 6789, tzinfo=plus_two)) == (
-        "2024-01-02T03:04:05.006Z")
+        "2024-01-02T03:04:05.006Z"
+    )
     assert soql_quote(datetime(2024, 1, 2, 3, 4, 5)) == "2024-01-02T03:04:05.000Z"  # naive: UTC
 
 
@@ -116,8 +119,9 @@ def test_discover_maps_describe_types(connector: SalesforceConnector) -> None:
 def test_inserts_updates_and_deletes_arrive_incrementally(
     org: SalesforceEmulator, connector: SalesforceConnector
 ) -> None:
-    first = [org.store.create("Contact", {"LastName": f"L{i}", "Email": f"l{i}@x.io"})
-             for i in range(5)]
+    first = [
+        org.store.create("Contact", {"LastName": f"L{i}", "Email": f"l{i}@x.io"}) for i in range(5)
+    ]
     pages = read_all(connector, CONTACTS, None)
     assert sorted(ids_of(pages)) == sorted(first)
     watermark = pages[-1].checkpoint
@@ -172,8 +176,16 @@ def test_every_record_arrives_once_under_errors_throttling_and_drops(
 ) -> None:
     for i in range(3000):
         org.store.create("Contact", {"LastName": f"F{i}"})
-    org.set_faults(Faults(seed=5, error_rate=0.1, throttle_every=5, throttle_burst=2,
-                          retry_after_s=0, drop_rate=0.05))
+    org.set_faults(
+        Faults(
+            seed=5,
+            error_rate=0.1,
+            throttle_every=5,
+            throttle_burst=2,
+            retry_after_s=0,
+            drop_rate=0.05,
+        )
+    )
     sf = connector_for(org, page_size=200, chunk_size=600)
     try:
         seen = ids_of(read_all(sf, CONTACTS))
@@ -212,7 +224,10 @@ def test_expired_session_is_refreshed_once(
     org.clear_log()
     assert len(ids_of(read_all(connector, CONTACTS))) == 1
     assert [(e.method, e.status) for e in org.requests()] == [
-        ("GET", 401), ("POST", 200), ("GET", 200)]
+        ("GET", 401),
+        ("POST", 200),
+        ("GET", 200),
+    ]
 
 
 def test_refused_credentials_raise_authentication_error(org: SalesforceEmulator) -> None:
@@ -223,8 +238,11 @@ def test_refused_credentials_raise_authentication_error(org: SalesforceEmulator)
 
 
 def test_client_credentials_flow(org: SalesforceEmulator) -> None:
-    creds = {k: v for k, v in org.credentials().items()
-             if k in {"login_url", "client_id", "client_secret"}}
+    creds = {
+        k: v
+        for k, v in org.credentials().items()
+        if k in {"login_url", "client_id", "client_secret"}
+    }
     sf = SalesforceConnector.from_config("sf", {"ca_bundle": str(org.ca_path)}, creds)
     assert "Email" in sf.discover("Contact").fields
 
@@ -310,16 +328,27 @@ def test_upserts_report_created_updated_and_ambiguous(
     for _ in range(2):
         org.store.create("Contact", {"LastName": "Twin", "External_Id__c": "E-2"})
     upsert = "External_Id__c"
-    results = connector.write_batch("Contact", [
-        WriteRequest({"External_Id__c": "E-1", "LastName": "Updated"}, external_id_field=upsert),
-        WriteRequest({"External_Id__c": "E-2", "LastName": "Which?"}, external_id_field=upsert),
-        WriteRequest({"External_Id__c": "E-3", "LastName": "Created"}, external_id_field=upsert),
-        WriteRequest({"External_Id__c": "E-4", "Email": "bad"}, external_id_field=upsert),
-        WriteRequest({"LastName": "Plain create"}),
-    ])
-    assert [r.status for r in results] == [WriteStatus.WRITTEN, WriteStatus.AMBIGUOUS,
-                                           WriteStatus.WRITTEN, WriteStatus.REJECTED,
-                                           WriteStatus.WRITTEN]
+    results = connector.write_batch(
+        "Contact",
+        [
+            WriteRequest(
+                {"External_Id__c": "E-1", "LastName": "Updated"}, external_id_field=upsert
+            ),
+            WriteRequest({"External_Id__c": "E-2", "LastName": "Which?"}, external_id_field=upsert),
+            WriteRequest(
+                {"External_Id__c": "E-3", "LastName": "Created"}, external_id_field=upsert
+            ),
+            WriteRequest({"External_Id__c": "E-4", "Email": "bad"}, external_id_field=upsert),
+            WriteRequest({"LastName": "Plain create"}),
+        ],
+    )
+    assert [r.status for r in results] == [
+        WriteStatus.WRITTEN,
+        WriteStatus.AMBIGUOUS,
+        WriteStatus.WRITTEN,
+        WriteStatus.REJECTED,
+        WriteStatus.WRITTEN,
+    ]
     assert results[0].record_id == existing and results[0].message == ""
     assert results[2].message == "created" and results[2].record_id.startswith("003")
     assert org.store.get("Contact", existing)["LastName"] == "Updated"
@@ -336,8 +365,12 @@ def test_upserts_survive_faults(org: SalesforceEmulator) -> None:
     org.set_faults(Faults(seed=9, error_rate=0.2, throttle_every=4, retry_after_s=0))
     sf = connector_for(org)
     try:
-        writes = [WriteRequest({"External_Id__c": f"K{i}", "LastName": f"K{i}"},
-                               external_id_field="External_Id__c") for i in range(300)]
+        writes = [
+            WriteRequest(
+                {"External_Id__c": f"K{i}", "LastName": f"K{i}"}, external_id_field="External_Id__c"
+            )
+            for i in range(300)
+        ]
         results = sf.write_batch("Contact", writes)
         assert all(r.status is WriteStatus.WRITTEN for r in results)
         assert org.store.count("Contact") == 300
@@ -363,6 +396,9 @@ def test_configuration_errors_name_the_field_and_never_show_secrets(
     shown = repr(sf) + repr(SalesforceCredentials.from_mapping(creds))
     for secret in (creds["password"], creds["client_secret"], creds["security_token"]):
         assert secret not in shown
-    assert SalesforceCredentials.from_mapping(
-        {"domain": "acme.my", "client_id": "a", "client_secret": "b"}
-    ).login_url == "https://acme.my.salesforce.com"
+    assert (
+        SalesforceCredentials.from_mapping(
+            {"domain": "acme.my", "client_id": "a", "client_secret": "b"}
+        ).login_url
+        == "https://acme.my.salesforce.com"
+    )

@@ -32,9 +32,14 @@ class Api:
 
     def token(self, **overrides: str) -> dict[str, Any]:
         c = self.org.credentials()
-        form = {"grant_type": "password", "client_id": c["client_id"],
-                "client_secret": c["client_secret"], "username": c["username"],
-                "password": c["password"] + c["security_token"], **overrides}
+        form = {
+            "grant_type": "password",
+            "client_id": c["client_id"],
+            "client_secret": c["client_secret"],
+            "username": c["username"],
+            "password": c["password"] + c["security_token"],
+            **overrides,
+        }
         return self.http.post(f"{self.org.base_url}/services/oauth2/token", data=form).json()
 
     def call(self, method: str, path: str, **kwargs: Any) -> requests.Response:
@@ -42,8 +47,9 @@ class Api:
 
     def query(self, soql: str, *, all_rows: bool = False, batch: int | None = None) -> Any:
         headers = {"Sforce-Query-Options": f"batchSize={batch}"} if batch else {}
-        return self.call("GET", "queryAll" if all_rows else "query", params={"q": soql},
-                         headers=headers)
+        return self.call(
+            "GET", "queryAll" if all_rows else "query", params={"q": soql}, headers=headers
+        )
 
 
 @pytest.fixture
@@ -64,24 +70,33 @@ def test_password_and_client_credentials_flows_and_refusal(
     assert set(token) >= {"access_token", "instance_url", "token_type", "issued_at", "signature"}
     assert token["instance_url"] == org.base_url and token["token_type"] == "Bearer"
 
-    refused = api.http.post(f"{org.base_url}/services/oauth2/token",
-                            data={**_form(org), "password": "wrong"})
+    refused = api.http.post(
+        f"{org.base_url}/services/oauth2/token", data={**_form(org), "password": "wrong"}
+    )
     assert refused.status_code == 400
-    assert refused.json() == {"error": "invalid_grant",
-                              "error_description": "authentication failure"}
+    assert refused.json() == {
+        "error": "invalid_grant",
+        "error_description": "authentication failure",
+    }
 
     basic = base64.b64encode(f"{org.config.client_id}:{org.config.client_secret}".encode()).decode()
-    client = api.http.post(f"{org.base_url}/services/oauth2/token",
-                           data={"grant_type": "client_credentials"},
-                           headers={"Authorization": f"Basic {basic}"})
+    client = api.http.post(
+        f"{org.base_url}/services/oauth2/token",
+        data={"grant_type": "client_credentials"},
+        headers={"Authorization": f"Basic {basic}"},
+    )
     assert client.status_code == 200 and client.json()["access_token"]
 
 
 def _form(org: SalesforceEmulator) -> dict[str, str]:
     c = org.credentials()
-    return {"grant_type": "password", "client_id": c["client_id"],
-            "client_secret": c["client_secret"], "username": c["username"],
-            "password": c["password"] + c["security_token"]}
+    return {
+        "grant_type": "password",
+        "client_id": c["client_id"],
+        "client_secret": c["client_secret"],
+        "username": c["username"],
+        "password": c["password"] + c["security_token"],
+    }
 
 
 def test_expired_or_unknown_session_is_401_invalid_session_id(
@@ -91,8 +106,9 @@ def test_expired_or_unknown_session_is_401_invalid_session_id(
     org.expire_tokens()
     answer = api.call("GET", "limits")
     assert answer.status_code == 401
-    assert answer.json() == [{"message": "Session expired or invalid",
-                              "errorCode": "INVALID_SESSION_ID"}]
+    assert answer.json() == [
+        {"message": "Session expired or invalid", "errorCode": "INVALID_SESSION_ID"}
+    ]
 
 
 def test_short_token_lifetime_expires_sessions() -> None:
@@ -103,9 +119,7 @@ def test_short_token_lifetime_expires_sessions() -> None:
         assert api.call("GET", "limits").status_code == 401
 
 
-def test_versions_limits_header_and_exhaustion(
-    api: Api, org: SalesforceEmulator
-) -> None:
+def test_versions_limits_header_and_exhaustion(api: Api, org: SalesforceEmulator) -> None:
     versions = api.http.get(f"{org.base_url}/services/data").json()
     assert {"label": "v62.0", "url": V, "version": "62.0"} in versions
     first = api.call("GET", "limits")
@@ -153,14 +167,18 @@ def test_query_filters_on_the_sync_cursor_and_query_all_shows_deletions(
 
     stamp = api.query(f"SELECT SystemModstamp FROM Contact WHERE Id = '{ids[2]}'").json()
     ts = stamp["records"][0]["SystemModstamp"]  # 2024-...T...+0000, usable unquoted
-    soql = (f"SELECT Id FROM Contact WHERE (SystemModstamp > {ts} OR "
-            f"(SystemModstamp = {ts} AND Id > '{ids[2]}')) ORDER BY SystemModstamp, Id")
+    soql = (
+        f"SELECT Id FROM Contact WHERE (SystemModstamp > {ts} OR "
+        f"(SystemModstamp = {ts} AND Id > '{ids[2]}')) ORDER BY SystemModstamp, Id"
+    )
     after = [r["Id"] for r in api.query(soql, all_rows=True).json()["records"]]
     stamps = api.query("SELECT Id, SystemModstamp FROM Contact", all_rows=True).json()
     cursor = (parse_datetime(ts), ids[2])
     expected = [  # the deletion of ids[0] moved its stamp, maybe past the cursor
-        r["Id"] for r in sorted(stamps["records"],
-                                key=lambda r: (parse_datetime(r["SystemModstamp"]), r["Id"]))
+        r["Id"]
+        for r in sorted(
+            stamps["records"], key=lambda r: (parse_datetime(r["SystemModstamp"]), r["Id"])
+        )
         if (parse_datetime(r["SystemModstamp"]), r["Id"]) > cursor
     ]
     assert ids[2] not in after and ids[3] in after
@@ -172,8 +190,9 @@ def test_soql_errors_use_salesforce_codes(api: Api) -> None:
         "SELECT Id FROM Contact WHERE": "MALFORMED_QUERY",
         "SELECT Id Contact": "MALFORMED_QUERY",
         "SELECT Id, Nope__c FROM Contact": "INVALID_FIELD",
-        "SELECT Id FROM Contact WHERE SystemModstamp > '2024-01-01T00:00:00Z'":
-            "INVALID_QUERY_FILTER_OPERATOR",
+        "SELECT Id FROM Contact WHERE SystemModstamp > '2024-01-01T00:00:00Z'": (
+            "INVALID_QUERY_FILTER_OPERATOR"
+        ),
         "SELECT Id FROM Contact WHERE LastName = 'bad \\q escape'": "MALFORMED_QUERY",
         "SELECT Id FROM Nothing__c": "INVALID_TYPE",
     }
@@ -183,10 +202,8 @@ def test_soql_errors_use_salesforce_codes(api: Api) -> None:
         assert answer.json()[0]["errorCode"] == code, soql
 
 
-def test_string_literals_decode_documented_escapes(
-    api: Api, org: SalesforceEmulator
-) -> None:
-    hostile = "O'Brien \\ \"quoted\"\nnext é"
+def test_string_literals_decode_documented_escapes(api: Api, org: SalesforceEmulator) -> None:
+    hostile = 'O\'Brien \\ "quoted"\nnext é'
     wanted = org.store.create("Contact", {"LastName": hostile})
     org.store.create("Contact", {"LastName": "O"})
     literal = "'O\\'Brien \\\\ \\\"quoted\\\"\\nnext \\u00e9'"
@@ -199,9 +216,7 @@ def test_overlong_uri_is_414(api: Api) -> None:
     assert api.query(f"SELECT {columns} FROM Contact").status_code == 414
 
 
-def test_crud_and_validation_errors(
-    api: Api, org: SalesforceEmulator
-) -> None:
+def test_crud_and_validation_errors(api: Api, org: SalesforceEmulator) -> None:
     created = api.call("POST", "sobjects/Contact", json={"LastName": "Hopper", "Email": "g@h.io"})
     assert created.status_code == 201 and created.json()["success"] is True
     record_id = created.json()["id"]
@@ -213,8 +228,13 @@ def test_crud_and_validation_errors(
     assert patched.status_code == 204
     missing = api.call("POST", "sobjects/Contact", json={"FirstName": "No"})
     assert missing.status_code == 400
-    assert missing.json() == [{"message": "Required fields are missing: [LastName]",
-                               "errorCode": "REQUIRED_FIELD_MISSING", "fields": ["LastName"]}]
+    assert missing.json() == [
+        {
+            "message": "Required fields are missing: [LastName]",
+            "errorCode": "REQUIRED_FIELD_MISSING",
+            "fields": ["LastName"],
+        }
+    ]
     bad_email = api.call("PATCH", f"sobjects/Contact/{record_id}", json={"Email": "nope"})
     assert bad_email.json()[0]["errorCode"] == "INVALID_EMAIL_ADDRESS"
     unknown = api.call("PATCH", f"sobjects/Contact/{record_id}", json={"Nope__c": 1})
@@ -226,9 +246,7 @@ def test_crud_and_validation_errors(
     assert (absent.status_code, absent.json()[0]["errorCode"]) == (404, "NOT_FOUND")
 
 
-def test_upsert_by_external_id_answers_201_204_300(
-    api: Api, org: SalesforceEmulator
-) -> None:
+def test_upsert_by_external_id_answers_201_204_300(api: Api, org: SalesforceEmulator) -> None:
     path = "sobjects/Contact/External_Id__c/EXT-1"
     created = api.call("PATCH", path, json={"LastName": "First"})
     assert created.status_code == 201 and created.json()["created"] is True
@@ -250,28 +268,29 @@ def test_collections_limit_partial_results_and_all_or_none(
     assert too_many.status_code == 400 and too_many.json()[0]["errorCode"] == "EXCEEDED_ID_LIMIT"
 
     mixed = [record, {"attributes": {"type": "Contact"}, "FirstName": "no last name"}]
-    results = api.call("POST", "composite/sobjects",
-                       json={"allOrNone": False, "records": mixed}).json()
+    results = api.call(
+        "POST", "composite/sobjects", json={"allOrNone": False, "records": mixed}
+    ).json()
     assert results[0]["success"] is True and results[0]["id"].startswith("003")
     assert results[1]["success"] is False
     assert results[1]["errors"][0]["statusCode"] == "REQUIRED_FIELD_MISSING"
 
     before = org.store.count("Contact")
-    rolled = api.call("POST", "composite/sobjects",
-                      json={"allOrNone": True, "records": mixed}).json()
+    rolled = api.call(
+        "POST", "composite/sobjects", json={"allOrNone": True, "records": mixed}
+    ).json()
     assert [r["success"] for r in rolled] == [False, False]
     assert rolled[0]["errors"][0]["statusCode"] == "ALL_OR_NONE_OPERATION_ROLLED_BACK"
     assert org.store.count("Contact") == before
 
     upserts = [{"attributes": {"type": "Contact"}, "External_Id__c": "U1", "LastName": "a"}] * 2
-    first, second = api.call("PATCH", "composite/sobjects/Contact/External_Id__c",
-                             json={"records": upserts}).json()
+    first, second = api.call(
+        "PATCH", "composite/sobjects/Contact/External_Id__c", json={"records": upserts}
+    ).json()
     assert (first["created"], second["created"]) == (True, False) and first["id"] == second["id"]
 
 
-def test_updated_and_deleted_windows(
-    api: Api, org: SalesforceEmulator
-) -> None:
+def test_updated_and_deleted_windows(api: Api, org: SalesforceEmulator) -> None:
     kept = org.store.create("Contact", {"LastName": "Kept"})
     dropped = org.store.create("Contact", {"LastName": "Dropped"})
     org.store.delete("Contact", dropped)
@@ -283,16 +302,17 @@ def test_updated_and_deleted_windows(
     assert api.call("GET", "sobjects/Contact/updated/", params={"start": "x"}).status_code == 400
 
 
-def test_describe_lists_types_and_custom_fields(
-    api: Api, org: SalesforceEmulator
-) -> None:
+def test_describe_lists_types_and_custom_fields(api: Api, org: SalesforceEmulator) -> None:
     described = api.call("GET", "sobjects/Contact/describe").json()
     by_name = {f["name"]: f for f in described["fields"]}
     assert described["keyPrefix"] == "003"
     assert by_name["Email"]["type"] == "email" and by_name["Email"]["custom"] is False
     assert by_name["Loyalty_Tier__c"]["custom"] is True
     assert [v["value"] for v in by_name["Loyalty_Tier__c"]["picklistValues"]] == [
-        "Bronze", "Silver", "Gold"]
+        "Bronze",
+        "Silver",
+        "Gold",
+    ]
     assert by_name["AccountId"]["referenceTo"] == ["Account"]
     assert by_name["External_Id__c"]["externalId"] is True
     account = api.call("GET", "sobjects/Account/describe").json()
@@ -340,9 +360,7 @@ def test_dropped_connection_cuts_the_body() -> None:
             api.query("SELECT Id, LastName FROM Contact")
 
 
-def test_visibility_delay_hides_writes_from_queries_only(
-    api: Api, org: SalesforceEmulator
-) -> None:
+def test_visibility_delay_hides_writes_from_queries_only(api: Api, org: SalesforceEmulator) -> None:
     org.set_visibility_delay(0.3)
     record_id = org.store.create("Contact", {"LastName": "Late"})
     assert api.query("SELECT Id FROM Contact").json()["totalSize"] == 0
@@ -353,11 +371,20 @@ def test_visibility_delay_hides_writes_from_queries_only(
 
 def test_seed_from_jsonl_csv_and_generator(tmp_path: Path, org: SalesforceEmulator) -> None:
     jsonl = tmp_path / "org.jsonl"
-    jsonl.write_text("\n".join(json.dumps(r) for r in [
-        {"type": "Contact", "LastName": "Lovelace", "Email": "ada@example.com",
-         "SystemModstamp": "2024-01-02T03:04:05.006Z"},
-        {"attributes": {"type": "Account"}, "Name": "Acme", "IsPartner": True},
-    ]))
+    jsonl.write_text(
+        "\n".join(
+            json.dumps(r)
+            for r in [
+                {
+                    "type": "Contact",
+                    "LastName": "Lovelace",
+                    "Email": "ada@example.com",
+                    "SystemModstamp": "2024-01-02T03:04:05.006Z",
+                },
+                {"attributes": {"type": "Account"}, "Name": "Acme", "IsPartner": True},
+            ]
+        )
+    )
     csv_file = tmp_path / "org.csv"
     csv_file.write_text("type,LastName,Number_Of_Orders__c\nContact,Turing,3\n")
     assert load_file(org.store, jsonl) == 2 and load_file(org.store, csv_file) == 1
@@ -366,7 +393,10 @@ def test_seed_from_jsonl_csv_and_generator(tmp_path: Path, org: SalesforceEmulat
     assert contacts["Lovelace"]["SystemModstamp"].isoformat() == "2024-01-02T03:04:05.006000+00:00"
     assert contacts["Turing"]["Number_Of_Orders__c"] == 3
     assert generate(org.store, accounts=3, contacts=10, leads=5) == {
-        "Account": 3, "Contact": 10, "Lead": 5}
+        "Account": 3,
+        "Contact": 10,
+        "Lead": 5,
+    }
     assert org.store.count("Lead") == 5
 
 

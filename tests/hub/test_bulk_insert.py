@@ -80,8 +80,9 @@ def test_a_refused_update_is_quarantined_under_its_source_id(postgres_url: str) 
     assert (counts.updated, counts.quarantined, counts.unchanged) == (0, 1, 1)
     with engine.connect() as connection:
         [entry] = connection.execute(select(QuarantineRow)).all()
-        stored = dict(connection.execute(select(SourceRecordRow.source_id,
-                                                SourceRecordRow.payload)).all())
+        stored = dict(
+            connection.execute(select(SourceRecordRow.source_id, SourceRecordRow.payload)).all()
+        )
     assert entry.source_id == "ana"
     assert entry.reason.startswith("database refused the record:")
     assert stored == {"ana": {"name": "a"}, "luis": {"name": "b"}}

@@ -185,8 +185,9 @@ def _sync_into(config, url: str):  # type: ignore[no-untyped-def]
 
 def test_a_daemonic_process_maps_its_pages_itself(tmp_path: Path) -> None:
     """A pool's worker (Celery's, say) may not start the mapping workers: it maps alone."""
-    config = make_source(tmp_path, [row(i) for i in range(40)] + [row(99, email="bad")],
-                         page_size=7)
+    config = make_source(
+        tmp_path, [row(i) for i in range(40)] + [row(99, email="bad")], page_size=7
+    )
     with multiprocessing.get_context("fork").Pool(1) as pool:  # its workers are daemonic
         totals = pool.apply(_sync_into, (config, f"sqlite:///{tmp_path}/daemon.db"))
     assert (totals["inserted"], totals["quarantined"]) == (40, 1)

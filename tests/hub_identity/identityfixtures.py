@@ -20,20 +20,48 @@ from hub.store.identity_models import (
 from hub.store.migrate import open_store
 from hub.sync import sync_source
 
-GIVEN = ["Ana", "Bruno", "Carmen", "Diego", "Elena", "Fausto", "Gloria", "Hugo", "Irene",
-         "Jorge", "Lucía", "Marcos"]
-FAMILY = ["García López", "Ruiz Ortega", "Navarro Vidal", "Serrano Blanco", "Molina Castro",
-          "Iglesias Rubio", "Cano Prieto", "Vega Soler", "Pascual Crespo", "Lorenzo Marín",
-          "Herrero Gallego", "Santana Mora"]
+GIVEN = [
+    "Ana",
+    "Bruno",
+    "Carmen",
+    "Diego",
+    "Elena",
+    "Fausto",
+    "Gloria",
+    "Hugo",
+    "Irene",
+    "Jorge",
+    "Lucía",
+    "Marcos",
+]
+FAMILY = [
+    "García López",
+    "Ruiz Ortega",
+    "Navarro Vidal",
+    "Serrano Blanco",
+    "Molina Castro",
+    "Iglesias Rubio",
+    "Cano Prieto",
+    "Vega Soler",
+    "Pascual Crespo",
+    "Lorenzo Marín",
+    "Herrero Gallego",
+    "Santana Mora",
+]
 
 
 def person(index: int, who: int | None = None, **changes: Any) -> dict[str, Any]:
     """Row `index` describing person `who` (default: a person of its own); rows with one
     `who` are one human, with the same name, email and birth date."""
     who = index if who is None else who
-    return row(index, first=GIVEN[who % 12], last=FAMILY[(who * 5) % 12],
-               email=f"{GIVEN[who % 12].lower()}.{who}@example.com",
-               born=f"{1950 + who}-0{1 + who % 9}-1{who % 10}", **changes)
+    return row(
+        index,
+        first=GIVEN[who % 12],
+        last=FAMILY[(who * 5) % 12],
+        email=f"{GIVEN[who % 12].lower()}.{who}@example.com",
+        born=f"{1950 + who}-0{1 + who % 9}-1{who % 10}",
+        **changes,
+    )
 
 
 class Shop:
@@ -55,8 +83,9 @@ class Shop:
 
     def delete(self, index: int) -> None:
         self.clock += 1
-        self.rows[index] = dict(self.rows[index], deleted="true",
-                                updated=f"2026-02-01T00:00:{self.clock:02d}Z")
+        self.rows[index] = dict(
+            self.rows[index], deleted="true", updated=f"2026-02-01T00:00:{self.clock:02d}Z"
+        )
 
     def cycle(self, *, full: bool = False, refit: bool = True) -> ResolveReport:
         write_rows(self.folder / "customers.csv", list(self.rows.values()))
@@ -65,8 +94,11 @@ class Shop:
 
     def golden_of(self, index: int) -> str:
         with self.engine.connect() as connection:
-            return connection.execute(select(GoldenMemberRow.golden_id).where(
-                GoldenMemberRow.record_key == self.key(index))).scalar_one()
+            return connection.execute(
+                select(GoldenMemberRow.golden_id).where(
+                    GoldenMemberRow.record_key == self.key(index)
+                )
+            ).scalar_one()
 
     def state(self) -> dict[str, Any]:
         """What resolution leaves in the store, without run ids: the blocking-key index and
@@ -75,18 +107,37 @@ class Shop:
         a full run's to the bit)."""
 
         def evidence(pair: Any) -> tuple[Any, ...]:
-            return (pair.left_key, pair.right_key, pair.rule, pair.match_weight, tuple(
-                (f["comparison"], f["level"], f["weight"]) for f in pair.evidence))
+            return (
+                pair.left_key,
+                pair.right_key,
+                pair.rule,
+                pair.match_weight,
+                tuple((f["comparison"], f["level"], f["weight"]) for f in pair.evidence),
+            )
 
         with self.engine.connect() as connection:
-            members = sorted(connection.execute(
-                select(GoldenMemberRow.record_key, GoldenMemberRow.golden_id)).all())
+            members = sorted(
+                connection.execute(
+                    select(GoldenMemberRow.record_key, GoldenMemberRow.golden_id)
+                ).all()
+            )
             golden = sorted(
-                (g.golden_id, g.status, g.member_count, repr(g.fields), tuple(g.roles),
-                 g.lifecycle_stage, repr(g.lifecycle))
-                for g in connection.execute(select(GoldenRecordRow)))
-            pairs = {name: sorted(evidence(p) for p in connection.execute(select(model)))
-                     for name, model in (("links", LinkRow), ("review", ReviewRow))}
-            blocks = sorted(connection.execute(
-                select(BlockingKeyRow.record_key, BlockingKeyRow.block)).all())
+                (
+                    g.golden_id,
+                    g.status,
+                    g.member_count,
+                    repr(g.fields),
+                    tuple(g.roles),
+                    g.lifecycle_stage,
+                    repr(g.lifecycle),
+                )
+                for g in connection.execute(select(GoldenRecordRow))
+            )
+            pairs = {
+                name: sorted(evidence(p) for p in connection.execute(select(model)))
+                for name, model in (("links", LinkRow), ("review", ReviewRow))
+            }
+            blocks = sorted(
+                connection.execute(select(BlockingKeyRow.record_key, BlockingKeyRow.block)).all()
+            )
         return {"members": members, "golden": golden, "blocks": blocks, **pairs}

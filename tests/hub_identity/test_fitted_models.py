@@ -16,9 +16,12 @@ from hub.store.identity_models import LinkRow
 def _birth_date_weights(shop: Shop) -> dict[tuple[str, str], float]:
     """Each link's birth-date weight: log2(m / u) of the model, no term frequency."""
     with shop.engine.connect() as connection:
-        return {(link.left_key, link.right_key): next(
-                    f["weight"] for f in link.evidence if f["comparison"] == "birth_date")
-                for link in connection.execute(select(LinkRow))}
+        return {
+            (link.left_key, link.right_key): next(
+                f["weight"] for f in link.evidence if f["comparison"] == "birth_date"
+            )
+            for link in connection.execute(select(LinkRow))
+        }
 
 
 def test_incremental_scores_with_the_stored_model(tmp_path: Path, store_url: str) -> None:
@@ -39,8 +42,9 @@ def test_incremental_scores_with_the_stored_model(tmp_path: Path, store_url: str
 def test_changed_settings_mean_a_full_resolve(tmp_path: Path, sqlite_url: str) -> None:
     shop = Shop(tmp_path, sqlite_url, {i: person(i, who=i % 3) for i in range(6)})
     shop.cycle()
-    shop.config = shop.config.model_copy(update={"resolution": shop.config.resolution
-                                                 .model_copy(update={"match_probability": 0.98})})
+    shop.config = shop.config.model_copy(
+        update={"resolution": shop.config.resolution.model_copy(update={"match_probability": 0.98})}
+    )
     shop.put(0, person(0, who=0, visits="2"))
     assert shop.cycle().full
     with shop.engine.connect() as connection:

@@ -37,10 +37,11 @@ def test_export_jsonl_has_one_golden_record_per_line(shop: Shop) -> None:
     ana = next(r for r in records if len(r["members"]) == 2)
     assert set(ana) >= {"golden_id", "entity_kind", "roles", "fields", "members"}
     assert ana["entity_kind"] == "person" and ana["roles"] == ["customer"]
-    assert ana["fields"]["given_name"] == "Ana" and ana["fields"]["emails"] == [
-        "ana.0@example.com"]
-    assert ana["members"] == [{"system": "shop", "object": "customers", "id": "C000000"},
-                              {"system": "shop", "object": "customers", "id": "C000001"}]
+    assert ana["fields"]["given_name"] == "Ana" and ana["fields"]["emails"] == ["ana.0@example.com"]
+    assert ana["members"] == [
+        {"system": "shop", "object": "customers", "id": "C000000"},
+        {"system": "shop", "object": "customers", "id": "C000001"},
+    ]
 
 
 def test_export_csv_to_a_file(shop: Shop, tmp_path: Path) -> None:
@@ -49,7 +50,9 @@ def test_export_csv_to_a_file(shop: Shop, tmp_path: Path) -> None:
     assert code == 0 and "2 golden records written" in out
     rows = list(csv.DictReader(io.StringIO(target.read_text())))
     assert {r["members"] for r in rows} == {
-        "shop/customers/C000000;shop/customers/C000001", "shop/customers/C000002"}
+        "shop/customers/C000000;shop/customers/C000001",
+        "shop/customers/C000002",
+    }
 
 
 def test_show_resolve_and_review_commands(shop: Shop) -> None:
@@ -65,12 +68,17 @@ def test_show_resolve_and_review_commands(shop: Shop) -> None:
     assert shop.golden_of(0) != shop.golden_of(1)
 
 
-@pytest.mark.parametrize("args, message", [
-    (["golden", "show", "g-nope"], "no golden record has id 'g-nope'"),
-    (["review", "decide", "shop/customers/C000000", "shop/customers/X", "match"],
-     "no source record 'shop/customers/X'"),
-    (["review", "link", "shop/customers/C000000", "nokey"], "is not system/object/id"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["golden", "show", "g-nope"], "no golden record has id 'g-nope'"),
+        (
+            ["review", "decide", "shop/customers/C000000", "shop/customers/X", "match"],
+            "no source record 'shop/customers/X'",
+        ),
+        (["review", "link", "shop/customers/C000000", "nokey"], "is not system/object/id"),
+    ],
+)
 def test_mistakes_are_one_line_and_exit_2(shop: Shop, args: list[str], message: str) -> None:
     code, _, err = run(*args)
     assert code == 2

@@ -21,9 +21,17 @@ from identity.features import build_features
 from identity.records import OrganizationRecord, PersonRecord, Provenance
 from identity.settings import ResolutionSettings
 
-IDENTITY_TABLES = {"golden_records", "golden_members", "identity_links", "review_queue",
-                   "steward_decisions", "golden_id_history", "blocking_keys", "identity_models",
-                   "record_features"}
+IDENTITY_TABLES = {
+    "golden_records",
+    "golden_members",
+    "identity_links",
+    "review_queue",
+    "steward_decisions",
+    "golden_id_history",
+    "blocking_keys",
+    "identity_models",
+    "record_features",
+}
 
 
 def test_upgrade_from_foundation_adds_identity_tables(store_url: str) -> None:
@@ -36,7 +44,8 @@ def test_upgrade_from_foundation_adds_identity_tables(store_url: str) -> None:
 
 
 def test_a_store_indexed_before_record_features_is_resolved_in_full_once(
-        tmp_path: Path, store_url: str) -> None:
+    tmp_path: Path, store_url: str
+) -> None:
     """Revision 0005 rebuilds the index tables empty and drops the fitted models: the next
     resolve is full and fills them, and later incremental ones agree with a full resolve."""
     shop = Shop(tmp_path, store_url, {i: person(i, who=i % 3) for i in range(6)})
@@ -56,16 +65,18 @@ def test_a_store_indexed_before_record_features_is_resolved_in_full_once(
 def _index_tables(engine: Engine) -> tuple[Any, int]:
     """The secondary indexes of the blocking-index tables, and the blocking-key rows."""
     inspector = inspect(engine)
-    indexes = {table: sorted((i["name"], tuple(i["column_names"]))
-                             for i in inspector.get_indexes(table))
-               for table in ("blocking_keys", "record_features")}
+    indexes = {
+        table: sorted((i["name"], tuple(i["column_names"])) for i in inspector.get_indexes(table))
+        for table in ("blocking_keys", "record_features")
+    }
     with engine.connect() as connection:
         rows = connection.execute(select(func.count()).select_from(BlockingKeyRow)).scalar()
     return indexes, rows
 
 
 def test_a_full_resolve_rebuilds_the_block_index_it_leaves_out_while_refilling(
-        tmp_path: Path, store_url: str) -> None:
+    tmp_path: Path, store_url: str
+) -> None:
     """A full resolve fills the blocking-key table without its index on `block` and builds
     the index after: the store ends with the indexes its migrations made, and a resolve that
     fails on the way leaves the index and the rows it had."""
@@ -86,15 +97,31 @@ def test_a_full_resolve_rebuilds_the_block_index_it_leaves_out_while_refilling(
 
 
 def _people() -> list[PersonRecord | OrganizationRecord]:
-    names = [("Ana", "García López"), ("Ana", "Garcia"), ("Alba", "García Ruiz"),
-             ("López", "Ana"), ("Bruno", "Gómez"), ("Bruno", "Gomes"), (None, "Gómez")]
+    names = [
+        ("Ana", "García López"),
+        ("Ana", "Garcia"),
+        ("Alba", "García Ruiz"),
+        ("López", "Ana"),
+        ("Bruno", "Gómez"),
+        ("Bruno", "Gomes"),
+        (None, "Gómez"),
+    ]
     people: list[PersonRecord | OrganizationRecord] = [
-        PersonRecord(given_name=g, family_name=f, emails=[f"p{i % 3}@x.es", f"q{i}@y.es"],
-                     birth_date="1980-01-0" + str(1 + i % 2),
-                     provenance=Provenance(system="s", object="o", record_id=str(i)))
-        for i, (g, f) in enumerate(names)]
-    people += [OrganizationRecord(name=n, domains=["acme.es"], provenance=Provenance(
-        system="s", object="a", record_id=n)) for n in ("Acme Ibérica S.A.", "ACME Iberica")]
+        PersonRecord(
+            given_name=g,
+            family_name=f,
+            emails=[f"p{i % 3}@x.es", f"q{i}@y.es"],
+            birth_date="1980-01-0" + str(1 + i % 2),
+            provenance=Provenance(system="s", object="o", record_id=str(i)),
+        )
+        for i, (g, f) in enumerate(names)
+    ]
+    people += [
+        OrganizationRecord(
+            name=n, domains=["acme.es"], provenance=Provenance(system="s", object="a", record_id=n)
+        )
+        for n in ("Acme Ibérica S.A.", "ACME Iberica")
+    ]
     return people
 
 
@@ -109,8 +136,17 @@ def test_block_digests_group_records_as_the_engine_does() -> None:
         table = build_features([records[i] for i in indices], kind, settings)
         for rule in settings.for_kind(kind).blocking_rules:
             rows, groups = rule_rows(table, rule)
-            engine_pairs |= {(int(indices[a]), int(indices[b])) for g in np.unique(groups)
-                             for a in rows[groups == g] for b in rows[groups == g] if a < b}
-    ours = {(a, b) for a in range(len(records)) for b in range(a + 1, len(records))
-            if digests[a].keys() & digests[b].keys()}
+            engine_pairs |= {
+                (int(indices[a]), int(indices[b]))
+                for g in np.unique(groups)
+                for a in rows[groups == g]
+                for b in rows[groups == g]
+                if a < b
+            }
+    ours = {
+        (a, b)
+        for a in range(len(records))
+        for b in range(a + 1, len(records))
+        if digests[a].keys() & digests[b].keys()
+    }
     assert ours == engine_pairs and (0, 3) in ours

@@ -13,8 +13,11 @@ from hub.store.identity_models import LinkRow
 
 
 def test_ids_survive_merges_splits_and_deletions(tmp_path: Path, store_url: str) -> None:
-    shop = Shop(tmp_path, store_url, {i: person(i) for i in (0, 1, 3, 4, 5)}
-                | {6: person(6, who=0), 7: person(7, who=1)})
+    shop = Shop(
+        tmp_path,
+        store_url,
+        {i: person(i) for i in (0, 1, 3, 4, 5)} | {6: person(6, who=0), 7: person(7, who=1)},
+    )
     first = shop.cycle()
     assert first.full and first.summary is not None
     assert first.summary.golden_records_out == 5
@@ -43,7 +46,8 @@ def test_ids_survive_merges_splits_and_deletions(tmp_path: Path, store_url: str)
     assert shop.golden_of(0) == ana and shop.golden_of(6) != ana
     view = show(shop.engine, shop.golden_of(6))
     assert {"event": "split_from", "other_id": ana} in [
-        {"event": h["event"], "other_id": h["other_id"]} for h in view.history]
+        {"event": h["event"], "other_id": h["other_id"]} for h in view.history
+    ]
 
     shop.delete(4)
     gone = shop.golden_of(4)
@@ -77,8 +81,7 @@ def _namesake(index: int, given: str, **changes: str) -> dict[str, str]:
     return row(index, first=given, email=f"{given.lower()}@example.com", **changes)
 
 
-def test_a_change_reaches_only_the_records_it_links_with(tmp_path: Path, sqlite_url: str
-                                                         ) -> None:
+def test_a_change_reaches_only_the_records_it_links_with(tmp_path: Path, sqlite_url: str) -> None:
     """Four people who share a surname and a birth date share blocks but link with no one:
     a change to one re-resolves that one, not its block neighbours."""
     rows = {i: _namesake(i, given) for i, given in enumerate(GIVEN[:4])}
@@ -92,8 +95,10 @@ def test_a_change_reaches_only_the_records_it_links_with(tmp_path: Path, sqlite_
 
 def _link_run(shop: Shop, left: int, right: int) -> int | None:
     with shop.engine.connect() as connection:
-        return connection.execute(select(LinkRow.run_id).where(
-            LinkRow.left_key == shop.key(left), LinkRow.right_key == shop.key(right))
+        return connection.execute(
+            select(LinkRow.run_id).where(
+                LinkRow.left_key == shop.key(left), LinkRow.right_key == shop.key(right)
+            )
         ).scalar_one_or_none()
 
 
@@ -102,8 +107,7 @@ def test_a_pair_decided_as_before_keeps_its_link_row(tmp_path: Path, store_url: 
     records keep their link row (and the run that first decided it) when one of them
     changes a field no comparison reads; the row goes when a new email parts them, and
     comes back, written by that run, when the email does."""
-    shop = Shop(tmp_path, store_url, {0: person(0, who=0), 1: person(1, who=0),
-                                        2: person(2)})
+    shop = Shop(tmp_path, store_url, {0: person(0, who=0), 1: person(1, who=0), 2: person(2)})
     first = shop.cycle()
     assert _link_run(shop, 0, 1) == first.run_id
     shop.put(0, person(0, who=0, visits="9"))

@@ -11,11 +11,52 @@ import pytest
 
 from identity.records import Address, PersonRecord, Provenance
 
-GIVEN = ["ana", "lucia", "carmen", "pablo", "javier", "marta", "elena", "diego", "sara",
-         "hugo", "irene", "raul", "noelia", "oscar", "paula", "ruben", "alba", "ivan"]
-FAMILY = ["garcia", "martinez", "lopez", "sanchez", "perez", "gomez", "martin", "jimenez",
-          "ruiz", "hernandez", "diaz", "moreno", "munoz", "alvarez", "romero", "alonso",
-          "gutierrez", "navarro", "torres", "dominguez", "vazquez", "ramos", "gil", "serrano"]
+GIVEN = [
+    "ana",
+    "lucia",
+    "carmen",
+    "pablo",
+    "javier",
+    "marta",
+    "elena",
+    "diego",
+    "sara",
+    "hugo",
+    "irene",
+    "raul",
+    "noelia",
+    "oscar",
+    "paula",
+    "ruben",
+    "alba",
+    "ivan",
+]
+FAMILY = [
+    "garcia",
+    "martinez",
+    "lopez",
+    "sanchez",
+    "perez",
+    "gomez",
+    "martin",
+    "jimenez",
+    "ruiz",
+    "hernandez",
+    "diaz",
+    "moreno",
+    "munoz",
+    "alvarez",
+    "romero",
+    "alonso",
+    "gutierrez",
+    "navarro",
+    "torres",
+    "dominguez",
+    "vazquez",
+    "ramos",
+    "gil",
+    "serrano",
+]
 _counter = iter(range(10**9))
 
 
@@ -26,8 +67,9 @@ def make_person(system: str = "crm", **fields: Any) -> PersonRecord:
     record_id = fields.pop("record_id", f"r{next(_counter)}")
     return PersonRecord(
         addresses=[Address(**address)] if address else [],
-        provenance=Provenance(system=system, object="contact", record_id=record_id,
-                              modified_at=modified),
+        provenance=Provenance(
+            system=system, object="contact", record_id=record_id, modified_at=modified
+        ),
         **fields,
     )
 
@@ -39,9 +81,15 @@ def background(n: int, seed: int = 7) -> list[PersonRecord]:
     for i in range(n):
         given, family = rng.choice(GIVEN), rng.choice(FAMILY) + " " + rng.choice(FAMILY)
         born = date(1950, 1, 1) + timedelta(days=rng.randrange(20000))
-        base = {"given_name": given, "family_name": family, "birth_date": born,
-                "postcode": f"{28000 + rng.randrange(900)}", "street": f"calle {i} n {i % 50}",
-                "emails": [f"{given}.{i}@example.com"], "national_id": f"{10000000 + i}X"}
+        base = {
+            "given_name": given,
+            "family_name": family,
+            "birth_date": born,
+            "postcode": f"{28000 + rng.randrange(900)}",
+            "street": f"calle {i} n {i % 50}",
+            "emails": [f"{given}.{i}@example.com"],
+            "national_id": f"{10000000 + i}X",
+        }
         people.append(make_person(system="crm", **base))
         typo = dict(base, given_name=given[:-1] + "x", emails=[])
         people.append(make_person(system="erp", **typo))

@@ -13,14 +13,30 @@ from identity.settings import ResolutionSettings
 
 
 def _records():
-    people = [make_person(given_name="Ana", family_name="Ruiz", emails=["ana@acme.es"],
-                          birth_date=date(1980, 1, 2), postcode="28001"),
-              make_person(given_name=None, family_name=None, full_name="Luis Gil",
-                          emails=["luis@acme.es", "luis@gmail.com"], phones=["+34 600 1"]),
-              make_person(given_name="Eva", family_name="", emails=[])]
-    organizations = [OrganizationRecord(name="Acme S.L.", domains=["acme.es"],
-                                        provenance=Provenance(system="crm", object="account",
-                                                              record_id="o1"))]
+    people = [
+        make_person(
+            given_name="Ana",
+            family_name="Ruiz",
+            emails=["ana@acme.es"],
+            birth_date=date(1980, 1, 2),
+            postcode="28001",
+        ),
+        make_person(
+            given_name=None,
+            family_name=None,
+            full_name="Luis Gil",
+            emails=["luis@acme.es", "luis@gmail.com"],
+            phones=["+34 600 1"],
+        ),
+        make_person(given_name="Eva", family_name="", emails=[]),
+    ]
+    organizations = [
+        OrganizationRecord(
+            name="Acme S.L.",
+            domains=["acme.es"],
+            provenance=Provenance(system="crm", object="account", record_id="o1"),
+        )
+    ]
     return {"person": people, "organization": organizations}
 
 

@@ -81,8 +81,10 @@ def _die_at_once(items):
 
 
 def test_sending_to_a_worker_that_died_says_so():
-    with (ForkedConsumer(_die_at_once) as worker,
-          pytest.raises(WorkerError, match=r"died \(exit code 4\)")):
+    with (
+        ForkedConsumer(_die_at_once) as worker,
+        pytest.raises(WorkerError, match=r"died \(exit code 4\)"),
+    ):
         for _ in range(1000):  # until the pipe reports the worker gone
             worker.send(b"x" * 100_000)
 

@@ -40,10 +40,14 @@ def test_multi_key_rule_and_swapped_names():
 
 
 def test_union_is_deduplicated_and_reported_per_rule():
-    records = [make_person(given_name="Ana", family_name="Ruiz", national_id="1X",
-                           postcode="28001") for _ in range(3)]
-    rules = [BlockingRule(name="id", keys=["national_id"]),
-             BlockingRule(name="pc", keys=["postcode"])]
+    records = [
+        make_person(given_name="Ana", family_name="Ruiz", national_id="1X", postcode="28001")
+        for _ in range(3)
+    ]
+    rules = [
+        BlockingRule(name="id", keys=["national_id"]),
+        BlockingRule(name="pc", keys=["postcode"]),
+    ]
     table = build_features(records, "person", SETTINGS)
     keys, stats, _ = candidate_keys(table, rules, 1000)
     assert pairs_of_keys(keys, table.n).tolist() == [[0, 1], [0, 2], [1, 2]]
@@ -72,10 +76,13 @@ def test_derived_keys_tolerate_typos():
 
 
 def test_a_rule_can_cap_its_own_blocks():
-    records = [make_person(given_name="Ana", family_name="Ruiz", national_id="1X")
-               for _ in range(5)]
-    rules = [BlockingRule(name="names", keys=["name_pair"], max_block_size=4),
-             BlockingRule(name="id", keys=["national_id"])]
+    records = [
+        make_person(given_name="Ana", family_name="Ruiz", national_id="1X") for _ in range(5)
+    ]
+    rules = [
+        BlockingRule(name="names", keys=["name_pair"], max_block_size=4),
+        BlockingRule(name="id", keys=["national_id"]),
+    ]
     table = build_features(records, "person", SETTINGS)
     _, stats, _ = candidate_keys(table, rules, 1000)
     assert [(s.pairs, s.capped_blocks) for s in stats] == [(0, 1), (10, 0)]
@@ -85,10 +92,13 @@ def test_default_rules_pair_a_typo_at_one_employer():
     """A surname typo and two different work mailboxes (own and shared inbox) at one
     company: the given name and the employer still make the pair a candidate."""
     records = [
-        make_person(given_name="Donna", family_name="Smith",
-                    emails=["donna.smith@pioneerlog.com"]),
-        make_person(given_name="Donna", family_name="Smiuh", emails=["info@pioneerlog.com"],
-                    organization_name="Pioneerlog Solutions"),
+        make_person(given_name="Donna", family_name="Smith", emails=["donna.smith@pioneerlog.com"]),
+        make_person(
+            given_name="Donna",
+            family_name="Smiuh",
+            emails=["info@pioneerlog.com"],
+            organization_name="Pioneerlog Solutions",
+        ),
         make_person(given_name="Paul", family_name="Ortiz", emails=["p.ortiz@other.com"]),
     ]
     pairs, stats = _pairs(records, SETTINGS.person.blocking_rules)

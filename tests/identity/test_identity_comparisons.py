@@ -20,8 +20,14 @@ def _family_levels(pairs: list[tuple[str, str]]) -> list[str]:
 
 
 def test_compound_surnames_tell_a_dropped_second_surname_from_another_one():
-    assert _family_levels([("García López", "García"), ("García López", "García Ortega"),
-                           ("García López", "García Lopes"), ("Sanchez", "Sanches")]) == [
+    assert _family_levels(
+        [
+            ("García López", "García"),
+            ("García López", "García Ortega"),
+            ("García López", "García Lopes"),
+            ("Sanchez", "Sanches"),
+        ]
+    ) == [
         "same first surname, second dropped",
         "same first surname, other second surname",
         "Jaro-Winkler >= 0.92",
@@ -30,34 +36,49 @@ def test_compound_surnames_tell_a_dropped_second_surname_from_another_one():
 
 
 def test_birth_dates_a_generation_apart_have_their_own_level():
-    records = [make_person(given_name="Ana", birth_date=day)
-               for day in ("1950-03-01", "1983-07-09", "1975-03-01", "1983-07-09")]
+    records = [
+        make_person(given_name="Ana", birth_date=day)
+        for day in ("1950-03-01", "1983-07-09", "1975-03-01", "1983-07-09")
+    ]
     table = build_features(records, "person", SETTINGS)
     comparison = next(c for c in SETTINGS.person.comparisons if c.name == "birth_date")
     levels = compare(table, comparison, np.array([0, 2]), np.array([1, 3])).levels
     assert [comparison.levels[lv].label for lv in levels] == [
-        "more than 15 years apart (another generation)", "within 15 years"]
+        "more than 15 years apart (another generation)",
+        "within 15 years",
+    ]
 
 
 def test_two_own_mailboxes_at_one_employer_have_their_own_level():
     """Two people's own mailboxes at one company are colleagues' evidence, not one
     person's; a shared inbox or a personal address beside a work one is not."""
-    pairs = [("ana.ruiz@acme.es", "ana.ruiz2@acme.es"), ("ana.ruiz@acme.es", "info@acme.es"),
-             ("ana.ruiz@acme.es", "ana.ruiz@gmail.com"), ("ana.ruiz@acme.es", "ANA.RUIZ@acme.es")]
-    records = [make_person(given_name="Ana", emails=[email], organization_name="Acme")
-               for pair in pairs for email in pair]
+    pairs = [
+        ("ana.ruiz@acme.es", "ana.ruiz2@acme.es"),
+        ("ana.ruiz@acme.es", "info@acme.es"),
+        ("ana.ruiz@acme.es", "ana.ruiz@gmail.com"),
+        ("ana.ruiz@acme.es", "ANA.RUIZ@acme.es"),
+    ]
+    records = [
+        make_person(given_name="Ana", emails=[email], organization_name="Acme")
+        for pair in pairs
+        for email in pair
+    ]
     table = build_features(records, "person", SETTINGS)
     comparison = next(c for c in SETTINGS.person.comparisons if c.name == "employer")
     left = np.arange(0, len(records), 2)
     levels = compare(table, comparison, left, left + 1).levels
     assert [comparison.levels[lv].label for lv in levels] == [
-        "other personal mailboxes at one employer", "an employer in common",
-        "an employer in common", "an employer in common"]
+        "other personal mailboxes at one employer",
+        "an employer in common",
+        "an employer in common",
+        "an employer in common",
+    ]
 
 
-
-@pytest.mark.parametrize("level", [{"kind": "jaro_winkler"}, {"kind": "swapped"},
-                                   {"kind": "other_value", "other": "email"}])
+@pytest.mark.parametrize(
+    "level",
+    [{"kind": "jaro_winkler"}, {"kind": "swapped"}, {"kind": "other_value", "other": "email"}],
+)
 def test_a_level_missing_its_parameters_is_refused(level):
     with pytest.raises(ValidationError, match=level["kind"]):
         ComparisonLevel(label="x", **level)
@@ -68,10 +89,10 @@ def test_common_values_match_brute_force_for_narrow_and_wide_records():
     value found is the rarest of the shared ones, whichever way it is looked up."""
     rng = np.random.default_rng(3)
     pool = [f"p{i}@corp.es" for i in range(30)]
-    emails = [list(rng.choice(pool, size=rng.integers(0, 13), replace=False))
-              for _ in range(120)]
-    table = build_features([make_person(given_name="Ana", emails=e) for e in emails],
-                           "person", SETTINGS)
+    emails = [list(rng.choice(pool, size=rng.integers(0, 13), replace=False)) for _ in range(120)]
+    table = build_features(
+        [make_person(given_name="Ana", emails=e) for e in emails], "person", SETTINGS
+    )
     left, right = rng.integers(0, 120, 3000), rng.integers(0, 120, 3000)
     has, agreed = _common_values(table, "email", left, right)
     count = {v: sum(v in set(e) for e in emails) for v in pool}
@@ -79,6 +100,7 @@ def test_common_values_match_brute_force_for_narrow_and_wide_records():
         shared = set(emails[a]) & set(emails[b])
         assert has[k] == bool(shared)
         if shared:
-            rarest = min(shared, key=lambda v: (count[v], table.multi["email"].values.tolist()
-                                                .index(v)))
+            rarest = min(
+                shared, key=lambda v: (count[v], table.multi["email"].values.tolist().index(v))
+            )
             assert table.multi["email"].values[agreed[k]] == rarest

@@ -34,14 +34,24 @@ def test_background_pairs_are_found(population):
 
 
 def test_obvious_match_outscores_near_match_outscores_non_match(population):
-    base = {"given_name": "Zoe", "family_name": "Quintana Bravo", "birth_date": date(1971, 3, 4),
-            "postcode": "41001", "street": "avenida de la paz 3"}
+    base = {
+        "given_name": "Zoe",
+        "family_name": "Quintana Bravo",
+        "birth_date": date(1971, 3, 4),
+        "postcode": "41001",
+        "street": "avenida de la paz 3",
+    }
     test = [
         make_person(**base),
-        make_person(**base),                                             # obvious
+        make_person(**base),  # obvious
         make_person(**dict(base, given_name="Zoa", postcode="41002")),  # near
-        make_person(given_name="Zoe", family_name="Quintana Bravo", birth_date=date(1990, 9, 9),
-                    postcode="08001", street="gran via 100"),            # non-match
+        make_person(
+            given_name="Zoe",
+            family_name="Quintana Bravo",
+            birth_date=date(1990, 9, 9),
+            postcode="08001",
+            street="gran via 100",
+        ),  # non-match
     ]
     records = [*population, *test]
     n = len(population)
@@ -55,10 +65,18 @@ def test_obvious_match_outscores_near_match_outscores_non_match(population):
 
 
 def test_missing_values_are_neutral(population):
-    base = {"given_name": "Zoe", "family_name": "Quintana Bravo", "birth_date": date(1971, 3, 4),
-            "postcode": "41001"}
-    records = [*population, make_person(**base, street="calle sol 1"), make_person(**base),
-               make_person(**base, street="calle sol 1")]
+    base = {
+        "given_name": "Zoe",
+        "family_name": "Quintana Bravo",
+        "birth_date": date(1971, 3, 4),
+        "postcode": "41001",
+    }
+    records = [
+        *population,
+        make_person(**base, street="calle sol 1"),
+        make_person(**base),
+        make_person(**base, street="calle sol 1"),
+    ]
     n = len(population)
     result = resolve_batch(records)
     missing, full = _link(result, n, n + 1), _link(result, n, n + 2)
@@ -80,8 +98,10 @@ def test_evidence_names_levels_and_weights_that_sum_to_the_total(population):
 
 def test_no_pair_is_scored_twice(population):
     result = resolve_batch(population)
-    keys = result.candidate_pairs[:, 0].astype(np.int64) * len(population) + \
-        result.candidate_pairs[:, 1]
+    keys = (
+        result.candidate_pairs[:, 0].astype(np.int64) * len(population)
+        + result.candidate_pairs[:, 1]
+    )
     assert len(np.unique(keys)) == len(keys)
     assert (result.candidate_pairs[:, 0] < result.candidate_pairs[:, 1]).all()
     evidence = [(link.left, link.right) for link in [*result.links, *result.review]]
@@ -91,17 +111,41 @@ def test_no_pair_is_scored_twice(population):
 
 def test_shared_inbox_and_switchboard_do_not_merge_different_people(population):
     colleagues = [
-        make_person(given_name=g, family_name=f, emails=["info@acme.es"], phones=["915550000"],
-                    birth_date=date(1960 + i, 1 + i, 1 + i))
-        for i, (g, f) in enumerate([("Ana", "Ruiz Gil"), ("Luis", "Mora Vela"),
-                                    ("Eva", "Soto Paz"), ("Juan", "Vidal Ros"),
-                                    ("Rosa", "Pons Ortiz")])
+        make_person(
+            given_name=g,
+            family_name=f,
+            emails=["info@acme.es"],
+            phones=["915550000"],
+            birth_date=date(1960 + i, 1 + i, 1 + i),
+        )
+        for i, (g, f) in enumerate(
+            [
+                ("Ana", "Ruiz Gil"),
+                ("Luis", "Mora Vela"),
+                ("Eva", "Soto Paz"),
+                ("Juan", "Vidal Ros"),
+                ("Rosa", "Pons Ortiz"),
+            ]
+        )
     ]
-    family = [make_person(given_name="Maria", family_name="Garcia Lopez", emails=["casa@mail.es"],
-                          street="calle luna 4", postcode="28004", birth_date=date(1970, 5, 5)),
-              make_person(given_name="Manuel", family_name="Garcia Lopez",
-                          emails=["casa@mail.es"], street="calle luna 4", postcode="28004",
-                          birth_date=date(1999, 8, 8))]
+    family = [
+        make_person(
+            given_name="Maria",
+            family_name="Garcia Lopez",
+            emails=["casa@mail.es"],
+            street="calle luna 4",
+            postcode="28004",
+            birth_date=date(1970, 5, 5),
+        ),
+        make_person(
+            given_name="Manuel",
+            family_name="Garcia Lopez",
+            emails=["casa@mail.es"],
+            street="calle luna 4",
+            postcode="28004",
+            birth_date=date(1999, 8, 8),
+        ),
+    ]
     records = [*population, *colleagues, *family]
     n = len(population)
     result = resolve_batch(records)
@@ -114,9 +158,11 @@ def test_shared_inbox_and_switchboard_do_not_merge_different_people(population):
 
 
 def test_same_email_and_compatible_name_is_a_rule_match(population):
-    records = [*population,
-               make_person(given_name="Bea", family_name="Nieto", emails=["bea.n@corp.es"]),
-               make_person(given_name="Beatriz", family_name="Nieto", emails=["Bea.N@corp.es"])]
+    records = [
+        *population,
+        make_person(given_name="Bea", family_name="Nieto", emails=["bea.n@corp.es"]),
+        make_person(given_name="Beatriz", family_name="Nieto", emails=["Bea.N@corp.es"]),
+    ]
     n = len(population)
     result = resolve_batch(records)
     assert _same(result, n, n + 1)
@@ -124,10 +170,18 @@ def test_same_email_and_compatible_name_is_a_rule_match(population):
 
 
 def test_cannot_link_stops_a_chain(population):
-    base = {"given_name": "Zoe", "family_name": "Quintana Bravo", "birth_date": date(1971, 3, 4),
-            "postcode": "41001", "street": "avenida de la paz 3"}
-    chain = [make_person(**base, record_id="a"), make_person(**base, record_id="b"),
-             make_person(**base, record_id="c")]
+    base = {
+        "given_name": "Zoe",
+        "family_name": "Quintana Bravo",
+        "birth_date": date(1971, 3, 4),
+        "postcode": "41001",
+        "street": "avenida de la paz 3",
+    }
+    chain = [
+        make_person(**base, record_id="a"),
+        make_person(**base, record_id="b"),
+        make_person(**base, record_id="c"),
+    ]
     records = [*population, *chain]
     n = len(population)
     assert _same(resolve_batch(records), n, n + 2)
@@ -139,21 +193,40 @@ def test_cannot_link_stops_a_chain(population):
 
 
 def test_conflicting_birth_dates_stop_a_chain_through_a_record_without_one(population):
-    records = [*population,
-               make_person(given_name="Zoe", family_name="Quintana Bravo", postcode="41001",
-                           street="avenida de la paz 3", birth_date=date(1950, 1, 1)),
-               make_person(given_name="Zoe", family_name="Quintana Bravo", postcode="41001",
-                           street="avenida de la paz 3"),
-               make_person(given_name="Zoe", family_name="Quintana Bravo", postcode="41001",
-                           street="avenida de la paz 3", birth_date=date(1985, 6, 6))]
+    records = [
+        *population,
+        make_person(
+            given_name="Zoe",
+            family_name="Quintana Bravo",
+            postcode="41001",
+            street="avenida de la paz 3",
+            birth_date=date(1950, 1, 1),
+        ),
+        make_person(
+            given_name="Zoe",
+            family_name="Quintana Bravo",
+            postcode="41001",
+            street="avenida de la paz 3",
+        ),
+        make_person(
+            given_name="Zoe",
+            family_name="Quintana Bravo",
+            postcode="41001",
+            street="avenida de la paz 3",
+            birth_date=date(1985, 6, 6),
+        ),
+    ]
     n = len(population)
     result = resolve_batch(records)
     assert not _same(result, n, n + 2)
 
 
 def test_must_link_joins_records_the_model_keeps_apart(population):
-    records = [*population, make_person(given_name="Kim", family_name="Lee"),
-               make_person(given_name="Sung", family_name="Park")]
+    records = [
+        *population,
+        make_person(given_name="Kim", family_name="Lee"),
+        make_person(given_name="Sung", family_name="Park"),
+    ]
     n = len(population)
     assert not _same(resolve_batch(records), n, n + 1)
     result = resolve_batch(records, constraints=StewardConstraints(must_link=[(n, n + 1)]))
@@ -169,8 +242,11 @@ def test_resolution_is_deterministic(population):
 
 def test_swapped_names_count_once(population):
     base = {"birth_date": date(1971, 3, 4), "postcode": "41001"}
-    records = [*population, make_person(given_name="Zoe", family_name="Quintana", **base),
-               make_person(given_name="Quintana", family_name="Zoe", **base)]
+    records = [
+        *population,
+        make_person(given_name="Zoe", family_name="Quintana", **base),
+        make_person(given_name="Quintana", family_name="Zoe", **base),
+    ]
     n = len(population)
     fields = {f.comparison: f for f in _link(resolve_batch(records), n, n + 1).fields}
     assert fields["given_name"].level.startswith("swapped") and fields["given_name"].weight > 0
@@ -187,13 +263,16 @@ def test_fitted_model_scores_a_small_batch_like_the_full_run(population):
     batch = population[:40]
     again = resolve_batch(batch, model=model)
     assert again.stats["person"]["prior"] == full.stats["person"]["prior"]
-    full_links = {(link.left, link.right): link.match_weight for link in full.links
-                  if link.right < len(batch)}
+    full_links = {
+        (link.left, link.right): link.match_weight for link in full.links if link.right < len(batch)
+    }
     batch_links = {(link.left, link.right): link.match_weight for link in again.links}
     assert batch_links == full_links and full_links
     without = {"person": FittedModel.from_dict({k: stored[k] for k in ("m", "u", "prior")})}
-    counted_in_batch = {(link.left, link.right): link.match_weight
-                        for link in resolve_batch(batch, model=without).links}
+    counted_in_batch = {
+        (link.left, link.right): link.match_weight
+        for link in resolve_batch(batch, model=without).links
+    }
     assert counted_in_batch.keys() == full_links.keys() and counted_in_batch != full_links
     refit = resolve_batch(batch)
     assert refit.stats["person"]["prior"] != full.stats["person"]["prior"]
@@ -201,10 +280,11 @@ def test_fitted_model_scores_a_small_batch_like_the_full_run(population):
 
 def test_indexed_blocks_group_records_as_blocking_does(population):
     """Two records share a block text of some rule exactly when blocking pairs them."""
-    records = [*population[:60],
-               make_person(given_name="Zoe", family_name="Quintana",
-                           emails=["zoe@a.es", "zq@b.es"]),
-               make_person(given_name="Quintana", family_name="Zoe", emails=["ZQ@b.es"])]
+    records = [
+        *population[:60],
+        make_person(given_name="Zoe", family_name="Quintana", emails=["zoe@a.es", "zq@b.es"]),
+        make_person(given_name="Quintana", family_name="Zoe", emails=["ZQ@b.es"]),
+    ]
     keys = index_records(records).blocks
     assert set(keys) == {rule.name for rule in ResolutionSettings().person.blocking_rules}
     assert keys["email"][-2] == ("zoe@a.es", "zq@b.es") and keys["national_id"][-1] == ()
@@ -222,14 +302,29 @@ def test_a_resolved_batch_indexes_any_range_of_its_records_as_a_batch_of_them_wo
     """A full resolve indexes its records from the feature tables it resolved them with,
     a page at a time: each range of a batch of both kinds, with multi-valued keys across
     the range bounds, is indexed as `index_records` indexes those records alone."""
-    organizations = [OrganizationRecord(name=f"Acme {i} S.L.", domains=[f"acme{i}.es"],
-                                        provenance=Provenance(system="crm", object="account",
-                                                              record_id=f"o{i}"))
-                     for i in range(5)]
-    two_emails = [make_person(given_name="Zoe", family_name=f"Quintana {i}",
-                              emails=[f"zoe{i}@a.es", f"zq{i}@b.es"]) for i in range(3)]
-    records = [*population[:40], two_emails[0], *organizations[:3], two_emails[1],
-               *population[40:80], *organizations[3:], two_emails[2]]
+    organizations = [
+        OrganizationRecord(
+            name=f"Acme {i} S.L.",
+            domains=[f"acme{i}.es"],
+            provenance=Provenance(system="crm", object="account", record_id=f"o{i}"),
+        )
+        for i in range(5)
+    ]
+    two_emails = [
+        make_person(
+            given_name="Zoe", family_name=f"Quintana {i}", emails=[f"zoe{i}@a.es", f"zq{i}@b.es"]
+        )
+        for i in range(3)
+    ]
+    records = [
+        *population[:40],
+        two_emails[0],
+        *organizations[:3],
+        two_emails[1],
+        *population[40:80],
+        *organizations[3:],
+        two_emails[2],
+    ]
     index = resolve_batch(records, index=True).index
     assert index is not None and resolve_batch(records).index is None
     for bounds in ([0, len(records)], [0, 40, 41, 43, 45, 46, 86, len(records)]):
@@ -241,8 +336,10 @@ def test_a_resolved_batch_indexes_any_range_of_its_records_as_a_batch_of_them_wo
 
 
 def _evidence(result):
-    return [(link.left, link.right, link.match_weight, [(f.level, f.weight) for f in link.fields])
-            for link in [*result.links, *result.review]]
+    return [
+        (link.left, link.right, link.match_weight, [(f.level, f.weight) for f in link.fields])
+        for link in [*result.links, *result.review]
+    ]
 
 
 def test_normalized_records_resolve_like_the_records_they_were_normalized_from(population):
@@ -250,28 +347,36 @@ def test_normalized_records_resolve_like_the_records_they_were_normalized_from(p
     neighbours without parsing them: in any mix with parsed records, of both kinds, they
     give the same pairs, evidence and clusters, fitted afresh or with a stored model, and
     steward keys name them."""
-    organizations = [OrganizationRecord(name=f"Acme {i % 7} S.L.", domains=[f"acme{i % 7}.es"],
-                                        emails=[f"info@acme{i % 7}.es"],
-                                        provenance=Provenance(system="crm", object="account",
-                                                              record_id=f"o{i}"))
-                     for i in range(40)]
-    second_email = [make_person(given_name="Zoe", family_name="Quintana",
-                                emails=["zoe@a.es", "zq@b.es"]),
-                    make_person(given_name="Zoraida", family_name="Ferrer", emails=["ZQ@b.es"])]
+    organizations = [
+        OrganizationRecord(
+            name=f"Acme {i % 7} S.L.",
+            domains=[f"acme{i % 7}.es"],
+            emails=[f"info@acme{i % 7}.es"],
+            provenance=Provenance(system="crm", object="account", record_id=f"o{i}"),
+        )
+        for i in range(40)
+    ]
+    second_email = [
+        make_person(given_name="Zoe", family_name="Quintana", emails=["zoe@a.es", "zq@b.es"]),
+        make_person(given_name="Zoraida", family_name="Ferrer", emails=["ZQ@b.es"]),
+    ]
     records = [*population[:150], *organizations, *population[150:], *second_email]
     values = index_records(records).values
     single, multi = feature_layout("person")
     assert values[0][single.index("given_name")] and values[0][len(single) + multi.index("email")]
-    normalized = [NormalizedRecord(record_key(r), r.kind, v)
-                  for r, v in zip(records, values, strict=True)]
+    normalized = [
+        NormalizedRecord(record_key(r), r.kind, v) for r, v in zip(records, values, strict=True)
+    ]
     constraints = StewardConstraints(cannot_link=[(record_key(records[0]), record_key(records[1]))])
     parsed = resolve_batch(records, constraints=constraints)
     model = {kind: parsed.stats[kind]["model"] for kind in ("person", "organization")}
     scored = resolve_batch(records, constraints=constraints, model=model)
     mixes = [normalized, [*normalized[:100], *records[100:200], *normalized[200:]]]
     for batch in mixes:
-        for want, got in ((parsed, resolve_batch(batch, constraints=constraints)),
-                          (scored, resolve_batch(batch, constraints=constraints, model=model))):
+        for want, got in (
+            (parsed, resolve_batch(batch, constraints=constraints)),
+            (scored, resolve_batch(batch, constraints=constraints, model=model)),
+        ):
             assert np.array_equal(want.labels, got.labels)
             assert np.array_equal(want.candidate_pairs, got.candidate_pairs)
             assert _evidence(want) == _evidence(got)
@@ -288,14 +393,19 @@ def test_a_stream_of_records_resolves_like_a_list(population):
 
 
 def test_a_batch_of_several_chunks_is_coded_in_a_worker_and_resolves_like_one_chunk(
-        population, monkeypatch):
+    population, monkeypatch
+):
     """Values of a batch larger than a chunk are coded in a forked worker; the tables it
     sends back give the same pairs, weights and clusters as coding in this process, for
     both entity kinds, and steward keys are found in every chunk."""
-    organizations = [OrganizationRecord(name=f"Acme {i % 7} S.L.", domains=[f"acme{i % 7}.es"],
-                                        provenance=Provenance(system="crm", object="account",
-                                                              record_id=f"o{i}"))
-                     for i in range(40)]
+    organizations = [
+        OrganizationRecord(
+            name=f"Acme {i % 7} S.L.",
+            domains=[f"acme{i % 7}.es"],
+            provenance=Provenance(system="crm", object="account", record_id=f"o{i}"),
+        )
+        for i in range(40)
+    ]
     records = [*population[:150], *organizations, *population[150:]]
     constraints = StewardConstraints(must_link=[(record_key(records[3]), record_key(records[-1]))])
     one_chunk = resolve_batch(records, constraints=constraints)
@@ -313,12 +423,14 @@ def test_a_batch_of_several_chunks_is_coded_in_a_worker_and_resolves_like_one_ch
     assert [3, len(records) - 1] in chunked.candidate_pairs.tolist()  # the must-link's pair
     assert np.array_equal(one_chunk.candidate_pairs, chunked.candidate_pairs)
     assert [(link.left, link.right, link.match_weight) for link in one_chunk.links] == [
-        (link.left, link.right, link.match_weight) for link in chunked.links]
+        (link.left, link.right, link.match_weight) for link in chunked.links
+    ]
     assert {"person", "organization"} <= chunked.stats.keys()
 
 
 def test_rules_and_comparisons_split_over_a_worker_resolve_like_one_process(
-        population, monkeypatch):
+    population, monkeypatch
+):
     """With many records and pairs, a forked worker takes its share of the blocking rules,
     the rules' masks, the comparisons and the EM sessions: candidate pairs, rule
     statistics, levels, weights and clusters are those of doing everything here (run
@@ -331,16 +443,21 @@ def test_rules_and_comparisons_split_over_a_worker_resolve_like_one_process(
         assert np.array_equal(here.candidate_pairs, split.candidate_pairs)
         assert here.stats["person"]["blocking"] == split.stats["person"]["blocking"]
         assert np.array_equal(here.labels, split.labels)
-        assert [(link.left, link.right, link.match_weight, [f.level for f in link.fields])
-                for link in here.links] == [
+        assert [
             (link.left, link.right, link.match_weight, [f.level for f in link.fields])
-            for link in split.links]
+            for link in here.links
+        ] == [
+            (link.left, link.right, link.match_weight, [f.level for f in link.fields])
+            for link in split.links
+        ]
 
 
 def test_steward_keys_are_found_in_a_stream(population):
-    records = [*population, make_person(record_id="x1", given_name="Zoe",
-                                        family_name="Quintana"),
-               make_person(record_id="x2", given_name="Hugo", family_name="Bravo")]
+    records = [
+        *population,
+        make_person(record_id="x1", given_name="Zoe", family_name="Quintana"),
+        make_person(record_id="x2", given_name="Hugo", family_name="Bravo"),
+    ]
     n = len(population)
     constraints = StewardConstraints(must_link=[("crm/contact/x1", "crm/contact/x2")])
     result = resolve_batch(iter(records), constraints=constraints)
@@ -350,9 +467,11 @@ def test_steward_keys_are_found_in_a_stream(population):
 def test_a_record_without_a_given_name_does_not_make_an_email_shared(population):
     """A record that names no one ("Brooks") cannot show that two people carry an email:
     the email still proves the match instead of being capped as a shared inbox's."""
-    records = [*population,
-               make_person(given_name="Kenneth", family_name="Brooks", emails=["kb@gmail.com"]),
-               make_person(family_name="Brooks", emails=["KB@gmail.com"])]
+    records = [
+        *population,
+        make_person(given_name="Kenneth", family_name="Brooks", emails=["kb@gmail.com"]),
+        make_person(family_name="Brooks", emails=["KB@gmail.com"]),
+    ]
     n = len(population)
     link = _link(resolve_batch(records), n, n + 1)
     assert link is not None and link.rule == "same email and compatible name"
@@ -360,11 +479,13 @@ def test_a_record_without_a_given_name_does_not_make_an_email_shared(population)
 
 
 def test_swapped_names_do_not_make_an_email_shared(population):
-    """"Ortega Lucas" is "Lucas Ortega" with the names swapped, not a second person on
+    """ "Ortega Lucas" is "Lucas Ortega" with the names swapped, not a second person on
     the same mailbox: the email still proves the match."""
-    records = [*population,
-               make_person(given_name="Lucas", family_name="Ortega", emails=["lo@corp.es"]),
-               make_person(given_name="Ortega", family_name="Lucas", emails=["lo@corp.es"])]
+    records = [
+        *population,
+        make_person(given_name="Lucas", family_name="Ortega", emails=["lo@corp.es"]),
+        make_person(given_name="Ortega", family_name="Lucas", emails=["lo@corp.es"]),
+    ]
     n = len(population)
     link = _link(resolve_batch(records), n, n + 1)
     assert link is not None and link.rule == "same email and compatible name"
@@ -372,11 +493,13 @@ def test_swapped_names_do_not_make_an_email_shared(population):
 
 @pytest.mark.parametrize(("given", "other"), [("Guadalupe", "Lupe"), ("Linda", "Lnda")])
 def test_a_nickname_or_a_typo_does_not_make_an_email_shared(population, given, other):
-    """"Lupe" is Guadalupe and "Lnda" is Linda mistyped, not a second person on the
+    """ "Lupe" is Guadalupe and "Lnda" is Linda mistyped, not a second person on the
     mailbox: the email keeps its full weight instead of a shared inbox's capped one."""
-    records = [*population,
-               make_person(given_name=given, family_name="Iturbe", emails=["gi@corp.es"]),
-               make_person(given_name=other, family_name="Iturbe", emails=["gi@corp.es"])]
+    records = [
+        *population,
+        make_person(given_name=given, family_name="Iturbe", emails=["gi@corp.es"]),
+        make_person(given_name=other, family_name="Iturbe", emails=["gi@corp.es"]),
+    ]
     n = len(population)
     link = _link(resolve_batch(records), n, n + 1)
     assert link is not None
@@ -385,9 +508,11 @@ def test_a_nickname_or_a_typo_does_not_make_an_email_shared(population, given, o
 
 def test_two_given_names_on_one_mailbox_make_it_shared(population):
     """Ana and Pablo Iturbe on one family mailbox are two people: the email is capped."""
-    records = [*population,
-               make_person(given_name="Ana", family_name="Iturbe", emails=["casa@gmail.com"]),
-               make_person(given_name="Pablo", family_name="Iturbe", emails=["casa@gmail.com"])]
+    records = [
+        *population,
+        make_person(given_name="Ana", family_name="Iturbe", emails=["casa@gmail.com"]),
+        make_person(given_name="Pablo", family_name="Iturbe", emails=["casa@gmail.com"]),
+    ]
     n = len(population)
     result = resolve_batch(records)
     link = _link(result, n, n + 1)
@@ -398,11 +523,15 @@ def test_two_given_names_on_one_mailbox_make_it_shared(population):
 def test_a_reused_work_mailbox_does_not_join_two_second_surnames(population):
     """Two people with one given name and first surname at one company, years apart,
     get the same mailbox; their second surnames differ, so the email is no rule match."""
-    records = [*population,
-               make_person(given_name="Antonio", family_name="Garcia Sanchez",
-                           emails=["antonio.garcia@beacon.mx"]),
-               make_person(given_name="Antonio", family_name="Garcia Ortega",
-                           emails=["antonio.garcia@beacon.mx"])]
+    records = [
+        *population,
+        make_person(
+            given_name="Antonio", family_name="Garcia Sanchez", emails=["antonio.garcia@beacon.mx"]
+        ),
+        make_person(
+            given_name="Antonio", family_name="Garcia Ortega", emails=["antonio.garcia@beacon.mx"]
+        ),
+    ]
     n = len(population)
     result = resolve_batch(records)
     link = _link(result, n, n + 1)
@@ -413,15 +542,21 @@ def test_focus_scores_only_the_pairs_touching_its_records(population):
     """A focused resolve decides exactly the pairs of the full one that touch the focus,
     and compares no other pair."""
     full = resolve_batch(population)
-    model = {"person": FittedModel.from_dict(json.loads(json.dumps(
-        full.stats["person"]["model"].to_dict())))}
+    model = {
+        "person": FittedModel.from_dict(
+            json.loads(json.dumps(full.stats["person"]["model"].to_dict()))
+        )
+    }
     full = resolve_batch(population, model=model)
     focus = {0, 5, 9}
     focused = resolve_batch(population, model=model, focus=focus)
 
     def touching(links):
-        return {(link.left, link.right, round(link.match_weight, 6)) for link in links
-                if link.left in focus or link.right in focus}
+        return {
+            (link.left, link.right, round(link.match_weight, 6))
+            for link in links
+            if link.left in focus or link.right in focus
+        }
 
     assert touching(focused.links) == touching(full.links) != set()
     assert touching(focused.review) == touching(full.review)

@@ -43,11 +43,11 @@ def test_sequence_of_merges_and_splits_old_ids_always_resolve():
     age: dict[str, int] = {}
     state: dict[str, str] = {}
     runs = [
-        {"a": 0, "b": 1, "c": 2, "d": 3},            # four people
-        {"a": 0, "b": 0, "c": 1, "d": 1},            # two merges
-        {"a": 0, "b": 0, "c": 0, "d": 0},            # everything merges
-        {"a": 0, "b": 0, "c": 0, "d": 1},            # d split off
-        {"a": 0, "b": 0, "c": 1, "d": 1},            # c leaves with d
+        {"a": 0, "b": 1, "c": 2, "d": 3},  # four people
+        {"a": 0, "b": 0, "c": 1, "d": 1},  # two merges
+        {"a": 0, "b": 0, "c": 0, "d": 0},  # everything merges
+        {"a": 0, "b": 0, "c": 0, "d": 1},  # d split off
+        {"a": 0, "b": 0, "c": 1, "d": 1},  # c leaves with d
     ]
     seen_ids: list[set[str]] = []
     for step, clusters in enumerate(runs):

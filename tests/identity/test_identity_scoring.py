@@ -39,6 +39,7 @@ def test_anchor_pairs_measure_how_often_true_matches_differ():
 def test_too_few_anchor_pairs_leave_em_alone():
     given = _model("given_name", [0.6, 0.05, 0.05, 0.05, 0.025, 0.025, 0.2])
     levels = np.zeros((50, 2), dtype=np.int8)
-    refit_disagreement_on_anchors([given, _model("email", [0.7, 0.3])], levels,
-                          np.ones(50, dtype=bool), min_pairs=100)
+    refit_disagreement_on_anchors(
+        [given, _model("email", [0.7, 0.3])], levels, np.ones(50, dtype=bool), min_pairs=100
+    )
     assert given.m[6] == 0.2

@@ -12,28 +12,51 @@ OLD, MID, NEW = datetime(2020, 1, 1), datetime(2022, 1, 1), datetime(2024, 1, 1)
 @pytest.fixture
 def members():
     return [
-        make_person(system="hubspot", job_title="CTO", given_name="Ana", modified_at=OLD,
-                    emails=["ana@acme.es"], phones=["612345678"], roles=[Role.LEAD],
-                    lifecycle_stage=LifecycleStage.LEAD),
-        make_person(system="salesforce", job_title="Chief Technology Officer", given_name="ana",
-                    modified_at=MID, emails=["ANA@acme.es", "ana@home.es"],
-                    roles=[Role.CUSTOMER], lifecycle_stage=LifecycleStage.CUSTOMER),
-        make_person(system="hr", job_title="cto", given_name="Ana María", modified_at=NEW,
-                    phones=["+34 612 345 678", "911000000"], roles=[Role.EMPLOYEE],
-                    lifecycle_stage=LifecycleStage.LEAD),
+        make_person(
+            system="hubspot",
+            job_title="CTO",
+            given_name="Ana",
+            modified_at=OLD,
+            emails=["ana@acme.es"],
+            phones=["612345678"],
+            roles=[Role.LEAD],
+            lifecycle_stage=LifecycleStage.LEAD,
+        ),
+        make_person(
+            system="salesforce",
+            job_title="Chief Technology Officer",
+            given_name="ana",
+            modified_at=MID,
+            emails=["ANA@acme.es", "ana@home.es"],
+            roles=[Role.CUSTOMER],
+            lifecycle_stage=LifecycleStage.CUSTOMER,
+        ),
+        make_person(
+            system="hr",
+            job_title="cto",
+            given_name="Ana María",
+            modified_at=NEW,
+            phones=["+34 612 345 678", "911000000"],
+            roles=[Role.EMPLOYEE],
+            lifecycle_stage=LifecycleStage.LEAD,
+        ),
     ]
 
 
-@pytest.mark.parametrize(("rule", "expected", "system"), [
-    (SurvivorshipRule.MOST_RECENT, "cto", "hr"),
-    (SurvivorshipRule.EARLIEST, "CTO", "hubspot"),
-    (SurvivorshipRule.MOST_FREQUENT, "cto", "hr"),  # "CTO" and "cto" count together
-    (SurvivorshipRule.MOST_COMPLETE, "Chief Technology Officer", "salesforce"),
-    (SurvivorshipRule.SOURCE_PRIORITY, "Chief Technology Officer", "salesforce"),
-])
+@pytest.mark.parametrize(
+    ("rule", "expected", "system"),
+    [
+        (SurvivorshipRule.MOST_RECENT, "cto", "hr"),
+        (SurvivorshipRule.EARLIEST, "CTO", "hubspot"),
+        (SurvivorshipRule.MOST_FREQUENT, "cto", "hr"),  # "CTO" and "cto" count together
+        (SurvivorshipRule.MOST_COMPLETE, "Chief Technology Officer", "salesforce"),
+        (SurvivorshipRule.SOURCE_PRIORITY, "Chief Technology Officer", "salesforce"),
+    ],
+)
 def test_each_rule_picks_its_value_with_provenance(members, rule, expected, system):
-    settings = SurvivorshipSettings(fields={"job_title": rule},
-                                    source_priority=["salesforce", "hr"])
+    settings = SurvivorshipSettings(
+        fields={"job_title": rule}, source_priority=["salesforce", "hr"]
+    )
     chosen = survive(members, settings).fields["job_title"]
     assert (chosen.value, chosen.provenance.system, chosen.rule) == (expected, system, rule.value)
 

@@ -73,8 +73,7 @@ def test_truth_labels_match_the_records(people: SyntheticPeople, rows: list[dict
     assert len({(r["system"], r["record_id"]) for r in rows}) == len(rows)
 
 
-def test_work_email_domain_is_the_true_employer(people: SyntheticPeople, rows: list[dict]
-                                                ) -> None:
+def test_work_email_domain_is_the_true_employer(people: SyntheticPeople, rows: list[dict]) -> None:
     orgs = people.population.orgs
     work = [r for r in rows if r["email"] and r["email"].split("@")[1].lower() not in FREE_DOMAINS]
     assert len(work) > 5_000
@@ -92,7 +91,8 @@ def test_national_id_belongs_to_one_person_and_has_a_valid_letter(rows: list[dic
 
 def test_shared_inboxes_and_switchboards_sit_on_many_people(rows: list[dict]) -> None:
     inboxes = _persons_by(
-        rows, lambda r: r["email"].lower() if r["email"].split("@")[0].lower() in INBOXES else "")
+        rows, lambda r: r["email"].lower() if r["email"].split("@")[0].lower() in INBOXES else ""
+    )
     assert max(len(p) for p in inboxes.values()) >= 5
     phones = _persons_by(rows, lambda r: _digits(r["phone"]))
     assert sum(len(p) >= 5 for p in phones.values()) >= 10
@@ -100,16 +100,17 @@ def test_shared_inboxes_and_switchboards_sit_on_many_people(rows: list[dict]) ->
 
 def test_families_share_a_mailbox_and_an_address(rows: list[dict]) -> None:
     family = re.compile(r"^(familia\.|the)[a-z]+\d+@")
-    mailboxes = _persons_by(rows, lambda r: next(
-        (e for e in (r["email"], r["personal_email"]) if family.match(e)), ""))
+    mailboxes = _persons_by(
+        rows, lambda r: next((e for e in (r["email"], r["personal_email"]) if family.match(e)), "")
+    )
     assert sum(len(p) >= 2 for p in mailboxes.values()) >= 10
-    addresses = _persons_by(rows, lambda r: f"{r['street']}|{r['postcode']}" if r["street"]
-                            and r["postcode"] else "")
+    addresses = _persons_by(
+        rows, lambda r: f"{r['street']}|{r['postcode']}" if r["street"] and r["postcode"] else ""
+    )
     assert sum(len(p) >= 2 for p in addresses.values()) >= 100
 
 
-def test_twins_and_namesake_fathers_and_sons(people: SyntheticPeople, rows: list[dict]
-                                             ) -> None:
+def test_twins_and_namesake_fathers_and_sons(people: SyntheticPeople, rows: list[dict]) -> None:
     p = people.population.people
     twins = defaultdict(set)
     for person in range(len(p)):
@@ -123,9 +124,11 @@ def test_twins_and_namesake_fathers_and_sons(people: SyntheticPeople, rows: list
 
 
 def test_many_different_maria_garcia_lopez_in_madrid(rows: list[dict]) -> None:
-    marias = {r["truth_person_id"] for r in rows
-              if r["full_name"] in ("María García López", "Maria Garcia Lopez")
-              and r["city"] == "Madrid"}
+    marias = {
+        r["truth_person_id"]
+        for r in rows
+        if r["full_name"] in ("María García López", "Maria Garcia Lopez") and r["city"] == "Madrid"
+    }
     assert len(marias) >= 5
 
 
@@ -137,8 +140,13 @@ def test_names_emails_and_phones_are_noisy(rows: list[dict]) -> None:
     assert any("+" in e for e in emails) and any(e != e.lower() for e in emails)
     assert any(e.endswith("@googlemail.com") for e in emails)
     phones = [r["phone"] for r in rows if r["phone"]]
-    for pattern in (r"^\+34 \d{3} \d\d \d\d \d\d$", r"^0034\d{9}$", r"^\(\d{3}\) \d{3}-\d{4}$",
-                    r"^\d{3}\.\d{3}\.\d{4}$", r"^[67]\d{8}$"):
+    for pattern in (
+        r"^\+34 \d{3} \d\d \d\d \d\d$",
+        r"^0034\d{9}$",
+        r"^\(\d{3}\) \d{3}-\d{4}$",
+        r"^\d{3}\.\d{3}\.\d{4}$",
+        r"^[67]\d{8}$",
+    ):
         assert any(re.match(pattern, phone) for phone in phones), pattern
 
 
@@ -149,8 +157,9 @@ def test_people_who_changed_jobs_show_two_employers(rows: list[dict]) -> None:
     assert sum(len(orgs) >= 2 for orgs in employers.values()) >= 200
 
 
-def test_canonical_records_stream_in_record_order(people: SyntheticPeople, rows: list[dict]
-                                                  ) -> None:
+def test_canonical_records_stream_in_record_order(
+    people: SyntheticPeople, rows: list[dict]
+) -> None:
     small = generate(1_200, seed=3)
     chunks = list(iter_person_records(small, chunk_size=500))
     assert [len(c) for c in chunks] == [500, 500, 200]
@@ -158,7 +167,8 @@ def test_canonical_records_stream_in_record_order(people: SyntheticPeople, rows:
     assert all(isinstance(r, PersonRecord) for r in records)
     expected = list(small.rows())
     assert [(r.provenance.system, r.provenance.record_id) for r in records] == [
-        (row["system"], row["record_id"]) for row in expected]
+        (row["system"], row["record_id"]) for row in expected
+    ]
     assert all(r.emails or r.phones or r.birth_date or r.national_id for r in records)
 
 
@@ -167,13 +177,16 @@ def test_pair_scores_match_brute_force() -> None:
     truth = rng.integers(0, 40, 150)
     labels = rng.integers(0, 30, 150)
     brute_true = {(i, j) for i, j in itertools.combinations(range(150), 2) if truth[i] == truth[j]}
-    brute_pred = {(i, j) for i, j in itertools.combinations(range(150), 2)
-                  if labels[i] == labels[j]}
+    brute_pred = {
+        (i, j) for i, j in itertools.combinations(range(150), 2) if labels[i] == labels[j]
+    }
     assert {tuple(p) for p in true_pairs(truth).tolist()} == brute_true
     assert true_pair_count(truth) == len(brute_true)
     score = score_clusters(labels, truth)
-    assert (score.true_positives, score.predicted) == (len(brute_true & brute_pred),
-                                                       len(brute_pred))
+    assert (score.true_positives, score.predicted) == (
+        len(brute_true & brute_pred),
+        len(brute_pred),
+    )
     pairs = np.array(sorted(brute_pred))
     doubled = np.vstack([pairs, pairs[:, ::-1]])
     assert score_pairs(doubled, truth) == score
@@ -183,15 +196,16 @@ def test_most_people_in_one_cluster_matches_brute_force() -> None:
     rng = np.random.default_rng(1)
     truth = rng.integers(0, 40, 150)
     labels = rng.integers(0, 30, 150).astype(str)
-    brute = max(len({truth[i] for i in range(150) if labels[i] == label})
-                for label in set(labels))
+    brute = max(len({truth[i] for i in range(150) if labels[i] == label}) for label in set(labels))
     assert most_people_in_one_cluster(labels, truth) == brute
     assert most_people_in_one_cluster(truth, truth) == 1
 
 
 SAMPLE_HEADERS = {
-    "crm_contacts.csv": layouts.CRM_CONTACTS, "crm_accounts.csv": layouts.CRM_ACCOUNTS,
-    "hr_employees.csv": layouts.HR_EMPLOYEES, "partner_contacts.csv": layouts.PARTNER_CONTACTS,
+    "crm_contacts.csv": layouts.CRM_CONTACTS,
+    "crm_accounts.csv": layouts.CRM_ACCOUNTS,
+    "hr_employees.csv": layouts.HR_EMPLOYEES,
+    "partner_contacts.csv": layouts.PARTNER_CONTACTS,
     "truth.csv": ("file", "record_id", "truth_person_id", "truth_org_id"),
 }
 
@@ -249,9 +263,12 @@ def test_sample_has_overlap_duplicates_and_malformed_rows(sample: Path) -> None:
     assert sum(r["contact_id"] == "" for r in contacts) == 1
     truth = _read(sample, "truth.csv")
     ids = {(r["file"], r["record_id"]) for r in truth}
-    for name, id_column in (("crm_contacts.csv", "contact_id"), ("crm_accounts.csv",
-                            "account_id"), ("hr_employees.csv", "employee_id"),
-                            ("partner_contacts.csv", "partner_contact_id")):
+    for name, id_column in (
+        ("crm_contacts.csv", "contact_id"),
+        ("crm_accounts.csv", "account_id"),
+        ("hr_employees.csv", "employee_id"),
+        ("partner_contacts.csv", "partner_contact_id"),
+    ):
         listed = {(name, r[id_column]) for r in _read(sample, name) if r[id_column]}
         assert listed == {i for i in ids if i[0] == name}
     files_of = defaultdict(set)

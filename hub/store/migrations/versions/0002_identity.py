@@ -38,8 +38,12 @@ def _create_pair_table(name: str) -> None:
         sa.Column("probability", sa.Float(), nullable=False),
         sa.Column("match_weight", sa.Float(), nullable=False),
         sa.Column("rule", sa.String(length=128), nullable=True),
-        sa.Column("evidence", _JSON, nullable=False,
-                  comment="[{comparison, level, weight}] per compared field"),
+        sa.Column(
+            "evidence",
+            _JSON,
+            nullable=False,
+            comment="[{comparison, level, weight}] per compared field",
+        ),
         sa.Column("run_id", _ID, nullable=False),
         _run_fk(),
         sa.PrimaryKeyConstraint("left_key", "right_key"),
@@ -54,12 +58,17 @@ def upgrade() -> None:
         sa.Column("golden_id", _GOLDEN, nullable=False),
         sa.Column("entity_kind", sa.String(length=16), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
-        sa.Column("fields", _JSON, nullable=False,
-                  comment="name -> {value, rule, provenance} or a list of them (multi-valued)"),
+        sa.Column(
+            "fields",
+            _JSON,
+            nullable=False,
+            comment="name -> {value, rule, provenance} or a list of them (multi-valued)",
+        ),
         sa.Column("roles", _JSON, nullable=False),
         sa.Column("lifecycle_stage", sa.String(length=32), nullable=True),
-        sa.Column("lifecycle", _JSON, nullable=False,
-                  comment="stage -> when a member first reported it"),
+        sa.Column(
+            "lifecycle", _JSON, nullable=False, comment="stage -> when a member first reported it"
+        ),
         sa.Column("member_count", sa.Integer(), nullable=False),
         sa.Column("created_run_id", _ID, nullable=False),
         sa.Column("updated_run_id", _ID, nullable=False),
@@ -84,7 +93,8 @@ def upgrade() -> None:
     with op.batch_alter_table("golden_members", schema=None) as batch_op:
         batch_op.create_index("ix_golden_members_golden_id", ["golden_id"], unique=False)
         batch_op.create_index(
-            "ix_golden_members_system", ["system", "object", "golden_id"], unique=False)
+            "ix_golden_members_system", ["system", "object", "golden_id"], unique=False
+        )
 
     for name in _PAIR_TABLES:
         _create_pair_table(name)
@@ -104,8 +114,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("steward_decisions", schema=None) as batch_op:
         batch_op.create_index("ix_steward_decisions_golden", ["golden_id", "field"], unique=False)
-        batch_op.create_index(
-            "ix_steward_decisions_pair", ["left_key", "right_key"], unique=False)
+        batch_op.create_index("ix_steward_decisions_pair", ["left_key", "right_key"], unique=False)
 
     op.create_table(
         "golden_id_history",
@@ -132,6 +141,12 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for name in ("blocking_keys", "golden_id_history", "steward_decisions", *_PAIR_TABLES,
-                 "golden_members", "golden_records"):
+    for name in (
+        "blocking_keys",
+        "golden_id_history",
+        "steward_decisions",
+        *_PAIR_TABLES,
+        "golden_members",
+        "golden_records",
+    ):
         op.drop_table(name)

@@ -21,11 +21,13 @@ def upgrade() -> None:
         "identity_models",
         sa.Column("entity_kind", sa.String(length=16), nullable=False),
         sa.Column("settings_digest", sa.String(length=64), nullable=False),
-        sa.Column("parameters",
-                  sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
-                  nullable=False, comment="{m: {comparison: [per level]}, u: {…}, prior}"),
-        sa.Column("run_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
-                  nullable=False),
+        sa.Column(
+            "parameters",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+            comment="{m: {comparison: [per level]}, u: {…}, prior}",
+        ),
+        sa.Column("run_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.ForeignKeyConstraint(["run_id"], ["runs.id"]),
         sa.PrimaryKeyConstraint("entity_kind"),
     )

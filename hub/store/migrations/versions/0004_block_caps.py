@@ -19,9 +19,16 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    op.add_column("blocking_keys", sa.Column(
-        "cap", sa.Integer(), server_default="0", nullable=False,
-        comment="The block's rule's size cap: a record leaving the block may bring it under"))
+    op.add_column(
+        "blocking_keys",
+        sa.Column(
+            "cap",
+            sa.Integer(),
+            server_default="0",
+            nullable=False,
+            comment="The block's rule's size cap: a record leaving the block may bring it under",
+        ),
+    )
 
 
 def downgrade() -> None:

@@ -33,8 +33,7 @@ def _blocking_keys(with_rowid: bool) -> None:
         "blocking_keys",
         sa.Column("record_key", _KEY, nullable=False),
         sa.Column("block", sa.String(length=32), nullable=False),
-        sa.Column("cap", sa.Integer(), server_default="0", nullable=False,
-                  comment=_CAP_COMMENT),
+        sa.Column("cap", sa.Integer(), server_default="0", nullable=False, comment=_CAP_COMMENT),
         sa.PrimaryKeyConstraint("record_key", "block"),
         sqlite_with_rowid=with_rowid,
     )
@@ -46,8 +45,12 @@ def upgrade() -> None:
         "record_features",
         sa.Column("record_key", _KEY, primary_key=True),
         sa.Column("entity_kind", sa.String(16), nullable=False),
-        sa.Column("features", sa.Text(), nullable=False,
-                  comment="JSON: the values in the engine's feature layout for the kind"),
+        sa.Column(
+            "features",
+            sa.Text(),
+            nullable=False,
+            comment="JSON: the values in the engine's feature layout for the kind",
+        ),
         sqlite_with_rowid=False,
     )
     _blocking_keys(with_rowid=False)
