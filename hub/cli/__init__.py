@@ -8,6 +8,7 @@ from hub.cli import db, golden, mappings, review
 from hub.cli.common import configure_logging
 from hub.cli.demo import demo
 from hub.cli.emulate import emulate
+from hub.cli.report import report
 from hub.cli.resolve import resolve
 from hub.cli.sync import status, sync
 
@@ -32,6 +33,7 @@ app.command()(sync)
 app.command()(status)
 app.command()(emulate)
 app.command()(resolve)
+app.command()(report)
 app.add_typer(db.app, name="db")
 app.add_typer(mappings.app, name="mappings")
 app.add_typer(golden.app, name="golden")
