@@ -79,6 +79,8 @@ class People:
     mobile: np.ndarray
     household: np.ndarray
     junior: np.ndarray  # a son who carries his father's name
+    twin_of: np.ndarray  # the twin sibling's index, -1 for everyone else
+    maiden: np.ndarray  # index into SURNAMES of a surname given up at marriage, -1 without
     org: np.ndarray
     prev_org: np.ndarray  # -1 for people who never changed jobs
     title: np.ndarray
@@ -171,6 +173,8 @@ def build_population(n_people: int, seed: int, shape: PopulationShape) -> Popula
     birth[member == 0] = head_birth[household[member == 0]]
     birth[child] = head_birth[household[child]] + rng.integers(22 * 365, 36 * 365, int(child.sum()))
     birth[twins] = birth[twin_siblings]
+    twin_of = np.full(n_people, -1)
+    twin_of[twins], twin_of[twin_siblings] = twin_siblings, np.flatnonzero(twins)
 
     h_city = city_for(rng, h_locale, 0.8)
     singles = np.flatnonzero(house_size[household] == 1)
@@ -209,6 +213,8 @@ def build_population(n_people: int, seed: int, shape: PopulationShape) -> Popula
         mobile=_mobiles(locale, h_city[household]),
         household=household,
         junior=junior,
+        twin_of=twin_of,
+        maiden=np.where(spouse & ~keeps_own, names[2, household], -1),
         org=own_org,
         prev_org=prev_org,
         title=title,
