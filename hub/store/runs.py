@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import Engine, case, func, select, update
 
 from connectors.base import Watermark
 from hub.store.db import utcnow
@@ -102,7 +102,7 @@ def object_statuses(engine: Engine) -> list[ObjectStatus]:
                     SourceRecordRow.system,
                     SourceRecordRow.object,
                     func.count(),
-                    func.sum(func.cast(SourceRecordRow.deleted, SourceRecordRow.id.type)),
+                    func.sum(case((SourceRecordRow.deleted, 1), else_=0)),
                 ).group_by(SourceRecordRow.system, SourceRecordRow.object)
             )
         }

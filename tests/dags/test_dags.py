@@ -24,7 +24,7 @@ BIN = Path(sys.executable).parent
 
 
 @pytest.fixture(scope="module")
-def airflow_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+def airflow_env(tmp_path_factory: pytest.TempPathFactory, module_store_url: str) -> dict[str, str]:
     """A throw-away Airflow home with a migrated SQLite metadata database."""
     home = tmp_path_factory.mktemp("airflow")
     source = tmp_path_factory.mktemp("source")
@@ -36,7 +36,7 @@ def airflow_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
         "RELHUB_CONFIG": str(source / "relhub.yaml"),
-        "RELHUB_DATABASE_URL": f"sqlite:///{source / 'airflow-store.db'}",
+        "RELHUB_DATABASE_URL": module_store_url,
         "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
     }
     airflow(env, "db", "migrate")

@@ -15,10 +15,11 @@ runner = CliRunner()
 
 
 @pytest.fixture
-def folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, store_url: str) -> Path:
+    """A source folder; every command test runs on SQLite and on PostgreSQL."""
     make_source(tmp_path, [row(i) for i in range(12)])
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("RELHUB_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
+    monkeypatch.setenv("RELHUB_DATABASE_URL", store_url)
     monkeypatch.delenv("RELHUB_CONFIG", raising=False)
     return tmp_path
 
