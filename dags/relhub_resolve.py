@@ -1,4 +1,5 @@
-"""Relhub resolve DAG: runs whenever a source sync has updated its Asset.
+"""Relhub resolve DAG: runs whenever a source sync has updated its Asset, then reminds
+the operator of the pairs waiting for a steward.
 
 The configuration is read from $RELHUB_CONFIG (default: relhub.yaml beside dags/). The
 task calls the same step as `relhub resolve`; this file only wires it.
@@ -11,7 +12,13 @@ from pathlib import Path
 from airflow.sdk import Asset, dag, task
 
 from hub.config import load_config
-from hub.steps import DAG_DEFAULTS, dags_config_file, run_resolve, source_asset_uri
+from hub.steps import (
+    DAG_DEFAULTS,
+    dags_config_file,
+    review_reminder,
+    run_resolve,
+    source_asset_uri,
+)
 
 CONFIG_FILE = dags_config_file(Path(__file__).parent)
 config = load_config(CONFIG_FILE)
@@ -20,9 +27,11 @@ source_assets = [Asset(source_asset_uri(source.name)) for source in config.sourc
 
 @dag(dag_id="relhub_resolve", schedule=source_assets or None, doc_md=__doc__, **DAG_DEFAULTS)
 def relhub_resolve() -> None:
-    task(task_id="resolve", outlets=[Asset("relhub://golden")])(run_resolve)(
+    resolved = task(task_id="resolve", outlets=[Asset("relhub://golden")])(run_resolve)(
         config_file=CONFIG_FILE
     )
+    reminder = task(task_id="review_reminder")(review_reminder)(config_file=CONFIG_FILE)
+    resolved >> reminder
 
 
 relhub_resolve()

@@ -54,6 +54,11 @@ class SourceConfig(_Strict):
         description="Processes mapping pages in parallel; 1 maps in the syncing process.",
     )
     options: dict[str, Any] = Field(default_factory=dict)
+    schedule: str | None = Field(
+        default=None,
+        description="This source's own sync schedule (cron or preset; null: manual); "
+        "unset: airflow.sync_schedule.",
+    )
 
     @field_validator("type")
     @classmethod
@@ -81,6 +86,18 @@ class AirflowConfig(_Strict):
     sync_schedule: str | None = Field(
         default="@hourly", description="Cron or preset; null: manual."
     )
+    pools: dict[str, int] = Field(
+        default_factory=dict,
+        description="Slots of each pool that sources name; a pool not listed gets 1 slot.",
+    )
+
+    @field_validator("pools")
+    @classmethod
+    def _positive_slots(cls, value: dict[str, int]) -> dict[str, int]:
+        for name, slots in value.items():
+            if slots < 1:
+                raise ValueError(f"pool {name!r}: slots must be at least 1")
+        return value
 
 
 class RelhubConfig(_Strict):
@@ -103,6 +120,12 @@ class RelhubConfig(_Strict):
                 return source
         known = ", ".join(s.name for s in self.sources) or "none"
         raise ConfigError(self.path, None, "sources", f"no source named {name!r} (known: {known})")
+
+    def sync_schedule(self, source: SourceConfig) -> str | None:
+        """A source's own `schedule` when it sets one (null included), else the default."""
+        if "schedule" in source.model_fields_set:
+            return source.schedule
+        return self.airflow.sync_schedule
 
     def resolve_path(self, path: Path | str) -> Path:
         path = Path(path)

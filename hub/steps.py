@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import logging
 import os
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from hub.config import config_path, load_config
+from hub.config import RelhubConfig, SourceConfig, config_path, load_config
 from hub.resolve import resolve
+from hub.review import review_queue
 from hub.store import runs
 from hub.store.migrate import open_store
 from hub.sync import sync_source
@@ -23,10 +24,37 @@ DAG_DEFAULTS: dict[str, Any] = {
     "start_date": datetime(2026, 1, 1),
     "catchup": False,
     "max_active_runs": 1,
-    "default_args": {"retries": 2, "retry_delay": timedelta(minutes=1)},
+    "default_args": {
+        "retries": 3,
+        "retry_delay": timedelta(minutes=1),
+        "retry_exponential_backoff": 2.0,
+        "max_retry_delay": timedelta(minutes=30),
+    },
     "tags": ["relhub"],
 }
-"""What every Relhub DAG shares: no backfill, one run at a time, two retries."""
+"""What every Relhub DAG shares: no backfill, one run at a time, three retries 1, 2 and
+4 minutes apart (a store lock or a throttled API usually clears within minutes)."""
+
+DEFAULT_SYNC_DAG = "relhub_sync"
+
+
+@dataclass(frozen=True)
+class SyncDag:
+    dag_id: str
+    schedule: str | None
+    sources: list[SourceConfig]
+
+
+def sync_dags(config: RelhubConfig) -> list[SyncDag]:
+    """`relhub_sync` for the sources on the default schedule, and a DAG of its own for each
+    source that sets its own `schedule`."""
+    default = [s for s in config.sources if "schedule" not in s.model_fields_set]
+    own = [
+        SyncDag(f"{DEFAULT_SYNC_DAG}_{s.name}", config.sync_schedule(s), [s])
+        for s in config.sources
+        if "schedule" in s.model_fields_set
+    ]
+    return [SyncDag(DEFAULT_SYNC_DAG, config.airflow.sync_schedule, default), *own]
 
 
 def dags_config_file(dags_folder: Path) -> str:
@@ -70,6 +98,15 @@ def run_resolve(*, config_file: Path | str | None = None, full: bool = False) ->
         report.seconds,
     )
     return report.as_dict()
+
+
+def review_reminder(*, config_file: Path | str | None = None) -> dict[str, int]:
+    """After a resolve, tell the operator how many pairs wait for a steward."""
+    config = load_config(config_file)
+    _, waiting = review_queue(open_store(config.database_url()), limit=0)
+    if waiting:
+        log.warning("%d pairs wait for a steward: `relhub review list`", waiting)
+    return {"review_queue": waiting}
 
 
 def store_status(*, config_file: Path | str | None = None) -> dict[str, Any]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from hub.cli import db, golden, mappings, review
+from hub.cli import airflow, db, golden, mappings, review
 from hub.cli.common import configure_logging
 from hub.cli.demo import demo
 from hub.cli.emulate import emulate
@@ -34,6 +34,7 @@ app.command()(status)
 app.command()(emulate)
 app.command()(resolve)
 app.command()(report)
+app.add_typer(airflow.app, name="airflow")
 app.add_typer(db.app, name="db")
 app.add_typer(mappings.app, name="mappings")
 app.add_typer(golden.app, name="golden")
