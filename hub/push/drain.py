@@ -1,0 +1,250 @@
+"""Draining the outbox into one target system, each write applied once.
+
+Rows are marked `sending` in a committed transaction before their batch goes out and
+get their outcome in another after it answers. A process killed between the two leaves
+rows in doubt; the next push syncs that source first (its incremental read is the
+re-read) and settles each in-doubt row from what the source now holds: written if the
+values are there, pending again if not. So a rerun never sends a write that landed.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any, cast
+
+from sqlalchemy import Connection, Engine, Table, and_, select, update
+
+from connectors.base import Connector, WriteRequest, WriteResult, WriteStatus
+from hub.config import RelhubConfig, SourceConfig
+from hub.connections import open_connector
+from hub.page_mapping import content_hash, serialize_payload
+from hub.push.targets import same, source_targets
+from hub.store import runs
+from hub.store.db import utcnow
+from hub.store.models import SourceRecordRow
+from hub.store.push_models import PENDING, REJECTED, SENDING, SKIPPED, WRITTEN, OutboxRow
+from hub.sync import sync_source
+
+STEP = "push"
+CHANGED_SINCE_READ = "skipped: the source record changed after the diff was taken"
+
+log = logging.getLogger(__name__)
+Progress = Callable[[str, int], None]
+
+_outbox = cast(Table, OutboxRow.__table__)
+_source = cast(Table, SourceRecordRow.__table__)
+
+
+@dataclass
+class PushReport:
+    system: str
+    run_id: int
+    written: int = 0
+    rejected: int = 0
+    skipped: int = 0
+    confirmed: int = 0  # in-doubt rows a re-read showed had landed
+    requeued: int = 0  # in-doubt rows a re-read showed had not
+    in_doubt: int = 0  # rows whose batch failed mid-way; settled by the next push
+    batches: int = 0
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def push_source(
+    config: RelhubConfig,
+    engine: Engine,
+    source: SourceConfig,
+    *,
+    limit: int | None = None,
+    progress: Progress | None = None,
+) -> PushReport:
+    """Send a source's pending writes in its largest batches; the connector keeps to the
+    API's rate limit and retries transient failures with backoff."""
+    run_id = runs.start_run(engine, STEP, source.name)
+    report = PushReport(source.name, run_id)
+    started = time.perf_counter()
+    try:
+        objects = [t.object for t in source_targets(config, source)]
+        if objects:
+            _settle_in_doubt(config, engine, source, report)
+            connector = open_connector(config, source)
+            try:
+                size = int(config.push.get("batch_size") or connector.max_write_batch)
+                budget = limit
+                for object_name in objects:
+                    budget = _drain_object(
+                        engine, connector, object_name, size, budget, report, progress
+                    )
+            finally:
+                connector.close()
+    except BaseException as error:
+        runs.finish_run(engine, run_id, report.as_dict(), error=f"{type(error).__name__}: {error}")
+        raise
+    report.seconds = round(time.perf_counter() - started, 3)
+    runs.finish_run(engine, run_id, report.as_dict())
+    return report
+
+
+def _settle_in_doubt(
+    config: RelhubConfig, engine: Engine, source: SourceConfig, report: PushReport
+) -> None:
+    with engine.connect() as connection:
+        doubtful = connection.execute(
+            select(_outbox).where(_outbox.c.system == source.name, _outbox.c.status == SENDING)
+        ).all()
+    if not doubtful:
+        return
+    log.info("%s: %d writes in doubt; re-reading the source", source.name, len(doubtful))
+    sync_source(config, engine, source)
+    with engine.begin() as connection:
+        for row in doubtful:
+            payload = _payload(connection, row.object, row.system, row.source_id)
+            landed = payload is not None and all(
+                same(payload.get(name), value) for name, value in row.fields.items()
+            )
+            _set_status(
+                connection,
+                [row.id],
+                WRITTEN if landed else PENDING,
+                "confirmed by re-read" if landed else None,
+            )
+            report.confirmed += landed
+            report.requeued += not landed
+
+
+def _payload(
+    connection: Connection, object_name: str, system: str, source_id: str
+) -> dict[str, Any] | None:
+    return connection.execute(
+        select(_source.c.payload).where(
+            _source.c.system == system,
+            _source.c.object == object_name,
+            _source.c.source_id == source_id,
+        )
+    ).scalar()
+
+
+def _drain_object(
+    engine: Engine,
+    connector: Connector,
+    object_name: str,
+    size: int,
+    budget: int | None,
+    report: PushReport,
+    progress: Progress | None,
+) -> int | None:
+    """Batches until the object's pending rows (or the budget) run out; the budget left."""
+    while budget is None or budget > 0:
+        take = size if budget is None else min(size, budget)
+        with engine.begin() as connection:
+            batch = _claim(connection, report.system, object_name, take, report)
+        if not batch:
+            return budget
+        if budget is not None:
+            budget -= len(batch)
+        requests = [WriteRequest(dict(row.fields), record_id=row.source_id) for row in batch]
+        try:
+            results = connector.write_batch(object_name, requests)
+        except Exception:
+            report.in_doubt += len(batch)
+            raise
+        with engine.begin() as connection:
+            _record(connection, batch, results, report)
+        report.batches += 1
+        if progress:
+            progress(f"{report.system}.{object_name}", report.written + report.rejected)
+    return budget
+
+
+def _claim(
+    connection: Connection, system: str, object_name: str, size: int, report: PushReport
+) -> list[Any]:
+    """The next pending rows, marked sending; rows whose source changed since the diff
+    are skipped instead (the next sync re-reads them and the next build re-diffs)."""
+    rows = connection.execute(
+        select(_outbox, _source.c.modified_at.label("current_modified_at"))
+        .join(
+            _source,
+            and_(
+                _source.c.system == _outbox.c.system,
+                _source.c.object == _outbox.c.object,
+                _source.c.source_id == _outbox.c.source_id,
+            ),
+        )
+        .where(
+            _outbox.c.system == system,
+            _outbox.c.object == object_name,
+            _outbox.c.status == PENDING,
+        )
+        .order_by(_outbox.c.id)
+        .limit(size)
+    ).all()
+    stale = [
+        r.id
+        for r in rows
+        if r.current_modified_at is not None
+        and r.read_modified_at is not None
+        and r.current_modified_at > r.read_modified_at
+    ]
+    _set_status(connection, stale, SKIPPED, CHANGED_SINCE_READ)
+    report.skipped += len(stale)
+    skipped = set(stale)
+    batch = [r for r in rows if r.id not in skipped]
+    if batch:
+        connection.execute(
+            update(_outbox)
+            .where(_outbox.c.id.in_([r.id for r in batch]))
+            .values(status=SENDING, attempts=_outbox.c.attempts + 1)
+        )
+    return batch
+
+
+def _record(
+    connection: Connection, batch: Sequence[Any], results: Sequence[WriteResult], report: PushReport
+) -> None:
+    """Each row's outcome; a written row's values go into the stored snapshot, so the
+    next build finds nothing left to write (the echo brings no new push work)."""
+    for row, result in zip(batch, results, strict=True):
+        if result.status == WriteStatus.WRITTEN:
+            _set_status(connection, [row.id], WRITTEN, result.message or None)
+            _apply_to_snapshot(connection, row)
+            report.written += 1
+        elif result.status in (WriteStatus.REJECTED, WriteStatus.NOT_FOUND):
+            _set_status(connection, [row.id], REJECTED, result.message or str(result.status))
+            report.rejected += 1
+        else:
+            report.in_doubt += 1  # stays `sending`: the next push re-reads it
+
+
+def _apply_to_snapshot(connection: Connection, row: Any) -> None:
+    match = and_(
+        _source.c.system == row.system,
+        _source.c.object == row.object,
+        _source.c.source_id == row.source_id,
+    )
+    current = connection.execute(select(_source.c.payload, _source.c.deleted).where(match)).one()
+    payload = {**current.payload, **row.fields}
+    connection.execute(
+        update(_source)
+        .where(match)
+        .values(
+            payload=payload,
+            content_hash=content_hash(serialize_payload(payload), current.deleted),
+        )
+    )
+
+
+def _set_status(
+    connection: Connection, ids: Sequence[int], status: str, message: str | None
+) -> None:
+    if ids:
+        connection.execute(
+            update(_outbox)
+            .where(_outbox.c.id.in_(list(ids)))
+            .values(status=status, message=message, done_at=utcnow())
+        )

@@ -1,0 +1,232 @@
+"""Building the outbox: after a resolve, the writes each changed golden record asks of
+its members, only where the source's stored value differs.
+
+A row's idempotency key is (target record, fields, golden version): rebuilding after a
+crash or a rerun finds the rows it already queued instead of queuing them again, and a
+write already sent is never queued a second time for the same golden version. A newer
+diff for a record supersedes its older pending row, so a record has one pending write.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any, cast
+
+from sqlalchemy import Connection, Engine, Table, and_, select, tuple_, update
+
+from hub.config import RelhubConfig
+from hub.golden import plain_fields
+from hub.push.targets import PushTarget, push_targets, wanted_writes
+from hub.resolve_store import chunks, insert_rows
+from hub.store import runs
+from hub.store.db import dumps, utcnow
+from hub.store.identity_models import ACTIVE, GoldenMemberRow, GoldenRecordRow
+from hub.store.models import Run, SourceRecordRow
+from hub.store.push_models import PENDING, SUPERSEDED, OutboxRow
+
+STEP = "outbox"
+RESOLVE_STEP = "resolve"
+GOLDEN_PAGE = 2000
+_outbox = cast(Table, OutboxRow.__table__)
+
+Progress = Callable[[str, int], None]
+
+
+@dataclass
+class BuildReport:
+    run_id: int
+    golden_mark: int  # the newest resolve run whose golden records are in the outbox
+    golden_records: int = 0
+    targets: int = 0
+    queued: int = 0
+    superseded: int = 0
+    seconds: float = 0.0
+    by_field: dict[str, int] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def idempotency_key(
+    system: str, object_name: str, source_id: str, fields: Mapping[str, Any], version: int
+) -> str:
+    text = "\x1f".join((system, object_name, source_id, dumps(dict(sorted(fields.items())))))
+    return hashlib.sha256(f"{text}\x1f{version}".encode()).hexdigest()
+
+
+def _marks(engine: Engine) -> tuple[int, int]:
+    """(golden mark of the last build, newest successful resolve run)."""
+    with engine.connect() as connection:
+        last = connection.execute(
+            select(Run.counts)
+            .where(Run.step == STEP, Run.status == runs.SUCCEEDED)
+            .order_by(Run.id.desc())
+            .limit(1)
+        ).scalar()
+        newest = connection.execute(
+            select(Run.id)
+            .where(Run.step == RESOLVE_STEP, Run.status == runs.SUCCEEDED)
+            .order_by(Run.id.desc())
+            .limit(1)
+        ).scalar()
+    return int((last or {}).get("golden_mark", 0)), int(newest or 0)
+
+
+def build_outbox(
+    config: RelhubConfig,
+    engine: Engine,
+    *,
+    full: bool = False,
+    progress: Progress | None = None,
+) -> BuildReport:
+    """Queue the writes of every golden record resolved since the last build (or all)."""
+    since, newest = _marks(engine)
+    run_id = runs.start_run(engine, STEP, None)
+    report = BuildReport(run_id, golden_mark=newest)
+    started = time.perf_counter()
+    targets = push_targets(config)
+    try:
+        with engine.begin() as connection:
+            changed = connection.execute(
+                select(GoldenRecordRow.golden_id)
+                .where(
+                    GoldenRecordRow.status == ACTIVE,
+                    GoldenRecordRow.updated_run_id > (0 if full else since),
+                    GoldenRecordRow.updated_run_id <= newest,
+                )
+                .order_by(GoldenRecordRow.golden_id)
+            ).scalars()
+            for page in chunks(changed, GOLDEN_PAGE) if targets else ():
+                _build_page(connection, targets, page, report)
+                report.golden_records += len(page)
+                if progress:
+                    progress("golden records", report.golden_records)
+    except BaseException as error:
+        runs.finish_run(engine, run_id, report.as_dict(), error=f"{type(error).__name__}: {error}")
+        raise
+    report.seconds = round(time.perf_counter() - started, 3)
+    runs.finish_run(engine, run_id, report.as_dict())
+    return report
+
+
+def _build_page(
+    connection: Connection,
+    targets: Mapping[tuple[str, str], PushTarget],
+    golden_ids: list[str],
+    report: BuildReport,
+) -> None:
+    golden = {
+        row.golden_id: {
+            "fields": plain_fields(row.fields),
+            "roles": row.roles,
+            "lifecycle_stage": row.lifecycle_stage,
+            "version": row.updated_run_id,
+        }
+        for row in connection.execute(
+            select(
+                GoldenRecordRow.golden_id,
+                GoldenRecordRow.fields,
+                GoldenRecordRow.roles,
+                GoldenRecordRow.lifecycle_stage,
+                GoldenRecordRow.updated_run_id,
+            ).where(GoldenRecordRow.golden_id.in_(golden_ids))
+        )
+    }
+    source = SourceRecordRow.__table__
+    members = connection.execute(
+        select(
+            GoldenMemberRow.system,
+            GoldenMemberRow.object,
+            GoldenMemberRow.source_id,
+            GoldenMemberRow.golden_id,
+            source.c.payload,
+            source.c.modified_at,
+        )
+        .join(
+            source,
+            and_(
+                source.c.system == GoldenMemberRow.system,
+                source.c.object == GoldenMemberRow.object,
+                source.c.source_id == GoldenMemberRow.source_id,
+            ),
+        )
+        .where(GoldenMemberRow.golden_id.in_(golden_ids), source.c.deleted.is_(False))
+    ).all()
+    now = utcnow()
+    rows: dict[str, dict[str, Any]] = {}
+    examined: list[tuple[str, str, str]] = []
+    for m in members:
+        target = targets.get((m.system, m.object))
+        if target is None:
+            continue
+        examined.append((m.system, m.object, m.source_id))
+        record = golden[m.golden_id]
+        writes = wanted_writes(target, m.golden_id, record, m.payload)
+        if not writes:
+            continue
+        key = idempotency_key(m.system, m.object, m.source_id, writes, record["version"])
+        rows[key] = {
+            "idempotency_key": key,
+            "system": m.system,
+            "object": m.object,
+            "source_id": m.source_id,
+            "golden_id": m.golden_id,
+            "golden_version": record["version"],
+            "fields": writes,
+            "read_modified_at": m.modified_at,
+            "status": PENDING,
+            "attempts": 0,
+            "created_at": now,
+            "run_id": report.run_id,
+        }
+    report.targets += len(examined)
+    report.superseded += _supersede(connection, examined, set(rows))
+    known = _known_keys(connection, list(rows))
+    fresh = [row for key, row in rows.items() if key not in known]
+    insert_rows(connection, _outbox, fresh)
+    report.queued += len(fresh)
+    for row in fresh:
+        for name in row["fields"]:
+            label = f"{row['system']}.{row['object']}.{name}"
+            report.by_field[label] = report.by_field.get(label, 0) + 1
+
+
+def _known_keys(connection: Connection, keys: list[str]) -> set[str]:
+    found: set[str] = set()
+    for page in chunks(keys):
+        found.update(
+            connection.execute(
+                select(OutboxRow.idempotency_key).where(OutboxRow.idempotency_key.in_(page))
+            ).scalars()
+        )
+    return found
+
+
+def _supersede(
+    connection: Connection, examined: Iterable[tuple[str, str, str]], keep: set[str]
+) -> int:
+    """Retire pending writes of the examined records that today's diff no longer asks for."""
+    done = 0
+    table = _outbox
+    for page in chunks(examined, 500):
+        stale = [
+            row_id
+            for row_id, key in connection.execute(
+                select(table.c.id, table.c.idempotency_key).where(
+                    table.c.status == PENDING,
+                    tuple_(table.c.system, table.c.object, table.c.source_id).in_(page),
+                )
+            )
+            if key not in keep
+        ]
+        if stale:
+            connection.execute(
+                update(table)
+                .where(table.c.id.in_(stale))
+                .values(status=SUPERSEDED, done_at=utcnow())
+            )
+            done += len(stale)
+    return done
