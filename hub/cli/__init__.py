@@ -8,8 +8,8 @@ from hub.cli import airflow, db, golden, mappings, review
 from hub.cli.common import configure_logging
 from hub.cli.demo import demo
 from hub.cli.emulate import emulate
-from hub.cli.report import report
 from hub.cli.push import push
+from hub.cli.report import report
 from hub.cli.resolve import resolve
 from hub.cli.sync import status, sync
 
@@ -35,8 +35,8 @@ app.command()(status)
 app.command()(emulate)
 app.command()(resolve)
 app.command()(report)
-app.add_typer(airflow.app, name="airflow")
 app.command()(push)
+app.add_typer(airflow.app, name="airflow")
 app.add_typer(db.app, name="db")
 app.add_typer(mappings.app, name="mappings")
 app.add_typer(golden.app, name="golden")
