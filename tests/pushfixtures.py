@@ -37,13 +37,13 @@ class Systems:
     folder: Path
 
 
-def relhub_yaml(org: SalesforceEmulator, batch_size: int | None) -> str:
+def relhub_yaml(org: SalesforceEmulator, batch_size: int | None, mappings: Path) -> str:
     push = f"push: {{batch_size: {batch_size}}}\n" if batch_size else ""
     return f"""\
 sources:
   - name: salesforce
     type: salesforce
-    mapping: {MAPPINGS / "salesforce.yaml"}
+    mapping: {mappings / "salesforce.yaml"}
     connection: sf_emulator
     overlap_seconds: 0
     objects: [Contact, Lead, Account]
@@ -51,7 +51,7 @@ sources:
                rate_limit_calls: 1000}}
   - name: hubspot
     type: hubspot
-    mapping: {MAPPINGS / "hubspot.yaml"}
+    mapping: {mappings / "hubspot.yaml"}
     connection: hs_emulator
     overlap_seconds: 0
     objects: [contacts, companies]
@@ -67,6 +67,7 @@ def running_systems(
     *,
     contacts: int = 60,
     batch_size: int | None = None,
+    mappings: Path = MAPPINGS,
 ) -> Iterator[Systems]:
     secret = uuid.uuid4().hex
     sf_config = SalesforceConfig(
@@ -87,7 +88,7 @@ def running_systems(
             monkeypatch.setenv(f"RELHUB_CONN_SF_EMULATOR_{name.upper()}", value)
         monkeypatch.setenv("RELHUB_CONN_HS_EMULATOR_ACCESS_TOKEN", portal.token)
         monkeypatch.setenv("RELHUB_CONN_HS_EMULATOR_BASE_URL", portal.base_url)
-        (folder / "relhub.yaml").write_text(relhub_yaml(org, batch_size))
+        (folder / "relhub.yaml").write_text(relhub_yaml(org, batch_size, mappings))
         yield Systems(org, portal, load_config(folder / "relhub.yaml"), folder)
 
 
