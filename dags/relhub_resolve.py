@@ -1,5 +1,7 @@
-"""Relhub resolve DAG: runs whenever a source sync has updated its Asset, then reminds
-the operator of the pairs waiting for a steward.
+"""Relhub resolve DAG: runs whenever a source sync has updated its Asset, reminds the
+operator of the pairs waiting for a steward, and pushes the golden records back: one
+outbox build, then one push task per source, in the source's pool (a source whose
+mapping pushes nothing finishes at once: mappings are read by the tasks, not here).
 
 The configuration is read from $RELHUB_CONFIG (default: relhub.yaml beside dags/). The
 task calls the same step as `relhub resolve`; this file only wires it.
@@ -16,6 +18,8 @@ from hub.steps import (
     DAG_DEFAULTS,
     dags_config_file,
     review_reminder,
+    run_outbox,
+    run_push,
     run_resolve,
     source_asset_uri,
 )
@@ -32,6 +36,14 @@ def relhub_resolve() -> None:
     )
     reminder = task(task_id="review_reminder")(review_reminder)(config_file=CONFIG_FILE)
     resolved >> reminder
+    outbox = task(task_id="outbox")(run_outbox)(config_file=CONFIG_FILE)
+    pushes = [
+        task(task_id=f"push_{source.name}", pool=source.pool or "default_pool")(run_push)(
+            source.name, config_file=CONFIG_FILE
+        )
+        for source in config.sources
+    ]
+    resolved >> outbox >> pushes
 
 
 relhub_resolve()

@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from hub.config import RelhubConfig, SourceConfig, config_path, load_config
+from hub.push.drain import push_source
+from hub.push.outbox import build_outbox
 from hub.resolve import resolve
 from hub.review import review_queue
 from hub.store import runs
@@ -96,6 +98,30 @@ def run_resolve(*, config_file: Path | str | None = None, full: bool = False) ->
         report.resolved,
         report.golden_records,
         report.seconds,
+    )
+    return report.as_dict()
+
+
+def run_outbox(*, config_file: Path | str | None = None) -> dict[str, Any]:
+    """Queue the writes the resolves since the last build asked for; one task, before the
+    per-target pushes, so they never build the same rows side by side."""
+    config = load_config(config_file)
+    report = build_outbox(config, open_store(config.database_url()))
+    log.info("outbox: %d writes queued in %.1f s", report.queued, report.seconds)
+    return report.as_dict()
+
+
+def run_push(source_name: str, *, config_file: Path | str | None = None) -> dict[str, Any]:
+    """Drain one target's queued writes; its outcome counts are the task's result."""
+    config = load_config(config_file)
+    engine = open_store(config.database_url())
+    report = push_source(config, engine, config.source(source_name))
+    log.info(
+        "push %s: %d written, %d rejected, %d skipped",
+        source_name,
+        report.written,
+        report.rejected,
+        report.skipped,
     )
     return report.as_dict()
 

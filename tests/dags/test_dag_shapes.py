@@ -94,7 +94,9 @@ def test_tasks_pools_assets_and_retries(parsed: dict[str, Any]) -> None:
 
     resolve = parsed["dags"]["relhub_resolve"]
     assert sorted(resolve["schedule"]) == [f"relhub://sources/s{i:02d}" for i in range(SOURCES)]
-    assert resolve["tasks"]["resolve"]["downstream"] == ["review_reminder"]
+    assert resolve["tasks"]["resolve"]["downstream"] == ["outbox", "review_reminder"]
+    assert len(resolve["tasks"]["outbox"]["downstream"]) == SOURCES
+    assert resolve["tasks"]["push_s01"]["pool"] == "crm"
 
     full = parsed["dags"]["relhub_full_resync"]["tasks"]
     assert full["sync_s01"]["downstream"] == ["resolve"]
