@@ -111,7 +111,9 @@ class Page:
     promise that mid-read (an unsorted file) leaves it None until its last page.
     `snapshot` marks every page of a read that returns the whole object (a file export
     with no deletion flag); `snapshot_complete` on its last page means ids absent from
-    the read no longer exist in the source.
+    the read no longer exist in the source. `present_ids` are ids a snapshot page vouches
+    for without their records: an id-only reconciliation scan, which finds the deletions
+    a source no longer reports (purged from a recycle bin, deleted permanently).
     """
 
     records: list[SourceRecord] = field(default_factory=list)
@@ -119,6 +121,7 @@ class Page:
     checkpoint: Watermark | None = None
     snapshot: bool = False
     snapshot_complete: bool = False
+    present_ids: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)

@@ -180,6 +180,7 @@ class HubSpotConnector:
             if not in_url and results:
                 results = self._batch_read(spec.object, [r["id"] for r in results], names)
             page = self._page(spec, results)
+            page.snapshot = True
             if last:
                 page.checkpoint, page.snapshot_complete = horizon, True
             yield page

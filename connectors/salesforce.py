@@ -19,6 +19,11 @@ Options:
 Reads use queryAll so deletions arrive with IsDeleted=true, ordered by (SystemModstamp, Id)
 and filtered past the watermark on that pair, so equal timestamps never skip or repeat a
 record. A field list too long for one GET URL is split into several queries joined by Id.
+queryAll sees a deletion only while the record is in the recycle bin (15 days, less when
+the bin is emptied; never for a hard delete), so an incremental read first asks getDeleted
+for its window: when the answer's earliestDateAvailable is newer than the watermark, some
+deletions may be gone without trace, and the read reconciles ids (`SELECT Id`, a snapshot
+of ids only) so the sync marks the missing ones deleted. A full read is a snapshot.
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ from __future__ import annotations
 import logging
 import math
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypeVar
@@ -460,18 +465,77 @@ class SalesforceConnector:
         columns = list(dict.fromkeys([*keys, *(soql_name(f) for f in wanted)]))
         groups = _pack(columns, (self.options.max_url_length - _URL_OVERHEAD) // 2)
         cursor = None if full else self._start(since)
+        logged: list[SourceRecord] = []
+        reconciled: Watermark | None = None
+        if cursor is not None:
+            logged, reconciled = yield from self._deletion_log(spec, cursor)
+        seen_deleted: set[str] = set()
         while True:
             fetched = 0
             for result in self._pages(self._chunk_query(spec, groups[0], modstamp, cursor)):
                 fetched += len(result["records"])
                 rows = self._join(spec, result["records"], groups[1:])
                 page = self._page(spec, rows, modstamp, deleted)
+                seen_deleted.update(r.id for r in page.records if r.deleted)
                 last = result["done"] and fetched < self.options.chunk_size
-                page.snapshot_complete = full and last
+                page.snapshot, page.snapshot_complete = full, full and last
                 cursor = page.checkpoint or cursor
                 yield page
             if fetched < self.options.chunk_size:
-                return
+                break
+        unseen = [r for r in logged if r.id not in seen_deleted]
+        # After a reconciliation every deletion up to the log's start is known: moving the
+        # watermark there keeps the next read from scanning again.
+        moved = reconciled if reconciled and (cursor is None or reconciled > cursor) else None
+        if unseen or moved:
+            yield Page(records=unseen, checkpoint=moved)
+
+    def _deletion_log(
+        self, spec: ReadSpec, start: Watermark
+    ) -> Generator[Page, None, tuple[list[SourceRecord], Watermark | None]]:
+        """getDeleted since the watermark, and an id reconciliation when it no longer reaches
+        that far back: records purged from the recycle bin (after 15 days, or when it was
+        emptied) and hard deletes leave no trace a change query could find.
+
+        Yields the reconciliation's pages; returns the logged deletions, emitted after the
+        change query for the ids it did not report itself, and where the log begins when
+        the ids were reconciled.
+        """
+        now = datetime.now(UTC)
+        path = f"sobjects/{soql_name(spec.object)}/deleted/"
+        params = {"start": start.modified_at.isoformat(), "end": now.isoformat()}
+        answer: dict[str, Any] = self._call(
+            f"getDeleted {spec.object}",
+            lambda sf: sf.restful(path, params=params, timeout=self.options.timeout_s) or {},
+        )
+        earliest = parse_sf_datetime(answer.get("earliestDateAvailable"))
+        if earliest is not None and start.modified_at < earliest:
+            log.warning(
+                "%s %s: the watermark %s is older than the deletion log (%s); "
+                "comparing ids to find the records deleted since",
+                self.system,
+                spec.object,
+                start.modified_at.isoformat(),
+                earliest.isoformat(),
+            )
+            yield from self._reconcile(spec)
+        else:
+            earliest = None
+        records = []
+        for item in answer.get("deletedRecords") or []:
+            stamp = parse_sf_datetime(item.get("deletedDate"))
+            fields = {spec.id_field: item["id"], spec.deleted_field or "IsDeleted": True}
+            records.append(SourceRecord(self.system, spec.object, item["id"], stamp, True, fields))
+        return records, Watermark(earliest) if earliest else None
+
+    def _reconcile(self, spec: ReadSpec) -> Iterator[Page]:
+        """Every live id (`SELECT Id`, no other column: cheap), as a snapshot that vouches
+        for ids only; the sync marks the ids it holds and the scan lacks as deleted."""
+        id_field = soql_name(spec.id_field)
+        soql = f"SELECT {id_field} FROM {soql_name(spec.object)} ORDER BY {id_field}"  # noqa: S608
+        for result in self._pages(soql, include_deleted=False):
+            ids = [str(row[id_field]) for row in result["records"]]
+            yield Page(snapshot=True, snapshot_complete=result["done"], present_ids=ids)
 
     def _start(self, since: Watermark | None) -> Watermark | None:
         if since is None or not self.options.lookback_s:
@@ -497,13 +561,16 @@ class SalesforceConnector:
             f"ORDER BY {modstamp}, {id_field} LIMIT {self.options.chunk_size}"
         )
 
-    def _pages(self, soql: str) -> Iterator[dict[str, Any]]:
-        """Every batch of one queryAll, each fetched (and retried) on its own."""
+    def _pages(self, soql: str, *, include_deleted: bool = True) -> Iterator[dict[str, Any]]:
+        """Every batch of one queryAll (query without deletions), each fetched (and
+        retried) on its own."""
         headers = {"Sforce-Query-Options": f"batchSize={self.options.page_size}"}
         timeout = self.options.timeout_s
         result = self._call(
             "query",
-            lambda sf: sf.query(soql, include_deleted=True, headers=headers, timeout=timeout),
+            lambda sf: sf.query(
+                soql, include_deleted=include_deleted, headers=headers, timeout=timeout
+            ),
         )
         while True:
             yield result

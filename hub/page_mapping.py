@@ -103,6 +103,7 @@ def map_page(page: Page, mapper: ObjectMapper) -> MappedPage:
     if page.snapshot:
         ids = [record.id for record in page.records]
         ids.extend(r.source_id for r in page.rejects if r.source_id)
+        ids.extend(page.present_ids)
     return MappedPage(
         rows,
         quarantine,

@@ -253,19 +253,19 @@ class OrgApi:
             ) from error
         if end < start:
             raise ApiError(400, "INVALID_REPLICATION_DATE", "start date must precede end date")
-        rows = self.store.changed_between(obj.name, start, end, deleted=kind == "deleted")
         covered = format_datetime(end)
         if kind == "updated":
+            rows = self.store.changed_between(obj.name, start, end, deleted=False)
             return Reply(200, {"ids": [r["Id"] for r in rows], "latestDateCovered": covered})
         deleted = [
-            {"id": r["Id"], "deletedDate": format_datetime(r["SystemModstamp"])} for r in rows
+            {"id": record_id, "deletedDate": format_datetime(at)}
+            for record_id, at in self.store.deleted_between(obj.name, start, end)
         ]
-        earliest = deleted[0]["deletedDate"] if deleted else covered
         return Reply(
             200,
             {
                 "deletedRecords": deleted,
-                "earliestDateAvailable": earliest,
+                "earliestDateAvailable": format_datetime(self.store.earliest_available(obj.name)),
                 "latestDateCovered": covered,
             },
         )

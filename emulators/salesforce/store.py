@@ -1,6 +1,11 @@
-"""The emulated org's records: ids, timestamps, validation, soft deletes, visibility.
+"""The emulated org's records: ids, timestamps, validation, deletes, visibility.
 
-Deletes are soft (IsDeleted=true, visible only to queryAll) as in the recycle bin.
+A delete is soft (IsDeleted=true, visible only to queryAll and getDeleted) while the
+record sits in the recycle bin: 15 days, or until the bin is emptied. Then, or at once
+for a hard delete, the record is physically gone and `earliest_available` moves to its
+deletion time: a replica whose watermark is older may have missed it and must compare
+ids (the REST guide's getDeleted: "Results are returned for no more than 15 days
+previous ... or earlier if an administrator has purged the Recycle Bin").
 With a visibility delay a write is stamped with the write time but reaches queries only
 later, the way a long transaction commits after its SystemModstamp was taken; a sync
 without an overlap window misses such records, which tests need to be able to show.
@@ -21,6 +26,8 @@ _BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 _CHECKSUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _ID = re.compile(r"^[0-9A-Za-z]{15}(?:[0-9A-Za-z]{3})?$")
+RECYCLE_BIN = timedelta(days=15)
+ORG_CREATED = datetime(2000, 1, 1, tzinfo=UTC)  # before every record tests and seeds write
 
 
 class ApiError(Exception):
@@ -84,6 +91,8 @@ class OrgStore:
         self.clock = clock
         self.visibility_delay_s = visibility_delay_s
         self._records: dict[str, dict[str, _Stored]] = {name: {} for name in self.objects}
+        self._deleted_at: dict[str, dict[str, datetime]] = {name: {} for name in self.objects}
+        self._earliest: dict[str, datetime] = {}
         self._counter = 0
         self._lock = threading.RLock()
 
@@ -91,6 +100,7 @@ class OrgStore:
         with self._lock:
             self.objects[obj.name] = obj
             self._records.setdefault(obj.name, {})
+            self._deleted_at.setdefault(obj.name, {})
 
     def object(self, name: str) -> ObjectDef:
         obj = self.objects.get(name) or next(
@@ -135,10 +145,57 @@ class OrgStore:
             self._commit(obj, {**stored.current, **values}, at or self.clock(), previous=stored)
 
     def delete(self, object_name: str, record_id: str, *, at: datetime | None = None) -> None:
+        """Into the recycle bin."""
         obj = self.object(object_name)
         with self._lock:
             stored = self._live(obj, record_id)
-            self._commit(obj, {**stored.current, "IsDeleted": True}, at or self.clock(), stored)
+            stamp = at or self.clock()
+            self._commit(obj, {**stored.current, "IsDeleted": True}, stamp, stored)
+            self._deleted_at[obj.name][stored.current["Id"]] = stamp
+
+    def hard_delete(self, object_name: str, record_id: str) -> None:
+        """Gone at once, never in the bin (Bulk API hardDelete)."""
+        obj = self.object(object_name)
+        with self._lock:
+            stored = self._live(obj, record_id)
+            self._erase(obj.name, stored.current["Id"], self.clock())
+
+    def empty_recycle_bin(self, object_name: str) -> None:
+        obj = self.object(object_name)
+        with self._lock:
+            for record_id, deleted_at in list(self._deleted_at[obj.name].items()):
+                self._erase(obj.name, record_id, deleted_at)
+
+    def earliest_available(self, object_name: str) -> datetime:
+        """The deletion time of the newest physically deleted record (getDeleted's
+        earliestDateAvailable); the org's creation while nothing has been."""
+        obj = self.object(object_name)
+        with self._lock:
+            self._purge(obj.name)
+            return self._earliest.get(obj.name, ORG_CREATED)
+
+    def deleted_between(
+        self, object_name: str, start: datetime, end: datetime
+    ) -> list[tuple[str, datetime]]:
+        """(id, deletedDate) of the records in the bin deleted in [start, end]."""
+        obj = self.object(object_name)
+        with self._lock:
+            self._purge(obj.name)
+            return sorted(
+                (rid, at) for rid, at in self._deleted_at[obj.name].items() if start <= at <= end
+            )
+
+    def _purge(self, object_name: str) -> None:
+        """Records in the bin longer than 15 days are deleted for good."""
+        horizon = self.clock() - RECYCLE_BIN
+        for record_id, deleted_at in list(self._deleted_at[object_name].items()):
+            if deleted_at < horizon:
+                self._erase(object_name, record_id, deleted_at)
+
+    def _erase(self, object_name: str, record_id: str, deleted_at: datetime) -> None:
+        self._records[object_name].pop(record_id, None)
+        self._deleted_at[object_name].pop(record_id, None)
+        self._earliest[object_name] = max(deleted_at, self._earliest.get(object_name, ORG_CREATED))
 
     def upsert(
         self, object_name: str, field_name: str, value: Any, fields: Mapping[str, Any]
@@ -169,6 +226,9 @@ class OrgStore:
     def restore(self, saved: dict[str, dict[str, _Stored]]) -> None:
         with self._lock:
             self._records = saved
+            for name, bin_ in self._deleted_at.items():
+                for record_id in [r for r in bin_ if not saved[name][r].current["IsDeleted"]]:
+                    del bin_[record_id]
 
     def _commit(
         self, obj: ObjectDef, record: dict[str, Any], stamp: datetime, previous: _Stored | None
@@ -206,6 +266,7 @@ class OrgStore:
         """What a query sees now: committed-and-visible versions only."""
         obj = self.object(object_name)
         with self._lock:
+            self._purge(obj.name)
             seen = (self._visible(s) for s in self._records[obj.name].values())
             return [
                 dict(r) for r in seen if r is not None and (include_deleted or not r["IsDeleted"])

@@ -402,3 +402,28 @@ def test_configuration_errors_name_the_field_and_never_show_secrets(
         ).login_url
         == "https://acme.my.salesforce.com"
     )
+
+
+def test_deletions_past_the_recycle_bin_are_found_by_reconciling_ids(
+    org: SalesforceEmulator, connector: SalesforceConnector
+) -> None:
+    kept, purged, hard = (org.store.create("Contact", {"LastName": n}) for n in "KPH")
+    watermark = read_all(connector, CONTACTS)[-1].checkpoint
+    assert watermark is not None
+    time.sleep(0.002)
+    recent = org.store.create("Contact", {"LastName": "Recent"})
+    pages = read_all(connector, CONTACTS, watermark)
+    assert ids_of(pages) == [recent] and not any(p.snapshot for p in pages)
+
+    # A sync paused past the bin's 15 days, and a hard delete: queryAll sees neither.
+    org.store.delete("Contact", purged, at=datetime.now(UTC) - timedelta(days=16))
+    org.store.hard_delete("Contact", hard)
+    pages = read_all(connector, CONTACTS, watermark)
+    scan = [p for p in pages if p.snapshot]
+    assert scan and scan[-1].snapshot_complete and not any(p.records for p in scan)
+    assert sorted(i for p in scan for i in p.present_ids) == sorted([kept, recent])
+    assert ids_of(pages) == [recent]  # the changes still arrive beside the scan
+
+    # A watermark newer than the last physical deletion needs no scan.
+    newer = pages[-1].checkpoint
+    assert not any(p.snapshot for p in read_all(connector, CONTACTS, newer))

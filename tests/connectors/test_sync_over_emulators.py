@@ -198,3 +198,28 @@ def test_secrets_stay_out_of_logs_and_run_rows(
     texts = [caplog.text, *refusals, *(f"{counts} {error}" for _, counts, error in run_rows)]
     for secret in systems.secrets:
         assert not any(secret in text for text in texts), "a secret leaked"
+
+
+def test_deletions_the_change_reads_cannot_see_reach_the_hub(
+    systems: Systems, sqlite_url: str
+) -> None:
+    engine = open_store(sqlite_url)
+    sync_all(systems, engine)
+    salesforce = next(s for s in systems.config.sources if s.name == "salesforce")
+    live = [i for i, deleted in landed(engine, "salesforce", "Account")[0].items() if not deleted]
+    systems.org.store.hard_delete("Account", live[0])
+    counts = sync_source(systems.config, engine, salesforce).totals()["objects"]
+    assert counts["Account"]["deletions"] == 1 and counts["Contact"]["deletions"] == 0
+    stored = landed(engine, "salesforce", "Account")[0]
+    assert stored[live[0]] is True and not any(stored[i] for i in live[1:])
+
+
+def test_a_full_sync_keeps_what_the_source_still_has(systems: Systems, sqlite_url: str) -> None:
+    engine = open_store(sqlite_url)
+    sync_all(systems, engine)
+    for source in systems.config.sources:
+        totals = sync_source(systems.config, engine, source, full=True).totals()
+        assert totals["deletions"] == 0, source.name
+    for system, names in (("salesforce", SF_OBJECTS), ("hubspot", HS_OBJECTS)):
+        for name in names:
+            assert not any(landed(engine, system, name)[0].values()), f"{system}.{name}"

@@ -6,6 +6,7 @@ import base64
 import json
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,7 @@ import requests
 from emulators.salesforce import EmulatorConfig, Faults, SalesforceEmulator
 from emulators.salesforce.seed import generate, load_file
 from emulators.salesforce.soql import parse_datetime
-from emulators.salesforce.store import checksum_id
+from emulators.salesforce.store import checksum_id, format_datetime
 
 V = "/services/data/v62.0"
 
@@ -404,3 +405,30 @@ def test_checksum_suffix_encodes_upper_case_positions() -> None:
     assert checksum_id("003000000000000") == "003000000000000AAA"
     assert checksum_id("A0000B0000C0000") == "A0000B0000C0000BBB"
     assert checksum_id("0000A0000000000") == "0000A0000000000QAA"
+
+
+def test_the_recycle_bin_keeps_deletions_15_days_then_they_are_gone(
+    api: Api, org: SalesforceEmulator
+) -> None:
+    now = datetime.now(UTC)
+    old, recent, hard, live = (org.store.create("Contact", {"LastName": n}) for n in "ORHL")
+    org.store.delete("Contact", old, at=now - timedelta(days=16))
+    org.store.delete("Contact", recent, at=now - timedelta(days=14))
+    window = {"start": "2000-01-01T00:00:00+00:00", "end": "2100-01-01T00:00:00+00:00"}
+
+    deleted = api.call("GET", "sobjects/Contact/deleted/", params=window).json()
+    assert [d["id"] for d in deleted["deletedRecords"]] == [recent]
+    earliest = datetime.fromisoformat(deleted["earliestDateAvailable"].replace("+0000", "+00:00"))
+    assert abs(earliest - (now - timedelta(days=16))) < timedelta(seconds=1)
+    every = {r["Id"] for r in api.query("SELECT Id FROM Contact", all_rows=True).json()["records"]}
+    assert every == {recent, hard, live}
+
+    org.store.hard_delete("Contact", hard)  # never in the bin, gone at once
+    deleted = api.call("GET", "sobjects/Contact/deleted/", params=window).json()
+    assert [d["id"] for d in deleted["deletedRecords"]] == [recent]
+    assert deleted["earliestDateAvailable"] >= format_datetime(now)
+    org.store.empty_recycle_bin("Contact")
+    deleted = api.call("GET", "sobjects/Contact/deleted/", params=window).json()
+    assert deleted["deletedRecords"] == []
+    every = {r["Id"] for r in api.query("SELECT Id FROM Contact", all_rows=True).json()["records"]}
+    assert every == {live}
