@@ -11,11 +11,16 @@ Options (relhub.yaml, all optional):
                                    search index trails writes, so a record can surface late
                                    with an older lastmodifieddate
   write_concurrency                batch writes in flight at once, default 4
+  reconcile_every_s                how often an incremental read compares ids to find
+                                   deletions, default 86,400 (the first sync of each UTC
+                                   day); 0: every read
   max_attempts, base_delay_s, max_delay_s, timeout_s   retry policy and request timeout
 
 Reads: incremental reads search on the modified-date property (GTE the watermark, one
 ascending sort, keyset pages of 200, so HubSpot's 10,000-result search cap never
-applies); deletions come from the archived listing; a full read walks the list endpoint.
+applies); a full read walks the list endpoint. Deletions (archived, merged away, or
+permanently deleted, which never reach the archive) are found by reconciling ids once a
+`reconcile_every_s` period: a list of live ids the sync compares with what it holds.
 Writes: batch update by id, or batch upsert by a unique property, at most 100 inputs a
 call, several calls in flight, one `WriteResult` per request.
 """
@@ -93,8 +98,10 @@ class HubSpotConnector:
         consistency_lag: timedelta = timedelta(seconds=30),
         timeout_s: float = DEFAULT_TIMEOUT_S,
         write_concurrency: int = 4,
+        reconcile_every_s: float = 86_400.0,
     ) -> None:
         self.system = system
+        self._reconcile_every_s = reconcile_every_s
         objects = client.crm.objects  # each attribute access builds a new client: keep them
         self._search_api = objects.search_api
         self._basic_api = objects.basic_api
@@ -136,6 +143,7 @@ class HubSpotConnector:
             consistency_lag=timedelta(seconds=float(options.get("consistency_lag_s", 30))),
             timeout_s=float(options.get("timeout_s", DEFAULT_TIMEOUT_S)),
             write_concurrency=int(options.get("write_concurrency", 4)),
+            reconcile_every_s=float(options.get("reconcile_every_s", 86_400)),
         )
 
     # --- schema -------------------------------------------------------------------------
@@ -157,8 +165,26 @@ class HubSpotConnector:
         if full:
             yield from self._full_read(spec, names, horizon)
             return
-        yield from self._deletions(spec, since)
+        if since is not None and self._reconciliation_due(since):
+            yield from self._reconcile(spec)
         yield from _ChangeSearch(self, spec, names, since, horizon).pages()
+
+    def _reconciliation_due(self, since: Watermark) -> bool:
+        """Whether a reconcile period boundary lies between the watermark and now: the first
+        sync of each period (UTC days by default) compares ids, the others do not."""
+        if self._reconcile_every_s <= 0:
+            return True
+        period = self._reconcile_every_s
+        return since.modified_at.timestamp() // period < datetime.now(UTC).timestamp() // period
+
+    def _reconcile(self, spec: ReadSpec) -> Iterator[Page]:
+        """Every live id, as a snapshot of ids only: the sync marks the ids it holds and
+        HubSpot no longer lists as deleted. That covers archived records (restorable for
+        90 days), permanent and GDPR deletions (never archived) and merged-away ids, at
+        live records / 100 requests once a period instead of archived / 100 every run."""
+        for results, last in self._listing(spec.object, [ID_PROPERTY], False):
+            ids = [str(raw["id"]) for raw in results]
+            yield Page(snapshot=True, snapshot_complete=last, present_ids=ids)
 
     def _property_names(self, spec: ReadSpec) -> list[str]:
         schema = self.discover(spec.object).fields
@@ -221,24 +247,6 @@ class HubSpotConnector:
             what=f"batch read {object_name}",
         )
         return list(body.get("results", []))
-
-    def _deletions(self, spec: ReadSpec, since: Watermark | None) -> Iterator[Page]:
-        """Archived records since the watermark, read before the changes (see `_ChangeSearch`)."""
-        for results, _ in self._listing(spec.object, [ID_PROPERTY], True):
-            deleted = [
-                SourceRecord(
-                    self.system,
-                    spec.object,
-                    raw["id"],
-                    _time(raw.get("archivedAt") or raw["updatedAt"]),
-                    True,
-                    dict(raw.get("properties") or {}),
-                )
-                for raw in results
-            ]
-            fresh = list(after_cursor(deleted, since))
-            if fresh:
-                yield Page(records=fresh)
 
     def _page(self, spec: ReadSpec, results: Sequence[Mapping[str, Any]]) -> Page:
         """Raw HubSpot objects to records; merged-away ids surface as deletions of their own."""
@@ -399,8 +407,7 @@ class _ChangeSearch:
     on a single timestamp cannot move on by time, so that timestamp is paged by
     `hs_object_id` instead. Ties come back in no promised order, so a page's checkpoint is
     the last timestamp known complete (a later one has been seen) with its largest id.
-    Deletions were read first and carry no checkpoint; the checkpoint stays behind
-    `horizon`, which is behind the start of the read.
+    The checkpoint stays behind `horizon`, which is behind the start of the read.
     """
 
     connector: HubSpotConnector
@@ -430,7 +437,7 @@ class _ChangeSearch:
                 operator = "GTE"
             lower = self.current_ms
         # Exhausted: every change up to the horizon has been seen (the horizon trails the
-        # index), and every deletion up to the listing, which began after the horizon.
+        # index).
         self._complete(self.horizon)
         yield Page(checkpoint=self._checkpoint())
 

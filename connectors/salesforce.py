@@ -56,6 +56,7 @@ from connectors.base import (
     WriteRequest,
     WriteResult,
     WriteStatus,
+    after_cursor,
     batched,
 )
 from connectors.http import RateLimiter, Retrier, RetryPolicy, parse_retry_after
@@ -526,7 +527,7 @@ class SalesforceConnector:
             stamp = parse_sf_datetime(item.get("deletedDate"))
             fields = {spec.id_field: item["id"], spec.deleted_field or "IsDeleted": True}
             records.append(SourceRecord(self.system, spec.object, item["id"], stamp, True, fields))
-        return records, Watermark(earliest) if earliest else None
+        return list(after_cursor(records, start)), Watermark(earliest) if earliest else None
 
     def _reconcile(self, spec: ReadSpec) -> Iterator[Page]:
         """Every live id (`SELECT Id`, no other column: cheap), as a snapshot that vouches

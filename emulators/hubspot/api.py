@@ -56,6 +56,7 @@ class CrmApi:
             ("DELETE", re.compile(r"/crm/v3/objects/(\w+)/([^/]+)"), self._archive_one),
             ("POST", re.compile(r"/crm/v3/objects/(\w+)/search"), self._search),
             ("POST", re.compile(r"/crm/v3/objects/(\w+)/merge"), self._merge),
+            ("POST", re.compile(r"/crm/v3/objects/(\w+)/gdpr-delete"), self._gdpr_delete),
             ("POST", re.compile(r"/crm/v3/objects/(\w+)/batch/(\w+)"), self._batch),
             (
                 "GET",
@@ -165,6 +166,15 @@ class CrmApi:
     # --- writes -------------------------------------------------------------------------
     def _archive_one(self, object_type: str, record_id: str, *, query: Query, body: Any) -> Reply:
         self.store.archive(object_type, record_id)
+        return Reply(204)
+
+    def _gdpr_delete(self, object_type: str, *, query: Query, body: Any) -> Reply:
+        """Permanent deletion: the record never enters the archive."""
+        record_id = str((body or {}).get("objectId", ""))
+        if not self.store.delete_permanently(object_type, record_id):
+            return _refuse(
+                404, "OBJECT_NOT_FOUND", "Object not found.", context={"id": [record_id]}
+            )
         return Reply(204)
 
     def _merge(self, object_type: str, *, query: Query, body: Any) -> Reply:

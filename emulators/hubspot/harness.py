@@ -59,7 +59,7 @@ def connector_for(emulator: HubSpotEmulator, **options: Any) -> HubSpotConnector
 def contract_harness() -> Iterator[HubSpotHarness]:
     config = EmulatorConfig(retry_after_s=0.01, search_rate_limit=50)
     with HubSpotEmulator(config=config) as emulator:
-        connector = connector_for(emulator)
+        connector = connector_for(emulator, reconcile_every_s=0)  # deletions on every read
         try:
             yield HubSpotHarness(emulator, connector)
         finally:

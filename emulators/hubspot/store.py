@@ -14,7 +14,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from emulators.hubspot.schema import (
@@ -66,6 +66,9 @@ class WriteRefused(Exception):
         self.category = category
         self.message = message
         self.errors = errors or []
+
+
+ARCHIVE_RETENTION = timedelta(days=90)
 
 
 @dataclass(slots=True)
@@ -176,17 +179,37 @@ class CrmStore:
             self._touch(record, modified_at)
             return record
 
-    def archive(self, object_type: str, record_id: str) -> bool:
+    def archive(self, object_type: str, record_id: str, *, at: datetime | None = None) -> bool:
+        """Into the archive, restorable for 90 days (`purge_archive` ends them)."""
         with self.lock:
             record = self.records[object_type].get(record_id)
             if record is None or record.archived:
                 return False
             self._unindex(record)
             record.archived = True
-            record.archived_at = self.clock()
+            record.archived_at = at or self.clock()
             record.updated_at = record.archived_at
             self._reindex(record)
             return True
+
+    def delete_permanently(self, object_type: str, record_id: str) -> bool:
+        """A GDPR or permanent deletion: gone at once, never listed as archived."""
+        with self.lock:
+            record = self.records[object_type].pop(record_id, None)
+            if record is None:
+                return False
+            self._unindex(record)
+            self._pending.discard((object_type, record_id))
+            self.version += 1
+            return True
+
+    def purge_archive(self, object_type: str) -> None:
+        """Archived records older than HubSpot's 90-day restore window are deleted for good."""
+        horizon = self.clock() - ARCHIVE_RETENTION
+        with self.lock:
+            for record in list(self.records[object_type].values()):
+                if record.archived and record.archived_at and record.archived_at < horizon:
+                    del self.records[object_type][record.id]
 
     def merge(self, object_type: str, primary_id: str, merged_id: str) -> CrmRecord:
         """Merge `merged_id` into `primary_id`: the survivor lists the merged id and is touched."""
@@ -409,5 +432,6 @@ def _is_date(value: str) -> bool:
 def live_records(store: CrmStore, object_type: str, *, archived: bool) -> Iterable[CrmRecord]:
     """Records in id order, as the list endpoint pages them."""
     with store.lock:
+        store.purge_archive(object_type)
         records = [r for r in store.records[object_type].values() if r.archived == archived]
     return sorted(records, key=lambda r: int(r.id))

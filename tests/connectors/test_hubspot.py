@@ -88,11 +88,28 @@ def test_inserts_updates_and_deletes_arrive_incrementally(
     hub.store.archive("contacts", ids[5])
     second, pages = read_all(connector, CONTACTS, checkpoint)
     changed = {r.id: r for r in second}
-    assert set(changed) == {added, ids[3], ids[5]} and len(second) == 3
+    assert set(changed) == {added, ids[3]} and len(second) == 2
     assert changed[ids[3]].fields["jobtitle"] == "Astronaut" and not changed[ids[3]].deleted
-    assert changed[ids[5]].deleted
+    assert not any(p.snapshot for p in pages)  # the archive is not paged on every read
     third, _ = read_all(connector, CONTACTS, pages[-1].checkpoint)
     assert third == []
+
+
+def test_the_first_read_of_a_day_reconciles_ids_to_find_every_kind_of_deletion(
+    hub: HubSpotEmulator, connector: HubSpotConnector
+) -> None:
+    ids = seed(hub, 20)
+    hub.store.archive("contacts", ids[5])  # restorable, listed as archived
+    hub.store.delete_permanently("contacts", ids[6])  # GDPR: never archived
+    hub.store.merge("contacts", ids[7], ids[8])  # ids[8] now answers with ids[7]
+    yesterday = Watermark(datetime.now(UTC) - timedelta(days=1))
+    _, pages = read_all(connector, CONTACTS, yesterday)
+    scan = [p for p in pages if p.snapshot]
+    assert scan and scan[-1].snapshot_complete and scan[-1].checkpoint is None
+    present = {i for p in scan for i in p.present_ids}
+    assert set(ids) - present == {ids[5], ids[6], ids[8]}
+    listings = [e for e in hub.log.snapshot() if e.path == "/crm/v3/objects/contacts"]
+    assert len(listings) == 1  # 17 live ids: one page of 100
 
 
 def test_25000_changes_in_one_window_pass_the_10000_search_cap(
@@ -310,9 +327,11 @@ def test_contract_harness_drives_the_emulator_behind_the_connector() -> None:
         harness.update(record_id, {"firstname": "Hh"})
         assert harness.get(record_id)["firstname"] == "Hh"  # type: ignore[index]
         harness.set_faults(error_rate=0.2, throttle_every=3)
-        records, _ = read_all(harness.connector, harness.spec, None)
+        records, pages = read_all(harness.connector, harness.spec, None)
         assert [r.fields["firstname"] for r in records] == ["Hh"]
         harness.delete(record_id)
         assert harness.get(record_id) is None
-        records, _ = read_all(harness.connector, harness.spec, None)
-        assert [(r.id, r.deleted) for r in records] == [(record_id, True)]
+        records, pages = read_all(harness.connector, harness.spec, pages[-1].checkpoint)
+        scan = [p for p in pages if p.snapshot]  # the harness reconciles ids on every read
+        assert records == [] and scan[-1].snapshot_complete
+        assert [i for p in scan for i in p.present_ids] == []

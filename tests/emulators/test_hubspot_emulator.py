@@ -83,6 +83,23 @@ def test_archived_listing_and_get_by_id(hub: HubSpotEmulator) -> None:
     assert archived["results"][0]["archived"] is True and archived["results"][0]["archivedAt"]
 
 
+def test_archived_records_go_after_90_days_and_permanent_deletions_at_once(
+    hub: HubSpotEmulator,
+) -> None:
+    old, recent, erased = list(hub.store.records["contacts"])[:3]
+    now = datetime.now(UTC)
+    hub.store.archive("contacts", old, at=now - timedelta(days=91))
+    hub.store.archive("contacts", recent, at=now - timedelta(days=89))
+    erasure = call(hub, "POST", "/crm/v3/objects/contacts/gdpr-delete", json={"objectId": erased})
+    assert erasure.status_code == 204
+    archived = call(hub, "GET", "/crm/v3/objects/contacts", params={"archived": "true"}).json()
+    assert [r["id"] for r in archived["results"]] == [recent]
+    for gone in (old, erased):
+        assert call(hub, "GET", f"/crm/v3/objects/contacts/{gone}").status_code == 404
+    again = call(hub, "POST", "/crm/v3/objects/contacts/gdpr-delete", json={"objectId": erased})
+    assert_error(again, 404, "OBJECT_NOT_FOUND")
+
+
 def test_contact_company_associations(hub: HubSpotEmulator) -> None:
     contact = next(iter(hub.store.records["contacts"].values()))
     company = contact.properties["associatedcompanyid"]
