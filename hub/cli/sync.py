@@ -17,6 +17,7 @@ from hub.cli.common import (
     progress_bar,
     user_errors,
 )
+from hub.push.queries import outbox_counts
 from hub.store import runs
 from hub.sync import SyncReport, sync_source
 
@@ -94,8 +95,15 @@ def status(config_file: Path | None = ConfigOption, as_json: bool = JsonOption) 
     _, engine = load(config_file)
     objects = runs.object_statuses(engine)
     recent = runs.recent_runs(engine)
+    outbox = outbox_counts(engine)
     if as_json:
-        print_json({"objects": [vars(o) for o in objects], "runs": [vars(r) for r in recent]})
+        print_json(
+            {
+                "objects": [vars(o) for o in objects],
+                "runs": [vars(r) for r in recent],
+                "push": outbox,
+            }
+        )
         return
     table = Table(title="objects")
     for column in ("system", "object", "records", "deleted", "quarantined (open)", "watermark"):
@@ -110,6 +118,17 @@ def status(config_file: Path | None = ConfigOption, as_json: bool = JsonOption) 
             o.system, o.object, str(o.records), str(o.deleted), str(o.open_quarantine), mark
         )
     console.print(table)
+    if outbox:
+        table = Table(title="push outbox")
+        for column in ("system", "pending", "written", "rejected", "skipped", "in doubt"):
+            table.add_column(column)
+        for system, counts in sorted(outbox.items()):
+            table.add_row(
+                system,
+                *(str(counts.get(k, 0)) for k in ("pending", "written", "rejected", "skipped")),
+                str(counts.get("sending", 0)),
+            )
+        console.print(table)
     table = Table(title="recent runs")
     for column in (
         "id",

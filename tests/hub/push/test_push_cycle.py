@@ -72,6 +72,9 @@ def test_a_refused_row_is_kept_with_its_message_and_the_rest_of_the_batch_lands(
         for sid in contacts[1:]:
             assert hubspot_value(systems, "contacts", sid, "relhub_golden_id")
         assert outbox_counts(engine)["hubspot"]["rejected"] == 1
+        monkeypatch.setenv("RELHUB_DATABASE_URL", sqlite_url)
+        status = runner.invoke(app, ["status", "--json", "-c", str(tmp_path / "relhub.yaml")])
+        assert json.loads(status.stdout)["push"]["hubspot"]["rejected"] == 1
         _, again = push(systems.config, engine, ["hubspot"])
         assert again[0].rejected == 0 and again[0].written == 0  # a refusal does not loop
         assert "pending" not in outbox_counts(engine)["hubspot"]
