@@ -8,10 +8,11 @@ INSTALLED := $(VENV)/.installed
 
 .PHONY: demo test lint bench clean
 
-$(INSTALLED): pyproject.toml constraints.txt
+$(INSTALLED): pyproject.toml emulators/pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet --constraint constraints.txt --editable ".[dev]"
+	$(BIN)/python -m pip install --quiet --constraint constraints.txt \
+		--editable ".[dev,emulators]" --editable ./emulators
 	touch $(INSTALLED)
 
 demo: $(INSTALLED)

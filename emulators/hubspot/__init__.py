@@ -9,9 +9,6 @@
 
 from __future__ import annotations
 
-from contextlib import AbstractContextManager
-from typing import Any
-
 from emulators.hubspot.gate import EmulatorConfig, LoggedRequest, RequestLog
 from emulators.hubspot.seed import generate, load_data_file
 from emulators.hubspot.server import DEFAULT_TOKEN, HubSpotEmulator, serve
@@ -24,16 +21,7 @@ __all__ = [
     "HubSpotEmulator",
     "LoggedRequest",
     "RequestLog",
-    "contract_harness",
     "generate",
     "load_data_file",
     "serve",
 ]
-
-
-def contract_harness() -> AbstractContextManager[Any]:
-    """The ContractHarness over contacts (emulators/harness.py); imports the connector lazily
-    so that serving the emulator does not load hubspot-api-client."""
-    from emulators.hubspot.harness import contract_harness as harness
-
-    return harness()

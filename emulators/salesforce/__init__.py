@@ -12,9 +12,7 @@ from __future__ import annotations
 import contextlib
 import shutil
 import threading
-from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Any
 
 from emulators.salesforce.faults import Faults
 from emulators.salesforce.seed import generate, load_file
@@ -25,7 +23,6 @@ __all__ = [
     "Faults",
     "LoggedRequest",
     "SalesforceEmulator",
-    "contract_harness",
     "serve",
 ]
 
@@ -63,10 +60,3 @@ def serve(
         )
         with contextlib.suppress(KeyboardInterrupt):
             (stop or threading.Event()).wait()
-
-
-def contract_harness() -> AbstractContextManager[Any]:
-    """The ContractHarness over Contact (see emulators/harness.py)."""
-    from emulators.salesforce.contract import contract_harness as harness
-
-    return harness()

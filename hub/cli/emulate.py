@@ -1,24 +1,31 @@
-"""`relhub emulate salesforce|hubspot`: a local stand-in of a SaaS API, for people."""
+"""`relhub emulate SYSTEM`: a local stand-in of a SaaS API, for people.
+
+The stand-ins are not part of the production install: they come from the separate
+`relhub-emulators` distribution (emulators/pyproject.toml), which registers one entry
+point per system in the `relhub.emulators` group. Without it the command says so.
+"""
 
 from __future__ import annotations
 
-import importlib
-from enum import StrEnum
+from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
 
 import typer
 
-from hub.cli.common import user_errors
+from hub.cli.common import EXIT_USAGE, console, fail, user_errors
+
+GROUP = "relhub.emulators"
+INSTALL_HINT = "install relhub-emulators: pip install --editable ./emulators (make does)"
 
 
-class EmulatedSystem(StrEnum):
-    SALESFORCE = "salesforce"
-    HUBSPOT = "hubspot"
+def installed_emulators() -> dict[str, EntryPoint]:
+    """The emulators some installed distribution offers, by system name."""
+    return {point.name: point for point in entry_points(group=GROUP)}
 
 
 @user_errors
 def emulate(
-    system: EmulatedSystem = typer.Argument(..., help="Which API to emulate."),
+    system: str = typer.Argument(..., help="Which API to emulate (salesforce, hubspot)."),
     port: int = typer.Option(8443, "--port", "-p", help="Port on 127.0.0.1."),
     data: Path | None = typer.Option(
         None,
@@ -29,5 +36,11 @@ def emulate(
     ),
 ) -> None:
     """Serve an emulated API until interrupted (Ctrl-C)."""
-    module = importlib.import_module(f"emulators.{system.value}")
-    module.serve(port, data)
+    available = installed_emulators()
+    point = available.get(system)
+    if point is None:
+        known = ", ".join(sorted(available)) or "none installed"
+        raise fail(f"no emulator for {system!r} (available: {known}); {INSTALL_HINT}", EXIT_USAGE)
+    source = f"{point.dist.name} {point.dist.version}" if point.dist else "an unnamed distribution"
+    console.print(f"{system} emulator from {source} ({point.value})", highlight=False)
+    point.load()(port, data)

@@ -1,9 +1,10 @@
 """The connector contract: one suite, run against every connector over its emulator.
 
-Each package's `contract_harness()` (emulators/harness.py) hands over a connector wired to
-a running stand-in and a back door into the stand-in's state. What differs between
-systems — a writable text field, an id that names no record, how to read the answers the
-stand-in gave — is declared once per subject below; every test is the same for all.
+Each system's `contract_harness()` (`*_harness.py` beside this module, of the shape
+harness.py declares) hands over a connector wired to a running stand-in and a back door
+into the stand-in's state. What differs between systems — a writable text field, an id
+that names no record, how to read the answers the stand-in gave — is declared once per
+subject below; every test is the same for all.
 """
 
 from __future__ import annotations
@@ -15,13 +16,13 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
 
+import files_harness
+import hubspot_harness
 import pytest
+import salesforce_harness
+from harness import ContractHarness
 
-import emulators.files
-import emulators.hubspot
-import emulators.salesforce
 from connectors.base import FieldType, Page, SourceRecord, Watermark, WriteRequest, WriteStatus
-from emulators.harness import ContractHarness
 
 
 @dataclass(frozen=True)
@@ -41,23 +42,23 @@ class Subject:
 SUBJECTS = [
     Subject(
         "file",
-        emulators.files.contract_harness,
+        files_harness.contract_harness,
         "name",
         "P9999999",
         writable=False,
         checkpoints_mid_read=False,
-        no_faults_reason=emulators.files.FAULTS_UNSUPPORTED,
+        no_faults_reason=files_harness.FAULTS_UNSUPPORTED,
     ),
     Subject(
         "salesforce",
-        emulators.salesforce.contract_harness,
+        salesforce_harness.contract_harness,
         "LastName",
         "003Rh0000000ZZZAAA",
         statuses=lambda h: [entry.status for entry in h.emulator.requests()],
     ),
     Subject(
         "hubspot",
-        emulators.hubspot.contract_harness,
+        hubspot_harness.contract_harness,
         "firstname",
         "999999999",
         statuses=lambda h: h.emulator.log.statuses(),

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from hubspot_harness import CONTACTS, connector_for, contract_harness
 
 from connectors.base import (
     AuthenticationError,
@@ -24,7 +25,6 @@ from connectors.base import (
 from connectors.hubspot import HubSpotConnector
 from emulators.hubspot import EmulatorConfig, HubSpotEmulator, generate
 from emulators.hubspot.gate import Verdict
-from emulators.hubspot.harness import CONTACTS, connector_for, contract_harness
 from hub.mapping.spec import load_mapping
 from hub.mapping.validate import check_against_schema, compile_mapping
 

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+from salesforce_harness import connector_for
 
 from connectors.base import (
     AuthenticationError,
@@ -29,7 +30,6 @@ from connectors.salesforce import (
     soql_quote,
 )
 from emulators.salesforce import Faults, SalesforceEmulator
-from emulators.salesforce.contract import connector_for
 
 CONTACTS = ReadSpec(
     "Contact", "Id", "SystemModstamp", "IsDeleted", ("FirstName", "LastName", "Email")

@@ -1,4 +1,4 @@
-"""The ContractHarness (emulators/harness.py) for Salesforce: a connector on Contact."""
+"""The ContractHarness (harness.py) for Salesforce: a connector on Contact."""
 
 from __future__ import annotations
 

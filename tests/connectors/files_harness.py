@@ -1,4 +1,4 @@
-"""The ContractHarness (emulators/harness.py) for file exports: a CSV in a temporary folder.
+"""The ContractHarness (harness.py) for file exports: a CSV in a temporary folder.
 
 A file source has no server to stand in for: the "source system" is the export itself.
 Creating a record appends a row, as an export that grows between syncs does; changing

@@ -1,8 +1,9 @@
 """What the connector contract suite needs from each emulator.
 
-Every emulator package offers a `contract_harness()` context manager yielding an object
-of this shape: a connector wired to a running emulator, and a back door into the
-emulator's state so a test can change the "source system" behind the connector's back.
+Each system's `*_harness.py` beside this module offers a `contract_harness()` context
+manager yielding an object of this shape: a connector wired to a running emulator, and a
+back door into the emulator's state so a test can change the "source system" behind the
+connector's back.
 """
 
 from __future__ import annotations
