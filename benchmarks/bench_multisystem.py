@@ -39,13 +39,14 @@ from hub.review import review_queue
 from hub.store.migrate import open_store
 from hub.sync import sync_source
 
+PHONE = {"phone": {"region": "ES", "region_from": "country"}}
 PERSON_FIELDS = {
     "given_name": {"from": "first_name", "transforms": ["trim"]},
     "family_name": {"from": "last_name", "transforms": ["trim"]},
     "emails": {"from": "email", "transforms": ["email"], "on_invalid": "drop"},
     "phones": {
         "from": ["phone", "mobile"],
-        "transforms": [{"phone": {"region": "ES"}}],
+        "transforms": [PHONE],
         "on_invalid": "drop",
     },
     "organization_name": {"from": "company", "transforms": ["trim"]},
@@ -63,7 +64,7 @@ PERSON_FIELDS = {
 ORG_FIELDS = {
     "name": {"from": "name", "transforms": ["trim"]},
     "domains": {"from": "website", "transforms": ["domain"], "on_invalid": "drop"},
-    "phones": {"from": "phone", "transforms": [{"phone": {"region": "ES"}}], "on_invalid": "drop"},
+    "phones": {"from": "phone", "transforms": [PHONE], "on_invalid": "drop"},
     "tax_id": {"from": "tax_id", "transforms": ["trim", "upper"]},
     "address.city": "city",
     "address.country": {"from": "country", "transforms": ["upper"]},
@@ -195,7 +196,7 @@ MAPPINGS: dict[str, dict[str, Any]] = {
                 "emails": {"from": "email", "transforms": ["email"], "on_invalid": "drop"},
                 "phones": {
                     "from": "phone",
-                    "transforms": [{"phone": {"region": "ES"}}],
+                    "transforms": [PHONE],
                     "on_invalid": "drop",
                 },
                 "organization_name": "partner_company",

@@ -19,10 +19,13 @@ from hub.mapping.transforms import (
     TRANSFORMS,
     InvalidValue,
     Transform,
+    is_phone_region,
     parse_transform,
+    phone_region_column,
     to_boolean,
     to_integer,
     to_number,
+    with_phone_region,
 )
 from identity.records import (
     ADDRESS_FIELDS,
@@ -154,6 +157,9 @@ def compile_field(
         raise MappingDefinitionError(location, "give either `from` or `const`, not both")
     if spec.const is None and spec.source is None:
         raise MappingDefinitionError(location, "needs `from` (source fields) or `const`")
+    region_column = next(filter(None, map(phone_region_column, spec.transforms)), None)
+    if region_column is not None:
+        return _per_region(target, spec, location, region_column, is_list=is_list, convert=convert)
     combine, chain = build_transforms(spec, location)
     if convert is not None:
         chain.append(_checked(convert))
@@ -184,6 +190,41 @@ def compile_field(
             return run(combine(values))
         return run(values[0])
 
+    return CompiledField(target, sources, extract, spec.on_invalid == "drop")
+
+
+def _per_region(
+    target: str,
+    spec: FieldSpec,
+    location: Sequence[Any],
+    region_column: str,
+    *,
+    is_list: bool,
+    convert: Transform | None,
+) -> CompiledField:
+    """A phone field whose region comes from another column of the record: the field
+    compiled once per region met (a country column holds a handful of values)."""
+
+    def compiled_for(region: str) -> CompiledField:
+        transforms = [with_phone_region(t, region) for t in spec.transforms]
+        fixed = spec.model_copy(update={"transforms": transforms})
+        return compile_field(target, fixed, location, is_list=is_list, convert=convert)
+
+    default = compiled_for("")
+    by_region: dict[str, CompiledField] = {}
+
+    def extract(fields: Mapping[str, Any]) -> Any:
+        region = fields.get(region_column)
+        if not isinstance(region, str) or not region.strip():
+            return default.extract(fields)
+        key = region.strip().upper()
+        if not is_phone_region(key):
+            return default.extract(fields)
+        if key not in by_region:
+            by_region[key] = compiled_for(key)
+        return by_region[key].extract(fields)
+
+    sources = (*default.sources, region_column)
     return CompiledField(target, sources, extract, spec.on_invalid == "drop")
 
 

@@ -152,9 +152,14 @@ def _split_full_name(args: Mapping[str, Any]) -> Transform:
 
 
 def _phone(args: Mapping[str, Any]) -> Transform:
+    """`region`: the default for numbers without a country code; `region_from`: a column
+    of the same record holding an ISO country code that overrides it (see
+    `hub.mapping.engine`, which builds one transform per region met)."""
     region = args.get("region")
     if region is not None and region not in phonenumbers.SUPPORTED_REGIONS:
         raise ValueError(f"unknown phone region {region!r}")
+    if not isinstance(args.get("region_from", ""), str):
+        raise ValueError("region_from names one source field")
 
     def convert(value: Value) -> str:
         try:
@@ -168,6 +173,29 @@ def _phone(args: Mapping[str, Any]) -> Transform:
 _EMAIL = re.compile(
     r"^[^@\s<>(),;:\"\[\]]+@[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+$"
 )
+
+
+def phone_region_column(spec: str | Mapping[str, Any]) -> str | None:
+    """The source field a `{phone: {region_from: ...}}` transform reads its region from."""
+    if isinstance(spec, Mapping) and isinstance(spec.get("phone"), Mapping):
+        column = spec["phone"].get("region_from")
+        return column if isinstance(column, str) else None
+    return None
+
+
+def with_phone_region(spec: str | Mapping[str, Any], region: str) -> str | Mapping[str, Any]:
+    """The transform with `region_from` resolved to one region (unknown: the default)."""
+    if phone_region_column(spec) is None:
+        return spec
+    assert isinstance(spec, Mapping)
+    args = {k: v for k, v in spec["phone"].items() if k != "region_from"}
+    if region in phonenumbers.SUPPORTED_REGIONS:
+        args["region"] = region
+    return {"phone": args}
+
+
+def is_phone_region(code: str) -> bool:
+    return code in phonenumbers.SUPPORTED_REGIONS
 
 
 def normalize_email(raw: str) -> str:

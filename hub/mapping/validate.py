@@ -14,7 +14,7 @@ from typing import Any
 from connectors.base import FieldType, ObjectSchema
 from hub.mapping.engine import DATE_TARGETS, MappingDefinitionError, ObjectMapper, output_type
 from hub.mapping.spec import FieldSpec, MappingFile
-from hub.mapping.transforms import TEXT_TYPES
+from hub.mapping.transforms import TEXT_TYPES, phone_region_column
 from hub.yamlfile import ConfigError, field_path, line_of
 
 _DATE_RESULTS = frozenset({FieldType.DATE, FieldType.DATETIME})
@@ -67,6 +67,11 @@ def check_against_schema(
     for section, specs in sections:
         for target, spec in specs.items():
             location = [*base, section, target]
+            for index, transform in enumerate(spec.transforms):
+                column = phone_region_column(transform)
+                if column is not None and column not in schema.fields:
+                    where = [*location, "transforms", index, "phone", "region_from"]
+                    yield _problem(mapping, where, _unknown(column, object_name, schema))
             for source in spec.source_fields:
                 if source not in schema.fields:
                     yield _problem(
