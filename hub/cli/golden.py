@@ -26,6 +26,7 @@ from hub.cli.common import (
 from hub.golden import GoldenView
 from hub.golden import export as export_golden
 from hub.golden import show as show_golden
+from hub.mapping.sensitive import configured_sensitive_fields, mask
 from identity.records import EntityKind, canonical_fields
 
 app = typer.Typer(help="Golden records.", no_args_is_help=True)
@@ -39,6 +40,9 @@ class ExportFormat(StrEnum):
 
 FormatOption = typer.Option(ExportFormat.JSONL, "--format", "-f")
 OutputOption = typer.Option(None, "--output", "-o", help="File (default: stdout).")
+SensitiveOption = typer.Option(
+    False, "--include-sensitive", help="Show fields the mappings mark sensitive (masked otherwise)."
+)
 
 
 def _text(value: Any) -> str:
@@ -101,9 +105,11 @@ def export(
     format: ExportFormat = FormatOption,
     output: Path | None = OutputOption,
     config_file: Path | None = ConfigOption,
+    include_sensitive: bool = SensitiveOption,
 ) -> None:
     """Every active golden record, one per line, with the members it unifies."""
-    _, engine = load(config_file)
+    config, engine = load(config_file)
+    sensitive = frozenset() if include_sensitive else configured_sensitive_fields(config)
     writer = _write_csv if format is ExportFormat.CSV else _write_jsonl
     with progress_bar("export") as progress, _output(output) as out:
 
@@ -111,6 +117,8 @@ def export(
             for done, record in enumerate(export_golden(engine), start=1):
                 if done % 1000 == 0:
                     progress("golden records", done)
+                if sensitive:
+                    record["fields"] = mask(record["fields"], sensitive)
                 yield record
 
         count = writer(counted(), out)
@@ -124,10 +132,13 @@ def show(
     golden_id: str = typer.Argument(..., help="A golden id; an old (merged) id works too."),
     config_file: Path | None = ConfigOption,
     as_json: bool = JsonOption,
+    include_sensitive: bool = SensitiveOption,
 ) -> None:
     """Fields with provenance, members, the evidence that joined them, and id history."""
-    _, engine = load(config_file)
+    config, engine = load(config_file)
     view = show_golden(engine, golden_id)
+    if not include_sensitive:
+        view.fields = mask(view.fields, configured_sensitive_fields(config))
     if as_json:
         print_json(vars(view))
         return

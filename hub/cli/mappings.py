@@ -13,6 +13,7 @@ from hub.cli.common import EXIT_PROBLEMS, ConfigOption, JsonOption, console, pri
 from hub.config import RelhubConfig, load_config
 from hub.connections import open_connector
 from hub.mapping.engine import MappingError
+from hub.mapping.sensitive import mask
 from hub.mapping.spec import load_mapping
 from hub.mapping.validate import check_against_schema, compile_mapping
 from hub.sync import read_spec
@@ -98,9 +99,15 @@ def preview(
     try:
         pages = connector.read_changes(read_spec(mapper), None, full=True)
         for record in islice((r for page in pages for r in page.records), limit):
-            used = {f: record.fields.get(f) for f in mapper.mapping.source_fields()}
+            used = mask(
+                {f: record.fields.get(f) for f in mapper.mapping.source_fields()},
+                mapper.sensitive_sources,
+            )
             try:
-                mapped = mapper.map(record).model_dump(mode="json", exclude_none=True)
+                mapped = mask(
+                    mapper.map(record).model_dump(mode="json", exclude_none=True),
+                    mapper.sensitive,
+                )
                 samples.append({"id": record.id, "source": used, "canonical": mapped})
             except MappingError as error:
                 samples.append({"id": record.id, "source": used, "quarantine": str(error)})

@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from connectors.base import FieldType, SourceRecord
-from hub.mapping.spec import AttributeType, FieldSpec, ObjectMapping
+from hub.mapping.spec import AttributeType, FieldSpec, ObjectMapping, RoleRule
 from hub.mapping.transforms import (
     TRANSFORMS,
     InvalidValue,
@@ -38,6 +38,7 @@ from identity.records import (
 )
 
 DATE_TARGETS = frozenset({"birth_date"})
+MASKED = "<sensitive>"
 
 
 class MappingError(ValueError):
@@ -58,6 +59,36 @@ class CompiledField:
     sources: tuple[str, ...]
     extract: Callable[[Mapping[str, Any]], Any]
     drop_invalid: bool
+    sensitive: bool = False
+
+
+@dataclass(frozen=True)
+class CompiledRole:
+    """A role rule ready to test a record's fields; `since` names the attribute it fills."""
+
+    role: str
+    holds: Callable[[Mapping[str, Any]], bool]
+    since_field: str | None
+
+    @property
+    def since(self) -> str:
+        return f"{self.role}_since"
+
+
+def compile_role(rule: RoleRule) -> CompiledRole:
+    if rule.unless is not None:
+        absent = rule.unless
+        return CompiledRole(rule.role.value, lambda f: _is_empty(f.get(absent)), rule.since)
+    present = rule.when or ""
+    if rule.values is None:
+        return CompiledRole(rule.role.value, lambda f: not _is_empty(f.get(present)), rule.since)
+    accepted = frozenset(v.strip().casefold() for v in rule.values)
+
+    def holds(fields: Mapping[str, Any]) -> bool:
+        value = fields.get(present)
+        return not _is_empty(value) and str(value).strip().casefold() in accepted
+
+    return CompiledRole(rule.role.value, holds, rule.since)
 
 
 def target_names(kind: EntityKind) -> set[str]:
@@ -167,14 +198,13 @@ def compile_field(
     run = chained or _unchanged
     sources = tuple(spec.source_fields)
 
+    drop = spec.on_invalid == "drop"
     if spec.const is not None:
         constant = run(spec.const)
-        return CompiledField(target, (), lambda _: constant, spec.on_invalid == "drop")
+        return CompiledField(target, (), lambda _: constant, drop, spec.sensitive)
 
     if len(sources) == 1 and not is_list:
-        return CompiledField(
-            target, sources, _single(sources[0], chained), spec.on_invalid == "drop"
-        )
+        return CompiledField(target, sources, _single(sources[0], chained), drop, spec.sensitive)
 
     def extract(fields: Mapping[str, Any]) -> Any:
         values = [v for s in sources if not _is_empty(v := fields.get(s))]
@@ -190,7 +220,7 @@ def compile_field(
             return run(combine(values))
         return run(values[0])
 
-    return CompiledField(target, sources, extract, spec.on_invalid == "drop")
+    return CompiledField(target, sources, extract, drop, spec.sensitive)
 
 
 def _per_region(
@@ -290,14 +320,28 @@ class ObjectMapper:
             )
             for name, spec in mapping.attributes.items()
         ]
+        self.sensitive = frozenset(
+            [
+                *(f.target for f in self.fields if f.sensitive),
+                *(f"attributes.{a.target}" for a in self.attributes if a.sensitive),
+            ]
+        )
+        self.sensitive_sources = frozenset(
+            source for f in [*self.fields, *self.attributes] if f.sensitive for source in f.sources
+        )
         pushable = known | {"golden_id"}
         for index, push in enumerate(mapping.push):
+            where = ("objects", object_name, "push", index, "field")
             if push.field not in pushable:
                 raise MappingDefinitionError(
-                    ("objects", object_name, "push", index, "field"),
-                    f"{push.field!r} is not a golden field (golden_id or a canonical field)",
+                    where, f"{push.field!r} is not a golden field (golden_id or a canonical field)"
                 )
-        self.constant_roles = [role.value for role in mapping.roles]
+            if push.field in self.sensitive:
+                raise MappingDefinitionError(where, f"{push.field!r} is sensitive: never pushed")
+        self.constant_roles = [
+            role.value for role in mapping.roles if not isinstance(role, RoleRule)
+        ]
+        self.role_rules = [compile_role(r) for r in mapping.roles if isinstance(r, RoleRule)]
         self._plan = [
             (
                 compiled,
@@ -327,7 +371,8 @@ class ObjectMapper:
                 if compiled.drop_invalid:
                     continue
                 origin = ", ".join(compiled.sources) or "const"
-                raise MappingError(f"{compiled.target} (from {origin}): {error}") from None
+                reason = f"invalid value {MASKED}" if compiled.sensitive else error
+                raise MappingError(f"{compiled.target} (from {origin}): {reason}") from None
             if value is None:
                 continue
             if is_address:
@@ -337,6 +382,15 @@ class ObjectMapper:
             else:
                 values[name] = value
         roles = list(dict.fromkeys([*self.constant_roles, *values.pop("roles", [])]))
+        for rule in self.role_rules:
+            if not rule.holds(fields):
+                continue
+            if rule.role not in roles:
+                roles.append(rule.role)
+            if rule.since_field is not None and not _is_empty(
+                since := fields.get(rule.since_field)
+            ):
+                attributes[rule.since] = _role_date(rule, since)
         try:
             return self.record_type.model_validate(
                 {
@@ -356,6 +410,13 @@ class ObjectMapper:
             problem = error.errors()[0]
             where = ".".join(str(p) for p in problem["loc"])
             raise MappingError(f"{where}: {problem['msg']}") from None
+
+
+def _role_date(rule: CompiledRole, value: Any) -> date:
+    try:
+        return _ATTRIBUTE_CONVERTERS[AttributeType.DATE](value)  # type: ignore[no-any-return]
+    except ValueError:
+        raise MappingError(f"roles ({rule.role} since {rule.since_field}): not a date") from None
 
 
 def output_type(spec: FieldSpec, source_type: FieldType) -> tuple[FieldType, str | None]:

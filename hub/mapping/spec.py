@@ -6,7 +6,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from hub.yamlfile import ConfigError, load_yaml, validate_document
 from identity.records import EntityKind, Role
@@ -23,6 +23,10 @@ class FieldSpec(_Strict):
     const: Any = None
     transforms: list[str | dict[str, Any]] = Field(default_factory=list)
     on_invalid: str = Field(default="quarantine", pattern="^(quarantine|drop)$")
+    sensitive: bool = Field(
+        default=False,
+        description="Kept for matching; never pushed, and masked in logs, exports and the API.",
+    )
 
     @property
     def source_fields(self) -> list[str]:
@@ -57,9 +61,36 @@ class PushSpec(_Strict):
     mode: PushMode = PushMode.ALWAYS
 
 
+class RoleRule(_Strict):
+    """A role a record has when a condition on one of its source fields holds.
+
+    `when: F` holds when F has a value (with `in`, a value among those listed, compared
+    trimmed and case-insensitive); `unless: F` holds when F is empty. `since: F` keeps
+    the date the role started, from F, as the attribute `<role>_since`.
+    """
+
+    role: Role
+    when: str | None = None
+    unless: str | None = None
+    values: list[str] | None = Field(default=None, alias="in")
+    since: str | None = None
+
+    @model_validator(mode="after")
+    def _one_condition(self) -> RoleRule:
+        if (self.when is None) == (self.unless is None):
+            raise ValueError("a role rule needs exactly one of `when` or `unless`")
+        if self.values is not None and self.when is None:
+            raise ValueError("`in` goes with `when`")
+        return self
+
+    @property
+    def source_fields(self) -> list[str]:
+        return [f for f in (self.when, self.unless, self.since) if f]
+
+
 class ObjectMapping(_Strict):
     entity: EntityKind
-    roles: list[Role] = Field(default_factory=list)
+    roles: list[Role | RoleRule] = Field(default_factory=list)
     id_field: str
     modified_at_field: str | None = None
     deleted_field: str | None = None
@@ -80,6 +111,9 @@ class ObjectMapping(_Strict):
         names = [self.id_field, self.modified_at_field, self.deleted_field]
         for spec in [*self.fields.values(), *self.attributes.values()]:
             names.extend(spec.source_fields)
+        for rule in self.roles:
+            if isinstance(rule, RoleRule):
+                names.extend(rule.source_fields)
         return list(dict.fromkeys(n for n in names if n))
 
 
