@@ -9,7 +9,9 @@ mapping workers parse them, and its own process only cuts the file and stores.
 Object options (in `relhub.yaml`, `sources[].objects.<name>`):
   path: the file (relative to relhub.yaml); format: csv | jsonl (default from the suffix);
   delimiter: for CSV (default ","); deletion: flag | absence (default flag);
-  schema: {column: type} to override the types inferred for `relhub mappings validate`.
+  schema: {column: type} to override the types inferred for `relhub mappings validate`;
+  corrections: a CSV the push step appends its writes to (record_id, field, value), for a
+  system reached only by export and import; without it, writes are refused.
 Source options: max_field_bytes (default 1 MiB): a larger value quarantines its record.
 """
 
@@ -60,10 +62,11 @@ class FileObject:
     delimiter: str = ","
     deletion: str = "flag"
     schema: Mapping[str, str] | None = None
+    corrections: Path | None = None
 
 
 class FileConnector:
-    """CSV and JSONL exports; read-only."""
+    """CSV and JSONL exports; written back only as a corrections file to import."""
 
     max_write_batch = PAGE_SIZE
 
@@ -106,6 +109,7 @@ class FileConnector:
                 spec.get("delimiter", ","),
                 spec.get("deletion", "flag"),
                 spec.get("schema"),
+                base / spec["corrections"] if spec.get("corrections") else None,
             )
         return cls(
             system,
@@ -190,9 +194,20 @@ class FileConnector:
                 yield from _jsonl_rows(handle)
 
     def write_batch(self, object_name: str, requests: Sequence[WriteRequest]) -> list[WriteResult]:
-        """File exports take no write-back; each request says so rather than failing the push."""
-        message = f"{self.system} is a file export: write-back is not supported"
-        return [WriteResult(WriteStatus.REJECTED, r.record_id, message) for r in requests]
+        """Appends each changed field to the object's corrections CSV; without one, each
+        request is refused with why rather than failing the push."""
+        corrections = self._object(object_name).corrections
+        if corrections is None:
+            message = f"{self.system}.{object_name} has no `corrections` file to write back to"
+            return [WriteResult(WriteStatus.REJECTED, r.record_id, message) for r in requests]
+        new_file = not corrections.exists()
+        with corrections.open("a", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            if new_file:
+                writer.writerow(("record_id", "field", "value"))
+            for r in requests:
+                writer.writerows((r.record_id, name, value) for name, value in r.fields.items())
+        return [WriteResult(WriteStatus.WRITTEN, r.record_id) for r in requests]
 
     def close(self) -> None:
         """Nothing to release: files are opened per read."""
