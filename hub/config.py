@@ -18,7 +18,7 @@ from identity.settings import ResolutionSettings
 
 DEFAULT_CONFIG_FILE = "relhub.yaml"
 DEFAULT_DATABASE_URL = "sqlite:///relhub.db"
-CONNECTOR_TYPES = ("file", "salesforce", "hubspot")
+CONNECTOR_TYPES = ("file", "salesforce", "hubspot", "sql")
 
 
 class _Strict(BaseModel):

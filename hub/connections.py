@@ -21,6 +21,7 @@ CONNECTOR_CLASSES = {
     "file": "connectors.files:FileConnector",
     "salesforce": "connectors.salesforce:SalesforceConnector",
     "hubspot": "connectors.hubspot:HubSpotConnector",
+    "sql": "connectors.sql:SqlConnector",
 }
 
 
@@ -81,4 +82,6 @@ def open_connector(config: RelhubConfig, source: SourceConfig) -> Connector:
         options.setdefault("page_size", source.page_size)
     if source.type == "file":
         options.update(objects=source.objects, base_path=str(config.folder))
+    elif source.type == "sql":
+        options.update(objects=source.objects)
     return connector_class.from_config(source.name, options, credentials_for(source.connection))
