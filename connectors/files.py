@@ -13,6 +13,11 @@ Object options (in `relhub.yaml`, `sources[].objects.<name>`):
   corrections: a CSV the push step appends its writes to (record_id, field, value), for a
   system reached only by export and import; without it, writes are refused.
 Source options: max_field_bytes (default 1 MiB): a larger value quarantines its record.
+
+A CSV export is read strictly, so that no row is lost to a dialect problem: a UTF-8 byte
+order mark (Excel's default) is dropped, a header naming a column twice is refused, and a
+quote opened and never closed where its row ends is an error on the line it opened,
+after which the lines it would have swallowed are read again as rows of their own.
 """
 
 from __future__ import annotations
@@ -55,6 +60,9 @@ _BOOLEAN_WORDS = _TRUE | {"false", "f", "no", "n", "0", ""}
 csv.field_size_limit(sys.maxsize)  # oversized fields are quarantined by us, with a reason
 
 
+OBJECT_OPTIONS = ("path", "format", "delimiter", "deletion", "schema")
+
+
 @dataclass(frozen=True)
 class FileObject:
     path: Path
@@ -90,6 +98,12 @@ class FileConnector:
         base = Path(options.get("base_path", "."))
         objects = {}
         for name, spec in (options.get("objects") or {}).items():
+            unknown = sorted(set(spec) - set(OBJECT_OPTIONS))
+            if unknown:
+                raise ConnectorError(
+                    f"file source {system!r}: object {name!r}: unknown option(s) "
+                    f"{', '.join(unknown)}; known: {', '.join(OBJECT_OPTIONS)}"
+                )
             if "path" not in spec:
                 raise ConnectorError(f"file source {system!r}: object {name!r} needs a `path`")
             path = Path(spec["path"])
@@ -178,11 +192,12 @@ class FileConnector:
         if file.format != "csv":
             return []
         with self._open(file) as handle:
-            return next(csv.reader(handle, delimiter=file.delimiter), [])
+            return list(_csv_header(csv.reader(handle, delimiter=file.delimiter)) or ())
 
     def _open(self, file: FileObject) -> Any:
         try:
-            return file.path.open(encoding="utf-8", errors="surrogateescape", newline="")
+            # utf-8-sig drops the byte order mark Excel writes, which would rename the first column
+            return file.path.open(encoding="utf-8-sig", errors="surrogateescape", newline="")
         except OSError as error:
             raise ConnectorError(f"cannot open {file.path}: {error.strerror}") from error
 
@@ -221,11 +236,15 @@ def _csv_rows(handle: Any, delimiter: str) -> Iterator[dict[str, Any] | Reject]:
 def _csv_header(reader: Any) -> tuple[str, ...] | None:
     """The header row; None for an empty file."""
     try:
-        return tuple(next(reader))
+        header = tuple(next(reader))
     except StopIteration:
         return None
     except csv.Error as error:
         raise ConnectorError(f"unreadable CSV header: {error}") from error
+    twice = sorted({name for name in header if header.count(name) > 1})
+    if twice:
+        raise ConnectorError(f"CSV header names {', '.join(map(repr, twice))} more than once")
+    return header
 
 
 def _csv_records(
@@ -275,37 +294,76 @@ class _Stretch(NamedTuple):
     text: str
     lines_before: int
     rows_before: int
+    broken: str | None = None  # why the stretch is one unreadable line, not records
+
+
+class _LineFeed:
+    """A file's lines for the csv module, with the lines of the record just read kept,
+    and a way to hand lines back so that they are read again."""
+
+    def __init__(self, handle: Any) -> None:
+        self.handle = handle
+        self.returned: list[str] = []
+        self.taken: list[str] = []
+
+    def __iter__(self) -> _LineFeed:
+        return self
+
+    def __next__(self) -> str:
+        line = self.returned.pop() if self.returned else next(self.handle)
+        self.taken.append(line)
+        return line
+
+    def read_again(self, lines: list[str]) -> None:
+        self.returned.extend(reversed(lines))
 
 
 def _csv_stretches(handle: Any, delimiter: str, page_size: int) -> Iterator[_Stretch]:
     """Cut a CSV export every `page_size` rows at the record boundaries the csv module
     finds (a quoted field may span lines), keeping the text of each stretch to parse
     elsewhere. The reader asks for a line only when the record needs it, so the lines
-    taken when a row comes back are exactly that row's."""
-    lines: list[str] = []
+    taken when a row comes back are exactly that row's.
 
-    def kept() -> Iterator[str]:
-        for line in handle:
-            lines.append(line)
-            yield line
-
-    reader = csv.reader(kept(), delimiter=delimiter)
+    A record that spans lines and comes back the wrong width, or runs into the end of
+    the file inside quotes, is a quote left open: its first line becomes a stretch of its
+    own, broken, and the lines after it are read again.
+    """
+    feed = _LineFeed(handle)
+    reader = csv.reader(feed, delimiter=delimiter, strict=True)
     header = _csv_header(reader)
     if header is None:
         return
-    lines_before, rows_before, rows = reader.line_num, 0, 0
-    lines.clear()
+    width = len(header)
+    line, rows_before, rows = len(feed.taken), 0, 0
+    lines_before = line
+    lines: list[str] = []
+    feed.taken.clear()
     while True:
         try:
             values = next(reader)
+            broken = len(feed.taken) > 1 and len(values) != width
         except StopIteration:
             break
-        except csv.Error:
+        except csv.Error as error:
             values = [""]  # a malformed record is one row: a reject
+            broken = len(feed.taken) > 1 or "end of data" in str(error)
+        taken, feed.taken = feed.taken, []
+        if broken:
+            if rows:
+                yield _Stretch(header, "".join(lines), lines_before, rows_before)
+            reason = f"line {line + 1}: unterminated quote opened on this line"
+            yield _Stretch(header, taken[0], line, rows_before + rows, reason)
+            feed.read_again(taken[1:])
+            line += 1
+            lines_before, rows_before, rows = line, rows_before + rows + 1, 0
+            lines.clear()
+            continue
+        lines.extend(taken)
+        line += len(taken)
         rows += 1 if values else 0
         if rows == page_size:
             yield _Stretch(header, "".join(lines), lines_before, rows_before)
-            lines_before, rows_before, rows = reader.line_num, rows_before + rows, 0
+            lines_before, rows_before, rows = line, rows_before + rows, 0
             lines.clear()
     if lines:
         yield _Stretch(header, "".join(lines), lines_before, rows_before)
@@ -343,7 +401,14 @@ class FileChunk:
     def parse(self) -> ParsedChunk:
         context, stretch = self.context, self.stretch
         handle = io.StringIO(stretch.text, newline="")
-        if context.format == "csv":
+        rows: Iterator[dict[str, Any] | Reject]
+        if stretch.broken is not None:
+            values = next(csv.reader(handle, delimiter=context.delimiter), [])
+            rows = iter(
+                [Reject(stretch.broken, dict(zip(stretch.header or (), values, strict=False)))]
+            )
+            first = stretch.rows_before + 2
+        elif context.format == "csv":
             reader = csv.reader(handle, delimiter=context.delimiter)
             rows = _csv_records(reader, stretch.header, stretch.lines_before)
             first = stretch.rows_before + 2  # a row's number counts the header as line 1

@@ -13,6 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from hub.deletion_guard import DEFAULT_MAX_DELETION_SHARE
 from hub.yamlfile import ConfigError, field_path, line_of, load_yaml, validate_document
 from identity.settings import ResolutionSettings
 
@@ -52,6 +53,12 @@ class SourceConfig(_Strict):
         ge=1,
         le=64,
         description="Processes mapping pages in parallel; 1 maps in the syncing process.",
+    )
+    max_deletion_share: float = Field(
+        default=DEFAULT_MAX_DELETION_SHARE,
+        ge=0,
+        le=1,
+        description="Largest share of an object's live records one sync may delete.",
     )
     options: dict[str, Any] = Field(default_factory=dict)
     schedule: str | None = Field(

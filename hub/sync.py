@@ -18,6 +18,7 @@ from sqlalchemy import Engine, bindparam, select, update
 from connectors.base import ChunkedReader, Connector, ReadSpec, Watermark
 from hub.config import RelhubConfig, SourceConfig
 from hub.connections import open_connector
+from hub.deletion_guard import DEFAULT_MAX_DELETION_SHARE, guard_deletions
 from hub.mapping.engine import ObjectMapper
 from hub.mapping.spec import load_mapping
 from hub.mapping.validate import compile_mapping
@@ -99,6 +100,8 @@ def sync_object(
     run_counts: dict[str, Any],
     workers: int = 1,
     progress: Progress | None = None,
+    max_deletion_share: float = DEFAULT_MAX_DELETION_SHARE,
+    allow_deletions: bool = False,
 ) -> ObjectReport:
     system, object_name = connector.system, mapper.object
     report = ObjectReport(object_name)
@@ -124,7 +127,13 @@ def sync_object(
         statistics.inserted(counts.inserted)
         if page.snapshot_complete:
             report.deletions += mark_absent_deleted(
-                engine, run_id, system, object_name, snapshot_ids
+                engine,
+                run_id,
+                system,
+                object_name,
+                snapshot_ids,
+                max_share=max_deletion_share,
+                allowed=allow_deletions,
             )
         if page.checkpoint is not None:
             report.watermark = (
@@ -153,15 +162,32 @@ def _mapped_pages(
 
 
 def mark_absent_deleted(
-    engine: Engine, run_id: int, system: str, object_name: str, present: set[str]
+    engine: Engine,
+    run_id: int,
+    system: str,
+    object_name: str,
+    present: set[str],
+    *,
+    max_share: float = DEFAULT_MAX_DELETION_SHARE,
+    allowed: bool = False,
 ) -> int:
-    """After a complete snapshot, records the source no longer has are deletions."""
+    """After a complete snapshot, records the source no longer has are deletions, unless
+    they are too many (`guard_deletions`)."""
     table = SourceRecordRow.__table__
     with engine.begin() as connection:
         query = select(table.c.id, table.c.source_id, table.c.content_hash).where(
             table.c.system == system, table.c.object == object_name, table.c.deleted.is_(False)
         )
-        gone = [(pk, digest) for pk, sid, digest in connection.execute(query) if sid not in present]
+        live = connection.execute(query).all()
+        gone = [(pk, digest) for pk, sid, digest in live if sid not in present]
+        guard_deletions(
+            system,
+            object_name,
+            live=len(live),
+            deleting=len(gone),
+            max_share=max_share,
+            allowed=allowed,
+        )
         if gone:
             connection.execute(
                 update(table)
@@ -188,6 +214,7 @@ def sync_source(
     *,
     full: bool = False,
     progress: Progress | None = None,
+    allow_deletions: bool = False,
 ) -> SyncReport:
     """Sync every configured object of one source; the run row records the outcome."""
     mapping = load_mapping(config.resolve_path(source.mapping))
@@ -214,6 +241,8 @@ def sync_source(
                         run_counts=run_counts,
                         workers=source.mapping_workers,
                         progress=progress,
+                        max_deletion_share=source.max_deletion_share,
+                        allow_deletions=allow_deletions,
                     )
                 )
     except BaseException as error:

@@ -63,6 +63,7 @@ def make_source(
     page_size: int = 1000,
     overlap_seconds: float = 300,
     deletion: str = "flag",
+    max_deletion_share: float = 0.1,
 ) -> RelhubConfig:
     (folder / "shop.yaml").write_text(MAPPING)
     write_rows(folder / "customers.csv", rows)
@@ -70,6 +71,7 @@ def make_source(
         "sources:\n"
         "  - name: shop\n    type: file\n    mapping: shop.yaml\n"
         f"    page_size: {page_size}\n    overlap_seconds: {overlap_seconds}\n"
+        f"    max_deletion_share: {max_deletion_share}\n"
         f"    objects:\n      customers: {{path: customers.csv, deletion: {deletion}}}\n"
     )
     return load_config(folder / "relhub.yaml")

@@ -19,6 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from connectors.base import ConnectorError
 from hub.config import RelhubConfig, load_config
+from hub.deletion_guard import MassDeletionRefused
 from hub.golden import UnknownGoldenId
 from hub.review import DecisionError
 from hub.store.migrate import open_store
@@ -56,7 +57,7 @@ def user_errors(command: F) -> F:
             return command(*args, **kwargs)
         except (ConfigError, UnknownGoldenId, DecisionError) as error:
             raise fail(str(error), EXIT_USAGE) from None
-        except ConnectorError as error:
+        except (ConnectorError, MassDeletionRefused) as error:
             raise fail(f"{type(error).__name__}: {error}", EXIT_PROBLEMS) from None
         except SQLAlchemyError as error:
             reason = str(getattr(error, "orig", None) or error).splitlines()[0]

@@ -26,6 +26,11 @@ from hub.sync import SyncReport, sync_source
 def sync(
     sources: list[str] = typer.Argument(None, help="Sources to sync (default: all)."),
     full: bool = typer.Option(False, "--full", help="Re-read everything, not just changes."),
+    allow_deletions: bool = typer.Option(
+        False,
+        "--allow-deletions",
+        help="Let a sync delete more than the source's max_deletion_share of an object.",
+    ),
     config_file: Path | None = ConfigOption,
     as_json: bool = JsonOption,
 ) -> None:
@@ -41,6 +46,7 @@ def sync(
                     engine,
                     source,
                     full=full,
+                    allow_deletions=allow_deletions,
                     progress=lambda obj, n, s=source.name: progress(f"{s}.{obj}", n),
                 )
             )

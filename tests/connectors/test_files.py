@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from connectors.base import ChunkedReader, Page, ReadSpec, Watermark
+from connectors.base import ChunkedReader, ConnectorError, Page, ReadSpec, Watermark
 from connectors.files import FileConnector, FileObject
 
 SPEC = ReadSpec("people", "id", modified_at_field="updated", deleted_field="gone")
@@ -152,3 +152,59 @@ def test_records_at_or_before_the_horizon_are_left_out_but_still_counted_for_the
     pages = list(connector(path, 2).read_changes(SPEC, since))
     assert [r.id for p in pages for r in p.records] == ["P2", "P6"]
     assert pages[-1].checkpoint == Watermark(datetime(2026, 1, 5, tzinfo=UTC), "P2")
+
+
+def read_all(path: Path, page_size: int = 1000, deletion: str = "flag") -> dict[str, Any]:
+    return summary(list(connector(path, page_size, deletion).read_changes(SPEC, None)))
+
+
+@pytest.mark.parametrize("page_size", [1, 2, 1000])
+def test_an_unterminated_quote_costs_its_own_line_only(tmp_path: Path, page_size: int) -> None:
+    """The stray quote of row 3 names the line it opened on; the rows after are read."""
+    rows = [f"P{i},N{i},x,2026-01-0{i}T00:00:00Z,false\n" for i in range(1, 6)]
+    rows[2] = 'P3,"N3,x,2026-01-03T00:00:00Z,false\n'
+    path = export(tmp_path, "people.csv", HEADER + "".join(rows))
+    read = read_all(path, page_size, deletion="absence")
+    assert [r[0] for r in read["records"]] == ["P1", "P2", "P4", "P5"]
+    assert [(r[0], r[2]) for r in read["rejects"]] == [
+        ("line 4: unterminated quote opened on this line", "P3")
+    ]
+
+
+def test_a_quote_open_at_the_end_of_the_file_is_an_error_too(tmp_path: Path) -> None:
+    text = HEADER + "P1,Ana,x,2026-01-01T00:00:00Z,false\n" + 'P2,Bo,"x,2026-01-01T00:00:00Z,false'
+    read = read_all(export(tmp_path, "people.csv", text))
+    assert [r[0] for r in read["records"]] == ["P1"]
+    assert [r[0] for r in read["rejects"]] == ["line 3: unterminated quote opened on this line"]
+
+
+def test_a_quote_kept_open_over_many_rows_hides_none_of_them(tmp_path: Path) -> None:
+    rows = [f"P{i},N{i},x,2026-01-01T00:00:00Z,false\n" for i in range(5000)]
+    rows[9] = 'P9,"N9,x,2026-01-01T00:00:00Z,false\n'
+    read = read_all(export(tmp_path, "people.csv", HEADER + "".join(rows)), 700)
+    assert len(read["records"]) == 4999
+    assert [r[2] for r in read["rejects"]] == ["P9"]
+
+
+def test_a_byte_order_mark_is_not_part_of_the_first_column(tmp_path: Path) -> None:
+    path = tmp_path / "people.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + (HEADER + "P1,Ana,x,2026-01-01T00:00:00Z,false\n").encode())
+    read = read_all(path)
+    assert [r[0] for r in read["records"]] == ["P1"]
+    assert read["rejects"] == []
+    assert "id" in connector(path, 10).discover("people").fields
+
+
+def test_a_header_naming_a_column_twice_is_refused(tmp_path: Path) -> None:
+    path = export(tmp_path, "people.csv", "id,email,email\nP1,a@x,b@x\n")
+    with pytest.raises(ConnectorError, match="'email' more than once"):
+        read_all(path)
+    with pytest.raises(ConnectorError, match="'email' more than once"):
+        connector(path, 10).discover("people")
+
+
+def test_an_unknown_object_option_is_refused_with_the_known_ones(tmp_path: Path) -> None:
+    options = {"objects": {"people": {"path": "people.csv", "delimter": ";"}}}
+    with pytest.raises(ConnectorError) as raised:
+        FileConnector.from_config("files", options, {})
+    assert "unknown option(s) delimter; known: path, format, delimiter" in str(raised.value)

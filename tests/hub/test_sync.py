@@ -150,7 +150,7 @@ def test_overlap_window_rereads_without_writing(tmp_path: Path, store_url: str) 
 
 def test_deletion_by_absence_from_a_full_snapshot(tmp_path: Path, store_url: str) -> None:
     rows = [row(i) for i in range(20)]
-    config = make_source(tmp_path, rows, deletion="absence", page_size=6)
+    config = make_source(tmp_path, rows, deletion="absence", page_size=6, max_deletion_share=0.25)
     engine = open_store(store_url)
     sync(config, engine)
 
