@@ -60,7 +60,7 @@ _BOOLEAN_WORDS = _TRUE | {"false", "f", "no", "n", "0", ""}
 csv.field_size_limit(sys.maxsize)  # oversized fields are quarantined by us, with a reason
 
 
-OBJECT_OPTIONS = ("path", "format", "delimiter", "deletion", "schema")
+OBJECT_OPTIONS = ("path", "format", "delimiter", "deletion", "schema", "corrections")
 
 
 @dataclass(frozen=True)
