@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, cast
 
-from sqlalchemy import Connection, Engine, Table, and_, select, update
+from sqlalchemy import Connection, Engine, Table, and_, bindparam, select, update
 
 from connectors.base import Connector, WriteRequest, WriteResult, WriteStatus
 from hub.config import RelhubConfig, SourceConfig
@@ -214,33 +214,54 @@ def _record(
 ) -> None:
     """Each row's outcome; a written row's values go into the stored snapshot, so the
     next build finds nothing left to write (the echo brings no new push work)."""
-    for row, result in zip(batch, results, strict=True):
-        if result.status == WriteStatus.WRITTEN:
-            _set_status(connection, [row.id], WRITTEN, result.message or None)
-            _apply_to_snapshot(connection, row)
-            report.written += 1
-        elif result.status in (WriteStatus.REJECTED, WriteStatus.NOT_FOUND):
-            _set_status(connection, [row.id], REJECTED, result.message or str(result.status))
-            report.rejected += 1
-        else:
-            report.in_doubt += 1  # stays `sending`: the next push re-reads it
+    written = [
+        row for row, r in zip(batch, results, strict=True) if r.status == WriteStatus.WRITTEN
+    ]
+    refused = [
+        (row, r)
+        for row, r in zip(batch, results, strict=True)
+        if r.status in (WriteStatus.REJECTED, WriteStatus.NOT_FOUND)
+    ]
+    _set_status(connection, [row.id for row in written], WRITTEN, None)
+    for row, result in refused:
+        _set_status(connection, [row.id], REJECTED, result.message or str(result.status))
+    _apply_to_snapshots(connection, written)
+    report.written += len(written)
+    report.rejected += len(refused)
+    report.in_doubt += len(batch) - len(written) - len(refused)  # stay `sending`
 
 
-def _apply_to_snapshot(connection: Connection, row: Any) -> None:
-    match = and_(
-        _source.c.system == row.system,
-        _source.c.object == row.object,
-        _source.c.source_id == row.source_id,
-    )
-    current = connection.execute(select(_source.c.payload, _source.c.deleted).where(match)).one()
-    payload = {**current.payload, **row.fields}
+def _apply_to_snapshots(connection: Connection, rows: Sequence[Any]) -> None:
+    """One read of the batch's snapshots and one executemany of their new payloads."""
+    if not rows:
+        return
+    system, object_name = rows[0].system, rows[0].object
+    current = {
+        r.source_id: r
+        for r in connection.execute(
+            select(_source.c.id, _source.c.source_id, _source.c.payload, _source.c.deleted).where(
+                _source.c.system == system,
+                _source.c.object == object_name,
+                _source.c.source_id.in_([row.source_id for row in rows]),
+            )
+        )
+    }
+    updates = []
+    for row in rows:
+        stored = current[row.source_id]
+        payload = {**stored.payload, **row.fields}
+        updates.append(
+            {
+                "pk": stored.id,
+                "payload": payload,
+                "content_hash": content_hash(serialize_payload(payload), stored.deleted),
+            }
+        )
     connection.execute(
         update(_source)
-        .where(match)
-        .values(
-            payload=payload,
-            content_hash=content_hash(serialize_payload(payload), current.deleted),
-        )
+        .where(_source.c.id == bindparam("pk"))
+        .values(payload=bindparam("payload"), content_hash=bindparam("content_hash")),
+        updates,
     )
 
 

@@ -99,8 +99,12 @@ def build_outbox(
                 )
                 .order_by(GoldenRecordRow.golden_id)
             ).scalars()
+            # with nothing pending, no earlier row can be superseded: skip looking
+            pending = connection.execute(
+                select(_outbox.c.id).where(_outbox.c.status == PENDING).limit(1)
+            ).first()
             for page in chunks(changed, GOLDEN_PAGE) if targets else ():
-                _build_page(connection, targets, page, report)
+                _build_page(connection, targets, page, report, supersede=pending is not None)
                 report.golden_records += len(page)
                 if progress:
                     progress("golden records", report.golden_records)
@@ -117,6 +121,8 @@ def _build_page(
     targets: Mapping[tuple[str, str], PushTarget],
     golden_ids: list[str],
     report: BuildReport,
+    *,
+    supersede: bool,
 ) -> None:
     golden = {
         row.golden_id: {
@@ -183,7 +189,8 @@ def _build_page(
             "run_id": report.run_id,
         }
     report.targets += len(examined)
-    report.superseded += _supersede(connection, examined, set(rows))
+    if supersede:
+        report.superseded += _supersede(connection, examined, set(rows))
     known = _known_keys(connection, list(rows))
     fresh = [row for key, row in rows.items() if key not in known]
     insert_rows(connection, _outbox, fresh)
