@@ -60,7 +60,8 @@ def _recode(table: FeatureTable, feature: str, derive: Callable[[str], str]) -> 
         keep = codes >= 0
         return KeyColumn(column.records[keep].astype(np.int64), codes[keep], values)
     codes = table.codes(feature)
-    return _key_column(np.where(codes >= 0, mapping[np.maximum(codes, 0)], MISSING), values)
+    # MISSING (-1) indexes the appended MISSING: a feature empty on every record has no values
+    return _key_column(np.append(mapping, MISSING)[codes], values)
 
 
 def _email_handle(email: str) -> str:
