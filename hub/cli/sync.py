@@ -19,6 +19,7 @@ from hub.cli.common import (
 )
 from hub.push.queries import outbox_counts
 from hub.store import runs
+from hub.store.snapshots import first_reasons
 from hub.sync import SyncReport, sync_source
 
 
@@ -54,6 +55,8 @@ def sync(
         print_json([{"source": r.source, "run_id": r.run_id, **r.totals()} for r in reports])
     else:
         print_sync_reports(reports)
+        for reason in first_reasons(engine, [r.run_id for r in reports]):
+            console.print(f"quarantined: {reason}", markup=False, highlight=False)
     if any(r.totals()["quarantined"] for r in reports):
         raise typer.Exit(EXIT_PROBLEMS)
 

@@ -332,3 +332,23 @@ def _advance_watermark(
             .where(SyncState.system == system, SyncState.object == object_name)
             .values(**values)
         )
+
+
+def first_reasons(engine: Engine, run_ids: Sequence[int], limit: int = 5) -> list[str]:
+    """The first reasons a run quarantined records for, so a user sees them, not a count."""
+    query = (
+        select(
+            _quarantine.c.system,
+            _quarantine.c.object,
+            _quarantine.c.source_id,
+            _quarantine.c.reason,
+        )
+        .where(_quarantine.c.run_id.in_(list(run_ids)), _quarantine.c.resolved_at.is_(None))
+        .order_by(_quarantine.c.id)
+        .limit(limit)
+    )
+    with engine.connect() as connection:
+        return [
+            f"{system}.{object_name} {source_id or '(no id)'}: {reason}"
+            for system, object_name, source_id, reason in connection.execute(query)
+        ]

@@ -40,7 +40,9 @@ def test_sync_with_quarantined_records_exits_1(folder: Path) -> None:
     make_source(folder, [row(1), row(2, email="nope")])
     result = runner.invoke(app, ["sync"])
     assert result.exit_code == 1
-    assert "quarantined" in result.stdout
+    assert "quarantined: shop.customers C000002: emails (from email): invalid email" in (
+        result.stdout
+    )
 
 
 def test_bad_configuration_is_one_line_and_exit_2(folder: Path) -> None:
