@@ -239,6 +239,7 @@ class SalesforceOptions:
     max_url_length: int = 16_384
     timeout_s: float = 30.0
     ca_bundle: str | None = None
+    max_api_share: float = 0.8  # of the org's daily API requests, shared with other integrations
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any]) -> SalesforceOptions:
@@ -287,19 +288,47 @@ def _error_code(response: requests.Response) -> str:
     return str(body.get("error", "")) if isinstance(body, dict) else ""
 
 
-def _raise_transient(response: requests.Response, *args: Any, **kwargs: Any) -> requests.Response:
-    """Response hook: throttling and server errors become TransientError, with Retry-After.
+_LIMIT_INFO = re.compile(r"api-usage=(\d+)/(\d+)")
 
-    Salesforce refuses over-limit calls with 403 REQUEST_LIMIT_EXCEEDED; gateways answer 429.
+
+class ApiLimitReached(ConnectorError):
+    """The org's daily API allocation is used up, or relhub's share of it: retrying within
+    the day will not help, and the allocation is shared with every other integration."""
+
+
+def _limit_hook(max_share: float) -> Callable[..., requests.Response]:
+    """A response hook: throttling and server errors become TransientError (with
+    Retry-After); the daily limit, and usage past `max_share` of it, stop the read.
+
+    Salesforce refuses over-limit calls with 403 REQUEST_LIMIT_EXCEEDED: "TotalRequests"
+    is the 24-hour allocation, "ConcurrentPerOrgLongTxn" too many long requests at once
+    (that one passes); gateways answer 429. Every API answer reports the day's usage in
+    `Sforce-Limit-Info: api-usage=used/max`.
     """
-    status = response.status_code
-    code = _error_code(response) if status in {403, 429} or status >= 500 else ""
-    if status == 429 or status >= 500 or (status == 403 and code == "REQUEST_LIMIT_EXCEEDED"):
-        raise TransientError(
-            f"Salesforce answered {status} {code}".strip(),
-            retry_after=parse_retry_after(response.headers.get("Retry-After")),
-        )
-    return response
+
+    def hook(response: requests.Response, *args: Any, **kwargs: Any) -> requests.Response:
+        status = response.status_code
+        code = _error_code(response) if status in {403, 429} or status >= 500 else ""
+        usage = _LIMIT_INFO.search(response.headers.get("Sforce-Limit-Info", ""))
+        if status == 403 and code == "REQUEST_LIMIT_EXCEEDED" and "TotalRequests" in response.text:
+            raise ApiLimitReached(
+                "Salesforce refused the request: the org's daily API request limit is used "
+                f"up ({usage.group(0) if usage else 'usage unknown'}); it frees up over 24 hours"
+            )
+        if status == 429 or status >= 500 or (status == 403 and code == "REQUEST_LIMIT_EXCEEDED"):
+            raise TransientError(
+                f"Salesforce answered {status} {code}".strip(),
+                retry_after=parse_retry_after(response.headers.get("Retry-After")),
+            )
+        if usage and int(usage.group(1)) >= max_share * int(usage.group(2)):
+            raise ApiLimitReached(
+                f"Salesforce org has used {usage.group(1)} of its {usage.group(2)} daily API "
+                f"requests; relhub stops at {max_share:.0%} (option max_api_share) to leave "
+                "the rest to the org's other integrations"
+            )
+        return response
+
+    return hook
 
 
 class SalesforceApiError(ConnectorError):
@@ -343,7 +372,7 @@ class SalesforceConnector:
         self._session = _PinnedSession() if self.options.ca_bundle else requests.Session()
         if self.options.ca_bundle:
             self._session.verify = self.options.ca_bundle
-        self._session.hooks["response"].append(_raise_transient)
+        self._session.hooks["response"].append(_limit_hook(self.options.max_api_share))
         policy = RetryPolicy(
             self.options.max_attempts,
             self.options.retry_base_delay_s,

@@ -20,7 +20,7 @@ class Faults:
     error_rate: float = 0.0  # fraction of API requests answered 500 or 503
     throttle_every: int = 0  # every N-th API request starts a burst of throttled answers
     throttle_burst: int = 3
-    throttle_status: int = 429  # 429, or 403 as Salesforce sends for REQUEST_LIMIT_EXCEEDED
+    throttle_status: int = 403  # Salesforce's REQUEST_LIMIT_EXCEEDED; 429 as gateways send
     retry_after_s: float | None = 1.0  # the Retry-After header on throttled answers
     drop_rate: float = 0.0  # fraction of responses cut off mid-body
     latency_s: float = 0.0  # added to every request, the token endpoint included
@@ -87,7 +87,7 @@ class FaultInjector:
         f = self.faults
         headers = {} if f.retry_after_s is None else {"Retry-After": f"{f.retry_after_s:g}"}
         message = (
-            "TotalRequests Limit exceeded."
+            "ConcurrentPerOrgLongTxn Limit exceeded."  # too many long requests at once
             if f.throttle_status == 403
             else "Too many requests; retry later."
         )

@@ -226,4 +226,7 @@ def test_reads_and_writes_survive_errors_and_throttling_with_every_record_once(
     assert [(r.status, r.record_id) for r in results] == [(WriteStatus.WRITTEN, i) for i in ids]
     assert harness.get(ids[-1])[subject.text_field] == f"Faulted {ids[-1]}"  # type: ignore[index]
     answered = Counter(subject.statuses(harness))
-    assert answered[429] >= 3 and answered[500] + answered[503] >= 1, answered
+    throttled = (
+        answered[429] + answered[403]
+    )  # Salesforce throttles with 403 REQUEST_LIMIT_EXCEEDED
+    assert throttled >= 3 and answered[500] + answered[503] >= 1, answered

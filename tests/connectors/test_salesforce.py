@@ -17,12 +17,12 @@ from connectors.base import (
     FieldType,
     Page,
     ReadSpec,
-    TransientError,
     Watermark,
     WriteRequest,
     WriteStatus,
 )
 from connectors.salesforce import (
+    ApiLimitReached,
     SalesforceApiError,
     SalesforceConnector,
     SalesforceCredentials,
@@ -192,8 +192,8 @@ def test_every_record_arrives_once_under_errors_throttling_and_drops(
         assert len(seen) == len(set(seen)) == 3000
         log = org.requests()
         statuses = Counter(e.status for e in log)
-        failures = sum(e.status in {429, 500, 503} or e.dropped for e in log)
-        assert statuses[429] >= 4 and statuses[500] + statuses[503] >= 1
+        failures = sum(e.status in {403, 500, 503} or e.dropped for e in log)
+        assert statuses[403] >= 4 and statuses[500] + statuses[503] >= 1
         assert any(e.dropped for e in log)
         assert sf.retrier.retries == failures
     finally:
@@ -247,13 +247,36 @@ def test_client_credentials_flow(org: SalesforceEmulator) -> None:
     assert "Email" in sf.discover("Contact").fields
 
 
-def test_exhausted_daily_limit_is_retried_then_surfaces(org: SalesforceEmulator) -> None:
-    sf = connector_for(org, max_attempts=3)
+def test_exhausted_daily_limit_stops_the_read_without_retrying(org: SalesforceEmulator) -> None:
+    sf = connector_for(org, max_attempts=3, max_api_share=1.0)
     sf.discover("Contact")
     org.set_api_limit(10, used=10)
-    with pytest.raises(TransientError, match="REQUEST_LIMIT_EXCEEDED"):
+    org.clear_log()
+    with pytest.raises(ApiLimitReached, match="daily API request limit is used up"):
         read_all(sf, CONTACTS)
-    assert [e.status for e in org.requests()][-3:] == [403, 403, 403]
+    assert [e.status for e in org.requests()] == [403]
+
+
+def test_the_read_stops_at_its_share_of_the_daily_allocation(org: SalesforceEmulator) -> None:
+    sf = connector_for(org, max_api_share=0.5)
+    org.set_api_limit(100, used=48)
+    sf.discover("Contact")  # request 49: below half
+    with pytest.raises(ApiLimitReached, match=r"used 50 of its 100 .* stops at 50%"):
+        read_all(sf, CONTACTS)
+    org.set_api_limit(100, used=0)
+    assert read_all(sf, CONTACTS) is not None  # a new day: reads again
+
+
+def test_concurrent_request_limit_is_retried(org: SalesforceEmulator) -> None:
+    org.set_faults(Faults(throttle_every=2, throttle_burst=1, retry_after_s=None))
+    for i in range(3):
+        org.store.create("Contact", {"LastName": f"C{i}"})
+    sf = connector_for(org)
+    sf.discover("Contact")
+    assert len(ids_of(read_all(sf, CONTACTS))) == 3
+    sf.close()
+    throttled = [e for e in org.requests() if e.status == 403]
+    assert throttled, "the default fault is Salesforce's 403 REQUEST_LIMIT_EXCEEDED"
 
 
 def test_wide_object_splits_its_field_list_and_never_gets_414(org: SalesforceEmulator) -> None:

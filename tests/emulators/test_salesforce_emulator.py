@@ -331,7 +331,7 @@ def test_faults_are_deterministic_and_logged() -> None:
         with SalesforceEmulator(EmulatorConfig(faults=faults)) as org:
             api = Api(org)
             answers = [api.call("GET", "limits") for _ in range(20)]
-            assert all(a.headers.get("Retry-After") == "2" for a in answers if a.status_code == 429)
+            assert all(a.headers.get("Retry-After") == "2" for a in answers if a.status_code == 403)
             log = org.requests()
             assert [e.status for e in log[1:]] == [a.status_code for a in answers]
             assert log[0].path == "/services/oauth2/token" and log[0].method == "POST"
@@ -340,7 +340,7 @@ def test_faults_are_deterministic_and_logged() -> None:
     first = statuses()
     assert first == statuses()
     # Bursts of two start at requests 5, 10, 15 and 20 (the last one cut short).
-    assert first.count(429) == 7 and {500, 503} & set(first) and 200 in first
+    assert first.count(403) == 7 and {500, 503} & set(first) and 200 in first
 
 
 def test_latency_is_added_to_every_request() -> None:
