@@ -223,7 +223,7 @@ class HubSpotConnector:
                 limit=LIST_PAGE,
                 after=after,
                 properties=names,
-                archived=archived,
+                archived=_query_bool(archived),
                 what=f"list {'archived ' if archived else ''}{object_name}",
             )
             after = ((body.get("paging") or {}).get("next") or {}).get("after")
@@ -243,7 +243,7 @@ class HubSpotConnector:
             self._batch_api.read,
             object_name,
             request,
-            archived=False,
+            archived=_query_bool(False),
             what=f"batch read {object_name}",
         )
         return list(body.get("results", []))
@@ -496,6 +496,11 @@ class _ChangeSearch:
             return self.since if self.since and self.since <= self.horizon else None
         point = min(self.done, self.horizon)
         return max(point, self.since) if self.since else point
+
+
+def _query_bool(value: bool) -> Any:
+    """A boolean query parameter as the spec spells it: the client would send `False`."""
+    return "true" if value else "false"
 
 
 def _filter(name: str, operator: str, value: int) -> dict[str, str]:

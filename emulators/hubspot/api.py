@@ -74,7 +74,10 @@ class CrmApi:
                     return _refuse(
                         400, "VALIDATION_ERROR", f"Unable to infer object type from: {object_type}"
                     )
-                return handler(*match.groups(), query=query, body=body)
+                try:
+                    return handler(*match.groups(), query=query, body=body)
+                except _BadQuery as error:
+                    return _refuse(400, "VALIDATION_ERROR", str(error))
         return _refuse(404, "OBJECT_NOT_FOUND", f"No route for {method} {path}")
 
     # --- reads --------------------------------------------------------------------------
@@ -349,9 +352,16 @@ def _first(query: Query, name: str) -> str | None:
     return values[0] if values else None
 
 
+class _BadQuery(ValueError):
+    """A query parameter HubSpot's published spec does not allow."""
+
+
 def _flag(query: Query, name: str) -> bool:
-    """Booleans in query strings: clients send `true` or Python's `True`."""
-    return (_first(query, name) or "").lower() == "true"
+    """A boolean query parameter: the spec's `true` or `false` (not Python's `True`)."""
+    value = _first(query, name)
+    if value not in (None, "true", "false"):
+        raise _BadQuery(f"Invalid value for {name}: {value!r} (expected true or false)")
+    return value == "true"
 
 
 def _names(query: Query, object_type: str) -> list[str]:

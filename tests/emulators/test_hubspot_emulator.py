@@ -417,3 +417,10 @@ def test_seeding_from_jsonl_and_csv_and_a_wide_object(tmp_path: Path) -> None:
     assert store.find_by("contacts", "email", "c@x.test")[0].properties["firstname"] == "Cy"
     names = store.add_custom_properties("contacts", 500)
     assert len(names) == 500 and all(n in store.schema["contacts"] for n in names)
+
+
+def test_boolean_query_parameters_follow_the_spec(hub: HubSpotEmulator) -> None:
+    ok = call(hub, "GET", "/crm/v3/objects/contacts", params={"archived": "false"})
+    assert ok.status_code == 200
+    python = call(hub, "GET", "/crm/v3/objects/contacts", params={"archived": "False"})
+    assert "archived" in assert_error(python, 400, "VALIDATION_ERROR")["message"]
