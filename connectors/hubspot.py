@@ -343,7 +343,7 @@ class HubSpotConnector:
                 {"inputs": inputs},
                 what=f"batch {'upsert' if id_property else 'update'} {object_name}",
             )
-        except (TransientError, AuthenticationError):
+        except (TransientError, AuthenticationError, DailyLimitReached):
             raise
         except ConnectorError as refused:  # the whole call was refused: every input shares why
             return [
@@ -548,16 +548,26 @@ def _wire(fields: Mapping[str, Any]) -> dict[str, str]:
     return out
 
 
+class DailyLimitReached(ConnectorError):
+    """HubSpot's daily request allowance is used up: retrying before it resets is useless."""
+
+
 def _translate(error: Any, what: str) -> ConnectorError:
     """A client exception as ours; the message comes from HubSpot's JSON body, never headers."""
     status = int(error.status or 0)
     try:
-        message = json.loads(error.body or "{}").get("message", "")
+        body = json.loads(error.body or "{}")
+        message, policy = body.get("message", ""), body.get("policyName", "")
     except (ValueError, AttributeError):
-        message = ""
+        message, policy = "", ""
     text = f"{what}: HubSpot answered {status} {message}".strip()
     if status in (401, 403):
         return AuthenticationError(text)
+    if status == 429 and policy == "DAILY":
+        return DailyLimitReached(
+            f"{text}: the portal's daily API limit is used up; it resets at midnight in the "
+            "portal's time zone, and the sync resumes from its last committed watermark"
+        )
     if status == 429 or status >= 500 or status == 0:
         headers = error.headers or {}
         return TransientError(text, retry_after=parse_retry_after(headers.get("Retry-After")))

@@ -26,6 +26,7 @@ class EmulatorConfig:
     search_rate_limit: int = 5
     search_window_s: float = 1.0
     retry_after_header: bool = True  # HubSpot omits Retry-After on some 429s
+    daily_limit: int | None = None  # requests a day (Professional: 650,000); None: no limit
     retry_after_s: float = 1.0
     latency_s: float = 0.0
     error_rate: float = 0.0  # fraction of requests answered 500 or 503
@@ -39,6 +40,7 @@ class EmulatorConfig:
 class Verdict(StrEnum):
     PASS = "pass"
     RATE_LIMITED = "rate_limited"
+    DAILY_LIMITED = "daily_limited"
     SEARCH_RATE_LIMITED = "search_rate_limited"
     THROTTLE_BURST = "throttle_burst"
     SERVER_ERROR = "server_error"
@@ -93,6 +95,7 @@ class Gate:
         self._search: deque[float] = deque()
         self._count = 0
         self._burst_left = 0
+        self.daily_used = 0
 
     def reseed(self) -> None:
         with self._lock:
@@ -112,6 +115,9 @@ class Gate:
             )
             while window and window[0] <= now - period:
                 window.popleft()
+            if config.daily_limit is not None and self.daily_used >= config.daily_limit:
+                return Verdict.DAILY_LIMITED, self._remaining(now)
+            self.daily_used += 1
             if len(window) >= limit:
                 verdict = Verdict.SEARCH_RATE_LIMITED if search else Verdict.RATE_LIMITED
                 return verdict, self._remaining(now)

@@ -31,6 +31,11 @@ _RATE_LIMITED = {
     "errorType": "RATE_LIMIT",
     "policyName": "TEN_SECONDLY_ROLLING",
 }
+_DAILY_LIMITED = {
+    "message": "You have reached your daily limit.",
+    "errorType": "RATE_LIMIT",
+    "policyName": "DAILY",
+}
 _SEARCH_LIMITED = {
     "message": "You have reached your secondly limit.",
     "errorType": "RATE_LIMIT",
@@ -160,6 +165,8 @@ def _handler_for(emulator: HubSpotEmulator) -> type[BaseHTTPRequestHandler]:
             verdict, self._remaining = emulator.gate.admit(search=search)
             if verdict in (Verdict.RATE_LIMITED, Verdict.THROTTLE_BURST):
                 return Reply(429, error_body("RATE_LIMITS", **_RATE_LIMITED)), verdict
+            if verdict is Verdict.DAILY_LIMITED:
+                return Reply(429, error_body("RATE_LIMITS", **_DAILY_LIMITED)), verdict
             if verdict is Verdict.SEARCH_RATE_LIMITED:
                 return Reply(429, error_body("RATE_LIMITS", **_SEARCH_LIMITED)), verdict
             if verdict is Verdict.SERVER_ERROR:
@@ -182,7 +189,17 @@ def _handler_for(emulator: HubSpotEmulator) -> type[BaseHTTPRequestHandler]:
                     "X-HubSpot-RateLimit-Interval-Milliseconds",
                     str(int(config.rate_window_s * 1000)),
                 )
-            if reply.status == 429 and config.retry_after_header:
+            if config.daily_limit is not None and reply.status != 401:
+                used = emulator.gate.daily_used
+                self.send_header("X-HubSpot-RateLimit-Daily", str(config.daily_limit))
+                self.send_header(
+                    "X-HubSpot-RateLimit-Daily-Remaining", str(max(0, config.daily_limit - used))
+                )
+            if (
+                reply.status == 429
+                and config.retry_after_header
+                and verdict is not Verdict.DAILY_LIMITED
+            ):
                 self.send_header("Retry-After", f"{config.retry_after_s:g}")
             self.end_headers()
             if verdict is Verdict.DROP:

@@ -22,7 +22,7 @@ from connectors.base import (
     WriteRequest,
     WriteStatus,
 )
-from connectors.hubspot import HubSpotConnector
+from connectors.hubspot import DailyLimitReached, HubSpotConnector
 from emulators.hubspot import EmulatorConfig, HubSpotEmulator, generate
 from emulators.hubspot.gate import Verdict
 from hub.mapping.spec import load_mapping
@@ -335,3 +335,16 @@ def test_contract_harness_drives_the_emulator_behind_the_connector() -> None:
         scan = [p for p in pages if p.snapshot]  # the harness reconciles ids on every read
         assert records == [] and scan[-1].snapshot_complete
         assert [i for p in scan for i in p.present_ids] == []
+
+
+def test_the_daily_limit_stops_the_read_without_retrying(hub: HubSpotEmulator) -> None:
+    seed(hub, 5)
+    connector = connector_for(hub)
+    try:
+        hub.config.daily_limit = hub.gate.daily_used + 1  # discover passes, the search does not
+        with pytest.raises(DailyLimitReached, match="resets at midnight"):
+            read_all(connector, CONTACTS, None)
+        verdicts = [e.verdict for e in hub.log.snapshot()]
+        assert verdicts.count(Verdict.DAILY_LIMITED) == 1
+    finally:
+        connector.close()
