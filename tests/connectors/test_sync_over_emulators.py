@@ -25,6 +25,7 @@ from emulators.salesforce import Faults, SalesforceEmulator
 from emulators.salesforce.seed import generate as generate_org
 from hub.cli.mappings import mapping_problems
 from hub.config import RelhubConfig, load_config
+from hub.deletion_guard import MassDeletionRefused
 from hub.store.migrate import open_store
 from hub.store.models import QuarantineRow, Run, SourceRecordRow
 from hub.sync import sync_source
@@ -223,3 +224,17 @@ def test_a_full_sync_keeps_what_the_source_still_has(systems: Systems, sqlite_ur
     for system, names in (("salesforce", SF_OBJECTS), ("hubspot", HS_OBJECTS)):
         for name in names:
             assert not any(landed(engine, system, name)[0].values()), f"{system}.{name}"
+
+
+def test_a_reconciliation_that_would_delete_too_much_stops(
+    systems: Systems, sqlite_url: str
+) -> None:
+    engine = open_store(sqlite_url)
+    sync_all(systems, engine)
+    salesforce = next(s for s in systems.config.sources if s.name == "salesforce")
+    live = [i for i, deleted in landed(engine, "salesforce", "Account")[0].items() if not deleted]
+    for record_id in live[: len(live) // 2]:
+        systems.org.store.hard_delete("Account", record_id)
+    with pytest.raises(MassDeletionRefused, match=r"salesforce\.Account: the read would delete"):
+        sync_source(systems.config, engine, salesforce)
+    assert not any(landed(engine, "salesforce", "Account")[0].values())  # nothing deleted
