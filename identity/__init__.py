@@ -1,1 +1,62 @@
-"""Relhub identity resolution: canonical records in, golden records out."""
+"""Relhub identity resolution: canonical records in, golden records out.
+
+What the hub may use of the engine is exported here; everything else in the package is
+the engine's own. Pure, no I/O.
+"""
+
+from identity.engine import (
+    KINDS,
+    BatchIndex,
+    RecordIndex,
+    ResolutionResult,
+    index_records,
+    resolve_batch,
+)
+from identity.evidence import Link
+from identity.features import NormalizedRecord, feature_layout
+from identity.golden_ids import GoldenIdAssignment, assign_golden_ids, current_id, mint_golden_id
+from identity.phones import PhoneError, to_e164
+from identity.records import (
+    CanonicalRecord,
+    EntityKind,
+    OrganizationRecord,
+    PersonRecord,
+    Record,
+    Role,
+    canonical_fields,
+)
+from identity.scoring import STORED_FORM, FittedModel
+from identity.settings import ResolutionSettings, StewardConstraints
+from identity.survivorship import GoldenField, GoldenValues, survive
+
+__all__ = [
+    "KINDS",
+    "STORED_FORM",
+    "BatchIndex",
+    "CanonicalRecord",
+    "EntityKind",
+    "FittedModel",
+    "GoldenField",
+    "GoldenIdAssignment",
+    "GoldenValues",
+    "Link",
+    "NormalizedRecord",
+    "OrganizationRecord",
+    "PersonRecord",
+    "PhoneError",
+    "Record",
+    "RecordIndex",
+    "ResolutionResult",
+    "ResolutionSettings",
+    "Role",
+    "StewardConstraints",
+    "assign_golden_ids",
+    "canonical_fields",
+    "current_id",
+    "feature_layout",
+    "index_records",
+    "mint_golden_id",
+    "resolve_batch",
+    "survive",
+    "to_e164",
+]

@@ -21,13 +21,12 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from identity import normalize as nz
-from identity.records import OrganizationRecord, PersonRecord
+from identity.records import OrganizationRecord, PersonRecord, Record
 from identity.settings import ResolutionSettings
 
 MISSING = -1
 _UNSEEN = -2  # a raw value the encoder has not normalized yet
 Normalizer = Callable[[object], str]
-Record = PersonRecord | OrganizationRecord
 
 
 @dataclass(frozen=True)

@@ -104,7 +104,8 @@ class OrganizationRecord(_CanonicalRecord):
     industry: str | None = None
 
 
-CanonicalRecord = Annotated[PersonRecord | OrganizationRecord, Field(discriminator="kind")]
+Record = PersonRecord | OrganizationRecord
+CanonicalRecord = Annotated[Record, Field(discriminator="kind")]
 
 RECORD_TYPES: dict[EntityKind, type[PersonRecord] | type[OrganizationRecord]] = {
     EntityKind.PERSON: PersonRecord,

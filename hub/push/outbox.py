@@ -20,8 +20,8 @@ from sqlalchemy import Connection, Engine, Table, and_, select, tuple_, update
 from hub.config import RelhubConfig
 from hub.golden import plain_fields
 from hub.push.targets import PushTarget, push_targets, wanted_writes
-from hub.resolve_store import chunks, insert_rows
 from hub.store import runs
+from hub.store.bulk import chunks, insert_rows
 from hub.store.db import dumps, utcnow
 from hub.store.identity_models import ACTIVE, GoldenMemberRow, GoldenRecordRow
 from hub.store.models import Run, SourceRecordRow

@@ -9,7 +9,7 @@ import numpy as np
 from identityfixtures import Shop, person
 from sqlalchemy import select
 
-from hub.resolve_store import load_models, settings_digest
+from hub.resolve.fitted_models import load_models, settings_digest
 from hub.store.identity_models import LinkRow
 
 

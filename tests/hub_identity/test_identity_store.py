@@ -11,8 +11,8 @@ from alembic import command
 from identityfixtures import Shop, person
 from sqlalchemy import Engine, func, inspect, select
 
-from hub.blocking_index import index_entries
 from hub.resolve import resolve
+from hub.resolve.index import index_entries
 from hub.store.db import make_engine
 from hub.store.identity_models import BlockingKeyRow
 from hub.store.migrate import alembic_config, current_revision, head_revision, upgrade

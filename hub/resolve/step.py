@@ -1,4 +1,4 @@
-"""The resolve step: canonical records in the store -> golden records with stable ids.
+"""The resolve step, end to end: what changed, what it reaches, the engine, the writers.
 
 Incremental by default. A resolve takes the records changed since the last one (and
 those named by steward decisions since), then everything they can reach: records that
@@ -17,44 +17,42 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, delete, select, update
 
-from hub.blocking_index import IndexEntry, entries_of, index_entries
 from hub.config import RelhubConfig
 from hub.golden import golden_row_values, merged_into
 from hub.quality import QualitySummary, quality_summary, updated_summary
-from hub.resolve_store import (
-    PAGE,
-    Record,
-    Snapshot,
+from hub.resolve.fitted_models import load_models, save_models, settings_digest
+from hub.resolve.identity_tables import (
     all_golden_ids,
-    block_members,
-    block_sizes,
-    blocks_of,
-    chunks,
     creation_runs,
-    decision_mark,
-    delete_in,
-    delete_pairs,
     golden_id_taken,
     golden_ids_of,
     golden_mates,
-    insert_rows,
     link_neighbours,
-    live_records,
-    load_features,
-    load_keys,
-    load_models,
-    load_where,
     must_link_pairs,
     pair_rows,
     pairs_touching,
+)
+from hub.resolve.index import (
+    IndexEntry,
+    block_members,
+    block_sizes,
+    blocks_of,
+    entries_of,
+    index_entries,
+    load_features,
+)
+from hub.resolve.source_records import (
+    Snapshot,
+    decision_mark,
+    live_records,
+    load_keys,
+    load_where,
     record_pages,
-    refilled,
-    save_models,
-    settings_digest,
     source_mark,
 )
 from hub.review import constraints_for, decisions_since, field_overrides, split_key
 from hub.store import runs
+from hub.store.bulk import PAGE, chunks, delete_in, delete_pairs, insert_rows, refilled
 from hub.store.db import utcnow
 from hub.store.identity_models import (
     ACTIVE,
@@ -70,18 +68,22 @@ from hub.store.identity_models import (
     ReviewRow,
 )
 from hub.store.models import Run, SourceRecordRow
-from identity.engine import (
+from identity import (
     KINDS,
     BatchIndex,
+    FittedModel,
+    GoldenIdAssignment,
     NormalizedRecord,
+    Record,
     ResolutionResult,
+    ResolutionSettings,
+    assign_golden_ids,
+    current_id,
+    mint_golden_id,
     resolve_batch,
+    survive,
 )
 from identity.gc_pause import full_collections_paused
-from identity.golden_ids import GoldenIdAssignment, assign_golden_ids, current_id, mint_golden_id
-from identity.scoring import FittedModel
-from identity.settings import ResolutionSettings
-from identity.survivorship import survive
 
 Progress = Callable[[str, int], None]
 Fetch = Callable[[Collection[str]], Mapping[str, Record]]  # records by key, for survivorship

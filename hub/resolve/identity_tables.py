@@ -1,0 +1,134 @@
+"""The identity tables as past resolves left them: golden ids and their members, links,
+must-links; what an incremental resolve follows to find what a change reaches."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, Table, select
+
+from hub.store.bulk import select_in
+from hub.store.identity_models import (
+    MUST_LINK,
+    GoldenMemberRow,
+    GoldenRecordRow,
+    LinkRow,
+    StewardDecisionRow,
+)
+from identity import (
+    Link,
+)
+
+
+def golden_ids_of(connection: Connection, keys: Collection[str]) -> dict[str, str]:
+    """Current golden id of each record key that has one."""
+    member = GoldenMemberRow
+    return {
+        key: gid
+        for key, gid in select_in(
+            connection, (member.record_key, member.golden_id), member.record_key, keys
+        )
+    }
+
+
+def all_golden_ids(connection: Connection) -> dict[str, str]:
+    member = GoldenMemberRow
+    rows = connection.execute(select(member.record_key, member.golden_id))
+    return {key: gid for key, gid in rows}
+
+
+def golden_mates(connection: Connection, keys: Collection[str]) -> set[str]:
+    """Every member of the golden records these records belong to."""
+    ids = set(golden_ids_of(connection, keys).values())
+    return {
+        key
+        for (key,) in select_in(
+            connection, (GoldenMemberRow.record_key,), GoldenMemberRow.golden_id, ids
+        )
+    }
+
+
+def creation_runs(connection: Connection, golden_ids: Collection[str]) -> dict[str, int]:
+    return {
+        gid: run
+        for gid, run in select_in(
+            connection,
+            (GoldenRecordRow.golden_id, GoldenRecordRow.created_run_id),
+            GoldenRecordRow.golden_id,
+            golden_ids,
+        )
+    }
+
+
+def golden_id_taken(connection: Connection, *, preload: bool) -> Callable[[str], bool]:
+    """Whether a golden id was ever issued: asked per id, or (`preload`, when a full
+    resolve mints an id for most clusters) from every id read at once."""
+    if preload:
+        issued = set(connection.execute(select(GoldenRecordRow.golden_id)).scalars())
+        return issued.__contains__
+
+    def taken(golden_id: str) -> bool:
+        return (
+            connection.execute(
+                select(GoldenRecordRow.golden_id).where(GoldenRecordRow.golden_id == golden_id)
+            ).first()
+            is not None
+        )
+
+    return taken
+
+
+def must_link_pairs(connection: Connection) -> list[tuple[str, str]]:
+    return [
+        (left, right)
+        for left, right in connection.execute(
+            select(StewardDecisionRow.left_key, StewardDecisionRow.right_key).where(
+                StewardDecisionRow.kind == MUST_LINK
+            )
+        )
+    ]
+
+
+def link_neighbours(connection: Connection, keys: Collection[str]) -> set[str]:
+    return {key for pair in pairs_touching(connection, LinkRow.__table__, keys) for key in pair}
+
+
+def pairs_touching(
+    connection: Connection, table: Table, keys: Collection[str], *columns: str
+) -> dict[tuple[str, str], tuple[Any, ...]]:
+    """Pairs with either record among `keys`, each with its values of `columns`: one
+    indexed lookup per side (an OR of the two would scan the table on SQLite)."""
+    selected = (table.c.left_key, table.c.right_key, *(table.c[name] for name in columns))
+    found: dict[tuple[str, str], tuple[Any, ...]] = {}
+    for side in (table.c.left_key, table.c.right_key):
+        found.update(
+            ((left, right), tuple(values))
+            for left, right, *values in select_in(connection, selected, side, keys)
+        )
+    return found
+
+
+def pair_rows(
+    links: Iterable[Link], keys: Sequence[str], kinds: Sequence[str], run_id: int
+) -> list[dict[str, Any]]:
+    """Engine links (record indices) as rows keyed by record keys, smaller key left."""
+    rows = []
+    for link in links:
+        left, right = sorted((keys[link.left], keys[link.right]))
+        rows.append(
+            {
+                "left_key": left,
+                "right_key": right,
+                "entity_kind": kinds[link.left],
+                "probability": link.probability,
+                "match_weight": link.match_weight,
+                "rule": link.rule,
+                "run_id": run_id,
+                "evidence": [
+                    {"comparison": f.comparison, "level": f.level, "weight": f.weight}
+                    for f in link.fields
+                ],
+            }
+        )
+    return rows

@@ -1,0 +1,135 @@
+"""The store's index of records for incremental resolves: blocking keys as stable
+digests, so a resolve finds a changed record's stored neighbours, and each record's
+normalized values, so it scores them without their source records.
+
+The index lives in two tables (`BlockingKeyRow`: a record's block digests, each with its
+rule's cap; `RecordFeaturesRow`: its normalized values); this module computes their rows
+and asks them what an incremental resolve needs.
+
+The engine blocks on integer codes that mean something only within one batch; the store
+needs keys that mean the same in every run. The engine tells each record's block texts
+per rule (`identity.engine.index_records`; a full resolve reads them from the feature
+tables it resolved with, a `BatchIndex`); each (entity kind, rule, text) becomes a short
+digest. `INDEX_VERSION` names this scheme: a store indexed under another one is resolved
+in full once (it is part of the model's settings digest).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, func, select
+
+from hub.store.bulk import key_chunks, select_in
+from hub.store.db import dumps
+from hub.store.identity_models import BlockingKeyRow, RecordFeaturesRow
+from identity import NormalizedRecord, Record, RecordIndex, ResolutionSettings, index_records
+
+INDEX_VERSION = "block-texts-3"  # 2: rows keep their block's cap; 3: records' features kept
+_SEPARATOR = "\x1f"
+
+
+def block_digest(kind: str, rule: str, text: str) -> str:
+    return hashlib.blake2b(_SEPARATOR.join((kind, rule, text)).encode(), digest_size=16).hexdigest()
+
+
+@dataclass(frozen=True)
+class IndexEntry:
+    """One record's rows in the index: its entity kind, its block digests, each with the
+    cap of its rule (the engine pairs no records within a larger block), and its
+    normalized values (as `NormalizedRecord.values` holds them, and as the JSON text
+    stored)."""
+
+    kind: str
+    blocks: dict[str, int]
+    values: list[Any]
+    features: str
+
+
+def index_entries(records: Sequence[Record], settings: ResolutionSettings) -> list[IndexEntry]:
+    """Each record's entry, under every blocking rule of its entity kind."""
+    return entries_of(index_records(records, settings), settings)
+
+
+def entries_of(index: RecordIndex, settings: ResolutionSettings) -> list[IndexEntry]:
+    """The entry of each record an engine's index holds (`index_records`, or a range of a
+    resolved batch's `BatchIndex`)."""
+    rules = {
+        kind: [
+            (rule.name, index.blocks[rule.name], rule.max_block_size or settings.max_block_size)
+            for rule in settings.for_kind(kind).blocking_rules
+        ]
+        for kind in set(index.kinds)
+    }
+    return [
+        IndexEntry(
+            kind,
+            {
+                block_digest(kind, name, text): cap
+                for name, texts, cap in rules[kind]
+                for text in texts[i]
+            },
+            values,
+            dumps(values),
+        )
+        for i, (kind, values) in enumerate(zip(index.kinds, index.values, strict=True))
+    ]
+
+
+def block_sizes(connection: Connection, blocks: Collection[str]) -> dict[str, int]:
+    """Stored records per block, counted on the index (a block of thousands costs no
+    more than one of two)."""
+    sizes: dict[str, int] = {}
+    for chunk in key_chunks(blocks):
+        rows = connection.execute(
+            select(BlockingKeyRow.block, func.count())
+            .where(BlockingKeyRow.block.in_(chunk))
+            .group_by(BlockingKeyRow.block)
+        )
+        sizes.update((block, count) for block, count in rows)
+    return sizes
+
+
+def blocks_of(connection: Connection, keys: Collection[str]) -> dict[str, dict[str, int]]:
+    """The stored block digests of these records, each with its cap (as
+    `index_entries` gives them)."""
+    found: dict[str, dict[str, int]] = {}
+    for key, block, cap in select_in(
+        connection,
+        (BlockingKeyRow.record_key, BlockingKeyRow.block, BlockingKeyRow.cap),
+        BlockingKeyRow.record_key,
+        keys,
+    ):
+        found.setdefault(key, {})[block] = cap
+    return found
+
+
+def load_features(connection: Connection, keys: Collection[str]) -> list[NormalizedRecord]:
+    """The stored normalized values of these records (those that have them), decoded as
+    one JSON array: one call instead of one per record."""
+    rows = select_in(
+        connection,
+        (RecordFeaturesRow.record_key, RecordFeaturesRow.entity_kind, RecordFeaturesRow.features),
+        RecordFeaturesRow.record_key,
+        keys,
+    )
+    values = json.loads(f"[{','.join(features for _, _, features in rows)}]")
+    return list(
+        map(
+            NormalizedRecord._make,
+            ((key, kind, v) for (key, kind, _), v in zip(rows, values, strict=True)),
+        )
+    )
+
+
+def block_members(connection: Connection, blocks: Collection[str]) -> dict[str, set[str]]:
+    members: dict[str, set[str]] = {}
+    for block, key in select_in(
+        connection, (BlockingKeyRow.block, BlockingKeyRow.record_key), BlockingKeyRow.block, blocks
+    ):
+        members.setdefault(block, set()).add(key)
+    return members

@@ -1,0 +1,133 @@
+"""The source records a resolve reads: a batch of them parsed, by key or by row, and
+the marks (newest sync run, newest steward decision) that say what a resolve has seen."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import TypeAdapter
+from sqlalchemy import ColumnElement, Connection, Text, cast, func, select
+
+from hub.review import split_key
+from hub.store.bulk import PAGE, chunks, key_chunks
+from hub.store.identity_models import (
+    StewardDecisionRow,
+)
+from hub.store.models import Run, SourceRecordRow
+from identity import (
+    CanonicalRecord,
+    Record,
+)
+
+_RECORD = TypeAdapter(CanonicalRecord)
+
+
+def record_key(system: str, object_name: str, source_id: str) -> str:
+    return f"{system}/{object_name}/{source_id}"
+
+
+@dataclass
+class Snapshot:
+    """Source records of one batch: live ones parsed, deleted ones by key."""
+
+    records: dict[str, Record] = field(default_factory=dict)
+    gone: set[str] = field(default_factory=set)
+
+    def add(self, other: Snapshot) -> None:
+        self.records.update(other.records)
+        self.gone |= other.gone
+
+
+def _snapshot(rows: Iterable[Any]) -> Snapshot:
+    snapshot = Snapshot()
+    for system, object_name, source_id, deleted, canonical in rows:
+        key = record_key(system, object_name, source_id)
+        if deleted or canonical is None:
+            snapshot.gone.add(key)
+        else:
+            snapshot.records[key] = _RECORD.validate_json(canonical)
+    return snapshot
+
+
+# The canonical document as its JSON text: pydantic parses text three times faster than it
+# validates the dict a JSON column would first decode.
+_SNAPSHOT_COLUMNS = (
+    SourceRecordRow.system,
+    SourceRecordRow.object,
+    SourceRecordRow.source_id,
+    SourceRecordRow.deleted,
+    cast(SourceRecordRow.canonical, Text),
+)
+
+
+def load_where(connection: Connection, *where: ColumnElement[bool]) -> Snapshot:
+    return _snapshot(connection.execute(select(*_SNAPSHOT_COLUMNS).where(*where)))
+
+
+def live_records(connection: Connection) -> tuple[list[int], list[str], set[str]]:
+    """Row ids and keys (in id order) of every live record, and their entity kinds: what a
+    full resolve needs before it streams the records themselves."""
+    ids: list[int] = []
+    keys: list[str] = []
+    kinds: set[str] = set()
+    for row_id, system, object_name, source_id, kind in connection.execute(
+        select(
+            SourceRecordRow.id,
+            SourceRecordRow.system,
+            SourceRecordRow.object,
+            SourceRecordRow.source_id,
+            SourceRecordRow.entity_kind,
+        )
+        .where(SourceRecordRow.deleted.is_(False), SourceRecordRow.canonical.is_not(None))
+        .order_by(SourceRecordRow.id)
+    ):
+        ids.append(row_id)
+        keys.append(record_key(system, object_name, source_id))
+        kinds.add(kind)
+    return ids, keys, kinds
+
+
+def record_pages(
+    connection: Connection, ids: Sequence[int], keys: Sequence[str]
+) -> Iterator[list[Record]]:
+    """The records with these row ids, page by page in the given order, so that only one
+    page is ever parsed at a time (a record deleted meanwhile fails the resolve)."""
+    for id_page, key_page in zip(chunks(ids, PAGE), chunks(keys, PAGE), strict=True):
+        page = load_where(connection, SourceRecordRow.id.in_(id_page)).records
+        yield [page[key] for key in key_page]
+
+
+def load_keys(connection: Connection, keys: Collection[str]) -> Snapshot:
+    """Records by key, asked per (system, object) with `source_id IN (…)`: that walks the
+    unique index, where SQLite answers a row-value `IN` by scanning the table."""
+    by_object: dict[tuple[str, str], list[str]] = {}
+    for key in keys:
+        system, object_name, source_id = split_key(key)
+        by_object.setdefault((system, object_name), []).append(source_id)
+    snapshot = Snapshot()
+    for (system, object_name), source_ids in by_object.items():
+        for chunk in key_chunks(source_ids):
+            snapshot.add(
+                load_where(
+                    connection,
+                    SourceRecordRow.system == system,
+                    SourceRecordRow.object == object_name,
+                    SourceRecordRow.source_id.in_(chunk),
+                )
+            )
+    return snapshot
+
+
+def source_mark(connection: Connection) -> int:
+    """The newest sync run whose records are all visible: below any sync still running."""
+    newest = connection.execute(select(func.max(SourceRecordRow.last_run_id))).scalar() or 0
+    running = connection.execute(
+        select(func.min(Run.id)).where(Run.step == "sync", Run.status == "running")
+    ).scalar()
+    return min(newest, running - 1) if running is not None else newest
+
+
+def decision_mark(connection: Connection) -> int:
+    return connection.execute(select(func.max(StewardDecisionRow.id))).scalar() or 0
