@@ -555,11 +555,13 @@ class DailyLimitReached(ConnectorError):
 def _translate(error: Any, what: str) -> ConnectorError:
     """A client exception as ours; the message comes from HubSpot's JSON body, never headers."""
     status = int(error.status or 0)
+    raw = error.body.decode(errors="replace") if isinstance(error.body, bytes) else error.body
     try:
-        body = json.loads(error.body or "{}")
+        body = json.loads(raw or "{}")
         message, policy = body.get("message", ""), body.get("policyName", "")
     except (ValueError, AttributeError):
         message, policy = "", ""
+    message = message or (raw or "")[:300]  # a body without `message` is still the reason
     text = f"{what}: HubSpot answered {status} {message}".strip()
     if status in (401, 403):
         return AuthenticationError(text)

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from hubspot.crm.objects import ApiException as ObjectsApiException
 from hubspot_harness import CONTACTS, connector_for, contract_harness
 
 from connectors.base import (
@@ -18,11 +19,12 @@ from connectors.base import (
     Page,
     ReadSpec,
     SourceRecord,
+    TransientError,
     Watermark,
     WriteRequest,
     WriteStatus,
 )
-from connectors.hubspot import DailyLimitReached, HubSpotConnector
+from connectors.hubspot import DailyLimitReached, HubSpotConnector, _translate
 from emulators.hubspot import EmulatorConfig, HubSpotEmulator, generate
 from emulators.hubspot.gate import Verdict
 from hub.mapping.spec import load_mapping
@@ -348,3 +350,10 @@ def test_the_daily_limit_stops_the_read_without_retrying(hub: HubSpotEmulator) -
         assert verdicts.count(Verdict.DAILY_LIMITED) == 1
     finally:
         connector.close()
+
+
+def test_an_error_body_without_a_message_is_reported_with_its_text() -> None:
+    refused = ObjectsApiException(status=400, reason="Bad Request")
+    refused.body = '{"status": "error", "category": "VALIDATION_ERROR"}'
+    error = _translate(refused, "batch update contacts")
+    assert "VALIDATION_ERROR" in str(error) and not isinstance(error, TransientError)
