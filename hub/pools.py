@@ -4,7 +4,6 @@ concurrent tasks on one system stay under its API's concurrency and rate limits.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import tempfile
@@ -45,7 +44,6 @@ def apply_pools(pools: dict[str, int]) -> str:
             [airflow, "pools", "import", str(document)],
             capture_output=True,
             text=True,
-            env=os.environ.copy(),
             check=False,
         )
     if done.returncode != 0:
