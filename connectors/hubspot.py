@@ -430,7 +430,8 @@ class _ChangeSearch:
             yield self._emit(results)
             if len(results) < SEARCH_PAGE:
                 break
-            if self.current_ms == lower and operator == "GTE":  # a full page on one timestamp
+            if lower is not None and self.current_ms == lower and operator == "GTE":
+                # a full page on one timestamp
                 yield from self._by_id(modified, lower)
                 operator = "GT"
             else:

@@ -31,6 +31,7 @@ from __future__ import annotations
 import logging
 import math
 import re
+import time
 from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime, timedelta
@@ -247,7 +248,7 @@ class SalesforceOptions:
         unknown = sorted(set(values) - set(known))
         if unknown:
             raise ConnectorError(f"unknown Salesforce option(s): {', '.join(unknown)}")
-        defaults, parsed = cls(), {}
+        defaults, parsed = cls(), dict[str, Any]()
         for name, value in values.items():
             default = getattr(defaults, name)
             kind = str if default is None else type(default)
@@ -379,8 +380,7 @@ class SalesforceConnector:
             self.options.max_retry_delay_s,
         )
         limiter = RateLimiter(self.options.rate_limit_calls, self.options.rate_limit_period_s)
-        extra = {"sleep": sleep} if sleep is not None else {}
-        self.retrier = Retrier(policy, limiter=limiter, **extra)
+        self.retrier = Retrier(policy, limiter=limiter, sleep=sleep or time.sleep)
         self._client: Salesforce | None = None
         self._schemas: dict[str, ObjectSchema] = {}
 
@@ -461,9 +461,9 @@ class SalesforceConnector:
     def discover(self, object_name: str) -> ObjectSchema:
         if object_name not in self._schemas:
             path = f"sobjects/{soql_name(object_name)}/describe"
-            described = self._call(
+            described: dict[str, Any] = self._call(
                 f"describe {object_name}",
-                lambda sf: sf.restful(path, timeout=self.options.timeout_s),
+                lambda sf: sf.restful(path, timeout=self.options.timeout_s) or {},
             )
             schema_fields = {
                 f["name"]: FieldSchema(
@@ -606,12 +606,11 @@ class SalesforceConnector:
             yield result
             if result["done"]:
                 return
-            result = self._call(
-                "queryMore",
-                lambda sf, url=result["nextRecordsUrl"]: sf.query_more(
-                    url, identifier_is_url=True, headers=headers, timeout=timeout
-                ),
-            )
+
+            def more(sf: Salesforce, url: str = result["nextRecordsUrl"]) -> dict[str, Any]:
+                return sf.query_more(url, identifier_is_url=True, headers=headers, timeout=timeout)
+
+            result = self._call("queryMore", more)
 
     def _join(
         self, spec: ReadSpec, rows: list[dict[str, Any]], groups: Sequence[Sequence[str]]
@@ -661,6 +660,7 @@ class SalesforceConnector:
         soql_name(object_name)
         kinds: dict[tuple[str, str | None], list[int]] = {}
         for index, request in enumerate(requests):
+            key: tuple[str, str | None]
             if request.external_id_field:
                 key = ("upsert", soql_name(request.external_id_field))
             else:

@@ -162,9 +162,10 @@ def constraints_for(connection: Connection, keys: Collection[str]) -> StewardCon
             StewardDecisionRow.kind, StewardDecisionRow.left_key, StewardDecisionRow.right_key
         ).where(StewardDecisionRow.kind.in_(PAIR_DECISIONS))
     )
-    must, cannot = [], []
+    must: list[tuple[int | str, int | str]] = []
+    cannot: list[tuple[int | str, int | str]] = []
     for kind, left, right in rows:
-        if left in keys and right in keys:
+        if left is not None and right is not None and left in keys and right in keys:
             (must if kind == MUST_LINK else cannot).append((left, right))
     return StewardConstraints(must_link=must, cannot_link=cannot)
 

@@ -6,6 +6,7 @@ String similarities are computed once per distinct pair of values (rapidfuzz's
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,7 +30,7 @@ class ComparisonOutcome:
 
 
 def _unique_pair_scores(
-    values: np.ndarray, left: np.ndarray, right: np.ndarray, scorer: object
+    values: np.ndarray, left: np.ndarray, right: np.ndarray, scorer: Callable[..., float]
 ) -> np.ndarray:
     if len(left) == 0:
         return np.empty(0, dtype=np.float64)
@@ -57,7 +58,8 @@ class _SingleValued:
         self.left, self.right = left, right
         codes = table.codes(feature)
         self.cl, self.cr = codes[left].astype(np.int64), codes[right].astype(np.int64)
-        self._scores: dict[object, np.ndarray] = {}  # scorer -> per pair, NaN until computed
+        # scorer -> its score per pair, NaN until computed
+        self._scores: dict[Callable[..., float], np.ndarray] = {}
 
     def missing(self) -> np.ndarray:
         return (self.cl < 0) | (self.cr < 0)
@@ -111,9 +113,10 @@ class _SingleValued:
         if level.kind == "else":
             return np.ones(len(rows), dtype=bool)
         if level.kind == "swapped":
-            other = _cross_codes(self.table, self.feature, level.other or "")
+            crossed = _cross_codes(self.table, self.feature, level.other or "")
             if level.threshold is None:
-                return (other[self.right[rows]] == cl) & (other[self.left[rows]] == cr) & (cl != cr)
+                swapped = (crossed[self.right[rows]] == cl) & (crossed[self.left[rows]] == cr)
+                return swapped & (cl != cr)
             return self._swapped_similar(level, rows)
         if level.kind == "days_within":
             ordinals = self.table.columns[self.feature].ordinals
@@ -126,7 +129,7 @@ class _SingleValued:
             return scores >= (level.threshold or 0) - 1e-9
         return self._pair_scores(DamerauLevenshtein.distance, rows) <= (level.threshold or 0)
 
-    def _pair_scores(self, scorer: object, rows: np.ndarray) -> np.ndarray:
+    def _pair_scores(self, scorer: Callable[..., float], rows: np.ndarray) -> np.ndarray:
         """The scorer on the pairs at `rows`, each pair scored once across levels (a second
         Jaro-Winkler band, a second edit budget, reads what the first computed)."""
         scores = self._scores.setdefault(scorer, np.full(len(self.cl), np.nan))

@@ -71,8 +71,8 @@ PARALLEL_BLOCKING_RECORDS = 1 << 16  # from this many records, a worker blocks t
 class ResolutionResult:
     labels: np.ndarray
     candidate_pairs: np.ndarray
-    links: Sequence[Link]
-    review: Sequence[Link]
+    links: LinkList
+    review: LinkList
     stats: dict[str, Any] = field(default_factory=dict)
     index: BatchIndex | None = None  # asked for with `resolve_batch(..., index=True)`
 
@@ -140,7 +140,7 @@ class _Intake:
         for code, kind in enumerate(KINDS):
             members = np.flatnonzero(kinds == code)
             if len(members):
-                of_kind: Any = [run[i] for i in members]
+                of_kind: Any = [run[i] for i in members.tolist()]
                 raw = (
                     normalized_columns(kind, of_kind) if normalized else raw_columns(kind, of_kind)
                 )

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from itertools import chain, count, filterfalse, pairwise, repeat
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 import numpy as np
 
@@ -169,8 +169,8 @@ class Encoder:
         Most raw values were seen before (names, cities, a person's email on each of their
         records): one dict lookup each, in C; Python runs only for the values never seen."""
         raw = raw if isinstance(raw, Sequence) else list(raw)
-        if normalized:
-            self._index_all(raw)
+        if normalized:  # a store's normalized values are strings
+            self._index_all(cast(Sequence[str], raw))
             return np.fromiter(
                 map(self.value_index.get, raw, repeat(MISSING)), dtype=np.int32, count=len(raw)
             )
@@ -182,7 +182,7 @@ class Encoder:
             found[unseen] = [self._code(raw[i]) for i in unseen.tolist()]
         return found.astype(np.int32)
 
-    def _index_all(self, values: Sequence[object]) -> None:
+    def _index_all(self, values: Sequence[str]) -> None:
         """Codes for the normalized values not seen yet, in order of first appearance, all
         in C (a small batch's values are mostly new)."""
         fresh = dict.fromkeys(values)
@@ -261,12 +261,12 @@ def _names(records: Sequence[PersonRecord]) -> tuple[list[object], list[object]]
     return given, family
 
 
-RawColumns = tuple[dict[str, list[object]], dict[str, list[list[object]]]]
+RawColumns = tuple[dict[str, Sequence[object]], dict[str, Sequence[Sequence[object]]]]
 
 
 def _contact_raw(records: Sequence[Record]) -> RawColumns:
     addresses = _first_addresses(records)
-    single = {
+    single: dict[str, Sequence[object]] = {
         name: _address_part(addresses, name) for name in ("street", "city", "postcode", "region")
     }
     return single, {"email": [r.emails for r in records], "phone": [r.phones for r in records]}
@@ -371,9 +371,9 @@ def normalized_values(
         found[codes < 0] = ""
         columns.append(found.tolist())
     for name in multi:
-        column = table.multi[name]
-        starts = np.searchsorted(column.records, np.arange(start, stop + 1))
-        values = column.values[column.codes[starts[0] : starts[-1]]].tolist()
+        listed = table.multi[name]
+        starts = np.searchsorted(listed.records, np.arange(start, stop + 1))
+        values = listed.values[listed.codes[starts[0] : starts[-1]]].tolist()
         columns.append([values[a:b] for a, b in pairwise((starts - starts[0]).tolist())])
     return [list(row) for row in zip(*columns, strict=True)]
 

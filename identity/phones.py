@@ -37,7 +37,9 @@ def _rules(region: str) -> tuple[int, str | None, frozenset[int], re.Pattern[str
     if parsing is not None and parsing != prefix:
         return None
     description = metadata.general_desc
-    lengths = frozenset(description.possible_length) | frozenset(
+    if description is None or metadata.country_code is None:
+        return None
+    lengths = frozenset[int](description.possible_length) | frozenset(
         description.possible_length_local_only
     )
     idd = metadata.international_prefix

@@ -107,7 +107,7 @@ def _frequency_model(
         counts = model.frequencies.get(feature, ValueCounts([], [])).of(table.values(feature))
         total = model.totals.get(feature, 0)
         shared_set = set((model.shared or {}).get(feature, ()))
-        shared = np.fromiter(
+        shared: np.ndarray | None = np.fromiter(
             (v in shared_set for v in table.values(feature)),
             dtype=bool,
             count=len(table.values(feature)),

@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from identity import normalize as nz
 from identity.records import (
     LIST_FIELDS,
+    Address,
     LifecycleStage,
     OrganizationRecord,
     PersonRecord,
@@ -169,8 +170,8 @@ def _multi_valued(
         candidates.extend(
             (v, member.provenance)
             for v in values
-            if v and not (isinstance(v, BaseModel) and v.is_empty())
-        )  # type: ignore[attr-defined]
+            if v and not (isinstance(v, Address) and v.is_empty())
+        )
     if len(candidates) <= 1:  # nothing to rank or to fold together
         return [GoldenField(value, provenance, rule.value) for value, provenance in candidates]
     primary = _pick(candidates, rule, priority)

@@ -102,3 +102,8 @@ def progress_bar(description: str) -> Iterator[Callable[[str, int], None]]:
             progress.update(tasks[label], completed=done)
 
         yield update
+
+
+def per_source(progress: Callable[[str, int], None], source: str) -> Callable[[str, int], None]:
+    """`progress` for one source's objects: their labels carry the source's name."""
+    return lambda name, done: progress(f"{source}.{name}", done)

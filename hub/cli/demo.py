@@ -8,7 +8,14 @@ from pathlib import Path
 import typer
 from sqlalchemy.engine import make_url
 
-from hub.cli.common import ConfigOption, console, load, progress_bar, user_errors
+from hub.cli.common import (
+    ConfigOption,
+    console,
+    load,
+    per_source,
+    progress_bar,
+    user_errors,
+)
 from hub.cli.resolve import print_resolve_report
 from hub.cli.sync import print_sync_reports
 from hub.resolve import resolve
@@ -40,7 +47,7 @@ def demo(
                     config,
                     engine,
                     source,
-                    progress=lambda obj, n, s=source.name: progress(f"{s}.{obj}", n),
+                    progress=per_source(progress, source.name),
                 )
             )
     print_sync_reports(reports)

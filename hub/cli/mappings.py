@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from itertools import islice
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.table import Table
@@ -95,7 +96,7 @@ def preview(
         raise ConfigError(source.mapping, None, "objects", f"no mapping for object {name!r}")
     mapper = mappers[name]
     connector = open_connector(config, source)
-    samples = []
+    samples: list[dict[str, Any]] = []
     try:
         pages = connector.read_changes(read_spec(mapper), None, full=True)
         for record in islice((r for page in pages for r in page.records), limit):

@@ -13,6 +13,7 @@ from hub.cli.common import (
     JsonOption,
     console,
     load,
+    per_source,
     print_json,
     progress_bar,
     user_errors,
@@ -48,7 +49,7 @@ def sync(
                     source,
                     full=full,
                     allow_deletions=allow_deletions,
-                    progress=lambda obj, n, s=source.name: progress(f"{s}.{obj}", n),
+                    progress=per_source(progress, source.name),
                 )
             )
     if as_json:

@@ -13,9 +13,9 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, and_, bindparam, select, update
+from sqlalchemy import Connection, Engine, and_, bindparam, select, update
 
 from connectors.base import Connector, WriteRequest, WriteResult, WriteStatus
 from hub.config import RelhubConfig, SourceConfig
@@ -37,8 +37,8 @@ CHANGED_SINCE_READ = "skipped: the source record changed after the diff was take
 log = logging.getLogger(__name__)
 Progress = Callable[[str, int], None]
 
-_outbox = cast(Table, OutboxRow.__table__)
-_source = cast(Table, SourceRecordRow.__table__)
+_outbox = OutboxRow.__table__
+_source = SourceRecordRow.__table__
 
 
 @dataclass

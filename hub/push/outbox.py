@@ -13,9 +13,9 @@ import hashlib
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, and_, select, tuple_, update
+from sqlalchemy import Connection, Engine, and_, select, tuple_, update
 
 from hub.config import RelhubConfig
 from hub.golden import plain_fields
@@ -30,7 +30,7 @@ from hub.store.push_models import PENDING, SUPERSEDED, OutboxRow
 STEP = "outbox"
 RESOLVE_STEP = "resolve"
 GOLDEN_PAGE = 2000
-_outbox = cast(Table, OutboxRow.__table__)
+_outbox = OutboxRow.__table__
 
 Progress = Callable[[str, int], None]
 

@@ -87,6 +87,7 @@ def must_link_pairs(connection: Connection) -> list[tuple[str, str]]:
                 StewardDecisionRow.kind == MUST_LINK
             )
         )
+        if left is not None and right is not None  # a must-link always names both
     ]
 
 

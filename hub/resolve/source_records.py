@@ -85,7 +85,8 @@ def live_records(connection: Connection) -> tuple[list[int], list[str], set[str]
     ):
         ids.append(row_id)
         keys.append(record_key(system, object_name, source_id))
-        kinds.add(kind)
+        if kind is not None:  # always, with a canonical form; the column allows none
+            kinds.add(kind)
     return ids, keys, kinds
 
 

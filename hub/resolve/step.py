@@ -508,7 +508,9 @@ class _Resolution:
                     .values(status=status, member_count=0, updated_run_id=run_id)
                 )
         now = utcnow()
-        history = [(gid, "minted", None) for gid in assignment.minted]
+        history: list[tuple[str, str, str | None]] = [
+            (gid, "minted", None) for gid in assignment.minted
+        ]
         history += [(old, "merged_into", into) for old, into in assignment.merges]
         history += [(new, "split_from", old) for old, new in assignment.splits]
         history += [(old, "retired", None) for old in assignment.retired]

@@ -150,11 +150,14 @@ def bulk_insert(
     if dialect.name == "postgresql":
         buffer = io.StringIO("".join("\t".join(map(_copy_text, row)) + "\n" for row in values))
         statement = f"COPY {target} FROM STDIN"
-        with connection.connection.cursor() as cursor:
+        import psycopg2  # the only PostgreSQL driver the store supports (see pyproject)
+
+        driver: Any = connection.connection.dbapi_connection  # psycopg2's, untyped
+        with driver.cursor() as cursor:
             try:
                 cursor.copy_expert(statement, buffer)
-            except dialect.dbapi.Error as error:  # as SQLAlchemy would raise it for execute()
-                raise DBAPIError.instance(statement, None, error, dialect.dbapi.Error) from error
+            except psycopg2.Error as error:  # as SQLAlchemy would raise it for execute()
+                raise DBAPIError.instance(statement, None, error, psycopg2.Error) from error
     else:
         placeholders = ", ".join("?" for _ in names)
         connection.exec_driver_sql(f"INSERT INTO {target} VALUES ({placeholders})", values)  # noqa: S608

@@ -7,16 +7,18 @@ them by Alembic revision; every model shares `Base.metadata`.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
-from sqlalchemy import Boolean, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from hub.store.db import BigId, JSONType, UTCDateTime
 
 
 class Base(DeclarativeBase):
-    pass
+    # Every model here maps one Table; saying so lets Core statements take `Model.__table__`
+    # without a cast (SQLAlchemy types it as the wider FromClause).
+    __table__: ClassVar[Table]
 
 
 class Run(Base):

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, case, func, select, update
+from sqlalchemy import Engine, case, func, insert, select, update
 
 from connectors.base import Watermark
 from hub.store.db import utcnow
@@ -23,12 +23,11 @@ def start_run(engine: Engine, step: str, source: str | None) -> int:
             .where(Run.step == step, Run.source == source, Run.status == RUNNING)
             .values(status=INTERRUPTED, finished_at=utcnow())
         )
-        result = connection.execute(
-            Run.__table__.insert().values(
-                step=step, source=source, started_at=utcnow(), status=RUNNING, counts={}
-            )
-        )
-        return int(result.inserted_primary_key[0])
+        return connection.execute(
+            insert(Run)
+            .values(step=step, source=source, started_at=utcnow(), status=RUNNING, counts={})
+            .returning(Run.id)
+        ).scalar_one()
 
 
 def finish_run(

@@ -326,7 +326,9 @@ def _advance_watermark(
         connection.execute(
             SyncState.__table__.insert(), [{"system": system, "object": object_name, **values}]
         )
-    elif state.watermark_at is None or checkpoint > Watermark(*state):
+    elif state.watermark_at is None or checkpoint > Watermark(
+        state.watermark_at, state.watermark_id
+    ):
         connection.execute(
             update(SyncState)
             .where(SyncState.system == system, SyncState.object == object_name)
