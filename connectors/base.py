@@ -249,6 +249,16 @@ def after_cursor(
             yield record
 
 
+def reconciliation_due(since: Watermark, every_s: float) -> bool:
+    """Whether a reconcile period boundary lies between the watermark and now: the first
+    sync of each period (UTC days for a period of 86,400 s) compares ids, the others do
+    not; a period of 0 or less compares them on every sync."""
+    if every_s <= 0:
+        return True
+    now = datetime.now(UTC).timestamp()
+    return since.modified_at.timestamp() // every_s < now // every_s
+
+
 def batched(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
     """Slices of at most `size`: write-back uses the largest batch each API accepts."""
     if size < 1:

@@ -60,6 +60,7 @@ from connectors.base import (
     WriteStatus,
     after_cursor,
     batched,
+    reconciliation_due,
 )
 from connectors.http import DEFAULT_TIMEOUT_S, RateLimiter, Retrier, RetryPolicy, parse_retry_after
 
@@ -165,17 +166,9 @@ class HubSpotConnector:
         if full:
             yield from self._full_read(spec, names, horizon)
             return
-        if since is not None and self._reconciliation_due(since):
+        if since is not None and reconciliation_due(since, self._reconcile_every_s):
             yield from self._reconcile(spec)
         yield from _ChangeSearch(self, spec, names, since, horizon).pages()
-
-    def _reconciliation_due(self, since: Watermark) -> bool:
-        """Whether a reconcile period boundary lies between the watermark and now: the first
-        sync of each period (UTC days by default) compares ids, the others do not."""
-        if self._reconcile_every_s <= 0:
-            return True
-        period = self._reconcile_every_s
-        return since.modified_at.timestamp() // period < datetime.now(UTC).timestamp() // period
 
     def _reconcile(self, spec: ReadSpec) -> Iterator[Page]:
         """Every live id, as a snapshot of ids only: the sync marks the ids it holds and

@@ -22,6 +22,7 @@ CONNECTOR_CLASSES = {
     "salesforce": "connectors.salesforce:SalesforceConnector",
     "hubspot": "connectors.hubspot:HubSpotConnector",
     "sql": "connectors.sql:SqlConnector",
+    "partnerstack": "connectors.partnerstack:PartnerStackConnector",
 }
 
 
