@@ -13,6 +13,7 @@ from sqlalchemy import Connection, Engine, or_, select
 
 from hub.store.identity_models import (
     ACTIVE,
+    MERGED,
     GoldenIdHistoryRow,
     GoldenMemberRow,
     GoldenRecordRow,
@@ -76,13 +77,32 @@ def merged_into(connection: Connection) -> dict[str, str]:
 
 
 def resolve_id(connection: Connection, golden_id: str) -> str:
-    """The id an old (merged) golden id lives on as today."""
-    exists = connection.execute(
-        select(GoldenRecordRow.golden_id).where(GoldenRecordRow.golden_id == golden_id)
-    ).first()
-    if exists is None:
+    """The id an old (merged) golden id lives on as today, following its merges one
+    indexed lookup at a time (a request for one id reads no other id's history)."""
+    status = connection.execute(
+        select(GoldenRecordRow.status).where(GoldenRecordRow.golden_id == golden_id)
+    ).scalar()
+    if status is None:
         raise UnknownGoldenId(f"no golden record has id {golden_id!r}")
-    return current_id(golden_id, merged_into(connection))
+    merges: dict[str, str] = {}
+    current = golden_id
+    while status == MERGED and (into := _merged_into(connection, current)) is not None:
+        merges[current] = into
+        current = current_id(golden_id, merges)  # raises on a cycle
+        status = connection.execute(
+            select(GoldenRecordRow.status).where(GoldenRecordRow.golden_id == current)
+        ).scalar()
+    return current
+
+
+def _merged_into(connection: Connection, golden_id: str) -> str | None:
+    """The id this one was last merged into."""
+    return connection.execute(
+        select(GoldenIdHistoryRow.other_id)
+        .where(GoldenIdHistoryRow.golden_id == golden_id, GoldenIdHistoryRow.event == MERGED_INTO)
+        .order_by(GoldenIdHistoryRow.id.desc())
+        .limit(1)
+    ).scalar()
 
 
 @dataclass
