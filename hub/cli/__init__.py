@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import typer
 
-from hub.cli import airflow, db, golden, mappings, review
+from hub.cli import airflow, db, golden, mappings, review, tokens
 from hub.cli.common import configure_logging
 from hub.cli.demo import demo
 from hub.cli.emulate import emulate
 from hub.cli.push import push
 from hub.cli.report import report
 from hub.cli.resolve import resolve
+from hub.cli.serve import serve
 from hub.cli.sync import status, sync
 
 app = typer.Typer(
@@ -36,11 +37,13 @@ app.command()(emulate)
 app.command()(resolve)
 app.command()(report)
 app.command()(push)
+app.command()(serve)
 app.add_typer(airflow.app, name="airflow")
 app.add_typer(db.app, name="db")
 app.add_typer(mappings.app, name="mappings")
 app.add_typer(golden.app, name="golden")
 app.add_typer(review.app, name="review")
+app.add_typer(tokens.app, name="tokens")
 
 
 def main() -> None:

@@ -22,6 +22,7 @@ from hub.config import RelhubConfig, load_config
 from hub.deletion_guard import MassDeletionRefused
 from hub.golden import UnknownGoldenId
 from hub.review import DecisionError
+from hub.serve.tokens import TokenError
 from hub.store.migrate import open_store
 from hub.yamlfile import ConfigError
 
@@ -47,15 +48,16 @@ def fail(message: str, code: int) -> typer.Exit:
 def user_errors(command: F) -> F:
     """A user mistake or an unreachable system is one line and an exit code, not a traceback.
 
-    Configuration mistakes, and an unknown golden id, record key or field given to a
-    steward command, are usage errors (2); a system or store that fails is 1.
+    Configuration mistakes, an unknown golden id, record key or field given to a
+    steward command, and a token name or scope refused, are usage errors (2); a system
+    or store that fails is 1.
     """
 
     @functools.wraps(command)
     def run(*args: Any, **kwargs: Any) -> Any:
         try:
             return command(*args, **kwargs)
-        except (ConfigError, UnknownGoldenId, DecisionError) as error:
+        except (ConfigError, UnknownGoldenId, DecisionError, TokenError) as error:
             raise fail(str(error), EXIT_USAGE) from None
         except (ConnectorError, MassDeletionRefused) as error:
             raise fail(f"{type(error).__name__}: {error}", EXIT_PROBLEMS) from None

@@ -1,0 +1,53 @@
+"""The read API's application: every router under /v1, token scopes, one error shape,
+body limits and an access log without personal data.
+
+`create_app` builds it on a store; `app_from_environment` is what each uvicorn worker
+calls (`relhub serve` passes the configuration through the environment)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, FastAPI
+from sqlalchemy import Engine
+
+from hub.config import load_config
+from hub.mapping.sensitive import configured_sensitive_fields
+from hub.serve import errors, golden
+from hub.serve.context import MAX_BODY_BYTES, ServeContext
+from hub.serve.middleware import AccessLog, BodyLimit
+from hub.serve.tokens import TokenCache
+from hub.store.migrate import open_store
+from identity import ResolutionSettings
+
+ROUTERS: list[APIRouter] = [golden.router]
+
+
+def create_app(
+    engine: Engine,
+    *,
+    sensitive: frozenset[str] = frozenset(),
+    settings: ResolutionSettings | None = None,
+    token_cache_seconds: float | None = None,
+) -> FastAPI:
+    app = FastAPI(
+        title="Relhub read API",
+        version="1",
+        description="Golden records, lookups, search, match on demand and review, by token.",
+    )
+    cache = TokenCache() if token_cache_seconds is None else TokenCache(token_cache_seconds)
+    app.state.context = ServeContext(engine, sensitive, settings or ResolutionSettings(), cache)
+    errors.install(app)
+    for router in ROUTERS:
+        app.include_router(router)
+    app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
+    app.add_middleware(AccessLog)
+    return app
+
+
+def app_from_environment() -> FastAPI:
+    """The app on the store and configuration `RELHUB_CONFIG` / `RELHUB_DATABASE_URL` name."""
+    config = load_config()
+    return create_app(
+        open_store(config.database_url()),
+        sensitive=configured_sensitive_fields(config),
+        settings=config.resolution,
+    )

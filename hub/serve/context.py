@@ -1,0 +1,28 @@
+"""What a serving process holds for every request: the store, what to mask, and the
+resolution settings (`match` and `search` block and score as resolve does)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fastapi import Request
+from sqlalchemy import Engine
+
+from hub.serve.tokens import TokenCache
+from identity import ResolutionSettings
+
+MAX_PAGE = 500  # rows one request may ask for
+MAX_BODY_BYTES = 64 * 1024  # a canonical record or a decision is a few hundred bytes
+
+
+@dataclass(frozen=True)
+class ServeContext:
+    engine: Engine
+    sensitive: frozenset[str]
+    settings: ResolutionSettings
+    tokens: TokenCache
+
+
+def serve_context(request: Request) -> ServeContext:
+    context: ServeContext = request.app.state.context
+    return context

@@ -1,0 +1,68 @@
+"""The shapes the API answers with, as pydantic models: they are the OpenAPI schema that
+clients generate code from and that the schemathesis run checks every answer against."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+
+class SourceKey(BaseModel):
+    system: str
+    object: str
+    id: str
+
+
+class GoldenRecord(BaseModel):
+    """A golden record; fields as `{value, rule, provenance}` (a list of them for
+    multi-valued fields), sensitive ones masked unless the token has `read:sensitive`."""
+
+    golden_id: str
+    requested_id: str = Field(description="The id asked for: an old id answers with its successor")
+    merged: bool = Field(description="True when `requested_id` was merged into `golden_id`")
+    entity_kind: Literal["person", "organization"]
+    status: Literal["active", "merged", "retired"]
+    roles: list[str]
+    lifecycle_stage: str | None
+    lifecycle: dict[str, Any]
+    member_count: int
+    fields: dict[str, Any]
+
+
+class SourceLookup(BaseModel):
+    """The golden record a source record belongs to."""
+
+    source: SourceKey
+    golden: GoldenRecord
+
+
+class Member(BaseModel):
+    """A source record a golden record unifies: where it lives, when it last changed, and
+    the golden fields whose surviving value it supplied."""
+
+    source: SourceKey
+    joined_run_id: int
+    modified_at: str | None
+    deleted: bool
+    supplies: list[str]
+
+
+class Members(BaseModel):
+    golden_id: str
+    members: list[Member]
+
+
+class HistoryEvent(BaseModel):
+    golden_id: str
+    event: Literal["minted", "merged_into", "split_from", "retired"]
+    other_id: str | None
+    run_id: int
+    at: str
+
+
+class History(BaseModel):
+    golden_id: str
+    created_run_id: int
+    updated_run_id: int
+    events: list[HistoryEvent]
