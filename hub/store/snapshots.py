@@ -7,6 +7,7 @@ at any point leaves the store at a page boundary, and a rerun resumes from there
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -145,11 +146,24 @@ def _write_snapshots(
     now = utcnow()
     inserts: list[dict[str, Any]] = []
     updates: list[dict[str, Any]] = []
+    refreshed: list[dict[str, Any]] = []
     counts = PageCounts(quarantined=len(quarantine))
+    same_mapping = _same_mapping(connection, rows, existing)
     for row in rows:
         known = existing.get(row.source_id)
         if known is not None and known[1] == row.content_hash:
             counts.unchanged += 1
+            continue
+        if known is not None and row.source_id in same_mapping:
+            counts.unchanged += 1
+            refreshed.append(
+                {
+                    "pk": known[0],
+                    "payload": JSONText(row.payload),
+                    "content_hash": row.content_hash,
+                    "last_seen_at": now,
+                }
+            )
             continue
         values = {
             "entity_kind": row.entity_kind,
@@ -177,11 +191,14 @@ def _write_snapshots(
         inserts,
     )
     changed = update(_source).where(_source.c.id == bindparam("pk"))
-    rejected_updates = _execute_or_isolate(
-        lambda params: connection.execute(changed, params), connection, updates
+    rejected_changes, rejected_refreshes = (  # one statement per shape of parameters
+        _execute_or_isolate(lambda params: connection.execute(changed, params), connection, batch)
+        for batch in (updates, refreshed)
     )
+    rejected_updates = rejected_changes + rejected_refreshes
     counts.inserted = len(inserts) - len(rejected_inserts)
-    counts.updated = len(updates) - len(rejected_updates)
+    counts.updated = len(updates) - len(rejected_changes)
+    counts.unchanged -= len(rejected_refreshes)
     rejected = rejected_inserts
     if rejected_updates:  # an update names its row by primary key; quarantine needs its id
         source_ids = {known[0]: source_id for source_id, known in existing.items()}
@@ -196,6 +213,45 @@ def _write_snapshots(
     stored_ids = [r.source_id for r in rows]
     _resolve_quarantine(connection, system, object_name, stored_ids, now, rejected)
     return counts
+
+
+def _same_mapping(
+    connection: Connection, rows: Sequence[SnapshotRow], existing: dict[str, tuple[int, str]]
+) -> set[str]:
+    """Ids of changed rows whose mapped form is what the store holds, but for the source's
+    modification time: our own push-back, or an edit to fields the mapping does not read.
+
+    Their raw payload is stored, but the stored canonical form and `last_run_id` stay: a
+    resolve does not see them as changed (a push is not echoed back as a change), and they
+    do not become "most recent" for survivorship by a write that changed no mapped value.
+    """
+    candidates = {
+        existing[r.source_id][0]: r
+        for r in rows
+        if r.source_id in existing
+        and existing[r.source_id][1] != r.content_hash
+        and r.canonical is not None
+        and not r.deleted
+    }
+    same: set[str] = set()
+    pks = list(candidates)
+    for start in range(0, len(pks), _ID_CHUNK):
+        query = select(_source.c.id, _source.c.canonical, _source.c.deleted).where(
+            _source.c.id.in_(pks[start : start + _ID_CHUNK])
+        )
+        for pk, stored, deleted in connection.execute(query):
+            row = candidates[pk]
+            if not deleted and stored is not None and _timeless(stored) == _timeless(row.canonical):
+                same.add(row.source_id)
+    return same
+
+
+def _timeless(canonical: dict[str, Any] | str | None) -> dict[str, Any]:
+    """A mapped record without its provenance's modification time."""
+    document = json.loads(canonical) if isinstance(canonical, str) else dict(canonical or {})
+    provenance = dict(document.get("provenance") or {})
+    provenance.pop("modified_at", None)
+    return {**document, "provenance": provenance}
 
 
 def _execute_or_isolate(
