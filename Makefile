@@ -35,4 +35,4 @@ bench: $(INSTALLED)
 	$(BIN)/python benchmarks/bench_connectors.py
 
 clean:
-	rm -rf $(VENV) relhub.db* relhub-demo.db*
+	rm -rf $(VENV) relhub.db* relhub-demo

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic_core import to_jsonable_python
-from sqlalchemy import Connection, Engine, or_, select
+from sqlalchemy import Connection, Engine, func, or_, select
 
 from hub.store.identity_models import (
     ACTIVE,
@@ -224,3 +224,25 @@ def export(engine: Engine) -> Iterator[dict[str, Any]]:
                     "members": members.get(g.golden_id, []),
                 }
             after = page[-1].golden_id
+
+
+def active_counts(engine: Engine) -> dict[str, int]:
+    """Active golden records per entity kind."""
+    with engine.connect() as connection:
+        rows = connection.execute(
+            select(GoldenRecordRow.entity_kind, func.count())
+            .where(GoldenRecordRow.status == ACTIVE)
+            .group_by(GoldenRecordRow.entity_kind)
+        )
+        return {kind: count for kind, count in rows}
+
+
+def largest(engine: Engine, entity_kind: str) -> str | None:
+    """The active golden record of a kind with the most members: the one worth showing."""
+    with engine.connect() as connection:
+        return connection.execute(
+            select(GoldenRecordRow.golden_id)
+            .where(GoldenRecordRow.status == ACTIVE, GoldenRecordRow.entity_kind == entity_kind)
+            .order_by(GoldenRecordRow.member_count.desc(), GoldenRecordRow.golden_id)
+            .limit(1)
+        ).scalar()

@@ -142,10 +142,11 @@ def show(
     if as_json:
         print_json(vars(view))
         return
-    _print_view(view)
+    print_golden_view(view)
 
 
-def _print_view(view: GoldenView) -> None:
+def print_golden_view(view: GoldenView) -> None:
+    """Fields with provenance, members, links with their evidence, and id history."""
     moved = (
         f" (asked for {view.asked_for}, merged into it)"
         if (view.asked_for != view.golden_id)

@@ -18,8 +18,9 @@ from hub.cli.common import (
     progress_bar,
     user_errors,
 )
-from hub.push.outbox import build_outbox
-from hub.push.queries import pending_summary, rejected_writes
+from hub.push.drain import PushReport
+from hub.push.outbox import BuildReport, build_outbox
+from hub.push.queries import PendingSummary, pending_summary, rejected_writes
 from hub.push.step import push as push_step
 from hub.push.step import push_sources
 
@@ -47,37 +48,46 @@ def push(
         summaries = pending_summary(engine, systems)
         if as_json:
             print_json([asdict(s) for s in summaries])
-            return
-        for s in summaries:
-            table = Table(title=f"{s.system}: {s.records} records would be written")
-            table.add_column("object.field")
-            table.add_column("writes", justify="right")
-            for label, n in sorted(s.by_field.items()):
-                table.add_row(label, str(n))
-            console.print(table)
-            for example in s.sample:
-                console.print(f"  {example['object']} {example['id']}: {example['fields']}")
+        else:
+            print_pending(summaries)
         return
     with progress_bar("push") as progress:
         built, reports = push_step(config, engine, targets or (), limit=limit, progress=progress)
     if as_json:
         print_json({"outbox": built.as_dict(), "targets": [r.as_dict() for r in reports]})
     else:
-        table = Table(title=f"push ({built.queued} writes queued)")
-        for column in ("target", "written", "rejected", "skipped", "confirmed", "seconds"):
-            table.add_column(column)
-        for r in reports:
-            table.add_row(
-                r.system,
-                str(r.written),
-                str(r.rejected),
-                str(r.skipped),
-                str(r.confirmed),
-                f"{r.seconds:.1f}",
-            )
-        console.print(table)
+        print_push_reports(built, reports)
     if any(r.rejected for r in reports):
         raise typer.Exit(EXIT_PROBLEMS)
+
+
+def print_pending(summaries: list[PendingSummary]) -> None:
+    """What a push would write, per system and field, with a few examples."""
+    for s in summaries:
+        table = Table(title=f"{s.system}: {s.records} records would be written")
+        table.add_column("object.field")
+        table.add_column("writes", justify="right")
+        for label, n in sorted(s.by_field.items()):
+            table.add_row(label, str(n))
+        console.print(table)
+        for example in s.sample:
+            console.print(f"  {example['object']} {example['id']}: {example['fields']}")
+
+
+def print_push_reports(built: BuildReport, reports: list[PushReport]) -> None:
+    table = Table(title=f"push ({built.queued} writes queued)")
+    for column in ("target", "written", "rejected", "skipped", "confirmed", "seconds"):
+        table.add_column(column)
+    for r in reports:
+        table.add_row(
+            r.system,
+            str(r.written),
+            str(r.rejected),
+            str(r.skipped),
+            str(r.confirmed),
+            f"{r.seconds:.1f}",
+        )
+    console.print(table)
 
 
 def _print_rejected(rows: list[dict[str, object]], as_json: bool) -> None:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.table import Table
+from sqlalchemy import Engine
 
 from hub.cli.common import (
     EXIT_PROBLEMS,
@@ -18,6 +20,7 @@ from hub.cli.common import (
     progress_bar,
     user_errors,
 )
+from hub.config import RelhubConfig, SourceConfig
 from hub.push.queries import outbox_counts
 from hub.store import runs
 from hub.store.snapshots import first_reasons
@@ -39,19 +42,7 @@ def sync(
     """Extract changed records, map them and store them; bad records are quarantined."""
     config, engine = load(config_file)
     selected = [config.source(name) for name in sources] if sources else config.sources
-    reports: list[SyncReport] = []
-    with progress_bar("sync") as progress:
-        for source in selected:
-            reports.append(
-                sync_source(
-                    config,
-                    engine,
-                    source,
-                    full=full,
-                    allow_deletions=allow_deletions,
-                    progress=per_source(progress, source.name),
-                )
-            )
+    reports = sync_sources(config, engine, selected, full=full, allow_deletions=allow_deletions)
     if as_json:
         print_json([{"source": r.source, "run_id": r.run_id, **r.totals()} for r in reports])
     else:
@@ -60,6 +51,17 @@ def sync(
             console.print(f"quarantined: {reason}", markup=False, highlight=False)
     if any(r.totals()["quarantined"] for r in reports):
         raise typer.Exit(EXIT_PROBLEMS)
+
+
+def sync_sources(
+    config: RelhubConfig, engine: Engine, sources: list[SourceConfig], **options: Any
+) -> list[SyncReport]:
+    """Sync sources one after another under one progress display."""
+    with progress_bar("sync") as progress:
+        return [
+            sync_source(config, engine, s, progress=per_source(progress, s.name), **options)
+            for s in sources
+        ]
 
 
 def print_sync_reports(reports: list[SyncReport]) -> None:
