@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic_core import to_jsonable_python
-from sqlalchemy import Connection, Engine, func, or_, select
+from sqlalchemy import Connection, Engine, Row, func, or_, select
 
 from hub.store.identity_models import (
     ACTIVE,
@@ -19,6 +19,7 @@ from hub.store.identity_models import (
     GoldenRecordRow,
     LinkRow,
 )
+from hub.store.models import SourceRecordRow
 from identity.golden_ids import current_id
 from identity.survivorship import GoldenField, GoldenValues
 
@@ -105,6 +106,62 @@ def _merged_into(connection: Connection, golden_id: str) -> str | None:
     ).scalar()
 
 
+def member_rows(connection: Connection, golden_id: str) -> list[Row[Any]]:
+    """A golden record's members in key order, each with its source record's change time
+    and deletion flag (None when the snapshot is gone)."""
+    source = SourceRecordRow
+    return list(
+        connection.execute(
+            select(
+                GoldenMemberRow.record_key,
+                GoldenMemberRow.system,
+                GoldenMemberRow.object,
+                GoldenMemberRow.source_id,
+                GoldenMemberRow.run_id,
+                source.modified_at,
+                source.deleted,
+            )
+            .outerjoin(
+                source,
+                (source.system == GoldenMemberRow.system)
+                & (source.object == GoldenMemberRow.object)
+                & (source.source_id == GoldenMemberRow.source_id),
+            )
+            .where(GoldenMemberRow.golden_id == golden_id)
+            .order_by(GoldenMemberRow.record_key)
+        )
+    )
+
+
+def id_history(connection: Connection, current: str) -> list[Row[Any]]:
+    """What happened to a current id and to every id merged into it (directly or through
+    another), and the ids split from it, oldest first."""
+    ids, frontier = {current}, {current}
+    while frontier:
+        frontier = {
+            old
+            for (old,) in connection.execute(
+                select(GoldenIdHistoryRow.golden_id).where(
+                    GoldenIdHistoryRow.event == MERGED_INTO,
+                    GoldenIdHistoryRow.other_id.in_(frontier),
+                )
+            )
+        } - ids
+        ids |= frontier
+    return list(
+        connection.execute(
+            select(GoldenIdHistoryRow)
+            .where(
+                or_(
+                    GoldenIdHistoryRow.golden_id.in_(ids),
+                    GoldenIdHistoryRow.other_id == current,
+                )
+            )
+            .order_by(GoldenIdHistoryRow.id)
+        )
+    )
+
+
 @dataclass
 class GoldenView:
     """Everything `relhub golden show` prints about one golden record."""
@@ -128,31 +185,14 @@ def show(engine: Engine, golden_id: str) -> GoldenView:
         row = connection.execute(
             select(GoldenRecordRow).where(GoldenRecordRow.golden_id == current)
         ).one()
-        members = connection.execute(
-            select(
-                GoldenMemberRow.record_key,
-                GoldenMemberRow.system,
-                GoldenMemberRow.object,
-                GoldenMemberRow.source_id,
-            )
-            .where(GoldenMemberRow.golden_id == current)
-            .order_by(GoldenMemberRow.record_key)
-        ).all()
+        members = member_rows(connection, current)
         keys = [m.record_key for m in members]
         links = connection.execute(
             select(LinkRow)
             .where(LinkRow.left_key.in_(keys), LinkRow.right_key.in_(keys))
             .order_by(LinkRow.left_key, LinkRow.right_key)
         ).all()
-        merges = merged_into(connection)
-        ids = [current, *(old for old in merges if current_id(old, merges) == current)]
-        history = connection.execute(
-            select(GoldenIdHistoryRow)
-            .where(
-                or_(GoldenIdHistoryRow.golden_id.in_(ids), GoldenIdHistoryRow.other_id == current)
-            )
-            .order_by(GoldenIdHistoryRow.id)
-        ).all()
+        history = id_history(connection, current)
     return GoldenView(
         golden_id=current,
         asked_for=golden_id,

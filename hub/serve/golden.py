@@ -1,5 +1,5 @@
 """`/v1/golden/...` and `/v1/sources/...`: a golden record by id (an old id answers with
-its successor), by a source record's key, its members and its id history."""
+its successor), by a source record's key, its members with provenance and its id history."""
 
 from __future__ import annotations
 
@@ -8,12 +8,20 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Response
 from sqlalchemy import Connection, Row, select
 
-from hub.golden import resolve_id
+from hub.golden import id_history, member_rows, resolve_id
 from hub.mapping.sensitive import mask
 from hub.serve.auth import require_scope
 from hub.serve.context import ServeContext, serve_context
 from hub.serve.errors import ERROR_RESPONSES, ApiError
-from hub.serve.schemas import GoldenRecord, SourceKey, SourceLookup
+from hub.serve.schemas import (
+    GoldenRecord,
+    History,
+    HistoryEvent,
+    Member,
+    Members,
+    SourceKey,
+    SourceLookup,
+)
 from hub.serve.tokens import Scope, TokenInfo
 from hub.store.identity_models import GoldenMemberRow, GoldenRecordRow
 
@@ -88,3 +96,70 @@ def get_by_source(
             )
         golden = golden_record(connection, golden_id, token, context)
     return SourceLookup(source=SourceKey(system=system, object=object, id=source_id), golden=golden)
+
+
+def _supplied(fields: dict[str, Any]) -> dict[tuple[str, str, str], list[str]]:
+    """Golden field names by the (system, object, id) whose value survived in them."""
+    by_source: dict[tuple[str, str, str], list[str]] = {}
+    for name, entry in fields.items():
+        for item in entry if isinstance(entry, list) else [entry]:
+            p = item["provenance"]
+            names = by_source.setdefault((p["system"], p["object"], p["record_id"]), [])
+            if name not in names:
+                names.append(name)
+    return by_source
+
+
+@router.get("/golden/{golden_id}/members", response_model=Members)
+def get_members(golden_id: GoldenIdPath, token: Reader, context: Context) -> Members:
+    """The source records a golden record unifies, with when each last changed, whether
+    its source deleted it, and which golden fields took their value from it."""
+    with context.engine.connect() as connection:
+        current = resolve_id(connection, golden_id)
+        fields = connection.execute(
+            select(GoldenRecordRow.fields).where(GoldenRecordRow.golden_id == current)
+        ).scalar_one()
+        rows = member_rows(connection, current)
+    supplied = _supplied(fields)
+    return Members(
+        golden_id=current,
+        members=[
+            Member(
+                source=SourceKey(system=m.system, object=m.object, id=m.source_id),
+                joined_run_id=m.run_id,
+                modified_at=m.modified_at.isoformat() if m.modified_at else None,
+                deleted=bool(m.deleted),
+                supplies=supplied.get((m.system, m.object, m.source_id), []),
+            )
+            for m in rows
+        ],
+    )
+
+
+@router.get("/golden/{golden_id}/history", response_model=History)
+def get_history(golden_id: GoldenIdPath, token: Reader, context: Context) -> History:
+    """Merges into the record, splits from it, mints and retirements, oldest first, and
+    the resolve runs that created and last changed it."""
+    with context.engine.connect() as connection:
+        current = resolve_id(connection, golden_id)
+        row = connection.execute(
+            select(GoldenRecordRow.created_run_id, GoldenRecordRow.updated_run_id).where(
+                GoldenRecordRow.golden_id == current
+            )
+        ).one()
+        events = id_history(connection, current)
+    return History(
+        golden_id=current,
+        created_run_id=row.created_run_id,
+        updated_run_id=row.updated_run_id,
+        events=[
+            HistoryEvent(
+                golden_id=e.golden_id,
+                event=e.event,
+                other_id=e.other_id,
+                run_id=e.run_id,
+                at=e.at.isoformat(),
+            )
+            for e in events
+        ],
+    )

@@ -129,6 +129,9 @@ class GoldenIdHistoryRow(Base):
     run_id: Mapped[int] = mapped_column(BigId, ForeignKey("runs.id"))
     at: Mapped[datetime] = mapped_column(UTCDateTime())
 
+    # the read API asks which ids were merged into (or split from) one id
+    __table_args__ = (Index("ix_golden_id_history_other", "other_id"),)
+
 
 class BlockingKeyRow(Base):
     """Which blocks a record sits in (a digest of rule and key values), so an incremental

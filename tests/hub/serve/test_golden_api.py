@@ -99,3 +99,31 @@ def test_a_token_without_the_scope_is_403(desk: Desk, tokens: dict[str, dict[str
         "error": "forbidden",
         "message": "token 'golden-match' lacks the scope 'read'",
     }
+
+
+def test_members_with_provenance(desk: Desk, tokens: dict[str, dict[str, str]]) -> None:
+    ana = desk.golden_of("P1")
+    answer = client_for(desk).get(f"/v1/golden/{desk.carmen_id}/members", headers=tokens["read"])
+    assert answer.status_code == 200
+    body = answer.json()
+    assert body["golden_id"] == ana
+    members = {m["source"]["id"]: m for m in body["members"]}
+    assert set(members) == {"P1", "P2", "P3"}
+    assert all(m["source"]["system"] == "desk" and not m["deleted"] for m in members.values())
+    assert members["P3"]["modified_at"] == "2026-03-01T00:00:03+00:00"
+    supplied = [name for m in members.values() for name in m["supplies"]]
+    assert "given_name" in supplied and "emails" in supplied
+
+
+def test_history_tells_the_merge(desk: Desk, tokens: dict[str, dict[str, str]]) -> None:
+    ana = desk.golden_of("P1")
+    answer = client_for(desk).get(f"/v1/golden/{ana}/history", headers=tokens["read"])
+    assert answer.status_code == 200
+    body = answer.json()
+    events = [(e["golden_id"], e["event"], e["other_id"]) for e in body["events"]]
+    assert events == [
+        (ana, "minted", None),
+        (desk.carmen_id, "minted", None),
+        (desk.carmen_id, "merged_into", ana),
+    ]
+    assert body["created_run_id"] < body["updated_run_id"]

@@ -1,4 +1,4 @@
-"""read_api: the read API's tokens (issue 20)
+"""read_api: API tokens, and an index on the ids merged into or split from one (issue 20)
 
 Revision ID: 0008
 Revises: 0007
@@ -33,7 +33,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("name"),
     )
+    op.create_index("ix_golden_id_history_other", "golden_id_history", ["other_id"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_golden_id_history_other", table_name="golden_id_history")
     op.drop_table("api_tokens")
