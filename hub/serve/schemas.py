@@ -66,3 +66,13 @@ class History(BaseModel):
     created_run_id: int
     updated_run_id: int
     events: list[HistoryEvent]
+
+
+class SearchHit(BaseModel):
+    golden: GoldenRecord
+    matched: list[SourceKey] = Field(description="The member records holding the values")
+
+
+class SearchResults(BaseModel):
+    results: list[SearchHit]
+    truncated: bool = Field(description="More golden records matched than `limit`")
