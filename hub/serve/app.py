@@ -11,14 +11,14 @@ from sqlalchemy import Engine
 
 from hub.config import load_config
 from hub.mapping.sensitive import configured_sensitive_fields
-from hub.serve import errors, golden, search
+from hub.serve import errors, golden, review, search
 from hub.serve.context import MAX_BODY_BYTES, ServeContext
 from hub.serve.middleware import AccessLog, BodyLimit
 from hub.serve.tokens import TokenCache
 from hub.store.migrate import open_store
 from identity import ResolutionSettings
 
-ROUTERS: list[APIRouter] = [golden.router, search.router]
+ROUTERS: list[APIRouter] = [golden.router, search.router, review.router]
 
 
 def create_app(

@@ -30,13 +30,10 @@ async def _send_error(send: Send, status: int, error: str, message: str) -> None
     await send({"type": "http.response.body", "body": body})
 
 
-class _TooLarge(Exception):
-    pass
-
-
 class BodyLimit:
-    """Answers 413 to a body over `limit` bytes, by its Content-Length or, when chunked,
-    as soon as the bytes read pass it (nothing larger is buffered)."""
+    """Answers 413 to a body over `limit` bytes, by its Content-Length or, when chunked, as
+    soon as the bytes read pass it. The body (at most `limit` bytes) is read before the
+    app runs and handed on whole, so no handler ever sees a body cut short."""
 
     def __init__(self, app: ASGIApp, limit: int) -> None:
         self.app, self.limit = app, limit
@@ -50,28 +47,27 @@ class BodyLimit:
         if length is not None and (not length.isdigit() or int(length) > self.limit):
             await _send_error(send, 413, "body_too_large", too_large)
             return
-        read = 0
-        started = False
-
-        async def counted() -> Message:
-            nonlocal read
+        body = bytearray()
+        while True:
             message = await receive()
-            read += len(message.get("body", b""))
-            if read > self.limit:
-                raise _TooLarge
-            return message
+            if message["type"] != "http.request":  # the client went away
+                return
+            body += message.get("body", b"")
+            if len(body) > self.limit:
+                await _send_error(send, 413, "body_too_large", too_large)
+                return
+            if not message.get("more_body", False):
+                break
+        replayed = False
 
-        async def tracked(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
+        async def replay() -> Message:
+            nonlocal replayed
+            if replayed:
+                return await receive()
+            replayed = True
+            return {"type": "http.request", "body": bytes(body), "more_body": False}
 
-        try:
-            await self.app(scope, counted, tracked)
-        except _TooLarge:
-            if started:
-                raise
-            await _send_error(send, 413, "body_too_large", too_large)
+        await self.app(scope, replay, send)
 
 
 class AccessLog:

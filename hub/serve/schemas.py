@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class SourceKey(BaseModel):
@@ -76,3 +76,52 @@ class SearchHit(BaseModel):
 class SearchResults(BaseModel):
     results: list[SearchHit]
     truncated: bool = Field(description="More golden records matched than `limit`")
+
+
+class ReviewPair(BaseModel):
+    left: str
+    right: str
+    entity_kind: Literal["person", "organization"]
+    probability: float
+    match_weight: float
+    evidence: list[dict[str, Any]] = Field(description="[{comparison, level, weight}]")
+
+
+class ReviewQueue(BaseModel):
+    total: int
+    pairs: list[ReviewPair]
+
+
+RecordKeyText = Field(min_length=5, max_length=512, description="A record key system/object/id")
+
+
+class PairDecision(BaseModel):
+    """A steward's verdict on two records: the next resolve honours it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    left: str = RecordKeyText
+    right: str = RecordKeyText
+    verdict: Literal["match", "no_match"]
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class PairDecided(BaseModel):
+    left: str
+    right: str
+    decision: Literal["must_link", "cannot_link"]
+
+
+class FieldOverride(BaseModel):
+    """Pin a golden field to a value; survivorship never overrules it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    field: str = Field(min_length=1, max_length=64)
+    value: Any
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class FieldOverridden(BaseModel):
+    golden_id: str
+    field: str
