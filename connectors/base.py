@@ -20,6 +20,11 @@ class ConnectorError(Exception):
     """A failure the connector cannot recover from (bad configuration, bad credentials)."""
 
 
+class SourceFormatError(ConnectorError):
+    """The source cannot be read as configured (a CSV dialect or header problem): a
+    configuration mistake to fix, not an outage to retry."""
+
+
 class AuthenticationError(ConnectorError):
     """The credentials were refused; retrying will not help."""
 
@@ -87,6 +92,7 @@ class SourceRecord:
     modified_at: datetime | None
     deleted: bool
     fields: dict[str, Any]
+    line: int | None = None  # in a file export, so that a quarantine reason can name it
 
     @property
     def cursor(self) -> Watermark | None:
@@ -100,6 +106,8 @@ class Reject:
     reason: str
     raw: Any
     source_id: str | None = None
+    line: int | None = None
+    origin: str | None = None  # the export's digest: with the line, names a row without an id
 
 
 @dataclass(slots=True)
@@ -111,7 +119,9 @@ class Page:
     promise that mid-read (an unsorted file) leaves it None until its last page.
     `snapshot` marks every page of a read that returns the whole object (a file export
     with no deletion flag); `snapshot_complete` on its last page means ids absent from
-    the read no longer exist in the source. `present_ids` are ids a snapshot page vouches
+    the read no longer exist in the source. `whole_export` marks a read that went through
+    every row of the object (a file, re-read whole each time), so a quarantined row it no
+    longer met has left the source. `present_ids` are ids a snapshot page vouches
     for without their records: an id-only reconciliation scan, which finds the deletions
     a source no longer reports (purged from a recycle bin, deleted permanently).
     """
@@ -122,6 +132,7 @@ class Page:
     snapshot: bool = False
     snapshot_complete: bool = False
     present_ids: list[str] = field(default_factory=list)
+    whole_export: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +144,7 @@ class ReadSpec:
     modified_at_field: str | None = None
     deleted_field: str | None = None
     fields: tuple[str, ...] | None = None  # None: every field the object has
+    reread_ids: frozenset[str] = frozenset()  # emitted whatever the watermark: quarantined
 
 
 class WriteStatus(StrEnum):

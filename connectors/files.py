@@ -23,6 +23,7 @@ after which the lines it would have swallowed are read again as rows of their ow
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import re
@@ -42,6 +43,7 @@ from connectors.base import (
     ParsedChunk,
     ReadSpec,
     Reject,
+    SourceFormatError,
     SourceRecord,
     Watermark,
     WriteRequest,
@@ -100,7 +102,7 @@ class FileConnector:
         for name, spec in (options.get("objects") or {}).items():
             unknown = sorted(set(spec) - set(OBJECT_OPTIONS))
             if unknown:
-                raise ConnectorError(
+                raise SourceFormatError(
                     f"file source {system!r}: object {name!r}: unknown option(s) "
                     f"{', '.join(unknown)}; known: {', '.join(OBJECT_OPTIONS)}"
                 )
@@ -113,7 +115,7 @@ class FileConnector:
                 "flag",
                 "absence",
             }:
-                raise ConnectorError(
+                raise SourceFormatError(
                     f"file source {system!r}: object {name!r}: format must be csv or jsonl and "
                     "deletion flag or absence"
                 )
@@ -175,6 +177,7 @@ class FileConnector:
             file.format,
             file.delimiter,
             self.max_field_bytes,
+            _digest(file.path),
         )
         with self._open(file) as handle:
             if file.format == "csv":
@@ -186,6 +189,12 @@ class FileConnector:
                 yield FileChunk(context, previous, last=False)
                 previous = stretch
             yield FileChunk(context, previous, last=True)
+
+    def columns(self, object_name: str) -> tuple[str, ...] | None:
+        """A CSV export's header: the columns every row has (None for JSONL, whose rows
+        may leave keys out)."""
+        file = self._object(object_name)
+        return tuple(self._header(file)) if file.format == "csv" else None
 
     def _header(self, file: FileObject) -> list[str]:
         """CSV column names, so an export with a header and no rows still has a schema."""
@@ -240,10 +249,10 @@ def _csv_header(reader: Any) -> tuple[str, ...] | None:
     except StopIteration:
         return None
     except csv.Error as error:
-        raise ConnectorError(f"unreadable CSV header: {error}") from error
+        raise SourceFormatError(f"unreadable CSV header: {error}") from error
     twice = sorted({name for name in header if header.count(name) > 1})
     if twice:
-        raise ConnectorError(f"CSV header names {', '.join(map(repr, twice))} more than once")
+        raise SourceFormatError(f"CSV header names {', '.join(map(repr, twice))} more than once")
     return header
 
 
@@ -260,14 +269,15 @@ def _csv_records(
         except StopIteration:
             return
         except csv.Error as error:
-            yield Reject(f"line {lines_before + reader.line_num}: malformed CSV: {error}", "")
+            line = lines_before + reader.line_num
+            yield Reject(f"line {line}: malformed CSV: {error}", "", line=line)
             continue
         if not values:
             continue
         if len(values) != width:
             raw = dict(zip(header, values, strict=False))
             line = lines_before + reader.line_num
-            yield Reject(f"line {line}: {len(values)} values for {width} columns", raw)
+            yield Reject(f"line {line}: {len(values)} values for {width} columns", raw, line=line)
             continue
         yield dict(zip(header, values, strict=True))
 
@@ -279,10 +289,11 @@ def _jsonl_rows(handle: Any, lines_before: int = 0) -> Iterator[dict[str, Any] |
         try:
             row = json.loads(line)
         except json.JSONDecodeError as error:
-            yield Reject(f"line {number}: invalid JSON: {error.msg}", line)
+            yield Reject(f"line {number}: invalid JSON: {error.msg}", line, line=number)
             continue
         if not isinstance(row, dict):
-            yield Reject(f"line {number}: expected a JSON object, got {type(row).__name__}", line)
+            kind = type(row).__name__
+            yield Reject(f"line {number}: expected a JSON object, got {kind}", line, line=number)
             continue
         yield row
 
@@ -388,6 +399,19 @@ class _ChunkContext(NamedTuple):
     format: str
     delimiter: str
     max_field_bytes: int
+    origin: str  # the export's digest, naming rows that have no id
+
+
+def _digest(path: Path) -> str:
+    """The export's content digest: a row without an id is named by it and its line."""
+    digest = hashlib.blake2b(digest_size=8)
+    try:
+        with path.open("rb") as handle:
+            while block := handle.read(1 << 20):
+                digest.update(block)
+    except OSError as error:
+        raise ConnectorError(f"cannot open {path}: {error.strerror}") from error
+    return digest.hexdigest()
 
 
 @dataclass(frozen=True, slots=True)
@@ -404,9 +428,8 @@ class FileChunk:
         rows: Iterator[dict[str, Any] | Reject]
         if stretch.broken is not None:
             values = next(csv.reader(handle, delimiter=context.delimiter), [])
-            rows = iter(
-                [Reject(stretch.broken, dict(zip(stretch.header or (), values, strict=False)))]
-            )
+            raw = dict(zip(stretch.header or (), values, strict=False))
+            rows = iter([Reject(stretch.broken, raw, line=stretch.lines_before + 1)])
             first = stretch.rows_before + 2
         elif context.format == "csv":
             reader = csv.reader(handle, delimiter=context.delimiter)
@@ -415,9 +438,14 @@ class FileChunk:
         else:
             rows = _jsonl_rows(handle, stretch.lines_before)
             first = stretch.rows_before + 1
-        page = Page(snapshot=context.snapshot, snapshot_complete=context.snapshot and self.last)
+        page = Page(
+            snapshot=context.snapshot,
+            snapshot_complete=context.snapshot and self.last,
+            whole_export=True,
+        )
         newest: Watermark | None = None
         horizon = context.horizon
+        reread = context.spec.reread_ids
         for number, row in enumerate(rows, start=first):
             outcome = _to_record(context, row, number)
             if isinstance(outcome, Reject):
@@ -426,7 +454,7 @@ class FileChunk:
             cursor = outcome.cursor
             if cursor is not None and (newest is None or cursor > newest):
                 newest = cursor
-            if horizon is None or cursor is None or cursor > horizon:
+            if horizon is None or cursor is None or cursor > horizon or outcome.id in reread:
                 page.records.append(outcome)
         return ParsedChunk(page, newest)
 
@@ -437,7 +465,8 @@ def _to_record(
     spec = context.spec
     if isinstance(row, Reject):
         known_id = row.raw.get(spec.id_field) if isinstance(row.raw, dict) else None
-        return Reject(row.reason, row.raw, str(known_id) if known_id else None)
+        source_id = str(known_id).strip() if known_id else None
+        return Reject(row.reason, row.raw, source_id or None, row.line, context.origin)
     problem = _row_problem(row, context.max_field_bytes)
     record_id = row.get(spec.id_field)
     record_id = str(record_id).strip() if record_id is not None else ""
@@ -452,10 +481,10 @@ def _to_record(
             except (ValueError, OverflowError):
                 problem = f"unparseable {spec.modified_at_field} {raw_time!r}"
     if problem is not None:
-        return Reject(f"line {line}: {problem}", row, record_id or None)
+        return Reject(f"line {line}: {problem}", row, record_id or None, line, context.origin)
     flag = str(row.get(spec.deleted_field, "")) if spec.deleted_field else ""
     deleted = flag.strip().lower() in _TRUE
-    return SourceRecord(context.system, spec.object, record_id, modified_at, deleted, row)
+    return SourceRecord(context.system, spec.object, record_id, modified_at, deleted, row, line)
 
 
 _SURROGATE = re.compile("[\udc80-\udcff]")

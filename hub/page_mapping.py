@@ -24,9 +24,10 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from connectors.base import Chunk, Page, Watermark, checkpoint_at_end
+from connectors.base import Chunk, Page, SourceRecord, Watermark, checkpoint_at_end
 from hub.mapping.engine import MappingError, ObjectMapper
-from hub.store.snapshots import QuarantineEntry, SnapshotRow, quarantine_entry
+from hub.store.quarantine import QuarantineEntry, quarantine_entry
+from hub.store.snapshots import SnapshotRow
 from identity.forked import can_fork, die_with_parent, peeked
 
 Item = TypeVar("Item")
@@ -46,6 +47,7 @@ class MappedPage:
     checkpoint: Watermark | None
     snapshot: bool
     snapshot_complete: bool
+    whole_export: bool
 
 
 _PAYLOAD_ENCODER = json.JSONEncoder(sort_keys=True, default=str, ensure_ascii=False)
@@ -72,14 +74,17 @@ def prepare_page(
     would resurrect the record downstream.
     """
     rows: list[SnapshotRow] = []
-    quarantine = [quarantine_entry(r.source_id, r.reason, r.raw) for r in page.rejects]
+    quarantine = [
+        quarantine_entry(r.source_id, r.reason, r.raw, line=r.line, origin=r.origin)
+        for r in page.rejects
+    ]
     entity_kind = mapper.kind.value
     for record in page.records:
         try:
             canonical: str | None = mapper.map_json(record)
         except MappingError as error:
             if not record.deleted:
-                quarantine.append(quarantine_entry(record.id, str(error), record.fields))
+                quarantine.append(mapping_rejection(record, error))
                 continue
             canonical = None
         payload = serialize_payload(record.fields)
@@ -97,6 +102,19 @@ def prepare_page(
     return rows, quarantine
 
 
+def mapping_rejection(record: SourceRecord, error: MappingError) -> QuarantineEntry:
+    """The quarantine entry of a record its mapping refuses, with the line it came from."""
+    reason = f"line {record.line}: {error}" if record.line else str(error)
+    return quarantine_entry(
+        record.id,
+        reason,
+        record.fields,
+        stage="map",
+        line=record.line,
+        modified_at=record.modified_at,
+    )
+
+
 def map_page(page: Page, mapper: ObjectMapper) -> MappedPage:
     rows, quarantine = prepare_page(page, mapper)
     ids: list[str] = []
@@ -112,6 +130,7 @@ def map_page(page: Page, mapper: ObjectMapper) -> MappedPage:
         page.checkpoint,
         page.snapshot,
         page.snapshot_complete,
+        page.whole_export,
     )
 
 

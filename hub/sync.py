@@ -23,9 +23,11 @@ from hub.mapping.engine import ObjectMapper
 from hub.mapping.spec import load_mapping
 from hub.mapping.validate import compile_mapping
 from hub.page_mapping import MappedPage, map_chunks, map_pages
+from hub.remap import remap_if_mapping_changed
 from hub.store import runs
 from hub.store.db import utcnow
 from hub.store.models import SourceRecordRow
+from hub.store.quarantine import close_unmet, open_source_ids
 from hub.store.snapshots import (
     PageCounts,
     PlannerStatistics,
@@ -47,6 +49,9 @@ class ObjectReport:
     quarantined: int = 0
     deletions: int = 0
     watermark: str | None = None
+    remapped: int = 0  # stored records re-mapped after a mapping change
+    remap_changed: int = 0  # of those, records whose canonical form changed
+    remap_quarantined: int = 0  # of those, records the new mapping refuses
 
     def add(self, counts: PageCounts) -> None:
         self.inserted += counts.inserted
@@ -68,13 +73,14 @@ class SyncReport:
         return totals
 
 
-def read_spec(mapper: ObjectMapper) -> ReadSpec:
+def read_spec(mapper: ObjectMapper, reread_ids: frozenset[str] = frozenset()) -> ReadSpec:
     mapping = mapper.mapping
     return ReadSpec(
         object=mapper.object,
         id_field=mapping.id_field,
         modified_at_field=mapping.modified_at_field,
         deleted_field=mapping.deleted_field,
+        reread_ids=reread_ids,
     )
 
 
@@ -105,10 +111,17 @@ def sync_object(
 ) -> ObjectReport:
     system, object_name = connector.system, mapper.object
     report = ObjectReport(object_name)
+    remap = remap_if_mapping_changed(engine, mapper, run_id)
+    report.remapped, report.remap_changed = remap.remapped, remap.changed
+    report.remap_quarantined = remap.quarantined
     since = None if full else starting_point(runs.watermark(engine, system, object_name), overlap_s)
     snapshot_ids: set[str] = set()
     statistics = PlannerStatistics(engine)
-    for page in _mapped_pages(connector, mapper, since, full=full, workers=workers):
+    whole_export = False
+    # A quarantined record is read again whatever the watermark: fixed, it now maps.
+    spec = read_spec(mapper, open_source_ids(engine, system, object_name))
+    for page in _mapped_pages(connector, mapper, spec, since, full=full, workers=workers):
+        whole_export = page.whole_export
         report.fetched += page.fetched
         report.deletions += sum(1 for row in page.rows if row.deleted)
         snapshot_ids.update(page.snapshot_ids)
@@ -141,6 +154,8 @@ def sync_object(
             )
         if progress is not None:
             progress(object_name, report.fetched)
+    if whole_export:
+        close_unmet(engine, run_id, system, object_name)
     run_counts[object_name] = asdict(report)
     return report
 
@@ -148,6 +163,7 @@ def sync_object(
 def _mapped_pages(
     connector: Connector,
     mapper: ObjectMapper,
+    spec: ReadSpec,
     since: Watermark | None,
     *,
     full: bool,
@@ -155,7 +171,6 @@ def _mapped_pages(
 ) -> Iterator[MappedPage]:
     """The read, mapped; a connector that hands out raw chunks has them parsed by the
     mapping workers too, so the syncing process is left with storing."""
-    spec = read_spec(mapper)
     if isinstance(connector, ChunkedReader):
         return map_chunks(connector.read_chunks(spec, since, full=full), mapper, workers)
     return map_pages(connector.read_changes(spec, since, full=full), mapper, workers)

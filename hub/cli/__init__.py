@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from hub.cli import airflow, db, golden, mappings, review, tokens
+from hub.cli import airflow, db, golden, mappings, quarantine, review, tokens
 from hub.cli.common import configure_logging
 from hub.cli.demo import demo
 from hub.cli.emulate import emulate
@@ -44,6 +44,7 @@ app.add_typer(mappings.app, name="mappings")
 app.add_typer(golden.app, name="golden")
 app.add_typer(review.app, name="review")
 app.add_typer(tokens.app, name="tokens")
+app.add_typer(quarantine.app, name="quarantine")
 
 
 def main() -> None:

@@ -17,13 +17,14 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from connectors.base import ConnectorError
+from connectors.base import ConnectorError, SourceFormatError
 from hub.config import RelhubConfig, load_config
 from hub.deletion_guard import MassDeletionRefused
 from hub.golden import UnknownGoldenId
 from hub.review import DecisionError
 from hub.serve.tokens import TokenError
 from hub.store.migrate import open_store
+from hub.store.quarantine import UnknownEntry
 from hub.yamlfile import ConfigError
 
 console = Console(width=None if sys.stdout.isatty() else 160)
@@ -48,17 +49,19 @@ def fail(message: str, code: int) -> typer.Exit:
 def user_errors(command: F) -> F:
     """A user mistake or an unreachable system is one line and an exit code, not a traceback.
 
-    Configuration mistakes, an unknown golden id, record key or field given to a
-    steward command, and a token name or scope refused, are usage errors (2); a system
-    or store that fails is 1.
+    Configuration mistakes (a source that cannot be read as configured too), an unknown
+    golden id, record key, field or quarantine entry given to a command, and a token name
+    or scope refused, are usage errors (2); a system or store that fails is 1.
     """
 
     @functools.wraps(command)
     def run(*args: Any, **kwargs: Any) -> Any:
         try:
             return command(*args, **kwargs)
-        except (ConfigError, UnknownGoldenId, DecisionError, TokenError) as error:
+        except (ConfigError, UnknownGoldenId, DecisionError, TokenError, UnknownEntry) as error:
             raise fail(str(error), EXIT_USAGE) from None
+        except SourceFormatError as error:
+            raise fail(f"{type(error).__name__}: {error}", EXIT_USAGE) from None
         except (ConnectorError, MassDeletionRefused) as error:
             raise fail(f"{type(error).__name__}: {error}", EXIT_PROBLEMS) from None
         except SQLAlchemyError as error:

@@ -23,7 +23,7 @@ from hub.cli.common import (
 from hub.config import RelhubConfig, SourceConfig
 from hub.push.queries import outbox_counts
 from hub.store import runs
-from hub.store.snapshots import first_reasons
+from hub.store.quarantine import first_reasons
 from hub.sync import SyncReport, sync_source
 
 
@@ -47,8 +47,25 @@ def sync(
         print_json([{"source": r.source, "run_id": r.run_id, **r.totals()} for r in reports])
     else:
         print_sync_reports(reports)
-        for reason in first_reasons(engine, [r.run_id for r in reports]):
+        reasons = first_reasons(engine, [r.run_id for r in reports])
+        for reason in reasons:
             console.print(f"quarantined: {reason}", markup=False, highlight=False)
+        if reasons:
+            console.print(
+                "all of them: `relhub quarantine list --open`; after a fix: "
+                "`relhub quarantine retry` (mapping) or the next `relhub sync` (source row)",
+                markup=False,
+                highlight=False,
+            )
+        for report in reports:
+            for o in report.objects:
+                if o.remapped:
+                    console.print(
+                        f"{report.source}.{o.object}: mapping changed; re-mapped {o.remapped} "
+                        f"stored records, {o.remap_changed} changed, {o.remap_quarantined} "
+                        "now refused",
+                        highlight=False,
+                    )
     if any(r.totals()["quarantined"] for r in reports):
         raise typer.Exit(EXIT_PROBLEMS)
 

@@ -363,6 +363,7 @@ class ObjectMapper:
         values: dict[str, Any] = {}
         address: dict[str, Any] = {}
         attributes: dict[str, Any] = {}
+        problems: list[str] = []  # every bad field, so fixing one does not reveal the next
         fields = record.fields
         for compiled, is_attribute, name, is_address in self._plan:
             try:
@@ -372,7 +373,8 @@ class ObjectMapper:
                     continue
                 origin = ", ".join(compiled.sources) or "const"
                 reason = f"invalid value {MASKED}" if compiled.sensitive else error
-                raise MappingError(f"{compiled.target} (from {origin}): {reason}") from None
+                problems.append(f"{compiled.target} (from {origin}): {reason}")
+                continue
             if value is None:
                 continue
             if is_address:
@@ -390,7 +392,12 @@ class ObjectMapper:
             if rule.since_field is not None and not _is_empty(
                 since := fields.get(rule.since_field)
             ):
-                attributes[rule.since] = _role_date(rule, since)
+                try:
+                    attributes[rule.since] = _role_date(rule, since)
+                except MappingError as error:
+                    problems.append(str(error))
+        if problems:
+            raise MappingError("; ".join(problems))
         try:
             return self.record_type.model_validate(
                 {
@@ -407,9 +414,12 @@ class ObjectMapper:
                 }
             )
         except ValidationError as error:
-            problem = error.errors()[0]
-            where = ".".join(str(p) for p in problem["loc"])
-            raise MappingError(f"{where}: {problem['msg']}") from None
+            raise MappingError(
+                "; ".join(
+                    f"{'.'.join(str(p) for p in problem['loc'])}: {problem['msg']}"
+                    for problem in error.errors()
+                )
+            ) from None
 
 
 def _role_date(rule: CompiledRole, value: Any) -> date:

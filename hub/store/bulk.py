@@ -12,6 +12,7 @@ from itertools import islice
 from typing import Any, TypeVar
 
 from sqlalchemy import Column, ColumnElement, Connection, Table, delete, select, tuple_
+from sqlalchemy.dialects import postgresql, sqlite
 
 from hub.store.db import bulk_insert
 
@@ -89,3 +90,9 @@ def delete_pairs(
 def delete_in(connection: Connection, table: Table, column: str, values: Collection[Any]) -> None:
     for chunk in key_chunks(values):
         connection.execute(delete(table).where(table.c[column].in_(chunk)))
+
+
+def dialect_insert(connection: Connection, table: Table) -> Any:
+    """An INSERT that supports ON CONFLICT on both supported databases."""
+    module = postgresql if connection.dialect.name == "postgresql" else sqlite
+    return module.insert(table)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import Boolean, ForeignKey, Index, String, Table, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from hub.store.db import BigId, JSONType, UTCDateTime
@@ -68,23 +68,36 @@ class SourceRecordRow(Base):
 
 
 class QuarantineRow(Base):
-    """A record that could not be stored, with why; kept until a good version arrives."""
+    """A record that could not be stored, with why: one entry per record, so a re-read
+    updates it instead of adding another. Open until the record maps, leaves the export
+    or a person dismisses it; closed entries stay as history."""
 
     __tablename__ = "quarantine"
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    run_id: Mapped[int] = mapped_column(BigId, ForeignKey("runs.id"))
+    run_id: Mapped[int] = mapped_column(BigId, ForeignKey("runs.id"))  # the last to meet it
     system: Mapped[str] = mapped_column(String(64))
     object: Mapped[str] = mapped_column(String(128))
     source_id: Mapped[str | None] = mapped_column(String(255))
+    entry_key: Mapped[str] = mapped_column(
+        String(300), comment="id:<record id>, or line:<export digest>:<line> without an id"
+    )
+    line: Mapped[int | None] = mapped_column(Integer)
+    stage: Mapped[str] = mapped_column(
+        String(8), comment="read, map or store: the step that refused the record"
+    )
     reason: Mapped[str] = mapped_column(Text)
     raw: Mapped[str] = mapped_column(Text)
-    fingerprint: Mapped[str] = mapped_column(String(32))
+    fingerprint: Mapped[str] = mapped_column(String(32), comment="of the reason and raw row")
+    modified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime())
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    resolution: Mapped[str | None] = mapped_column(String(16), comment="mapped, gone, dismissed")
+    note: Mapped[str | None] = mapped_column(Text, comment="why it was dismissed")
 
     __table_args__ = (
-        UniqueConstraint("system", "object", "fingerprint", name="uq_quarantine_fingerprint"),
+        UniqueConstraint("system", "object", "entry_key", name="uq_quarantine_entry"),
         Index("ix_quarantine_source_id", "system", "object", "source_id"),
     )
 
@@ -100,3 +113,6 @@ class SyncState(Base):
     watermark_id: Mapped[str] = mapped_column(String(255), default="")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     run_id: Mapped[int] = mapped_column(BigId, ForeignKey("runs.id"))
+    mapping_digest: Mapped[str | None] = mapped_column(
+        String(32), comment="of the object's mapping its stored records were mapped with"
+    )

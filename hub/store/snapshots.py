@@ -6,7 +6,6 @@ at any point leaves the store at a page boundary, and a rerun resumes from there
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -14,16 +13,15 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, Engine, bindparam, select, text, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DataError, IntegrityError, StatementError
 
 from connectors.base import Watermark
-from hub.store.db import JSONText, bulk_insert, dumps, utcnow
-from hub.store.models import QuarantineRow, Run, SourceRecordRow, SyncState
+from hub.store.db import JSONText, bulk_insert, utcnow
+from hub.store.models import Run, SourceRecordRow, SyncState
+from hub.store.quarantine import QuarantineEntry, close_mapped, quarantine_entry, write_entries
 
 _ID_CHUNK = 5000  # one lookup per page; SQLite 3.32+ binds up to 32,766 parameters
 _source = SourceRecordRow.__table__
-_quarantine = QuarantineRow.__table__
 
 
 class SnapshotRow(NamedTuple):
@@ -39,14 +37,6 @@ class SnapshotRow(NamedTuple):
     content_hash: str
 
 
-@dataclass(frozen=True, slots=True)
-class QuarantineEntry:
-    source_id: str | None
-    reason: str
-    raw: str
-    fingerprint: str
-
-
 @dataclass
 class PageCounts:
     inserted: int = 0
@@ -59,12 +49,6 @@ class PageCounts:
         self.updated += other.updated
         self.unchanged += other.unchanged
         self.quarantined += other.quarantined
-
-
-def dialect_insert(connection: Connection, table: Any) -> Any:
-    """An INSERT that supports ON CONFLICT on both supported databases."""
-    module = postgresql if connection.dialect.name == "postgresql" else sqlite
-    return module.insert(table)
 
 
 def commit_page(
@@ -86,7 +70,7 @@ def commit_page(
             # last pages' durability, and the rerun re-reads them from the older watermark.
             connection.execute(text("SET LOCAL synchronous_commit TO OFF"))
         counts = _write_snapshots(connection, run_id, system, object_name, rows, quarantine)
-        _write_quarantine(connection, run_id, system, object_name, quarantine)
+        write_entries(connection, run_id, system, object_name, quarantine)
         if checkpoint is not None:
             _advance_watermark(connection, run_id, system, object_name, checkpoint)
         connection.execute(update(Run).where(Run.id == run_id).values(counts=run_counts))
@@ -208,10 +192,12 @@ def _write_snapshots(
         ]
     if rejected:
         extra = [_database_rejection(values, error) for values, error in rejected]
-        _write_quarantine(connection, run_id, system, object_name, extra)
+        write_entries(connection, run_id, system, object_name, extra)
         counts.quarantined += len(extra)
-    stored_ids = [r.source_id for r in rows]
-    _resolve_quarantine(connection, system, object_name, stored_ids, now, rejected)
+    still_bad = {values.get("source_id") for values, _ in rejected}
+    close_mapped(
+        connection, system, object_name, [r.source_id for r in rows if r.source_id not in still_bad]
+    )
     return counts
 
 
@@ -283,84 +269,14 @@ def _execute_or_isolate(
     return rejected
 
 
-def quarantine_entry(source_id: str | None, reason: str, raw: Any) -> QuarantineEntry:
-    """A quarantine entry; its fingerprint makes a re-read of the same bad record a no-op."""
-    text = raw_text(raw)
-    digest = hashlib.blake2b(f"{reason}\x1f{text}".encode(), digest_size=16).hexdigest()
-    return QuarantineEntry(source_id, reason, text, digest)
-
-
-def raw_text(raw: Any) -> str:
-    """Any raw record as storable text: invalid UTF-8 and NUL bytes shown escaped, not lost."""
-    text = raw if isinstance(raw, str) else dumps(raw)
-    text = text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
-    return text.replace("\x00", "\\x00")
-
-
 def _database_rejection(values: dict[str, Any], reason: str) -> QuarantineEntry:
-    return quarantine_entry(values.get("source_id"), reason, values.get("payload"))
-
-
-def _write_quarantine(
-    connection: Connection,
-    run_id: int,
-    system: str,
-    object_name: str,
-    entries: Sequence[QuarantineEntry],
-) -> None:
-    if not entries:
-        return
-    now = utcnow()
-    statement = dialect_insert(connection, _quarantine).on_conflict_do_nothing(
-        index_elements=["system", "object", "fingerprint"]
+    return quarantine_entry(
+        values.get("source_id"),
+        reason,
+        values.get("payload"),
+        stage="store",
+        modified_at=values.get("modified_at"),
     )
-    connection.execute(
-        statement,
-        [
-            {
-                "run_id": run_id,
-                "system": system,
-                "object": object_name,
-                "source_id": e.source_id,
-                "reason": e.reason,
-                "raw": e.raw,
-                "fingerprint": e.fingerprint,
-                "created_at": now,
-            }
-            for e in entries
-        ],
-    )
-
-
-def _resolve_quarantine(
-    connection: Connection,
-    system: str,
-    object_name: str,
-    stored_ids: list[str],
-    now: datetime,
-    rejected: list[tuple[dict[str, Any], str]],
-) -> None:
-    """A good version of a quarantined record closes its quarantine entries."""
-    open_entry = select(_quarantine.c.id).where(
-        _quarantine.c.system == system,
-        _quarantine.c.object == object_name,
-        _quarantine.c.resolved_at.is_(None),
-    )
-    if connection.execute(open_entry.limit(1)).first() is None:
-        return  # the common case: nothing of this object waits in quarantine
-    still_bad = {values.get("source_id") for values, _ in rejected}
-    ids = [i for i in stored_ids if i not in still_bad]
-    for start in range(0, len(ids), _ID_CHUNK):
-        connection.execute(
-            update(_quarantine)
-            .where(
-                _quarantine.c.system == system,
-                _quarantine.c.object == object_name,
-                _quarantine.c.resolved_at.is_(None),
-                _quarantine.c.source_id.in_(ids[start : start + _ID_CHUNK]),
-            )
-            .values(resolved_at=now)
-        )
 
 
 def _advance_watermark(
@@ -390,23 +306,3 @@ def _advance_watermark(
             .where(SyncState.system == system, SyncState.object == object_name)
             .values(**values)
         )
-
-
-def first_reasons(engine: Engine, run_ids: Sequence[int], limit: int = 5) -> list[str]:
-    """The first reasons a run quarantined records for, so a user sees them, not a count."""
-    query = (
-        select(
-            _quarantine.c.system,
-            _quarantine.c.object,
-            _quarantine.c.source_id,
-            _quarantine.c.reason,
-        )
-        .where(_quarantine.c.run_id.in_(list(run_ids)), _quarantine.c.resolved_at.is_(None))
-        .order_by(_quarantine.c.id)
-        .limit(limit)
-    )
-    with engine.connect() as connection:
-        return [
-            f"{system}.{object_name} {source_id or '(no id)'}: {reason}"
-            for system, object_name, source_id, reason in connection.execute(query)
-        ]

@@ -40,9 +40,10 @@ def test_sync_with_quarantined_records_exits_1(folder: Path) -> None:
     make_source(folder, [row(1), row(2, email="nope")])
     result = runner.invoke(app, ["sync"])
     assert result.exit_code == 1
-    assert "quarantined: shop.customers C000002: emails (from email): invalid email" in (
+    assert "quarantined: shop.customers C000002: line 3: emails (from email): invalid" in (
         result.stdout
     )
+    assert "relhub quarantine list --open" in result.stdout
 
 
 def test_bad_configuration_is_one_line_and_exit_2(folder: Path) -> None:
