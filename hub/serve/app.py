@@ -11,14 +11,15 @@ from sqlalchemy import Engine
 
 from hub.config import load_config
 from hub.mapping.sensitive import configured_sensitive_fields
-from hub.serve import errors, golden, review, search
+from hub.serve import errors, golden, match, review, search
 from hub.serve.context import MAX_BODY_BYTES, ServeContext
+from hub.serve.fitted import FittedModels
 from hub.serve.middleware import AccessLog, BodyLimit
 from hub.serve.tokens import TokenCache
 from hub.store.migrate import open_store
 from identity import ResolutionSettings
 
-ROUTERS: list[APIRouter] = [golden.router, search.router, review.router]
+ROUTERS: list[APIRouter] = [golden.router, search.router, match.router, review.router]
 
 
 def create_app(
@@ -34,7 +35,8 @@ def create_app(
         description="Golden records, lookups, search, match on demand and review, by token.",
     )
     cache = TokenCache() if token_cache_seconds is None else TokenCache(token_cache_seconds)
-    app.state.context = ServeContext(engine, sensitive, settings or ResolutionSettings(), cache)
+    settings = settings or ResolutionSettings()
+    app.state.context = ServeContext(engine, sensitive, settings, cache, FittedModels(settings))
     errors.install(app)
     for router in ROUTERS:
         app.include_router(router)

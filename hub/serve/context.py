@@ -1,5 +1,5 @@
-"""What a serving process holds for every request: the store, what to mask, and the
-resolution settings (`match` and `search` block and score as resolve does)."""
+"""What a serving process holds for every request: the store, what to mask, the resolution
+settings and fitted models (`match` and `search` block and score as resolve does)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from fastapi import Request
 from sqlalchemy import Engine
 
+from hub.serve.fitted import FittedModels
 from hub.serve.tokens import TokenCache
 from identity import ResolutionSettings
 
@@ -21,6 +22,7 @@ class ServeContext:
     sensitive: frozenset[str]
     settings: ResolutionSettings
     tokens: TokenCache
+    models: FittedModels
 
 
 def serve_context(request: Request) -> ServeContext:

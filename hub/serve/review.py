@@ -21,7 +21,6 @@ from hub.serve.schemas import (
     ReviewQueue,
 )
 from hub.serve.tokens import Scope, TokenInfo
-from hub.store.identity_models import CANNOT_LINK, MUST_LINK
 
 router = APIRouter(prefix="/v1", tags=["review"], responses=ERROR_RESPONSES)
 Steward = Annotated[TokenInfo, Depends(require_scope(Scope.STEWARD))]
@@ -44,7 +43,7 @@ def post_decision(decision: PairDecision, token: Steward, context: Context) -> P
     match = decision.verdict == "match"
     decide_pair(context.engine, decision.left, decision.right, match=match, note=decision.note)
     left, right = sorted((decision.left, decision.right))
-    return PairDecided(left=left, right=right, decision=MUST_LINK if match else CANNOT_LINK)
+    return PairDecided(left=left, right=right, decision="must_link" if match else "cannot_link")
 
 
 @router.post("/golden/{golden_id}/overrides", response_model=FieldOverridden, status_code=201)

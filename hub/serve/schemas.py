@@ -3,9 +3,13 @@ clients generate code from and that the schemathesis run checks every answer aga
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from hub.serve.neighbours import PROBE
+from identity import OrganizationRecord, PersonRecord
+from identity.records import Provenance
 
 
 class SourceKey(BaseModel):
@@ -125,3 +129,60 @@ class FieldOverride(BaseModel):
 class FieldOverridden(BaseModel):
     golden_id: str
     field: str
+
+
+class PersonProbe(PersonRecord):
+    """A person as a sign-up form or a partner desk knows them, in canonical form."""
+
+    provenance: Provenance = Field(default=PROBE, description="Optional: where it comes from")
+
+
+class OrganizationProbe(OrganizationRecord):
+    """An organization in canonical form."""
+
+    provenance: Provenance = Field(default=PROBE, description="Optional: where it comes from")
+
+
+class MatchRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    record: Annotated[PersonProbe | OrganizationProbe, Field(discriminator="kind")]
+    phone_region: str | None = Field(
+        default=None,
+        pattern="^[A-Z]{2}$",
+        description="ISO country of phone numbers without a country code, e.g. ES",
+    )
+    limit: int = Field(default=10, ge=1, le=100, description="Golden records to answer with")
+
+
+class FieldEvidence(BaseModel):
+    comparison: str
+    level: str
+    weight: float
+
+
+class PairScore(BaseModel):
+    """How the record compares with one member of a golden record."""
+
+    source: SourceKey
+    decision: Literal["link", "review"]
+    probability: float
+    match_weight: float
+    rule: str | None
+    evidence: list[FieldEvidence]
+
+
+class MatchCandidate(BaseModel):
+    """A golden record the record would join (`link`) or be reviewed against (`review`):
+    its best pair's score, and every member pair the model kept."""
+
+    golden: GoldenRecord
+    decision: Literal["link", "review"]
+    probability: float
+    match_weight: float
+    pairs: list[PairScore]
+
+
+class MatchResult(BaseModel):
+    candidates: list[MatchCandidate]
+    compared: int = Field(description="Stored records the record was scored against")

@@ -37,8 +37,8 @@ Probes = list[tuple[Record, list[str]]]
 
 def _contact_probes(field: str, value: str, feature: str) -> Probes:
     return [
-        (PersonRecord(provenance=PROBE, **{field: [value]}), [feature]),
-        (OrganizationRecord(provenance=PROBE, **{field: [value]}), [feature]),
+        (record_type.model_validate({"provenance": PROBE, field: [value]}), [feature])
+        for record_type in (PersonRecord, OrganizationRecord)
     ]
 
 
@@ -82,7 +82,10 @@ def _criterion(
         "phone": lambda: _contact_probes("phones", to_e164(phone or "", region), "phone"),
         "name": lambda: _name_probes(name or "", postcode or ""),
         "domain": lambda: [
-            (OrganizationRecord(provenance=PROBE, domains=[domain_of(domain or "")]), ["domain"])
+            (
+                OrganizationRecord(provenance=PROBE, domains=[domain_of(domain or "") or ""]),
+                ["domain"],
+            )
         ],
     }
     try:

@@ -1,0 +1,45 @@
+"""The fitted models a serving process scores `match` with, kept in memory and reloaded
+when a full resolve stores new ones (checked at most every `CHECK_SECONDS`: the check is
+one small query, a reload parses every model's term frequencies)."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from sqlalchemy import Engine, select
+
+from hub.resolve.fitted_models import load_models, settings_digest
+from hub.store.identity_models import FittedModelRow
+from identity import FittedModel, ResolutionSettings
+
+CHECK_SECONDS = 5.0
+
+
+class FittedModels:
+    def __init__(self, settings: ResolutionSettings) -> None:
+        self.digest = settings_digest(settings)
+        self._lock = threading.Lock()
+        self._checked = float("-inf")
+        self._version: tuple[tuple[str, int], ...] = ()
+        self._models: dict[str, FittedModel] | None = None
+
+    def current(self, engine: Engine) -> dict[str, FittedModel] | None:
+        """The stored models by entity kind; None when none were fitted under these
+        settings (a full resolve has not run since they changed)."""
+        with self._lock:
+            if time.monotonic() - self._checked < CHECK_SECONDS:
+                return self._models
+            with engine.connect() as connection:
+                version = tuple(
+                    connection.execute(
+                        select(FittedModelRow.entity_kind, FittedModelRow.run_id).order_by(
+                            FittedModelRow.entity_kind
+                        )
+                    ).tuples()
+                )
+                if version != self._version:
+                    self._models = load_models(connection, self.digest)
+                    self._version = version
+            self._checked = time.monotonic()
+            return self._models

@@ -1,0 +1,133 @@
+"""`POST /v1/match`: the golden records a record would join, scored as a resolve would
+score it, writing nothing.
+
+The record is normalized by the mapping's transforms (emails, phones, domains), indexed
+as resolve indexes (`hub.resolve.index`), scored against the stored records it blocks with
+by the engine (`identity.resolve_batch`) with the models the last full resolve fitted, so
+a match here is the link the next resolve would make."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends
+
+from hub.mapping.transforms import InvalidValue, domain_of, normalize_email
+from hub.resolve.identity_tables import golden_ids_of
+from hub.review import split_key
+from hub.serve.auth import require_scope
+from hub.serve.context import ServeContext, serve_context
+from hub.serve.errors import ERROR_RESPONSES, ApiError, ErrorBody
+from hub.serve.golden import as_golden
+from hub.serve.neighbours import PROBE_KEY, probe, scoring_neighbours
+from hub.serve.schemas import (
+    FieldEvidence,
+    MatchCandidate,
+    MatchRequest,
+    MatchResult,
+    PairScore,
+    SourceKey,
+)
+from hub.serve.tokens import Scope, TokenInfo
+from hub.store.bulk import select_in
+from hub.store.identity_models import GoldenRecordRow
+from identity import Link, OrganizationRecord, PhoneError, Record, resolve_batch, to_e164
+
+router = APIRouter(prefix="/v1", tags=["match"], responses=ERROR_RESPONSES)
+UNAVAILABLE: dict[int | str, dict[str, Any]] = {
+    503: {"model": ErrorBody, "description": "No model fitted under the current settings"}
+}
+
+
+def normalized(request: MatchRequest) -> Record:
+    """The record with its emails, phones and domains as a mapping stores them."""
+    record = request.record
+    try:
+        changes: dict[str, list[str]] = {
+            "emails": [normalize_email(e) for e in record.emails],
+            "phones": [to_e164(p, request.phone_region) for p in record.phones],
+        }
+        if isinstance(record, OrganizationRecord):
+            changes["domains"] = [d for d in map(domain_of, record.domains) if d]
+    except (InvalidValue, PhoneError) as error:
+        raise ApiError(422, "invalid_request", f"record: {error}") from None
+    return record.model_copy(update=changes)
+
+
+def _pair(link: Link, source: str) -> PairScore:
+    system, object_name, source_id = split_key(source)
+    return PairScore(
+        source=SourceKey(system=system, object=object_name, id=source_id),
+        decision="link",
+        probability=link.probability,
+        match_weight=link.match_weight,
+        rule=link.rule,
+        evidence=[
+            FieldEvidence(comparison=f.comparison, level=f.level, weight=f.weight)
+            for f in link.fields
+        ],
+    )
+
+
+@router.post("/match", response_model=MatchResult, responses=UNAVAILABLE)
+def match(
+    request: MatchRequest,
+    token: Annotated[TokenInfo, Depends(require_scope(Scope.MATCH))],
+    context: Annotated[ServeContext, Depends(serve_context)],
+) -> MatchResult:
+    """The golden records a record in canonical form would join (`link`) or be sent to
+    review with (`review`), best first, each with its pairs' scores and evidence."""
+    record = normalized(request)
+    models = context.models.current(context.engine)
+    if models is None or record.kind not in models:
+        raise ApiError(
+            503,
+            "no_model",
+            f"no {record.kind} model fitted under the current settings yet: "
+            "run `relhub resolve --full`",
+        )
+    asked = probe(record, context.settings)
+    with context.engine.connect() as connection:
+        neighbours = scoring_neighbours(connection, asked)
+        if not neighbours:
+            return MatchResult(candidates=[], compared=0)
+        keys = [PROBE_KEY, *(n.key for n in neighbours)]
+        result = resolve_batch(
+            [asked.normalized, *neighbours], context.settings, model=models, focus=[0]
+        )
+        pairs: list[PairScore] = []
+        for decision, links in (("link", result.links), ("review", result.review)):
+            for link in links:
+                if 0 in (link.left, link.right):
+                    other = link.right if link.left == 0 else link.left
+                    pair = _pair(link, keys[other])
+                    pairs.append(pair.model_copy(update={"decision": decision}))
+        golden_of = golden_ids_of(
+            connection, [f"{p.source.system}/{p.source.object}/{p.source.id}" for p in pairs]
+        )
+        by_golden: dict[str, list[PairScore]] = {}
+        for pair in sorted(pairs, key=lambda p: -p.match_weight):
+            key = f"{pair.source.system}/{pair.source.object}/{pair.source.id}"
+            if key in golden_of:
+                by_golden.setdefault(golden_of[key], []).append(pair)
+        best = sorted(
+            by_golden,
+            key=lambda g: (by_golden[g][0].decision != "link", -by_golden[g][0].match_weight, g),
+        )[: request.limit]
+        rows = {
+            row.golden_id: row
+            for row in select_in(connection, [GoldenRecordRow], GoldenRecordRow.golden_id, best)
+        }
+    return MatchResult(
+        candidates=[
+            MatchCandidate(
+                golden=as_golden(rows[g], g, token, context),
+                decision="link" if any(p.decision == "link" for p in by_golden[g]) else "review",
+                probability=by_golden[g][0].probability,
+                match_weight=by_golden[g][0].match_weight,
+                pairs=by_golden[g],
+            )
+            for g in best
+        ],
+        compared=len(neighbours),
+    )

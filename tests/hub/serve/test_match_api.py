@@ -1,0 +1,131 @@
+"""Match on demand: the golden records a record would join, scored as resolve scores,
+writing nothing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from deskfixtures import Desk, bearer, client_for
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+
+from hub.serve.app import create_app
+from hub.serve.tokens import create_token
+from hub.store.migrate import open_store
+from hub.store.models import Base
+
+
+@pytest.fixture(scope="module")
+def matcher(desk: Desk) -> dict[str, str]:
+    return bearer(desk.engine, "match", name="match-match")
+
+
+def _match(desk: Desk, headers: dict[str, str], **body: Any) -> Any:
+    return client_for(desk).post("/v1/match", json=body, headers=headers)
+
+
+def _row_counts(desk: Desk) -> dict[str, int]:
+    with desk.engine.connect() as connection:
+        return {
+            table.name: connection.execute(select(func.count()).select_from(table)).scalar_one()
+            for table in Base.metadata.sorted_tables
+        }
+
+
+def test_a_sign_up_finds_the_golden_record_it_would_join(
+    desk: Desk, matcher: dict[str, str]
+) -> None:
+    before = _row_counts(desk)
+    answer = _match(
+        desk,
+        matcher,
+        record={
+            "kind": "person",
+            "given_name": "Ana",
+            "family_name": "Garcia Lopez",
+            "emails": ["Ana.Garcia@Example.com"],
+            "phones": ["612 34 56 78"],
+        },
+        phone_region="ES",
+    )
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert [c["golden"]["golden_id"] for c in body["candidates"]] == [desk.golden_of("P1")]
+    ana = body["candidates"][0]
+    assert ana["decision"] == "link" and ana["probability"] > 0.5
+    assert sorted(p["source"]["id"] for p in ana["pairs"]) == ["P1", "P2", "P3"]
+    evidence = {e["comparison"]: e for e in ana["pairs"][0]["evidence"]}
+    assert evidence["email"]["weight"] > 0 and evidence["email"]["level"] != "missing"
+    assert ana["golden"]["fields"]["birth_date"] == "<sensitive>"
+    assert body["compared"] >= 3
+    assert _row_counts(desk) == before  # nothing written
+
+
+def test_a_stranger_matches_nothing(desk: Desk, matcher: dict[str, str]) -> None:
+    answer = _match(
+        desk,
+        matcher,
+        record={"kind": "person", "given_name": "Zoe", "emails": ["zoe@nowhere.io"]},
+    )
+    assert answer.status_code == 200
+    assert answer.json()["candidates"] == []
+
+
+def test_an_organization_by_domain(desk: Desk, matcher: dict[str, str]) -> None:
+    answer = _match(
+        desk,
+        matcher,
+        record={"kind": "organization", "name": "ACME Iberica", "domains": ["www.acme.es"]},
+    )
+    assert answer.status_code == 200, answer.text
+    candidates = answer.json()["candidates"]
+    assert [c["golden"]["golden_id"] for c in candidates] == [desk.golden_of("O1")]
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (
+            {"record": {"given_name": "Ana"}},
+            "body.record: Unable to extract tag using discriminator",
+        ),
+        ({"record": {"kind": "robot"}}, "body.record: Input tag 'robot' found using 'kind'"),
+        (
+            {"record": {"kind": "person", "emails": ["nope"]}},
+            "record: invalid email 'nope'",
+        ),
+        ({"record": {"kind": "person", "phones": ["612"]}}, "record: "),
+        (
+            {"record": {"kind": "person", "shoe_size": 44}},
+            "body.record.person.shoe_size: Extra inputs are not permitted",
+        ),
+        ({"record": {"kind": "person"}, "limit": 0}, "body.limit: Input should be greater than"),
+        ({}, "body.record: Field required"),
+    ],
+)
+def test_malformed_records_are_422(
+    desk: Desk, matcher: dict[str, str], body: dict[str, Any], message: str
+) -> None:
+    answer = client_for(desk).post("/v1/match", json=body, headers=matcher)
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["message"].startswith(message)
+
+
+def test_match_needs_the_match_scope(desk: Desk) -> None:
+    reader = bearer(desk.engine, "read", name="match-reader")
+    body = {"record": {"kind": "person", "given_name": "Ana"}}
+    assert client_for(desk).post("/v1/match", json=body, headers=reader).status_code == 403
+
+
+def test_no_fitted_model_is_503(tmp_path: Path) -> None:
+    engine = open_store(f"sqlite:///{tmp_path / 'empty.db'}")
+    _, text = create_token(engine, "m", ["match"])
+    answer = TestClient(create_app(engine)).post(
+        "/v1/match",
+        json={"record": {"kind": "person", "given_name": "Ana"}},
+        headers={"Authorization": f"Bearer {text}"},
+    )
+    assert answer.status_code == 503
+    assert answer.json()["error"] == "no_model"
