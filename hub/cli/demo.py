@@ -89,12 +89,10 @@ def demo(
         again = sync_sources(config, engine, config.sources)
         print_sync_reports(again)
         echo = resolve(config, engine)
-        totals = [r.totals() for r in again]
         console.print(
-            f"{sum(t['fetched'] for t in totals):,} records re-read after the push; "
-            f"{echo.changed:,} re-resolved: those whose empty email or phone the push filled "
-            f"({sum(t['updated'] for t in totals):,} updated). The golden ids written back "
-            "are stored with the records but not taken for changes."
+            f"{sum(r.totals()['fetched'] for r in again):,} records re-read after the push, "
+            f"{echo.changed:,} changed for identity: what the push wrote (golden ids, emails "
+            "and phones filled in) is stored with the records, not taken for new changes."
         )
 
         console.rule("[bold]Summary")

@@ -17,13 +17,16 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, bindparam, select, update
 
-from connectors.base import Connector, WriteRequest, WriteResult, WriteStatus
+from connectors.base import Connector, SourceRecord, WriteRequest, WriteResult, WriteStatus
 from hub.config import RelhubConfig, SourceConfig
 from hub.connections import open_connector
+from hub.mapping.engine import MappingError, ObjectMapper
+from hub.mapping.spec import load_mapping
+from hub.mapping.validate import compile_mapping
 from hub.page_mapping import content_hash, serialize_payload
 from hub.push.targets import same, source_targets
 from hub.store import runs
-from hub.store.db import utcnow
+from hub.store.db import JSONText, utcnow
 from hub.store.models import SourceRecordRow
 from hub.store.push_models import PENDING, REJECTED, SENDING, SKIPPED, WRITTEN, OutboxRow
 from hub.sync import sync_source
@@ -75,6 +78,7 @@ def push_source(
         objects = [t.object for t in source_targets(config, source)]
         if objects:
             _settle_in_doubt(config, engine, source, report)
+            mappers = compile_mapping(load_mapping(config.resolve_path(source.mapping)))
             connector = open_connector(config, source)
             try:
                 size = int(
@@ -83,7 +87,7 @@ def push_source(
                 budget = limit
                 for object_name in objects:
                     budget = _drain_object(
-                        engine, connector, object_name, size, budget, report, progress
+                        engine, connector, mappers[object_name], size, budget, report, progress
                     )
             finally:
                 connector.close()
@@ -137,13 +141,14 @@ def _payload(
 def _drain_object(
     engine: Engine,
     connector: Connector,
-    object_name: str,
+    mapper: ObjectMapper,
     size: int,
     budget: int | None,
     report: PushReport,
     progress: Progress | None,
 ) -> int | None:
     """Batches until the object's pending rows (or the budget) run out; the budget left."""
+    object_name = mapper.object
     while budget is None or budget > 0:
         take = size if budget is None else min(size, budget)
         with engine.begin() as connection:
@@ -159,7 +164,7 @@ def _drain_object(
             report.in_doubt += len(batch)
             raise
         with engine.begin() as connection:
-            _record(connection, batch, results, report)
+            _record(connection, mapper, batch, results, report)
         report.batches += 1
         if progress:
             progress(f"{report.system}.{object_name}", report.written + report.rejected)
@@ -210,7 +215,11 @@ def _claim(
 
 
 def _record(
-    connection: Connection, batch: Sequence[Any], results: Sequence[WriteResult], report: PushReport
+    connection: Connection,
+    mapper: ObjectMapper,
+    batch: Sequence[Any],
+    results: Sequence[WriteResult],
+    report: PushReport,
 ) -> None:
     """Each row's outcome; a written row's values go into the stored snapshot, so the
     next build finds nothing left to write (the echo brings no new push work)."""
@@ -225,21 +234,31 @@ def _record(
     _set_status(connection, [row.id for row in written], WRITTEN, None)
     for row, result in refused:
         _set_status(connection, [row.id], REJECTED, result.message or str(result.status))
-    _apply_to_snapshots(connection, written)
+    _apply_to_snapshots(connection, mapper, written)
     report.written += len(written)
     report.rejected += len(refused)
     report.in_doubt += len(batch) - len(written) - len(refused)  # stay `sending`
 
 
-def _apply_to_snapshots(connection: Connection, rows: Sequence[Any]) -> None:
-    """One read of the batch's snapshots and one executemany of their new payloads."""
+def _apply_to_snapshots(connection: Connection, mapper: ObjectMapper, rows: Sequence[Any]) -> None:
+    """One read of the batch's snapshots and one executemany of their new payloads and
+    mapped forms, the latter at the record's stored modification time: when the write
+    comes back on the next sync, only that time differs, so it brings no resolve work
+    either (a filled-in email is already the golden record's). `last_run_id` stays."""
     if not rows:
         return
     system, object_name = rows[0].system, rows[0].object
     current = {
         r.source_id: r
         for r in connection.execute(
-            select(_source.c.id, _source.c.source_id, _source.c.payload, _source.c.deleted).where(
+            select(
+                _source.c.id,
+                _source.c.source_id,
+                _source.c.payload,
+                _source.c.canonical,
+                _source.c.modified_at,
+                _source.c.deleted,
+            ).where(
                 _source.c.system == system,
                 _source.c.object == object_name,
                 _source.c.source_id.in_([row.source_id for row in rows]),
@@ -250,17 +269,29 @@ def _apply_to_snapshots(connection: Connection, rows: Sequence[Any]) -> None:
     for row in rows:
         stored = current[row.source_id]
         payload = {**stored.payload, **row.fields}
+        written = SourceRecord(
+            system, object_name, row.source_id, stored.modified_at, stored.deleted, payload
+        )
+        try:
+            canonical: Any = JSONText(mapper.map_json(written))
+        except MappingError:  # the record never mapped; the next sync says why
+            canonical = stored.canonical
         updates.append(
             {
                 "pk": stored.id,
                 "payload": payload,
+                "canonical": canonical,
                 "content_hash": content_hash(serialize_payload(payload), stored.deleted),
             }
         )
     connection.execute(
         update(_source)
         .where(_source.c.id == bindparam("pk"))
-        .values(payload=bindparam("payload"), content_hash=bindparam("content_hash")),
+        .values(
+            payload=bindparam("payload"),
+            canonical=bindparam("canonical"),
+            content_hash=bindparam("content_hash"),
+        ),
         updates,
     )
 

@@ -1,13 +1,13 @@
 """A push is not echoed back: the records it wrote come back on the next sync with their
-new raw payload stored, but a resolve sees nothing changed."""
+new raw payload stored, but a resolve sees nothing changed — also where the push filled
+in a mapped field (only_if_empty)."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
-from pushfixtures import MAPPINGS, cycle, running_systems
+from pushfixtures import cycle, hubspot_value, running_systems
 from sqlalchemy import select
 
 from hub.resolve import resolve
@@ -16,23 +16,18 @@ from hub.store.models import SourceRecordRow
 from hub.sync import sync_source
 
 
-def mappings_pushing_golden_ids_only(folder: Path) -> Path:
-    """The shipped mappings without the only_if_empty writes, which change mapped values."""
-    shutil.copytree(MAPPINGS, folder / "mappings")
-    for name in ("salesforce.yaml", "hubspot.yaml"):
-        path = folder / "mappings" / name
-        lines = path.read_text().splitlines(keepends=True)
-        path.write_text("".join(line for line in lines if "mode: only_if_empty" not in line))
-    return folder / "mappings"
-
-
 def test_records_written_by_a_push_are_stored_but_not_resolved_again(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, store_url: str
 ) -> None:
     engine = open_store(store_url)
-    mappings = mappings_pushing_golden_ids_only(tmp_path)
-    with running_systems(tmp_path, monkeypatch, mappings=mappings) as systems:
+    with running_systems(tmp_path, monkeypatch) as systems:
+        ada = {"FirstName": "Ada", "LastName": "Lovelace", "Email": "ada@example.org"}
+        systems.org.store.create("Contact", {**ada, "Phone": "+1 617 555 0100"})
+        contact = systems.portal.store.insert(  # no phone: the push fills it in
+            "contacts", {"firstname": "Ada", "lastname": "Lovelace", "email": "ada@example.org"}
+        )
         _, reports = cycle(systems, engine)
+        assert hubspot_value(systems, "contacts", contact.id, "phone") == "+16175550100"
         written = sum(r.written for r in reports)
         assert written > 0
 
