@@ -11,6 +11,7 @@ from typing import Any
 from pydantic_core import to_jsonable_python
 from sqlalchemy import Connection, Engine, Row, func, or_, select
 
+from hub.relationships import golden_relationships
 from hub.store.identity_models import (
     ACTIVE,
     MERGED,
@@ -175,6 +176,7 @@ class GoldenView:
     lifecycle_stage: str | None
     lifecycle: dict[str, Any]
     members: list[dict[str, str]]
+    relationships: list[dict[str, Any]] = field(default_factory=list)
     links: list[dict[str, Any]] = field(default_factory=list)
     history: list[dict[str, Any]] = field(default_factory=list)
 
@@ -193,6 +195,7 @@ def show(engine: Engine, golden_id: str) -> GoldenView:
             .order_by(LinkRow.left_key, LinkRow.right_key)
         ).all()
         history = id_history(connection, current)
+        relationships = golden_relationships(connection, [current]).get(current, [])
     return GoldenView(
         golden_id=current,
         asked_for=golden_id,
@@ -203,6 +206,7 @@ def show(engine: Engine, golden_id: str) -> GoldenView:
         lifecycle_stage=row.lifecycle_stage,
         lifecycle=row.lifecycle,
         members=[{"system": m.system, "object": m.object, "id": m.source_id} for m in members],
+        relationships=relationships,
         links=[
             {
                 "left": link.left_key,
@@ -228,7 +232,8 @@ def show(engine: Engine, golden_id: str) -> GoldenView:
 
 
 def export(engine: Engine) -> Iterator[dict[str, Any]]:
-    """Active golden records in id order, a page at a time, each with its members."""
+    """Active golden records in id order, a page at a time, each with its members and
+    its relationships on golden ids."""
     after = ""
     with engine.connect() as connection:
         while True:
@@ -254,6 +259,7 @@ def export(engine: Engine) -> Iterator[dict[str, Any]]:
                 members.setdefault(m.golden_id, []).append(
                     {"system": m.system, "object": m.object, "id": m.source_id}
                 )
+            relationships = golden_relationships(connection, [g.golden_id for g in page])
             for g in page:
                 yield {
                     "golden_id": g.golden_id,
@@ -262,6 +268,7 @@ def export(engine: Engine) -> Iterator[dict[str, Any]]:
                     "lifecycle_stage": g.lifecycle_stage,
                     "fields": plain_fields(g.fields),
                     "members": members.get(g.golden_id, []),
+                    "relationships": relationships.get(g.golden_id, []),
                 }
             after = page[-1].golden_id
 

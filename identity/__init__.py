@@ -22,6 +22,8 @@ from identity.records import (
     OrganizationRecord,
     PersonRecord,
     Record,
+    Relationship,
+    RelationshipType,
     Role,
     canonical_fields,
 )
@@ -46,6 +48,8 @@ __all__ = [
     "PhoneError",
     "Record",
     "RecordIndex",
+    "Relationship",
+    "RelationshipType",
     "ResolutionResult",
     "ResolutionSettings",
     "Role",

@@ -31,6 +31,20 @@ class Role(StrEnum):
     VENDOR = "vendor"
 
 
+class RelationshipType(StrEnum):
+    """How a record stands to another: a person works at, or is a contact of, an
+    organization; an organization is a partner, or a customer, of the company itself."""
+
+    WORKS_AT = "works_at"
+    CONTACT_OF = "contact_of"
+    PARTNER_OF = "partner_of"
+    CUSTOMER_OF = "customer_of"
+
+    @property
+    def to_company(self) -> bool:
+        return self in (RelationshipType.PARTNER_OF, RelationshipType.CUSTOMER_OF)
+
+
 class LifecycleStage(StrEnum):
     """The lead-to-customer ladder; declaration order is the ladder's order."""
 
@@ -68,6 +82,17 @@ class Provenance(BaseModel):
     modified_at: datetime | None = None
 
 
+class Relationship(BaseModel):
+    """A relationship a source record states: to another record of its own system
+    (`object`, `record_id`), or, for a relationship to the company, to no record."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    type: RelationshipType
+    object: str | None = None
+    record_id: str | None = None
+
+
 class _CanonicalRecord(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -77,6 +102,7 @@ class _CanonicalRecord(BaseModel):
     roles: list[Role] = Field(default_factory=list)
     lifecycle_stage: LifecycleStage | None = None
     attributes: dict[str, Any] = Field(default_factory=dict)
+    relationships: list[Relationship] = Field(default_factory=list)
     provenance: Provenance
 
 
@@ -118,5 +144,5 @@ LIST_FIELDS: frozenset[str] = frozenset({"emails", "phones", "domains"})
 
 def canonical_fields(kind: EntityKind) -> dict[str, Any]:
     """The mappable field names of an entity kind and their pydantic field info."""
-    skipped = {"kind", "provenance", "attributes", "addresses", "roles"}
+    skipped = {"kind", "provenance", "attributes", "addresses", "roles", "relationships"}
     return {n: f for n, f in RECORD_TYPES[kind].model_fields.items() if n not in skipped}

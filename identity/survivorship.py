@@ -31,7 +31,7 @@ from identity.records import (
 
 Member = PersonRecord | OrganizationRecord
 STEWARD_SYSTEM = "steward"
-_SKIPPED = {"kind", "provenance", "attributes", "roles", "lifecycle_stage"}
+_SKIPPED = {"kind", "provenance", "attributes", "roles", "lifecycle_stage", "relationships"}
 # The keys distinct values fold by: phones by the key they are matched on (their last nine
 # digits), since parsing each to E.164 cost a full hub resolve ~90 µs per member phone.
 _MULTI_KEYS: dict[str, Callable[[str], str]] = {

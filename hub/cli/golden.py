@@ -64,7 +64,17 @@ def _csv_fields() -> list[str]:
 def _write_csv(records: Iterable[dict[str, Any]], out: IO[str]) -> int:
     fields = _csv_fields()
     writer = csv.writer(out)
-    writer.writerow(["golden_id", "entity_kind", "roles", "lifecycle_stage", *fields, "members"])
+    writer.writerow(
+        [
+            "golden_id",
+            "entity_kind",
+            "roles",
+            "lifecycle_stage",
+            *fields,
+            "members",
+            "relationships",
+        ]
+    )
     count = 0
     for g in records:
         members = [f"{m['system']}/{m['object']}/{m['id']}" for m in g["members"]]
@@ -76,10 +86,16 @@ def _write_csv(records: Iterable[dict[str, Any]], out: IO[str]) -> int:
                 _text(g["lifecycle_stage"]),
                 *(_text(g["fields"].get(name)) for name in fields),
                 _text(members),
+                _text([f"{r['type']}:{_target(r)}" for r in g["relationships"]]),
             ]
         )
         count += 1
     return count
+
+
+def _target(relationship: dict[str, Any]) -> str:
+    """A relationship's other end: a golden id, the company, or an unresolved record key."""
+    return str(relationship.get("golden_id") or relationship.get("to") or relationship["record"])
 
 
 def _write_jsonl(records: Iterable[dict[str, Any]], out: IO[str]) -> int:
@@ -107,7 +123,8 @@ def export(
     config_file: Path | None = ConfigOption,
     include_sensitive: bool = SensitiveOption,
 ) -> None:
-    """Every active golden record, one per line, with the members it unifies."""
+    """Every active golden record, one per line, with the members it unifies and its
+    relationships (works_at, contact_of, partner_of, customer_of) on golden ids."""
     config, engine = load(config_file)
     sensitive = frozenset() if include_sensitive else configured_sensitive_fields(config)
     writer = _write_csv if format is ExportFormat.CSV else _write_jsonl
@@ -134,7 +151,8 @@ def show(
     as_json: bool = JsonOption,
     include_sensitive: bool = SensitiveOption,
 ) -> None:
-    """Fields with provenance, members, the evidence that joined them, and id history."""
+    """Fields with provenance, members, relationships, the evidence that joined them, and
+    id history."""
     config, engine = load(config_file)
     view = show_golden(engine, golden_id)
     if not include_sensitive:
@@ -172,6 +190,11 @@ def print_golden_view(view: GoldenView) -> None:
     console.print(
         "members: " + ", ".join(f"{m['system']}/{m['object']}/{m['id']}" for m in view.members)
     )
+    for relationship in view.relationships:
+        console.print(
+            f"{relationship['type']} {_target(relationship)} "
+            f"(stated by {', '.join(relationship['stated_by'])})"
+        )
     for link in view.links:
         why = link["rule"] or ", ".join(
             f"{e['comparison']} {e['level']} ({e['weight']:+.2f})" for e in link["evidence"]

@@ -14,7 +14,14 @@ from typing import Any
 from pydantic import ValidationError
 
 from connectors.base import FieldType, SourceRecord
-from hub.mapping.spec import AttributeType, FieldSpec, ObjectMapping, RoleRule
+from hub.mapping.spec import (
+    AttributeType,
+    Condition,
+    FieldSpec,
+    ObjectMapping,
+    RelationshipSpec,
+    RoleRule,
+)
 from hub.mapping.transforms import (
     TRANSFORMS,
     InvalidValue,
@@ -75,20 +82,50 @@ class CompiledRole:
         return f"{self.role}_since"
 
 
-def compile_role(rule: RoleRule) -> CompiledRole:
-    if rule.unless is not None:
-        absent = rule.unless
-        return CompiledRole(rule.role.value, lambda f: _is_empty(f.get(absent)), rule.since)
-    present = rule.when or ""
-    if rule.values is None:
-        return CompiledRole(rule.role.value, lambda f: not _is_empty(f.get(present)), rule.since)
-    accepted = frozenset(v.strip().casefold() for v in rule.values)
+def compile_condition(condition: Condition) -> Callable[[Mapping[str, Any]], bool]:
+    """A condition as a test of a record's fields; no condition always holds."""
+    if condition.unless is not None:
+        absent = condition.unless
+        return lambda f: _is_empty(f.get(absent))
+    if condition.when is None:
+        return lambda f: True
+    present = condition.when
+    if condition.values is None:
+        return lambda f: not _is_empty(f.get(present))
+    accepted = frozenset(v.strip().casefold() for v in condition.values)
 
     def holds(fields: Mapping[str, Any]) -> bool:
         value = fields.get(present)
         return not _is_empty(value) and str(value).strip().casefold() in accepted
 
-    return CompiledRole(rule.role.value, holds, rule.since)
+    return holds
+
+
+def compile_role(rule: RoleRule) -> CompiledRole:
+    return CompiledRole(rule.role.value, compile_condition(rule), rule.since)
+
+
+@dataclass(frozen=True)
+class CompiledRelationship:
+    type: str
+    holds: Callable[[Mapping[str, Any]], bool]
+    target_object: str | None
+    target_field: str | None
+
+    def stated(self, fields: Mapping[str, Any]) -> dict[str, str] | None:
+        """The relationship a record's fields state, or None (condition false, no target)."""
+        if not self.holds(fields):
+            return None
+        if self.target_field is None:
+            return {"type": self.type}
+        target = fields.get(self.target_field)
+        if _is_empty(target):
+            return None
+        return {"type": self.type, "object": str(self.target_object), "record_id": str(target)}
+
+
+def compile_relationship(spec: RelationshipSpec) -> CompiledRelationship:
+    return CompiledRelationship(spec.type.value, compile_condition(spec), spec.to, spec.source)
 
 
 def target_names(kind: EntityKind) -> set[str]:
@@ -342,6 +379,7 @@ class ObjectMapper:
             role.value for role in mapping.roles if not isinstance(role, RoleRule)
         ]
         self.role_rules = [compile_role(r) for r in mapping.roles if isinstance(r, RoleRule)]
+        self.relationships = [compile_relationship(r) for r in mapping.relationships]
         self._plan = [
             (
                 compiled,
@@ -356,8 +394,11 @@ class ObjectMapper:
         ]
 
     def map_json(self, record: SourceRecord) -> str:
-        """The canonical record as the JSON the store keeps (unset fields left out)."""
-        return self.map(record).model_dump_json(exclude_none=True)
+        """The canonical record as the JSON the store keeps (unset fields left out, and
+        `relationships` when the record states none)."""
+        canonical = self.map(record)
+        unstated = None if canonical.relationships else {"relationships"}
+        return canonical.model_dump_json(exclude_none=True, exclude=unstated)
 
     def map(self, record: SourceRecord) -> PersonRecord | OrganizationRecord:
         values: dict[str, Any] = {}
@@ -398,6 +439,9 @@ class ObjectMapper:
                     problems.append(str(error))
         if problems:
             raise MappingError("; ".join(problems))
+        relationships = [
+            stated for compiled in self.relationships if (stated := compiled.stated(fields))
+        ]
         try:
             return self.record_type.model_validate(
                 {
@@ -405,6 +449,7 @@ class ObjectMapper:
                     "roles": roles,
                     "addresses": [address] if address else [],
                     "attributes": attributes,
+                    "relationships": relationships,
                     "provenance": {  # validated with the record, in one call
                         "system": self.system,
                         "object": self.object,

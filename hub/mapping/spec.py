@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from hub.yamlfile import ConfigError, load_yaml, validate_document
-from identity.records import EntityKind, Role
+from identity.records import EntityKind, RelationshipType, Role
 
 
 class _Strict(BaseModel):
@@ -61,31 +61,69 @@ class PushSpec(_Strict):
     mode: PushMode = PushMode.ALWAYS
 
 
-class RoleRule(_Strict):
-    """A role a record has when a condition on one of its source fields holds.
+class Condition(_Strict):
+    """A test on one of a record's source fields.
 
     `when: F` holds when F has a value (with `in`, a value among those listed, compared
-    trimmed and case-insensitive); `unless: F` holds when F is empty. `since: F` keeps
-    the date the role started, from F, as the attribute `<role>_since`.
+    trimmed and case-insensitive); `unless: F` holds when F is empty.
     """
 
-    role: Role
     when: str | None = None
     unless: str | None = None
     values: list[str] | None = Field(default=None, alias="in")
-    since: str | None = None
 
     @model_validator(mode="after")
-    def _one_condition(self) -> RoleRule:
-        if (self.when is None) == (self.unless is None):
-            raise ValueError("a role rule needs exactly one of `when` or `unless`")
+    def _at_most_one(self) -> Condition:
+        if self.when is not None and self.unless is not None:
+            raise ValueError("give `when` or `unless`, not both")
         if self.values is not None and self.when is None:
             raise ValueError("`in` goes with `when`")
         return self
 
     @property
     def source_fields(self) -> list[str]:
-        return [f for f in (self.when, self.unless, self.since) if f]
+        return [f for f in (self.when, self.unless) if f]
+
+
+class RoleRule(Condition):
+    """A role a record has when its condition holds (a rule needs one). `since: F` keeps
+    the date the role started, from F, as the attribute `<role>_since`."""
+
+    role: Role
+    since: str | None = None
+
+    @model_validator(mode="after")
+    def _one_condition(self) -> RoleRule:
+        if self.when is None and self.unless is None:
+            raise ValueError("a role rule needs exactly one of `when` or `unless`")
+        return self
+
+    @property
+    def source_fields(self) -> list[str]:
+        return [*super().source_fields, *([self.since] if self.since else [])]
+
+
+class RelationshipSpec(Condition):
+    """A relationship every record of the object states (when its condition holds, if it
+    has one): `works_at` / `contact_of` an organization record of the same system, whose
+    id is in the source field `from` and whose object is `to`; `partner_of` /
+    `customer_of` the company itself, with neither."""
+
+    type: RelationshipType
+    to: str | None = None
+    source: str | None = Field(default=None, alias="from")
+
+    @model_validator(mode="after")
+    def _target(self) -> RelationshipSpec:
+        if self.type.to_company and (self.to or self.source):
+            raise ValueError(f"{self.type} is a relationship to the company: no `to` or `from`")
+        if not self.type.to_company and not (self.to and self.source):
+            raise ValueError(f"{self.type} needs `to` (an organization object) and `from`")
+        return self
+
+    @property
+    def source_fields(self) -> list[str]:
+        return [*super().source_fields, *([self.source] if self.source else [])]
 
 
 class ObjectMapping(_Strict):
@@ -97,6 +135,7 @@ class ObjectMapping(_Strict):
     fields: dict[str, FieldSpec] = Field(default_factory=dict)
     attributes: dict[str, AttributeSpec] = Field(default_factory=dict)
     push: list[PushSpec] = Field(default_factory=list)
+    relationships: list[RelationshipSpec] = Field(default_factory=list)
 
     @field_validator("fields", "attributes", mode="before")
     @classmethod
@@ -106,6 +145,21 @@ class ObjectMapping(_Strict):
             return {k: {"from": v} if isinstance(v, str | list) else v for k, v in value.items()}
         return value
 
+    @model_validator(mode="after")
+    def _relationships_fit_the_entity(self) -> ObjectMapping:
+        """A person works at or is a contact of an organization; an organization is a
+        partner or a customer of the company."""
+        for index, relationship in enumerate(self.relationships):
+            stated_by = (
+                EntityKind.ORGANIZATION if relationship.type.to_company else EntityKind.PERSON
+            )
+            if self.entity is not stated_by:
+                raise ValueError(
+                    f"relationships[{index}]: {relationship.type} is stated by {stated_by} "
+                    f"objects, and this one holds {self.entity} records"
+                )
+        return self
+
     def source_fields(self) -> list[str]:
         """Every source field this object reads, in first-use order."""
         names = [self.id_field, self.modified_at_field, self.deleted_field]
@@ -114,6 +168,8 @@ class ObjectMapping(_Strict):
         for rule in self.roles:
             if isinstance(rule, RoleRule):
                 names.extend(rule.source_fields)
+        for relationship in self.relationships:
+            names.extend(relationship.source_fields)
         return list(dict.fromkeys(n for n in names if n))
 
 
@@ -123,6 +179,21 @@ class MappingFile(_Strict):
 
     path: Path = Field(default=Path("mapping.yaml"), exclude=True)
     document: Any = Field(default=None, exclude=True, repr=False)
+
+    @model_validator(mode="after")
+    def _relationship_targets(self) -> MappingFile:
+        """A person's relationship names an organization object of this file."""
+        for name, mapping in self.objects.items():
+            for index, relationship in enumerate(mapping.relationships):
+                target = self.objects.get(relationship.to or "")
+                if relationship.to and (
+                    target is None or target.entity is not EntityKind.ORGANIZATION
+                ):
+                    raise ValueError(
+                        f"objects.{name}.relationships[{index}].to: {relationship.to!r} is not "
+                        "an organization object of this file"
+                    )
+        return self
 
     def object(self, name: str) -> ObjectMapping:
         try:

@@ -13,7 +13,7 @@ from typing import Any
 
 from connectors.base import FieldType, ObjectSchema
 from hub.mapping.engine import DATE_TARGETS, MappingDefinitionError, ObjectMapper, output_type
-from hub.mapping.spec import FieldSpec, MappingFile
+from hub.mapping.spec import FieldSpec, MappingFile, RelationshipSpec, RoleRule
 from hub.mapping.transforms import TEXT_TYPES, phone_region_column
 from hub.yamlfile import ConfigError, field_path, line_of
 
@@ -60,6 +60,15 @@ def check_against_schema(
             yield _problem(
                 mapping, [*base, "push", index, "to"], _unknown(push.to, object_name, schema)
             )
+    rules: list[tuple[str, int, RoleRule | RelationshipSpec]] = [
+        *(("roles", i, r) for i, r in enumerate(object_mapping.roles) if isinstance(r, RoleRule)),
+        *(("relationships", i, r) for i, r in enumerate(object_mapping.relationships)),
+    ]
+    for section, index, rule in rules:
+        for source in rule.source_fields:
+            if source not in schema.fields:
+                where = [*base, section, index]
+                yield _problem(mapping, where, _unknown(source, object_name, schema))
     sections: list[tuple[str, dict[str, FieldSpec]]] = [
         ("fields", dict(object_mapping.fields)),
         ("attributes", dict(object_mapping.attributes)),

@@ -14,6 +14,7 @@ from hub.review import split_key
 from hub.store.bulk import PAGE, chunks, key_chunks
 from hub.store.identity_models import (
     StewardDecisionRow,
+    record_key,
 )
 from hub.store.models import Run, SourceRecordRow
 from identity import (
@@ -22,10 +23,6 @@ from identity import (
 )
 
 _RECORD = TypeAdapter(CanonicalRecord)
-
-
-def record_key(system: str, object_name: str, source_id: str) -> str:
-    return f"{system}/{object_name}/{source_id}"
 
 
 @dataclass

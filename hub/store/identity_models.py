@@ -18,6 +18,13 @@ from hub.store.db import BigId, JSONType, UTCDateTime
 from hub.store.models import Base
 
 RecordKey = String(512)
+
+
+def record_key(system: str, object_name: str, source_id: str) -> str:
+    """The key a source record goes by in the identity tables."""
+    return f"{system}/{object_name}/{source_id}"
+
+
 GoldenId = String(32)
 
 ACTIVE, MERGED, RETIRED = "active", "merged", "retired"

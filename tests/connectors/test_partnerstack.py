@@ -21,6 +21,8 @@ from emulators.partnerstack import PartnerStackEmulator, SeededProgram, generate
 from emulators.partnerstack import partnerstack_limits as limits
 from hub.cli.mappings import mapping_problems
 from hub.config import RelhubConfig, load_config
+from hub.golden import export, show
+from hub.resolve import resolve
 from hub.store.migrate import open_store
 from hub.store.models import SourceRecordRow
 from hub.sync import sync_source
@@ -247,3 +249,68 @@ def test_the_sync_stores_partners_contacts_and_customers_then_their_changes(
             )
         ).scalar_one()
     assert gone is True
+
+
+def test_relationships_resolve_onto_golden_ids_and_are_exported(
+    program: PartnerStackEmulator,
+    seeded: SeededProgram,
+    store_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    config = relhub_config(tmp_path, program, monkeypatch)
+    engine = open_store(store_url)
+    sync_source(config, engine, config.sources[0])
+    resolve(config, engine, full=True)
+    records = list(export(engine))
+    golden_of = {m["id"]: g["golden_id"] for g in records for m in g["members"]}
+    by_id = {g["golden_id"]: g for g in records}
+
+    for partnership in seeded.partnerships:
+        partner = by_id[golden_of[partnership]]
+        assert "partner" in partner["roles"]
+        assert {"type": "partner_of", "to": "company"} in [
+            _plain(r) for r in partner["relationships"]
+        ]
+    for customer in seeded.customers:
+        assert [_plain(r) for r in by_id[golden_of[customer]]["relationships"]] == [
+            {"type": "customer_of", "to": "company"}
+        ]
+    stated_twice = 0
+    for member in seeded.members:
+        person = by_id[golden_of[member]]
+        partnership = _partnership_of(program, member)
+        contact_of = [r for r in person["relationships"] if r["type"] == "contact_of"]
+        assert {"type": "contact_of", "golden_id": golden_of[partnership]} in map(
+            _plain, contact_of
+        )
+        assert any(f"partnerstack/partner_contacts/{member}" in r["stated_by"] for r in contact_of)
+        stated_twice += any(len(r["stated_by"]) > 1 for r in contact_of)
+    assert stated_twice, "duplicate contacts merged into one person state one relationship"
+
+    # Archived, a partnership and its members leave; no relationship names a golden
+    # record that is not there any more, and `golden show` lists what one states.
+    time.sleep(0.005)
+    program.store.archive("partnerships", seeded.partnerships[0])
+    sync_source(config, engine, config.sources[0])
+    resolve(config, engine)
+    records = list(export(engine))
+    active = {g["golden_id"] for g in records}
+    members = {m["id"] for g in records for m in g["members"]}
+    assert seeded.partnerships[0] not in members
+    targets = {r["golden_id"] for g in records for r in g["relationships"] if "golden_id" in r}
+    assert targets and targets <= active
+    shown = show(engine, golden_of[seeded.partnerships[1]])
+    assert {"type": "partner_of", "to": "company"} in [_plain(r) for r in shown.relationships]
+
+
+def _plain(relationship: dict[str, object]) -> dict[str, object]:
+    return {k: v for k, v in relationship.items() if k != "stated_by"}
+
+
+def _partnership_of(program: PartnerStackEmulator, member: str) -> str:
+    return next(
+        item.key
+        for item in program.store.snapshot("partnerships")
+        if any(m["key"] == member for m in item.body["team"]["members"])
+    )

@@ -1,0 +1,76 @@
+"""Relationships on golden ids: what a golden record's members state, each target record
+replaced by the golden record it belongs to.
+
+A source record keeps the relationships its mapping states in its canonical document
+(`works_at` an organization record of its system, `partner_of` the company, …). A golden
+record's relationships are read from its live members and resolved through the
+cross-reference (golden_members) when asked for, so they follow every merge and split the
+last resolve made without a table of their own to keep in step.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection
+from typing import Any
+
+from sqlalchemy import Connection, Text, cast
+
+from hub.store.bulk import select_in
+from hub.store.identity_models import GoldenMemberRow, record_key
+from hub.store.models import SourceRecordRow
+
+COMPANY = "company"
+"""The target of a relationship to the company running Relhub (`partner_of`, `customer_of`)."""
+
+_CANONICAL = cast(SourceRecordRow.canonical, Text)
+
+
+def golden_relationships(
+    connection: Connection, golden_ids: Collection[str]
+) -> dict[str, list[dict[str, Any]]]:
+    """Per golden id, its relationships: `{type, golden_id | to, stated_by}`, one per type and
+    target, with the member records that state it. A target record not resolved (not
+    synced, deleted, or synced after the last resolve) keeps its record key as `record`."""
+    stated = select_in(
+        connection,
+        [GoldenMemberRow.golden_id, GoldenMemberRow.record_key, SourceRecordRow.system, _CANONICAL],
+        GoldenMemberRow.golden_id,
+        golden_ids,
+        SourceRecordRow.system == GoldenMemberRow.system,
+        SourceRecordRow.object == GoldenMemberRow.object,
+        SourceRecordRow.source_id == GoldenMemberRow.source_id,
+        SourceRecordRow.deleted.is_(False),
+        _CANONICAL.like('%"relationships"%'),
+    )
+    claims: list[tuple[str, str, str, str | None]] = []  # golden id, member, type, target key
+    for golden_id, member, system, canonical in stated:
+        for relationship in json.loads(canonical).get("relationships") or []:
+            target = (
+                record_key(system, relationship["object"], relationship["record_id"])
+                if relationship.get("record_id")
+                else None
+            )
+            claims.append((golden_id, member, relationship["type"], target))
+    targets = {target for *_, target in claims if target is not None}
+    golden_of = dict(
+        select_in(
+            connection,
+            [GoldenMemberRow.record_key, GoldenMemberRow.golden_id],
+            GoldenMemberRow.record_key,
+            targets,
+        )
+    )
+    resolved: dict[str, dict[tuple[str, str], dict[str, Any]]] = {}
+    for golden_id, member, kind, target in sorted(claims):
+        if target is None:
+            to = {"to": COMPANY}
+        elif target in golden_of:
+            to = {"golden_id": golden_of[target]}
+        else:
+            to = {"record": target}
+        entry = resolved.setdefault(golden_id, {}).setdefault(
+            (kind, next(iter(to.values()))), {"type": kind, **to, "stated_by": []}
+        )
+        entry["stated_by"].append(member)
+    return {golden_id: list(entries.values()) for golden_id, entries in resolved.items()}
