@@ -25,7 +25,9 @@ def installed_emulators() -> dict[str, EntryPoint]:
 
 @user_errors
 def emulate(
-    system: str = typer.Argument(..., help="Which API to emulate (salesforce, hubspot, partnerstack)."),
+    system: str = typer.Argument(
+        ..., help="Which API to emulate (salesforce, hubspot, partnerstack)."
+    ),
     port: int = typer.Option(8443, "--port", "-p", help="Port on 127.0.0.1."),
     data: Path | None = typer.Option(
         None,
