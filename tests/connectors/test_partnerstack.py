@@ -21,6 +21,7 @@ from emulators.partnerstack import PartnerStackEmulator, SeededProgram, generate
 from emulators.partnerstack import partnerstack_limits as limits
 from hub.cli.mappings import mapping_problems
 from hub.config import RelhubConfig, load_config
+from hub.deletion_guard import MassDeletionRefused
 from hub.golden import export, show
 from hub.resolve import resolve
 from hub.store.migrate import open_store
@@ -249,6 +250,27 @@ def test_the_sync_stores_partners_contacts_and_customers_then_their_changes(
             )
         ).scalar_one()
     assert gone is True
+
+
+def test_a_reconciliation_that_would_delete_too_much_stops(
+    program: PartnerStackEmulator,
+    seeded: SeededProgram,
+    sqlite_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    config = relhub_config(tmp_path, program, monkeypatch)
+    engine = open_store(sqlite_url)
+    sync_source(config, engine, config.sources[0])
+    for key in seeded.partnerships[: len(seeded.partnerships) // 2]:
+        program.store.archive("partnerships", key)
+    with pytest.raises(MassDeletionRefused, match=r"partnerstack\.partnerships: the read would"):
+        sync_source(config, engine, config.sources[0])
+    with engine.connect() as connection:
+        deleted = connection.execute(
+            select(SourceRecordRow.source_id).where(SourceRecordRow.deleted.is_(True))
+        ).all()
+    assert deleted == []
 
 
 def test_relationships_resolve_onto_golden_ids_and_are_exported(
