@@ -30,8 +30,9 @@ Writes: none; PartnerStack stays the system of record for partners.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 import requests
@@ -176,6 +177,8 @@ class PartnerStackConnector:
         if object_name not in self._schemas:
             fields = {name: FieldSchema(name, kind) for name, kind in _known(object_name).items()}
             sample, _ = self._list_page(object_name, {"limit": 10})
+            if object_name == CONTACTS:
+                sample = [member for raw in sample for member in _members(raw)]
             for raw in sample:
                 for name, value in _flat(raw).items():
                     if name not in fields and name != "team.members":
@@ -250,14 +253,17 @@ class PartnerStackConnector:
     def _page(self, spec: ReadSpec, items: Sequence[Mapping[str, Any]]) -> Page:
         page = Page()
         for raw in items:
-            try:
-                if spec.object == CONTACTS:
-                    page.records.extend(self._contact(raw, member) for member in _members(raw))
-                else:
-                    page.records.append(self._record(spec.object, raw))
-            except (KeyError, TypeError, ValueError) as error:
-                reason = f"unreadable PartnerStack {ENDPOINTS[spec.object]} item: {error!r}"
-                page.rejects.append(Reject(reason, raw, _key_of(raw)))
+            reads: list[tuple[Any, Callable[[], SourceRecord]]] = (
+                [(member, partial(self._contact, raw, member)) for member in _members(raw)]
+                if spec.object == CONTACTS
+                else [(raw, partial(self._record, spec.object, raw))]
+            )
+            for item, read in reads:
+                try:
+                    page.records.append(read())
+                except (KeyError, TypeError, ValueError) as error:
+                    reason = f"unreadable PartnerStack item: {error!r}"
+                    page.rejects.append(Reject(reason, item, _key_of(item)))
         return page
 
     def _record(self, object_name: str, raw: Mapping[str, Any]) -> SourceRecord:

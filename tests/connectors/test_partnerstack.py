@@ -179,9 +179,14 @@ def test_an_unreadable_item_is_rejected_with_its_key_and_the_rest_arrive(
     _, pages = read(connector, ReadSpec("customers", "key", "updated_at"))
     assert [r.id for p in pages for r in p.records] == [good.key]
     rejects = [reject for p in pages for reject in p.rejects]
-    assert [(r.source_id, "joined_at" in r.reason or "yesterday" in r.reason) for r in rejects] == [
-        (bad.key, True)
-    ]
+    assert [(r.source_id, "yesterday" in r.reason) for r in rejects] == [(bad.key, True)]
+
+    members = [{"key": "mem_1", "email": "a@p.example", "title": "CTO"}, {"email": "b@p.example"}]
+    program.store.insert("partnerships", {"team": {"name": "P", "members": members}})
+    contacts, pages = read(connector, MEMBERS)
+    assert [r.id for r in contacts] == ["mem_1"]
+    assert [r.raw for p in pages for r in p.rejects] == [{"email": "b@p.example"}]
+    assert connector.discover(CONTACTS).fields["title"].custom  # a member's own custom field
 
 
 # --- the hub's sync with mappings/partnerstack.yaml ---------------------------------------
