@@ -6,7 +6,7 @@ calls (`relhub serve` passes the configuration through the environment)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 from sqlalchemy import Engine
 
 from hub.config import load_config
@@ -15,6 +15,7 @@ from hub.serve import errors, golden, match, review, search
 from hub.serve.context import MAX_BODY_BYTES, ServeContext
 from hub.serve.fitted import FittedModels
 from hub.serve.middleware import AccessLog, BodyLimit
+from hub.serve.strict_query import known_query_only
 from hub.serve.tokens import TokenCache
 from hub.store.migrate import open_store
 from identity import ResolutionSettings
@@ -33,6 +34,7 @@ def create_app(
         title="Relhub read API",
         version="1",
         description="Golden records, lookups, search, match on demand and review, by token.",
+        dependencies=[Depends(known_query_only)],
     )
     cache = TokenCache() if token_cache_seconds is None else TokenCache(token_cache_seconds)
     settings = settings or ResolutionSettings()

@@ -10,7 +10,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 
 from hub.golden import UnknownGoldenId
@@ -28,7 +28,9 @@ class Problem(BaseModel):
 
 
 class ValidationErrorBody(ErrorBody):
-    problems: list[Problem]
+    problems: list[Problem] = Field(
+        default_factory=list, description="Per bad field; absent when no one field is at fault"
+    )
 
 
 class ApiError(Exception):
@@ -72,7 +74,9 @@ async def _api_error(_: Request, error: Exception) -> JSONResponse:
 async def _http_error(_: Request, error: Exception) -> JSONResponse:
     """Starlette's own answers (no such path, wrong method) in the same shape."""
     assert isinstance(error, HTTPException)
-    code = {404: "not_found", 405: "method_not_allowed"}.get(error.status_code, "http_error")
+    code = {400: "unreadable_body", 404: "not_found", 405: "method_not_allowed"}.get(
+        error.status_code, "http_error"
+    )
     return error_response(error.status_code, code, str(error.detail), error.headers)
 
 
@@ -93,9 +97,13 @@ def install(app: FastAPI) -> None:
 
 
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorBody, "description": "A body that cannot be read (not UTF-8 JSON)"},
     401: {"model": ErrorBody, "description": "No token, or not a valid one"},
     403: {"model": ErrorBody, "description": "The token lacks the scope"},
     413: {"model": ErrorBody, "description": "Request body too large"},
     422: {"model": ValidationErrorBody, "description": "Malformed request"},
 }
 """What every route may answer besides success, for the OpenAPI schema."""
+NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: {"model": ErrorBody, "description": "No golden record (or source record) by that id"}
+}

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Query
 from hub.review import decide_pair, override_field, review_queue
 from hub.serve.auth import require_scope
 from hub.serve.context import MAX_PAGE, ServeContext, serve_context
-from hub.serve.errors import ERROR_RESPONSES
+from hub.serve.errors import ERROR_RESPONSES, NOT_FOUND
 from hub.serve.golden import GoldenIdPath
 from hub.serve.schemas import (
     FieldOverridden,
@@ -46,7 +46,12 @@ def post_decision(decision: PairDecision, token: Steward, context: Context) -> P
     return PairDecided(left=left, right=right, decision="must_link" if match else "cannot_link")
 
 
-@router.post("/golden/{golden_id}/overrides", response_model=FieldOverridden, status_code=201)
+@router.post(
+    "/golden/{golden_id}/overrides",
+    response_model=FieldOverridden,
+    responses=NOT_FOUND,
+    status_code=201,
+)
 def post_override(
     golden_id: GoldenIdPath, override: FieldOverride, token: Steward, context: Context
 ) -> FieldOverridden:
