@@ -26,7 +26,7 @@ from hub.mapping.validate import compile_mapping
 from hub.page_mapping import mapping_rejection, prepare_page
 from hub.store import runs
 from hub.store.bulk import PAGE, chunks, dialect_insert
-from hub.store.db import JSONText, utcnow
+from hub.store.db import JSONText, utcnow, writing
 from hub.store.models import QuarantineRow, SourceRecordRow, SyncState
 from hub.store.quarantine import QuarantineEntry, write_entries
 from hub.store.snapshots import PageCounts, commit_page
@@ -71,7 +71,7 @@ def remap_if_mapping_changed(engine: Engine, mapper: ObjectMapper, run_id: int) 
         return report
     last_pk = 0
     while True:
-        with engine.begin() as connection:
+        with writing(engine) as connection:
             page = connection.execute(
                 select(
                     _source.c.id,
@@ -93,7 +93,7 @@ def remap_if_mapping_changed(engine: Engine, mapper: ObjectMapper, run_id: int) 
                 break
             last_pk = page[-1].id
             _remap_page(connection, mapper, run_id, page, report)
-    with engine.begin() as connection:
+    with writing(engine) as connection:
         statement = dialect_insert(connection, _state)
         connection.execute(
             statement.on_conflict_do_update(

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, Row, delete, func, select, tuple_
 
 from hub.golden import resolve_id
-from hub.store.db import utcnow
+from hub.store.db import utcnow, writing
 from hub.store.identity_models import (
     CANNOT_LINK,
     FIELD_OVERRIDE,
@@ -71,7 +71,7 @@ def decide_pair(
 ) -> None:
     """Must-link (match) or cannot-link two records; replaces an earlier decision on them."""
     left, right = _ordered(left, right)
-    with engine.begin() as connection:
+    with writing(engine) as connection:
         _check_records(connection, (left, right))
         connection.execute(
             delete(StewardDecisionRow).where(
@@ -98,7 +98,7 @@ def override_field(
     engine: Engine, golden_id: str, field: str, value: Any, note: str | None = None
 ) -> str:
     """Pin a golden field to a value; returns the (current) golden id it was stored on."""
-    with engine.begin() as connection:
+    with writing(engine) as connection:
         current = resolve_id(connection, golden_id)
         kind = connection.execute(
             select(GoldenRecordRow.entity_kind).where(GoldenRecordRow.golden_id == current)

@@ -25,7 +25,8 @@ from hub.mapping.validate import compile_mapping
 from hub.page_mapping import MappedPage, map_chunks, map_pages
 from hub.remap import remap_if_mapping_changed
 from hub.store import runs
-from hub.store.db import utcnow
+from hub.store.db import utcnow, writing
+from hub.store.locks import DEFAULT_WAIT_S
 from hub.store.models import SourceRecordRow
 from hub.store.quarantine import close_unmet, open_source_ids
 from hub.store.snapshots import (
@@ -189,7 +190,7 @@ def mark_absent_deleted(
     """After a complete snapshot, records the source no longer has are deletions, unless
     they are too many (`guard_deletions`)."""
     table = SourceRecordRow.__table__
-    with engine.begin() as connection:
+    with writing(engine) as connection:
         query = select(table.c.id, table.c.source_id, table.c.content_hash).where(
             table.c.system == system, table.c.object == object_name, table.c.deleted.is_(False)
         )
@@ -230,8 +231,27 @@ def sync_source(
     full: bool = False,
     progress: Progress | None = None,
     allow_deletions: bool = False,
+    wait_s: float = DEFAULT_WAIT_S,
 ) -> SyncReport:
-    """Sync every configured object of one source; the run row records the outcome."""
+    """Sync every configured object of one source; the run row records the outcome.
+
+    One sync of a source at a time: a second waits up to `wait_s` for the first, then
+    reads from the watermark it left."""
+    with runs.exclusive(engine, "sync", source.name, wait_s):
+        return _sync_alone(
+            config, engine, source, full=full, progress=progress, allow_deletions=allow_deletions
+        )
+
+
+def _sync_alone(
+    config: RelhubConfig,
+    engine: Engine,
+    source: SourceConfig,
+    *,
+    full: bool,
+    progress: Progress | None,
+    allow_deletions: bool,
+) -> SyncReport:
     mapping = load_mapping(config.resolve_path(source.mapping))
     mappers = compile_mapping(mapping)
     object_names = list(source.objects) or list(mappers)

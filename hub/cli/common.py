@@ -23,6 +23,7 @@ from hub.deletion_guard import MassDeletionRefused
 from hub.golden import UnknownGoldenId
 from hub.review import DecisionError
 from hub.serve.tokens import TokenError
+from hub.store.locks import DEFAULT_WAIT_S, StoreBusy
 from hub.store.migrate import open_store
 from hub.store.quarantine import UnknownEntry
 from hub.yamlfile import ConfigError
@@ -32,6 +33,7 @@ errors = Console(stderr=True)
 
 EXIT_PROBLEMS = 1
 EXIT_USAGE = 2
+EXIT_BUSY = 75  # sysexits' EX_TEMPFAIL: another run holds the lock; nothing done, try later
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -39,6 +41,14 @@ ConfigOption = typer.Option(
     None, "--config", "-c", help="relhub.yaml to use (default: $RELHUB_CONFIG or ./relhub.yaml)."
 )
 JsonOption = typer.Option(False, "--json", help="Print machine-readable JSON instead of tables.")
+WaitOption = typer.Option(
+    DEFAULT_WAIT_S,
+    "--wait",
+    min=0,
+    metavar="SECONDS",
+    help="How long to wait for a run of the same step (and source) to finish first; "
+    "0: exit at once (code 75) if one is running.",
+)
 
 
 def fail(message: str, code: int) -> typer.Exit:
@@ -51,7 +61,8 @@ def user_errors(command: F) -> F:
 
     Configuration mistakes (a source that cannot be read as configured too), an unknown
     golden id, record key, field or quarantine entry given to a command, and a token name
-    or scope refused, are usage errors (2); a system or store that fails is 1.
+    or scope refused, are usage errors (2); a system or store that fails is 1; a run that
+    did not start because another holds its lock is 75.
     """
 
     @functools.wraps(command)
@@ -62,6 +73,8 @@ def user_errors(command: F) -> F:
             raise fail(str(error), EXIT_USAGE) from None
         except SourceFormatError as error:
             raise fail(f"{type(error).__name__}: {error}", EXIT_USAGE) from None
+        except StoreBusy as error:
+            raise fail(str(error), EXIT_BUSY) from None
         except (ConnectorError, MassDeletionRefused) as error:
             raise fail(f"{type(error).__name__}: {error}", EXIT_PROBLEMS) from None
         except SQLAlchemyError as error:

@@ -11,6 +11,7 @@ from rich.table import Table
 from hub.cli.common import (
     ConfigOption,
     JsonOption,
+    WaitOption,
     console,
     load,
     print_json,
@@ -30,13 +31,16 @@ def resolve(
         "--keep-model",
         help="With --full: score with the stored model instead of fitting it anew.",
     ),
+    wait: float = WaitOption,
     config_file: Path | None = ConfigOption,
     as_json: bool = JsonOption,
 ) -> None:
     """Link source records into golden records with stable ids."""
     config, engine = load(config_file)
     with progress_bar("resolve") as progress:
-        report = resolve_step(config, engine, full=full, refit=not keep_model, progress=progress)
+        report = resolve_step(
+            config, engine, full=full, refit=not keep_model, progress=progress, wait_s=wait
+        )
     if as_json:
         print_json(report.as_dict())
     else:

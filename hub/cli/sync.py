@@ -13,6 +13,7 @@ from hub.cli.common import (
     EXIT_PROBLEMS,
     ConfigOption,
     JsonOption,
+    WaitOption,
     console,
     load,
     per_source,
@@ -36,13 +37,16 @@ def sync(
         "--allow-deletions",
         help="Let a sync delete more than the source's max_deletion_share of an object.",
     ),
+    wait: float = WaitOption,
     config_file: Path | None = ConfigOption,
     as_json: bool = JsonOption,
 ) -> None:
     """Extract changed records, map them and store them; bad records are quarantined."""
     config, engine = load(config_file)
     selected = [config.source(name) for name in sources] if sources else config.sources
-    reports = sync_sources(config, engine, selected, full=full, allow_deletions=allow_deletions)
+    reports = sync_sources(
+        config, engine, selected, full=full, allow_deletions=allow_deletions, wait_s=wait
+    )
     if as_json:
         print_json([{"source": r.source, "run_id": r.run_id, **r.totals()} for r in reports])
     else:

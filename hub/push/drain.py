@@ -26,7 +26,8 @@ from hub.mapping.validate import compile_mapping
 from hub.page_mapping import content_hash, serialize_payload
 from hub.push.targets import same, source_targets
 from hub.store import runs
-from hub.store.db import JSONText, utcnow
+from hub.store.db import JSONText, utcnow, writing
+from hub.store.locks import DEFAULT_WAIT_S
 from hub.store.models import SourceRecordRow
 from hub.store.push_models import PENDING, REJECTED, SENDING, SKIPPED, WRITTEN, OutboxRow
 from hub.sync import sync_source
@@ -68,9 +69,23 @@ def push_source(
     *,
     limit: int | None = None,
     progress: Progress | None = None,
+    wait_s: float = DEFAULT_WAIT_S,
 ) -> PushReport:
     """Send a source's pending writes in its largest batches; the connector keeps to the
-    API's rate limit and retries transient failures with backoff."""
+    API's rate limit and retries transient failures with backoff. One push of a target
+    at a time: a second waits up to `wait_s`."""
+    with runs.exclusive(engine, STEP, source.name, wait_s):
+        return _push_alone(config, engine, source, limit=limit, progress=progress)
+
+
+def _push_alone(
+    config: RelhubConfig,
+    engine: Engine,
+    source: SourceConfig,
+    *,
+    limit: int | None,
+    progress: Progress | None,
+) -> PushReport:
     run_id = runs.start_run(engine, STEP, source.name)
     report = PushReport(source.name, run_id)
     started = time.perf_counter()
@@ -110,7 +125,7 @@ def _settle_in_doubt(
         return
     log.info("%s: %d writes in doubt; re-reading the source", source.name, len(doubtful))
     sync_source(config, engine, source)
-    with engine.begin() as connection:
+    with writing(engine) as connection:
         for row in doubtful:
             payload = _payload(connection, row.object, row.system, row.source_id)
             landed = payload is not None and all(
@@ -151,7 +166,7 @@ def _drain_object(
     object_name = mapper.object
     while budget is None or budget > 0:
         take = size if budget is None else min(size, budget)
-        with engine.begin() as connection:
+        with writing(engine) as connection:
             batch = _claim(connection, report.system, object_name, take, report)
         if not batch:
             return budget
@@ -163,7 +178,7 @@ def _drain_object(
         except Exception:
             report.in_doubt += len(batch)
             raise
-        with engine.begin() as connection:
+        with writing(engine) as connection:
             _record(connection, mapper, batch, results, report)
         report.batches += 1
         if progress:

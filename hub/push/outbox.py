@@ -22,8 +22,9 @@ from hub.golden import plain_fields
 from hub.push.targets import PushTarget, push_targets, wanted_writes
 from hub.store import runs
 from hub.store.bulk import chunks, insert_rows
-from hub.store.db import dumps, utcnow
+from hub.store.db import dumps, utcnow, writing
 from hub.store.identity_models import ACTIVE, GoldenMemberRow, GoldenRecordRow
+from hub.store.locks import DEFAULT_WAIT_S
 from hub.store.models import Run, SourceRecordRow
 from hub.store.push_models import PENDING, SUPERSEDED, OutboxRow
 
@@ -81,15 +82,24 @@ def build_outbox(
     *,
     full: bool = False,
     progress: Progress | None = None,
+    wait_s: float = DEFAULT_WAIT_S,
 ) -> BuildReport:
-    """Queue the writes of every golden record resolved since the last build (or all)."""
+    """Queue the writes of every golden record resolved since the last build (or all).
+    One build at a time: a second waits up to `wait_s`, then starts where it ended."""
+    with runs.exclusive(engine, STEP, None, wait_s):
+        return _build_alone(config, engine, full=full, progress=progress)
+
+
+def _build_alone(
+    config: RelhubConfig, engine: Engine, *, full: bool, progress: Progress | None
+) -> BuildReport:
     since, newest = _marks(engine)
     run_id = runs.start_run(engine, STEP, None)
     report = BuildReport(run_id, golden_mark=newest)
     started = time.perf_counter()
     targets = push_targets(config)
     try:
-        with engine.begin() as connection:
+        with writing(engine) as connection:
             changed = connection.execute(
                 select(GoldenRecordRow.golden_id)
                 .where(

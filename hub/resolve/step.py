@@ -53,7 +53,7 @@ from hub.resolve.source_records import (
 from hub.review import constraints_for, decisions_since, field_overrides, split_key
 from hub.store import runs
 from hub.store.bulk import PAGE, chunks, delete_in, delete_pairs, insert_rows, refilled
-from hub.store.db import utcnow
+from hub.store.db import utcnow, writing
 from hub.store.identity_models import (
     ACTIVE,
     FIELD_OVERRIDE,
@@ -67,6 +67,7 @@ from hub.store.identity_models import (
     RecordFeaturesRow,
     ReviewRow,
 )
+from hub.store.locks import DEFAULT_WAIT_S
 from hub.store.models import Run, SourceRecordRow
 from identity import (
     KINDS,
@@ -125,7 +126,6 @@ def _last_counts(engine: Engine) -> dict[str, Any]:
     return counts or {}
 
 
-@full_collections_paused()
 def resolve(
     config: RelhubConfig,
     engine: Engine,
@@ -133,19 +133,34 @@ def resolve(
     full: bool = False,
     refit: bool = True,
     progress: Progress | None = None,
+    wait_s: float = DEFAULT_WAIT_S,
 ) -> ResolveReport:
     """Resolve what changed (or everything) into golden records, in one transaction.
 
     A full resolve fits the model anew unless `refit` is False: then it scores every
     record with the stored model, exactly as incremental resolves since the last fit did
-    (what `relhub resolve --full --keep-model` checks them against)."""
+    (what `relhub resolve --full --keep-model` checks them against). One resolve at a
+    time: a second waits up to `wait_s` for the first, then starts from where it ended."""
+    with runs.exclusive(engine, STEP, None, wait_s):
+        return _resolve_alone(config, engine, full=full, refit=refit, progress=progress)
+
+
+@full_collections_paused()
+def _resolve_alone(
+    config: RelhubConfig,
+    engine: Engine,
+    *,
+    full: bool,
+    refit: bool,
+    progress: Progress | None,
+) -> ResolveReport:
     last = _last_counts(engine)
     previous = last.get("marks")
     run_id = runs.start_run(engine, STEP, None)
     report = ResolveReport(run_id, full=full or previous is None)
     started = time.perf_counter()
     try:
-        with engine.begin() as connection:
+        with writing(engine) as connection:
             resolution = _Resolution(
                 connection, config.resolution, report, progress or (lambda _label, _done: None)
             )

@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy import Engine, Row, insert, select, update
 
 from hub.store.api_models import ApiTokenRow
-from hub.store.db import utcnow
+from hub.store.db import utcnow, writing
 
 PREFIX = "rh"
 CACHE_SECONDS = 5.0
@@ -80,7 +80,7 @@ def create_token(engine: Engine, name: str, scopes: Iterable[str]) -> tuple[Toke
     """A new token and its secret text, which is never shown again."""
     granted = parse_scopes(scopes)
     secret = secrets.token_urlsafe(32)
-    with engine.begin() as connection:
+    with writing(engine) as connection:
         taken = connection.execute(select(ApiTokenRow.id).where(ApiTokenRow.name == name)).first()
         if taken is not None:
             raise TokenError(f"a token named {name!r} exists already")
@@ -105,7 +105,7 @@ def list_tokens(engine: Engine) -> list[TokenInfo]:
 
 
 def revoke_token(engine: Engine, name: str) -> TokenInfo:
-    with engine.begin() as connection:
+    with writing(engine) as connection:
         connection.execute(
             update(ApiTokenRow)
             .where(ApiTokenRow.name == name, ApiTokenRow.revoked_at.is_(None))

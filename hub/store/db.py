@@ -5,8 +5,11 @@ from __future__ import annotations
 import io
 import json
 import operator
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     JSON,
@@ -22,6 +25,10 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.types import TypeDecorator
+
+from hub.store.locks import DEFAULT_WAIT_S, begin_immediate
+
+_WRITING = "relhub_writing"
 
 
 class JSONText(str):
@@ -178,7 +185,7 @@ def make_engine(url: str) -> Engine:
         url,
         json_serializer=dumps,
         pool_pre_ping=not is_sqlite,
-        connect_args={"timeout": 60} if is_sqlite else {},
+        connect_args={"timeout": DEFAULT_WAIT_S} if is_sqlite else {},
     )
     if is_sqlite:
         event.listen(engine, "connect", _sqlite_connect)
@@ -202,5 +209,20 @@ def _sqlite_connect(dbapi_connection: Any, _: Any) -> None:
     cursor.close()
 
 
+@contextmanager
+def writing(engine: Engine) -> Iterator[Connection]:
+    """A transaction that writes, committed at the end of the block (`engine.begin()` for
+    reading ones). On SQLite it takes the store's write lock at BEGIN, waiting for another
+    writer to commit; on PostgreSQL it is a plain transaction."""
+    with (
+        engine.connect().execution_options(**{_WRITING: True}) as connection,
+        connection.begin(),
+    ):
+        yield connection
+
+
 def _sqlite_begin(connection: Connection) -> None:
-    connection.exec_driver_sql("BEGIN")
+    if connection.get_execution_options().get(_WRITING):
+        begin_immediate(cast(sqlite3.Connection, connection.connection.driver_connection))
+    else:
+        connection.exec_driver_sql("BEGIN")

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, func, or_, select, update
 
 from hub.store.bulk import chunks, dialect_insert
-from hub.store.db import dumps, utcnow
+from hub.store.db import dumps, utcnow, writing
 from hub.store.models import QuarantineRow
 
 _quarantine = QuarantineRow.__table__
@@ -164,7 +164,7 @@ def close_mapped(
 def close_unmet(engine: Engine, run_id: int, system: str, object_name: str) -> int:
     """After a read of a whole export: open entries it did not meet are gone from it (a
     read meets every row whose entry is open, whatever the watermark)."""
-    with engine.begin() as connection:
+    with writing(engine) as connection:
         result = connection.execute(
             update(_quarantine)
             .where(*_open_entries(system, object_name), _quarantine.c.run_id != run_id)
@@ -273,7 +273,7 @@ def get_entry(engine: Engine, entry_id: int) -> EntryView:
 def dismiss(engine: Engine, entry_ids: Collection[int], note: str) -> int:
     """Close open entries as dismissed, with why; all or nothing. Returns how many were
     open (an entry already closed keeps how it closed)."""
-    with engine.begin() as connection:
+    with writing(engine) as connection:
         found = set(
             connection.execute(
                 select(_quarantine.c.id).where(_quarantine.c.id.in_(list(entry_ids)))

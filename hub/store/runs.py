@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -9,7 +11,8 @@ from typing import Any
 from sqlalchemy import Engine, case, func, insert, select, update
 
 from connectors.base import Watermark
-from hub.store.db import utcnow
+from hub.store import locks
+from hub.store.db import utcnow, writing
 from hub.store.models import QuarantineRow, Run, SourceRecordRow, SyncState
 
 RUNNING, SUCCEEDED, FAILED, INTERRUPTED = "running", "succeeded", "failed", "interrupted"
@@ -17,7 +20,7 @@ RUNNING, SUCCEEDED, FAILED, INTERRUPTED = "running", "succeeded", "failed", "int
 
 def start_run(engine: Engine, step: str, source: str | None) -> int:
     """Open a run; an earlier run of the same step and source still 'running' died."""
-    with engine.begin() as connection:
+    with writing(engine) as connection:
         connection.execute(
             update(Run)
             .where(Run.step == step, Run.source == source, Run.status == RUNNING)
@@ -30,10 +33,33 @@ def start_run(engine: Engine, step: str, source: str | None) -> int:
         ).scalar_one()
 
 
+@contextmanager
+def exclusive(
+    engine: Engine, step: str, source: str | None, wait_s: float = locks.DEFAULT_WAIT_S
+) -> Iterator[None]:
+    """Hold the lock of `step` for `source` (`hub.store.locks`): the block may start a run
+    knowing that a run of the same step and source still 'running' died."""
+
+    def holder() -> str:
+        with engine.connect() as connection:
+            run = connection.execute(
+                select(Run.id, Run.started_at)
+                .where(Run.step == step, Run.source == source, Run.status == RUNNING)
+                .order_by(Run.id.desc())
+                .limit(1)
+            ).first()
+        if run is None:
+            return f"another {step}"
+        return f"{step} run {run.id} (started {run.started_at:%Y-%m-%d %H:%M:%S} UTC)"
+
+    with locks.run_lock(engine, step, source, wait_s=wait_s, holder=holder):
+        yield
+
+
 def finish_run(
     engine: Engine, run_id: int, counts: dict[str, Any], error: str | None = None
 ) -> None:
-    with engine.begin() as connection:
+    with writing(engine) as connection:
         connection.execute(
             update(Run)
             .where(Run.id == run_id)

@@ -16,7 +16,7 @@ from sqlalchemy import Connection, Engine, bindparam, select, text, update
 from sqlalchemy.exc import DataError, IntegrityError, StatementError
 
 from connectors.base import Watermark
-from hub.store.db import JSONText, bulk_insert, utcnow
+from hub.store.db import JSONText, bulk_insert, utcnow, writing
 from hub.store.models import Run, SourceRecordRow, SyncState
 from hub.store.quarantine import QuarantineEntry, close_mapped, quarantine_entry, write_entries
 
@@ -64,7 +64,7 @@ def commit_page(
 ) -> PageCounts:
     """Store a page; rows whose content hash is unchanged are not written at all."""
     rows = list({row.source_id: row for row in rows}.values())  # last version of an id wins
-    with engine.begin() as connection:
+    with writing(engine) as connection:
         if connection.dialect.name == "postgresql":
             # A page and its watermark still commit or vanish together; a crash may lose the
             # last pages' durability, and the rerun re-reads them from the older watermark.
@@ -97,7 +97,7 @@ class PlannerStatistics:
             return
         self.pending += count
         if self.pending >= max(10_000, self.analyzed_rows):
-            with self.engine.begin() as connection:
+            with writing(self.engine) as connection:
                 connection.execute(text(f"ANALYZE {_source.name}"))
             self.analyzed_rows += self.pending
             self.pending = 0
