@@ -161,7 +161,14 @@ class RetryReport:
 
 
 def retry_quarantine(config: RelhubConfig, engine: Engine, source: SourceConfig) -> RetryReport:
-    """Re-map the source's open entries that its mapping refused, with the current mapping."""
+    """Re-map the source's open entries that its mapping refused, with the current mapping.
+
+    Under the source's sync lock: it stores the source's records as a sync does."""
+    with runs.exclusive(engine, "sync", source.name):
+        return _retry_alone(config, engine, source)
+
+
+def _retry_alone(config: RelhubConfig, engine: Engine, source: SourceConfig) -> RetryReport:
     mappers = compile_mapping(load_mapping(config.resolve_path(source.mapping)))
     refused, other = _open_entries(engine, source.name)
     run_id = runs.start_run(engine, "retry", source.name)

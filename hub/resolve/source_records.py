@@ -23,6 +23,7 @@ from identity import (
 )
 
 _RECORD = TypeAdapter(CanonicalRecord)
+STORING_STEPS = ("sync", "retry")  # the steps whose runs write source records
 
 
 @dataclass
@@ -119,10 +120,11 @@ def load_keys(connection: Connection, keys: Collection[str]) -> Snapshot:
 
 
 def source_mark(connection: Connection) -> int:
-    """The newest sync run whose records are all visible: below any sync still running."""
+    """The newest run whose stored records are all visible: below any run still storing
+    (a sync, or a quarantine retry)."""
     newest = connection.execute(select(func.max(SourceRecordRow.last_run_id))).scalar() or 0
     running = connection.execute(
-        select(func.min(Run.id)).where(Run.step == "sync", Run.status == "running")
+        select(func.min(Run.id)).where(Run.step.in_(STORING_STEPS), Run.status == "running")
     ).scalar()
     return min(newest, running - 1) if running is not None else newest
 
