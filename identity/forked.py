@@ -5,7 +5,8 @@ tables, lambdas included): nothing is pickled but the items sent through the pip
 one result. A thread in the worker reads a few items ahead; a sender that outruns the
 worker waits, so memory stays flat. Work split over a list of items is taken from a shared
 counter, and arrays made with `zeros(..., shared=True)` before the fork are written
-in place.
+in place. Work whose outcomes are consumed as a stream (pages of rows to store) is dealt
+over several workers, outcomes read back in the items' order.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import sys
 import threading
 import traceback
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager
 from itertools import chain, islice
 from multiprocessing.connection import Connection
 from types import TracebackType
@@ -207,6 +209,67 @@ def split_with_a_worker(
         done = share()
         done |= worker.result()
     return [done[index] for index in range(len(items))]
+
+
+def _deal(
+    prepare: Callable[[], AbstractContextManager[Callable[[Item], Outcome]]],
+    items: Sequence[Item],
+    connection: Connection,
+    parent: int,
+) -> None:
+    die_with_parent(parent)
+    try:
+        with prepare() as work:
+            for item in items:
+                connection.send((True, work(item)))
+    except BaseException:  # every failure goes back to the parent
+        connection.send((False, traceback.format_exc()))
+    connection.close()
+
+
+def in_order_in_workers(
+    prepare: Callable[[], AbstractContextManager[Callable[[Item], Outcome]]],
+    items: Sequence[Item],
+    workers: int,
+) -> Iterator[Outcome]:
+    """`work` on each item in `workers` forked processes, outcomes yielded in the items'
+    order as they come, while this process uses them (stores them, say). Each worker
+    enters `prepare()` once for its `work` (to open a database connection of its own, as
+    a forked copy of this process's must not be used) and takes every `workers`-th item:
+    items of even cost keep all busy. A worker is at most one outcome ahead of the
+    consumer (its send waits on the pipe), so memory stays flat in the number of items.
+    Closing the iterator early, or a failure, kills the workers."""
+    context = multiprocessing.get_context("fork")
+    started: list[tuple[Connection, multiprocessing.process.BaseProcess]] = []
+    try:
+        for index in range(workers):
+            receiver, sender = context.Pipe(duplex=False)
+            worker = context.Process(
+                target=_deal,
+                args=(prepare, items[index::workers], sender, os.getpid()),
+                name="relhub-worker",
+            )
+            worker.start()
+            sender.close()  # a later worker must not hold it: a dead worker reads as EOF
+            started.append((receiver, worker))
+        for index in range(len(items)):
+            receiver, dealt = started[index % workers]
+            try:
+                ok, value = receiver.recv()
+            except (EOFError, OSError):
+                dealt.join()
+                raise WorkerError(f"a worker process died (exit code {dealt.exitcode})") from None
+            if not ok:
+                raise WorkerError(f"a worker process failed:\n{value}")
+            yield value
+        for _, done in started:
+            done.join()
+    finally:
+        for receiver, left in started:
+            if left.exitcode is None:
+                left.kill()
+            left.join()
+            receiver.close()
 
 
 def zeros(shape: tuple[int, ...], dtype: type[np.generic], *, shared: bool) -> np.ndarray:

@@ -102,7 +102,10 @@ def print_json(value: Any) -> None:
 
 @contextmanager
 def progress_bar(description: str) -> Iterator[Callable[[str, int], None]]:
-    """A progress display on a terminal; silent when output goes to a file or a pipe."""
+    """A progress display on a terminal; silent when output goes to a file or a pipe.
+
+    One line per label, with its count and its time; labels follow one another (a
+    step, a source's object), so a new one stops the clocks of those before it."""
     with Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -116,6 +119,8 @@ def progress_bar(description: str) -> Iterator[Callable[[str, int], None]]:
 
         def update(label: str, done: int) -> None:
             if label not in tasks:
+                for task in tasks.values():
+                    progress.stop_task(task)
                 tasks[label] = progress.add_task(f"{description} {label}", total=None)
             progress.update(tasks[label], completed=done)
 

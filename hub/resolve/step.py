@@ -9,8 +9,10 @@ rewritten, so a few changes cost a few clusters; `--full` takes every record.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from itertools import chain
 from typing import Any
@@ -18,7 +20,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, delete, select, update
 
 from hub.config import RelhubConfig
-from hub.golden import golden_row_values, merged_into
+from hub.golden import merged_into
 from hub.quality import QualitySummary, quality_summary, updated_summary
 from hub.resolve.fitted_models import load_models, save_models, settings_digest
 from hub.resolve.identity_tables import (
@@ -50,12 +52,12 @@ from hub.resolve.source_records import (
     record_pages,
     source_mark,
 )
+from hub.resolve.survivorship_pages import Fetch, GoldenPlan, stored_records, survived_pages
 from hub.review import constraints_for, decisions_since, field_overrides, split_key
 from hub.store import runs
 from hub.store.bulk import PAGE, chunks, delete_in, delete_pairs, insert_rows, refilled
 from hub.store.db import utcnow, writing
 from hub.store.identity_models import (
-    ACTIVE,
     FIELD_OVERRIDE,
     MERGED,
     RETIRED,
@@ -82,12 +84,11 @@ from identity import (
     current_id,
     mint_golden_id,
     resolve_batch,
-    survive,
 )
 from identity.gc_pause import full_collections_paused
 
+log = logging.getLogger(__name__)
 Progress = Callable[[str, int], None]
-Fetch = Callable[[Collection[str]], Mapping[str, Record]]  # records by key, for survivorship
 STEP = "resolve"
 _DECIDES = ("entity_kind", "probability", "match_weight", "rule", "evidence")  # run aside
 GOLDEN_PAGE = 2000  # golden records survived per read of their members
@@ -107,6 +108,7 @@ class ResolveReport:
     links: int = 0
     review: int = 0
     seconds: float = 0.0
+    steps: dict[str, float] = field(default_factory=dict)  # seconds of each step
     marks: dict[str, int] = field(default_factory=dict)
     summary: QualitySummary | None = None
 
@@ -165,16 +167,20 @@ def _resolve_alone(
                 connection, config.resolution, report, progress or (lambda _label, _done: None)
             )
             resolution.run(previous, refit)
-            report.summary = (
-                quality_summary(connection)
-                if report.full or not last.get("summary")
-                else updated_summary(
-                    connection,
-                    QualitySummary.from_dict(last["summary"]),
-                    resolution.before,
-                    resolution.after,
+            with resolution.step("quality summary"):
+                report.summary = (
+                    quality_summary(connection)
+                    if report.full or not last.get("summary")
+                    else updated_summary(
+                        connection,
+                        QualitySummary.from_dict(last["summary"]),
+                        resolution.before,
+                        resolution.after,
+                    )
                 )
-            )
+            committing = time.perf_counter()
+        report.steps["commit"] = round(time.perf_counter() - committing, 3)
+        log.info("resolve: commit in %.1f s", report.steps["commit"])
     except BaseException as error:
         runs.finish_run(engine, run_id, report.as_dict(), error=f"{type(error).__name__}: {error}")
         raise
@@ -239,7 +245,7 @@ class _Resolution:
                 self._resolve(
                     keys,
                     [self._input(k, batch.records[k]) for k in keys],
-                    lambda _keys: batch.records,
+                    lambda _connection, _keys: batch.records,
                     batch.gone,
                     changed,
                     old_ids,
@@ -254,7 +260,9 @@ class _Resolution:
             models = None
         gone = set(old_ids) - set(keys)
         records = chain.from_iterable(record_pages(self.connection, ids, keys))
-        result = self._resolve(keys, records, self._load, gone, set(keys) | gone, old_ids, models)
+        result = self._resolve(
+            keys, records, stored_records, gone, set(keys) | gone, old_ids, models
+        )
         if models is None:
             save_models(
                 self.connection,
@@ -262,9 +270,6 @@ class _Resolution:
                 digest,
                 self.report.run_id,
             )
-
-    def _load(self, keys: Collection[str]) -> Mapping[str, Record]:
-        return load_keys(self.connection, keys).records
 
     def _changed(self, previous: dict[str, int]) -> tuple[Snapshot, set[str]]:
         """Records synced since the marks, plus those named by newer steward decisions."""
@@ -375,41 +380,58 @@ class _Resolution:
         self.report.resolved = len(keys)
         self.progress("records", len(keys))
         kinds: list[str] = []
-        result = resolve_batch(
-            _noting_kinds(records, kinds),
-            self.settings,
-            constraints_for(self.connection, set(keys)),
-            model=models,
-            index=self.report.full,
-        )
+        with self.step("engine"):
+            result = resolve_batch(
+                _noting_kinds(records, kinds),
+                self.settings,
+                constraints_for(self.connection, set(keys)),
+                model=models,
+                index=self.report.full,
+            )
         if result.index is not None:
-            self._write_batch_index(keys, result.index)
+            with self.step("index"):
+                self._write_batch_index(keys, result.index)
             result.index = None  # the feature tables: not held through survivorship
-        labels = {key: int(label) for key, label in zip(keys, result.labels, strict=True)}
-        ages = creation_runs(self.connection, set(old_ids.values()))
-        taken = golden_id_taken(self.connection, preload=self.report.full)
+        with self.step("golden ids"):
+            labels = {key: int(label) for key, label in zip(keys, result.labels, strict=True)}
+            ages = creation_runs(self.connection, set(old_ids.values()))
+            taken = golden_id_taken(self.connection, preload=self.report.full)
 
-        def mint(members: list[str], known: set[str]) -> str:
-            while (candidate := mint_golden_id(members, known)) and taken(candidate):
-                known.add(candidate)
-            return candidate
+            def mint(members: list[str], known: set[str]) -> str:
+                while (candidate := mint_golden_id(members, known)) and taken(candidate):
+                    known.add(candidate)
+                return candidate
 
-        assignment = assign_golden_ids(labels, old_ids, age=ages, mint=mint)
-        ids = {key: assignment.ids[label] for key, label in labels.items()}
-        del labels
+            assignment = assign_golden_ids(labels, old_ids, age=ages, mint=mint)
+            ids = {key: assignment.ids[label] for key, label in labels.items()}
+            del labels
         if not self.report.full:
             self.before, self.after = old_ids, ids
         resolved = set(keys) | gone
-        self._write_members(resolved, ids, old_ids)
-        self._write_golden(fetch, ids, assignment, ages, self._unchanged(ids, old_ids, changed))
-        self._write_pairs(
-            LinkRow, pair_rows(result.links, keys, kinds, self.report.run_id), resolved, changed
-        )
-        self._write_pairs(
-            ReviewRow, pair_rows(result.review, keys, kinds, self.report.run_id), resolved, changed
-        )
+        with self.step("members"):
+            self._write_members(resolved, ids, old_ids)
+        with self.step("golden records"):
+            unchanged = self._unchanged(ids, old_ids, changed)
+            self._write_golden(fetch, ids, assignment, ages, unchanged)
+        for name, model, pairs in (
+            ("links", LinkRow, result.links),
+            ("review", ReviewRow, result.review),
+        ):
+            with self.step(name):
+                rows = pair_rows(pairs, keys, kinds, self.report.run_id)
+                self._write_pairs(model, rows, resolved, changed)
         self.report.links, self.report.review = len(result.links), len(result.review)
         return result
+
+    @contextmanager
+    def step(self, name: str) -> Iterator[None]:
+        """Time one step: its seconds go into the report and the log (`relhub -v`)."""
+        started = time.perf_counter()
+        self.progress(name, 0)
+        yield
+        seconds = time.perf_counter() - started
+        self.report.steps[name] = round(self.report.steps.get(name, 0.0) + seconds, 3)
+        log.info("resolve: %s in %.1f s", name, seconds)
 
     def _write_members(
         self, resolved: set[str], ids: dict[str, str], old_ids: dict[str, str]
@@ -492,23 +514,11 @@ class _Resolution:
         overrides = self._overrides(assignment)
         table = GoldenRecordRow.__table__
         delete_in(self.connection, table, "golden_id", list(members))
+        plan = GoldenPlan(members, fetch, self.settings.survivorship, overrides, ages, run_id)
         done = 0
-        for page in chunks(sorted(members), GOLDEN_PAGE):
-            records = fetch([key for golden_id in page for key in members[golden_id]])
-            rows = []
-            for golden_id in page:
-                group = [records[key] for key in members[golden_id]]
-                values = survive(group, self.settings.survivorship, overrides.get(golden_id))
-                rows.append(
-                    {
-                        "golden_id": golden_id,
-                        "status": ACTIVE,
-                        "member_count": len(group),
-                        "created_run_id": ages.get(golden_id, run_id),
-                        "updated_run_id": run_id,
-                        **golden_row_values(values),
-                    }
-                )
+        for rows in survived_pages(
+            self.connection, plan, list(chunks(sorted(members), GOLDEN_PAGE))
+        ):
             insert_rows(self.connection, table, rows)
             done += len(rows)
             self.progress("golden records", done)

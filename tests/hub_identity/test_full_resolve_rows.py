@@ -23,10 +23,11 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import Engine, select
 
 from hub.config import RelhubConfig
-from hub.resolve import resolve
+from hub.resolve import resolve, step
 from hub.review import decide_pair, override_field
 from hub.store import runs
 from hub.store.db import JSONText, bulk_insert, utcnow
@@ -141,7 +142,13 @@ def _rows(engine: Engine) -> dict[str, list[Any]]:
         }
 
 
-def test_a_full_resolve_writes_the_rows_it_always_wrote(store_url: str) -> None:
+@pytest.mark.parametrize("golden_page", [2000, 30], ids=["one page", "pages in workers"])
+def test_a_full_resolve_writes_the_rows_it_always_wrote(
+    store_url: str, golden_page: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Pages of 30 golden records are survived by forked workers; one page of them all
+    by the resolving process itself."""
+    monkeypatch.setattr(step, "GOLDEN_PAGE", golden_page)
     fixture = json.loads(gzip.decompress(FIXTURE.read_bytes()))
     engine = open_store(store_url)
     _run_scenario(engine, fixture["input"])

@@ -4,6 +4,7 @@ worker outlives the block that started it."""
 import multiprocessing
 import os
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +12,13 @@ import pytest
 
 from identity import engine
 from identity.engine import resolve_batch
-from identity.forked import ForkedConsumer, WorkerError, forked_call, split_with_a_worker
+from identity.forked import (
+    ForkedConsumer,
+    WorkerError,
+    forked_call,
+    in_order_in_workers,
+    split_with_a_worker,
+)
 
 
 def _total(items):
@@ -109,3 +116,59 @@ def test_a_daemonic_process_does_the_work_itself(population, monkeypatch):
         there = pool.apply(_resolve_streamed, (population,))
     assert np.array_equal(here.labels, there.labels)
     assert np.array_equal(here.candidate_pairs, there.candidate_pairs)
+
+
+@contextmanager
+def _offset(by: int):
+    """A worker's work, prepared once in the worker: which process did it, and the item."""
+    yield lambda item: (os.getpid(), item + by)
+
+
+def test_workers_stream_outcomes_back_in_the_items_order():
+    items = list(range(50))
+    outcomes = list(in_order_in_workers(lambda: _offset(1000), items, workers=3))
+    assert [value for _, value in outcomes] == [item + 1000 for item in items]
+    assert len({pid for pid, _ in outcomes}) == 3
+    assert os.getpid() not in {pid for pid, _ in outcomes}
+
+
+@contextmanager
+def _failing_at(bad: int):
+    def work(item):
+        if item == bad:
+            raise ValueError(f"bad item {item}")
+        return item
+
+    yield work
+
+
+def test_a_failing_worker_raises_its_traceback_after_the_outcomes_before_it():
+    got = []
+    with pytest.raises(WorkerError, match="ValueError: bad item 7"):
+        for outcome in in_order_in_workers(lambda: _failing_at(7), range(20), workers=2):
+            got.append(outcome)
+    assert got == list(range(7))
+
+
+@contextmanager
+def _dying_at(bad: int):
+    def work(item):
+        if item == bad:
+            os._exit(5)
+        return item
+
+    yield work
+
+
+def test_a_worker_that_dies_midway_is_reported_with_its_exit_code():
+    with pytest.raises(WorkerError, match=r"died \(exit code 5\)"):
+        list(in_order_in_workers(lambda: _dying_at(4), range(20), workers=2))
+
+
+def test_closing_the_stream_early_kills_the_workers():
+    outcomes = in_order_in_workers(lambda: _offset(0), range(10_000), workers=2)
+    pids = {next(outcomes)[0], next(outcomes)[0]}
+    outcomes.close()
+    for pid in pids:
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
