@@ -217,6 +217,14 @@ class ChunkedReader(Protocol):
     ) -> Iterator[Chunk]: ...
 
 
+@runtime_checkable
+class DeclaredColumns(Protocol):
+    """A connector whose objects declare their columns before any row (a CSV header), so
+    that a mapping can be checked against them before a read."""
+
+    def columns(self, object_name: str) -> tuple[str, ...] | None: ...
+
+
 def checkpoint_at_end(
     parsed: Iterable[tuple[T, Watermark | None, bool]],
 ) -> Iterator[tuple[T, Watermark | None]]:

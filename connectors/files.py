@@ -192,9 +192,9 @@ class FileConnector:
 
     def columns(self, object_name: str) -> tuple[str, ...] | None:
         """A CSV export's header: the columns every row has (None for JSONL, whose rows
-        may leave keys out)."""
+        may leave keys out, and for an empty file, which declares nothing)."""
         file = self._object(object_name)
-        return tuple(self._header(file)) if file.format == "csv" else None
+        return tuple(self._header(file)) or None
 
     def _header(self, file: FileObject) -> list[str]:
         """CSV column names, so an export with a header and no rows still has a schema."""

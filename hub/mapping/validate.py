@@ -13,7 +13,7 @@ from typing import Any
 
 from connectors.base import FieldType, ObjectSchema
 from hub.mapping.engine import DATE_TARGETS, MappingDefinitionError, ObjectMapper, output_type
-from hub.mapping.spec import FieldSpec, MappingFile, RelationshipSpec, RoleRule
+from hub.mapping.spec import FieldSpec, MappingFile, ObjectMapping, RelationshipSpec, RoleRule
 from hub.mapping.transforms import TEXT_TYPES, phone_region_column
 from hub.yamlfile import ConfigError, field_path, line_of
 
@@ -45,47 +45,75 @@ def compile_mapping(mapping: MappingFile) -> dict[str, ObjectMapper]:
     return mappers
 
 
-def check_against_schema(
-    mapping: MappingFile, object_name: str, schema: ObjectSchema
-) -> Iterator[Problem]:
-    """Unknown source fields and type mismatches of one object against its discovered schema."""
+def read_references(mapping: MappingFile, object_name: str) -> Iterator[tuple[list[Any], str]]:
+    """Every source field a read of the object uses, with where the mapping names it."""
     object_mapping = mapping.object(object_name)
-    base = ("objects", object_name)
+    base: list[Any] = ["objects", object_name]
     for key in ("id_field", "modified_at_field", "deleted_field"):
         field = getattr(object_mapping, key)
-        if field and field not in schema.fields:
-            yield _problem(mapping, [*base, key], _unknown(field, object_name, schema))
-    for index, push in enumerate(object_mapping.push):
-        if push.to not in schema.fields:
-            yield _problem(
-                mapping, [*base, "push", index, "to"], _unknown(push.to, object_name, schema)
-            )
+        if field:
+            yield [*base, key], field
+    for section, specs in _sections(object_mapping):
+        for target, spec in specs.items():
+            location = [*base, section, target]
+            for index, transform in enumerate(spec.transforms):
+                column = phone_region_column(transform)
+                if column is not None:
+                    yield [*location, "transforms", index, "phone", "region_from"], column
+            for source in spec.source_fields:
+                yield [*location, "from"], source
     rules: list[tuple[str, int, RoleRule | RelationshipSpec]] = [
         *(("roles", i, r) for i, r in enumerate(object_mapping.roles) if isinstance(r, RoleRule)),
         *(("relationships", i, r) for i, r in enumerate(object_mapping.relationships)),
     ]
     for section, index, rule in rules:
         for source in rule.source_fields:
-            if source not in schema.fields:
-                where = [*base, section, index]
-                yield _problem(mapping, where, _unknown(source, object_name, schema))
-    sections: list[tuple[str, dict[str, FieldSpec]]] = [
+            yield [*base, section, index], source
+
+
+def _sections(object_mapping: ObjectMapping) -> list[tuple[str, dict[str, FieldSpec]]]:
+    return [
         ("fields", dict(object_mapping.fields)),
         ("attributes", dict(object_mapping.attributes)),
     ]
-    for section, specs in sections:
+
+
+def missing_columns(
+    mapping: MappingFile, object_name: str, columns: Sequence[str], system: str
+) -> Iterator[Problem]:
+    """Source fields the mapping names that a file's header lacks: each would be empty in
+    every record, so a sync refuses to start (the header is listed, which shows a wrong
+    delimiter at a glance)."""
+    present = set(columns)
+    for location, field in read_references(mapping, object_name):
+        if field not in present:
+            yield _problem(
+                mapping,
+                location,
+                f"column {field!r} is not in the header of {system} {object_name} "
+                f"({', '.join(map(repr, columns))})",
+            )
+
+
+def check_against_schema(
+    mapping: MappingFile, object_name: str, schema: ObjectSchema
+) -> Iterator[Problem]:
+    """Unknown source fields and type mismatches of one object against its discovered schema."""
+    object_mapping = mapping.object(object_name)
+    base = ("objects", object_name)
+    for location, field in read_references(mapping, object_name):
+        if field not in schema.fields:
+            yield _problem(mapping, location, _unknown(field, object_name, schema))
+    for index, push in enumerate(object_mapping.push):
+        if push.to not in schema.fields:
+            yield _problem(
+                mapping, [*base, "push", index, "to"], _unknown(push.to, object_name, schema)
+            )
+    for section, specs in _sections(object_mapping):
         for target, spec in specs.items():
             location = [*base, section, target]
-            for index, transform in enumerate(spec.transforms):
-                column = phone_region_column(transform)
-                if column is not None and column not in schema.fields:
-                    where = [*location, "transforms", index, "phone", "region_from"]
-                    yield _problem(mapping, where, _unknown(column, object_name, schema))
             for source in spec.source_fields:
                 if source not in schema.fields:
-                    yield _problem(
-                        mapping, [*location, "from"], _unknown(source, object_name, schema)
-                    )
                     continue
                 source_type = schema.fields[source].type
                 result, refused_by = output_type(spec, source_type)
