@@ -97,6 +97,7 @@ def prepare_page(
                 record.modified_at,
                 record.deleted,
                 content_hash(payload, record.deleted),
+                record.line,
             )
         )
     return rows, quarantine

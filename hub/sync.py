@@ -15,13 +15,14 @@ from typing import Any
 
 from sqlalchemy import Engine, bindparam, select, update
 
-from connectors.base import ChunkedReader, Connector, ReadSpec, Watermark
+from connectors.base import ChunkedReader, Connector, DeclaredColumns, ReadSpec, Watermark
 from hub.config import RelhubConfig, SourceConfig
 from hub.connections import open_connector
 from hub.deletion_guard import DEFAULT_MAX_DELETION_SHARE, guard_deletions
+from hub.duplicates import DuplicateIds
 from hub.mapping.engine import ObjectMapper
-from hub.mapping.spec import load_mapping
-from hub.mapping.validate import compile_mapping
+from hub.mapping.spec import MappingFile, load_mapping
+from hub.mapping.validate import compile_mapping, missing_columns
 from hub.page_mapping import MappedPage, map_chunks, map_pages
 from hub.remap import remap_if_mapping_changed
 from hub.store import runs
@@ -119,10 +120,13 @@ def sync_object(
     snapshot_ids: set[str] = set()
     statistics = PlannerStatistics(engine)
     whole_export = False
+    duplicates = DuplicateIds()
     # A quarantined record is read again whatever the watermark: fixed, it now maps.
     spec = read_spec(mapper, open_source_ids(engine, system, object_name))
     for page in _mapped_pages(connector, mapper, spec, since, full=full, workers=workers):
         whole_export = page.whole_export
+        if whole_export:
+            duplicates.screen(page)
         report.fetched += page.fetched
         report.deletions += sum(1 for row in page.rows if row.deleted)
         snapshot_ids.update(page.snapshot_ids)
@@ -223,6 +227,18 @@ def _deleted_hash(digest: str) -> str:
     return hashlib.blake2b(f"{digest}:absent".encode(), digest_size=16).hexdigest()
 
 
+def check_columns(connector: Connector, mapping: MappingFile, object_names: list[str]) -> None:
+    """Before a read: a column the mapping names and a file's header lacks would leave a
+    field empty in every record, so it is a configuration error naming the mapping's line."""
+    if not isinstance(connector, DeclaredColumns):
+        return
+    for name in object_names:
+        columns = connector.columns(name)
+        if columns is not None:
+            for problem in missing_columns(mapping, name, columns, connector.system):
+                raise problem.error
+
+
 def sync_source(
     config: RelhubConfig,
     engine: Engine,
@@ -263,6 +279,7 @@ def _sync_alone(
     connector = None
     try:
         connector = open_connector(config, source)
+        check_columns(connector, mapping, object_names)
         with full_collections_paused():  # forked mapping workers inherit it
             for name in object_names:
                 report.objects.append(

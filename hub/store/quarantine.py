@@ -49,18 +49,20 @@ def quarantine_entry(
     line: int | None = None,
     origin: str | None = None,
     modified_at: datetime | None = None,
+    key: str | None = None,
 ) -> QuarantineEntry:
     """A quarantine entry; `stage` is the step that refused the record (read, map or
     store: only a mapping's refusal is worth re-mapping), `origin` the digest of the
-    export it was read from."""
+    export it was read from; `key` names the entry where the record's id alone does not."""
     text = raw_text(raw)
     fingerprint = _digest(f"{reason}\x1f{text}")
-    if source_id:
-        key = id_key(source_id)
-    elif origin and line:
-        key = f"line:{origin}:{line}"
-    else:
-        key = f"raw:{_digest(text)}"
+    if key is None:
+        if source_id:
+            key = id_key(source_id)
+        elif origin and line:
+            key = f"line:{origin}:{line}"
+        else:
+            key = f"raw:{_digest(text)}"
     return QuarantineEntry(source_id, reason, text, key, fingerprint, stage, line, modified_at)
 
 

@@ -35,6 +35,7 @@ class SnapshotRow(NamedTuple):
     modified_at: datetime | None
     deleted: bool
     content_hash: str
+    line: int | None = None  # in a file export
 
 
 @dataclass
