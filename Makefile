@@ -12,7 +12,7 @@ $(INSTALLED): pyproject.toml emulators/pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet --constraint constraints.txt \
-		--editable ".[dev,emulators]" --editable ./emulators
+		--editable ".[dev,emulators,celery]" --editable ./emulators
 	touch $(INSTALLED)
 
 demo: $(INSTALLED)
