@@ -19,7 +19,7 @@ from identity.settings import ResolutionSettings
 
 DEFAULT_CONFIG_FILE = "relhub.yaml"
 DEFAULT_DATABASE_URL = "sqlite:///relhub.db"
-CONNECTOR_TYPES = ("file", "salesforce", "hubspot", "sql", "partnerstack")
+CONNECTOR_TYPES = ("file", "salesforce", "hubspot", "sql", "partnerstack", "bamboohr")
 
 
 class _Strict(BaseModel):

@@ -23,6 +23,7 @@ CONNECTOR_CLASSES = {
     "hubspot": "connectors.hubspot:HubSpotConnector",
     "sql": "connectors.sql:SqlConnector",
     "partnerstack": "connectors.partnerstack:PartnerStackConnector",
+    "bamboohr": "connectors.bamboohr:BambooHRConnector",
 }
 
 

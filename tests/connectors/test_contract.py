@@ -16,6 +16,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
 
+import bamboohr_harness
 import files_harness
 import hubspot_harness
 import partnerstack_harness
@@ -38,6 +39,8 @@ class Subject:
     checkpoints_mid_read: bool = True  # False: an unsorted export promises only at its end
     statuses: Callable[[Any], list[int]] | None = None  # the emulator's answers; None: no transport
     no_faults_reason: str = ""
+    throttled: tuple[int, ...] = (429,)  # how the system says "slow down"
+    failed: tuple[int, ...] = (500, 503)  # how its injected errors answer
 
 
 SUBJECTS = [
@@ -56,6 +59,7 @@ SUBJECTS = [
         "LastName",
         "003Rh0000000ZZZAAA",
         statuses=lambda h: [entry.status for entry in h.emulator.requests()],
+        throttled=(429, 403),  # Salesforce throttles with 403 REQUEST_LIMIT_EXCEEDED too
     ),
     Subject(
         "hubspot",
@@ -72,6 +76,15 @@ SUBJECTS = [
         writable=False,
         checkpoints_mid_read=False,  # listed by creation time: the read promises at its end
         statuses=lambda h: h.emulator.log.statuses(),
+    ),
+    Subject(
+        "bamboohr",
+        bamboohr_harness.contract_harness,
+        "firstName",
+        "999999",
+        statuses=lambda h: h.emulator.log.statuses(),
+        throttled=(503,),  # BambooHR throttles with 503 + Retry-After
+        failed=(500, 502),
     ),
 ]
 # Salesforce pages hold 2,000 records: more than that makes every read span pages.
@@ -237,7 +250,5 @@ def test_reads_and_writes_survive_errors_and_throttling_with_every_record_once(
         assert [(r.status, r.record_id) for r in results] == [(WriteStatus.WRITTEN, i) for i in ids]
         assert harness.get(ids[-1])[subject.text_field] == f"Faulted {ids[-1]}"  # type: ignore[index]
     answered = Counter(subject.statuses(harness))
-    throttled = (
-        answered[429] + answered[403]
-    )  # Salesforce throttles with 403 REQUEST_LIMIT_EXCEEDED
-    assert throttled >= 3 and answered[500] + answered[503] >= 1, answered
+    throttled = sum(answered[status] for status in subject.throttled)
+    assert throttled >= 3 and sum(answered[status] for status in subject.failed) >= 1, answered
