@@ -10,21 +10,23 @@ Options (relhub.yaml, all optional):
   requests_per_window / window_s   client-side limit, default 90 per 10 s (BambooHR
                                    publishes no limit and throttles with 503 + Retry-After)
   page_size                        records per page handed to the sync, default 500
+  write_concurrency                updates in flight at once, default 4 (one request each)
   max_attempts, base_delay_s, max_delay_s, timeout_s   retry policy and request timeout
 
 Reads: BambooHR's list endpoints do not page; a read is two requests. An incremental read
-asks `GET /v1/employees/changed?since=` for what was inserted, updated or deleted since
-the watermark, and one custom report (`POST /v1/reports/custom`, filtered on lastChanged)
-for the fields of the employees that changed; an employee the report lacks (changed again
-meanwhile) is fetched alone (`GET /v1/employees/{id}?fields=`). A full read is the
+asks `GET /v1/employees/changed?since=` for what was deleted since the watermark, and one
+custom report (`POST /v1/reports/custom`, filtered on lastChanged, asked for after the
+change list so it is at least as recent) for the fields of every employee inserted or
+updated; an employee the change list names and the report lacks was deleted in between,
+and that deletion is in the next read's change list. A full read is the
 report without the filter: every employee, active or terminated, as a snapshot whose
 absentees the sync marks deleted. Records go out sorted by (lastChanged, id) in pages of
 `page_size`, each page a checkpoint. BambooHR stamps changes to the second: a change made
 later within a checkpoint's second is what the sync's overlap window re-reads.
 Terminations are fields (`status` Inactive, `terminationDate`); BambooHR's empty date
 `0000-00-00` is read as no value.
-Writes: `POST /v1/employees/{id}` per request, one `WriteResult` each. BambooHR cannot
-upsert by another field, so a request without a record id is rejected.
+Writes: `POST /v1/employees/{id}` per request, a few in flight, one `WriteResult` each.
+BambooHR cannot upsert by another field, so a request without a record id is rejected.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 
@@ -94,6 +97,7 @@ class BambooHRConnector:
         policy: RetryPolicy,
         page_size: int = PAGE_SIZE,
         timeout_s: float = DEFAULT_TIMEOUT_S,
+        write_concurrency: int = 4,
     ) -> None:
         self.system = system
         self.page_size = page_size
@@ -104,6 +108,9 @@ class BambooHRConnector:
         self._session.auth = (api_key, "x")  # BambooHR ignores the password
         self._session.headers["Accept"] = "application/json"
         self._schema: ObjectSchema | None = None
+        # One request per employee: with ~50 ms round trips, one at a time is slow; the
+        # shared limiter still caps the rate.
+        self._workers = ThreadPoolExecutor(max_workers=write_concurrency)
 
     @classmethod
     def from_config(
@@ -130,6 +137,7 @@ class BambooHRConnector:
             policy=policy,
             page_size=int(options.get("page_size", PAGE_SIZE)),
             timeout_s=float(options.get("timeout_s", DEFAULT_TIMEOUT_S)),
+            write_concurrency=int(options.get("write_concurrency", 4)),
         )
 
     # --- schema -------------------------------------------------------------------------
@@ -161,15 +169,11 @@ class BambooHRConnector:
             records, rejects = self._records(spec, rows)
             yield from self._pages(records, rejects, snapshot=full)
             return
-        changes = self._changes(since.modified_at)
+        deletions = [
+            {ID_FIELD: employee_id, MODIFIED_FIELD: change.get("lastChanged")}
+            for employee_id, change in self._deletions(since.modified_at).items()
+        ]
         rows = self._report(names, since.modified_at)
-        reported = {str(row.get("id")) for row in rows}
-        deletions = []
-        for employee_id, change in changes.items():
-            if change.get("action") == "Deleted":
-                deletions.append({ID_FIELD: employee_id, MODIFIED_FIELD: change.get("lastChanged")})
-            elif employee_id not in reported:
-                rows.extend(self._employee(employee_id, names))
         records, rejects = self._records(spec, rows)
         gone, unreadable = self._records(spec, deletions, deleted=True)
         yield from self._pages(
@@ -181,9 +185,13 @@ class BambooHRConnector:
         wanted = list(spec.fields) if spec.fields is not None else list(schema)
         return [n for n in dict.fromkeys([*wanted, MODIFIED_FIELD]) if n != ID_FIELD]
 
-    def _changes(self, since: datetime) -> dict[str, dict[str, Any]]:
+    def _deletions(self, since: datetime) -> dict[str, dict[str, Any]]:
+        """Employees deleted since `since`, by id, each with its lastChanged."""
         body = self._call(
-            "GET", "employees/changed", params={"since": _since(since)}, what="changed employees"
+            "GET",
+            "employees/changed",
+            params={"since": _since(since), "type": "deleted"},
+            what="deleted employees",
         )
         return dict((body or {}).get("employees") or {})
 
@@ -199,19 +207,6 @@ class BambooHRConnector:
             what="custom report",
         )
         return list((body or {}).get("employees") or [])
-
-    def _employee(self, employee_id: str, names: list[str]) -> list[dict[str, Any]]:
-        """One employee's fields; none when it is gone (its deletion shows up next read)."""
-        try:
-            body = self._call(
-                "GET",
-                f"employees/{employee_id}",
-                params={"fields": ",".join(names)},
-                what=f"employee {employee_id}",
-            )
-        except _NotFound:
-            return []
-        return [body] if body else []
 
     def _records(
         self, spec: ReadSpec, rows: Iterable[Mapping[str, Any]], *, deleted: bool = False
@@ -251,7 +246,7 @@ class BambooHRConnector:
     # --- writes -------------------------------------------------------------------------
     def write_batch(self, object_name: str, requests: Sequence[WriteRequest]) -> list[WriteResult]:
         _check_object(object_name)
-        return [self._write(request) for request in requests]
+        return list(self._workers.map(self._write, requests))
 
     def _write(self, request: WriteRequest) -> WriteResult:
         if not request.record_id:
@@ -293,6 +288,7 @@ class BambooHRConnector:
         return self._retrier.call(attempt, what=what)
 
     def close(self) -> None:
+        self._workers.shutdown(wait=True)
         self._session.close()
 
 

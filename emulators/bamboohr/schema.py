@@ -53,8 +53,12 @@ _STANDARD = (
     FieldDef(1361, "terminationDate", "Termination Date", "date"),
     FieldDef(2005, "lastChanged", "Last changed", "timestamp", writable=False),
 )
-# A compensation-like custom field: what a mapping should mark sensitive.
-_CUSTOM = (FieldDef(4047, "customAnnualBonus", "Annual Bonus", "currency"),)
+# A compensation-like custom field (what a mapping should mark sensitive), and the one an
+# integration adds to hold its own id for the employee.
+_CUSTOM = (
+    FieldDef(4047, "customAnnualBonus", "Annual Bonus", "currency"),
+    FieldDef(4048, "customRelhubGoldenId", "Relhub golden id", "text"),
+)
 
 FIELDS: dict[str, FieldDef] = {f.alias: f for f in (*_STANDARD, *_CUSTOM)}
 BY_ID: dict[str, FieldDef] = {str(f.id): f for f in FIELDS.values()}

@@ -26,7 +26,7 @@ def installed_emulators() -> dict[str, EntryPoint]:
 @user_errors
 def emulate(
     system: str = typer.Argument(
-        ..., help="Which API to emulate (salesforce, hubspot, partnerstack)."
+        ..., help="Which API to emulate (salesforce, hubspot, partnerstack, bamboohr)."
     ),
     port: int = typer.Option(8443, "--port", "-p", help="Port on 127.0.0.1."),
     data: Path | None = typer.Option(

@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from connectors.base import ReadSpec
 from connectors.bamboohr import BambooHRConnector
+from connectors.base import ReadSpec
 from emulators.bamboohr import BambooHREmulator, default_config
 
 EMPLOYEES = ReadSpec("employees", id_field="id", modified_at_field="lastChanged")
