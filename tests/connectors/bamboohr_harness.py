@@ -14,11 +14,12 @@ from emulators.bamboohr import BambooHREmulator, default_config
 
 EMPLOYEES = ReadSpec("employees", id_field="id", modified_at_field="lastChanged")
 
-# Contract tests check behaviour, not patience: short waits, a limit they never reach.
+# Contract tests check behaviour, not patience: short waits, a limit they never reach,
+# and attempts enough for 2,100 one-request writes, four at a time, through the faults.
 FAST_OPTIONS = {
     "base_delay_s": 0.01,
     "max_delay_s": 0.2,
-    "max_attempts": 8,
+    "max_attempts": 12,
     "requests_per_window": 10_000,
     "page_size": 500,
 }
