@@ -32,11 +32,12 @@ class FittedModels:
                 return self._models
             with engine.connect() as connection:
                 version = tuple(
-                    connection.execute(
+                    (kind, run_id)
+                    for kind, run_id in connection.execute(
                         select(FittedModelRow.entity_kind, FittedModelRow.run_id).order_by(
                             FittedModelRow.entity_kind
                         )
-                    ).tuples()
+                    )
                 )
                 if version != self._version:
                     self._models = load_models(connection, self.digest)

@@ -25,6 +25,10 @@ class Unsearchable(ValueError):
     """No blocking rule indexes what was asked, or its block is too large to read."""
 
 
+class NotIndexed(Unsearchable):
+    """No blocking rule of the probe's entity kind indexes the values asked for."""
+
+
 @dataclass(frozen=True)
 class Probe:
     """A record asked about, with its index entry (blocks and normalized values)."""
@@ -64,7 +68,7 @@ def sharing_values(
     feature: hold every probe value). Such a record sits in every block the probe sits
     in, so only the smallest block is read."""
     if not asked.entry.blocks:
-        raise Unsearchable("no blocking rule of the resolution settings indexes these values")
+        raise NotIndexed("no blocking rule of the resolution settings indexes these values")
     sizes = block_sizes(connection, asked.entry.blocks)
     if len(sizes) < len(asked.entry.blocks):
         return []  # a block no stored record is in: none shares the values

@@ -19,7 +19,7 @@ from hub.serve.auth import require_scope
 from hub.serve.context import MAX_PAGE, ServeContext, serve_context
 from hub.serve.errors import ERROR_RESPONSES, ApiError
 from hub.serve.golden import as_golden
-from hub.serve.neighbours import PROBE, Unsearchable, probe, sharing_values
+from hub.serve.neighbours import PROBE, NotIndexed, Unsearchable, probe, sharing_values
 from hub.serve.schemas import SearchHit, SearchResults, SourceKey
 from hub.serve.tokens import Scope, TokenInfo
 from hub.store.bulk import select_in
@@ -118,12 +118,15 @@ def search(
     member records that hold it."""
     probes = _criterion(email, phone, region, name, postcode, domain)
     matched: dict[str, list[SourceKey]] = {}
+    wanted = [(r, features) for r, features in probes if kind is None or r.kind == kind]
+    not_indexed: list[NotIndexed] = []
     with context.engine.connect() as connection:
-        for record, features in probes:
-            if kind is not None and record.kind != kind:
-                continue
+        for record, features in wanted:
             try:
                 found = sharing_values(connection, probe(record, context.settings), features)
+            except NotIndexed as error:  # in one entity kind (an email no org rule blocks on)
+                not_indexed.append(error)
+                continue
             except Unsearchable as error:
                 raise ApiError(422, "unsearchable", str(error)) from None
             for key, golden_id in sorted(golden_ids_of(connection, [r.key for r in found]).items()):
@@ -131,6 +134,8 @@ def search(
                 matched.setdefault(golden_id, []).append(
                     SourceKey(system=system, object=object_name, id=source_id)
                 )
+        if len(not_indexed) == len(wanted):
+            raise ApiError(422, "unsearchable", str(not_indexed[0]))
         ids = sorted(matched)[:limit]
         rows = select_in(connection, [GoldenRecordRow], GoldenRecordRow.golden_id, ids)
     return SearchResults(
