@@ -1,0 +1,332 @@
+"""The read API under load: `relhub serve` on loopback over a PostgreSQL store, driven by
+an async HTTP client in a process of its own.
+
+    python benchmarks/bench_api.py --size 1000000 --resolved 20000
+
+The store: `--resolved` synthetic people (`emulators.synthetic`) stored as one sync run's
+snapshots and resolved in full for real (fitted models, blocking index, golden records),
+then synthetic golden records with one member each bulk-inserted (COPY) until the store
+holds `--size` golden records (lookups by id and by source key read them like any other).
+Then `relhub serve --workers N` is started, and the load generator (httpx, asyncio,
+`--concurrency` requests in flight, keep-alive) runs one phase per kind of request for
+`--seconds` each: golden record by a random id, by a random source key, search by the
+email of a resolved person, and match of a resolved person's record with a changed phone.
+Latencies are measured in the client, request to full answer. Needs a PostgreSQL server
+(`--database-url`, default the local test server; the bench works in a schema of its own
+and drops it). Ends with one JSON line (``"bench": "api"``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import multiprocessing
+import os
+import random
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+import numpy as np
+from bench_incremental import fill_store
+from sqlalchemy import create_engine, select, text
+
+from hub.config import RelhubConfig
+from hub.resolve import resolve
+from hub.serve.tokens import create_token
+from hub.store import runs
+from hub.store.db import JSONText, bulk_insert
+from hub.store.identity_models import ACTIVE, GoldenMemberRow, GoldenRecordRow
+from hub.store.migrate import open_store
+from hub.store.models import SourceRecordRow
+
+REPO = Path(__file__).resolve().parent.parent
+DEFAULT_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/test"
+PAGE = 50_000
+SAMPLE = 2000  # resolved people whose email and record the search and match phases use
+
+
+@contextmanager
+def fresh_schema(server: str) -> Iterator[str]:
+    """A URL whose search_path is a new schema, dropped afterwards."""
+    schema = f"bench_api_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(server)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    separator = "&" if "?" in server else "?"
+    try:
+        yield f"{server}{separator}options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def build_store(url: str, size: int, resolved: int) -> dict[str, Any]:
+    """Resolve `resolved` people, then add synthetic golden records up to `size`."""
+    engine = open_store(url)
+    started = time.perf_counter()
+    fill_store(engine, resolved)
+    report = resolve(RelhubConfig(), engine, full=True)
+    resolve_seconds = time.perf_counter() - started
+    with engine.connect() as connection:
+        template = connection.execute(
+            select(GoldenRecordRow).where(GoldenRecordRow.status == ACTIVE).limit(1)
+        ).one()
+        people = connection.execute(
+            select(SourceRecordRow.canonical).order_by(SourceRecordRow.id).limit(SAMPLE)
+        ).scalars()
+        sample = [canonical for canonical in people if canonical.get("emails")]
+    extra = max(0, size - report.golden_records)
+    run_id = runs.start_run(engine, "bench", "synthetic")
+    started = time.perf_counter()
+    golden = GoldenRecordRow.__table__
+    members = GoldenMemberRow.__table__
+    fields = JSONText(json.dumps(template.fields))
+    for start in range(0, extra, PAGE):
+        ids = range(start, min(extra, start + PAGE))
+        with engine.begin() as connection:
+            bulk_insert(
+                connection,
+                golden,
+                [{"golden_id": f"g-bench{i:010d}", "fields": fields} for i in ids],
+                {
+                    "entity_kind": "person",
+                    "status": ACTIVE,
+                    "roles": ["customer"],
+                    "lifecycle_stage": None,
+                    "lifecycle": {},
+                    "member_count": 1,
+                    "created_run_id": run_id,
+                    "updated_run_id": run_id,
+                },
+            )
+            bulk_insert(
+                connection,
+                members,
+                [
+                    {
+                        "record_key": f"bench/people/B{i:010d}",
+                        "source_id": f"B{i:010d}",
+                        "golden_id": f"g-bench{i:010d}",
+                    }
+                    for i in ids
+                ],
+                {"system": "bench", "object": "people", "run_id": run_id},
+            )
+    with engine.begin() as connection:
+        connection.execute(text("ANALYZE"))
+        ids = list(connection.execute(select(GoldenMemberRow.golden_id)).scalars())
+        keys = [
+            tuple(row)
+            for row in connection.execute(
+                select(GoldenMemberRow.system, GoldenMemberRow.object, GoldenMemberRow.source_id)
+            )
+        ]
+    runs.finish_run(engine, run_id, {"golden_records": extra})
+    _, token = create_token(engine, "bench", ["admin"])
+    engine.dispose()
+    return {
+        "resolve_seconds": round(resolve_seconds, 1),
+        "insert_seconds": round(time.perf_counter() - started, 1),
+        "golden_records": len(ids),
+        "ids": ids,
+        "keys": keys,
+        "sample": sample,
+        "token": token,
+    }
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def serving(url: str, workers: int) -> Iterator[str]:
+    """`relhub serve` in a subprocess, until it answers."""
+    port = _free_port()
+    env = dict(os.environ, RELHUB_DATABASE_URL=url, PYTHONPATH=str(REPO))
+    env.pop("RELHUB_CONFIG", None)
+    command = [sys.executable, "-m", "hub", "serve", "--port", str(port)]
+    command += ["--workers", str(workers), "--no-access-log"]
+    server = subprocess.Popen(command, env=env, cwd=REPO)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                if httpx.get(f"{base}/openapi.json", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline or server.poll() is not None:
+                raise RuntimeError("relhub serve did not start")
+            time.sleep(0.5)
+        yield base
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+Request = tuple[str, str, Any]  # method, path, JSON body
+
+
+async def _drive(
+    base: str, token: str, requests: list[Request], seconds: float, concurrency: int
+) -> tuple[list[float], list[str], float]:
+    latencies: list[float] = []
+    failures: list[str] = []
+    headers = {"Authorization": f"Bearer {token}"}
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(base_url=base, headers=headers, limits=limits) as client:
+        stop = time.perf_counter() + seconds
+
+        async def worker(offset: int) -> None:
+            i = offset
+            while time.perf_counter() < stop:
+                method, path, body = requests[i % len(requests)]
+                i += concurrency
+                began = time.perf_counter()
+                answer = await client.request(method, path, json=body)
+                latencies.append(time.perf_counter() - began)
+                if answer.status_code != 200:
+                    failures.append(f"{method} {path}: {answer.status_code} {answer.text[:200]}")
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker(k) for k in range(concurrency)))
+        elapsed = time.perf_counter() - started
+    return latencies, failures, elapsed
+
+
+def _load_process(spec: dict[str, Any], out: Any) -> None:
+    out.send(
+        asyncio.run(
+            _drive(
+                spec["base"],
+                spec["token"],
+                spec["requests"],
+                spec["seconds"],
+                spec["concurrency"],
+            )
+        )
+    )
+
+
+def load(
+    base: str, token: str, requests: list[Request], seconds: float, concurrency: int
+) -> dict[str, float]:
+    """Drive the requests from a process of its own; per-second rate and percentiles."""
+    context = multiprocessing.get_context("spawn")
+    receive, send = context.Pipe(duplex=False)
+    spec = {
+        "base": base,
+        "token": token,
+        "requests": requests,
+        "seconds": seconds,
+        "concurrency": concurrency,
+    }
+    process = context.Process(target=_load_process, args=(spec, send))
+    process.start()
+    latencies, failures, elapsed = receive.recv()
+    process.join()
+    if failures:
+        raise RuntimeError(
+            f"{len(failures)} of {len(latencies)} requests did not answer 200, first: {failures[0]}"
+        )
+    ms = np.array(latencies) * 1000
+    return {
+        "per_s": round(len(ms) / elapsed, 1),
+        "p50_ms": round(float(np.percentile(ms, 50)), 2),
+        "p99_ms": round(float(np.percentile(ms, 99)), 2),
+        "requests": len(ms),
+    }
+
+
+def _match_body(canonical: dict[str, Any], i: int) -> dict[str, Any]:
+    """A resolved person as a sign-up form would give them: name, email, a new phone."""
+    record = {
+        "kind": "person",
+        "given_name": canonical.get("given_name"),
+        "family_name": canonical.get("family_name"),
+        "emails": canonical.get("emails", [])[:1],
+        "phones": [f"+3461{i:07d}"],
+    }
+    return {"record": {k: v for k, v in record.items() if v}}
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    rng = random.Random(7)
+    with fresh_schema(args.database_url) as url:
+        store = build_store(url, args.size, args.resolved)
+        ids = rng.sample(store["ids"], min(20_000, len(store["ids"])))
+        keys = rng.sample(store["keys"], min(20_000, len(store["keys"])))
+        sample = store["sample"]
+        phases: dict[str, list[Request]] = {
+            "lookup": [("GET", f"/v1/golden/{g}", None) for g in ids],
+            "source_lookup": [("GET", f"/v1/sources/{s}/{o}/{i}", None) for s, o, i in keys],
+            "email_search": [
+                ("GET", f"/v1/search?email={quote(c['emails'][0])}", None) for c in sample
+            ],
+            "match": [("POST", "/v1/match", _match_body(c, i)) for i, c in enumerate(sample)],
+        }
+        with serving(url, args.workers) as base:
+            load(base, store["token"], phases["lookup"][:500], 2, args.concurrency)  # warm up
+            figures = {
+                name: load(base, store["token"], requests, args.seconds, args.concurrency)
+                for name, requests in phases.items()
+            }
+    return {
+        "bench": "api",
+        "golden_records": store["golden_records"],
+        "resolved": args.resolved,
+        "workers": args.workers,
+        "concurrency": args.concurrency,
+        "resolve_seconds": store["resolve_seconds"],
+        "insert_seconds": store["insert_seconds"],
+        "lookups_per_s": figures["lookup"]["per_s"],
+        "lookup_p50_ms": figures["lookup"]["p50_ms"],
+        "lookup_p99_ms": figures["lookup"]["p99_ms"],
+        "source_lookup_p99_ms": figures["source_lookup"]["p99_ms"],
+        "email_search_p99_ms": figures["email_search"]["p99_ms"],
+        "match_p99_ms": figures["match"]["p99_ms"],
+        "match_per_s": figures["match"]["per_s"],
+        "phases": figures,
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", type=int, default=1_000_000, help="golden records in the store")
+    parser.add_argument(
+        "--resolved", type=int, default=20_000, help="synthetic people resolved for real"
+    )
+    parser.add_argument(
+        "--database-url", default=os.environ.get("RELHUB_BENCH_POSTGRES_URL", DEFAULT_URL)
+    )
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--concurrency", type=int, default=32, help="requests in flight")
+    parser.add_argument("--seconds", type=float, default=15.0, help="per phase")
+    args = parser.parse_args(argv)
+    figures = run(args)
+    for name, phase in figures["phases"].items():
+        print(
+            f"{name:>14}: {phase['per_s']:8.1f}/s  p50 {phase['p50_ms']:7.2f} ms  "
+            f"p99 {phase['p99_ms']:7.2f} ms  ({phase['requests']} requests)"
+        )
+    del figures["phases"]
+    print(json.dumps(figures))
+
+
+if __name__ == "__main__":
+    main()
