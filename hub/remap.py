@@ -197,7 +197,7 @@ def _retry_alone(config: RelhubConfig, engine: Engine, source: SourceConfig) -> 
             report.stored += counts.inserted + counts.updated + counts.unchanged
             report.still_quarantined += counts.quarantined
     except BaseException as error:
-        runs.finish_run(engine, run_id, _counts(report), error=f"{type(error).__name__}: {error}")
+        runs.finish_run(engine, run_id, _counts(report), error=error)
         raise
     runs.finish_run(engine, run_id, _counts(report))
     return report

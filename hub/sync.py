@@ -298,7 +298,7 @@ def _sync_alone(
                     )
                 )
     except BaseException as error:
-        runs.finish_run(engine, run_id, report.totals(), error=f"{type(error).__name__}: {error}")
+        runs.finish_run(engine, run_id, report.totals(), error=error)
         raise
     finally:
         if connector is not None:

@@ -23,6 +23,7 @@ from hub.deletion_guard import MassDeletionRefused
 from hub.golden import UnknownGoldenId
 from hub.review import DecisionError
 from hub.serve.tokens import TokenError
+from hub.store.errors import error_line
 from hub.store.locks import DEFAULT_WAIT_S, StoreBusy
 from hub.store.migrate import open_store
 from hub.store.quarantine import UnknownEntry
@@ -78,8 +79,7 @@ def user_errors(command: F) -> F:
         except (ConnectorError, MassDeletionRefused) as error:
             raise fail(f"{type(error).__name__}: {error}", EXIT_PROBLEMS) from None
         except SQLAlchemyError as error:
-            reason = str(getattr(error, "orig", None) or error).splitlines()[0]
-            raise fail(f"store: {reason}", EXIT_PROBLEMS) from None
+            raise fail(f"store: {error_line(error)}", EXIT_PROBLEMS) from None
 
     return run  # type: ignore[return-value]
 

@@ -107,7 +107,7 @@ def _push_alone(
             finally:
                 connector.close()
     except BaseException as error:
-        runs.finish_run(engine, run_id, report.as_dict(), error=f"{type(error).__name__}: {error}")
+        runs.finish_run(engine, run_id, report.as_dict(), error=error)
         raise
     report.seconds = round(time.perf_counter() - started, 3)
     runs.finish_run(engine, run_id, report.as_dict())

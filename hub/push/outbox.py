@@ -119,7 +119,7 @@ def _build_alone(
                 if progress:
                     progress("golden records", report.golden_records)
     except BaseException as error:
-        runs.finish_run(engine, run_id, report.as_dict(), error=f"{type(error).__name__}: {error}")
+        runs.finish_run(engine, run_id, report.as_dict(), error=error)
         raise
     report.seconds = round(time.perf_counter() - started, 3)
     runs.finish_run(engine, run_id, report.as_dict())

@@ -182,7 +182,7 @@ def _resolve_alone(
         report.steps["commit"] = round(time.perf_counter() - committing, 3)
         log.info("resolve: commit in %.1f s", report.steps["commit"])
     except BaseException as error:
-        runs.finish_run(engine, run_id, report.as_dict(), error=f"{type(error).__name__}: {error}")
+        runs.finish_run(engine, run_id, report.as_dict(), error=error)
         raise
     report.seconds = round(time.perf_counter() - started, 3)
     runs.finish_run(engine, run_id, report.as_dict())

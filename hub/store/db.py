@@ -164,7 +164,12 @@ def bulk_insert(
             try:
                 cursor.copy_expert(statement, buffer)
             except psycopg2.Error as error:  # as SQLAlchemy would raise it for execute()
-                raise DBAPIError.instance(statement, None, error, psycopg2.Error) from error
+                lost = dialect.is_disconnect(error, driver, cursor)
+                if lost:  # so that rolling back is not tried on a closed connection
+                    connection.invalidate(error)
+                raise DBAPIError.instance(
+                    statement, None, error, psycopg2.Error, connection_invalidated=lost
+                ) from error
     else:
         placeholders = ", ".join("?" for _ in names)
         connection.exec_driver_sql(f"INSERT INTO {target} VALUES ({placeholders})", values)  # noqa: S608

@@ -27,6 +27,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import Connection, Engine, text
+from sqlalchemy.exc import DBAPIError
 
 log = logging.getLogger(__name__)
 
@@ -104,22 +105,23 @@ def _advisory_lock(
     engine: Engine, name: str, what: str, wait_s: float, holder: Callable[[], str]
 ) -> Iterator[None]:
     connection = engine.connect()
+    key: int | None = None
     try:
-        key = _advisory_key(connection, name)
+        wanted = _advisory_key(connection, name)
         waiting = _Waiting(what, wait_s, holder)
-        while not connection.scalar(text("SELECT pg_try_advisory_lock(:key)"), {"key": key}):
+        while not connection.scalar(text("SELECT pg_try_advisory_lock(:key)"), {"key": wanted}):
             connection.rollback()  # not idle in a transaction while it waits
             waiting.again()
+        key = wanted
         connection.commit()
-        try:
-            yield
-        finally:
-            connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
-            connection.commit()
-    except BaseException:
-        connection.invalidate()  # a session that may still hold the lock never goes back
-        raise
+        yield
     finally:
+        try:
+            if key is not None:
+                connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
+                connection.commit()
+        except DBAPIError:  # the session is gone (its lock with it) or in doubt: ended below
+            connection.invalidate()
         connection.close()
 
 

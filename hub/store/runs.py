@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -9,11 +10,15 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine, case, func, insert, select, update
+from sqlalchemy.exc import SQLAlchemyError
 
 from connectors.base import Watermark
 from hub.store import locks
 from hub.store.db import utcnow, writing
+from hub.store.errors import error_line
 from hub.store.models import QuarantineRow, Run, SourceRecordRow, SyncState
+
+log = logging.getLogger(__name__)
 
 RUNNING, SUCCEEDED, FAILED, INTERRUPTED = "running", "succeeded", "failed", "interrupted"
 
@@ -57,18 +62,29 @@ def exclusive(
 
 
 def finish_run(
-    engine: Engine, run_id: int, counts: dict[str, Any], error: str | None = None
+    engine: Engine, run_id: int, counts: dict[str, Any], error: BaseException | None = None
 ) -> None:
-    with writing(engine) as connection:
-        connection.execute(
-            update(Run)
-            .where(Run.id == run_id)
-            .values(
-                status=FAILED if error else SUCCEEDED,
-                finished_at=utcnow(),
-                counts=counts,
-                error=error,
+    """Close a run: succeeded, or failed with why in one line (`error_line`: no SQL, no
+    record values). Recording a failure the store caused can fail too; then the caller's
+    error is the one that counts, and the run stays 'running' until the next run of its
+    step (holding its lock, so knowing it dead) marks it interrupted."""
+    try:
+        with writing(engine) as connection:
+            connection.execute(
+                update(Run)
+                .where(Run.id == run_id)
+                .values(
+                    status=FAILED if error else SUCCEEDED,
+                    finished_at=utcnow(),
+                    counts=counts,
+                    error=None if error is None else error_line(error),
+                )
             )
+    except SQLAlchemyError as failure:
+        if error is None:
+            raise
+        log.warning(
+            "run %d failed; its failure could not be recorded: %s", run_id, error_line(failure)
         )
 
 

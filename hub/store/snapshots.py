@@ -13,10 +13,11 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, Engine, bindparam, select, text, update
-from sqlalchemy.exc import DataError, IntegrityError, StatementError
+from sqlalchemy.exc import StatementError
 
 from connectors.base import Watermark
 from hub.store.db import JSONText, bulk_insert, utcnow, writing
+from hub.store.errors import is_record_fault
 from hub.store.models import Run, SourceRecordRow, SyncState
 from hub.store.quarantine import QuarantineEntry, close_mapped, quarantine_entry, write_entries
 
@@ -249,25 +250,42 @@ def _execute_or_isolate(
     """Run a bulk statement; if the database refuses the batch, find the rows it refuses.
 
     A value the database cannot hold (a NUL byte PostgreSQL rejects, say) must cost one
-    record, quarantined with the database's reason, never the whole page.
+    record, quarantined with the database's reason, never the whole page. Any other store
+    error (a lock, a full disk, a lost connection) is raised: it fails the run, and the
+    page's transaction rolls back whole.
     """
     if not params:
         return []
-    try:
-        with connection.begin_nested():
-            execute(params)
+    if _refusal(connection, execute, params) is None:
         return []
-    except (DataError, IntegrityError, StatementError):
-        pass
     rejected: list[tuple[dict[str, Any], str]] = []
     for values in params:
-        try:
-            with connection.begin_nested():
-                execute([values])
-        except (DataError, IntegrityError, StatementError) as error:
+        if (error := _refusal(connection, execute, [values])) is not None:
             reason = str(getattr(error, "orig", error)).splitlines()[0]
             rejected.append((values, f"database refused the record: {reason}"))
     return rejected
+
+
+def _refusal(
+    connection: Connection,
+    execute: Callable[[list[dict[str, Any]]], Any],
+    params: list[dict[str, Any]],
+) -> StatementError | None:
+    """Run the statement in a savepoint; the database's refusal of a value, rolled back.
+
+    A store error is raised as it is, without rolling back to the savepoint: the database
+    may have ended the transaction already (SQLite does on a full disk), and a failed
+    ROLLBACK TO would hide the reason behind "no such savepoint"."""
+    savepoint = connection.begin_nested()
+    try:
+        execute(params)
+    except StatementError as error:
+        if not is_record_fault(error):
+            raise
+        savepoint.rollback()
+        return error
+    savepoint.commit()
+    return None
 
 
 def _database_rejection(values: dict[str, Any], reason: str) -> QuarantineEntry:
