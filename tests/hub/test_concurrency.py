@@ -182,13 +182,15 @@ def test_a_taken_lock_makes_the_second_run_wait_or_exit_75(
         assert f"resolve: resolve run {held} (started " in line
         assert "(--wait SECONDS to wait longer)" in line
 
-        waiting = start(config_file, store_url, "resolve", "--wait", "60")
-        time.sleep(3)  # it says whom it waits for, and waits
+        waiting = start(config_file, store_url, "resolve", "--wait", "120")
+        assert waiting.stderr is not None
+        said = waiting.stderr.readline()  # it says whom it waits for, and waits
+        assert f"resolve waits for resolve run {held} (started " in said
+        time.sleep(1)
         assert waiting.poll() is None
         runs.finish_run(engine, held, {})
     code, stderr = finish(waiting)
     assert code == 0, stderr
-    assert "resolve waits for resolve run" in stderr
     # A lock of another source, or of another step, is not this one: no wait.
     with runs.exclusive(engine, "sync", "club"), runs.exclusive(engine, "resolve", None):
         code, stderr = finish(start(config_file, store_url, "sync", "shop", "--wait", "0"))
