@@ -17,6 +17,10 @@ report the input share apart ("of which input"). The incremental figure is
 ``bench_incremental.py`` at the same ``n``, in a process of its own: a store of ``n``
 records resolved in full, then 1,000 of them changed and `relhub resolve` timed (it takes
 as long as a full hub resolve of ``n`` records; ``--tools relhub splink`` leaves it out).
+The hub figures are ``bench_hub_resolve.py`` on the same data: `relhub resolve --full`
+run as the command line into a fresh store of the ``n`` synced records, on SQLite
+(``hub``) and on PostgreSQL (``hub_postgres``, the server of RELHUB_BENCH_POSTGRES_URL),
+timed and measured on the command's own process tree, filling the store not counted.
 Prints a table and ends with one JSON line (``"bench": "identity_scale"``).
 """
 
@@ -32,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from bench_hub_resolve import hub_resolve, postgres_store, sqlite_store
 from peak_memory import PeakMemory
 
 from emulators.synthetic.canonical import person_records
@@ -190,11 +195,16 @@ WORKERS: dict[str, Callable[[SyntheticPeople, PeakMemory], dict[str, Any]]] = {
     "relhub": run_relhub,
     "splink": run_splink,
 }
-TOOLS = (*WORKERS, "incremental")
+HUB_STORES = {"hub": sqlite_store, "hub_postgres": postgres_store}
+TOOLS = (*WORKERS, "incremental", *HUB_STORES)
 
 
 def work(tool: str, n: int, seed: int) -> None:
     """Subprocess entry: run one tool (on generated data), print its figures as JSON."""
+    if tool in HUB_STORES:  # measured on the command's process tree, not this one
+        with HUB_STORES[tool]() as url:
+            print(json.dumps(hub_resolve(n, seed, url)))
+        return
     with PeakMemory() as memory:
         figures = (
             run_incremental(n)
@@ -256,6 +266,10 @@ def print_table(n: int, results: dict[str, dict[str, Any]]) -> None:
         print(f"{label:24}{cells[0]:>14}{cells[1]:>14}")
     seconds = _cell(results["incremental"].get("incremental_1k_seconds"))
     print(f"{'incremental, 1k changes':24}{seconds:>14}{'-':>14}")
+    for tool, label in (("hub", "SQLite"), ("hub_postgres", "PostgreSQL")):
+        figures = results[tool]
+        cells = f"{_cell(figures.get('seconds')):>14}{_cell(figures.get('peak_rss_mb')):>14}"
+        print(f"{'resolve --full, ' + label:24}{cells}  (seconds, peak memory MiB)")
 
 
 def summary(n: int, results: dict[str, dict[str, Any]]) -> dict[str, Any]:
@@ -272,6 +286,12 @@ def summary(n: int, results: dict[str, dict[str, Any]]) -> dict[str, Any]:
         "splink_f1": splink.get("f1"),
         "relhub_blocking_recall": relhub.get("blocking_recall"),
         "incremental_1k_seconds": results["incremental"].get("incremental_1k_seconds"),
+        "relhub_hub_seconds": results["hub"].get("seconds"),
+        "relhub_hub_peak_rss_mb": results["hub"].get("peak_rss_mb"),
+        "relhub_hub_steps": results["hub"].get("steps"),
+        "relhub_hub_seconds_postgres": results["hub_postgres"].get("seconds"),
+        "relhub_hub_peak_rss_mb_postgres": results["hub_postgres"].get("peak_rss_mb"),
+        "relhub_hub_steps_postgres": results["hub_postgres"].get("steps"),
     }
 
 

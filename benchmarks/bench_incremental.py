@@ -61,19 +61,20 @@ def _snapshot(record: PersonRecord, run_id: int) -> dict[str, Any]:
     }
 
 
-def _records(n: int) -> Iterator[PersonRecord]:
-    for chunk in iter_person_records(generate(n, SEED), PAGE):
+def _records(n: int, seed: int) -> Iterator[PersonRecord]:
+    for chunk in iter_person_records(generate(n, seed), PAGE):
         yield from chunk
 
 
-def fill_store(engine: Engine, n: int) -> list[PersonRecord]:
-    """n records as one sync run's snapshots; returns the ones the bench will change."""
+def fill_store(engine: Engine, n: int, seed: int = SEED) -> list[PersonRecord]:
+    """n records (generated with `seed`) as one sync run's snapshots; returns the ones the
+    bench will change."""
     run_id = runs.start_run(engine, "sync", "synthetic")
     chosen = set(np.random.default_rng(SEED).choice(n, size=min(CHANGED, n), replace=False))
     picked: list[PersonRecord] = []
     page: list[dict[str, Any]] = []
     with engine.begin() as connection:
-        for index, record in enumerate(_records(n)):
+        for index, record in enumerate(_records(n, seed)):
             page.append(_snapshot(record, run_id))
             if index in chosen:
                 picked.append(record)

@@ -27,29 +27,37 @@ def _pss_kib(pid: int | str) -> int:
     return 0
 
 
-def _children() -> list[str]:
+def _descendants(pid: int | str) -> list[str]:
+    """The process's children, theirs, and so on (a command's forked workers)."""
     pids: list[str] = []
-    for task in Path("/proc/self/task").iterdir():
+    try:
+        tasks = list(Path(f"/proc/{pid}/task").iterdir())
+    except FileNotFoundError:
+        return pids
+    for task in tasks:
         try:
-            pids.extend((task / "children").read_text().split())
+            children = (task / "children").read_text().split()
         except FileNotFoundError:
             continue
+        for child in children:
+            pids += [child, *_descendants(child)]
     return pids
 
 
 class PeakMemory:
-    """Peak summed PSS of this process and its children (MiB), sampled every `interval`
-    seconds while the `with` block runs."""
+    """Peak summed PSS of a process (default: this one) and its descendants (MiB),
+    sampled every `interval` seconds while the `with` block runs."""
 
-    def __init__(self, interval: float = 0.1) -> None:
+    def __init__(self, interval: float = 0.1, pid: int | None = None) -> None:
         self.interval = interval
+        self.pid = os.getpid() if pid is None else pid
         self.peak_kib = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, name="peak-memory", daemon=True)
 
     def _sample(self) -> None:
         while True:
-            total = _pss_kib(os.getpid()) + sum(_pss_kib(pid) for pid in _children())
+            total = _pss_kib(self.pid) + sum(_pss_kib(pid) for pid in _descendants(self.pid))
             self.peak_kib = max(self.peak_kib, total)
             if self._stop.wait(self.interval):
                 return
