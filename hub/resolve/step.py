@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, delete, select, update
 
 from hub.config import RelhubConfig
+from hub.feed.record import ChangeRecorder
 from hub.golden import merged_into
 from hub.quality import QualitySummary, quality_summary, updated_summary
 from hub.resolve.fitted_models import load_models, save_models, settings_digest
@@ -107,6 +108,7 @@ class ResolveReport:
     retired: int = 0
     links: int = 0
     review: int = 0
+    events: int = 0  # golden-record events recorded for the change feed
     seconds: float = 0.0
     steps: dict[str, float] = field(default_factory=dict)  # seconds of each step
     marks: dict[str, int] = field(default_factory=dict)
@@ -178,6 +180,8 @@ def _resolve_alone(
                         resolution.after,
                     )
                 )
+            report.events = resolution.changes.recorded
+            resolution.changes.commit()  # last: it serializes the commits that carry events
             committing = time.perf_counter()
         report.steps["commit"] = round(time.perf_counter() - committing, 3)
         log.info("resolve: commit in %.1f s", report.steps["commit"])
@@ -225,6 +229,7 @@ class _Resolution:
         self.indexed: dict[str, dict[str, int]] = {}  # the changed records' stored blocks
         self.before: dict[str, str] = {}  # golden ids of the resolved records, before and after
         self.after: dict[str, str] = {}
+        self.changes = ChangeRecorder(connection, report.run_id)
 
     def run(self, previous: dict[str, int] | None, refit: bool) -> None:
         """Incremental when a previous resolve left models fitted under these settings
@@ -512,14 +517,16 @@ class _Resolution:
             if ids[key] not in unchanged:
                 members.setdefault(ids[key], []).append(key)
         overrides = self._overrides(assignment)
+        split_from = {new: old for old, new in assignment.splits}
         table = GoldenRecordRow.__table__
-        delete_in(self.connection, table, "golden_id", list(members))
         plan = GoldenPlan(members, fetch, self.settings.survivorship, overrides, ages, run_id)
+        pages = list(chunks(sorted(members), GOLDEN_PAGE))
         done = 0
-        for rows in survived_pages(
-            self.connection, plan, list(chunks(sorted(members), GOLDEN_PAGE))
-        ):
+        for page, rows in zip(pages, survived_pages(self.connection, plan, pages), strict=True):
+            before = self.changes.before(page)
+            delete_in(self.connection, table, "golden_id", page)
             insert_rows(self.connection, table, rows)
+            self.changes.written(before, rows, split_from)
             done += len(rows)
             self.progress("golden records", done)
         for status, gone in (
@@ -532,6 +539,7 @@ class _Resolution:
                     .where(table.c.golden_id == old)
                     .values(status=status, member_count=0, updated_run_id=run_id)
                 )
+        self.changes.identities(assignment.merges, assignment.retired)
         now = utcnow()
         history: list[tuple[str, str, str | None]] = [
             (gid, "minted", None) for gid in assignment.minted
