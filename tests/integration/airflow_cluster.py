@@ -184,6 +184,7 @@ def airflow_env(home: Path, metadata_url: str, api_port: int, queue: str) -> dic
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": metadata_url,
         "AIRFLOW__CELERY__BROKER_URL": REDIS_URL,
         "AIRFLOW__CELERY__RESULT_BACKEND": f"db+{metadata_url}",
+        "AIRFLOW__CELERY_BROKER_TRANSPORT_OPTIONS__VISIBILITY_TIMEOUT": "21600",
         "AIRFLOW__OPERATORS__DEFAULT_QUEUE": queue,
         "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
         "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
