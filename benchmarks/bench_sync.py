@@ -1,12 +1,18 @@
 """Sync throughput: file -> map -> store, on SQLite and PostgreSQL, with peak memory.
 
 Writes a realistic CRM contacts export (names with accents, emails, phones in several
-formats, dates) of 100k and 500k rows, then syncs each into a fresh store in a child
-process of its own, so that each run's peak RSS is its own. Peak RSS adds the syncing
-process and each mapping worker at the largest worker's peak (an upper bound: forked
-workers share pages with their parent). Prints a table and ends with one JSON line:
+formats, dates; the demo's CRM layout) of 100k and 500k rows, then syncs each into a
+fresh store in a child process of its own, so that each run's peak RSS is its own. The
+same export is loaded with dlt too (`dlt[sqlalchemy]` into SQLite, `write_disposition=
+"merge"` on the id: the ingest tool a data engineer would pick), also in a process of its
+own, for comparison: dlt only loads rows, where Relhub also maps and checks every record.
+Peak RSS adds the syncing process and each mapping worker at the largest worker's peak
+(an upper bound: forked workers share pages with their parent). Prints a table and ends
+with one JSON line:
   {"bench": "sync", "sqlite_records_per_s": ..., "postgres_records_per_s": ...,
-   "peak_rss_mb_100k": ..., "peak_rss_mb_500k": ...}
+   "peak_rss_mb_100k": ..., "peak_rss_mb_500k": ..., "dlt_records_per_s": ...,
+   "relhub_over_dlt": ..., "dlt_peak_rss_mb": ...}
+(throughputs at the largest size; dlt's peak RSS at the smallest, beside Relhub's)
 CPU time per record (user + system, of the syncing process and of its mapping workers)
 is printed beside the wall clock: on a shared machine it is the steadier figure.
 Usage: python benchmarks/bench_sync.py [--sizes 100000 500000] [--postgres URL]
@@ -25,41 +31,27 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
+from itertools import islice
 from pathlib import Path
 
 from sqlalchemy import create_engine, text
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+from emulators.synthetic.layouts import CRM_CONTACTS  # noqa: E402  (the demo's CRM export layout)
+
 DEFAULT_POSTGRES = "postgresql+psycopg2://postgres@127.0.0.1:5432/test"
 GIVEN = ["María", "José", "Lucía", "Javier", "Ana", "Carmen", "John", "Mary", "Ángel", "Núria"]
 FAMILY = ["García López", "Martínez", "Fernández Ruiz", "Smith", "Núñez", "O'Brien", "Pérez"]
 CITIES = [("Madrid", "28001"), ("Barcelona", "08001"), ("Sevilla", "41001"), ("Bilbao", "48001")]
-HEADER = [
-    "contact_id",
-    "first_name",
-    "last_name",
-    "email",
-    "phone",
-    "mobile",
-    "company",
-    "account_id",
-    "job_title",
-    "street",
-    "city",
-    "postcode",
-    "country",
-    "lead_status",
-    "birth_date",
-    "updated_at",
-    "is_deleted",
-]
 
 
 def write_export(path: Path, count: int, seed: int = 7) -> None:
     rng = random.Random(seed)
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
-        writer.writerow(HEADER)
+        writer.writerow(CRM_CONTACTS)
         for i in range(count):
             given, family = rng.choice(GIVEN), rng.choice(FAMILY)
             city, postcode = rng.choice(CITIES)
@@ -127,15 +119,51 @@ def child(export: Path, url: str) -> None:
     print(json.dumps(figures))
 
 
+def dlt_child(export: Path, folder: Path) -> None:
+    """Runs inside the measured process: the export merged into SQLite by dlt."""
+    os.environ["RUNTIME__DLTHUB_TELEMETRY"] = "false"
+    import dlt
+
+    @dlt.resource(name="contacts", write_disposition="merge", primary_key="contact_id")
+    def contacts() -> Iterator[list[dict[str, str]]]:
+        with export.open(newline="", encoding="utf-8") as handle:
+            rows = csv.DictReader(handle)
+            while page := list(islice(rows, 1000)):  # dlt loads lists faster than rows
+                yield page
+
+    pipeline = dlt.pipeline(
+        pipeline_name=f"bench_{uuid.uuid4().hex[:8]}",
+        pipelines_dir=str(folder / "dlt_pipelines"),
+        destination=dlt.destinations.sqlalchemy(credentials=f"sqlite:///{folder / 'dlt.db'}"),
+        dataset_name="crm",
+    )
+    before = _cpu_seconds(resource.RUSAGE_SELF)
+    started = time.perf_counter()
+    pipeline.run(contacts())
+    seconds = time.perf_counter() - started
+    with pipeline.sql_client() as client:
+        [(stored,)] = client.execute_sql("SELECT count(*) FROM contacts")
+    count = max(stored, 1)
+    figures = {
+        "seconds": seconds,
+        "main_cpu_us": (_cpu_seconds(resource.RUSAGE_SELF) - before) * 1e6 / count,
+        "workers_cpu_us": 0.0,
+        "stored": stored,
+        "quarantined": 0,
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+    print(json.dumps(figures))
+
+
 def _cpu_seconds(who: int) -> float:
     """User + system CPU time: on a shared machine, steadier than the wall clock."""
     usage = resource.getrusage(who)
     return usage.ru_utime + usage.ru_stime
 
 
-def measure(export: Path, url: str) -> dict[str, float]:
+def measure(export: Path, url: str, role: str = "--child") -> dict[str, float]:
     done = subprocess.run(
-        [sys.executable, __file__, "--child", str(export), url],
+        [sys.executable, __file__, role, str(export), url],
         capture_output=True,
         text=True,
         check=True,
@@ -163,9 +191,15 @@ def main() -> None:
         "--postgres", default=os.environ.get("RELHUB_TEST_POSTGRES_URL", DEFAULT_POSTGRES)
     )
     parser.add_argument("--child", nargs=2, metavar=("EXPORT", "URL"), help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--dlt-child", nargs=2, metavar=("EXPORT", "FOLDER"), help=argparse.SUPPRESS
+    )
     args = parser.parse_args()
     if args.child:
         child(Path(args.child[0]), args.child[1])
+        return
+    if args.dlt_child:
+        dlt_child(Path(args.dlt_child[0]), Path(args.dlt_child[1]))
         return
 
     results: dict[tuple[str, int], dict[str, float]] = {}
@@ -175,6 +209,9 @@ def main() -> None:
             export = folder / f"contacts_{size}.csv"
             write_export(export, size)
             results[("sqlite", size)] = measure(export, f"sqlite:///{folder / f'{size}.db'}")
+            dlt_folder = folder / f"dlt_{size}"
+            dlt_folder.mkdir()
+            results[("dlt", size)] = measure(export, str(dlt_folder), "--dlt-child")
             url, schema = fresh_postgres(args.postgres)
             try:
                 results[("postgres", size)] = measure(export, url)
@@ -183,14 +220,14 @@ def main() -> None:
             export.unlink()
 
     print(
-        f"{'store':<10}{'records':>10}{'seconds':>10}{'records/s':>12}{'peak RSS MB':>14}"
-        f"{'CPU us/record (main + workers)':>34}"
+        f"{'store':<10}{'records':>10}{'stored':>10}{'seconds':>10}{'records/s':>12}"
+        f"{'peak RSS MB':>14}{'CPU us/record (main + workers)':>34}"
     )
     for (store, size), r in results.items():
         cpu = f"{r['main_cpu_us']:.1f} + {r['workers_cpu_us']:.1f}"
         print(
-            f"{store:<10}{size:>10}{r['seconds']:>10.1f}{size / r['seconds']:>12,.0f}"
-            f"{r['peak_rss_mb']:>14.0f}{cpu:>34}"
+            f"{store:<10}{size:>10}{r['stored']:>10}{r['seconds']:>10.1f}"
+            f"{size / r['seconds']:>12,.0f}{r['peak_rss_mb']:>14.0f}{cpu:>34}"
         )
     largest = max(args.sizes)
     smallest = min(args.sizes)
@@ -198,17 +235,22 @@ def main() -> None:
         size: max(results[(s, size)]["peak_rss_mb"] for s in ("sqlite", "postgres"))
         for size in args.sizes
     }
+    relhub_rate = largest / results[("sqlite", largest)]["seconds"]
+    dlt_rate = largest / results[("dlt", largest)]["seconds"]
     print(f"peak RSS {largest:,} vs {smallest:,} records: {peak[largest] / peak[smallest]:.2f}x")
     print(
         json.dumps(
             {
                 "bench": "sync",
-                "sqlite_records_per_s": round(largest / results[("sqlite", largest)]["seconds"]),
+                "sqlite_records_per_s": round(relhub_rate),
                 "postgres_records_per_s": round(
                     largest / results[("postgres", largest)]["seconds"]
                 ),
                 f"peak_rss_mb_{smallest // 1000}k": round(peak[smallest], 1),
                 f"peak_rss_mb_{largest // 1000}k": round(peak[largest], 1),
+                "dlt_records_per_s": round(dlt_rate),
+                "relhub_over_dlt": round(relhub_rate / dlt_rate, 2),
+                "dlt_peak_rss_mb": round(results[("dlt", smallest)]["peak_rss_mb"], 1),
             }
         )
     )
