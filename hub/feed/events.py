@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal, get_args
 
 CREATED = "golden.created"
 UPDATED = "golden.updated"  # detail: {"fields": [names whose values changed]}
@@ -15,16 +15,17 @@ LIFECYCLE_CHANGED = "golden.lifecycle_changed"  # detail: {"from": stage, "to": 
 ROLE_GAINED = "golden.role_gained"  # detail: {"roles": [...]}
 ROLE_LOST = "golden.role_lost"  # detail: {"roles": [...]}
 
-EVENT_TYPES = (
-    CREATED,
-    UPDATED,
-    MERGED,
-    SPLIT,
-    RETIRED,
-    LIFECYCLE_CHANGED,
-    ROLE_GAINED,
-    ROLE_LOST,
-)
+EventType = Literal[
+    "golden.created",
+    "golden.updated",
+    "golden.merged",
+    "golden.split",
+    "golden.retired",
+    "golden.lifecycle_changed",
+    "golden.role_gained",
+    "golden.role_lost",
+]
+EVENT_TYPES: tuple[str, ...] = get_args(EventType)
 
 
 @dataclass(frozen=True)

@@ -9,21 +9,6 @@ from sqlalchemy import Connection, select
 from hub.feed.events import Change
 from hub.store.feed_models import HEAD_ID, ChangeCommitRow, ChangeEventRow, ChangeFeedHeadRow
 
-MAX_PAGE = 1000
-
-
-class BadCursor(ValueError):
-    """A cursor that is not one the feed hands out."""
-
-
-def parse_cursor(text: str | None) -> int:
-    """A cursor as given by a consumer: empty means the start of the feed."""
-    if not text:
-        return 0
-    if not text.isascii() or not text.isdigit():
-        raise BadCursor(f"cursor {text!r} is not a feed position (digits, as next_cursor gives)")
-    return int(text)
-
 
 def changes_after(
     connection: Connection,

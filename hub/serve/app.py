@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 
 from hub.config import load_config
 from hub.mapping.sensitive import configured_sensitive_fields
-from hub.serve import errors, golden, match, review, search
+from hub.serve import changes, errors, golden, match, review, search
 from hub.serve.context import MAX_BODY_BYTES, ServeContext
 from hub.serve.fitted import FittedModels
 from hub.serve.middleware import AccessLog, BodyLimit
@@ -20,7 +20,13 @@ from hub.serve.tokens import TokenCache
 from hub.store.migrate import open_store
 from identity import ResolutionSettings
 
-ROUTERS: list[APIRouter] = [golden.router, search.router, match.router, review.router]
+ROUTERS: list[APIRouter] = [
+    golden.router,
+    search.router,
+    match.router,
+    review.router,
+    changes.router,
+]
 
 
 def create_app(
