@@ -38,6 +38,7 @@ class CompanyApi:
     def __init__(self, store: CompanyStore, *, directory_shared: bool = True) -> None:
         self.store = store
         self.directory_shared = directory_shared
+        self.updates: list[tuple[str, bytes]] = []  # (employee id, request body) applied
         self._routes: list[tuple[str, re.Pattern[str], Callable[..., Reply]]] = [
             ("GET", re.compile(r"meta/fields/?"), self._fields),
             ("GET", re.compile(r"employees/directory/?"), self._directory),
@@ -145,6 +146,7 @@ class CompanyApi:
             return refuse(404, f"Employee {employee_id} not found.")
         except UnknownField as error:
             return refuse(400, f"Invalid field: {error}")
+        self.updates.append((employee_id, raw))
         return Reply(200)
 
 

@@ -15,7 +15,6 @@ import base64
 import binascii
 import json
 import logging
-import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -56,8 +55,6 @@ class BambooHREmulator(BackgroundServer):
         self.config = config or default_config()
         self.api_key = api_key
         self.log = RequestLog()
-        self.writes: list[tuple[str, bytes]] = []  # (path, body) of every accepted POST
-        self._writes_lock = threading.Lock()
         self.gate = Gate(self.config)
         self.api = CompanyApi(self.store, directory_shared=directory_shared)
         server = ThreadingHTTPServer((host, port), _handler_for(self))
@@ -73,10 +70,6 @@ class BambooHREmulator(BackgroundServer):
     def api_root(self) -> str:
         """Where the company's v1 endpoints live."""
         return f"{self.base_url}/{self.store.company}/v1"
-
-    def record_write(self, path: str, body: bytes) -> None:
-        with self._writes_lock:
-            self.writes.append((path, body))
 
     def serve_forever(self) -> None:
         self._server.serve_forever()
@@ -147,8 +140,6 @@ def _handler_for(emulator: BambooHREmulator) -> type[BaseHTTPRequestHandler]:
                 route = unquote(url.path)[len(PREFIX) :].split("/", 2)[2]
                 query = parse_qs(url.query, keep_blank_values=True)
                 reply = emulator.api.handle(self.command, route, query, raw)
-                if self.command == "POST" and reply.status < 400:
-                    emulator.record_write(url.path, raw)
             emulator.log.add(
                 LoggedRequest(
                     self.command,

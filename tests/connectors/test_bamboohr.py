@@ -172,7 +172,9 @@ def test_writes_report_per_employee_and_never_write_the_read_only_fields(
     ]
     assert "Invalid date" in results[2].message and "upsert" in results[3].message
     assert hr.store.get(ids[0]).fields["customRelhubGoldenId"] == "g-1"  # type: ignore[union-attr]
-    assert [json.loads(body) for _, body in hr.writes] == [{"customRelhubGoldenId": "g-1"}]
+    assert [(i, json.loads(body)) for i, body in hr.api.updates] == [
+        (ids[0], {"customRelhubGoldenId": "g-1"})
+    ]
 
 
 def test_a_refused_key_raises_without_leaking_it(hr: BambooHREmulator) -> None:
