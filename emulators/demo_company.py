@@ -94,7 +94,7 @@ def company_systems(folder: Path, people: int, seed: int) -> Iterator[DemoCompan
     with salesforce as org, hubspot as portal:
         records = {
             "salesforce": _seed_salesforce(org, company),
-            "hubspot": _seed_hubspot(portal, company),
+            "hubspot": seed_hubspot(portal, company),
         }
         for source, file in FILE_SOURCES.items():
             records[source] = _write_rows(folder / file, company, file)
@@ -151,7 +151,8 @@ def _seed_salesforce(org: SalesforceEmulator, company: CompanyExport) -> int:
     )
 
 
-def _seed_hubspot(portal: HubSpotEmulator, company: CompanyExport) -> int:
+def seed_hubspot(portal: HubSpotEmulator, company: CompanyExport) -> int:
+    """The company's HubSpot companies and contacts, under their generated ids."""
     files = company.files
     for row in files["hubspot_companies.csv"]:
         properties = {k: v for k, v in row.items() if v and k != "hs_object_id"}
