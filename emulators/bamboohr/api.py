@@ -44,6 +44,7 @@ class CompanyApi:
             ("GET", re.compile(r"employees/directory/?"), self._directory),
             ("GET", re.compile(r"employees/changed/?"), self._changed),
             ("GET", re.compile(r"employees/(\d+)/?"), self._employee),
+            ("GET", re.compile(r"employees/(\d+)/tables/employmentStatus/?"), self._statuses),
             ("POST", re.compile(r"employees/(\d+)/?"), self._update),
             ("POST", re.compile(r"reports/custom/?"), self._custom_report),
         ]
@@ -88,6 +89,29 @@ class CompanyApi:
         if employee is None:
             return refuse(404, f"Employee {employee_id} not found.")
         return Reply(200, {"id": employee.id, **_values(employee, names)})
+
+    def _statuses(self, employee_id: str, *, query: Query, raw: bytes) -> Reply:
+        """The employment status history: hired on the hire date, and terminated on the
+        termination date when there is one."""
+        employee = self.store.get(employee_id)
+        if employee is None:
+            return refuse(404, f"Employee {employee_id} not found.")
+        fields = employee.fields
+        rows = [(fields.get("hireDate"), "Full-Time")]
+        if fields.get("terminationDate"):
+            rows.append((fields["terminationDate"], "Terminated"))
+        return Reply(
+            200,
+            [
+                {
+                    "id": str(number),
+                    "employeeId": employee.id,
+                    "date": on or EMPTY_DATE,
+                    "employmentStatus": status,
+                }
+                for number, (on, status) in enumerate(rows, start=1)
+            ],
+        )
 
     def _changed(self, *, query: Query, raw: bytes) -> Reply:
         since = _since(_first(query, "since"))

@@ -83,6 +83,19 @@ def test_one_employee_by_fields_with_bamboohrs_empty_date(hr: BambooHREmulator) 
     assert_error(call(hr, "GET", "/employees/99", params={"fields": "firstName"}), 404)
 
 
+def test_the_employment_status_table_holds_the_hire_and_the_termination(
+    hr: BambooHREmulator,
+) -> None:
+    hr.store.update("2", {"hireDate": "2020-02-03"})
+    hr.store.terminate("2", "2024-06-30")
+    rows = call(hr, "GET", "/employees/2/tables/employmentStatus").json()
+    assert [(r["employeeId"], r["date"], r["employmentStatus"]) for r in rows] == [
+        ("2", "2020-02-03", "Full-Time"),
+        ("2", "2024-06-30", "Terminated"),
+    ]
+    assert_error(call(hr, "GET", "/employees/99/tables/employmentStatus"), 404)
+
+
 def test_the_directory_shows_active_employees_only(hr: BambooHREmulator) -> None:
     hr.store.terminate("3", "2024-06-30")
     body = call(hr, "GET", "/employees/directory").json()
