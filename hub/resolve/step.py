@@ -56,7 +56,7 @@ from hub.resolve.source_records import (
 from hub.resolve.survivorship_pages import Fetch, GoldenPlan, stored_records, survived_pages
 from hub.review import constraints_for, decisions_since, field_overrides, split_key
 from hub.store import runs
-from hub.store.bulk import PAGE, chunks, delete_in, delete_pairs, insert_rows, refilled
+from hub.store.bulk import PAGE, analyze, chunks, delete_in, delete_pairs, insert_rows, refilled
 from hub.store.db import utcnow, writing
 from hub.store.identity_models import (
     FIELD_OVERRIDE,
@@ -275,6 +275,8 @@ class _Resolution:
                 digest,
                 self.report.run_id,
             )
+        for rewritten in (GoldenMemberRow, GoldenRecordRow, LinkRow, ReviewRow):
+            analyze(self.connection, rewritten.__table__)  # the index's tables: `refilled`
 
     def _changed(self, previous: dict[str, int]) -> tuple[Snapshot, set[str]]:
         """Records synced since the marks, plus those named by newer steward decisions."""

@@ -54,6 +54,17 @@ def refilled(connection: Connection, table: Table) -> Iterator[None]:
     yield
     for index in table.indexes:
         index.create(connection)
+    analyze(connection, table)
+
+
+def analyze(connection: Connection, table: Table) -> None:
+    """Fresh planner statistics for a table just refilled or grown much. Without them
+    PostgreSQL plans on what autovacuum last saw (an incremental resolve of 48,777 changes
+    after a full one: 708 s, and 42 s once analyzed), and SQLite, never analyzed, guesses."""
+    if connection.dialect.name == "sqlite":
+        connection.exec_driver_sql("PRAGMA analysis_limit = 1000")  # sampled: no full scan
+    quoted = connection.dialect.identifier_preparer.quote(table.name)
+    connection.exec_driver_sql(f"ANALYZE {quoted}")
 
 
 def select_in(

@@ -16,6 +16,7 @@ from sqlalchemy import Connection, Engine, bindparam, select, text, update
 from sqlalchemy.exc import StatementError
 
 from connectors.base import Watermark
+from hub.store.bulk import analyze
 from hub.store.db import JSONText, bulk_insert, utcnow, writing
 from hub.store.errors import is_record_fault
 from hub.store.models import Run, SourceRecordRow, SyncState
@@ -100,7 +101,7 @@ class PlannerStatistics:
         self.pending += count
         if self.pending >= max(10_000, self.analyzed_rows):
             with writing(self.engine) as connection:
-                connection.execute(text(f"ANALYZE {_source.name}"))
+                analyze(connection, _source)
             self.analyzed_rows += self.pending
             self.pending = 0
 
