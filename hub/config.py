@@ -150,7 +150,15 @@ def load_config(path: Path | str | None = None) -> RelhubConfig:
     """Load and validate relhub.yaml (argument, else RELHUB_CONFIG, else ./relhub.yaml)."""
     file = config_path(path)
     if path is None and "RELHUB_CONFIG" not in os.environ and not file.exists():
-        return RelhubConfig(path=file.resolve())  # no sources: store commands still work
+        if "RELHUB_DATABASE_URL" in os.environ:  # a store named: its commands need no sources
+            return RelhubConfig(path=file.resolve())
+        raise ConfigError(
+            file.resolve(),
+            None,
+            "",
+            "no configuration here; run in the folder of your relhub.yaml, or name it with "
+            "--config / RELHUB_CONFIG (a store alone: --database / RELHUB_DATABASE_URL)",
+        )
     document = load_yaml(file)
     if document is None:
         document = {}

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from importlib.metadata import version
+
 import typer
 
 from hub.cli import airflow, db, golden, mappings, quarantine, review, tokens
@@ -23,11 +26,33 @@ app = typer.Typer(
 )
 
 
+def _print_version(asked: bool) -> None:
+    if asked:
+        typer.echo(f"relhub {version('relhub')}")
+        raise typer.Exit()
+
+
 @app.callback()
 def _options(
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Log what each step does."),
+    database: str | None = typer.Option(
+        None,
+        "--database",
+        metavar="URL",
+        help="The store's SQLAlchemy URL for this command (sets RELHUB_DATABASE_URL; "
+        "default: relhub.yaml's store.url, else sqlite:///relhub.db).",
+    ),
+    _version: bool = typer.Option(
+        False,
+        "--version",
+        is_eager=True,
+        callback=_print_version,
+        help="Print the version and exit.",
+    ),
 ) -> None:
     configure_logging(verbose)
+    if database:
+        os.environ["RELHUB_DATABASE_URL"] = database
 
 
 app.command()(demo)

@@ -70,18 +70,28 @@ def user_errors(command: F) -> F:
     def run(*args: Any, **kwargs: Any) -> Any:
         try:
             return command(*args, **kwargs)
-        except (ConfigError, UnknownGoldenId, DecisionError, TokenError, UnknownEntry) as error:
-            raise fail(str(error), EXIT_USAGE) from None
-        except SourceFormatError as error:
-            raise fail(f"{type(error).__name__}: {error}", EXIT_USAGE) from None
-        except StoreBusy as error:
-            raise fail(str(error), EXIT_BUSY) from None
-        except (ConnectorError, MassDeletionRefused) as error:
-            raise fail(f"{type(error).__name__}: {error}", EXIT_PROBLEMS) from None
-        except SQLAlchemyError as error:
-            raise fail(f"store: {error_line(error)}", EXIT_PROBLEMS) from None
+        except Exception as error:
+            known = explain(error)
+            if known is None:
+                raise
+            raise fail(*known) from None
 
     return run  # type: ignore[return-value]
+
+
+def explain(error: Exception) -> tuple[str, int] | None:
+    """The one line and exit code for an error a user can act on (None: a bug)."""
+    if isinstance(error, ConfigError | UnknownGoldenId | DecisionError | TokenError | UnknownEntry):
+        return str(error), EXIT_USAGE
+    if isinstance(error, SourceFormatError):
+        return f"{type(error).__name__}: {error}", EXIT_USAGE
+    if isinstance(error, StoreBusy):
+        return str(error), EXIT_BUSY
+    if isinstance(error, ConnectorError | MassDeletionRefused):
+        return f"{type(error).__name__}: {error}", EXIT_PROBLEMS
+    if isinstance(error, SQLAlchemyError):
+        return f"store: {error_line(error)}", EXIT_PROBLEMS
+    return None
 
 
 def configure_logging(verbose: bool) -> None:

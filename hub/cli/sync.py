@@ -8,6 +8,7 @@ from typing import Any
 import typer
 from rich.table import Table
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from hub.cli.common import (
     EXIT_PROBLEMS,
@@ -15,6 +16,8 @@ from hub.cli.common import (
     JsonOption,
     WaitOption,
     console,
+    errors,
+    explain,
     load,
     per_source,
     print_json,
@@ -24,7 +27,7 @@ from hub.cli.common import (
 from hub.config import RelhubConfig, SourceConfig
 from hub.push.queries import outbox_counts
 from hub.store import runs
-from hub.store.quarantine import first_reasons
+from hub.store.quarantine import first_reasons, open_entries
 from hub.sync import SyncReport, sync_source
 
 
@@ -44,8 +47,16 @@ def sync(
     """Extract changed records, map them and store them; bad records are quarantined."""
     config, engine = load(config_file)
     selected = [config.source(name) for name in sources] if sources else config.sources
+    known = open_entries(engine, [s.name for s in selected])
+    failed: dict[str, Exception] = {}
     reports = sync_sources(
-        config, engine, selected, full=full, allow_deletions=allow_deletions, wait_s=wait
+        config,
+        engine,
+        selected,
+        failures=failed,
+        full=full,
+        allow_deletions=allow_deletions,
+        wait_s=wait,
     )
     if as_json:
         print_json([{"source": r.source, "run_id": r.run_id, **r.totals()} for r in reports])
@@ -70,19 +81,49 @@ def sync(
                         "now refused",
                         highlight=False,
                     )
-    if any(r.totals()["quarantined"] for r in reports):
+    new = open_entries(engine, [s.name for s in selected]) - known
+    if not as_json and any(r.totals()["quarantined"] for r in reports):
+        console.print(
+            f"{len(new)} new problems in this run"
+            + ("" if new else " (the records quarantined are known from earlier runs)"),
+            highlight=False,
+        )
+    codes = []
+    for name, error in failed.items():
+        line, code = explain(error) or (str(error), EXIT_PROBLEMS)
+        errors.print(
+            f"error: sync of {name} failed: {line}", markup=False, highlight=False, soft_wrap=True
+        )
+        codes.append(code)
+    if codes:
+        raise typer.Exit(codes[0])
+    if new:
         raise typer.Exit(EXIT_PROBLEMS)
 
 
 def sync_sources(
-    config: RelhubConfig, engine: Engine, sources: list[SourceConfig], **options: Any
+    config: RelhubConfig,
+    engine: Engine,
+    sources: list[SourceConfig],
+    failures: dict[str, Exception] | None = None,
+    **options: Any,
 ) -> list[SyncReport]:
-    """Sync sources one after another under one progress display."""
+    """Sync sources one after another under one progress display. With `failures`, a
+    source that fails for a reason of its own (unreachable, refused, busy, misconfigured)
+    is noted there and the others are still synced; a store error stops them all."""
+    reports = []
     with progress_bar("sync") as progress:
-        return [
-            sync_source(config, engine, s, progress=per_source(progress, s.name), **options)
-            for s in sources
-        ]
+        for s in sources:
+            try:
+                reports.append(
+                    sync_source(config, engine, s, progress=per_source(progress, s.name), **options)
+                )
+            except Exception as error:
+                known = explain(error)
+                if failures is None or known is None or isinstance(error, SQLAlchemyError):
+                    raise
+                failures[s.name] = error
+    return reports
 
 
 def print_sync_reports(reports: list[SyncReport]) -> None:

@@ -184,6 +184,19 @@ def open_source_ids(engine: Engine, system: str, object_name: str) -> frozenset[
         return frozenset(connection.execute(query).scalars())
 
 
+def open_entries(engine: Engine, systems: Sequence[str]) -> set[tuple[str, str, str, str]]:
+    """(system, object, entry key, fingerprint) of the systems' open entries: what a run
+    adds to them is its new problems; a known bad record read again is not one."""
+    query = select(
+        _quarantine.c.system,
+        _quarantine.c.object,
+        _quarantine.c.entry_key,
+        _quarantine.c.fingerprint,
+    ).where(_quarantine.c.system.in_(list(systems)), _quarantine.c.resolved_at.is_(None))
+    with engine.connect() as connection:
+        return {tuple(row) for row in connection.execute(query)}  # type: ignore[misc]
+
+
 def first_reasons(engine: Engine, run_ids: Sequence[int], limit: int = 5) -> list[str]:
     """The first reasons a run quarantined records for, so a user sees them, not a count."""
     query = (
