@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import logging
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -107,7 +109,17 @@ def load(config_file: Path | None) -> tuple[RelhubConfig, Engine]:
 
 
 def print_json(value: Any) -> None:
-    console.print_json(json.dumps(value, default=str))
+    console.print_json(json.dumps(value, default=_plain))
+
+
+def _plain(value: Any) -> Any:
+    """JSON for what `json` cannot write: times in ISO 8601, dataclasses (a watermark) as
+    objects; anything else as its text."""
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.asdict(value)
+    return str(value)
 
 
 @contextmanager

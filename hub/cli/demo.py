@@ -109,7 +109,7 @@ def demo(
         )
     console.print(f"Data-quality report: {report.resolve()}")
     console.print(f"Done in {time.perf_counter() - started:.0f} s.")
-    _print_next_steps(company.config_path)
+    _print_next_steps(company.config_path, _command_for(company.config_path, database))
 
 
 def _start_afresh(store: str) -> None:
@@ -135,9 +135,22 @@ def _print_summary(summary: QualitySummary | None, golden: dict[str, int], writt
     )
 
 
-def _print_next_steps(config_path: Path) -> None:
+NEXT_COMMANDS = ("status", "review list", "golden export --format jsonl")
+
+
+def _command_for(config_path: Path, database: str | None) -> str:
+    """`relhub` as the user must type it to reach the demo's store from any folder."""
+    if database:
+        return f"relhub --database '{make_url(database).render_as_string(hide_password=True)}'"
+    return f"relhub -c {config_path}"
+
+
+def _print_next_steps(config_path: Path, relhub: str) -> None:
     console.print(
         Panel(
+            "Look into the demo's store, from any folder:\n"
+            + "".join(f"  $ {relhub} {command}\n" for command in NEXT_COMMANDS)
+            + "\n"
             "The same loop under Airflow: `export AIRFLOW_HOME=$PWD/.airflow "
             "AIRFLOW__CORE__DAGS_FOLDER=$PWD/dags AIRFLOW__CORE__LOAD_EXAMPLES=False "
             "RELHUB_CONFIG=$PWD/relhub.yaml`, then `airflow standalone` (UI on "

@@ -5,6 +5,7 @@ source that does not keep the others from syncing."""
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -76,3 +77,16 @@ def test_a_failing_source_does_not_stop_the_others(folder: Path) -> None:
     [line] = result.stderr.strip().splitlines()
     assert line.startswith("error: sync of attic failed: ")
     assert "gone.csv" in line
+
+
+def test_status_json_has_iso_times_and_watermarks_as_objects(folder: Path) -> None:
+    runner.invoke(app, ["sync"])
+    status = json.loads(runner.invoke(app, ["status", "--json"]).stdout)
+    [customers] = status["objects"]
+    assert customers["watermark"] == {
+        "modified_at": "2026-01-01T00:00:00+00:00",
+        "record_id": "C000003",
+    }
+    [run] = status["runs"]
+    assert datetime.fromisoformat(run["started_at"]).tzinfo is not None
+    assert "T" in run["started_at"]

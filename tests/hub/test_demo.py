@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 
 import pytest
@@ -49,3 +50,16 @@ def test_the_demo_syncs_resolves_pushes_and_syncs_again_without_echo(
     assert contacts == members > 0  # every HubSpot contact stored, each in a golden record
     assert quarantined == 0  # the shipped mappings read every generated record
     assert "0 changed for identity" in " ".join(result.output.split())  # no echo
+
+    # A newcomer runs each command the demo prints next, from another folder, with no
+    # store in the environment: each reaches the demo's store and shows what it holds.
+    monkeypatch.delenv("RELHUB_DATABASE_URL")
+    monkeypatch.delenv("RELHUB_CONFIG", raising=False)
+    monkeypatch.chdir(tmp_path)
+    printed = [line.strip(" │") for line in result.output.splitlines() if "$ relhub " in line]
+    assert len(printed) == 3, result.output
+    for line in printed:
+        command = shlex.split(line.split("$ relhub ", 1)[1])
+        shown = runner.invoke(app, command)
+        assert shown.exit_code == 0, (line, shown.output)
+        assert len(shown.stdout.strip().splitlines()) > 3, (line, shown.stdout)
