@@ -29,6 +29,11 @@ class AuthenticationError(ConnectorError):
     """The credentials were refused; retrying will not help."""
 
 
+class TLSFailure(ConnectorError):
+    """The server's certificate was not trusted (or TLS failed otherwise): a configuration
+    to fix (a CA bundle, the host), which retrying will not change."""
+
+
 class TransientError(ConnectorError):
     """A failure worth retrying (throttling, 5xx, dropped connection)."""
 

@@ -11,14 +11,16 @@ from __future__ import annotations
 import email.utils
 import logging
 import random
+import ssl
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TypeVar
+from urllib.parse import urlsplit
 
-from connectors.base import TransientError
+from connectors.base import ConnectorError, TLSFailure, TransientError
 
 log = logging.getLogger(__name__)
 
@@ -139,3 +141,38 @@ class Retrier:
                 )
                 self._sleep(delay)
         raise AssertionError("unreachable: the loop returns or raises")
+
+
+def transport_error(error: BaseException, url: str, what: str) -> ConnectorError:
+    """A request that got no HTTP answer, as a connector raises it, naming the host: a TLS
+    failure is permanent (`TLSFailure`: a CA bundle to set, not an outage to wait out);
+    a refused, reset or timed-out connection is transient."""
+    host = urlsplit(url).netloc or url
+    tls = _tls_cause(error)
+    if tls is not None:
+        reason = getattr(tls, "reason", None) or getattr(tls, "verify_message", None) or tls
+        return TLSFailure(
+            f"{what}: TLS with {host} failed ({reason}); if it uses a private CA, set the "
+            "source's options.ca_bundle to its certificate file"
+        )
+    return TransientError(f"{what}: no answer from {host} ({type(error).__name__})")
+
+
+def _tls_cause(error: BaseException) -> ssl.SSLError | None:
+    """The ssl error inside what requests or urllib3 wrapped around it, if any."""
+    seen: list[object] = [error]
+    visited: set[int] = set()
+    while seen:
+        current = seen.pop()
+        if id(current) in visited:
+            continue
+        visited.add(id(current))
+        if isinstance(current, ssl.SSLError):
+            return current
+        if isinstance(current, BaseException):
+            seen.extend(x for x in (current.__cause__, current.__context__) if x is not None)
+            seen.extend(a for a in current.args if isinstance(a, BaseException))
+            reason = getattr(current, "reason", None)
+            if isinstance(reason, BaseException):
+                seen.append(reason)
+    return None

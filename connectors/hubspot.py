@@ -62,7 +62,14 @@ from connectors.base import (
     batched,
     reconciliation_due,
 )
-from connectors.http import DEFAULT_TIMEOUT_S, RateLimiter, Retrier, RetryPolicy, parse_retry_after
+from connectors.http import (
+    DEFAULT_TIMEOUT_S,
+    RateLimiter,
+    Retrier,
+    RetryPolicy,
+    parse_retry_after,
+    transport_error,
+)
 
 log = logging.getLogger(__name__)
 
@@ -378,7 +385,8 @@ class HubSpotConnector:
             except _API_ERRORS as error:
                 raise _translate(error, what) from None
             except (urllib3.exceptions.HTTPError, OSError) as error:
-                raise TransientError(f"{what}: {type(error).__name__}") from None
+                host = self._search_api.api_client.configuration.host
+                raise transport_error(error, host, what) from None
             return json.loads(data) if data else {}
 
         retrier = self._search_retrier if search else self._retrier

@@ -60,7 +60,7 @@ from connectors.base import (
     after_cursor,
     batched,
 )
-from connectors.http import RateLimiter, Retrier, RetryPolicy, parse_retry_after
+from connectors.http import RateLimiter, Retrier, RetryPolicy, parse_retry_after, transport_error
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -415,7 +415,7 @@ class SalesforceConnector:
                 timeout=self.options.timeout_s,
             )
         except requests.RequestException as error:
-            raise TransientError(f"token request failed: {type(error).__name__}") from error
+            raise transport_error(error, self._credentials.login_url, "token request") from error
         if response.status_code != 200:
             body = response.json() if response.content else {}
             raise AuthenticationError(
@@ -452,7 +452,8 @@ class SalesforceConnector:
                 requests.Timeout,
                 requests.exceptions.ChunkedEncodingError,
             ) as error:
-                raise TransientError(f"{what}: {type(error).__name__}") from error
+                url = self._client.base_url if self._client else self._credentials.login_url
+                raise transport_error(error, url, what) from error
 
         return self.retrier.call(attempt, what=what)
 
