@@ -175,12 +175,21 @@ def bulk_insert(
         connection.exec_driver_sql(f"INSERT INTO {target} VALUES ({placeholders})", values)  # noqa: S608
 
 
-_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
-
-
 def _copy_text(value: Any) -> str:
-    """One value in COPY's text format: \\N for NULL, backslash escapes for the separators."""
-    return "\\N" if value is None else str(value).translate(_COPY_ESCAPES)
+    """One value in COPY's text format: \\N for NULL, backslash escapes for the separators.
+
+    Four `str.replace` passes (each a C loop that copies nothing when it finds nothing):
+    `str.translate` with a mapping calls back per character, and took 60 % of a golden
+    record page's COPY."""
+    if value is None:
+        return "\\N"
+    return (
+        str(value)
+        .replace("\\", "\\\\")
+        .replace("\t", "\\t")
+        .replace("\n", "\\n")
+        .replace("\r", "\\r")
+    )
 
 
 def make_engine(url: str) -> Engine:
