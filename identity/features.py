@@ -204,7 +204,8 @@ class Encoder:
 
 def _date_text(value: object) -> str:
     parsed = nz.date_key(value)  # type: ignore[arg-type]
-    return parsed.strftime("%Y%m%d") if parsed else ""
+    # not strftime: it writes year 999 as "999", and the day numbers read 4-digit years
+    return f"{parsed.year:04d}{parsed.month:02d}{parsed.day:02d}" if parsed else ""
 
 
 def _day_numbers(values: np.ndarray) -> np.ndarray:
