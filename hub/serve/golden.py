@@ -23,7 +23,7 @@ from hub.serve.schemas import (
     SourceLookup,
 )
 from hub.serve.tokens import Scope, TokenInfo
-from hub.store.identity_models import GoldenMemberRow, GoldenRecordRow
+from hub.store.identity_models import MERGED, GoldenMemberRow, GoldenRecordRow
 
 router = APIRouter(prefix="/v1", tags=["golden records"], responses=ERROR_RESPONSES)
 GoldenIdPath = Annotated[str, Path(min_length=1, max_length=32, description="A golden id")]
@@ -34,12 +34,19 @@ Context = Annotated[ServeContext, Depends(serve_context)]
 def golden_record(
     connection: Connection, golden_id: str, token: TokenInfo, context: ServeContext
 ) -> GoldenRecord:
-    """The current record for `golden_id`, masked for `token`."""
-    current = resolve_id(connection, golden_id)
-    row = connection.execute(
-        select(GoldenRecordRow).where(GoldenRecordRow.golden_id == current)
-    ).one()
+    """The current record for `golden_id`, masked for `token`: one query unless the id
+    was merged away (then its merges are followed)."""
+    row = _row(connection, golden_id)
+    if row is None or row.status == MERGED:
+        row = _row(connection, resolve_id(connection, golden_id))
+    assert row is not None  # resolve_id raised for an unknown id
     return as_golden(row, golden_id, token, context)
+
+
+def _row(connection: Connection, golden_id: str) -> Row[Any] | None:
+    return connection.execute(
+        select(GoldenRecordRow).where(GoldenRecordRow.golden_id == golden_id)
+    ).first()
 
 
 def as_golden(
