@@ -1,0 +1,66 @@
+"""`relhub serve` itself: uvicorn with two workers on loopback, real HTTP, and an access
+log that names routes but carries no token, no email and no query string."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from hub.serve.tokens import create_token
+from hub.store.migrate import open_store
+
+REPO = Path(__file__).resolve().parents[3]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.mark.slow
+def test_serve_answers_over_http_and_logs_no_personal_data(sqlite_url: str) -> None:
+    _, token = create_token(open_store(sqlite_url), "ops", ["read"])
+    port = _free_port()
+    env = dict(os.environ, RELHUB_DATABASE_URL=sqlite_url, PYTHONPATH=str(REPO))
+    env.pop("RELHUB_CONFIG", None)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "hub", "serve", "--port", str(port), "--workers", "2"],
+        env=env,
+        cwd=REPO,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                schema = httpx.get(f"{base}/openapi.json", timeout=2)
+                break
+            except httpx.TransportError:
+                assert server.poll() is None and time.monotonic() < deadline, "no server"
+                time.sleep(0.3)
+        assert schema.status_code == 200
+        assert all(path.startswith("/v1/") for path in schema.json()["paths"])
+        headers = {"Authorization": f"Bearer {token}"}
+        missing = httpx.get(f"{base}/v1/golden/G404", headers=headers)
+        assert missing.status_code == 404 and missing.json()["error"] == "not_found"
+        searched = httpx.get(
+            f"{base}/v1/search", params={"email": "secret.person@example.com"}, headers=headers
+        )
+        assert searched.status_code == 200 and searched.json()["results"] == []
+        assert httpx.get(f"{base}/v1/search", params={"email": "x@y.com"}).status_code == 401
+    finally:
+        server.terminate()
+        _, log = server.communicate(timeout=30)
+    assert "GET /v1/golden/{golden_id} 404" in log
+    assert "GET /v1/search 200" in log and "GET /v1/search 401" in log
+    assert "secret.person" not in log and "G404" not in log and token not in log
