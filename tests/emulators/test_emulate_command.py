@@ -12,7 +12,7 @@ runner = CliRunner()
 
 def test_the_emulators_distribution_offers_each_system() -> None:
     points = installed_emulators()
-    assert {"salesforce", "hubspot"} <= set(points)
+    assert {"salesforce", "hubspot", "bamboohr", "partnerstack"} <= set(points)
     assert {point.dist.name for point in points.values() if point.dist} == {"relhub-emulators"}
     assert callable(points["hubspot"].load())
 
