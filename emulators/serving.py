@@ -27,6 +27,16 @@ class BackgroundServer:
         self._thread.start()
         return self
 
+    def serve_until_interrupted(self, banner: str) -> None:
+        """Serve in this thread until Ctrl-C (`relhub emulate`), after printing `banner`."""
+        print(banner, flush=True)
+        try:
+            self._server.serve_forever()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            self.stop()
+
     def stop(self) -> None:
         self._server.shutdown()
         self._server.server_close()

@@ -71,9 +71,6 @@ class BambooHREmulator(BackgroundServer):
         """Where the company's v1 endpoints live."""
         return f"{self.base_url}/{self.store.company}/v1"
 
-    def serve_forever(self) -> None:
-        self._server.serve_forever()
-
 
 def serve(
     port: int,
@@ -89,17 +86,10 @@ def serve(
     loaded = load_data_file(store, data_file) if data_file else len(generate(store, people=people))
     emulator = BambooHREmulator(store=store, config=config, api_key=api_key, host=host, port=port)
     log.info("BambooHR emulator on %s (%d employees)", emulator.api_root, loaded)
-    print(
+    emulator.serve_until_interrupted(
         f"BambooHR emulator on {emulator.base_url}: company {store.company!r}, "
-        f"{loaded} employees, API key {api_key!r}",
-        flush=True,
+        f"{loaded} employees, API key {api_key!r}"
     )
-    try:
-        emulator.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        emulator.stop()
 
 
 def _authorized(header: str, api_key: str) -> bool:

@@ -69,9 +69,6 @@ class HubSpotEmulator(BackgroundServer):
         host, port = self._server.server_address[:2]
         return f"http://{host}:{port}"
 
-    def serve_forever(self) -> None:
-        self._server.serve_forever()
-
 
 def serve(
     port: int,
@@ -91,13 +88,9 @@ def serve(
         generate(store, contacts=contacts, companies=companies)
     emulator = HubSpotEmulator(store=store, config=config, token=token, host=host, port=port)
     log.info("HubSpot emulator on %s (bearer token %r)", emulator.base_url, token)
-    print(f"HubSpot emulator on {emulator.base_url} (bearer token: {token})", flush=True)
-    try:
-        emulator.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        emulator.stop()
+    emulator.serve_until_interrupted(
+        f"HubSpot emulator on {emulator.base_url} (bearer token: {token})"
+    )
 
 
 def _handler_for(emulator: HubSpotEmulator) -> type[BaseHTTPRequestHandler]:

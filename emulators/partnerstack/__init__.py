@@ -42,14 +42,7 @@ def serve(port: int, data_file: Path | None, *, host: str = "127.0.0.1") -> None
         seeded = generate(store)
         loaded = f"{len(seeded.partnerships)} partnerships, {len(seeded.customers)} customers"
     emulator = PartnerStackEmulator(store=store, host=host, port=port)
-    print(
+    emulator.serve_until_interrupted(
         f"PartnerStack emulator on {emulator.base_url} ({loaded}; basic auth "
-        f"{emulator.public_key}:{emulator.secret_key})",
-        flush=True,
+        f"{emulator.public_key}:{emulator.secret_key})"
     )
-    try:
-        emulator.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        emulator.stop()

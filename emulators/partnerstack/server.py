@@ -74,9 +74,6 @@ class PartnerStackEmulator(BackgroundServer):
             "base_url": self.base_url,
         }
 
-    def serve_forever(self) -> None:
-        self._server.serve_forever()
-
     def authorized(self, header: str) -> bool:
         expected = base64.b64encode(f"{self.public_key}:{self.secret_key}".encode()).decode()
         return header == f"Basic {expected}"
