@@ -28,7 +28,6 @@ import socket
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -37,8 +36,9 @@ from urllib.parse import quote
 
 import httpx
 import numpy as np
+from bench_hub_resolve import POSTGRES_URL, postgres_store
 from bench_incremental import fill_store
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import select, text
 
 from hub.config import RelhubConfig
 from hub.resolve import resolve
@@ -50,25 +50,8 @@ from hub.store.migrate import open_store
 from hub.store.models import SourceRecordRow
 
 REPO = Path(__file__).resolve().parent.parent
-DEFAULT_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/test"
 PAGE = 50_000
 SAMPLE = 2000  # resolved people whose email and record the search and match phases use
-
-
-@contextmanager
-def fresh_schema(server: str) -> Iterator[str]:
-    """A URL whose search_path is a new schema, dropped afterwards."""
-    schema = f"bench_api_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(server)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    separator = "&" if "?" in server else "?"
-    try:
-        yield f"{server}{separator}options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 def build_store(url: str, size: int, resolved: int) -> dict[str, Any]:
@@ -267,7 +250,7 @@ def _match_body(canonical: dict[str, Any], i: int) -> dict[str, Any]:
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     rng = random.Random(7)
-    with fresh_schema(args.database_url) as url:
+    with postgres_store(args.database_url) as url:
         store = build_store(url, args.size, args.resolved)
         ids = rng.sample(store["ids"], min(20_000, len(store["ids"])))
         keys = rng.sample(store["keys"], min(20_000, len(store["keys"])))
@@ -311,9 +294,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--resolved", type=int, default=20_000, help="synthetic people resolved for real"
     )
-    parser.add_argument(
-        "--database-url", default=os.environ.get("RELHUB_BENCH_POSTGRES_URL", DEFAULT_URL)
-    )
+    parser.add_argument("--database-url", default=POSTGRES_URL)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--concurrency", type=int, default=32, help="requests in flight")
     parser.add_argument("--seconds", type=float, default=15.0, help="per phase")
