@@ -24,13 +24,11 @@ from sqlalchemy.engine import make_url
 
 from hub.cli.common import EXIT_USAGE, console, fail, load, progress_bar, user_errors
 from hub.cli.emulate import INSTALL_HINT
-from hub.cli.golden import print_golden_view
+from hub.cli.golden import golden_view, print_golden_view
 from hub.cli.push import print_pending, print_push_reports
 from hub.cli.resolve import print_resolve_report
 from hub.cli.sync import print_sync_reports, sync_sources
 from hub.golden import active_counts, largest
-from hub.golden import show as show_golden
-from hub.mapping.sensitive import configured_sensitive_fields, mask
 from hub.push.outbox import build_outbox
 from hub.push.queries import pending_summary
 from hub.push.step import push, push_sources
@@ -99,10 +97,8 @@ def demo(
         _print_summary(resolved.summary, active_counts(engine), sum(r.written for r in pushed))
         shown = largest(engine, "person")
         if shown is not None:
-            view = show_golden(engine, shown)
-            view.fields = mask(view.fields, configured_sensitive_fields(config))
             console.rule("[bold]One golden person, with provenance")
-            print_golden_view(view)
+            print_golden_view(golden_view(config, engine, shown))
         url = make_url(store).render_as_string(hide_password=True)
         report = write_report(
             report_figures(engine, config.resolution), url, folder / "report.html"

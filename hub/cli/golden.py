@@ -13,6 +13,7 @@ from typing import IO, Any, TypeVar
 
 import typer
 from rich.table import Table
+from sqlalchemy import Engine
 
 from hub.cli.common import (
     ConfigOption,
@@ -23,6 +24,7 @@ from hub.cli.common import (
     progress_bar,
     user_errors,
 )
+from hub.config import RelhubConfig
 from hub.golden import GoldenView
 from hub.golden import export as export_golden
 from hub.golden import show as show_golden
@@ -154,13 +156,21 @@ def show(
     """Fields with provenance, members, relationships, the evidence that joined them, and
     id history."""
     config, engine = load(config_file)
-    view = show_golden(engine, golden_id)
-    if not include_sensitive:
-        view.fields = mask(view.fields, configured_sensitive_fields(config))
+    view = golden_view(config, engine, golden_id, include_sensitive=include_sensitive)
     if as_json:
         print_json(vars(view))
         return
     print_golden_view(view)
+
+
+def golden_view(
+    config: RelhubConfig, engine: Engine, golden_id: str, *, include_sensitive: bool = False
+) -> GoldenView:
+    """A golden record as `golden show` presents it: sensitive fields masked unless asked."""
+    view = show_golden(engine, golden_id)
+    if not include_sensitive:
+        view.fields = mask(view.fields, configured_sensitive_fields(config))
+    return view
 
 
 def print_golden_view(view: GoldenView) -> None:

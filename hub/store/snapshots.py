@@ -16,7 +16,7 @@ from sqlalchemy import Connection, Engine, bindparam, select, text, update
 from sqlalchemy.exc import StatementError
 
 from connectors.base import Watermark
-from hub.store.bulk import analyze
+from hub.store.bulk import analyze, chunks, select_in
 from hub.store.db import JSONText, bulk_insert, utcnow, writing
 from hub.store.errors import is_record_fault
 from hub.store.models import Run, SourceRecordRow, SyncState
@@ -109,13 +109,12 @@ class PlannerStatistics:
 def _existing(
     connection: Connection, system: str, object_name: str, source_ids: Iterable[str]
 ) -> dict[str, tuple[int, str]]:
-    ids = list(source_ids)
     found: dict[str, tuple[int, str]] = {}
-    for start in range(0, len(ids), _ID_CHUNK):
+    for ids in chunks(source_ids, _ID_CHUNK):
         query = select(_source.c.source_id, _source.c.id, _source.c.content_hash).where(
             _source.c.system == system,
             _source.c.object == object_name,
-            _source.c.source_id.in_(ids[start : start + _ID_CHUNK]),
+            _source.c.source_id.in_(ids),
         )
         found.update((sid, (pk, digest)) for sid, pk, digest in connection.execute(query))
     return found
@@ -222,17 +221,16 @@ def _same_mapping(
         and r.canonical is not None
         and not r.deleted
     }
-    same: set[str] = set()
-    pks = list(candidates)
-    for start in range(0, len(pks), _ID_CHUNK):
-        query = select(_source.c.id, _source.c.canonical, _source.c.deleted).where(
-            _source.c.id.in_(pks[start : start + _ID_CHUNK])
-        )
-        for pk, stored, deleted in connection.execute(query):
-            row = candidates[pk]
-            if not deleted and stored is not None and _timeless(stored) == _timeless(row.canonical):
-                same.add(row.source_id)
-    return same
+    stored_rows = select_in(
+        connection, (_source.c.id, _source.c.canonical, _source.c.deleted), _source.c.id, candidates
+    )
+    return {
+        candidates[pk].source_id
+        for pk, stored, deleted in stored_rows
+        if not deleted
+        and stored is not None
+        and _timeless(stored) == _timeless(candidates[pk].canonical)
+    }
 
 
 def _timeless(canonical: dict[str, Any] | str | None) -> dict[str, Any]:
