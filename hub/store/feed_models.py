@@ -60,15 +60,16 @@ class ChangeFeedHeadRow(Base):
 
 
 class WebhookSubscriptionRow(Base):
-    """A receiver of some event types; the signing secret stays in an environment variable."""
+    """A receiver of some event types, and how far the feed has been queued for it."""
 
     __tablename__ = "webhook_subscriptions"
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     url: Mapped[str] = mapped_column(Text)
     events: Mapped[list[str]] = mapped_column(JSONType, comment="event types it receives")
-    secret_env: Mapped[str] = mapped_column(
-        String(128), comment="the environment variable holding the HMAC signing secret"
+    secret: Mapped[str] = mapped_column(
+        String(128),
+        comment="the HMAC-SHA256 signing secret, shown once when the subscription is added",
     )
     cursor: Mapped[int] = mapped_column(BigId, comment="the last feed position queued for it")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
