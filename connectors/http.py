@@ -66,7 +66,7 @@ class RateLimiter:
     ) -> None:
         if max_calls < 1 or period_s <= 0:
             raise ValueError("a rate limit needs max_calls >= 1 and period_s > 0")
-        self.max_calls = max_calls
+        self.max_calls = self.ceiling = max_calls
         self.period_s = period_s
         self._clock = clock
         self._sleep = sleep
@@ -85,6 +85,29 @@ class RateLimiter:
                     return
                 wait = self._starts[0] - horizon
             self._sleep(max(wait, 0.001))
+
+    def conform(
+        self, limit: int, period_s: float, remaining: int | None = None, *, sent_at: float = 0.0
+    ) -> None:
+        """Pace by the server's own count: its window (`limit`, never above the configured
+        ceiling), and, when it had fewer calls `remaining` for a call sent at `sent_at`
+        (this limiter's clock) than the calls started here by then explain, the others
+        (another client of the same allowance) counted as made just now."""
+        if limit < 1 or period_s <= 0:
+            return
+        with self._lock:
+            self.max_calls, self.period_s = min(self.ceiling, limit), period_s
+            if remaining is None:
+                return
+            now = self._clock()
+            self._starts = [t for t in self._starts if t > now - period_s]
+            explained = sum(1 for t in self._starts if t <= sent_at)
+            unseen = self.max_calls - remaining - explained
+            self._starts.extend([now] * max(0, unseen))
+
+    def now(self) -> float:
+        """This limiter's clock, to stamp a call for `conform`."""
+        return self._clock()
 
 
 @dataclass(frozen=True)

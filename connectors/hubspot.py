@@ -5,7 +5,10 @@ Credentials (RELHUB_CONN_<ID>_<FIELD> variables or an Airflow connection; never 
   base_url      the API root, default https://api.hubapi.com; the emulator's URL in tests
                 (an Airflow connection's host, with its scheme)
 Options (relhub.yaml, all optional):
-  requests_per_window / window_s   client-side limit, default 180 per 10 s (HubSpot: 190)
+  requests_per_window / window_s   client-side ceiling, default 180 per 10 s: the connector
+                                   paces by the portal's X-HubSpot-RateLimit-Max / -Remaining
+                                   headers (100 / 10 s on Free and Starter and for OAuth apps,
+                                   190 on Professional and Enterprise) and never above this
   search_requests_per_second       default 4 (HubSpot: 5 per second for search)
   consistency_lag_s                how far behind "now" a checkpoint stays, default 30: HubSpot's
                                    search index trails writes, so a record can surface late
@@ -115,6 +118,7 @@ class HubSpotConnector:
         self._basic_api = objects.basic_api
         self._batch_api = objects.batch_api
         self._properties_api = client.crm.properties.core_api
+        self._limiter = limiter
         self._retrier = Retrier(policy, limiter=limiter)
         self._search_retrier = Retrier(policy, limiter=search_limiter)
         self._lag = consistency_lag
@@ -377,20 +381,39 @@ class HubSpotConnector:
         """
 
         def attempt() -> dict[str, Any]:
+            sent_at = self._limiter.now()
             try:
                 response = fn(
                     *args, _preload_content=False, _request_timeout=self._timeout_s, **kwargs
                 )
                 data = response.data
             except _API_ERRORS as error:
+                if not search:
+                    self._pace(error.headers, sent_at)
                 raise _translate(error, what) from None
             except (urllib3.exceptions.HTTPError, OSError) as error:
                 host = self._search_api.api_client.configuration.host
                 raise transport_error(error, host, what) from None
+            if not search:
+                self._pace(response.headers, sent_at)
             return json.loads(data) if data else {}
 
         retrier = self._search_retrier if search else self._retrier
         return retrier.call(attempt, what=what)
+
+    def _pace(self, headers: Mapping[str, str] | None, sent_at: float) -> None:
+        """Adopt the portal's own limits from its X-HubSpot-RateLimit headers: its tier's
+        window (100 or 190 requests / 10 s; the configured rate stays a ceiling) and what
+        is left of it, which other integrations of the same app also spend."""
+        headers = headers or {}
+        try:
+            limit = int(headers["X-HubSpot-RateLimit-Max"])
+            interval_ms = int(headers["X-HubSpot-RateLimit-Interval-Milliseconds"])
+            remaining = headers.get("X-HubSpot-RateLimit-Remaining")
+            left = None if remaining is None else int(remaining)
+        except (KeyError, ValueError):
+            return  # an answer without the headers (a proxy's, a 5xx) says nothing
+        self._limiter.conform(limit, interval_ms / 1000, left, sent_at=sent_at)
 
     def close(self) -> None:
         self._workers.shutdown(wait=True)

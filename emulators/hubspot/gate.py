@@ -1,9 +1,9 @@
 """What stands between a request and the portal: rate limits, injected faults, the request log.
 
-HubSpot counts a private app's requests in a sliding ten-second window (190 for
-Professional and Enterprise portals) and search requests separately (5 a second). Faults
-are drawn from one seeded RNG, so a test run that sends the same requests in the same
-order sees the same faults.
+HubSpot counts an app's requests in a sliding ten-second window whose size depends on the
+account's tier (`TIERS`), requests a day for private apps, and search requests separately
+(5 a second). Faults are drawn from one seeded RNG, so a test run that sends the same
+requests in the same order sees the same faults.
 """
 
 from __future__ import annotations
@@ -15,6 +15,15 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
+
+TIERS: dict[str, tuple[int, int | None]] = {
+    "free": (100, 250_000),  # private apps: (requests / 10 s, requests a day)
+    "starter": (100, 250_000),
+    "professional": (190, 650_000),
+    "enterprise": (190, 1_000_000),
+    "oauth": (100, None),  # a public app, per installed account: no daily limit
+}
 
 
 @dataclass
@@ -35,6 +44,14 @@ class EmulatorConfig:
     throttle_burst: int = 3  # ... this many requests long
     max_url_length: int = 8192  # longer request lines are refused with 414
     seed: int = 0
+
+    @classmethod
+    def for_tier(cls, tier: str, **changes: Any) -> EmulatorConfig:
+        """The limits HubSpot publishes for an account tier (or `oauth` for a public app)."""
+        if tier not in TIERS:
+            raise ValueError(f"unknown HubSpot tier {tier!r}; one of {sorted(TIERS)}")
+        per_window, daily = TIERS[tier]
+        return cls(**{"rate_limit": per_window, "daily_limit": daily, **changes})
 
 
 class Verdict(StrEnum):

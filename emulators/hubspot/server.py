@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -26,21 +27,30 @@ log = logging.getLogger(__name__)
 DEFAULT_TOKEN = "pat-emulator-token"
 
 _NO_AUTH = "Authentication credentials not found. This API supports OAuth 2.0 authentication."
-_RATE_LIMITED = {
-    "message": "You have reached your ten_secondly_rolling limit.",
-    "errorType": "RATE_LIMIT",
-    "policyName": "TEN_SECONDLY_ROLLING",
+_POLICY_MESSAGES = {
+    "TEN_SECONDLY_ROLLING": "You have reached your ten_secondly_rolling limit.",
+    "SECONDLY": "You have reached your secondly limit.",
+    "DAILY": "You have reached your daily limit.",
 }
-_DAILY_LIMITED = {
-    "message": "You have reached your daily limit.",
-    "errorType": "RATE_LIMIT",
-    "policyName": "DAILY",
+_POLICIES = {
+    Verdict.RATE_LIMITED: "TEN_SECONDLY_ROLLING",
+    Verdict.THROTTLE_BURST: "TEN_SECONDLY_ROLLING",
+    Verdict.SEARCH_RATE_LIMITED: "SECONDLY",
+    Verdict.DAILY_LIMITED: "DAILY",
 }
-_SEARCH_LIMITED = {
-    "message": "You have reached your secondly limit.",
-    "errorType": "RATE_LIMIT",
-    "policyName": "SECONDLY",
-}
+
+
+def rate_limited(policy: str) -> Reply:
+    """HubSpot's documented 429 body: `errorType` RATE_LIMIT and the `policyName` hit."""
+    body = {
+        "status": "error",
+        "message": _POLICY_MESSAGES[policy],
+        "errorType": "RATE_LIMIT",
+        "correlationId": str(uuid.uuid4()),
+        "policyName": policy,
+        "requestId": str(uuid.uuid4()),
+    }
+    return Reply(429, body)
 
 
 class HubSpotEmulator(BackgroundServer):
@@ -56,7 +66,7 @@ class HubSpotEmulator(BackgroundServer):
         port: int = 0,
     ) -> None:
         self.store = store or CrmStore()
-        self.config = config or EmulatorConfig()
+        self.config = config or EmulatorConfig.for_tier("professional")
         self.token = token
         self.log = RequestLog()
         self.gate = Gate(self.config)
@@ -156,12 +166,8 @@ def _handler_for(emulator: HubSpotEmulator) -> type[BaseHTTPRequestHandler]:
                 return Reply(414, error_body("VALIDATION_ERROR", "URI Too Long")), Verdict.PASS
             search = self.command == "POST" and path.endswith("/search")
             verdict, self._remaining = emulator.gate.admit(search=search)
-            if verdict in (Verdict.RATE_LIMITED, Verdict.THROTTLE_BURST):
-                return Reply(429, error_body("RATE_LIMITS", **_RATE_LIMITED)), verdict
-            if verdict is Verdict.DAILY_LIMITED:
-                return Reply(429, error_body("RATE_LIMITS", **_DAILY_LIMITED)), verdict
-            if verdict is Verdict.SEARCH_RATE_LIMITED:
-                return Reply(429, error_body("RATE_LIMITS", **_SEARCH_LIMITED)), verdict
+            if verdict in _POLICIES:
+                return rate_limited(_POLICIES[verdict]), verdict
             if verdict is Verdict.SERVER_ERROR:
                 return Reply(500, error_body("INTERNAL_ERROR", "internal error")), verdict
             if verdict is Verdict.UNAVAILABLE:

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import requests
 from hubspot.crm.objects import ApiException as ObjectsApiException
 from hubspot_harness import CONTACTS, connector_for, contract_harness
 
@@ -294,13 +295,30 @@ def test_client_limiter_keeps_a_write_burst_under_the_portal_limit() -> None:
         polite.close()
         assert {r.status for r in results} == {WriteStatus.WRITTEN}
         assert hub.log.statuses() == [200] * 30
-        # The same burst without a client-side limit does hit the portal's limit.
-        hub.log.clear()
-        eager = connector_for(hub, requests_per_window=10_000, window_s=1.0, max_delay_s=1)
-        results = eager.write_batch("contacts", burst)
-        eager.close()
+
+
+def test_the_connector_paces_by_the_portals_headers_under_its_ceiling() -> None:
+    """A portal on a lower tier than the configured rate: the connector learns the window
+    from X-HubSpot-RateLimit-Max, and what another integration spent of it from -Remaining."""
+    config = EmulatorConfig(rate_limit=20, rate_window_s=2.0, retry_after_s=0.3)
+    with HubSpotEmulator(config=config) as hub:
+        ids = seed(hub, 1_000)
+        burst = [WriteRequest({"jobtitle": "y"}, record_id=record_id) for record_id in ids]
+        connector = connector_for(hub, requests_per_window=10_000, window_s=2.0)
+        try:
+            connector.discover("contacts")
+            assert connector._limiter.max_calls == 20  # the portal's, not the configured 10,000
+            headers = {"Authorization": f"Bearer {hub.token}"}
+            for _ in range(14):  # another integration spends most of the window
+                requests.get(f"{hub.base_url}/crm/v3/objects/contacts", headers=headers)
+            hub.log.clear()
+            started = time.monotonic()
+            results = connector.write_batch("contacts", burst)
+        finally:
+            connector.close()
         assert {r.status for r in results} == {WriteStatus.WRITTEN}
-        assert 429 in hub.log.statuses()
+        assert hub.log.statuses() == [200] * 10  # 15 + 10 > 20: it waited instead of a 429
+        assert time.monotonic() - started >= 1.0
 
 
 def test_refused_token_raises_without_leaking_it(hub: HubSpotEmulator) -> None:

@@ -324,6 +324,37 @@ def test_rate_limit_answers_429_with_hubspot_body_and_headers() -> None:
         assert "Retry-After" not in replies[3].headers
 
 
+@pytest.mark.parametrize(
+    ("tier", "per_window", "daily"),
+    [("starter", "100", "250000"), ("enterprise", "190", "1000000"), ("oauth", "100", None)],
+)
+def test_tiers_send_their_published_limits(tier: str, per_window: str, daily: str | None) -> None:
+    with HubSpotEmulator(config=EmulatorConfig.for_tier(tier)) as hub:
+        headers = call(hub, "GET", "/crm/v3/objects/contacts").headers
+    assert headers["X-HubSpot-RateLimit-Max"] == per_window
+    assert headers["X-HubSpot-RateLimit-Remaining"] == str(int(per_window) - 1)
+    assert headers.get("X-HubSpot-RateLimit-Daily") == daily  # OAuth apps have no daily limit
+    if daily is not None:
+        assert headers["X-HubSpot-RateLimit-Daily-Remaining"] == str(int(daily) - 1)
+    with pytest.raises(ValueError, match="unknown HubSpot tier"):
+        EmulatorConfig.for_tier("gold")
+
+
+def test_daily_and_secondly_429s_carry_their_policy_name() -> None:
+    config = EmulatorConfig.for_tier("starter", daily_limit=2, search_rate_limit=1)
+    with HubSpotEmulator(config=config) as hub:
+        assert search(hub, {}).status_code == 200
+        secondly = search(hub, {})
+        assert call(hub, "GET", "/crm/v3/objects/contacts").status_code == 429
+        daily = call(hub, "GET", "/crm/v3/objects/contacts")
+    for reply, policy in ((secondly, "SECONDLY"), (daily, "DAILY")):
+        body = reply.json()
+        assert reply.status_code == 429 and body["policyName"] == policy
+        assert body["errorType"] == "RATE_LIMIT" and body["requestId"] and body["correlationId"]
+    assert "Retry-After" not in daily.headers and secondly.headers["Retry-After"] == "1"
+    assert daily.headers["X-HubSpot-RateLimit-Daily-Remaining"] == "0"
+
+
 def test_search_has_its_own_per_second_limit() -> None:
     with HubSpotEmulator(config=EmulatorConfig(search_rate_limit=2)) as hub:
         statuses = [search(hub, {}).status_code for _ in range(3)]
