@@ -224,10 +224,15 @@ class ChunkedReader(Protocol):
 
 @runtime_checkable
 class DeclaredColumns(Protocol):
-    """A connector whose objects declare their columns before any row (a CSV header), so
-    that a mapping can be checked against them before a read."""
+    """A connector whose objects declare their columns before any row (a CSV header, the
+    fields Salesforce's describe lets the integration user read), so that a mapping can be
+    checked against them before a read."""
 
     def columns(self, object_name: str) -> tuple[str, ...] | None: ...
+
+    def columns_origin(self, object_name: str) -> str:
+        """What declares them, for the message naming a missing one ("the header of ...")."""
+        ...
 
 
 def checkpoint_at_end(

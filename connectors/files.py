@@ -196,6 +196,9 @@ class FileConnector:
         file = self._object(object_name)
         return tuple(self._header(file)) or None
 
+    def columns_origin(self, object_name: str) -> str:
+        return f"the header of {self.system} {object_name}"
+
     def _header(self, file: FileObject) -> list[str]:
         """CSV column names, so an export with a header and no rows still has a schema."""
         if file.format != "csv":

@@ -482,6 +482,18 @@ class SalesforceConnector:
             self._schemas[object_name] = ObjectSchema(self.system, object_name, schema_fields)
         return self._schemas[object_name]
 
+    def columns(self, object_name: str) -> tuple[str, ...]:
+        """The fields describe lists: only those the integration user's field-level security
+        lets it read, so a mapped field a profile change hid stops the sync before a read
+        (querying it would fail, and a value it no longer sees must not turn null)."""
+        return tuple(self.discover(object_name).fields)
+
+    def columns_origin(self, object_name: str) -> str:
+        return (
+            f"what {self.system} {object_name}'s describe lists: the fields the integration "
+            "user may read (grant it field-level Read)"
+        )
+
     # -- read ---------------------------------------------------------------------------
 
     def read_changes(

@@ -228,14 +228,16 @@ def _deleted_hash(digest: str) -> str:
 
 
 def check_columns(connector: Connector, mapping: MappingFile, object_names: list[str]) -> None:
-    """Before a read: a column the mapping names and a file's header lacks would leave a
-    field empty in every record, so it is a configuration error naming the mapping's line."""
+    """Before a read: a column the mapping names and the source does not declare (a file's
+    header, the fields Salesforce lets the integration user read) would leave a field empty
+    in every record, so it is a configuration error naming the mapping's line."""
     if not isinstance(connector, DeclaredColumns):
         return
     for name in object_names:
         columns = connector.columns(name)
         if columns is not None:
-            for problem in missing_columns(mapping, name, columns, connector.system):
+            origin = connector.columns_origin(name)
+            for problem in missing_columns(mapping, name, columns, origin):
                 raise problem.error
 
 

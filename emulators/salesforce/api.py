@@ -17,7 +17,13 @@ from typing import Any
 
 from emulators.salesforce import soql
 from emulators.salesforce.schema import ObjectDef
-from emulators.salesforce.store import ApiError, MultipleMatches, OrgStore, format_datetime
+from emulators.salesforce.store import (
+    ApiError,
+    MultipleMatches,
+    OrgStore,
+    format_datetime,
+    no_such_column,
+)
 
 MAX_COLLECTION = 200  # sObject Collections: "The list can contain up to 200 objects."
 DEFAULT_BATCH = 2000  # query batch size: default and maximum 2,000, minimum 200
@@ -55,8 +61,15 @@ class OrgApi:
         self.version = api_version
         self.base = f"/services/data/v{api_version}"
         self._limits = limits
+        self.hidden: dict[str, frozenset[str]] = {}  # the integration user's field-level security
         self._cursors: OrderedDict[str, tuple[list[dict[str, Any]], int]] = OrderedDict()
         self._lock = threading.Lock()
+
+    def object(self, name: str) -> ObjectDef:
+        """An object as the integration user sees it (tests write through the store, which
+        sees every field, the way an administrator does)."""
+        obj = self.store.object(name)
+        return obj.readable(self.hidden.get(obj.name, frozenset()))
 
     # -- dispatch -------------------------------------------------------------------
 
@@ -113,7 +126,7 @@ class OrgApi:
 
     def _query(self, text: str, resource: str, *, include_deleted: bool, batch: int) -> Reply:
         parsed = soql.parse(text)
-        obj = self.store.object(parsed.object) if parsed.object in self.store.objects else None
+        obj = self.object(parsed.object) if parsed.object in self.store.objects else None
         if obj is None:
             raise soql.SoqlError(
                 "INVALID_TYPE",
@@ -175,11 +188,11 @@ class OrgApi:
             return Reply(
                 200, {"encoding": "UTF-8", "maxBatchSize": MAX_COLLECTION, "sobjects": listing}
             )
-        obj = self.store.object(rest[0])
+        obj = self.object(rest[0])
         sub = rest[1:]
         if not sub:
             if method == "POST":
-                record_id = self.store.create(obj.name, _fields(body))
+                record_id = self.store.create(obj.name, _fields(obj, body))
                 return Reply(201, {"id": record_id, "success": True, "errors": []})
             return Reply(
                 200,
@@ -210,7 +223,7 @@ class OrgApi:
             names = _field_names(obj, params.get("fields"))
             return Reply(200, self._render(obj, record, names))
         if method == "PATCH":
-            self.store.update(obj.name, record_id, _fields(body))
+            self.store.update(obj.name, record_id, _fields(obj, body))
             return Reply(204)
         if method == "DELETE":
             self.store.delete(obj.name, record_id)
@@ -223,7 +236,9 @@ class OrgApi:
         key = self.store.external_field(obj, field_name)
         if method == "PATCH":
             try:
-                record_id, created = self.store.upsert(obj.name, key.name, value, _fields(body))
+                record_id, created = self.store.upsert(
+                    obj.name, key.name, value, _fields(obj, body)
+                )
             except MultipleMatches as error:
                 return Reply(300, [f"{self.base}/sobjects/{obj.name}/{rid}" for rid in error.ids])
             if created:
@@ -294,7 +309,7 @@ class OrgApi:
         if not rest and method == "PATCH":
             return self._apply(records, all_or_none, self._update_one)
         if len(rest) == 2 and method == "PATCH":
-            obj = self.store.object(rest[0])
+            obj = self.object(rest[0])
             key = self.store.external_field(obj, rest[1])
             return self._apply(records, all_or_none, lambda r: self._upsert_one(obj, key.name, r))
         raise ApiError(404, "NOT_FOUND", "The requested resource does not exist")
@@ -329,7 +344,8 @@ class OrgApi:
     def _typed(self, record: Any) -> tuple[ObjectDef, dict[str, Any]]:
         if not isinstance(record, dict) or not isinstance(record.get("attributes"), dict):
             raise ApiError(400, "INVALID_TYPE", "Must specify a type in the attributes map")
-        return self.store.object(str(record["attributes"].get("type"))), _fields(record)
+        obj = self.object(str(record["attributes"].get("type")))
+        return obj, _fields(obj, record)
 
     def _create_one(self, record: Any) -> dict[str, Any]:
         obj, values = self._typed(record)
@@ -398,10 +414,15 @@ def _field_names(obj: ObjectDef, listed: str | None) -> tuple[str, ...]:
     return tuple(names)
 
 
-def _fields(body: Any) -> dict[str, Any]:
+def _fields(obj: ObjectDef, body: Any) -> dict[str, Any]:
+    """A request body's field values; a field the user cannot see is no such column."""
     if not isinstance(body, dict):
         raise ApiError(400, "JSON_PARSER_ERROR", "The request body must be a JSON object")
-    return {k: v for k, v in body.items() if k != "attributes"}
+    values = {k: v for k, v in body.items() if k != "attributes"}
+    unseen = next((name for name in values if obj.lookup(name) is None), None)
+    if unseen is not None:
+        raise no_such_column(obj, unseen)
+    return values
 
 
 def _batch_size(headers: Mapping[str, str]) -> int:

@@ -6,7 +6,8 @@ Field types and the describe shape follow Salesforce's `sObject Describe` resour
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Collection
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 
@@ -63,6 +64,13 @@ class ObjectDef:
             return found
         lowered = name.lower()
         return next((f for f in self.fields.values() if f.name.lower() == lowered), None)
+
+    def readable(self, hidden: Collection[str]) -> ObjectDef:
+        """The object as a user whose field-level security hides `hidden` sees it: describe,
+        SOQL and request bodies know only the other fields ("No such column" for those)."""
+        if not hidden:
+            return self
+        return replace(self, fields={n: f for n, f in self.fields.items() if n not in hidden})
 
     def describe(self, base: str) -> dict[str, Any]:
         return {

@@ -15,6 +15,7 @@ import ssl
 import tempfile
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -121,6 +122,16 @@ class SalesforceEmulator(BackgroundServer):
             self.config = replace(self.config, daily_api_limit=daily_limit)
             if used is not None:
                 self._api_calls = used
+
+    def set_field_security(self, object_name: str, hidden: Iterable[str]) -> None:
+        """The integration user's profile stops granting Read on `hidden` (none: every field
+        visible again): describe leaves them out and SOQL and writes know no such column."""
+        obj = self.store.object(object_name)
+        names = frozenset(hidden)
+        unknown = sorted(n for n in names if n not in obj.fields or n == "Id")
+        if unknown:
+            raise ValueError(f"{obj.name} has no hideable field(s): {', '.join(unknown)}")
+        self.api.hidden[obj.name] = names
 
     def expire_tokens(self) -> None:
         """Every issued access token becomes invalid, as after a session timeout."""

@@ -49,6 +49,13 @@ class MultipleMatches(ApiError):
         self.ids = ids
 
 
+def no_such_column(obj: ObjectDef, name: str) -> ApiError:
+    """A field a request body names that the object lacks, or the user may not see."""
+    return ApiError(
+        400, "INVALID_FIELD", f"No such column '{name}' on sobject of type {obj.name}", [name]
+    )
+
+
 def checksum_id(id15: str) -> str:
     """The documented 15-to-18 character id suffix: one character per 5-char chunk,
     encoding which of its characters are upper case."""
@@ -320,12 +327,7 @@ class OrgStore:
                 continue
             fdef = obj.lookup(name)
             if fdef is None:
-                raise ApiError(
-                    400,
-                    "INVALID_FIELD",
-                    f"No such column '{name}' on sobject of type {obj.name}",
-                    [name],
-                )
+                raise no_such_column(obj, name)
             if fdef.read_only:
                 raise ApiError(
                     400,

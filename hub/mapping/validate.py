@@ -79,19 +79,18 @@ def _sections(object_mapping: ObjectMapping) -> list[tuple[str, dict[str, FieldS
 
 
 def missing_columns(
-    mapping: MappingFile, object_name: str, columns: Sequence[str], system: str
+    mapping: MappingFile, object_name: str, columns: Sequence[str], origin: str
 ) -> Iterator[Problem]:
-    """Source fields the mapping names that a file's header lacks: each would be empty in
-    every record, so a sync refuses to start (the header is listed, which shows a wrong
-    delimiter at a glance)."""
+    """Source fields the mapping names that the source's declared columns (`origin`: "the
+    header of shop customers") lack: each would be empty in every record, so a sync refuses
+    to start (the columns are listed, which shows a wrong delimiter at a glance)."""
     present = set(columns)
     for location, field in read_references(mapping, object_name):
         if field not in present:
             yield _problem(
                 mapping,
                 location,
-                f"column {field!r} is not in the header of {system} {object_name} "
-                f"({', '.join(map(repr, columns))})",
+                f"column {field!r} is not in {origin} ({', '.join(map(repr, columns))})",
             )
 
 

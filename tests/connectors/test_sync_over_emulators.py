@@ -26,9 +26,11 @@ from emulators.salesforce.seed import generate as generate_org
 from hub.cli.mappings import mapping_problems
 from hub.config import RelhubConfig, load_config
 from hub.deletion_guard import MassDeletionRefused
+from hub.store import runs
 from hub.store.migrate import open_store
 from hub.store.models import QuarantineRow, Run, SourceRecordRow
 from hub.sync import sync_source
+from hub.yamlfile import ConfigError
 
 MAPPINGS = Path(__file__).resolve().parents[2] / "mappings"
 SF_OBJECTS = ("Contact", "Lead", "Account")
@@ -238,3 +240,19 @@ def test_a_reconciliation_that_would_delete_too_much_stops(
     with pytest.raises(MassDeletionRefused, match=r"salesforce\.Account: the read would delete"):
         sync_source(systems.config, engine, salesforce)
     assert not any(landed(engine, "salesforce", "Account")[0].values())  # nothing deleted
+
+
+def test_a_mapped_field_hidden_by_field_level_security_stops_the_sync(
+    systems: Systems, sqlite_url: str
+) -> None:
+    engine = open_store(sqlite_url)
+    salesforce = next(s for s in systems.config.sources if s.name == "salesforce")
+    sync_source(systems.config, engine, salesforce)
+    before = runs.watermark(engine, "salesforce", "Contact")
+    systems.org.set_field_security("Contact", {"Birthdate"})  # a profile change
+    with pytest.raises(ConfigError) as refused:
+        sync_source(systems.config, engine, salesforce)
+    message = str(refused.value)
+    assert "salesforce.yaml" in message and "objects.Contact.fields.birth_date.from" in message
+    assert "column 'Birthdate' is not in what salesforce Contact's describe lists" in message
+    assert runs.watermark(engine, "salesforce", "Contact") == before

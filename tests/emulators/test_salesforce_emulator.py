@@ -324,6 +324,30 @@ def test_describe_lists_types_and_custom_fields(api: Api, org: SalesforceEmulato
     assert sum(f["custom"] for f in wide["fields"]) == 502  # 500 + the two id fields
 
 
+def test_field_level_security_hides_a_field_from_describe_queries_and_writes(
+    api: Api, org: SalesforceEmulator
+) -> None:
+    record_id = org.store.create("Contact", {"LastName": "Lovelace", "Birthdate": "1815-12-10"})
+    org.set_field_security("Contact", {"Birthdate"})
+
+    described = api.call("GET", "sobjects/Contact/describe").json()
+    names = {f["name"] for f in described["fields"]}
+    assert "Birthdate" not in names and "LastName" in names
+    refused = api.query("SELECT Id, Birthdate FROM Contact")
+    assert refused.status_code == 400 and refused.json()[0]["errorCode"] == "INVALID_FIELD"
+    assert "Birthdate" not in api.call("GET", f"sobjects/Contact/{record_id}").json()
+    written = api.call("PATCH", f"sobjects/Contact/{record_id}", json={"Birthdate": "1990-01-01"})
+    assert written.status_code == 400 and written.json()[0]["errorCode"] == "INVALID_FIELD"
+    assert org.store.get("Contact", record_id)["Birthdate"] == "1815-12-10"  # admins see it
+
+    org.set_field_security("Contact", ())
+    assert api.query("SELECT Birthdate FROM Contact").json()["records"][0]["Birthdate"] == (
+        "1815-12-10"
+    )
+    with pytest.raises(ValueError, match="no hideable field"):
+        org.set_field_security("Contact", {"Id"})
+
+
 def test_faults_are_deterministic_and_logged() -> None:
     faults = Faults(seed=3, error_rate=0.3, throttle_every=5, throttle_burst=2, retry_after_s=2)
 
