@@ -57,6 +57,7 @@ from connectors.base import (
     WriteStatus,
     after_cursor,
     batched,
+    error_reason,
     parse_timestamp,
 )
 from connectors.http import DEFAULT_TIMEOUT_S, RateLimiter, Retrier, RetryPolicy, parse_retry_after
@@ -301,9 +302,15 @@ class _NotFound(_Refused):
 
 
 def _failure(response: requests.Response, what: str) -> ConnectorError:
-    """BambooHR's error: the status, and the reason in the X-BambooHR-Error-Message header."""
+    """BambooHR's error: the status, and the reason in the X-BambooHR-Error-Message header
+    (or else the body's text)."""
     status = response.status_code
-    reason = response.headers.get("X-BambooHR-Error-Message") or response.reason or ""
+    reason = (
+        response.headers.get("X-BambooHR-Error-Message")
+        or error_reason(response.text)
+        or response.reason
+        or ""
+    )
     message = f"{what}: HTTP {status} {reason}".rstrip()
     if status == 401:
         return AuthenticationError(message)

@@ -7,6 +7,7 @@ nothing about mappings, identity or the store: the sync step owns those.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -287,6 +288,41 @@ def reconciliation_due(since: Watermark, every_s: float) -> bool:
         return True
     now = datetime.now(UTC).timestamp()
     return since.modified_at.timestamp() // every_s < now // every_s
+
+
+@dataclass
+class PagingGuard:
+    """Stops a paging loop the API answers with a cursor it has already returned (a stuck
+    API, a proxy replaying a page): without it the read pages the same records for ever."""
+
+    what: str
+    seen: set[str] = field(default_factory=set)
+
+    def check(self, cursor: object) -> None:
+        key = str(cursor)
+        if key in self.seen:
+            raise ConnectorError(
+                f"{self.what}: the API returned the paging cursor {key!r} a second time; "
+                "the read stopped instead of paging the same records again"
+            )
+        self.seen.add(key)
+
+
+def error_reason(body: str | bytes | None, key: str = "message") -> str:
+    """The reason in an API's error body: its JSON `key`, or else the body's own text (cut
+    short), so a body without a message still says why."""
+    text = body.decode(errors="replace") if isinstance(body, bytes) else body or ""
+    reason = json_object(text).get(key)
+    return str(reason) if reason else text.strip()[:300]
+
+
+def json_object(text: str | bytes | None) -> dict[str, Any]:
+    """A response body as a JSON object: {} when it is empty, not JSON or not an object."""
+    try:
+        value = json.loads(text or "{}")
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
 
 
 def batched(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:

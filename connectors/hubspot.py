@@ -53,6 +53,7 @@ from connectors.base import (
     FieldType,
     ObjectSchema,
     Page,
+    PagingGuard,
     ReadSpec,
     Reject,
     SourceRecord,
@@ -63,6 +64,8 @@ from connectors.base import (
     WriteStatus,
     after_cursor,
     batched,
+    error_reason,
+    json_object,
     reconciliation_due,
 )
 from connectors.http import (
@@ -220,6 +223,7 @@ class HubSpotConnector:
     ) -> Iterator[tuple[list[dict[str, Any]], bool]]:
         """Pages of `GET /crm/v3/objects/{object}`, each with whether it is the last."""
         after: str | None = None
+        guard = PagingGuard(f"list {object_name}")
         while True:
             body = self._call(
                 self._basic_api.get_page,
@@ -234,6 +238,7 @@ class HubSpotConnector:
             yield list(body.get("results", [])), after is None
             if after is None:
                 return
+            guard.check(after)
 
     def _batch_read(
         self, object_name: str, ids: list[str], names: list[str]
@@ -469,6 +474,7 @@ class _ChangeSearch:
     def _by_id(self, modified: str, stamp_ms: int) -> Iterator[Page]:
         """Every record on one timestamp, in keyset pages by id."""
         last_id = 0
+        guard = PagingGuard(f"search {self.spec.object} by id")
         while True:
             filters = [_filter(modified, "EQ", stamp_ms), _filter(ID_PROPERTY, "GT", last_id)]
             results = self._search(filters, ID_PROPERTY)
@@ -476,6 +482,7 @@ class _ChangeSearch:
             if len(results) < SEARCH_PAGE:
                 return
             last_id = int(results[-1]["id"])
+            guard.check(last_id)
 
     def _search(self, filters: list[dict[str, str]], sort: str) -> list[dict[str, Any]]:
         body = self.connector.search(
@@ -580,13 +587,7 @@ class DailyLimitReached(ConnectorError):
 def _translate(error: Any, what: str) -> ConnectorError:
     """A client exception as ours; the message comes from HubSpot's JSON body, never headers."""
     status = int(error.status or 0)
-    raw = error.body.decode(errors="replace") if isinstance(error.body, bytes) else error.body
-    try:
-        body = json.loads(raw or "{}")
-        message, policy = body.get("message", ""), body.get("policyName", "")
-    except (ValueError, AttributeError):
-        message, policy = "", ""
-    message = message or (raw or "")[:300]  # a body without `message` is still the reason
+    message, policy = error_reason(error.body), json_object(error.body).get("policyName")
     text = f"{what}: HubSpot answered {status} {message}".strip()
     if status in (401, 403):
         return AuthenticationError(text)

@@ -44,6 +44,7 @@ from connectors.base import (
     FieldType,
     ObjectSchema,
     Page,
+    PagingGuard,
     ReadSpec,
     Reject,
     SourceRecord,
@@ -53,6 +54,7 @@ from connectors.base import (
     WriteResult,
     WriteStatus,
     after_cursor,
+    error_reason,
     parse_timestamp,
     reconciliation_due,
 )
@@ -239,6 +241,7 @@ class PartnerStackConnector:
     ) -> Iterator[tuple[list[dict[str, Any]], bool]]:
         """Pages of a list endpoint, each with whether it is the last."""
         after: str | None = None
+        guard = PagingGuard(f"list {object_name}")
         while True:
             params = {**query, "limit": self._page_size}
             if after is not None:
@@ -249,6 +252,7 @@ class PartnerStackConnector:
             if last:
                 return
             after = str(items[-1]["key"])
+            guard.check(after)
 
     def _page(self, spec: ReadSpec, items: Sequence[Mapping[str, Any]]) -> Page:
         page = Page()
@@ -331,11 +335,7 @@ class PartnerStackConnector:
 
 def _translate(response: requests.Response, what: str) -> ConnectorError:
     """An error answer as ours; the reason is the body's `message`, never a header."""
-    try:
-        message = str(response.json().get("message") or "")
-    except ValueError:
-        message = ""
-    message = message or response.text[:300]
+    message = error_reason(response.text)
     text = f"{what}: PartnerStack answered {response.status_code} {message}".strip()
     if response.status_code in (401, 403):
         return AuthenticationError(text)

@@ -43,6 +43,7 @@ class EmulatorConfig:
     throttle_every: int = 0  # every Nth request starts a burst of 429s ...
     throttle_burst: int = 3  # ... this many requests long
     max_url_length: int = 8192  # longer request lines are refused with 414
+    stuck_paging: bool = False  # a page's next cursor is the one it was asked for
     seed: int = 0
 
     @classmethod

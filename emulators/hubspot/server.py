@@ -103,6 +103,13 @@ def serve(
     )
 
 
+def _repeat_cursor(reply: Reply, query: dict[str, list[str]]) -> None:
+    """The stuck-paging fault: the next page's cursor is the one this page was asked for."""
+    paging = reply.body.get("paging") if isinstance(reply.body, dict) else None
+    if paging and query.get("after"):
+        paging["next"]["after"] = query["after"][0]
+
+
 def _handler_for(emulator: HubSpotEmulator) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -144,6 +151,8 @@ def _handler_for(emulator: HubSpotEmulator) -> type[BaseHTTPRequestHandler]:
                         time.sleep(emulator.config.latency_s)
                     query = parse_qs(url.query, keep_blank_values=True)
                     reply = emulator.api.handle(self.command, url.path, query, body)
+                    if emulator.config.stuck_paging:
+                        _repeat_cursor(reply, query)
             emulator.log.add(  # before answering, so a caller that got its answer sees the entry
                 LoggedRequest(
                     self.command,

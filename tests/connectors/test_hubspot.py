@@ -375,3 +375,15 @@ def test_an_error_body_without_a_message_is_reported_with_its_text() -> None:
     refused.body = '{"status": "error", "category": "VALIDATION_ERROR"}'
     error = _translate(refused, "batch update contacts")
     assert "VALIDATION_ERROR" in str(error) and not isinstance(error, TransientError)
+
+
+def test_a_list_that_repeats_its_cursor_stops_with_an_error(hub: HubSpotEmulator) -> None:
+    seed(hub, 250)
+    hub.config.stuck_paging = True  # page 2 answers the cursor page 1 gave
+    connector = connector_for(hub)
+    try:
+        with pytest.raises(ConnectorError, match="paging cursor '1100' a second time"):
+            read_all(connector, CONTACTS, None, full=True)
+    finally:
+        connector.close()
+    assert [e.path for e in hub.log.snapshot()].count("/crm/v3/objects/contacts") == 2
