@@ -12,6 +12,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -240,6 +241,28 @@ def test_a_reconciliation_that_would_delete_too_much_stops(
     with pytest.raises(MassDeletionRefused, match=r"salesforce\.Account: the read would delete"):
         sync_source(systems.config, engine, salesforce)
     assert not any(landed(engine, "salesforce", "Account")[0].values())  # nothing deleted
+
+
+def test_hubspot_deletions_past_the_archive_reach_the_hub_through_the_guard(
+    systems: Systems, store_url: str
+) -> None:
+    """Permanent (GDPR) deletions never enter the archive, archived records go after 90
+    days: only the id reconciliation sees either, and a mass deletion stops there."""
+    engine = open_store(store_url)
+    hubspot = next(s for s in systems.config.sources if s.name == "hubspot")
+    sync_source(systems.config, engine, hubspot)
+    hub = systems.hub.store
+    live = [i for i, deleted in landed(engine, "hubspot", "contacts")[0].items() if not deleted]
+    hub.delete_permanently("contacts", live[0])
+    hub.archive("contacts", live[1], at=hub.clock() - timedelta(days=91))  # purged by now
+    counts = sync_source(systems.config, engine, hubspot).totals()["objects"]
+    assert counts["contacts"]["deletions"] == 2 and live[1] not in hub.records["contacts"]
+    for record_id in live[2 : len(live) // 2]:
+        hub.delete_permanently("contacts", record_id)
+    with pytest.raises(MassDeletionRefused, match=r"hubspot\.contacts: the read would delete"):
+        sync_source(systems.config, engine, hubspot)
+    stored = landed(engine, "hubspot", "contacts")[0]
+    assert [i for i in live if stored[i]] == live[:2]  # nothing more was deleted
 
 
 def test_a_mapped_field_hidden_by_field_level_security_stops_the_sync(
