@@ -9,7 +9,7 @@
 
 from __future__ import annotations
 
-from emulators.bamboohr.seed import generate, load_data_file
+from emulators.bamboohr.seed import add_employees, generate, load_data_file
 from emulators.bamboohr.server import DEFAULT_API_KEY, BambooHREmulator, default_config, serve
 from emulators.bamboohr.store import CompanyStore
 from emulators.hubspot.gate import EmulatorConfig
@@ -19,6 +19,7 @@ __all__ = [
     "BambooHREmulator",
     "CompanyStore",
     "EmulatorConfig",
+    "add_employees",
     "default_config",
     "generate",
     "load_data_file",

@@ -19,7 +19,7 @@ from typing import Any
 
 from emulators.bamboohr.store import CompanyStore, parse_time
 from emulators.serving import data_rows
-from emulators.synthetic.company import build_company
+from emulators.synthetic.company import CompanyExport, build_company
 
 
 def employee_fields(row: dict[str, str], rng: random.Random) -> dict[str, str]:
@@ -51,11 +51,16 @@ def employee_fields(row: dict[str, str], rng: random.Random) -> dict[str, str]:
 
 def generate(store: CompanyStore, *, people: int, seed: int = 1) -> list[str]:
     """Insert the synthetic company's employees; return their BambooHR ids."""
-    rows = build_company(people, seed).files["hr_employees.csv"]
+    return add_employees(store, build_company(people, seed), seed)
+
+
+def add_employees(store: CompanyStore, company: CompanyExport, seed: int) -> list[str]:
+    """Insert an already built company's HR rows, so the other systems can be seeded from
+    the same build; return the BambooHR ids in the order of the rows."""
     rng = random.Random(seed)
     return [
         store.insert(employee_fields(row, rng), at=parse_time(row["last_modified"])).id
-        for row in rows
+        for row in company.files["hr_employees.csv"]
     ]
 
 

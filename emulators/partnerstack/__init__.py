@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from emulators.partnerstack.seed import SeededProgram, generate, load_data_file
+from emulators.partnerstack.seed import SeededProgram, enrol, generate, load_data_file
 from emulators.partnerstack.server import (
     PUBLIC_KEY,
     SECRET_KEY,
@@ -26,6 +26,7 @@ __all__ = [
     "PartnerStackEmulator",
     "ProgramStore",
     "SeededProgram",
+    "enrol",
     "generate",
     "load_data_file",
     "partnerstack_limits",

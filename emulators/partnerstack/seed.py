@@ -24,7 +24,7 @@ import numpy as np
 
 from emulators.partnerstack.store import ProgramStore
 from emulators.serving import data_rows
-from emulators.synthetic.company import build_company
+from emulators.synthetic.company import CompanyExport, build_company
 from emulators.synthetic.organizations import domain, legal_name, website
 
 TIERS = ("gold", "silver", "bronze")
@@ -59,7 +59,12 @@ def add_groups(store: ProgramStore) -> dict[str, dict[str, str]]:
 
 def generate(store: ProgramStore, *, people: int = 2_000, seed: int = 1) -> SeededProgram:
     """Enrol the partner companies of the synthetic company of `people` people and `seed`."""
-    export = build_company(people, seed)
+    return enrol(store, build_company(people, seed), seed)
+
+
+def enrol(store: ProgramStore, export: CompanyExport, seed: int) -> SeededProgram:
+    """Enrol an already built company's partner companies, so the other systems can be
+    seeded from the same build."""
     orgs = export.people.population.orgs
     org_of_domain = {domain(orgs, org): org for org in range(len(orgs))}
     truth = {row["record_id"]: row["truth_person_id"] for row in export.files["truth.csv"]}
