@@ -1,12 +1,14 @@
 """A generated company served by live emulators: what `relhub demo` runs the whole loop on.
 
 The company generator (emulators.synthetic.company) writes the same people and
-organizations into several systems with realistic duplicates. Here its Salesforce rows
-(contacts, leads, accounts) and HubSpot rows (contacts, companies) seed the emulators in
-each API's own field names, and the HR export and the partner portal's contacts stay files,
-as offline channels deliver them. A relhub.yaml for these sources, with the shipped
-mapping files, is written beside the files; the credentials are set in the environment
-(`RELHUB_CONN_*`) for as long as the systems run, and never written to disk.
+organizations into several systems with realistic duplicates. One build of it seeds all
+four emulators in each API's own shapes: Salesforce (contacts, leads, accounts), HubSpot
+(contacts, companies), BambooHR (employees, current and terminated) and PartnerStack
+(partnerships with their team members, referred customers). A relhub.yaml for these
+sources, with the shipped mapping files, is written into the folder; the credentials are
+set in the environment (`RELHUB_CONN_*`) for as long as the systems run, and never
+written to disk. The generator's truth comes along, keyed by each system's own record
+ids, so a test can score what the hub resolved.
 
 `relhub demo` finds this module through the `relhub.demo` entry point, so the production
 `relhub` never imports the emulators.
@@ -14,9 +16,10 @@ mapping files, is written beside the files; the credentials are set in the envir
 
 from __future__ import annotations
 
-import csv
+import dataclasses
 import os
 import uuid
+from collections import Counter
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -24,11 +27,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Final
 
+from emulators.bamboohr import BambooHREmulator, add_employees, default_config
 from emulators.hubspot import EmulatorConfig as HubSpotConfig
 from emulators.hubspot import HubSpotEmulator
+from emulators.partnerstack import PartnerStackEmulator, enrol
 from emulators.salesforce import EmulatorConfig as SalesforceConfig
 from emulators.salesforce import SalesforceEmulator
-from emulators.synthetic.company import FILES, CompanyExport, build_company
+from emulators.synthetic.company import CompanyExport, build_company
 
 SALESFORCE_CONTACT: Final = {
     "first_name": "FirstName",
@@ -65,16 +70,27 @@ SALESFORCE_ACCOUNT: Final = {
     "postcode": "BillingPostalCode",
     "country": "BillingCountry",
 }
-FILE_SOURCES: Final = {"hr": "hr_employees.csv", "partners": "partner_contacts.csv"}
 MAPPINGS: Final = Path(__file__).resolve().parents[1] / "mappings"
+# BambooHR publishes no limit and the emulator guesses 100 requests per 10 s; the demo's
+# push writes one request per employee, so its HR system allows more than that guess.
+DEMO_HR_REQUESTS_PER_10_S: Final = 2_000
+
+SourceKey = tuple[str, str, str]  # system, object, the system's own record id
+Truth = dict[SourceKey, str]  # -> the generator's person (P…) or organization (O…) id
 
 
 @dataclass(frozen=True)
 class DemoCompany:
-    """Where the demo's configuration lives, and what each system was seeded with."""
+    """Where the demo's configuration lives, and every record each system was seeded with,
+    with the generator's truth of who or what it is."""
 
     config_path: Path
-    records: dict[str, int]  # per system
+    truth: Truth
+
+    @property
+    def records(self) -> dict[str, int]:
+        """Records seeded per system."""
+        return dict(Counter(system for system, _, _ in self.truth))
 
 
 @contextmanager
@@ -91,30 +107,50 @@ def company_systems(folder: Path, people: int, seed: int) -> Iterator[DemoCompan
         )
     )
     hubspot = HubSpotEmulator(config=HubSpotConfig(), token=f"pat-na1-{secret}")
-    with salesforce as org, hubspot as portal:
-        records = {
-            "salesforce": _seed_salesforce(org, company),
-            "hubspot": seed_hubspot(portal, company),
+    bamboohr = BambooHREmulator(
+        config=dataclasses.replace(default_config(), rate_limit=DEMO_HR_REQUESTS_PER_10_S),
+        api_key=f"hr-{secret}",
+    )
+    partnerstack = PartnerStackEmulator(public_key=f"pk-{secret}", secret_key=f"sk-{secret}")
+    with salesforce as org, hubspot as portal, bamboohr as hr, partnerstack as program:
+        truth = {
+            **_seed_salesforce(org, company),
+            **seed_hubspot(portal, company),
+            **_seed_bamboohr(hr, company, seed),
+            **_seed_partnerstack(program, company, seed),
         }
-        for source, file in FILE_SOURCES.items():
-            records[source] = _write_rows(folder / file, company, file)
         credentials = {
             **{f"RELHUB_CONN_DEMO_SALESFORCE_{k.upper()}": v for k, v in org.credentials().items()},
             "RELHUB_CONN_DEMO_HUBSPOT_ACCESS_TOKEN": portal.token,
             "RELHUB_CONN_DEMO_HUBSPOT_BASE_URL": portal.base_url,
+            "RELHUB_CONN_DEMO_BAMBOOHR_COMPANY": hr.store.company,
+            "RELHUB_CONN_DEMO_BAMBOOHR_API_KEY": hr.api_key,
+            "RELHUB_CONN_DEMO_BAMBOOHR_BASE_URL": hr.base_url,
+            **{
+                f"RELHUB_CONN_DEMO_PARTNERSTACK_{k.upper()}": v
+                for k, v in program.credentials().items()
+            },
         }
         config_path = folder / "relhub.yaml"
         config_path.write_text(_relhub_yaml(folder, org.ca_path))
         saved = {name: os.environ.get(name) for name in credentials}
         os.environ.update(credentials)
         try:
-            yield DemoCompany(config_path, records)
+            yield DemoCompany(config_path, truth)
         finally:
             for name, value in saved.items():
                 if value is None:
                     os.environ.pop(name, None)
                 else:
                     os.environ[name] = value
+
+
+def _truth_of(company: CompanyExport) -> dict[tuple[str, str], str]:
+    """(generated file, generated record id) -> the truth's person or organization id."""
+    return {
+        (row["file"], row["record_id"]): row["truth_person_id"] or row["truth_org_id"]
+        for row in company.files["truth.csv"]
+    }
 
 
 def _renamed(row: Mapping[str, str], columns: Mapping[str, str]) -> dict[str, Any]:
@@ -126,37 +162,45 @@ def _stamp(row: Mapping[str, str], column: str) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
-def _seed_salesforce(org: SalesforceEmulator, company: CompanyExport) -> int:
-    files = company.files
-    account_ids = {
-        row["account_id"]: org.store.create(
-            "Account", _renamed(row, SALESFORCE_ACCOUNT), at=_stamp(row, "updated_at")
+def _seed_salesforce(org: SalesforceEmulator, company: CompanyExport) -> Truth:
+    files, truth = company.files, _truth_of(company)
+    seeded: Truth = {}
+    account_ids = {}
+    for row in files["salesforce_accounts.csv"]:
+        fields = _renamed(row, SALESFORCE_ACCOUNT)
+        account_ids[row["account_id"]] = org.store.create(
+            "Account", fields, at=_stamp(row, "updated_at")
         )
-        for row in files["salesforce_accounts.csv"]
-    }
+        key = ("salesforce_accounts.csv", row["account_id"])
+        seeded["salesforce", "Account", account_ids[row["account_id"]]] = truth[key]
     for row in files["salesforce_contacts.csv"]:
         fields = _renamed(row, SALESFORCE_CONTACT)
         fields.setdefault("LastName", "[not provided]")  # required by Salesforce
         if row.get("account_id") in account_ids:
             fields["AccountId"] = account_ids[row["account_id"]]
-        org.store.create("Contact", fields, at=_stamp(row, "updated_at"))
+        created = org.store.create("Contact", fields, at=_stamp(row, "updated_at"))
+        seeded["salesforce", "Contact", created] = truth[
+            "salesforce_contacts.csv", row["contact_id"]
+        ]
     for row in files["salesforce_leads.csv"]:
         fields = _renamed(row, SALESFORCE_LEAD)
         fields.setdefault("LastName", "[not provided]")
         fields.setdefault("Company", "[not provided]")
-        org.store.create("Lead", fields, at=_stamp(row, "updated_at"))
-    return sum(
-        len(files[name])
-        for name in ("salesforce_accounts.csv", "salesforce_contacts.csv", "salesforce_leads.csv")
-    )
+        created = org.store.create("Lead", fields, at=_stamp(row, "updated_at"))
+        seeded["salesforce", "Lead", created] = truth["salesforce_leads.csv", row["contact_id"]]
+    return seeded
 
 
-def seed_hubspot(portal: HubSpotEmulator, company: CompanyExport) -> int:
+def seed_hubspot(portal: HubSpotEmulator, company: CompanyExport) -> Truth:
     """The company's HubSpot companies and contacts, under their generated ids."""
-    files = company.files
+    files, truth = company.files, _truth_of(company)
+    seeded: Truth = {}
     for row in files["hubspot_companies.csv"]:
         properties = {k: v for k, v in row.items() if v and k != "hs_object_id"}
         portal.store.insert("companies", properties, record_id=row["hs_object_id"])
+        seeded["hubspot", "companies", row["hs_object_id"]] = truth[
+            "hubspot_companies.csv", row["hs_object_id"]
+        ]
     for row in files["hubspot_contacts.csv"]:
         skipped = ("hs_object_id", "associatedcompanyid", "lastmodifieddate")
         properties = {k: v for k, v in row.items() if v and k not in skipped}
@@ -168,22 +212,38 @@ def seed_hubspot(portal: HubSpotEmulator, company: CompanyExport) -> int:
         )
         if row.get("associatedcompanyid"):
             portal.store.associate(record.id, row["associatedcompanyid"])
-    return len(files["hubspot_companies.csv"]) + len(files["hubspot_contacts.csv"])
+        seeded["hubspot", "contacts", record.id] = truth["hubspot_contacts.csv", record.id]
+    return seeded
 
 
-def _write_rows(path: Path, company: CompanyExport, file: str) -> int:
-    rows = company.files[file]
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=FILES[file], lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
-    return len(rows)
+def _seed_bamboohr(hr: BambooHREmulator, company: CompanyExport, seed: int) -> Truth:
+    truth = _truth_of(company)
+    rows = company.files["hr_employees.csv"]
+    ids = add_employees(hr.store, company, seed)
+    return {
+        ("bamboohr", "employees", employee): truth["hr_employees.csv", row["employee_id"]]
+        for employee, row in zip(ids, rows, strict=True)
+    }
+
+
+def _seed_partnerstack(program: PartnerStackEmulator, company: CompanyExport, seed: int) -> Truth:
+    seeded = enrol(program.store, company, seed)
+    objects = (
+        ("partnerships", seeded.partnerships, seeded.truth_org),
+        ("partner_contacts", seeded.members, seeded.truth_person),
+        ("customers", seeded.customers, seeded.truth_org),
+    )
+    return {
+        ("partnerstack", object_name, key): truth[key]
+        for object_name, keys, truth in objects
+        for key in keys
+    }
 
 
 def _relhub_yaml(folder: Path, ca_path: Path) -> str:
     return f"""\
-# Written by `relhub demo`: a generated company in live emulators (credentials come from
-# RELHUB_CONN_DEMO_* variables while the demo runs) and two file exports.
+# Written by `relhub demo`: a generated company in four live emulators (credentials come
+# from RELHUB_CONN_DEMO_* variables while the demo runs).
 store:
   url: sqlite:///{folder / "relhub.db"}
 sources:
@@ -198,14 +258,15 @@ sources:
     connection: demo_hubspot
     mapping: {MAPPINGS / "hubspot.yaml"}
     objects: [companies, contacts]
-  - name: hr
-    type: file
-    mapping: {MAPPINGS / "hr.yaml"}
-    objects:
-      employees: {{path: {FILE_SOURCES["hr"]}}}
-  - name: partners
-    type: file
-    mapping: {MAPPINGS / "partners.yaml"}
-    objects:
-      partner_contacts: {{path: {FILE_SOURCES["partners"]}}}
+  - name: bamboohr
+    type: bamboohr
+    connection: demo_bamboohr
+    mapping: {MAPPINGS / "bamboohr.yaml"}
+    objects: [employees]
+    options: {{requests_per_window: {DEMO_HR_REQUESTS_PER_10_S * 9 // 10}}}
+  - name: partnerstack
+    type: partnerstack
+    connection: demo_partnerstack
+    mapping: {MAPPINGS / "partnerstack.yaml"}
+    objects: [partnerships, partner_contacts, customers]
 """

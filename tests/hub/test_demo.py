@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shlex
 from pathlib import Path
 
@@ -34,7 +35,11 @@ def test_the_demo_syncs_resolves_pushes_and_syncs_again_without_echo(
 
     engine = open_store(store)
     with engine.connect() as connection:
-        systems = set(connection.execute(select(SourceRecordRow.system).distinct()).scalars())
+        stored = dict(
+            connection.execute(
+                select(SourceRecordRow.system, func.count()).group_by(SourceRecordRow.system)
+            ).all()
+        )
         contacts = connection.execute(
             select(func.count())
             .select_from(SourceRecordRow)
@@ -46,7 +51,18 @@ def test_the_demo_syncs_resolves_pushes_and_syncs_again_without_echo(
             .where(GoldenMemberRow.system == "hubspot", GoldenMemberRow.object == "contacts")
         ).scalar_one()
         quarantined = connection.execute(select(func.count()).select_from(QuarantineRow)).scalar()
-    assert systems == {"salesforce", "hubspot", "hr", "partners"}
+    # Every record seeded into the four emulators arrived through its connector, once,
+    # and the summary counts each system.
+    said = re.search(r"people: (.*?) records\.", " ".join(result.output.split()))
+    assert said is not None, result.output
+    seeded = {
+        system: int(n.replace(",", "")) for n, system in re.findall(r"(\d[\d,]*) ([a-z]+)", said[1])
+    }
+    assert set(seeded) == {"salesforce", "hubspot", "bamboohr", "partnerstack"}
+    assert stored == seeded
+    summary = result.output.split("Summary", 1)[1]
+    for system, count in seeded.items():
+        assert re.search(rf"{system}\s+│\s+{count:,}\s+│", summary), (system, summary)
     assert contacts == members > 0  # every HubSpot contact stored, each in a golden record
     assert quarantined == 0  # the shipped mappings read every generated record
     assert "0 changed for identity" in " ".join(result.output.split())  # no echo
