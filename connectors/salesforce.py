@@ -16,7 +16,8 @@ Options:
   max_attempts (6), retry_base_delay_s (0.5), max_retry_delay_s (60), max_url_length
   (16,384: Salesforce answers 414 beyond it), timeout_s (30), ca_bundle (a CA file to trust).
 
-Reads use queryAll so deletions arrive with IsDeleted=true, ordered by (SystemModstamp, Id)
+Reads use queryAll so deletions arrive with IsDeleted=true, ordered by (SystemModstamp, Id:
+LastModifiedDate misses changes made by system processes)
 and filtered past the watermark on that pair, so equal timestamps never skip or repeat a
 record. A field list too long for one GET URL is split into several queries joined by Id.
 queryAll sees a deletion only while the record is in the recycle bin (15 days, less when
@@ -500,6 +501,12 @@ class SalesforceConnector:
         self, spec: ReadSpec, since: Watermark | None, *, full: bool = False
     ) -> Iterator[Page]:
         modstamp = soql_name(spec.modified_at_field or "SystemModstamp")
+        if modstamp != "SystemModstamp":
+            raise ConnectorError(
+                f"{self.system} {spec.object}: modified_at_field must be SystemModstamp, not "
+                f"{modstamp}: LastModifiedDate stays put when a system process changes a "
+                "record (a roll-up, automation), so a watermark on it misses those changes"
+            )
         deleted = soql_name(spec.deleted_field or "IsDeleted")
         keys = [soql_name(spec.id_field), modstamp, deleted]
         wanted = spec.fields
@@ -681,7 +688,8 @@ class SalesforceConnector:
             kinds.setdefault(key, []).append(index)
         results: dict[int, WriteResult] = {}
         for (kind, external_id), indexes in kinds.items():
-            for chunk in batched(indexes, self.max_write_batch):
+            targets = [_target(requests[i], external_id) for i in indexes]
+            for chunk in _distinct_batches(indexes, targets, self.max_write_batch):
                 written = self._write_chunk(
                     object_name, kind, external_id, [requests[i] for i in chunk]
                 )
@@ -718,6 +726,35 @@ class SalesforceConnector:
                 f"Salesforce answered {len(answer or [])} results for {len(requests)} records"
             )
         return [_write_result(item, r) for item, r in zip(answer, requests, strict=True)]
+
+
+def _target(request: WriteRequest, external_id: str | None) -> str | None:
+    """The record a request writes: its id, or its external id's value (None: a create)."""
+    if external_id:
+        value = next(
+            (v for k, v in request.fields.items() if k.lower() == external_id.lower()), None
+        )
+        return None if value is None else str(value).casefold()
+    return request.record_id[:15] if request.record_id else None
+
+
+def _distinct_batches(
+    indexes: Sequence[int], targets: Sequence[str | None], size: int
+) -> Iterator[Sequence[int]]:
+    """Batches in which no record is written twice: Salesforce refuses a whole list that
+    names one record twice ("Duplicate id in list"). The n-th write to a record goes in a
+    call after its (n-1)-th, so writes to one record keep their order."""
+    rounds: list[list[int]] = []
+    seen: dict[str, int] = {}
+    for index, key in zip(indexes, targets, strict=True):
+        turn = 0 if key is None else seen.get(key, -1) + 1
+        if key is not None:
+            seen[key] = turn
+        while len(rounds) <= turn:
+            rounds.append([])
+        rounds[turn].append(index)
+    for indexes_of_round in rounds:
+        yield from batched(indexes_of_round, size)
 
 
 def _write_result(item: Mapping[str, Any], request: WriteRequest) -> WriteResult:

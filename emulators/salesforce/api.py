@@ -292,6 +292,7 @@ class OrgApi:
     ) -> Reply:
         if method == "DELETE" and not rest:
             ids = [i for i in params.get("ids", "").split(",") if i]
+            _refuse_repeated_ids(ids)
             all_or_none = params.get("allOrNone", "false").lower() == "true"
             return self._apply(ids, all_or_none, lambda rid: self._delete_any(rid))
         if not isinstance(body, dict) or not isinstance(body.get("records"), list):
@@ -307,9 +308,19 @@ class OrgApi:
         if not rest and method == "POST":
             return self._apply(records, all_or_none, self._create_one)
         if not rest and method == "PATCH":
+            _refuse_repeated_ids(
+                [r.get("Id") or r.get("id") for r in records if isinstance(r, dict)]
+            )
             return self._apply(records, all_or_none, self._update_one)
         if len(rest) == 2 and method == "PATCH":
             obj = self.object(rest[0])
+            if rest[1].lower() == "id":  # "Only external ids are supported. Don't use record ids."
+                raise ApiError(
+                    400,
+                    "INVALID_FIELD",
+                    f"Field name provided, Id is not an External ID field for {obj.name}: "
+                    "sObject Collections upsert only by an external ID field",
+                )
             key = self.store.external_field(obj, rest[1])
             return self._apply(records, all_or_none, lambda r: self._upsert_one(obj, key.name, r))
         raise ApiError(404, "NOT_FOUND", "The requested resource does not exist")
@@ -394,6 +405,16 @@ class OrgApi:
             raise ApiError(400, "MALFORMED_ID", f"malformed id {record_id}")
         self.store.delete(obj.name, record_id)
         return {"id": record_id}
+
+
+def _refuse_repeated_ids(ids: list[Any]) -> None:
+    """One list naming a record twice is refused whole, as Salesforce's DML refuses it
+    ("Duplicate id in list"): neither write would be the one to keep."""
+    seen: set[str] = set()
+    for record_id in (str(i) for i in ids if i):
+        if record_id[:15] in seen:  # an 18-character id and its 15-character form alike
+            raise ApiError(400, "INVALID_FIELD", f"Duplicate id in list: {record_id}")
+        seen.add(record_id[:15])
 
 
 def _field_names(obj: ObjectDef, listed: str | None) -> tuple[str, ...]:

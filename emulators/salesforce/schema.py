@@ -6,7 +6,7 @@ Field types and the describe shape follow Salesforce's `sObject Describe` resour
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -21,6 +21,7 @@ class FieldDef:
     picklist: tuple[str, ...] = ()
     reference_to: tuple[str, ...] = ()
     read_only: bool = False  # system fields and formula-like compounds such as Contact.Name
+    compound: str | None = None  # the compound field this one is part of (MailingAddress)
 
     @property
     def custom(self) -> bool:
@@ -43,6 +44,10 @@ class FieldDef:
                 for v in self.picklist
             ],
             "referenceTo": list(self.reference_to),
+            "compoundFieldName": self.compound,
+            "nameField": self.name == "Name",
+            "filterable": self.type != "address",
+            "sortable": self.type != "address",
         }
 
 
@@ -64,6 +69,28 @@ class ObjectDef:
             return found
         lowered = name.lower()
         return next((f for f in self.fields.values() if f.name.lower() == lowered), None)
+
+    def compounds(self, record: Mapping[str, Any]) -> dict[str, Any]:
+        """The compound fields' values from their parts: a person's Name from FirstName and
+        LastName, an address as the structure the REST API renders (null when empty)."""
+        values: dict[str, Any] = {}
+        if self.name_from:
+            values["Name"] = " ".join(str(record[f]) for f in self.name_from if record.get(f))
+        for compound in (f.name for f in self.fields.values() if f.type == "address"):
+            parts = {
+                _ADDRESS_KEYS[f.name.removeprefix(compound.removesuffix("Address"))]: record.get(
+                    f.name
+                )
+                for f in self.fields.values()
+                if f.compound == compound
+            }
+            present = any(v is not None for v in parts.values())
+            values[compound] = (
+                {**parts, "geocodeAccuracy": None, "latitude": None, "longitude": None}
+                if present
+                else None
+            )
+        return values
 
     def readable(self, hidden: Collection[str]) -> ObjectDef:
         """The object as a user whose field-level security hides `hidden` sees it: describe,
@@ -106,16 +133,31 @@ def _object(
     return ObjectDef(name, prefix, {f.name: f for f in common}, name_from)
 
 
+_ADDRESS_KEYS = {
+    "Street": "street",
+    "City": "city",
+    "PostalCode": "postalCode",
+    "State": "state",
+    "Country": "country",
+}
+
+
 def _address(prefix: str) -> list[FieldDef]:
-    parts = ("Street", "City", "PostalCode", "State", "Country")
-    return [FieldDef(f"{prefix}{p}", "textarea" if p == "Street" else "string") for p in parts]
+    """The parts of an address and, read-only, the compound `{prefix}Address` they make up:
+    describe lists both; SOQL can select the compound but not filter or sort on it."""
+    compound = f"{prefix}Address"
+    parts = [
+        FieldDef(f"{prefix}{p}", "textarea" if p == "Street" else "string", compound=compound)
+        for p in _ADDRESS_KEYS
+    ]
+    return [*parts, FieldDef(compound, "address", read_only=True)]
 
 
 def standard_objects() -> dict[str, ObjectDef]:
     """Contact (003), Lead (00Q) and Account (001) with a few custom fields each."""
     person = [
-        FieldDef("FirstName", "string", "First Name"),
-        FieldDef("LastName", "string", "Last Name", required=True),
+        FieldDef("FirstName", "string", "First Name", compound="Name"),
+        FieldDef("LastName", "string", "Last Name", required=True, compound="Name"),
         FieldDef("Name", "string", "Full Name", read_only=True),
         FieldDef("Email", "email"),
         FieldDef("Phone", "phone"),

@@ -26,9 +26,9 @@ def load_file(store: OrgStore, path: Path) -> int:
         attributes = row.pop("attributes", None) or {}
         obj = store.object(str(row.pop("type", None) or attributes.get("type")))
         stamp = row.pop("SystemModstamp", None)
-        for system_field in ("Id", "IsDeleted", "CreatedDate", "LastModifiedDate", "Name"):
-            if system_field != "Name" or obj.name_from:
-                row.pop(system_field, None)
+        derived = ("Id", "IsDeleted", "CreatedDate", "LastModifiedDate", *obj.compounds({}))
+        for system_field in derived:  # an export's system and compound columns
+            row.pop(system_field, None)
         fields = {k: _typed(obj, k, v) for k, v in row.items()}
         store.create(obj.name, fields, at=parse_datetime(stamp) if stamp else None)
         count += 1

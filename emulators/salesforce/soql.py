@@ -304,10 +304,17 @@ def bind(query: Query, obj: ObjectDef) -> Query:
                 else f"invalid value for field '{fdef.name}' of type {fdef.type}",
             )
 
+    def compound_refused(fdef: FieldDef, verb: str) -> FieldDef:
+        if fdef.type == "address":  # compound fields are read-only projections
+            raise SoqlError(
+                "INVALID_FIELD", f"field '{fdef.name}' can not be {verb} in a query call"
+            )
+        return fdef
+
     def bind_condition(cond: Condition) -> Condition:
         if isinstance(cond, BoolOp):
             return BoolOp(cond.op, tuple(bind_condition(c) for c in cond.items))
-        fdef = resolve(cond.field)
+        fdef = compound_refused(resolve(cond.field), "filtered")
         if isinstance(cond, InList):
             for literal in cond.values:
                 check(fdef, literal)
@@ -316,7 +323,10 @@ def bind(query: Query, obj: ObjectDef) -> Query:
         return Compare(fdef.name, cond.op, cond.value)
 
     fields = tuple(dict.fromkeys(resolve(f).name for f in query.fields))
-    order = tuple(OrderKey(resolve(k.field).name, k.descending, k.nulls_last) for k in query.order)
+    order = tuple(
+        OrderKey(compound_refused(resolve(k.field), "sorted").name, k.descending, k.nulls_last)
+        for k in query.order
+    )
     where = bind_condition(query.where) if query.where is not None else None
     return Query(fields, obj.name, where, order, query.limit)
 

@@ -151,6 +151,23 @@ class OrgStore:
             stored = self._live(obj, record_id)
             self._commit(obj, {**stored.current, **values}, at or self.clock(), previous=stored)
 
+    def system_update(
+        self,
+        object_name: str,
+        record_id: str,
+        fields: Mapping[str, Any],
+        *,
+        at: datetime | None = None,
+    ) -> None:
+        """A change by a system process (a roll-up summary recalculated, a field set by
+        automation running as the system): SystemModstamp moves, LastModifiedDate does not."""
+        obj = self.object(object_name)
+        values = self._validate(obj, fields, creating=False)
+        with self._lock:
+            stored = self._live(obj, record_id)
+            stamp = at or self.clock()
+            self._commit(obj, {**stored.current, **values}, stamp, stored, by_system=True)
+
     def delete(self, object_name: str, record_id: str, *, at: datetime | None = None) -> None:
         """Into the recycle bin."""
         obj = self.object(object_name)
@@ -238,11 +255,19 @@ class OrgStore:
                     del bin_[record_id]
 
     def _commit(
-        self, obj: ObjectDef, record: dict[str, Any], stamp: datetime, previous: _Stored | None
+        self,
+        obj: ObjectDef,
+        record: dict[str, Any],
+        stamp: datetime,
+        previous: _Stored | None,
+        *,
+        by_system: bool = False,
     ) -> None:
-        record.update(LastModifiedDate=stamp, SystemModstamp=stamp)
-        if obj.name_from:
-            record["Name"] = " ".join(str(record[f]) for f in obj.name_from if record.get(f))
+        """Store a version; a system process's change (`by_system`) moves SystemModstamp
+        only, a user's LastModifiedDate too."""
+        record.update(SystemModstamp=stamp, **obj.compounds(record))
+        if not by_system:
+            record["LastModifiedDate"] = stamp
         visible_at = self.clock() + timedelta(seconds=self.visibility_delay_s)
         if previous is None:
             self._records[obj.name][record["Id"]] = _Stored(record, None, visible_at)

@@ -114,6 +114,23 @@ def test_discover_maps_describe_types(connector: SalesforceConnector) -> None:
     tier = schema.fields["Loyalty_Tier__c"]
     assert tier.custom and tier.type is FieldType.PICKLIST
     assert tier.picklist_values == ("Bronze", "Silver", "Gold")
+    assert "MailingCity" in schema.fields and "MailingAddress" not in schema.fields  # compound
+
+
+def test_a_change_by_a_system_process_arrives_on_the_system_modstamp_watermark(
+    org: SalesforceEmulator, connector: SalesforceConnector
+) -> None:
+    record_id = org.store.create("Contact", {"LastName": "Rollup"})
+    watermark = read_all(connector, CONTACTS)[-1].checkpoint
+    assert watermark is not None
+    time.sleep(0.002)
+    org.store.system_update("Contact", record_id, {"Number_Of_Orders__c": 4})
+    spec = ReadSpec("Contact", "Id", "SystemModstamp", "IsDeleted", ("Number_Of_Orders__c",))
+    [changed] = [r for p in read_all(connector, spec, watermark) for r in p.records]
+    assert changed.id == record_id and changed.fields["Number_Of_Orders__c"] == 4
+    by_last_modified = ReadSpec("Contact", "Id", "LastModifiedDate", "IsDeleted", ("LastName",))
+    with pytest.raises(ConnectorError, match="modified_at_field must be SystemModstamp"):
+        read_all(connector, by_last_modified, watermark)
 
 
 def test_inserts_updates_and_deletes_arrive_incrementally(
@@ -342,6 +359,25 @@ def test_partial_failures_are_reported_per_record_in_batches_of_200(
     assert org.store.get("Contact", ids[449])["Title"] == "t449"
     calls = [e for e in org.requests() if e.path.endswith("/composite/sobjects")]
     assert [e.method for e in calls] == ["PATCH"] * 3  # 200 + 200 + 50
+
+
+def test_two_writes_to_one_record_go_in_separate_calls_in_order(
+    org: SalesforceEmulator, connector: SalesforceConnector
+) -> None:
+    ids = [org.store.create("Contact", {"LastName": f"D{i}"}) for i in range(3)]
+    writes = [
+        WriteRequest({"Title": "first"}, record_id=ids[0]),
+        WriteRequest({"Title": "other"}, record_id=ids[1]),
+        WriteRequest({"Title": "second"}, record_id=ids[0][:15]),
+        WriteRequest({"Title": "third"}, record_id=ids[0]),
+    ]
+    org.clear_log()
+    results = connector.write_batch("Contact", writes)
+    assert [r.status for r in results] == [WriteStatus.WRITTEN] * 4
+    assert org.store.get("Contact", ids[0])["Title"] == "third"
+    assert org.store.get("Contact", ids[1])["Title"] == "other"
+    calls = [e for e in org.requests() if e.path.endswith("/composite/sobjects")]
+    assert len(calls) == 3  # Salesforce refuses a list naming a record twice
 
 
 def test_upserts_report_created_updated_and_ambiguous(

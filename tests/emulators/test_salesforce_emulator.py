@@ -348,6 +348,63 @@ def test_field_level_security_hides_a_field_from_describe_queries_and_writes(
         org.set_field_security("Contact", {"Id"})
 
 
+def test_compound_fields_are_described_selected_and_never_filtered_or_written(
+    api: Api, org: SalesforceEmulator
+) -> None:
+    record_id = org.store.create(
+        "Contact", {"FirstName": "Ada", "LastName": "Lovelace", "MailingCity": "London"}
+    )
+    by_name = {f["name"]: f for f in api.call("GET", "sobjects/Contact/describe").json()["fields"]}
+    assert by_name["MailingAddress"]["type"] == "address"
+    assert by_name["MailingAddress"]["filterable"] is False
+    assert by_name["MailingCity"]["compoundFieldName"] == "MailingAddress"
+    assert by_name["FirstName"]["compoundFieldName"] == "Name" and by_name["Name"]["nameField"]
+
+    [row] = api.query("SELECT Name, MailingAddress FROM Contact").json()["records"]
+    assert row["Name"] == "Ada Lovelace"
+    assert row["MailingAddress"]["city"] == "London" and row["MailingAddress"]["street"] is None
+    filtered = api.query("SELECT Id FROM Contact WHERE MailingAddress = 'London'")
+    assert filtered.status_code == 400 and "can not be filtered" in filtered.json()[0]["message"]
+    written = api.call("PATCH", f"sobjects/Contact/{record_id}", json={"MailingAddress": "x"})
+    assert written.json()[0]["errorCode"] == "INVALID_FIELD_FOR_INSERT_UPDATE"
+    org.store.update("Contact", record_id, {"MailingCity": None})
+    assert org.store.get("Contact", record_id)["MailingAddress"] is None
+
+
+def test_a_system_change_moves_system_modstamp_but_not_last_modified_date(
+    org: SalesforceEmulator,
+) -> None:
+    created = datetime(2024, 1, 1, tzinfo=UTC)
+    record_id = org.store.create("Contact", {"LastName": "Rollup"}, at=created)
+    org.store.system_update(
+        "Contact", record_id, {"Number_Of_Orders__c": 3}, at=created + timedelta(days=1)
+    )
+    record = org.store.get("Contact", record_id)
+    assert record["LastModifiedDate"] == created
+    assert record["SystemModstamp"] == created + timedelta(days=1)
+    assert record["Number_Of_Orders__c"] == 3
+
+
+def test_collections_refuse_upsert_by_id_and_a_record_named_twice(
+    api: Api, org: SalesforceEmulator
+) -> None:
+    record_id = org.store.create("Contact", {"LastName": "Once"})
+    by_id = [{"attributes": {"type": "Contact"}, "Id": record_id, "LastName": "x"}]
+    refused = api.call("PATCH", "composite/sobjects/Contact/Id", json={"records": by_id})
+    assert refused.status_code == 400 and refused.json()[0]["errorCode"] == "INVALID_FIELD"
+
+    twice = [
+        {"attributes": {"type": "Contact"}, "Id": record_id, "LastName": "First"},
+        {"attributes": {"type": "Contact"}, "Id": record_id[:15], "LastName": "Second"},
+    ]
+    updated = api.call("PATCH", "composite/sobjects", json={"records": twice})
+    assert updated.status_code == 400
+    assert updated.json()[0]["message"].startswith("Duplicate id in list")
+    deleted = api.call("DELETE", "composite/sobjects", params={"ids": f"{record_id},{record_id}"})
+    assert deleted.status_code == 400
+    assert org.store.get("Contact", record_id)["LastName"] == "Once"  # nothing applied
+
+
 def test_faults_are_deterministic_and_logged() -> None:
     faults = Faults(seed=3, error_rate=0.3, throttle_every=5, throttle_burst=2, retry_after_s=2)
 
