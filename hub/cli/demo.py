@@ -10,6 +10,7 @@ point (the production install has no emulators).
 from __future__ import annotations
 
 import os
+import shlex
 import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
@@ -105,7 +106,8 @@ def demo(
         )
     console.print(f"Data-quality report: {report.resolve()}")
     console.print(f"Done in {time.perf_counter() - started:.0f} s.")
-    _print_next_steps(company.config_path, _command_for(company.config_path, database))
+    commands = [_command_for(company.config_path, database, command) for command in NEXT_COMMANDS]
+    _print_next_steps(company.config_path, commands)
 
 
 def _start_afresh(store: str) -> None:
@@ -134,18 +136,20 @@ def _print_summary(summary: QualitySummary | None, golden: dict[str, int], writt
 NEXT_COMMANDS = ("status", "review list", "golden export --format jsonl")
 
 
-def _command_for(config_path: Path, database: str | None) -> str:
-    """`relhub` as the user must type it to reach the demo's store from any folder."""
+def _command_for(config_path: Path, database: str | None, command: str) -> str:
+    """`relhub COMMAND` as the user must type it to reach the demo's store from any folder
+    (`-c` belongs to each command, `--database` to `relhub` itself)."""
     if database:
-        return f"relhub --database '{make_url(database).render_as_string(hide_password=True)}'"
-    return f"relhub -c {config_path}"
+        url = make_url(database).render_as_string(hide_password=True)
+        return f"relhub --database '{url}' {command}"
+    return f"relhub {command} -c {shlex.quote(str(config_path))}"
 
 
-def _print_next_steps(config_path: Path, relhub: str) -> None:
+def _print_next_steps(config_path: Path, commands: list[str]) -> None:
     console.print(
         Panel(
             "Look into the demo's store, from any folder:\n"
-            + "".join(f"  $ {relhub} {command}\n" for command in NEXT_COMMANDS)
+            + "".join(f"  $ {command}\n" for command in commands)
             + "\n"
             "The same loop under Airflow: `export AIRFLOW_HOME=$PWD/.airflow "
             "AIRFLOW__CORE__DAGS_FOLDER=$PWD/dags AIRFLOW__CORE__LOAD_EXAMPLES=False "

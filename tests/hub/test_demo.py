@@ -22,11 +22,9 @@ def test_the_demo_syncs_resolves_pushes_and_syncs_again_without_echo(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     folder = tmp_path / "demo"
-    store = f"sqlite:///{tmp_path / 'demo.db'}"
-    monkeypatch.setenv("RELHUB_DATABASE_URL", store)  # restored afterwards
-    result = runner.invoke(
-        app, ["demo", "--people", "300", "--folder", str(folder), "--database", store]
-    )
+    store = f"sqlite:///{folder / 'relhub.db'}"  # the demo's own, as `make demo` runs it
+    monkeypatch.setenv("RELHUB_DATABASE_URL", "sqlite:///elsewhere.db")  # the demo sets it
+    result = runner.invoke(app, ["demo", "--people", "300", "--folder", str(folder)])
     assert result.exit_code == 0, result.output
     for step in ("1. sync", "2. resolve", "3. push, dry run", "4. push", "5. sync again"):
         assert step in result.output
