@@ -367,6 +367,10 @@ class HubSpotConnector:
             status = _CATEGORY_STATUS.get(error.get("category", ""), WriteStatus.REJECTED)
             for key in (error.get("context") or {}).get("ids", []):
                 outcome[str(key).casefold()] = WriteResult(status, None, error.get("message", ""))
+        unmatched = [key for _, key in chunk if key.casefold() not in outcome]
+        if unmatched and id_property is None:
+            written = {str(result["id"]) for result in body.get("results", [])}
+            outcome |= self._merged_away(object_name, unmatched, written)
         missing = WriteResult(
             WriteStatus.AMBIGUOUS, None, "HubSpot returned no result for this input"
         )
@@ -374,6 +378,23 @@ class HubSpotConnector:
             (index, _with_id(outcome.get(key.casefold(), missing), requests[index]))
             for index, key in chunk
         ]
+
+    def _merged_away(
+        self, object_name: str, keys: list[str], written: set[str]
+    ) -> dict[str, WriteResult]:
+        """Inputs by ids merged away: HubSpot wrote to the record they were merged into,
+        whose result carries its own new id. A batch read of the old ids answers with
+        that record and its `hs_merged_object_ids`, which names them."""
+        found: dict[str, WriteResult] = {}
+        for raw in self._batch_read(object_name, keys, [MERGED_PROPERTY]):
+            survivor = str(raw["id"])
+            trail = str((raw.get("properties") or {}).get(MERGED_PROPERTY) or "").split(";")
+            for key in keys:
+                if survivor in written and key in trail:
+                    found[key.casefold()] = WriteResult(
+                        WriteStatus.WRITTEN, survivor, f"{key} was merged into {survivor}"
+                    )
+        return found
 
     # --- transport ----------------------------------------------------------------------
     def _call(

@@ -212,7 +212,10 @@ class CrmStore:
                     del self.records[object_type][record.id]
 
     def merge(self, object_type: str, primary_id: str, merged_id: str) -> CrmRecord:
-        """Merge `merged_id` into `primary_id`: the survivor lists the merged id and is touched."""
+        """Merge two records as HubSpot does since 2024: both make way for a new record
+        with a new id, the primary's values winning and the other's filling its gaps;
+        every old id (theirs and those merged into them before) answers with the new one,
+        which lists them in `hs_merged_object_ids`."""
         with self.lock:
             primary = self.resolve(object_type, primary_id)
             merged = self.resolve(object_type, merged_id)
@@ -220,27 +223,42 @@ class CrmStore:
                 raise WriteRefused(
                     "VALIDATION_ERROR", "Both records must exist and differ to merge"
                 )
-            inherited = {
+            old_ids = [i for r in (primary, merged) for i in (r.id, *_trail(r.properties)) if i]
+            own = ("hs_object_id", "hs_merged_object_ids", MODIFIED_PROPERTY[object_type])
+            values = {
                 name: value
-                for name, value in merged.properties.items()
-                if primary.properties.get(name) in (None, "") and name != "hs_object_id"
+                for record in (merged, primary)
+                for name, value in record.properties.items()
+                if value not in (None, "") and name not in own
             }
-            self._unindex(merged)
-            self._assign(primary, inherited)
-            ids = [
-                i for i in (primary.properties.get("hs_merged_object_ids") or "").split(";") if i
-            ]
-            ids += [
-                merged.id,
-                *[i for i in (merged.properties.get("hs_merged_object_ids") or "").split(";") if i],
-            ]
-            primary.properties["hs_merged_object_ids"] = ";".join(ids)
-            del self.records[object_type][merged.id]
-            self._pending.discard((object_type, merged.id))
-            for old in ids:
-                self.merged_into[old] = primary.id
-            self._touch(primary, None)
-            return primary
+            values["createdate"] = format_time(min(primary.created_at, merged.created_at))
+            values["hs_merged_object_ids"] = ";".join(old_ids)
+            for record in (primary, merged):
+                self._unindex(record)
+                del self.records[object_type][record.id]
+                self._pending.discard((object_type, record.id))
+            survivor = self.insert(object_type, values)
+            for old, into in list(self.merged_into.items()):
+                if into in old_ids:
+                    self.merged_into[old] = survivor.id
+            self.merged_into.update(dict.fromkeys(old_ids, survivor.id))
+            self._move_links(object_type, old_ids, survivor.id)
+            return survivor
+
+    def _move_links(self, object_type: str, old_ids: list[str], new_id: str) -> None:
+        """Associations follow a merge: the primary's first (it was listed first)."""
+        if object_type == "contacts":
+            links = [c for old in old_ids for c in self.company_links.pop(old, [])]
+            if links:
+                self.company_links[new_id] = list(dict.fromkeys(links))
+        elif object_type == "companies":
+            for contact_id, companies in self.company_links.items():
+                moved = [new_id if c in old_ids else c for c in companies]
+                self.company_links[contact_id] = list(dict.fromkeys(moved))
+                contact = self.records["contacts"].get(contact_id)
+                if contact and contact.properties.get("associatedcompanyid") in old_ids:
+                    contact.properties["associatedcompanyid"] = new_id
+                    self._touch(contact, None)
 
     def associate(self, contact_id: str, company_id: str) -> None:
         """Link a contact to a company; the first link is the primary (`associatedcompanyid`)."""
@@ -374,6 +392,11 @@ class CrmStore:
                         f"A record already exists with {name}={value}. Existing ID: {clash[0].id}",
                     )
         return values
+
+
+def _trail(properties: Mapping[str, str | None]) -> list[str]:
+    """The ids merged into a record before, from its `hs_merged_object_ids`."""
+    return [i for i in (properties.get("hs_merged_object_ids") or "").split(";") if i]
 
 
 def _strings(properties: Mapping[str, Any]) -> dict[str, str | None]:

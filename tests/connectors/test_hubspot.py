@@ -104,13 +104,13 @@ def test_the_first_read_of_a_day_reconciles_ids_to_find_every_kind_of_deletion(
     ids = seed(hub, 20)
     hub.store.archive("contacts", ids[5])  # restorable, listed as archived
     hub.store.delete_permanently("contacts", ids[6])  # GDPR: never archived
-    hub.store.merge("contacts", ids[7], ids[8])  # ids[8] now answers with ids[7]
+    merged = hub.store.merge("contacts", ids[7], ids[8]).id  # both answer with a new id
     yesterday = Watermark(datetime.now(UTC) - timedelta(days=1))
     _, pages = read_all(connector, CONTACTS, yesterday)
     scan = [p for p in pages if p.snapshot]
     assert scan and scan[-1].snapshot_complete and scan[-1].checkpoint is None
     present = {i for p in scan for i in p.present_ids}
-    assert set(ids) - present == {ids[5], ids[6], ids[8]}
+    assert set(ids) - present == {ids[5], ids[6], ids[7], ids[8]} and merged in present
     listings = [e for e in hub.log.snapshot() if e.path == "/crm/v3/objects/contacts"]
     assert len(listings) == 1  # 17 live ids: one page of 100
 
@@ -204,11 +204,33 @@ def test_late_indexed_write_is_caught_by_the_next_read(hub: HubSpotEmulator) -> 
 
 
 def test_merged_ids_surface_as_deletions(hub: HubSpotEmulator, connector: HubSpotConnector) -> None:
-    keep, gone = seed(hub, 2)
-    hub.store.merge("contacts", keep, gone)
+    primary, other = seed(hub, 2)
+    merged = hub.store.merge("contacts", primary, other).id
     records, _ = read_all(connector, CONTACTS, Watermark(T0 + timedelta(milliseconds=5)))
-    assert [(r.id, r.deleted) for r in records] == [(keep, False), (gone, True)]
-    assert records[1].fields == {"merged_into": keep}
+    assert [(r.id, r.deleted) for r in records] == [(merged, False), (primary, True), (other, True)]
+    assert records[1].fields == records[2].fields == {"merged_into": merged}
+
+
+def test_a_write_by_a_merged_away_id_is_matched_to_the_new_record(
+    hub: HubSpotEmulator, connector: HubSpotConnector
+) -> None:
+    primary, other, plain = seed(hub, 3)
+    merged = hub.store.merge("contacts", primary, other).id
+    requests = [
+        WriteRequest({"jobtitle": "Chief of Staff"}, record_id=other),
+        WriteRequest({"jobtitle": "Engineer"}, record_id=plain),
+        WriteRequest({"jobtitle": "Nobody"}, record_id="999999"),
+    ]
+    results = connector.write_batch("contacts", requests)
+    assert [(r.status, r.record_id) for r in results] == [
+        (WriteStatus.WRITTEN, merged),
+        (WriteStatus.WRITTEN, plain),
+        (WriteStatus.NOT_FOUND, "999999"),
+    ]
+    assert results[0].message == f"{other} was merged into {merged}"
+    assert hub.store.records["contacts"][merged].properties["jobtitle"] == "Chief of Staff"
+    reads = [e for e in hub.log.snapshot() if e.path.endswith("/batch/read")]
+    assert [e.items for e in reads] == [1]  # the unmatched input only
 
 
 def test_full_refresh_reads_the_snapshot(hub: HubSpotEmulator, connector: HubSpotConnector) -> None:

@@ -291,8 +291,10 @@ def test_batch_upsert_read_archive_and_limits(hub: HubSpotEmulator) -> None:
     )
 
 
-def test_merge_leaves_a_trail_on_the_survivor(hub: HubSpotEmulator) -> None:
+def test_a_merge_makes_a_new_record_both_old_ids_answer_with(hub: HubSpotEmulator) -> None:
     keep, gone = list(hub.store.records["contacts"])[:2]
+    hub.store.update("contacts", keep, {"jobtitle": None, "phone": "+1 555 0100"})
+    hub.store.update("contacts", gone, {"jobtitle": "CTO", "phone": "+1 555 0199"})
     merged = call(
         hub,
         "POST",
@@ -300,13 +302,25 @@ def test_merge_leaves_a_trail_on_the_survivor(hub: HubSpotEmulator) -> None:
         json={"primaryObjectId": keep, "objectIdToMerge": gone},
     )
     assert merged.status_code == 200
-    via_old = call(
+    new_id = merged.json()["id"]
+    assert new_id not in (keep, gone)
+    names = {"properties": "hs_merged_object_ids,phone,jobtitle"}
+    for old in (keep, gone):
+        via_old = call(hub, "GET", f"/crm/v3/objects/contacts/{old}", params=names).json()
+        props = via_old["properties"]
+        assert via_old["id"] == new_id and props["hs_merged_object_ids"] == f"{keep};{gone}"
+        # the primary's value wins, the other's fills a gap
+        assert (props["phone"], props["jobtitle"]) == ("+1 555 0100", "CTO")
+    update = call(
         hub,
-        "GET",
-        f"/crm/v3/objects/contacts/{gone}",
-        params={"properties": "hs_merged_object_ids"},
-    ).json()
-    assert via_old["id"] == keep and via_old["properties"]["hs_merged_object_ids"] == gone
+        "POST",
+        "/crm/v3/objects/contacts/batch/update",
+        json={"inputs": [{"id": gone, "properties": {"lastname": "Merged"}}]},
+    )
+    assert update.status_code == 200 and update.json()["results"][0]["id"] == new_id
+    assert hub.store.records["contacts"][new_id].properties["lastname"] == "Merged"
+    listed = call(hub, "GET", "/crm/v3/objects/contacts", params={"limit": 100}).json()
+    assert {keep, gone} & {r["id"] for r in listed["results"]} == set()
 
 
 def test_rate_limit_answers_429_with_hubspot_body_and_headers() -> None:
