@@ -19,6 +19,7 @@ import pytest
 from sqlalchemy import Engine, select
 
 from connectors.base import AuthenticationError
+from connectors.salesforce import ApiLimitReached
 from emulators.hubspot import EmulatorConfig as HubSpotConfig
 from emulators.hubspot import HubSpotEmulator, generate
 from emulators.salesforce import EmulatorConfig as SalesforceConfig
@@ -279,3 +280,21 @@ def test_a_mapped_field_hidden_by_field_level_security_stops_the_sync(
     assert "salesforce.yaml" in message and "objects.Contact.fields.birth_date.from" in message
     assert "column 'Birthdate' is not in what salesforce Contact's describe lists" in message
     assert runs.watermark(engine, "salesforce", "Contact") == before
+
+
+def test_a_sync_stopped_at_its_share_of_the_daily_limit_loses_nothing(
+    systems: Systems, sqlite_url: str
+) -> None:
+    engine = open_store(sqlite_url)
+    salesforce = next(s for s in systems.config.sources if s.name == "salesforce")
+    systems.org.set_api_limit(100, used=75)  # relhub stops at 80% of the org's allocation
+    with pytest.raises(ApiLimitReached, match="used 80 of its 100 daily API requests"):
+        sync_source(systems.config, engine, salesforce)
+    stopped_at = {name: runs.watermark(engine, "salesforce", name) for name in SF_OBJECTS}
+    systems.org.set_api_limit(100_000)  # a new day
+    sync_source(systems.config, engine, salesforce)
+    for name in SF_OBJECTS:
+        assert set(landed(engine, "salesforce", name)[0]) == emulator_ids(
+            systems, "salesforce", name
+        )
+    assert any(mark is None for mark in stopped_at.values())  # it did stop part-way
