@@ -15,6 +15,7 @@ from hub.feed.read import changes_after
 from hub.serve.auth import require_scope
 from hub.serve.context import MAX_PAGE, ServeContext, serve_context
 from hub.serve.errors import ERROR_RESPONSES
+from hub.serve.offload import offloaded
 from hub.serve.tokens import Scope, TokenInfo
 
 router = APIRouter(prefix="/v1", tags=["change feed"], responses=ERROR_RESPONSES)
@@ -44,6 +45,7 @@ class ChangesPage(BaseModel):
 
 
 @router.get("/changes", response_model=ChangesPage)
+@offloaded
 def get_changes(
     token: Reader,
     context: Context,

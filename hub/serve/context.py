@@ -25,6 +25,7 @@ class ServeContext:
     models: FittedModels
 
 
-def serve_context(request: Request) -> ServeContext:
+async def serve_context(request: Request) -> ServeContext:
+    """Async: no I/O here, so no hop through the thread pool for it."""
     context: ServeContext = request.app.state.context
     return context

@@ -13,6 +13,7 @@ from hub.mapping.sensitive import mask
 from hub.serve.auth import require_scope
 from hub.serve.context import ServeContext, serve_context
 from hub.serve.errors import ERROR_RESPONSES, NOT_FOUND, ApiError
+from hub.serve.offload import offloaded
 from hub.serve.schemas import (
     GoldenRecord,
     History,
@@ -70,6 +71,7 @@ def as_golden(
 
 
 @router.get("/golden/{golden_id}", response_model=GoldenRecord, responses=NOT_FOUND)
+@offloaded
 def get_golden(
     golden_id: GoldenIdPath, token: Reader, context: Context, response: Response
 ) -> GoldenRecord:
@@ -85,6 +87,7 @@ def get_golden(
 @router.get(
     "/sources/{system}/{object}/{source_id:path}", response_model=SourceLookup, responses=NOT_FOUND
 )
+@offloaded
 def get_by_source(
     system: Annotated[str, Path(min_length=1, max_length=64)],
     object: Annotated[str, Path(min_length=1, max_length=128)],
@@ -120,6 +123,7 @@ def _supplied(fields: dict[str, Any]) -> dict[tuple[str, str, str], list[str]]:
 
 
 @router.get("/golden/{golden_id}/members", response_model=Members, responses=NOT_FOUND)
+@offloaded
 def get_members(golden_id: GoldenIdPath, token: Reader, context: Context) -> Members:
     """The source records a golden record unifies, with when each last changed, whether
     its source deleted it, and which golden fields took their value from it."""
@@ -146,6 +150,7 @@ def get_members(golden_id: GoldenIdPath, token: Reader, context: Context) -> Mem
 
 
 @router.get("/golden/{golden_id}/history", response_model=History, responses=NOT_FOUND)
+@offloaded
 def get_history(golden_id: GoldenIdPath, token: Reader, context: Context) -> History:
     """Merges into the record, splits from it, mints and retirements, oldest first, and
     the resolve runs that created and last changed it."""

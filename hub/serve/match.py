@@ -20,6 +20,7 @@ from hub.serve.context import ServeContext, serve_context
 from hub.serve.errors import ERROR_RESPONSES, ApiError, ErrorBody
 from hub.serve.golden import as_golden
 from hub.serve.neighbours import PROBE_KEY, probe, scoring_neighbours
+from hub.serve.offload import offloaded
 from hub.serve.schemas import (
     FieldEvidence,
     MatchCandidate,
@@ -70,6 +71,7 @@ def _pair(link: Link, source: str) -> PairScore:
 
 
 @router.post("/match", response_model=MatchResult, responses=UNAVAILABLE)
+@offloaded
 def match(
     request: MatchRequest,
     token: Annotated[TokenInfo, Depends(require_scope(Scope.MATCH))],

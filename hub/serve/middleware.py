@@ -7,9 +7,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from typing import Any
 
-from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 access_log = logging.getLogger("relhub.access")
@@ -102,10 +100,6 @@ class AccessLog:
 
 
 def route_template(scope: Scope) -> str:
-    """`/v1/golden/{golden_id}` for `/v1/golden/G123`; `-` for a path no route has."""
-    app: Any = scope.get("app")
-    for route in getattr(getattr(app, "router", None), "routes", ()):
-        match, _ = route.matches(scope)
-        if match is Match.FULL:
-            return str(getattr(route, "path", "-"))
-    return "-"
+    """`/v1/golden/{golden_id}` for `/v1/golden/G123`; `-` for a path no route has (the
+    router leaves the route it matched in the scope)."""
+    return str(getattr(scope.get("route"), "path", "-"))

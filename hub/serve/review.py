@@ -12,6 +12,7 @@ from hub.serve.auth import require_scope
 from hub.serve.context import MAX_PAGE, ServeContext, serve_context
 from hub.serve.errors import ERROR_RESPONSES, NOT_FOUND
 from hub.serve.golden import GoldenIdPath
+from hub.serve.offload import offloaded
 from hub.serve.schemas import (
     FieldOverridden,
     FieldOverride,
@@ -28,6 +29,7 @@ Context = Annotated[ServeContext, Depends(serve_context)]
 
 
 @router.get("/review", response_model=ReviewQueue)
+@offloaded
 def get_review(
     token: Steward, context: Context, limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50
 ) -> ReviewQueue:
@@ -37,6 +39,7 @@ def get_review(
 
 
 @router.post("/review/decisions", response_model=PairDecided, status_code=201)
+@offloaded
 def post_decision(decision: PairDecision, token: Steward, context: Context) -> PairDecided:
     """Must-link (`match`) or cannot-link (`no_match`) two records; replaces an earlier
     decision on the pair and takes it off the queue."""
@@ -52,6 +55,7 @@ def post_decision(decision: PairDecision, token: Steward, context: Context) -> P
     responses=NOT_FOUND,
     status_code=201,
 )
+@offloaded
 def post_override(
     golden_id: GoldenIdPath, override: FieldOverride, token: Steward, context: Context
 ) -> FieldOverridden:

@@ -20,6 +20,7 @@ from hub.serve.context import MAX_PAGE, ServeContext, serve_context
 from hub.serve.errors import ERROR_RESPONSES, ApiError
 from hub.serve.golden import as_golden
 from hub.serve.neighbours import PROBE, NotIndexed, Unsearchable, probe, sharing_values
+from hub.serve.offload import offloaded
 from hub.serve.schemas import SearchHit, SearchResults, SourceKey
 from hub.serve.tokens import Scope, TokenInfo
 from hub.store.bulk import select_in
@@ -95,6 +96,7 @@ def _criterion(
 
 
 @router.get("/search", response_model=SearchResults)
+@offloaded
 def search(
     token: Annotated[TokenInfo, Depends(require_scope(Scope.READ))],
     context: Annotated[ServeContext, Depends(serve_context)],

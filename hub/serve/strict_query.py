@@ -8,8 +8,9 @@ from fastapi import Request
 from hub.serve.errors import ApiError
 
 
-def known_query_only(request: Request) -> None:
-    """An app-wide dependency: every query parameter is one the route declares."""
+async def known_query_only(request: Request) -> None:
+    """An app-wide dependency: every query parameter is one the route declares (async: it
+    does no I/O, and a sync dependency costs every request a hop through the thread pool)."""
     route = request.scope.get("route")
     dependant = getattr(route, "dependant", None)
     if dependant is None:

@@ -136,14 +136,20 @@ class TokenCache:
         self.seconds = seconds
         self._verdicts: dict[str, tuple[float, TokenInfo | None]] = {}
 
+    def remembered(self, presented: str) -> tuple[bool, TokenInfo | None]:
+        """(True, verdict) while a verdict on this text is fresh, else (False, None): the
+        answer most requests get without touching the store."""
+        cached = self._verdicts.get(_digest(presented))
+        if cached is not None and time.monotonic() - cached[0] < self.seconds:
+            return True, cached[1]
+        return False, None
+
     def verify(self, engine: Engine, presented: str) -> TokenInfo | None:
-        key = _digest(presented)
-        now = time.monotonic()
-        cached = self._verdicts.get(key)
-        if cached is not None and now - cached[0] < self.seconds:
-            return cached[1]
+        known, verdict = self.remembered(presented)
+        if known:
+            return verdict
         if len(self._verdicts) >= _CACHE_ENTRIES:
             self._verdicts.clear()
         verdict = verify(engine, presented)
-        self._verdicts[key] = (now, verdict)
+        self._verdicts[_digest(presented)] = (time.monotonic(), verdict)
         return verdict
