@@ -59,6 +59,7 @@ from connectors.base import (
     batched,
     error_reason,
     parse_timestamp,
+    write_unchanged,
 )
 from connectors.http import DEFAULT_TIMEOUT_S, RateLimiter, Retrier, RetryPolicy, parse_retry_after
 
@@ -172,7 +173,7 @@ class BambooHRConnector:
             return
         deletions = [
             {ID_FIELD: employee_id, MODIFIED_FIELD: change.get("lastChanged")}
-            for employee_id, change in self._deletions(since.modified_at).items()
+            for employee_id, change in self._changes(since.modified_at, "deleted").items()
         ]
         rows = self._report(names, since.modified_at)
         records, rejects = self._records(spec, rows)
@@ -186,13 +187,14 @@ class BambooHRConnector:
         wanted = list(spec.fields) if spec.fields is not None else list(schema)
         return [n for n in dict.fromkeys([*wanted, MODIFIED_FIELD]) if n != ID_FIELD]
 
-    def _deletions(self, since: datetime) -> dict[str, dict[str, Any]]:
-        """Employees deleted since `since`, by id, each with its lastChanged."""
+    def _changes(self, since: datetime, kind: str) -> dict[str, dict[str, Any]]:
+        """Employees inserted, updated or deleted (`kind`) since `since`, by id, each with
+        its lastChanged."""
         body = self._call(
             "GET",
             "employees/changed",
-            params={"since": _since(since), "type": "deleted"},
-            what="deleted employees",
+            params={"since": _since(since), "type": kind},
+            what=f"{kind} employees",
         )
         return dict((body or {}).get("employees") or {})
 
@@ -246,8 +248,26 @@ class BambooHRConnector:
 
     # --- writes -------------------------------------------------------------------------
     def write_batch(self, object_name: str, requests: Sequence[WriteRequest]) -> list[WriteResult]:
+        """One update per employee, side by side; an employee changed since it was read is
+        not sent."""
         _check_object(object_name)
-        return list(self._workers.map(self._write, requests))
+        return write_unchanged(
+            requests, self._stamps, lambda fresh: list(self._workers.map(self._write, fresh))
+        )
+
+    def _stamps(self, field: str | None, expected: Mapping[str, datetime]) -> dict[str, datetime]:
+        """lastChanged now of the employees changed since the earliest read among them: one
+        request for the batch (lastChanged is an employee's only change time). A deleted
+        employee is left out, so its update answers not found; one created since that
+        earliest read is listed as inserted, not updated, so every kind is asked for."""
+        changed = self._changes(min(expected.values()), "all") if expected else {}
+        return {
+            employee_id: parse_timestamp(change["lastChanged"])
+            for employee_id, change in changed.items()
+            if employee_id in expected
+            and change.get("lastChanged")
+            and change.get("action") != "Deleted"
+        }
 
     def _write(self, request: WriteRequest) -> WriteResult:
         if not request.record_id:

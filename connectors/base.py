@@ -8,7 +8,7 @@ nothing about mappings, identity or the store: the sync step owns those.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -158,15 +158,28 @@ class WriteStatus(StrEnum):
     REJECTED = "rejected"
     NOT_FOUND = "not_found"
     AMBIGUOUS = "ambiguous"
+    CHANGED = "changed"  # the source record changed after we read it: not written
+
+
+class Stamp(NamedTuple):
+    """A record's modification time as we read it, and the field it came from (None: the
+    connector's usual one, as for a read whose mapping names none)."""
+
+    field: str | None
+    at: datetime
 
 
 @dataclass(frozen=True, slots=True)
 class WriteRequest:
-    """One record to write back: update `record_id`, or upsert by `external_id_field`."""
+    """One record to write back: update `record_id`, or upsert by `external_id_field`.
+
+    With `expected`, the record is written only if the source still holds it as read:
+    an edit made in the source since then is never blindly overwritten."""
 
     fields: dict[str, Any]
     record_id: str | None = None
     external_id_field: str | None = None
+    expected: Stamp | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,6 +205,45 @@ class Connector(Protocol):
     ) -> list[WriteResult]: ...
 
     def close(self) -> None: ...
+
+
+CHANGED_SINCE_READ = "the source record changed after it was read; re-read before writing"
+
+StampReader = Callable[[str | None, Mapping[str, datetime]], Mapping[str, datetime]]
+"""(stamp field, record id -> time as read) -> record id -> the source's time now; a record
+the source no longer has is left out (its write then answers not found)."""
+
+
+def write_unchanged(
+    requests: Sequence[WriteRequest],
+    current: StampReader,
+    write: Callable[[Sequence[WriteRequest]], list[WriteResult]],
+) -> list[WriteResult]:
+    """Write the requests whose record the source has not changed since it was read, and
+    answer CHANGED for the others, in the requests' order.
+
+    Every API here overwrites unconditionally, so the check is a read of the batch's
+    stamps right before its write: what remains is the moment between the two.
+    """
+    asked: dict[str | None, dict[str, datetime]] = {}
+    for request in requests:
+        if request.expected is not None and request.record_id:
+            asked.setdefault(request.expected.field, {})[request.record_id] = request.expected.at
+    now = {(name, rid): at for name, ids in asked.items() for rid, at in current(name, ids).items()}
+    changed = [
+        r.expected is not None
+        and r.record_id is not None
+        and (r.expected.field, r.record_id) in now
+        and now[(r.expected.field, r.record_id)] > r.expected.at
+        for r in requests
+    ]
+    written = iter(write([r for r, moved in zip(requests, changed, strict=True) if not moved]))
+    return [
+        WriteResult(WriteStatus.CHANGED, r.record_id, CHANGED_SINCE_READ)
+        if moved
+        else next(written)
+        for r, moved in zip(requests, changed, strict=True)
+    ]
 
 
 class ParsedChunk(NamedTuple):

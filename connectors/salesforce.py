@@ -33,9 +33,10 @@ import logging
 import math
 import re
 import time
-from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from typing import Any, TypeVar
 from urllib.parse import quote_plus
 
@@ -60,6 +61,7 @@ from connectors.base import (
     WriteStatus,
     after_cursor,
     batched,
+    write_unchanged,
 )
 from connectors.http import RateLimiter, Retrier, RetryPolicy, parse_retry_after, transport_error
 
@@ -638,17 +640,29 @@ class SalesforceConnector:
         """Fill in the columns that did not fit the first query, fetched by Id."""
         by_id = {row[spec.id_field]: row for row in rows}
         for columns in groups:
-            select = ", ".join(dict.fromkeys([spec.id_field, *columns]))
-            budget = self.options.max_url_length - _URL_OVERHEAD - _encoded_len(select)
-            for ids in _pack([soql_quote(i) for i in by_id], budget):
-                soql = (
-                    f"SELECT {select} FROM {spec.object} "  # noqa: S608 - checked names
-                    f"WHERE {spec.id_field} IN ({', '.join(ids)})"
-                )
-                for result in self._pages(soql):
-                    for extra in result["records"]:
-                        by_id[extra[spec.id_field]].update(extra)
+            for extra in self._by_id(spec.object, spec.id_field, columns, by_id):
+                by_id[extra[spec.id_field]].update(extra)
         return rows
+
+    def _by_id(
+        self,
+        object_name: str,
+        id_field: str,
+        columns: Sequence[str],
+        ids: Iterable[str],
+        *,
+        include_deleted: bool = True,
+    ) -> Iterator[dict[str, Any]]:
+        """`SELECT columns ... WHERE Id IN (...)`, as many ids to a query as the URL holds."""
+        select = ", ".join(dict.fromkeys([id_field, *columns]))
+        budget = self.options.max_url_length - _URL_OVERHEAD - _encoded_len(select)
+        for quoted in _pack([soql_quote(i) for i in ids], budget):
+            soql = (
+                f"SELECT {select} FROM {object_name} "  # noqa: S608 - checked names
+                f"WHERE {id_field} IN ({', '.join(quoted)})"
+            )
+            for result in self._pages(soql, include_deleted=include_deleted):
+                yield from result["records"]
 
     def _page(
         self, spec: ReadSpec, rows: list[dict[str, Any]], modstamp: str, deleted: str
@@ -676,8 +690,24 @@ class SalesforceConnector:
     # -- write --------------------------------------------------------------------------
 
     def write_batch(self, object_name: str, requests: Sequence[WriteRequest]) -> list[WriteResult]:
-        """Creates, updates by Id and upserts by external id, 200 to a call, allOrNone=false."""
+        """Creates, updates by Id and upserts by external id, 200 to a call, allOrNone=false;
+        an update whose record changed since it was read (its stamp moved) is not sent."""
         soql_name(object_name)
+        return write_unchanged(
+            requests, partial(self._stamps, object_name), partial(self._write, object_name)
+        )
+
+    def _stamps(
+        self, object_name: str, field: str | None, expected: Mapping[str, datetime]
+    ) -> dict[str, datetime]:
+        """The records' modification stamps now (`SELECT Id, SystemModstamp ... WHERE Id
+        IN`); a deleted record is left out, so its update answers not found."""
+        stamp = soql_name(field or "SystemModstamp")
+        rows = self._by_id(soql_name(object_name), "Id", [stamp], expected, include_deleted=False)
+        now = {str(row["Id"]): parse_sf_datetime(row.get(stamp)) for row in rows}
+        return {rid: at for rid, at in now.items() if at is not None}
+
+    def _write(self, object_name: str, requests: Sequence[WriteRequest]) -> list[WriteResult]:
         kinds: dict[tuple[str, str | None], list[int]] = {}
         for index, request in enumerate(requests):
             key: tuple[str, str | None]

@@ -17,7 +17,15 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, bindparam, select, update
 
-from connectors.base import Connector, SourceRecord, WriteRequest, WriteResult, WriteStatus
+from connectors.base import (
+    CHANGED_SINCE_READ,
+    Connector,
+    SourceRecord,
+    Stamp,
+    WriteRequest,
+    WriteResult,
+    WriteStatus,
+)
 from hub.config import RelhubConfig, SourceConfig
 from hub.connections import open_connector
 from hub.mapping.engine import MappingError, ObjectMapper
@@ -36,7 +44,6 @@ STEP = "push"
 BATCHES_PER_CLAIM = 4
 """Rows claimed at once, in the API's largest batches: a connector that writes batches
 side by side (HubSpot) keeps its rate limit busy instead of waiting on each answer."""
-CHANGED_SINCE_READ = "skipped: the source record changed after the diff was taken"
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str, int], None]
@@ -172,7 +179,17 @@ def _drain_object(
             return budget
         if budget is not None:
             budget -= len(batch)
-        requests = [WriteRequest(dict(row.fields), record_id=row.source_id) for row in batch]
+        stamp_field = mapper.mapping.modified_at_field
+        requests = [
+            WriteRequest(
+                dict(row.fields),
+                record_id=row.source_id,
+                expected=None
+                if row.read_modified_at is None
+                else Stamp(stamp_field, row.read_modified_at),
+            )
+            for row in batch
+        ]
         try:
             results = connector.write_batch(object_name, requests)
         except Exception:
@@ -237,22 +254,24 @@ def _record(
     report: PushReport,
 ) -> None:
     """Each row's outcome; a written row's values go into the stored snapshot, so the
-    next build finds nothing left to write (the echo brings no new push work)."""
-    written = [
-        row for row, r in zip(batch, results, strict=True) if r.status == WriteStatus.WRITTEN
-    ]
+    next build finds nothing left to write (the echo brings no new push work). A row whose
+    source record changed since it was read is skipped: the next sync re-reads the record
+    and the next build diffs it again."""
+    outcomes = list(zip(batch, results, strict=True))
+    written = [row for row, r in outcomes if r.status == WriteStatus.WRITTEN]
+    changed = [row.id for row, r in outcomes if r.status == WriteStatus.CHANGED]
     refused = [
-        (row, r)
-        for row, r in zip(batch, results, strict=True)
-        if r.status in (WriteStatus.REJECTED, WriteStatus.NOT_FOUND)
+        (row, r) for row, r in outcomes if r.status in (WriteStatus.REJECTED, WriteStatus.NOT_FOUND)
     ]
     _set_status(connection, [row.id for row in written], WRITTEN, None)
+    _set_status(connection, changed, SKIPPED, CHANGED_SINCE_READ)
     for row, result in refused:
         _set_status(connection, [row.id], REJECTED, result.message or str(result.status))
     _apply_to_snapshots(connection, mapper, written)
     report.written += len(written)
     report.rejected += len(refused)
-    report.in_doubt += len(batch) - len(written) - len(refused)  # stay `sending`
+    report.skipped += len(changed)
+    report.in_doubt += len(batch) - len(written) - len(refused) - len(changed)  # `sending`
 
 
 def _apply_to_snapshots(connection: Connection, mapper: ObjectMapper, rows: Sequence[Any]) -> None:

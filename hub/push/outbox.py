@@ -5,6 +5,8 @@ A row's idempotency key is (target record, fields, golden version): rebuilding a
 crash or a rerun finds the rows it already queued instead of queuing them again, and a
 write already sent is never queued a second time for the same golden version. A newer
 diff for a record supersedes its older pending row, so a record has one pending write.
+A write skipped because its source record changed after the diff is diffed again by the
+next build, against the record as re-read: queued again if still wanted, else retired.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, select, tuple_, update
+from sqlalchemy import Connection, Engine, and_, bindparam, or_, select, tuple_, update
 
 from hub.config import RelhubConfig
 from hub.golden import plain_fields
@@ -26,12 +28,13 @@ from hub.store.db import dumps, utcnow, writing
 from hub.store.identity_models import ACTIVE, GoldenMemberRow, GoldenRecordRow
 from hub.store.locks import DEFAULT_WAIT_S
 from hub.store.models import Run, SourceRecordRow
-from hub.store.push_models import PENDING, SUPERSEDED, OutboxRow
+from hub.store.push_models import PENDING, SKIPPED, SUPERSEDED, OutboxRow
 
 STEP = "outbox"
 RESOLVE_STEP = "resolve"
 GOLDEN_PAGE = 2000
 _outbox = OutboxRow.__table__
+_OPEN = (PENDING, SKIPPED)  # rows a newer diff retires
 
 Progress = Callable[[str, int], None]
 
@@ -100,21 +103,25 @@ def _build_alone(
     targets = push_targets(config)
     try:
         with writing(engine) as connection:
+            skipped = select(_outbox.c.golden_id).where(_outbox.c.status == SKIPPED)
+            resolved = and_(
+                GoldenRecordRow.updated_run_id > (0 if full else since),
+                GoldenRecordRow.updated_run_id <= newest,
+            )
             changed = connection.execute(
                 select(GoldenRecordRow.golden_id)
                 .where(
                     GoldenRecordRow.status == ACTIVE,
-                    GoldenRecordRow.updated_run_id > (0 if full else since),
-                    GoldenRecordRow.updated_run_id <= newest,
+                    or_(resolved, GoldenRecordRow.golden_id.in_(skipped)),
                 )
                 .order_by(GoldenRecordRow.golden_id)
             ).scalars()
-            # with nothing pending, no earlier row can be superseded: skip looking
-            pending = connection.execute(
-                select(_outbox.c.id).where(_outbox.c.status == PENDING).limit(1)
+            # with nothing pending or skipped, no earlier row can be superseded: skip looking
+            open_rows = connection.execute(
+                select(_outbox.c.id).where(_outbox.c.status.in_(_OPEN)).limit(1)
             ).first()
             for page in chunks(changed, GOLDEN_PAGE) if targets else ():
-                _build_page(connection, targets, page, report, supersede=pending is not None)
+                _build_page(connection, targets, page, report, supersede=open_rows is not None)
                 report.golden_records += len(page)
                 if progress:
                     progress("golden records", report.golden_records)
@@ -204,20 +211,32 @@ def _build_page(
     known = _known_keys(connection, list(rows))
     fresh = [row for key, row in rows.items() if key not in known]
     insert_rows(connection, _outbox, fresh)
-    report.queued += len(fresh)
-    for row in fresh:
+    again = [rows[key] for key, (_, status) in known.items() if status == SKIPPED]
+    if again:  # the same write, skipped for a change since read: pending, as re-read
+        connection.execute(
+            update(_outbox)
+            .where(_outbox.c.id == bindparam("pk"))
+            .values(status=PENDING, read_modified_at=bindparam("read"), message=None, done_at=None),
+            [{"pk": known[r["idempotency_key"]][0], "read": r["read_modified_at"]} for r in again],
+        )
+    report.queued += len(fresh) + len(again)
+    for row in fresh + again:
         for name in row["fields"]:
             label = f"{row['system']}.{row['object']}.{name}"
             report.by_field[label] = report.by_field.get(label, 0) + 1
 
 
-def _known_keys(connection: Connection, keys: list[str]) -> set[str]:
-    found: set[str] = set()
+def _known_keys(connection: Connection, keys: list[str]) -> dict[str, tuple[int, str]]:
+    """Idempotency key -> (row id, status) of the keys the outbox already holds."""
+    found: dict[str, tuple[int, str]] = {}
     for page in chunks(keys):
         found.update(
-            connection.execute(
-                select(OutboxRow.idempotency_key).where(OutboxRow.idempotency_key.in_(page))
-            ).scalars()
+            (key, (row_id, status))
+            for key, row_id, status in connection.execute(
+                select(_outbox.c.idempotency_key, _outbox.c.id, _outbox.c.status).where(
+                    _outbox.c.idempotency_key.in_(page)
+                )
+            )
         )
     return found
 
@@ -225,7 +244,8 @@ def _known_keys(connection: Connection, keys: list[str]) -> set[str]:
 def _supersede(
     connection: Connection, examined: Iterable[tuple[str, str, str]], keep: set[str]
 ) -> int:
-    """Retire pending writes of the examined records that today's diff no longer asks for."""
+    """Retire pending (or skipped) writes of the examined records that today's diff no
+    longer asks for."""
     done = 0
     table = _outbox
     for page in chunks(examined, 500):
@@ -233,7 +253,7 @@ def _supersede(
             row_id
             for row_id, key in connection.execute(
                 select(table.c.id, table.c.idempotency_key).where(
-                    table.c.status == PENDING,
+                    table.c.status.in_(_OPEN),
                     tuple_(table.c.system, table.c.object, table.c.source_id).in_(page),
                 )
             )

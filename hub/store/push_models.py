@@ -1,8 +1,10 @@
 """The push-back outbox: one row per write the golden record asks of a source record.
 
 A row is keyed by what it writes (target record, fields, golden version), so rebuilding
-the outbox never queues the same write twice, and its status moves one way:
-pending -> sending -> written | rejected, or pending -> skipped | superseded.
+the outbox never queues the same write twice, and its status moves:
+pending -> (sending ->) written | rejected | skipped, or pending -> superseded; a row
+skipped because its source record changed after the diff is pending again, or
+superseded, once the next build has diffed the re-read record.
 """
 
 from __future__ import annotations

@@ -146,6 +146,7 @@ def _write_snapshots(
                 {
                     "pk": known[0],
                     "payload": JSONText(row.payload),
+                    "modified_at": row.modified_at,
                     "content_hash": row.content_hash,
                     "last_seen_at": now,
                 }
@@ -209,7 +210,8 @@ def _same_mapping(
     """Ids of changed rows whose mapped form is what the store holds, but for the source's
     modification time: our own push-back, or an edit to fields the mapping does not read.
 
-    Their raw payload is stored, but the stored canonical form and `last_run_id` stay: a
+    Their raw payload and change time are stored (a push compares the source's change
+    time with it before writing), but the stored canonical form and `last_run_id` stay: a
     resolve does not see them as changed (a push is not echoed back as a change), and they
     do not become "most recent" for survivorship by a write that changed no mapped value.
     """

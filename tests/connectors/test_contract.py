@@ -14,6 +14,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import bamboohr_harness
@@ -24,7 +25,15 @@ import pytest
 import salesforce_harness
 from harness import ContractHarness
 
-from connectors.base import FieldType, Page, SourceRecord, Watermark, WriteRequest, WriteStatus
+from connectors.base import (
+    FieldType,
+    Page,
+    SourceRecord,
+    Stamp,
+    Watermark,
+    WriteRequest,
+    WriteStatus,
+)
 
 
 @dataclass(frozen=True)
@@ -231,6 +240,34 @@ def test_a_write_returns_one_result_per_input_and_reports_failures_per_record(
     assert results[1].message
     assert harness.get(good[0])[subject.text_field] == "Written 0"  # type: ignore[index]
     assert harness.get(good[2])[subject.text_field] == "Written 2"  # type: ignore[index]
+
+
+def test_a_write_whose_record_changed_since_it_was_read_is_not_sent(
+    harness: ContractHarness, subject: Subject
+) -> None:
+    if not subject.writable:
+        pytest.skip("the system takes no writes here")
+    ids = seed(harness, subject, 2)
+    records, _ = read(harness, None, full=True)
+    stamps = {r.id: r.modified_at for r in records if r.modified_at is not None}
+    field = harness.spec.modified_at_field
+    earlier = stamps[ids[0]] - timedelta(seconds=1)  # read before the record's last change
+    requests = [
+        WriteRequest({subject.text_field: "Overwrite"}, ids[0], expected=Stamp(field, earlier)),
+        WriteRequest(
+            {subject.text_field: "Written 1"}, ids[1], expected=Stamp(field, stamps[ids[1]])
+        ),
+        WriteRequest({subject.text_field: "X"}, subject.missing_id, expected=Stamp(field, earlier)),
+    ]
+    results = harness.connector.write_batch(harness.spec.object, requests)
+    assert [r.status for r in results] == [
+        WriteStatus.CHANGED,
+        WriteStatus.WRITTEN,
+        WriteStatus.NOT_FOUND,
+    ]
+    assert [r.record_id for r in results] == [r.record_id for r in requests]
+    assert harness.get(ids[0])[subject.text_field] == "Person 0"  # type: ignore[index]
+    assert harness.get(ids[1])[subject.text_field] == "Written 1"  # type: ignore[index]
 
 
 def test_reads_and_writes_survive_errors_and_throttling_with_every_record_once(
