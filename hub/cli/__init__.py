@@ -7,7 +7,7 @@ from importlib.metadata import version
 
 import typer
 
-from hub.cli import airflow, db, golden, mappings, quarantine, review, tokens
+from hub.cli import airflow, db, golden, mappings, quarantine, review, tokens, webhooks
 from hub.cli.common import configure_logging
 from hub.cli.demo import demo
 from hub.cli.emulate import emulate
@@ -70,6 +70,7 @@ app.add_typer(golden.app, name="golden")
 app.add_typer(review.app, name="review")
 app.add_typer(tokens.app, name="tokens")
 app.add_typer(quarantine.app, name="quarantine")
+app.add_typer(webhooks.app, name="webhooks")
 
 
 def main() -> None:

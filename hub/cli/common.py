@@ -22,6 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from connectors.base import ConnectorError, SourceFormatError
 from hub.config import RelhubConfig, load_config
 from hub.deletion_guard import MassDeletionRefused
+from hub.feed.subscriptions import WebhookError
 from hub.golden import UnknownGoldenId
 from hub.review import DecisionError
 from hub.serve.tokens import TokenError
@@ -63,8 +64,8 @@ def user_errors(command: F) -> F:
     """A user mistake or an unreachable system is one line and an exit code, not a traceback.
 
     Configuration mistakes (a source that cannot be read as configured too), an unknown
-    golden id, record key, field or quarantine entry given to a command, and a token name
-    or scope refused, are usage errors (2); a system or store that fails is 1; a run that
+    golden id, record key, field, quarantine entry or webhook given to a command, and a token
+    name or scope refused, are usage errors (2); a system or store that fails is 1; a run that
     did not start because another holds its lock is 75.
     """
 
@@ -83,7 +84,8 @@ def user_errors(command: F) -> F:
 
 def explain(error: Exception) -> tuple[str, int] | None:
     """The one line and exit code for an error a user can act on (None: a bug)."""
-    if isinstance(error, ConfigError | UnknownGoldenId | DecisionError | TokenError | UnknownEntry):
+    usage = ConfigError | UnknownGoldenId | DecisionError | TokenError | UnknownEntry | WebhookError
+    if isinstance(error, usage):
         return str(error), EXIT_USAGE
     if isinstance(error, SourceFormatError):
         return f"{type(error).__name__}: {error}", EXIT_USAGE
