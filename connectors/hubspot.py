@@ -36,7 +36,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import partial
 from itertools import chain
 from typing import Any
@@ -66,6 +66,7 @@ from connectors.base import (
     batched,
     error_reason,
     json_object,
+    parse_timestamp,
     reconciliation_due,
     write_unchanged,
 )
@@ -83,6 +84,7 @@ log = logging.getLogger(__name__)
 MODIFIED_PROPERTY = {"contacts": "lastmodifieddate", "companies": "hs_lastmodifieddate"}
 ID_PROPERTY = "hs_object_id"
 MERGED_PROPERTY = "hs_merged_object_ids"
+LIFECYCLE_PROPERTY = "lifecyclestage"
 SEARCH_PAGE = 200  # search's maximum `limit`
 LIST_PAGE = 100  # the list endpoint's and the batch endpoints' maximum
 URL_PROPERTY_BUDGET = 2_000  # characters of `properties=` a GET may carry; more go in a POST body
@@ -327,9 +329,16 @@ class HubSpotConnector:
 
     def _write(self, object_name: str, requests: Sequence[WriteRequest]) -> list[WriteResult]:
         results: list[WriteResult | None] = [None] * len(requests)
+        properties: list[dict[str, str]] = [{} for _ in requests]
+        schema = self.discover(object_name).fields
         groups: dict[str | None, list[tuple[int, str]]] = {}
         for index, request in enumerate(requests):
             key = _write_key(request)
+            try:
+                properties[index] = _wire(request.fields, schema)
+            except ValueError as bad:
+                results[index] = WriteResult(WriteStatus.REJECTED, request.record_id, str(bad))
+                continue
             if key is None:
                 results[index] = WriteResult(
                     WriteStatus.REJECTED,
@@ -341,7 +350,13 @@ class HubSpotConnector:
         for id_property, members in groups.items():
             for wave in _waves(members):
                 chunks = [list(chunk) for chunk in batched(wave, self.max_write_batch)]
-                write = partial(self._write_chunk, object_name, id_property, requests=requests)
+                write = partial(
+                    self._write_chunk,
+                    object_name,
+                    id_property,
+                    requests=requests,
+                    properties=properties,
+                )
                 outcomes = self._workers.map(write, chunks)
                 for index, result in chain.from_iterable(outcomes):
                     results[index] = result
@@ -353,23 +368,13 @@ class HubSpotConnector:
         id_property: str | None,
         chunk: list[tuple[int, str]],
         requests: Sequence[WriteRequest],
+        properties: Sequence[dict[str, str]],
+        clear_backwards: bool = True,
     ) -> list[tuple[int, WriteResult]]:
-        inputs = [
-            {
-                "id": key,
-                "properties": _wire(requests[index].fields),
-                **({"idProperty": id_property} if id_property else {}),
-            }
-            for index, key in chunk
-        ]
-        action = self._batch_api.upsert if id_property else self._batch_api.update
+        """One batch call; inputs HubSpot refused for moving lifecyclestage backwards are
+        written again after a call that clears it (HubSpot only moves it forward)."""
         try:
-            body = self._call(
-                action,
-                object_name,
-                {"inputs": inputs},
-                what=f"batch {'upsert' if id_property else 'update'} {object_name}",
-            )
+            body = self._send(object_name, id_property, [(k, properties[i]) for i, k in chunk])
         except (TransientError, AuthenticationError, DailyLimitReached):
             raise
         except ConnectorError as refused:  # the whole call was refused: every input shares why
@@ -381,10 +386,22 @@ class HubSpotConnector:
         for result in body.get("results", []):
             key = (result.get("properties") or {}).get(id_property) if id_property else result["id"]
             outcome[str(key).casefold()] = WriteResult(WriteStatus.WRITTEN, str(result["id"]))
+        backwards: set[str] = set()
         for error in body.get("errors", []):
             status = _CATEGORY_STATUS.get(error.get("category", ""), WriteStatus.REJECTED)
             for key in (error.get("context") or {}).get("ids", []):
                 outcome[str(key).casefold()] = WriteResult(status, None, error.get("message", ""))
+                if _names_property(error, LIFECYCLE_PROPERTY):
+                    backwards.add(str(key).casefold())
+        redone: dict[int, WriteResult] = {}
+        if backwards and clear_backwards:
+            again = [(i, k) for i, k in chunk if k.casefold() in backwards]
+            self._send(object_name, id_property, [(k, {LIFECYCLE_PROPERTY: ""}) for _, k in again])
+            redone = dict(
+                self._write_chunk(
+                    object_name, id_property, again, requests, properties, clear_backwards=False
+                )
+            )
         unmatched = [key for _, key in chunk if key.casefold() not in outcome]
         if unmatched and id_property is None:
             written = {str(result["id"]) for result in body.get("results", [])}
@@ -393,9 +410,33 @@ class HubSpotConnector:
             WriteStatus.AMBIGUOUS, None, "HubSpot returned no result for this input"
         )
         return [
-            (index, _with_id(outcome.get(key.casefold(), missing), requests[index]))
+            (
+                index,
+                redone.get(index)
+                or _with_id(outcome.get(key.casefold(), missing), requests[index]),
+            )
             for index, key in chunk
         ]
+
+    def _send(
+        self, object_name: str, id_property: str | None, items: list[tuple[str, dict[str, str]]]
+    ) -> dict[str, Any]:
+        """One batch update by id, or upsert by `id_property`, of (key, properties) pairs."""
+        inputs = [
+            {
+                "id": key,
+                "properties": values,
+                **({"idProperty": id_property} if id_property else {}),
+            }
+            for key, values in items
+        ]
+        action = self._batch_api.upsert if id_property else self._batch_api.update
+        return self._call(
+            action,
+            object_name,
+            {"inputs": inputs},
+            what=f"batch {'upsert' if id_property else 'update'} {object_name}",
+        )
 
     def _merged_away(
         self, object_name: str, keys: list[str], written: set[str]
@@ -613,15 +654,48 @@ def _with_id(result: WriteResult, request: WriteRequest) -> WriteResult:
     return result
 
 
-def _wire(fields: Mapping[str, Any]) -> dict[str, str]:
-    """HubSpot takes every value as a string; "" clears a property."""
+def _wire(fields: Mapping[str, Any], schema: Mapping[str, FieldSchema]) -> dict[str, str]:
+    """Values as HubSpot takes them, by property type: strings, "" to clear, `true`/`false`,
+    a date as YYYY-MM-DD (HubSpot refuses one not at midnight UTC), a datetime as ISO 8601
+    in UTC with milliseconds (not Python's `str(datetime)`). ValueError rejects the record."""
     out = {}
     for name, value in fields.items():
-        if isinstance(value, bool):
+        kind = schema[name].type if name in schema else None
+        if value is None or value == "":
+            out[name] = ""
+        elif isinstance(value, bool):
             out[name] = "true" if value else "false"
+        elif kind in (FieldType.DATE, FieldType.DATETIME):
+            try:
+                is_date = kind is FieldType.DATE
+                out[name] = _as_date(value).isoformat() if is_date else _iso(parse_timestamp(value))
+            except ValueError:
+                raise ValueError(f"{name}: {value!r} is not a {kind.value}") from None
         else:
-            out[name] = "" if value is None else str(value)
+            out[name] = str(value)
     return out
+
+
+def _as_date(value: Any) -> date:
+    """The calendar date a value names (a datetime's own date, whatever its zone)."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    text = str(value).strip()
+    return parse_timestamp(text).date() if text.isdigit() else date.fromisoformat(text[:10])
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _names_property(error: Mapping[str, Any], name: str) -> bool:
+    """Whether a batch error entry refused the named property."""
+    return any(
+        name in ((detail.get("context") or {}).get("propertyName") or [])
+        for detail in error.get("errors") or []
+    )
 
 
 class DailyLimitReached(ConnectorError):

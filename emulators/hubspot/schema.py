@@ -153,7 +153,12 @@ BUILTIN_PROPERTIES: dict[str, tuple[PropertyDef, ...]] = {
 
 def custom_property(name: str, type_: str = "string") -> PropertyDef:
     """A portal-defined property, as `POST /crm/v3/properties/{object}` would create it."""
-    field_type = {"number": "number", "date": "date", "bool": "booleancheckbox"}.get(type_, "text")
+    field_type = {
+        "number": "number",
+        "date": "date",
+        "datetime": "date",
+        "bool": "booleancheckbox",
+    }.get(type_, "text")
     options = ("true", "false") if type_ == "bool" else ()
     return PropertyDef(
         name,

@@ -373,6 +373,7 @@ class CrmStore:
             problem
             for name, value in values.items()
             if (problem := _check_value(schema.get(name), name, value)) is not None
+            or (problem := _lifecycle_problem(schema.get(name), value, current)) is not None
         ]
         if errors:
             detail = [
@@ -425,8 +426,15 @@ def _check_value(prop: PropertyDef | None, name: str, value: str | None) -> Prop
         return PropertyError(name, "INVALID_EMAIL", f"Email address {value} is invalid")
     if prop.type == "number" and not _is_number(value):
         return PropertyError(name, "INVALID_DECIMAL", f"{value} was not a valid number.")
-    if prop.type == "date" and not _is_date(value):
-        return PropertyError(name, "INVALID_DATE", f"{value} was not a valid date (YYYY-MM-DD).")
+    if prop.type == "date":
+        return _date_problem(name, value)
+    if prop.type == "datetime" and not _is_datetime(value):
+        return PropertyError(
+            name,
+            "INVALID_DATETIME",
+            f"{value} was not a valid datetime (ISO 8601 such as 2020-02-29T03:30:17.000Z, "
+            "or epoch milliseconds).",
+        )
     if prop.options and value not in prop.options:
         return PropertyError(
             name,
@@ -444,12 +452,61 @@ def _is_number(value: str) -> bool:
     return True
 
 
-def _is_date(value: str) -> bool:
+def _date_problem(name: str, value: str) -> PropertyError | None:
+    """A date is YYYY-MM-DD or epoch milliseconds at midnight UTC, nothing else."""
+    if value.isdigit():
+        into_day = int(value) % 86_400_000
+        if into_day == 0:
+            return None
+        hours, rest = divmod(into_day, 3_600_000)
+        minutes, rest = divmod(rest, 60_000)
+        at = f"{hours}:{minutes:02d}:{rest // 1000:02d}.{rest % 1000:03d}"
+        return PropertyError(name, "INVALID_DATE", f"{value} is at {at} UTC, not midnight!")
+    if len(value) == 10:
+        try:
+            date.fromisoformat(value)
+        except ValueError:
+            pass
+        else:
+            return None
+    return PropertyError(name, "INVALID_DATE", f"{value} was not a valid date (YYYY-MM-DD).")
+
+
+_ISO_DATETIME = re.compile(
+    r"\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2}))?"
+)
+
+
+def _is_datetime(value: str) -> bool:
+    """Epoch milliseconds, or ISO 8601 with a `T` and a zone (Python's str(datetime) has a
+    space instead, which HubSpot refuses)."""
+    if value.lstrip("-").isdigit():
+        return True
+    if not _ISO_DATETIME.fullmatch(value):
+        return False
     try:
-        date.fromisoformat(value)
+        parse_time(value)
     except ValueError:
-        return value.isdigit()
+        return False
     return True
+
+
+def _lifecycle_problem(
+    prop: PropertyDef | None, value: str | None, current: CrmRecord | None
+) -> PropertyError | None:
+    """HubSpot moves a lifecycle stage forward only; going back needs it cleared first."""
+    if prop is None or prop.name != "lifecyclestage" or current is None or value is None:
+        return None
+    old = current.properties.get(prop.name) or ""
+    options = prop.options
+    if old in options and value in options and options.index(value) < options.index(old):
+        return PropertyError(
+            prop.name,
+            "INVALID_LIFECYCLE_STAGE",
+            f"lifecyclestage cannot move backwards from {old} to {value}; "
+            "clear it first, then set the earlier stage",
+        )
+    return None
 
 
 def live_records(store: CrmStore, object_type: str, *, archived: bool) -> Iterable[CrmRecord]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -28,6 +28,7 @@ from connectors.base import (
 from connectors.hubspot import DailyLimitReached, HubSpotConnector, _translate
 from emulators.hubspot import EmulatorConfig, HubSpotEmulator, generate
 from emulators.hubspot.gate import Verdict
+from emulators.hubspot.schema import custom_property
 from hub.mapping.spec import load_mapping
 from hub.mapping.validate import check_against_schema, compile_mapping
 
@@ -294,6 +295,34 @@ def test_partial_write_failures_are_reported_per_record(
     assert hub.store.find_by("contacts", "email", "up@example.com")[0].id == results[4].record_id
 
 
+def test_values_are_written_in_the_form_each_property_type_takes(
+    hub: HubSpotEmulator, connector: HubSpotConnector
+) -> None:
+    hub.store.add_property("contacts", custom_property("last_seen_at", "datetime"))
+    ids = seed(hub, 3)
+    hub.store.update("contacts", ids[2], {"lifecyclestage": "customer"}, validate=False)
+    two_hours_east = timezone(timedelta(hours=2))
+    requests = [
+        WriteRequest(
+            {"date_of_birth": date(1990, 2, 28), "last_seen_at": T0.astimezone(two_hours_east)},
+            record_id=ids[0],
+        ),
+        WriteRequest({"date_of_birth": datetime(1991, 3, 1, 15, 0, tzinfo=UTC)}, record_id=ids[1]),
+        WriteRequest({"lifecyclestage": "lead"}, record_id=ids[2]),  # backwards: cleared first
+        WriteRequest({"date_of_birth": "soon"}, record_id=ids[1]),
+    ]
+    results = connector.write_batch("contacts", requests)
+    assert [r.status for r in results] == [WriteStatus.WRITTEN] * 3 + [WriteStatus.REJECTED]
+    assert results[3].message == "date_of_birth: 'soon' is not a date"
+    stored = {i: hub.store.records["contacts"][i].properties for i in ids}
+    assert stored[ids[0]]["date_of_birth"] == "1990-02-28"
+    assert stored[ids[0]]["last_seen_at"] == "2024-05-01T12:00:00.000Z"
+    assert stored[ids[1]]["date_of_birth"] == "1991-03-01"  # str() would be refused
+    assert stored[ids[2]]["lifecyclestage"] == "lead"
+    updates = [e.items for e in hub.log.snapshot() if e.path.endswith("/batch/update")]
+    assert updates == [3, 1, 1]  # the batch, the clearing, the backwards move again
+
+
 def test_batches_never_exceed_100_and_repeat_writes_keep_order(
     hub: HubSpotEmulator, connector: HubSpotConnector
 ) -> None:
@@ -316,7 +345,7 @@ def test_client_limiter_keeps_a_write_burst_under_the_portal_limit() -> None:
         results = polite.write_batch("contacts", burst)
         polite.close()
         assert {r.status for r in results} == {WriteStatus.WRITTEN}
-        assert hub.log.statuses() == [200] * 30
+        assert [e.status for e in hub.log.snapshot() if "/batch/" in e.path] == [200] * 30
 
 
 def test_the_connector_paces_by_the_portals_headers_under_its_ceiling() -> None:

@@ -13,6 +13,7 @@ import pytest
 import requests
 
 from emulators.hubspot import CrmStore, EmulatorConfig, HubSpotEmulator, generate, load_data_file
+from emulators.hubspot.schema import custom_property
 from emulators.hubspot.store import format_time
 
 T0 = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
@@ -239,6 +240,45 @@ def test_batch_writes_report_per_record_errors(hub: HubSpotEmulator) -> None:
     assert by_category["VALIDATION_ERROR"]["errors"][0]["code"] == "INVALID_EMAIL"
     assert by_category["CONFLICT"]["context"]["ids"] == [ids[3]]
     assert hub.store.records["contacts"][ids[0]].properties["firstname"] == "Ok"
+
+
+def test_dates_datetimes_and_lifecycle_stages_follow_hubspots_rules(hub: HubSpotEmulator) -> None:
+    hub.store.add_property("contacts", custom_property("last_seen_at", "datetime"))
+    ids = list(hub.store.records["contacts"])
+    for record_id in ids[:2]:
+        hub.store.update("contacts", record_id, {"lifecyclestage": "customer"}, validate=False)
+    writes = [
+        ("date_of_birth", "1990-02-28", None),
+        ("date_of_birth", "636076800000", None),  # 1990-02-28 at midnight UTC
+        ("date_of_birth", "636080400000", "636080400000 is at 1:00:00.000 UTC, not midnight!"),
+        ("date_of_birth", "1990-02-28 00:00:00", "was not a valid date"),
+        ("last_seen_at", "2024-05-01T12:00:00.000Z", None),
+        ("last_seen_at", "1714564800000", None),
+        ("last_seen_at", "2024-05-01 12:00:00+00:00", "was not a valid datetime"),  # str()
+        ("lifecyclestage", "evangelist", None),  # forward
+        ("lifecyclestage", "lead", "cannot move backwards from customer to lead"),
+    ]
+    targets = [*ids[2:9], ids[0], ids[1]]  # the last two are the customers
+    inputs = [
+        {"id": record_id, "properties": {name: value}}
+        for record_id, (name, value, _) in zip(targets, writes, strict=True)
+    ]
+    reply = call(hub, "POST", "/crm/v3/objects/contacts/batch/update", json={"inputs": inputs})
+    body = reply.json()
+    refused = {e["context"]["ids"][0]: e["errors"][0] for e in body["errors"]}
+    for item, (name, _, problem) in zip(inputs, writes, strict=True):
+        error = refused.get(item["id"])
+        if problem is None:
+            assert error is None, (name, error)
+        else:
+            assert error is not None and problem in error["message"], name
+            assert error["context"] == {"propertyName": [name]}
+    assert refused[ids[1]]["code"] == "INVALID_LIFECYCLE_STAGE"
+    cleared = [{"id": ids[1], "properties": {"lifecyclestage": ""}}]
+    for step in (cleared, [{"id": ids[1], "properties": {"lifecyclestage": "lead"}}]):
+        reply = call(hub, "POST", "/crm/v3/objects/contacts/batch/update", json={"inputs": step})
+        assert reply.status_code == 200
+    assert hub.store.records["contacts"][ids[1]].properties["lifecyclestage"] == "lead"
 
 
 def test_batch_upsert_read_archive_and_limits(hub: HubSpotEmulator) -> None:
