@@ -1,5 +1,5 @@
 """The read API under load: `relhub serve` on loopback over a PostgreSQL store, driven by
-an async HTTP client in a process of its own.
+a load generator in a process of its own.
 
     python benchmarks/bench_api.py --size 1000000 --resolved 20000
 
@@ -7,13 +7,15 @@ The store: `--resolved` synthetic people (`emulators.synthetic`) stored as one s
 snapshots and resolved in full for real (fitted models, blocking index, golden records),
 then synthetic golden records with one member each bulk-inserted (COPY) until the store
 holds `--size` golden records (lookups by id and by source key read them like any other).
-Then `relhub serve --workers N` is started, and the load generator (httpx, asyncio,
-`--concurrency` requests in flight, keep-alive) runs one phase per kind of request for
-`--seconds` each: golden record by a random id, by a random source key, search by the
-email of a resolved person, and match of a resolved person's record with a changed phone.
-Latencies are measured in the client, request to full answer. Needs a PostgreSQL server
-(`--database-url`, default the local test server; the bench works in a schema of its own
-and drops it). Ends with one JSON line (``"bench": "api"``).
+Then `relhub serve --workers N` is started, and the load generator runs one phase per
+kind of request for `--seconds` each: golden record by a random id, by a random source
+key, search by the email of a resolved person, and match of a resolved person's record
+with a changed phone. The generator is `wrk` (Debian's package) where it is on PATH — a C
+client, so the cores go to the server rather than to making requests — else httpx with
+asyncio (`--client` chooses); `--concurrency` requests in flight over keep-alive
+connections; latencies are measured in the client, request to full answer. Needs a
+PostgreSQL server (`--database-url`, default the local test server; the bench works in a
+schema of its own and drops it). Ends with one JSON line (``"bench": "api"``).
 """
 
 from __future__ import annotations
@@ -24,9 +26,11 @@ import json
 import multiprocessing
 import os
 import random
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -236,6 +240,68 @@ def load(
     }
 
 
+_WRK_SCRIPT = """
+local method = os.getenv("RELHUB_WRK_METHOD")
+local lines = {}
+for line in io.lines(os.getenv("RELHUB_WRK_REQUESTS")) do lines[#lines + 1] = line end
+wrk.headers["Authorization"] = "Bearer " .. os.getenv("RELHUB_WRK_TOKEN")
+wrk.headers["Content-Type"] = "application/json"
+local i = math.random(#lines)
+request = function()
+  i = i % #lines + 1
+  if method == "POST" then return wrk.format("POST", "/v1/match", nil, lines[i]) end
+  return wrk.format("GET", lines[i])
+end
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format("RELHUB %d %d %.1f %.1f %d %d %d\\n", summary.requests,
+    summary.duration, latency:percentile(50), latency:percentile(99), e.status,
+    e.connect + e.read + e.write, e.timeout))
+end
+"""
+
+
+def wrk_load(
+    base: str, token: str, requests: list[Request], seconds: float, concurrency: int
+) -> dict[str, float]:
+    """The same phase through `wrk` (one thread: a C client needs no more at these rates);
+    its Lua script cycles through the requests and prints one line of figures."""
+    methods = {method for method, _, _ in requests}
+    if methods - {"GET"} and [path for _, path, _ in requests if path != "/v1/match"]:
+        raise ValueError("wrk phases are GETs, or POSTs to /v1/match")
+    with tempfile.TemporaryDirectory() as folder:
+        script, lines = Path(folder, "phase.lua"), Path(folder, "requests.txt")
+        script.write_text(_WRK_SCRIPT)
+        lines.write_text(
+            "".join((json.dumps(body) if body else path) + "\n" for _, path, body in requests)
+        )
+        environment = {
+            **os.environ,
+            "RELHUB_WRK_METHOD": methods.pop(),
+            "RELHUB_WRK_REQUESTS": str(lines),
+            "RELHUB_WRK_TOKEN": token,
+        }
+        duration = f"-d{max(1, round(seconds))}s"
+        command = ["wrk", "-t1", f"-c{concurrency}", duration, "-s", str(script), base]
+        output = subprocess.run(
+            command, env=environment, capture_output=True, text=True, check=True
+        ).stdout
+    figures = next(line.split()[1:] for line in output.splitlines() if line.startswith("RELHUB"))
+    count, micros, p50, p99, not_2xx, socket_errors, timeouts = (float(x) for x in figures)
+    if not_2xx or socket_errors:
+        raise RuntimeError(
+            f"of {count:.0f} requests {not_2xx:.0f} did not answer 2xx, "
+            f"{socket_errors:.0f} failed on the socket"
+        )
+    return {
+        "per_s": round(count / (micros / 1e6), 1),
+        "p50_ms": round(p50 / 1000, 2),
+        "p99_ms": round(p99 / 1000, 2),
+        "requests": int(count),
+        "timeouts": int(timeouts),  # over wrk's 2 s: counted, not in the percentiles
+    }
+
+
 def _match_body(canonical: dict[str, Any], i: int) -> dict[str, Any]:
     """A resolved person as a sign-up form would give them: name, email, a new phone."""
     record = {
@@ -263,10 +329,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             ],
             "match": [("POST", "/v1/match", _match_body(c, i)) for i, c in enumerate(sample)],
         }
+        drive = wrk_load if args.client == "wrk" else load
         with serving(url, args.workers) as base:
-            load(base, store["token"], phases["lookup"][:500], 2, args.concurrency)  # warm up
+            drive(base, store["token"], phases["lookup"][:500], 2, args.concurrency)  # warm up
             figures = {
-                name: load(base, store["token"], requests, args.seconds, args.concurrency)
+                name: drive(base, store["token"], requests, args.seconds, args.concurrency)
                 for name, requests in phases.items()
             }
     return {
@@ -275,6 +342,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "resolved": args.resolved,
         "workers": args.workers,
         "concurrency": args.concurrency,
+        "client": args.client,
         "resolve_seconds": store["resolve_seconds"],
         "insert_seconds": store["insert_seconds"],
         "lookups_per_s": figures["lookup"]["per_s"],
@@ -298,6 +366,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--concurrency", type=int, default=32, help="requests in flight")
     parser.add_argument("--seconds", type=float, default=15.0, help="per phase")
+    parser.add_argument(
+        "--client",
+        choices=["wrk", "httpx"],
+        default="wrk" if shutil.which("wrk") else "httpx",
+        help="load generator (default: wrk where it is on PATH)",
+    )
     args = parser.parse_args(argv)
     figures = run(args)
     for name, phase in figures["phases"].items():
