@@ -19,6 +19,7 @@ from emulators.hubspot.store import CrmRecord, CrmStore, WriteRefused, format_ti
 
 MAX_BATCH = 100
 MAX_LIST_LIMIT = 100
+MAX_ASSOCIATION_BATCH = 1_000
 Query = Mapping[str, Sequence[str]]
 Props = Mapping[str, str | None]
 
@@ -63,19 +64,24 @@ class CrmApi:
                 re.compile(r"/crm/v4/objects/contacts/([^/]+)/associations/companies"),
                 self._associations,
             ),
+            (
+                "POST",
+                re.compile(r"/crm/v4/associations/contacts/companies/batch/read"),
+                self._batch_associations,
+            ),
         ]
 
     def handle(self, method: str, path: str, query: Query, body: Any) -> Reply:
         for verb, pattern, handler in self._routes:
             match = pattern.fullmatch(path)
             if match and verb == method:
-                object_type = match.group(1)
-                if "objects/contacts/" not in pattern.pattern and object_type not in OBJECT_TYPES:
+                groups = match.groups()
+                if "/contacts/" not in pattern.pattern and groups[0] not in OBJECT_TYPES:
                     return _refuse(
-                        400, "VALIDATION_ERROR", f"Unable to infer object type from: {object_type}"
+                        400, "VALIDATION_ERROR", f"Unable to infer object type from: {groups[0]}"
                     )
                 try:
-                    return handler(*match.groups(), query=query, body=body)
+                    return handler(*groups, query=query, body=body)
                 except _BadQuery as error:
                     return _refuse(400, "VALIDATION_ERROR", str(error))
         return _refuse(404, "OBJECT_NOT_FOUND", f"No route for {method} {path}")
@@ -134,8 +140,40 @@ class CrmApi:
         record = self.store.resolve("contacts", contact_id)
         if record is None:
             return _refuse(404, "OBJECT_NOT_FOUND", f"contact {contact_id} not found")
-        links = self.store.company_links.get(record.id, [])
-        results = [
+        return Reply(200, {"results": self._company_links(record.id)})
+
+    def _batch_associations(self, *, query: Query, body: Any) -> Reply:
+        """v4 batch read: each contact's companies; a contact without any is an error entry
+        (HubSpot's NO_ASSOCIATIONS_FOUND), not an empty result."""
+        inputs = list((body or {}).get("inputs") or [])
+        if len(inputs) > MAX_ASSOCIATION_BATCH:
+            return _refuse(
+                400,
+                "VALIDATION_ERROR",
+                f"Batch input limit exceeded: at most {MAX_ASSOCIATION_BATCH} inputs",
+            )
+        results, errors = [], []
+        for item in inputs:
+            contact_id = str(item.get("id"))
+            record = self.store.resolve("contacts", contact_id)
+            links = self._company_links(record.id) if record else []
+            if links:
+                results.append({"from": {"id": contact_id}, "to": links})
+            else:
+                errors.append(
+                    {
+                        "status": "error",
+                        "category": "OBJECT_NOT_FOUND",
+                        "subCategory": "crm.associations.NO_ASSOCIATIONS_FOUND",
+                        "message": f"No company is associated with contact {contact_id}.",
+                        "context": {"fromObjectId": [contact_id]},
+                    }
+                )
+        return self._batch_reply(results, errors)
+
+    def _company_links(self, contact_id: str) -> list[dict[str, Any]]:
+        """A contact's companies as v4 lists them: the primary one labelled Primary."""
+        return [
             {
                 "toObjectId": int(company),
                 "associationTypes": [
@@ -147,9 +185,8 @@ class CrmApi:
                     {"category": "HUBSPOT_DEFINED", "typeId": 279, "label": None},
                 ],
             }
-            for rank, company in enumerate(links)
+            for rank, company in enumerate(self.store.company_links.get(contact_id, []))
         ]
-        return Reply(200, {"results": results})
 
     def _search(self, object_type: str, *, query: Query, body: Any) -> Reply:
         body = body or {}

@@ -121,6 +121,29 @@ def test_contact_company_associations(hub: HubSpotEmulator) -> None:
     ]
 
 
+def test_v4_batch_read_lists_each_contacts_companies(hub: HubSpotEmulator) -> None:
+    both, alone = list(hub.store.records["contacts"])[:2]
+    primary = hub.store.company_links[both][0]
+    other = next(c for c in hub.store.records["companies"] if c != primary)
+    hub.store.associate(both, other)
+    hub.store.company_links.pop(alone)
+    reply = call(
+        hub,
+        "POST",
+        "/crm/v4/associations/contacts/companies/batch/read",
+        json={"inputs": [{"id": both}, {"id": alone}]},
+    )
+    assert reply.status_code == 207
+    body = reply.json()
+    (result,) = body["results"]
+    assert result["from"] == {"id": both}
+    assert [t["toObjectId"] for t in result["to"]] == [int(primary), int(other)]
+    assert result["to"][0]["associationTypes"][0]["label"] == "Primary"
+    (error,) = body["errors"]
+    assert error["subCategory"] == "crm.associations.NO_ASSOCIATIONS_FOUND"
+    assert error["context"] == {"fromObjectId": [alone]}
+
+
 def test_properties_describe_types(hub: HubSpotEmulator) -> None:
     props = {
         p["name"]: p for p in call(hub, "GET", "/crm/v3/properties/contacts").json()["results"]
