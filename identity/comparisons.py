@@ -18,6 +18,9 @@ from identity.settings import Comparison, ComparisonLevel
 
 NULL_LEVEL = -1
 _UNSET = -2
+# Pairs from which `cpdist` runs on every core: starting its threads costs ~150 µs a call,
+# which a match on demand (a few pairs per comparison) paid nine times per request.
+_THREADED_FROM = 5_000
 
 
 @dataclass(frozen=True)
@@ -36,7 +39,8 @@ def _unique_pair_scores(
         return np.empty(0, dtype=np.float64)
     base = np.int64(len(values))
     unique, inverse = np.unique(left.astype(np.int64) * base + right, return_inverse=True)
-    scores = cpdist(values[unique // base], values[unique % base], scorer=scorer, workers=-1)
+    workers = -1 if len(unique) >= _THREADED_FROM else 1
+    scores = cpdist(values[unique // base], values[unique % base], scorer=scorer, workers=workers)
     return np.asarray(scores, dtype=np.float64)[inverse]
 
 
