@@ -43,6 +43,7 @@ from typing import Any
 
 import hubspot
 import urllib3
+from hubspot.crm.associations.v4 import ApiException as AssociationsApiException
 from hubspot.crm.objects import ApiException as ObjectsApiException
 from hubspot.crm.properties import ApiException as PropertiesApiException
 
@@ -85,11 +86,14 @@ MODIFIED_PROPERTY = {"contacts": "lastmodifieddate", "companies": "hs_lastmodifi
 ID_PROPERTY = "hs_object_id"
 MERGED_PROPERTY = "hs_merged_object_ids"
 LIFECYCLE_PROPERTY = "lifecyclestage"
+# Not a HubSpot property: a contact's companies from the v4 associations, primary first.
+COMPANIES_FIELD = "associated_company_ids"
+ASSOCIATION_BATCH = 1_000  # the v4 associations batch read's maximum
 SEARCH_PAGE = 200  # search's maximum `limit`
 LIST_PAGE = 100  # the list endpoint's and the batch endpoints' maximum
 URL_PROPERTY_BUDGET = 2_000  # characters of `properties=` a GET may carry; more go in a POST body
 
-_API_ERRORS = (ObjectsApiException, PropertiesApiException)
+_API_ERRORS = (ObjectsApiException, PropertiesApiException, AssociationsApiException)
 _TYPES = {
     "number": FieldType.NUMBER,
     "bool": FieldType.BOOLEAN,
@@ -124,6 +128,7 @@ class HubSpotConnector:
         self._basic_api = objects.basic_api
         self._batch_api = objects.batch_api
         self._properties_api = client.crm.properties.core_api
+        self._associations_api = client.crm.associations.v4.batch_api
         self._limiter = limiter
         self._retrier = Retrier(policy, limiter=limiter)
         self._search_retrier = Retrier(policy, limiter=search_limiter)
@@ -171,6 +176,10 @@ class HubSpotConnector:
                 self._properties_api.get_all, object_name, what=f"properties {object_name}"
             )
             fields = {p["name"]: _field(p) for p in body.get("results", [])}
+            if object_name == "contacts":
+                fields[COMPANIES_FIELD] = FieldSchema(
+                    COMPANIES_FIELD, FieldType.REFERENCE, "Associated companies (v4 associations)"
+                )
             self._schemas[object_name] = ObjectSchema(self.system, object_name, fields)
         return self._schemas[object_name]
 
@@ -198,7 +207,11 @@ class HubSpotConnector:
 
     def _property_names(self, spec: ReadSpec) -> list[str]:
         schema = self.discover(spec.object).fields
-        wanted = list(spec.fields) if spec.fields is not None else list(schema)
+        wanted = [
+            name
+            for name in (spec.fields if spec.fields is not None else schema)
+            if name != COMPANIES_FIELD
+        ]
         extra = [
             ID_PROPERTY,
             self._modified(spec),
@@ -286,7 +299,38 @@ class HubSpotConnector:
                             {"merged_into": record.id},
                         )
                     )
+        if COMPANIES_FIELD in schema and (spec.fields is None or COMPANIES_FIELD in spec.fields):
+            live = [record for record in page.records if not record.deleted]
+            companies = self._companies_of([record.id for record in live])
+            for record in live:
+                record.fields[COMPANIES_FIELD] = companies.get(record.id, [])
         return page
+
+    def _companies_of(self, contact_ids: list[str]) -> dict[str, list[str]]:
+        """Each contact's companies by the v4 associations batch read, the primary first:
+        `associatedcompanyid` names only the primary one. A contact with none is an error
+        entry (NO_ASSOCIATIONS_FOUND) and simply has none here."""
+        companies: dict[str, list[str]] = {}
+        guard = PagingGuard("read contact to company associations")
+        pending: list[dict[str, str]] = [{"id": i} for i in contact_ids]
+        while pending:
+            inputs, pending = pending[:ASSOCIATION_BATCH], pending[ASSOCIATION_BATCH:]
+            body = self._call(
+                self._associations_api.get_page,
+                "contacts",
+                "companies",
+                {"inputs": inputs},
+                what="read contact to company associations",
+            )
+            for result in body.get("results", []):
+                contact = str(result["from"]["id"])
+                ranked = sorted(result.get("to") or [], key=lambda to: not _is_primary(to))
+                companies.setdefault(contact, []).extend(str(to["toObjectId"]) for to in ranked)
+                after = ((result.get("paging") or {}).get("next") or {}).get("after")
+                if after:
+                    guard.check((contact, after))
+                    pending.append({"id": contact, "after": str(after)})
+        return companies
 
     def _record(
         self,
@@ -502,7 +546,14 @@ class HubSpotConnector:
 
     def close(self) -> None:
         self._workers.shutdown(wait=True)
-        for api in (self._search_api, self._basic_api, self._batch_api, self._properties_api):
+        apis = (
+            self._search_api,
+            self._basic_api,
+            self._batch_api,
+            self._properties_api,
+            self._associations_api,
+        )
+        for api in apis:
             api.api_client.rest_client.pool_manager.clear()
 
 
@@ -688,6 +739,11 @@ def _as_date(value: Any) -> date:
 
 def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _is_primary(association: Mapping[str, Any]) -> bool:
+    """Whether a v4 association target is the primary one (HubSpot's type 1 to a company)."""
+    return any(kind.get("typeId") == 1 for kind in association.get("associationTypes") or [])
 
 
 def _names_property(error: Mapping[str, Any], name: str) -> bool:

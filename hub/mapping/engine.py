@@ -112,16 +112,21 @@ class CompiledRelationship:
     target_object: str | None
     target_field: str | None
 
-    def stated(self, fields: Mapping[str, Any]) -> dict[str, str] | None:
-        """The relationship a record's fields state, or None (condition false, no target)."""
+    def stated(self, fields: Mapping[str, Any]) -> list[dict[str, str]]:
+        """The relationships a record's fields state: none (condition false, no target),
+        or one per target id in the `from` field (a list holds several, HubSpot's
+        associated companies)."""
         if not self.holds(fields):
-            return None
+            return []
         if self.target_field is None:
-            return {"type": self.type}
-        target = fields.get(self.target_field)
-        if _is_empty(target):
-            return None
-        return {"type": self.type, "object": str(self.target_object), "record_id": str(target)}
+            return [{"type": self.type}]
+        value = fields.get(self.target_field)
+        targets = value if isinstance(value, list | tuple) else [value]
+        ids = dict.fromkeys(str(t) for t in targets if not _is_empty(t))
+        return [
+            {"type": self.type, "object": str(self.target_object), "record_id": target}
+            for target in ids
+        ]
 
 
 def compile_relationship(spec: RelationshipSpec) -> CompiledRelationship:
@@ -440,7 +445,7 @@ class ObjectMapper:
         if problems:
             raise MappingError("; ".join(problems))
         relationships = [
-            stated for compiled in self.relationships if (stated := compiled.stated(fields))
+            stated for compiled in self.relationships for stated in compiled.stated(fields)
         ]
         try:
             return self.record_type.model_validate(

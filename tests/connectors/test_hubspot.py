@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -25,10 +26,11 @@ from connectors.base import (
     WriteRequest,
     WriteStatus,
 )
-from connectors.hubspot import DailyLimitReached, HubSpotConnector, _translate
+from connectors.hubspot import COMPANIES_FIELD, DailyLimitReached, HubSpotConnector, _translate
 from emulators.hubspot import EmulatorConfig, HubSpotEmulator, generate
 from emulators.hubspot.gate import Verdict
 from emulators.hubspot.schema import custom_property
+from hub.mapping.engine import ObjectMapper
 from hub.mapping.spec import load_mapping
 from hub.mapping.validate import check_against_schema, compile_mapping
 
@@ -232,6 +234,28 @@ def test_a_write_by_a_merged_away_id_is_matched_to_the_new_record(
     assert hub.store.records["contacts"][merged].properties["jobtitle"] == "Chief of Staff"
     reads = [e for e in hub.log.snapshot() if e.path.endswith("/batch/read")]
     assert [e.items for e in reads] == [1]  # the unmatched input only
+
+
+def test_contacts_carry_every_associated_company_and_work_at_each(
+    hub: HubSpotEmulator, connector: HubSpotConnector
+) -> None:
+    both, alone, plain = seed(hub, 3, companies=2)
+    primary = hub.store.company_links[both][0]
+    other = next(c for c in hub.store.records["companies"] if c != primary)
+    hub.store.associate(both, other)
+    hub.store.company_links.pop(alone)
+    records, _ = read_all(connector, CONTACTS, None, full=True)
+    companies = {r.id: r.fields[COMPANIES_FIELD] for r in records}
+    assert companies[both] == [primary, other] and companies[alone] == []
+    assert companies[plain] == [hub.store.company_links[plain][0]]
+    reads = [e for e in hub.log.snapshot() if "/crm/v4/associations/" in e.path]
+    assert [e.items for e in reads] == [3]  # one batch read per page of contacts
+    mapper = ObjectMapper("hubspot", "contacts", load_mapping(MAPPING).objects["contacts"])
+    stated = json.loads(mapper.map_json(next(r for r in records if r.id == both)))
+    assert stated["relationships"] == [
+        {"type": "works_at", "object": "companies", "record_id": company}
+        for company in (primary, other)
+    ]
 
 
 def test_full_refresh_reads_the_snapshot(hub: HubSpotEmulator, connector: HubSpotConnector) -> None:
