@@ -29,7 +29,7 @@ from identity.features import (
 )
 from identity.forked import peeked, split_with_a_worker, zeros
 from identity.gc_pause import full_collections_paused
-from identity.records import OrganizationRecord, PersonRecord
+from identity.records import Record
 from identity.scoring import (
     ComparisonModel,
     FittedModel,
@@ -77,10 +77,10 @@ class ResolutionResult:
     index: BatchIndex | None = None  # asked for with `resolve_batch(..., index=True)`
 
 
-Input = PersonRecord | OrganizationRecord | NormalizedRecord  # what a resolve reads
+Input = Record | NormalizedRecord  # what a resolve reads
 
 
-def record_key(record: PersonRecord | OrganizationRecord) -> str:
+def record_key(record: Record) -> str:
     """The key stewards use to name a record: `system/object/record_id`."""
     p = record.provenance
     return f"{p.system}/{p.object}/{p.record_id}"
@@ -636,7 +636,7 @@ class BatchIndex:
 
 @full_collections_paused()
 def index_records(
-    records: Iterable[PersonRecord | OrganizationRecord], settings: ResolutionSettings | None = None
+    records: Iterable[Record], settings: ResolutionSettings | None = None
 ) -> RecordIndex:
     """The records' blocks, exactly the engine's grouping, and their normalized values
     (see `BatchIndex`)."""

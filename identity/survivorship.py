@@ -23,13 +23,11 @@ from identity.records import (
     LIST_FIELDS,
     Address,
     LifecycleStage,
-    OrganizationRecord,
-    PersonRecord,
     Provenance,
+    Record,
     Role,
 )
 
-Member = PersonRecord | OrganizationRecord
 STEWARD_SYSTEM = "steward"
 _SKIPPED = {"kind", "provenance", "attributes", "roles", "lifecycle_stage", "relationships"}
 # The keys distinct values fold by: phones by the key they are matched on (their last nine
@@ -122,14 +120,14 @@ def _pick(
 
 
 @cache
-def _field_names(model: type[Member]) -> list[str]:
+def _field_names(model: type[Record]) -> list[str]:
     """The fields survivorship picks one value for (per class: pydantic's `model_fields`
     costs ~15 µs a read)."""
     return [n for n in model.model_fields if n not in _SKIPPED]
 
 
 def survive(
-    members: Sequence[Member],
+    members: Sequence[Record],
     settings: SurvivorshipSettings | None = None,
     overrides: Mapping[str, Any] | None = None,
 ) -> GoldenValues:
@@ -160,7 +158,7 @@ def survive(
 
 
 def _multi_valued(
-    members: Sequence[Member], name: str, rule: SurvivorshipRule, priority: Sequence[str]
+    members: Sequence[Record], name: str, rule: SurvivorshipRule, priority: Sequence[str]
 ) -> list[GoldenField]:
     """Every distinct value (by its normalized key); the rule's pick comes first."""
     normalize = _MULTI_KEYS.get(name, lambda v: v)
@@ -183,7 +181,7 @@ def _multi_valued(
     return list(ordered.values())
 
 
-def _lifecycle(golden: GoldenValues, members: Sequence[Member]) -> None:
+def _lifecycle(golden: GoldenValues, members: Sequence[Record]) -> None:
     for member in members:
         stage = member.lifecycle_stage
         if stage is None:

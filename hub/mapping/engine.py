@@ -39,8 +39,7 @@ from identity.records import (
     LIST_FIELDS,
     RECORD_TYPES,
     EntityKind,
-    OrganizationRecord,
-    PersonRecord,
+    Record,
     canonical_fields,
 )
 
@@ -405,7 +404,7 @@ class ObjectMapper:
         unstated = None if canonical.relationships else {"relationships"}
         return canonical.model_dump_json(exclude_none=True, exclude=unstated)
 
-    def map(self, record: SourceRecord) -> PersonRecord | OrganizationRecord:
+    def map(self, record: SourceRecord) -> Record:
         values: dict[str, Any] = {}
         address: dict[str, Any] = {}
         attributes: dict[str, Any] = {}
