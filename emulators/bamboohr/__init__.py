@@ -12,7 +12,7 @@ from __future__ import annotations
 from emulators.bamboohr.seed import add_employees, generate, load_data_file
 from emulators.bamboohr.server import DEFAULT_API_KEY, BambooHREmulator, default_config, serve
 from emulators.bamboohr.store import CompanyStore
-from emulators.hubspot.gate import EmulatorConfig
+from emulators.gate import EmulatorConfig
 
 __all__ = [
     "DEFAULT_API_KEY",

@@ -24,7 +24,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from emulators.bamboohr.api import CompanyApi, Reply, refuse
 from emulators.bamboohr.seed import generate, load_data_file
 from emulators.bamboohr.store import CompanyStore
-from emulators.hubspot.gate import EmulatorConfig, Gate, LoggedRequest, RequestLog, Verdict
+from emulators.gate import EmulatorConfig, Gate, LoggedRequest, RequestLog, Verdict
 from emulators.serving import BackgroundServer
 
 log = logging.getLogger(__name__)

@@ -9,10 +9,11 @@
 
 from __future__ import annotations
 
-from emulators.hubspot.gate import EmulatorConfig, LoggedRequest, RequestLog
+from emulators.gate import EmulatorConfig, LoggedRequest, RequestLog
 from emulators.hubspot.seed import generate, load_data_file
 from emulators.hubspot.server import DEFAULT_TOKEN, HubSpotEmulator, serve
 from emulators.hubspot.store import CrmStore
+from emulators.hubspot.tiers import tier_config
 
 __all__ = [
     "DEFAULT_TOKEN",
@@ -24,4 +25,5 @@ __all__ = [
     "generate",
     "load_data_file",
     "serve",
+    "tier_config",
 ]

@@ -16,10 +16,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from emulators.gate import EmulatorConfig, Gate, LoggedRequest, RequestLog, Verdict
 from emulators.hubspot.api import CrmApi, Reply, error_body
-from emulators.hubspot.gate import EmulatorConfig, Gate, LoggedRequest, RequestLog, Verdict
 from emulators.hubspot.seed import generate, load_data_file
 from emulators.hubspot.store import CrmStore
+from emulators.hubspot.tiers import tier_config
 from emulators.serving import BackgroundServer
 
 log = logging.getLogger(__name__)
@@ -66,7 +67,7 @@ class HubSpotEmulator(BackgroundServer):
         port: int = 0,
     ) -> None:
         self.store = store or CrmStore()
-        self.config = config or EmulatorConfig.for_tier("professional")
+        self.config = config or tier_config("professional")
         self.token = token
         self.log = RequestLog()
         self.gate = Gate(self.config)

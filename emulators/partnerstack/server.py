@@ -16,7 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from emulators.hubspot.gate import EmulatorConfig, Gate, LoggedRequest, RequestLog, Verdict
+from emulators.gate import EmulatorConfig, Gate, LoggedRequest, RequestLog, Verdict
 from emulators.partnerstack.api import Reply, VendorApi, error
 from emulators.partnerstack.store import ProgramStore
 from emulators.serving import BackgroundServer

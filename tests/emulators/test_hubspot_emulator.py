@@ -12,7 +12,14 @@ from typing import Any
 import pytest
 import requests
 
-from emulators.hubspot import CrmStore, EmulatorConfig, HubSpotEmulator, generate, load_data_file
+from emulators.hubspot import (
+    CrmStore,
+    EmulatorConfig,
+    HubSpotEmulator,
+    generate,
+    load_data_file,
+    tier_config,
+)
 from emulators.hubspot.schema import custom_property
 from emulators.hubspot.store import format_time
 
@@ -406,7 +413,7 @@ def test_rate_limit_answers_429_with_hubspot_body_and_headers() -> None:
     [("starter", "100", "250000"), ("enterprise", "190", "1000000"), ("oauth", "100", None)],
 )
 def test_tiers_send_their_published_limits(tier: str, per_window: str, daily: str | None) -> None:
-    with HubSpotEmulator(config=EmulatorConfig.for_tier(tier)) as hub:
+    with HubSpotEmulator(config=tier_config(tier)) as hub:
         headers = call(hub, "GET", "/crm/v3/objects/contacts").headers
     assert headers["X-HubSpot-RateLimit-Max"] == per_window
     assert headers["X-HubSpot-RateLimit-Remaining"] == str(int(per_window) - 1)
@@ -414,11 +421,11 @@ def test_tiers_send_their_published_limits(tier: str, per_window: str, daily: st
     if daily is not None:
         assert headers["X-HubSpot-RateLimit-Daily-Remaining"] == str(int(daily) - 1)
     with pytest.raises(ValueError, match="unknown HubSpot tier"):
-        EmulatorConfig.for_tier("gold")
+        tier_config("gold")
 
 
 def test_daily_and_secondly_429s_carry_their_policy_name() -> None:
-    config = EmulatorConfig.for_tier("starter", daily_limit=2, search_rate_limit=1)
+    config = tier_config("starter", daily_limit=2, search_rate_limit=1)
     with HubSpotEmulator(config=config) as hub:
         assert search(hub, {}).status_code == 200
         secondly = search(hub, {})

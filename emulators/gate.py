@@ -1,9 +1,10 @@
-"""What stands between a request and the portal: rate limits, injected faults, the request log.
+"""What stands between a request and an emulated API: rate limits, injected faults, the
+request log — shared by the HubSpot, BambooHR and PartnerStack emulators.
 
-HubSpot counts an app's requests in a sliding ten-second window whose size depends on the
-account's tier (`TIERS`), requests a day for private apps, and search requests separately
-(5 a second). Faults are drawn from one seeded RNG, so a test run that sends the same
-requests in the same order sees the same faults.
+Requests are counted in a sliding window (HubSpot's ten seconds; each emulator's config
+says its own), per day where an API has a daily allocation, and search requests
+separately (HubSpot: 5 a second). Faults are drawn from one seeded RNG, so a test run
+that sends the same requests in the same order sees the same faults.
 """
 
 from __future__ import annotations
@@ -15,15 +16,6 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
-
-TIERS: dict[str, tuple[int, int | None]] = {
-    "free": (100, 250_000),  # private apps: (requests / 10 s, requests a day)
-    "starter": (100, 250_000),
-    "professional": (190, 650_000),
-    "enterprise": (190, 1_000_000),
-    "oauth": (100, None),  # a public app, per installed account: no daily limit
-}
 
 
 @dataclass
@@ -45,14 +37,6 @@ class EmulatorConfig:
     max_url_length: int = 8192  # longer request lines are refused with 414
     stuck_paging: bool = False  # a page's next cursor is the one it was asked for
     seed: int = 0
-
-    @classmethod
-    def for_tier(cls, tier: str, **changes: Any) -> EmulatorConfig:
-        """The limits HubSpot publishes for an account tier (or `oauth` for a public app)."""
-        if tier not in TIERS:
-            raise ValueError(f"unknown HubSpot tier {tier!r}; one of {sorted(TIERS)}")
-        per_window, daily = TIERS[tier]
-        return cls(**{"rate_limit": per_window, "daily_limit": daily, **changes})
 
 
 class Verdict(StrEnum):
