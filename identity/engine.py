@@ -7,13 +7,14 @@ Pure: no I/O, deterministic for a given input order and settings (the u sample i
 from __future__ import annotations
 
 import time
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
-from itertools import groupby, islice
+from itertools import groupby
 from typing import Any
 
 import numpy as np
+from more_itertools import chunked
 
 from identity.blocking import RuleTexts, blocked_features, candidate_keys, pairs_of_keys
 from identity.clustering import LinkSet, cluster
@@ -150,16 +151,6 @@ class _Intake:
         return np.concatenate(self.kind_parts) if self.kind_parts else np.empty(0, np.int8)
 
 
-def _chunks(records: Iterable[Input], size: int) -> Iterator[Sequence[Input]]:
-    if isinstance(records, Sequence):
-        for start in range(0, len(records), size):
-            yield records[start : start + size]
-        return
-    iterator = iter(records)
-    while chunk := list(islice(iterator, size)):
-        yield chunk
-
-
 def _read(
     records: Iterable[Input], settings: ResolutionSettings, named: set[str]
 ) -> tuple[_Intake, dict[str, FeatureTable]]:
@@ -167,7 +158,7 @@ def _read(
     one chunk (a store's pages, parsed as they come) has its values coded in a forked
     worker while this process reads on; records already in a list cost nothing to read,
     so a worker would only add the sending."""
-    head, chunks = peeked(_chunks(records, CHUNK_SIZE), 2)
+    head, chunks = peeked(chunked(records, CHUNK_SIZE), 2)
     streamed = not isinstance(records, Sequence)
     with feature_sink(settings, forked=streamed and len(head) > 1) as sink:
         intake = _Intake(sink, named)

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from itertools import islice
 from typing import Any, TypeVar
 
+from more_itertools import chunked
 from sqlalchemy import Column, ColumnElement, Connection, Table, delete, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 
@@ -22,10 +22,9 @@ PAGE = 5000
 
 
 def chunks(items: Iterable[T], size: int = CHUNK) -> Iterator[list[T]]:
-    """Lists of `size` items, taken in C (a full resolve writes millions of rows)."""
-    iterator = iter(items)
-    while batch := list(islice(iterator, size)):
-        yield batch
+    """Lists of `size` items (`more_itertools.chunked`, the one chunker of the project,
+    with the store's default size)."""
+    return chunked(items, size)
 
 
 def key_chunks(keys: Collection[Any]) -> Iterator[list[Any]]:
