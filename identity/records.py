@@ -31,6 +31,12 @@ class Role(StrEnum):
     VENDOR = "vendor"
 
 
+def role_since(role: str) -> str:
+    """The attribute holding the date a record's role began (a mapping's `since:`), and
+    the golden field that carries it."""
+    return f"{role}_since"
+
+
 class RelationshipType(StrEnum):
     """How a record stands to another: a person works at, or is a contact of, an
     organization; an organization is a partner, or a customer, of the company itself."""

@@ -2,8 +2,10 @@
 
 Per field a rule picks one candidate among the members' non-empty values; a steward
 override always wins. Multi-valued fields keep every distinct value with a primary;
-roles are the union; the lifecycle stage is the most advanced any member reports, with
-the time each stage was first seen. Every chosen value carries its provenance.
+roles are the union, and a role whose members say when it began (`former_employee_since`,
+from a termination date) keeps the latest such date as a field; the lifecycle stage is the
+most advanced any member reports, with the time each stage was first seen. Every chosen
+value carries its provenance.
 """
 
 from __future__ import annotations
@@ -26,9 +28,11 @@ from identity.records import (
     Provenance,
     Record,
     Role,
+    role_since,
 )
 
 STEWARD_SYSTEM = "steward"
+LATEST_DATE = "latest_date"  # the rule a role's date survives by
 _SKIPPED = {"kind", "provenance", "attributes", "roles", "lifecycle_stage", "relationships"}
 # The keys distinct values fold by: phones by the key they are matched on (their last nine
 # digits), since parsing each to E.164 cost a full hub resolve ~90 µs per member phone.
@@ -153,8 +157,22 @@ def survive(
             value, provenance = _pick(candidates, rule, settings.source_priority)
             golden.fields[name] = GoldenField(value, provenance, rule.value)
     golden.roles = sorted({role for m in members for role in m.roles})
+    _role_dates(golden, members)
     _lifecycle(golden, members)
     return golden
+
+
+def _role_dates(golden: GoldenValues, members: Sequence[Record]) -> None:
+    """When each golden role began, as its members' `<role>_since` attributes say: the
+    latest date (a person who left twice left last on the later one)."""
+    for role in golden.roles:
+        name = role_since(role)
+        candidates = [
+            (str(m.attributes[name]), m.provenance) for m in members if m.attributes.get(name)
+        ]
+        if candidates:
+            value, provenance = max(candidates, key=lambda c: (c[0], c[1].record_id))
+            golden.fields[name] = GoldenField(value, provenance, LATEST_DATE)
 
 
 def _multi_valued(

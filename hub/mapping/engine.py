@@ -41,6 +41,7 @@ from identity.records import (
     EntityKind,
     Record,
     canonical_fields,
+    role_since,
 )
 
 DATE_TARGETS = frozenset({"birth_date"})
@@ -78,7 +79,7 @@ class CompiledRole:
 
     @property
     def since(self) -> str:
-        return f"{self.role}_since"
+        return role_since(self.role)
 
 
 def compile_condition(condition: Condition) -> Callable[[Mapping[str, Any]], bool]:

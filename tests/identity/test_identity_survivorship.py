@@ -1,4 +1,4 @@
-from datetime import datetime
+from datetime import date, datetime
 
 import pytest
 from conftest import make_person
@@ -80,6 +80,21 @@ def test_roles_union_and_most_advanced_lifecycle(members):
     assert golden.roles == sorted([Role.LEAD, Role.CUSTOMER, Role.EMPLOYEE])
     assert golden.lifecycle_stage is LifecycleStage.CUSTOMER
     assert golden.lifecycle_first_seen == {LifecycleStage.LEAD: OLD, LifecycleStage.CUSTOMER: MID}
+
+
+def test_a_role_keeps_the_latest_date_its_members_say_it_began(members):
+    left = {"former_employee_since": date(2021, 3, 31)}
+    rehired_and_left = {"former_employee_since": "2023-06-30"}  # as read back from the store
+    members += [
+        make_person(system="hr", roles=[Role.FORMER_EMPLOYEE], attributes=left),
+        make_person(system="hr", roles=[Role.FORMER_EMPLOYEE], attributes=rehired_and_left),
+    ]
+    golden = survive(members)
+    assert Role.FORMER_EMPLOYEE in golden.roles and Role.EMPLOYEE in golden.roles
+    since = golden.fields["former_employee_since"]
+    assert (since.value, since.rule) == ("2023-06-30", "latest_date")
+    assert since.provenance == members[-1].provenance
+    assert "employee_since" not in golden.fields  # no member says when that one began
 
 
 def test_missing_values_never_win(members):
