@@ -33,6 +33,7 @@ from emulators.hubspot import HubSpotEmulator
 from emulators.partnerstack import PartnerStackEmulator, enrol
 from emulators.salesforce import EmulatorConfig as SalesforceConfig
 from emulators.salesforce import SalesforceEmulator
+from emulators.serving import BackgroundServer
 from emulators.synthetic.company import CompanyExport, build_company
 
 SALESFORCE_CONTACT: Final = {
@@ -81,10 +82,11 @@ Truth = dict[SourceKey, str]  # -> the generator's person (P…) or organization
 
 @dataclass(frozen=True)
 class DemoCompany:
-    """Where the demo's configuration lives, and every record each system was seeded with,
-    with the generator's truth of who or what it is."""
+    """Where the demo's configuration lives, the running systems by name, and every
+    record each system was seeded with, with the generator's truth of who or what it is."""
 
     config_path: Path
+    systems: dict[str, BackgroundServer]
     truth: Truth
 
     @property
@@ -136,7 +138,13 @@ def company_systems(folder: Path, people: int, seed: int) -> Iterator[DemoCompan
         saved = {name: os.environ.get(name) for name in credentials}
         os.environ.update(credentials)
         try:
-            yield DemoCompany(config_path, truth)
+            systems = {
+                "salesforce": org,
+                "hubspot": portal,
+                "bamboohr": hr,
+                "partnerstack": program,
+            }
+            yield DemoCompany(config_path, systems, truth)
         finally:
             for name, value in saved.items():
                 if value is None:
