@@ -1,8 +1,10 @@
 """`/v1/golden/...` and `/v1/sources/...`: a golden record by id (an old id answers with
-its successor), by a source record's key, its members with provenance and its id history."""
+its successor), by a source record's key, with its relationships on golden ids; its
+members with provenance and its id history."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Response
@@ -10,12 +12,14 @@ from sqlalchemy import Connection, Row, select
 
 from hub.golden import id_history, member_rows, resolve_id
 from hub.mapping.sensitive import mask
+from hub.relationships import golden_relationships
 from hub.serve.auth import require_scope
 from hub.serve.context import ServeContext, serve_context
 from hub.serve.errors import ERROR_RESPONSES, NOT_FOUND, ApiError
 from hub.serve.offload import offloaded
 from hub.serve.schemas import (
     GoldenRecord,
+    GoldenRelationship,
     History,
     HistoryEvent,
     Member,
@@ -41,7 +45,8 @@ def golden_record(
     if row is None or row.status == MERGED:
         row = _row(connection, resolve_id(connection, golden_id))
     assert row is not None  # resolve_id raised for an unknown id
-    return as_golden(row, golden_id, token, context)
+    related = golden_relationships(connection, [row.golden_id])
+    return as_golden(row, golden_id, token, context, related)
 
 
 def _row(connection: Connection, golden_id: str) -> Row[Any] | None:
@@ -51,8 +56,14 @@ def _row(connection: Connection, golden_id: str) -> Row[Any] | None:
 
 
 def as_golden(
-    row: Row[Any], requested: str, token: TokenInfo, context: ServeContext
+    row: Row[Any],
+    requested: str,
+    token: TokenInfo,
+    context: ServeContext,
+    relationships: Mapping[str, list[dict[str, Any]]],
 ) -> GoldenRecord:
+    """The answer for a golden row; `relationships` by golden id, as
+    hub.relationships.golden_relationships reads them for a page of rows at once."""
     fields = (
         row.fields if token.grants(Scope.READ_SENSITIVE) else mask(row.fields, context.sensitive)
     )
@@ -67,6 +78,9 @@ def as_golden(
         lifecycle=row.lifecycle,
         member_count=row.member_count,
         fields=fields,
+        relationships=[
+            GoldenRelationship(**related) for related in relationships.get(row.golden_id, [])
+        ],
     )
 
 

@@ -13,6 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends
 
 from hub.mapping.transforms import InvalidValue, domain_of, normalize_email
+from hub.relationships import golden_relationships
 from hub.resolve.identity_tables import golden_ids_of
 from hub.review import split_key
 from hub.serve.auth import require_scope
@@ -120,10 +121,11 @@ def match(
             row.golden_id: row
             for row in select_in(connection, [GoldenRecordRow], GoldenRecordRow.golden_id, best)
         }
+        related = golden_relationships(connection, best)
     return MatchResult(
         candidates=[
             MatchCandidate(
-                golden=as_golden(rows[g], g, token, context),
+                golden=as_golden(rows[g], g, token, context, related),
                 decision="link" if any(p.decision == "link" for p in by_golden[g]) else "review",
                 probability=by_golden[g][0].probability,
                 match_weight=by_golden[g][0].match_weight,

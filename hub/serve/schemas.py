@@ -18,6 +18,18 @@ class SourceKey(BaseModel):
     id: str
 
 
+class GoldenRelationship(BaseModel):
+    """A relationship the golden record's members state, on golden ids: to another golden
+    record, to the company itself (`to: company`, for partner_of and customer_of), or to
+    a source record no resolve has placed yet (`record`)."""
+
+    type: str = Field(description="works_at, contact_of, partner_of or customer_of")
+    golden_id: str | None = None
+    to: str | None = None
+    record: str | None = None
+    stated_by: list[str] = Field(description="The member records (system/object/id) stating it")
+
+
 class GoldenRecord(BaseModel):
     """A golden record; fields as `{value, rule, provenance}` (a list of them for
     multi-valued fields), sensitive ones masked unless the token has `read:sensitive`."""
@@ -32,6 +44,7 @@ class GoldenRecord(BaseModel):
     lifecycle: dict[str, Any]
     member_count: int
     fields: dict[str, Any]
+    relationships: list[GoldenRelationship]
 
 
 class SourceLookup(BaseModel):

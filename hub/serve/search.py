@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query
 
 from hub.mapping.transforms import InvalidValue, domain_of, normalize_email, split_full_name
+from hub.relationships import golden_relationships
 from hub.resolve.identity_tables import golden_ids_of
 from hub.review import split_key
 from hub.serve.auth import require_scope
@@ -140,10 +141,12 @@ def search(
             raise ApiError(422, "unsearchable", str(not_indexed[0]))
         ids = sorted(matched)[:limit]
         rows = select_in(connection, [GoldenRecordRow], GoldenRecordRow.golden_id, ids)
+        related = golden_relationships(connection, ids)
     return SearchResults(
         results=[
             SearchHit(
-                golden=as_golden(row, row.golden_id, token, context), matched=matched[row.golden_id]
+                golden=as_golden(row, row.golden_id, token, context, related),
+                matched=matched[row.golden_id],
             )
             for row in sorted(rows, key=lambda r: r.golden_id)
         ],
