@@ -29,8 +29,8 @@ from datetime import UTC, datetime, timedelta
 from connectors.base import Connector, ReadSpec, WriteRequest, WriteStatus
 from connectors.hubspot import LIST_PAGE, SEARCH_PAGE, HubSpotConnector
 from connectors.salesforce import SalesforceConnector
+from emulators.gate import Verdict
 from emulators.hubspot import EmulatorConfig, HubSpotEmulator, generate
-from emulators.hubspot.gate import Verdict
 from emulators.salesforce import EmulatorConfig as SalesforceConfig
 from emulators.salesforce import Faults, SalesforceEmulator
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from connectors.base import ReadSpec
 from connectors.hubspot import HubSpotConnector
-from emulators.hubspot.gate import EmulatorConfig
+from emulators.gate import EmulatorConfig
 from emulators.hubspot.server import HubSpotEmulator
 
 CONTACTS = ReadSpec("contacts", id_field="hs_object_id", modified_at_field="lastmodifieddate")

@@ -27,8 +27,8 @@ from connectors.base import (
     WriteStatus,
 )
 from connectors.hubspot import COMPANIES_FIELD, DailyLimitReached, HubSpotConnector, _translate
+from emulators.gate import Verdict
 from emulators.hubspot import EmulatorConfig, HubSpotEmulator, generate
-from emulators.hubspot.gate import Verdict
 from emulators.hubspot.schema import custom_property
 from hub.mapping.engine import ObjectMapper
 from hub.mapping.spec import load_mapping

@@ -6,6 +6,7 @@ uninterrupted sync. A value the database refuses still costs only its record
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import time
@@ -54,7 +55,7 @@ def test_a_connection_lost_mid_page_fails_the_run_and_a_rerun_completes(
 ) -> None:
     """The sync's connection is ended by the server while it waits to store a page."""
     name = f"relhub_test_{uuid.uuid4().hex[:8]}"
-    url = f"{postgres_url}&application_name={name}"
+    url = re.sub("application_name=[^&]*", f"application_name={name}", postgres_url)
     open_store(url)
     admin = create_engine(postgres_url)
     env = {**os.environ, "RELHUB_DATABASE_URL": url, "RELHUB_CONFIG": str(folder / "relhub.yaml")}
