@@ -16,6 +16,7 @@ from airflow.sdk import Asset, dag, task
 from hub.config import load_config
 from hub.steps import (
     DAG_DEFAULTS,
+    GOLDEN_ASSET_URI,
     dags_config_file,
     review_reminder,
     run_outbox,
@@ -31,7 +32,7 @@ source_assets = [Asset(source_asset_uri(source.name)) for source in config.sourc
 
 @dag(dag_id="relhub_resolve", schedule=source_assets or None, doc_md=__doc__, **DAG_DEFAULTS)
 def relhub_resolve() -> None:
-    resolved = task(task_id="resolve", outlets=[Asset("relhub://golden")])(run_resolve)(
+    resolved = task(task_id="resolve", outlets=[Asset(GOLDEN_ASSET_URI)])(run_resolve)(
         config_file=CONFIG_FILE
     )
     reminder = task(task_id="review_reminder")(review_reminder)(config_file=CONFIG_FILE)

@@ -11,11 +11,13 @@ from pathlib import Path
 from typing import Any
 
 from hub.config import RelhubConfig, SourceConfig, config_path, load_config
+from hub.feed.webhooks import Deliverer
 from hub.push.drain import push_source
 from hub.push.outbox import build_outbox
 from hub.resolve import resolve
 from hub.review import review_queue
 from hub.store import runs
+from hub.store.locks import DEFAULT_WAIT_S
 from hub.store.migrate import open_store
 from hub.sync import sync_source
 
@@ -67,6 +69,10 @@ def dags_config_file(dags_folder: Path) -> str:
 def source_asset_uri(source_name: str) -> str:
     """The Asset a source's sync task updates and the resolve DAG is scheduled on."""
     return f"relhub://sources/{source_name}"
+
+
+GOLDEN_ASSET_URI = "relhub://golden"
+"""The Asset the resolve task updates: the webhooks DAG runs after each resolve."""
 
 
 def run_sync(
@@ -124,6 +130,20 @@ def run_push(source_name: str, *, config_file: Path | str | None = None) -> dict
         report.skipped,
     )
     return report.as_dict()
+
+
+def run_webhooks(*, config_file: Path | str | None = None) -> dict[str, Any]:
+    """One delivery pass to every webhook subscriber; what it sent is the result."""
+    config = load_config(config_file)
+    report = Deliverer(open_store(config.database_url())).deliver(wait_s=DEFAULT_WAIT_S)
+    log.info(
+        "webhooks: %d events delivered in %d requests, %d failed, %d events given up on",
+        report.delivered,
+        report.requests,
+        report.failed,
+        report.dead,
+    )
+    return asdict(report)
 
 
 def review_reminder(*, config_file: Path | str | None = None) -> dict[str, int]:

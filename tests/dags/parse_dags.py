@@ -16,6 +16,7 @@ from typing import Any, NoReturn
 
 import airflow.sdk  # noqa: F401
 from airflow.dag_processing.dagbag import DagBag
+from airflow.sdk import AssetOrTimeSchedule
 
 import hub.steps  # noqa: F401
 
@@ -31,11 +32,22 @@ started = time.perf_counter()
 bag = DagBag(dag_folder=sys.argv[1])
 seconds = time.perf_counter() - started
 
+
+def schedule_of(schedule: Any) -> Any:
+    """Assets as their URIs; assets or a cron expression as both."""
+    if isinstance(schedule, list):
+        return [a.uri for a in schedule]
+    if isinstance(schedule, AssetOrTimeSchedule):
+        return {
+            "assets": [a.uri for a in schedule.asset_condition.objects],
+            "cron": schedule.timetable.expression,
+        }
+    return schedule
+
+
 shapes: dict[str, Any] = {
     dag_id: {
-        "schedule": [a.uri for a in dag.schedule]
-        if isinstance(dag.schedule, list)
-        else dag.schedule,
+        "schedule": schedule_of(dag.schedule),
         "tasks": {
             t.task_id: {
                 "pool": t.pool,

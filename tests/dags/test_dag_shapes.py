@@ -73,7 +73,9 @@ def test_twenty_sources_parse_in_under_a_second_without_io(parsed: dict[str, Any
 def test_sources_with_own_schedules_get_own_dags(parsed: dict[str, Any]) -> None:
     dags = parsed["dags"]
     own = {f"relhub_sync_s{i:02d}" for i in range(0, SOURCES, 5)}
-    assert {"relhub_sync", "relhub_resolve", "relhub_full_resync"} | own <= set(dags)
+    assert {"relhub_sync", "relhub_resolve", "relhub_full_resync", "relhub_webhooks"} | own <= set(
+        dags
+    )
     assert dags["relhub_sync"]["schedule"] == "@hourly"
     assert dags["relhub_sync_s00"]["schedule"] is None
     assert dags["relhub_sync_s05"]["schedule"] == "*/15 * * * *"
@@ -97,6 +99,11 @@ def test_tasks_pools_assets_and_retries(parsed: dict[str, Any]) -> None:
     assert resolve["tasks"]["resolve"]["downstream"] == ["outbox", "review_reminder"]
     assert len(resolve["tasks"]["outbox"]["downstream"]) == SOURCES
     assert resolve["tasks"]["push_s01"]["pool"] == "crm"
+
+    assert resolve["tasks"]["resolve"]["outlets"] == ["relhub://golden/"]
+    webhooks = parsed["dags"]["relhub_webhooks"]
+    assert webhooks["schedule"] == {"assets": ["relhub://golden/"], "cron": "*/5 * * * *"}
+    assert list(webhooks["tasks"]) == ["deliver"]
 
     full = parsed["dags"]["relhub_full_resync"]["tasks"]
     assert full["sync_s01"]["downstream"] == ["resolve"]

@@ -12,8 +12,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, select
 from syncfixtures import make_source, row, store_contents
+from webhookfixtures import commit_events, receiving
 
 from hub.config import load_config
+from hub.feed.subscriptions import add_subscription
 from hub.resolve import resolve
 from hub.store.identity_models import GoldenMemberRow
 from hub.store.migrate import open_store
@@ -93,3 +95,15 @@ def golden_members(engine: Engine) -> list[tuple[str, str]]:
             (row.golden_id, f"{row.system}/{row.object}/{row.source_id}")
             for row in connection.execute(select(GoldenMemberRow))
         )
+
+
+def test_the_webhooks_dag_delivers_the_feed(airflow_env: dict[str, str]) -> None:
+    engine = open_store(airflow_env["RELHUB_DATABASE_URL"])
+    with receiving() as receiver:
+        subscription, secret = add_subscription(engine, receiver.url, ["all"])
+        receiver.secret = secret or ""
+        commit_events(engine, 3)
+        airflow(airflow_env, "dags", "test", "relhub_webhooks")
+    start = subscription.cursor
+    assert receiver.cursors == [start + 1, start + 2, start + 3]
+    assert all(request.signed for request in receiver.received)
