@@ -112,8 +112,9 @@ def add_subscription(
     return get_subscription(engine, subscription_id), generated
 
 
-def list_subscriptions(engine: Engine) -> list[Subscription]:
-    """Every subscription with its counts of pending and dead deliveries."""
+def list_subscriptions(engine: Engine, only: int | None = None) -> list[Subscription]:
+    """Every subscription (or the one numbered `only`) with its counts of pending and dead
+    deliveries."""
     subs, deliveries = WebhookSubscriptionRow, WebhookDeliveryRow
     counts = (
         select(
@@ -137,6 +138,8 @@ def list_subscriptions(engine: Engine) -> list[Subscription]:
         .outerjoin(counts, counts.c.subscription_id == subs.id)
         .order_by(subs.id)
     )
+    if only is not None:
+        query = query.where(subs.id == only)
     with engine.connect() as connection:
         return [
             Subscription(id, url, tuple(events), cursor, created_at, pending, dead)
@@ -145,10 +148,10 @@ def list_subscriptions(engine: Engine) -> list[Subscription]:
 
 
 def get_subscription(engine: Engine, subscription_id: int) -> Subscription:
-    for subscription in list_subscriptions(engine):
-        if subscription.id == subscription_id:
-            return subscription
-    raise WebhookError(f"no webhook subscription {subscription_id}")
+    found = list_subscriptions(engine, only=subscription_id)
+    if not found:
+        raise WebhookError(f"no webhook subscription {subscription_id}")
+    return found[0]
 
 
 def remove_subscription(
