@@ -65,10 +65,14 @@ def load_where(connection: Connection, *where: ColumnElement[bool]) -> Snapshot:
 
 
 def live_records(connection: Connection) -> tuple[list[int], list[str], set[str]]:
-    """Row ids and keys (in id order) of every live record, and their entity kinds: what a
-    full resolve needs before it streams the records themselves."""
-    ids: list[int] = []
-    keys: list[str] = []
+    """Row ids and keys (in key order) of every live record, and their entity kinds: what a
+    full resolve needs before it streams the records themselves.
+
+    Key order, not row order: the engine is deterministic for a given input order only (its
+    u sample, its ties), and row ids follow the order sources happened to sync in. Sorted
+    here rather than by the database, whose collation may not sort as Python does, the
+    full resolve reads records in the order an incremental one does (`sorted(keys)`)."""
+    rows: list[tuple[str, int]] = []
     kinds: set[str] = set()
     for row_id, system, object_name, source_id, kind in connection.execute(
         select(
@@ -77,15 +81,13 @@ def live_records(connection: Connection) -> tuple[list[int], list[str], set[str]
             SourceRecordRow.object,
             SourceRecordRow.source_id,
             SourceRecordRow.entity_kind,
-        )
-        .where(SourceRecordRow.deleted.is_(False), SourceRecordRow.canonical.is_not(None))
-        .order_by(SourceRecordRow.id)
+        ).where(SourceRecordRow.deleted.is_(False), SourceRecordRow.canonical.is_not(None))
     ):
-        ids.append(row_id)
-        keys.append(record_key(system, object_name, source_id))
+        rows.append((record_key(system, object_name, source_id), row_id))
         if kind is not None:  # always, with a canonical form; the column allows none
             kinds.add(kind)
-    return ids, keys, kinds
+    rows.sort()
+    return [row_id for _, row_id in rows], [key for key, _ in rows], kinds
 
 
 def record_pages(
