@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
+from tempfile import TemporaryDirectory
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -101,3 +102,19 @@ def module_store_url(
         return
     with fresh_schema(request.getfixturevalue("postgres_server")) as url:
         yield url
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def store_maker(request: pytest.FixtureRequest) -> Callable[[], AbstractContextManager[str]]:
+    """Fresh stores on one backend, as many as a test needs (hypothesis wants one per
+    example, which a function-scoped `store_url` cannot give)."""
+    if request.param == "postgres":
+        server = request.getfixturevalue("postgres_server")
+        return lambda: fresh_schema(server)
+
+    @contextmanager
+    def sqlite_store() -> Iterator[str]:
+        with TemporaryDirectory() as folder:
+            yield f"sqlite:///{folder}/relhub.db"
+
+    return sqlite_store
