@@ -318,6 +318,11 @@ def parse_timestamp(value: Any) -> datetime:
     return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
+def epoch_ms(moment: datetime) -> int:
+    """Epoch milliseconds, the shape HubSpot and PartnerStack filter and page by."""
+    return round(moment.timestamp() * 1000)
+
+
 def after_cursor(
     records: Iterable[SourceRecord], since: Watermark | None
 ) -> Iterator[SourceRecord]:

@@ -65,6 +65,7 @@ from connectors.base import (
     WriteStatus,
     after_cursor,
     batched,
+    epoch_ms,
     error_reason,
     json_object,
     parse_timestamp,
@@ -582,7 +583,7 @@ class _ChangeSearch:
 
     def pages(self) -> Iterator[Page]:
         modified = self.connector._modified(self.spec)
-        lower = _ms(self.since.modified_at) if self.since else None
+        lower = epoch_ms(self.since.modified_at) if self.since else None
         operator = "GTE"
         while True:
             filters = [] if lower is None else [_filter(modified, operator, lower)]
@@ -634,10 +635,10 @@ class _ChangeSearch:
             if record.deleted:  # a merged-away id, reported beside its survivor
                 fresh.append(record)
                 continue
-            stamp = _ms(record.modified_at) if record.modified_at else None
+            stamp = epoch_ms(record.modified_at) if record.modified_at else None
             if stamp is not None and stamp != self.current_ms:
                 if self.current_ms is not None and stamp > self.current_ms:
-                    self._complete(Watermark(_from_ms(self.current_ms), self.current_max_id))
+                    self._complete(Watermark(parse_timestamp(self.current_ms), self.current_max_id))
                 self.current_ms, self.current_max_id = stamp, record.id
                 self.emitted_at_current = set()
             self.current_max_id = max(self.current_max_id, record.id)
@@ -813,16 +814,4 @@ def _coerce(value: Any, schema: FieldSchema | None) -> Any:
 
 def _changed_at(raw: Mapping[str, Any], modified: str) -> datetime:
     """A HubSpot object's change time: its modified-date property, else `updatedAt`."""
-    return _time((raw.get("properties") or {}).get(modified) or raw["updatedAt"])
-
-
-def _time(value: str) -> datetime:
-    return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
-
-
-def _ms(moment: datetime) -> int:
-    return round(moment.timestamp() * 1000)
-
-
-def _from_ms(stamp: int) -> datetime:
-    return datetime.fromtimestamp(stamp / 1000, UTC)
+    return parse_timestamp((raw.get("properties") or {}).get(modified) or raw["updatedAt"])

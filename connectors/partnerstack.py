@@ -54,6 +54,7 @@ from connectors.base import (
     WriteResult,
     WriteStatus,
     after_cursor,
+    epoch_ms,
     error_reason,
     parse_timestamp,
     reconciliation_due,
@@ -199,7 +200,7 @@ class PartnerStackConnector:
             return
         if since is not None and reconciliation_due(since, self._reconcile_every_s):
             yield from self._reconcile(spec)
-        query = {} if since is None else {"min_updated": _ms(since.modified_at) - 1}
+        query = {} if since is None else {"min_updated": epoch_ms(since.modified_at) - 1}
         newest = since
         for items, last in self._listing(spec.object, query):
             page = self._page(spec, items)
@@ -391,7 +392,3 @@ def _type_of(value: Any) -> FieldType:
 
 def _key_of(raw: Any) -> str | None:
     return str(raw["key"]) if isinstance(raw, Mapping) and raw.get("key") else None
-
-
-def _ms(moment: datetime) -> int:
-    return round(moment.timestamp() * 1000)
