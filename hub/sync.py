@@ -8,6 +8,8 @@ quarantined with a reason, and the run row counts both.
 from __future__ import annotations
 
 import hashlib
+import logging
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import timedelta
@@ -36,6 +38,8 @@ from hub.store.snapshots import (
     commit_page,
 )
 from identity.gc_pause import full_collections_paused
+
+log = logging.getLogger(__name__)
 
 Progress = Callable[[str, int], None]
 """Called with (object name, records handled so far in this object)."""
@@ -241,6 +245,21 @@ def check_columns(connector: Connector, mapping: MappingFile, object_names: list
                 raise problem.error
 
 
+def _log_object(source: str, done: ObjectReport, seconds: float) -> None:
+    """One line per object under `relhub -v`: what a long sync spent its time on."""
+    log.info(
+        "sync %s.%s: %d fetched, %d inserted, %d updated, %d quarantined, %d deleted in %.1f s",
+        source,
+        done.object,
+        done.fetched,
+        done.inserted,
+        done.updated,
+        done.quarantined,
+        done.deletions,
+        seconds,
+    )
+
+
 def sync_source(
     config: RelhubConfig,
     engine: Engine,
@@ -284,6 +303,7 @@ def _sync_alone(
         check_columns(connector, mapping, object_names)
         with full_collections_paused():  # forked mapping workers inherit it
             for name in object_names:
+                started = time.perf_counter()
                 report.objects.append(
                     sync_object(
                         engine,
@@ -299,6 +319,7 @@ def _sync_alone(
                         allow_deletions=allow_deletions,
                     )
                 )
+                _log_object(source.name, report.objects[-1], time.perf_counter() - started)
     except BaseException as error:
         runs.finish_run(engine, run_id, report.totals(), error=error)
         raise

@@ -3,20 +3,25 @@
 from __future__ import annotations
 
 import os
+import sys
 from importlib.metadata import version
 
 import typer
+from typer.core import TyperGroup
 
 from hub.cli import airflow, db, golden, mappings, quarantine, review, tokens, webhooks
+from hub.cli.anywhere import hoisted
 from hub.cli.common import configure_logging
 from hub.cli.demo import demo
 from hub.cli.emulate import emulate
+from hub.cli.help import readable_help
 from hub.cli.push import push
 from hub.cli.report import report
 from hub.cli.resolve import resolve
 from hub.cli.serve import serve
 from hub.cli.sync import status, sync
 
+readable_help()
 app = typer.Typer(
     name="relhub",
     help="Relhub: one golden record per real person and organization, across your systems.",
@@ -74,4 +79,6 @@ app.add_typer(webhooks.app, name="webhooks")
 
 
 def main() -> None:
-    app()
+    command = typer.main.get_command(app)
+    assert isinstance(command, TyperGroup)
+    command(args=hoisted(command, sys.argv[1:]))

@@ -111,10 +111,10 @@ def load(config_file: Path | None) -> tuple[RelhubConfig, Engine]:
 
 
 def print_json(value: Any) -> None:
-    console.print_json(json.dumps(value, default=_plain))
+    console.print_json(json.dumps(value, default=plain))
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
     """JSON for what `json` cannot write: times in ISO 8601, dataclasses (a watermark) as
     objects; anything else as its text."""
     if isinstance(value, datetime | date):

@@ -20,6 +20,7 @@ from hub.cli.common import (
     JsonOption,
     console,
     load,
+    plain,
     print_json,
     progress_bar,
     user_errors,
@@ -103,7 +104,7 @@ def _target(relationship: dict[str, Any]) -> str:
 def _write_jsonl(records: Iterable[dict[str, Any]], out: IO[str]) -> int:
     count = 0
     for g in records:
-        out.write(json.dumps(g, ensure_ascii=False, default=str) + "\n")
+        out.write(json.dumps(g, ensure_ascii=False, default=plain) + "\n")
         count += 1
     return count
 

@@ -5,10 +5,14 @@ source that does not keep the others from syncing."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from datetime import datetime
 from pathlib import Path
 
 import pytest
+from conftest import REPO
 from syncfixtures import make_source, row
 from typer.testing import CliRunner
 
@@ -90,3 +94,38 @@ def test_status_json_has_iso_times_and_watermarks_as_objects(folder: Path) -> No
     [run] = status["runs"]
     assert datetime.fromisoformat(run["started_at"]).tzinfo is not None
     assert "T" in run["started_at"]
+
+
+def test_global_options_also_after_the_command(folder: Path, store_url: str) -> None:
+    """As typed, through the `relhub` entry point: `-v` and `--database` last."""
+    (folder / "relhub.yaml").rename(folder / "elsewhere.yaml")
+    relhub = [sys.executable, "-m", "hub"]
+    environment = {k: v for k, v in os.environ.items() if k != "RELHUB_DATABASE_URL"}
+    environment["PYTHONPATH"] = str(REPO)
+    synced = subprocess.run(
+        [*relhub, "sync", "-c", "elsewhere.yaml", "--database", store_url, "-v"],
+        capture_output=True,
+        text=True,
+        env=environment,
+        check=False,
+    )
+    assert synced.returncode == 1, synced.stderr
+    assert " INFO hub.sync: " in synced.stderr
+    status = subprocess.run(
+        [*relhub, "status", "--json", f"--database={store_url}"],
+        capture_output=True,
+        text=True,
+        env=environment,
+        check=False,
+    )
+    assert status.returncode == 0, status.stderr
+    [customers] = json.loads(status.stdout)["objects"]
+    assert customers["records"] == 2
+
+
+@pytest.mark.parametrize("command", [[], ["sync"], ["status"], ["golden", "export"], ["demo"]])
+def test_help_names_values_not_python_types(command: list[str]) -> None:
+    result = runner.invoke(app, [*command, "--help"], terminal_width=200)
+    assert result.exit_code == 0
+    assert "<" not in result.stdout, result.stdout
+    assert "--help" in result.stdout
