@@ -14,12 +14,15 @@ Options:
   re-read this many seconds before the watermark against late commits; the sync
   de-duplicates what it re-reads), rate_limit_calls / rate_limit_period_s (20 a second),
   max_attempts (6), retry_base_delay_s (0.5), max_retry_delay_s (60), max_url_length
-  (16,384: Salesforce answers 414 beyond it), timeout_s (30), ca_bundle (a CA file to trust).
+  (16,384: Salesforce answers 414 beyond it), timeout_s (30), ca_bundle (a CA file to trust),
+  max_api_share (0.8 of the org's daily API requests), bulk_min_records (10,000: an initial
+  or full read of an object this large runs as a Bulk API 2.0 query job; 0: never),
+  bulk_page_size (50,000 rows a results page), bulk_poll_s (2), bulk_timeout_s (3,600).
 
-Reads use queryAll so deletions arrive with IsDeleted=true, ordered by (SystemModstamp, Id:
-LastModifiedDate misses changes made by system processes)
+Reads use queryAll so deletions arrive with IsDeleted=true, ordered by (SystemModstamp, Id)
 and filtered past the watermark on that pair, so equal timestamps never skip or repeat a
-record. A field list too long for one GET URL is split into several queries joined by Id.
+record (LastModifiedDate would miss changes made by system processes). A field list too
+long for one GET URL is split into several queries joined by Id.
 queryAll sees a deletion only while the record is in the recycle bin (15 days, less when
 the bin is emptied; never for a hard delete), so an incremental read first asks getDeleted
 for its window: when the answer's earliestDateAvailable is newer than the watermark, some
@@ -30,12 +33,11 @@ of ids only) so the sync marks the missing ones deleted. A full read is a snapsh
 from __future__ import annotations
 
 import logging
-import math
 import re
 import time
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any, TypeVar
 from urllib.parse import quote_plus
@@ -64,21 +66,12 @@ from connectors.base import (
     write_unchanged,
 )
 from connectors.http import RateLimiter, Retrier, RetryPolicy, parse_retry_after, transport_error
+from connectors.salesforce_bulk import bulk_pages
+from connectors.salesforce_soql import parse_sf_datetime, soql_name, soql_quote
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
-_ESCAPES = {
-    "\\": "\\\\",
-    "'": "\\'",
-    '"': '\\"',
-    "\n": "\\n",
-    "\r": "\\r",
-    "\t": "\\t",
-    "\b": "\\b",
-    "\f": "\\f",
-}
 _TYPES = {
     "id": FieldType.ID,
     "string": FieldType.STRING,
@@ -102,53 +95,6 @@ _TYPES = {
 _COMPOUND = {"address", "location"}  # their parts are separate fields; skip the compound
 _GONE = {"ENTITY_IS_DELETED", "NOT_FOUND", "INVALID_CROSS_REFERENCE_KEY"}
 _URL_OVERHEAD = 600  # instance URL, resource path, cursor WHERE, ORDER BY and LIMIT
-
-
-# -- SOQL literals --------------------------------------------------------------------
-
-
-def soql_quote(value: Any) -> str:
-    """A SOQL literal for `value`: strings quoted with the documented backslash escapes,
-    dateTimes as unquoted UTC with milliseconds (SystemModstamp's precision)."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        if isinstance(value, float) and not math.isfinite(value):
-            raise ValueError(f"SOQL has no literal for {value}")
-        return repr(value)
-    if isinstance(value, datetime):
-        stamp = value.replace(tzinfo=value.tzinfo or UTC).astimezone(UTC)
-        return stamp.strftime("%Y-%m-%dT%H:%M:%S.") + f"{stamp.microsecond // 1000:03d}Z"
-    if isinstance(value, date):
-        return value.isoformat()
-    if not isinstance(value, str):
-        raise TypeError(f"no SOQL literal for {type(value).__name__}")
-    escaped = "".join(
-        _ESCAPES.get(c, f"\\u{ord(c):04x}" if ord(c) < 0x20 or ord(c) == 0x7F else c) for c in value
-    )
-    return f"'{escaped}'"
-
-
-def soql_name(name: str) -> str:
-    """An object or field name, refused unless it is a plain API name."""
-    if not _NAME.match(name):
-        raise ConnectorError(f"not a Salesforce API name: {name!r}")
-    return name
-
-
-def parse_sf_datetime(value: Any) -> datetime | None:
-    """`2024-01-31T12:00:00.000+0000` (REST's shape) to an aware UTC datetime."""
-    if not isinstance(value, str):
-        return None
-    text = value.replace("Z", "+00:00")
-    if re.search(r"[+-]\d{4}$", text):
-        text = f"{text[:-2]}:{text[-2:]}"
-    try:
-        return datetime.fromisoformat(text).astimezone(UTC)
-    except ValueError:
-        return None
 
 
 def _encoded_len(text: str) -> int:
@@ -244,6 +190,10 @@ class SalesforceOptions:
     timeout_s: float = 30.0
     ca_bundle: str | None = None
     max_api_share: float = 0.8  # of the org's daily API requests, shared with other integrations
+    bulk_min_records: int = 10_000  # initial and full reads this large use Bulk API 2.0; 0: never
+    bulk_page_size: int = 50_000
+    bulk_poll_s: float = 2.0
+    bulk_timeout_s: float = 3600.0
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any]) -> SalesforceOptions:
@@ -383,7 +333,8 @@ class SalesforceConnector:
             self.options.max_retry_delay_s,
         )
         limiter = RateLimiter(self.options.rate_limit_calls, self.options.rate_limit_period_s)
-        self.retrier = Retrier(policy, limiter=limiter, sleep=sleep or time.sleep)
+        self._sleep = sleep or time.sleep
+        self.retrier = Retrier(policy, limiter=limiter, sleep=self._sleep)
         self._client: Salesforce | None = None
         self._schemas: dict[str, ObjectSchema] = {}
 
@@ -517,6 +468,9 @@ class SalesforceConnector:
         columns = list(dict.fromkeys([*keys, *(soql_name(f) for f in wanted)]))
         groups = _pack(columns, (self.options.max_url_length - _URL_OVERHEAD) // 2)
         cursor = None if full else self._start(since)
+        if cursor is None and self._is_bulk_sized(spec.object):
+            yield from self._bulk_read(spec, columns, modstamp, deleted, full=full)
+            return
         logged: list[SourceRecord] = []
         reconciled: Watermark | None = None
         if cursor is not None:
@@ -541,6 +495,46 @@ class SalesforceConnector:
         moved = reconciled if reconciled and (cursor is None or reconciled > cursor) else None
         if unseen or moved:
             yield Page(records=unseen, checkpoint=moved)
+
+    def _is_bulk_sized(self, object_name: str) -> bool:
+        """Whether the object holds `bulk_min_records` or more rows, deleted ones included:
+        Salesforce's guide recommends Bulk API 2.0 from 10,000 records."""
+        threshold = self.options.bulk_min_records
+        if not threshold:
+            return False
+        soql = f"SELECT COUNT() FROM {soql_name(object_name)}"  # noqa: S608 - checked name
+        answer = self._call(
+            "count",
+            lambda sf: sf.query(soql, include_deleted=True, timeout=self.options.timeout_s),
+        )
+        return int(answer["totalSize"]) >= threshold
+
+    def _bulk_read(
+        self, spec: ReadSpec, columns: Sequence[str], modstamp: str, deleted: str, *, full: bool
+    ) -> Iterator[Page]:
+        """One Bulk API 2.0 job for every column (a POST body has no URL limit). Its rows
+        come in no order, so only the last page promises a checkpoint, the newest cursor
+        of all: a read cut short runs the job again, and the sync de-duplicates."""
+        types = {name: f.type for name, f in self.discover(spec.object).fields.items()}
+        soql = f"SELECT {', '.join(columns)} FROM {soql_name(spec.object)}"  # noqa: S608
+        newest: Watermark | None = None
+        options = self.options
+        for rows, last in bulk_pages(
+            self._call,
+            spec.object,
+            soql,
+            types,
+            page_size=options.bulk_page_size,
+            poll_s=options.bulk_poll_s,
+            timeout_s=options.bulk_timeout_s,
+            sleep=self._sleep,
+        ):
+            page = self._page(spec, rows, modstamp, deleted)
+            cursors = [r.cursor for r in page.records if r.cursor is not None]
+            newest = max([*cursors, *([newest] if newest else [])], default=None)
+            page.checkpoint = newest if last else None
+            page.snapshot, page.snapshot_complete = full, full and last
+            yield page
 
     def _deletion_log(
         self, spec: ReadSpec, start: Watermark

@@ -11,11 +11,12 @@ import secrets
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from emulators.salesforce import soql
+from emulators.salesforce.bulk import BulkQueryJobs
+from emulators.salesforce.reply import Reply
 from emulators.salesforce.schema import ObjectDef
 from emulators.salesforce.store import (
     ApiError,
@@ -29,13 +30,6 @@ MAX_COLLECTION = 200  # sObject Collections: "The list can contain up to 200 obj
 DEFAULT_BATCH = 2000  # query batch size: default and maximum 2,000, minimum 200
 MIN_BATCH = 200
 OPEN_CURSORS = 200  # query locators kept for queryMore, oldest dropped first
-
-
-@dataclass(slots=True)
-class Reply:
-    status: int
-    body: Any = None
-    headers: dict[str, str] = field(default_factory=dict)
 
 
 def error_body(error: ApiError) -> list[dict[str, Any]]:
@@ -62,6 +56,7 @@ class OrgApi:
         self.base = f"/services/data/v{api_version}"
         self._limits = limits
         self.hidden: dict[str, frozenset[str]] = {}  # the integration user's field-level security
+        self.bulk = BulkQueryJobs(self.select, api_version)
         self._cursors: OrderedDict[str, tuple[list[dict[str, Any]], int]] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -102,7 +97,7 @@ class OrgApi:
                 200,
                 {
                     r: f"{self.base}/{r}"
-                    for r in ("sobjects", "query", "queryAll", "limits", "composite")
+                    for r in ("sobjects", "query", "queryAll", "limits", "composite", "jobs")
                 },
             )
         if head in {"query", "queryAll"} and method == "GET":
@@ -120,11 +115,16 @@ class OrgApi:
             return self._sobjects(method, rest, params, body)
         if head == "composite" and rest[:1] == ["sobjects"]:
             return self._collections(method, rest[1:], params, body)
+        if head == "jobs" and rest[:1] == ["query"]:
+            return self.bulk.handle(method, rest[1:], params, body)
         raise ApiError(404, "NOT_FOUND", "The requested resource does not exist")
 
     # -- query ----------------------------------------------------------------------
 
-    def _query(self, text: str, resource: str, *, include_deleted: bool, batch: int) -> Reply:
+    def select(
+        self, text: str, *, include_deleted: bool
+    ) -> tuple[ObjectDef, soql.Query, list[dict[str, Any]]]:
+        """Run a SOQL query as the integration user: its object, bound query and rows."""
         parsed = soql.parse(text)
         obj = self.object(parsed.object) if parsed.object in self.store.objects else None
         if obj is None:
@@ -139,6 +139,12 @@ class OrgApi:
         rows = soql.order_records(rows, query.order, obj)
         if query.limit is not None:
             rows = rows[: query.limit]
+        return obj, query, rows
+
+    def _query(self, text: str, resource: str, *, include_deleted: bool, batch: int) -> Reply:
+        obj, query, rows = self.select(text, include_deleted=include_deleted)
+        if query.count:
+            return Reply(200, {"totalSize": len(rows), "done": True, "records": []})
         rendered = [self._render(obj, r, query.fields) for r in rows]
         locator = "01g" + secrets.token_hex(8)
         with self._lock:

@@ -11,7 +11,7 @@ import threading
 import time
 from dataclasses import dataclass
 
-from emulators.salesforce.api import Reply
+from emulators.salesforce.reply import Reply
 
 
 @dataclass(frozen=True)

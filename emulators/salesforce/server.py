@@ -25,8 +25,9 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 import trustme
 
-from emulators.salesforce.api import OrgApi, Reply
+from emulators.salesforce.api import OrgApi
 from emulators.salesforce.faults import FaultInjector, Faults
+from emulators.salesforce.reply import JSON, Reply
 from emulators.salesforce.schema import standard_objects, wide_object
 from emulators.salesforce.store import OrgStore
 from emulators.serving import BackgroundServer
@@ -355,12 +356,17 @@ class _Handler(BaseHTTPRequestHandler):
         return emulator.data_request(self.command, path, params, body, headers)
 
     def _send(self, reply: Reply, *, drop: bool) -> None:
-        payload = b"" if reply.body is None else json.dumps(reply.body).encode()
+        if reply.body is None:
+            payload = b""
+        elif reply.media_type == JSON:
+            payload = json.dumps(reply.body).encode()
+        else:
+            payload = str(reply.body).encode()
         self.send_response(reply.status)
         for name, value in reply.headers.items():
             self.send_header(name, value)
         if payload:
-            self.send_header("Content-Type", "application/json;charset=UTF-8")
+            self.send_header("Content-Type", reply.media_type)
         self.send_header("Content-Length", str(len(payload)))
         self.send_header("Date", datetime.now(UTC).strftime("%a, %d %b %Y %H:%M:%S GMT"))
         self.end_headers()

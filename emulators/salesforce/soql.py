@@ -1,6 +1,6 @@
 """The SOQL subset a sync needs: parse, check against the describe, and evaluate.
 
-`SELECT f, ... FROM Object [WHERE ...] [ORDER BY f [ASC|DESC] [NULLS FIRST|LAST], ...]
+`SELECT f, ... | COUNT() FROM Object [WHERE ...] [ORDER BY f [ASC|DESC] [NULLS FIRST|LAST], ...]
 [LIMIT n]` with comparisons (= != <> < <= > >=), IN / NOT IN, AND / OR and parentheses.
 Literals follow the SOQL reference: single-quoted strings with backslash escapes,
 unquoted dateTime (`1999-01-01T23:01:01Z`, `+01:00`, optional `.sss`), dates, numbers,
@@ -156,6 +156,7 @@ class Query:
     where: Condition | None
     order: tuple[OrderKey, ...]
     limit: int | None
+    count: bool = False  # SELECT COUNT(): only totalSize is answered
 
 
 class _Parser:
@@ -184,7 +185,11 @@ class _Parser:
     def query(self) -> Query:
         self.take("kw", "SELECT")
         fields = [self.take("ident").text]
-        while self.accept("punct", ","):
+        count = fields[0].upper() == "COUNT" and self.accept("punct", "(")
+        if count:
+            self.take("punct", ")")
+            fields = []
+        while not count and self.accept("punct", ","):
             fields.append(self.take("ident").text)
         self.take("kw", "FROM")
         obj = self.take("ident").text
@@ -198,7 +203,7 @@ class _Parser:
         limit = int(self.take("number").text) if self.accept("kw", "LIMIT") else None
         if self.peek() is not None:
             raise SoqlError("MALFORMED_QUERY", f"unexpected token: '{self.peek().text}'")  # type: ignore[union-attr]
-        return Query(tuple(fields), obj, where, tuple(order), limit)
+        return Query(tuple(fields), obj, where, tuple(order), limit, count)
 
     def order_key(self) -> OrderKey:
         name = self.take("ident").text
@@ -328,7 +333,7 @@ def bind(query: Query, obj: ObjectDef) -> Query:
         for k in query.order
     )
     where = bind_condition(query.where) if query.where is not None else None
-    return Query(fields, obj.name, where, order, query.limit)
+    return Query(fields, obj.name, where, order, query.limit, query.count)
 
 
 def _comparable(value: Any, fdef: FieldDef) -> Any:

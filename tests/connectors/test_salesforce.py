@@ -221,10 +221,13 @@ def test_retry_after_is_honoured(org: SalesforceEmulator) -> None:
     org.store.create("Contact", {"LastName": "x"})
     sleeps: list[float] = []
     credentials = SalesforceCredentials.from_mapping(org.credentials())
-    options = SalesforceOptions(ca_bundle=str(org.ca_path), rate_limit_calls=1000)
+    options = SalesforceOptions(
+        ca_bundle=str(org.ca_path), rate_limit_calls=1000, bulk_min_records=0
+    )
     sf = SalesforceConnector("salesforce", credentials, options, sleep=sleeps.append)
     try:
-        # Describe is data request 1; the query is request 2 and is throttled once.
+        # Describe is data request 1; the query (no COUNT() with bulk reads off) is
+        # request 2 and is throttled once.
         org.set_faults(Faults(throttle_every=2, throttle_burst=1, retry_after_s=0.25))
         assert len(ids_of(read_all(sf, ReadSpec("Contact", "Id")))) == 1
         assert sleeps == [0.25]
@@ -241,8 +244,9 @@ def test_expired_session_is_refreshed_once(
     org.clear_log()
     assert len(ids_of(read_all(connector, CONTACTS))) == 1
     assert [(e.method, e.status) for e in org.requests()] == [
-        ("GET", 401),
+        ("GET", 401),  # the COUNT() that decides between REST and a bulk job
         ("POST", 200),
+        ("GET", 200),
         ("GET", 200),
     ]
 
@@ -486,3 +490,46 @@ def test_deletions_past_the_recycle_bin_are_found_by_reconciling_ids(
     # A watermark newer than the last physical deletion needs no scan.
     newer = pages[-1].checkpoint
     assert not any(p.snapshot for p in read_all(connector, CONTACTS, newer))
+
+
+# -- Bulk API 2.0 ---------------------------------------------------------------------
+
+
+def test_a_large_initial_read_runs_as_one_bulk_job_and_reads_as_rest_does(
+    org: SalesforceEmulator,
+) -> None:
+    for i in range(7):
+        org.store.create("Contact", {"LastName": f"B{i}", "Lifetime_Value__c": 1.5 * i})
+    org.store.delete("Contact", org.store.create("Contact", {"LastName": "Gone"}))
+    spec = ReadSpec(
+        "Contact", "Id", "SystemModstamp", "IsDeleted", ("LastName", "Lifetime_Value__c")
+    )
+    rest = connector_for(org)
+    bulk = connector_for(org, bulk_min_records=5, bulk_page_size=3, bulk_poll_s=0)
+    try:
+        by_rest = {r.id: r for p in read_all(rest, spec, full=True) for r in p.records}
+        org.clear_log()
+        pages = read_all(bulk, spec, full=True)
+        by_bulk = {r.id: r for p in pages for r in p.records}
+        assert by_bulk == by_rest  # same values, types and dateTime text
+        assert [p.checkpoint is None for p in pages] == [True, True, False]
+        assert pages[-1].checkpoint == max(r.cursor for r in by_rest.values() if r.cursor)
+        assert [p.snapshot_complete for p in pages] == [False, False, True]
+        logged = org.requests()
+        queries = [e.query["q"] for e in logged if "q" in e.query]
+        assert queries == ["SELECT COUNT() FROM Contact"]  # no REST query of the rows
+        assert sum(e.path.endswith("/results") for e in logged) == 3
+    finally:
+        rest.close()
+        bulk.close()
+
+
+def test_a_failed_bulk_job_stops_the_read_with_its_reason(org: SalesforceEmulator) -> None:
+    org.store.create("Contact", {"LastName": "One"})
+    org.api.bulk.failure = "InternalServerError: the query timed out"
+    sf = connector_for(org, bulk_min_records=1, bulk_poll_s=0)
+    try:
+        with pytest.raises(ConnectorError, match=r"bulk query job \w+ failed: InternalServerError"):
+            read_all(sf, CONTACTS)
+    finally:
+        sf.close()

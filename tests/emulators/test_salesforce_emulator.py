@@ -405,6 +405,36 @@ def test_collections_refuse_upsert_by_id_and_a_record_named_twice(
     assert org.store.get("Contact", record_id)["LastName"] == "Once"  # nothing applied
 
 
+def test_bulk_query_job_runs_then_pages_csv_by_locator(api: Api, org: SalesforceEmulator) -> None:
+    for i in range(5):
+        org.store.create("Contact", {"LastName": f"B{i}", "Number_Of_Orders__c": i})
+    gone = org.store.create("Contact", {"LastName": "Gone"})
+    org.store.delete("Contact", gone)
+    assert api.query("SELECT COUNT() FROM Contact", all_rows=True).json()["totalSize"] == 6
+
+    job = {"operation": "queryAll", "query": "SELECT Id, LastName, IsDeleted FROM Contact"}
+    created = api.call("POST", "jobs/query", json=job).json()
+    assert created["state"] == "UploadComplete" and created["object"] == "Contact"
+    states = [api.call("GET", f"jobs/query/{created['id']}").json()["state"] for _ in range(2)]
+    assert states == ["InProgress", "JobComplete"]
+
+    rows, locator, pages = [], None, 0
+    while locator != "null":
+        params = {"maxRecords": "4", **({"locator": locator} if locator else {})}
+        answer = api.call("GET", f"jobs/query/{created['id']}/results", params=params)
+        assert answer.headers["Content-Type"].startswith("text/csv")
+        lines = answer.text.splitlines()
+        assert lines[0] == "Id,LastName,IsDeleted"
+        assert int(answer.headers["Sforce-NumberOfRecords"]) == len(lines) - 1
+        rows += lines[1:]
+        locator, pages = answer.headers["Sforce-Locator"], pages + 1
+    assert pages == 2 and len(rows) == 6 and f"{gone},Gone,true" in rows
+
+    for unsupported in ("SELECT Id FROM Contact ORDER BY Id", "SELECT MailingAddress FROM Contact"):
+        refused = api.call("POST", "jobs/query", json={"operation": "query", "query": unsupported})
+        assert refused.status_code == 400, unsupported
+
+
 def test_faults_are_deterministic_and_logged() -> None:
     faults = Faults(seed=3, error_rate=0.3, throttle_every=5, throttle_burst=2, retry_after_s=2)
 
