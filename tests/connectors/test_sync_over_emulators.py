@@ -298,3 +298,30 @@ def test_a_sync_stopped_at_its_share_of_the_daily_limit_loses_nothing(
             systems, "salesforce", name
         )
     assert any(mark is None for mark in stopped_at.values())  # it did stop part-way
+
+
+def test_a_full_sync_through_bulk_jobs_then_incremental_ones_through_rest(
+    systems: Systems, tmp_path: Path, sqlite_url: str
+) -> None:
+    bulk_yaml = relhub_yaml(systems.org).replace(
+        "rate_limit_calls: 1000}", "rate_limit_calls: 1000, bulk_min_records: 50, bulk_poll_s: 0}"
+    )
+    (tmp_path / "bulk.yaml").write_text(bulk_yaml)
+    config = load_config(tmp_path / "bulk.yaml")
+    salesforce = next(s for s in config.sources if s.name == "salesforce")
+    engine = open_store(sqlite_url)
+    systems.org.clear_log()
+    sync_source(config, engine, salesforce, full=True)
+    jobs = [e for e in systems.org.requests() if e.method == "POST" and "jobs/query" in e.path]
+    assert len(jobs) == 2  # Contact (120) and Lead (60); Account (20) stays on REST
+    for name in SF_OBJECTS:
+        assert set(landed(engine, "salesforce", name)[0]) == emulator_ids(
+            systems, "salesforce", name
+        )
+
+    record_id = next(iter(landed(engine, "salesforce", "Contact")[0]))
+    systems.org.store.update("Contact", record_id, {"Title": "Bulk-then-REST"})
+    counts = sync_source(config, engine, salesforce).totals()["objects"]
+    assert counts["Contact"]["updated"] == 1 and counts["Lead"]["updated"] == 0
+    again = sync_source(config, engine, salesforce, full=True).totals()
+    assert again["deletions"] == 0 and again["updated"] == 0  # bulk reads records as REST does
