@@ -25,6 +25,7 @@ from emulators.bamboohr.api import CompanyApi, Reply, refuse
 from emulators.bamboohr.seed import generate, load_data_file
 from emulators.bamboohr.store import CompanyStore
 from emulators.gate import EmulatorConfig, Gate, LoggedRequest, RequestLog, Verdict
+from emulators.onboarding import print_setup
 from emulators.serving import BackgroundServer
 
 log = logging.getLogger(__name__)
@@ -86,9 +87,11 @@ def serve(
     loaded = load_data_file(store, data_file) if data_file else len(generate(store, people=people))
     emulator = BambooHREmulator(store=store, config=config, api_key=api_key, host=host, port=port)
     log.info("BambooHR emulator on %s (%d employees)", emulator.api_root, loaded)
+    print_setup(
+        "bamboohr", {"company": store.company, "api_key": api_key, "base_url": emulator.base_url}
+    )
     emulator.serve_until_interrupted(
-        f"BambooHR emulator on {emulator.base_url}: company {store.company!r}, "
-        f"{loaded} employees, API key {api_key!r}"
+        f"BambooHR emulator on {emulator.base_url}: company {store.company!r}, {loaded} employees"
     )
 
 

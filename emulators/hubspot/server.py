@@ -21,6 +21,7 @@ from emulators.hubspot.api import CrmApi, Reply, error_body
 from emulators.hubspot.seed import generate, load_data_file
 from emulators.hubspot.store import CrmStore
 from emulators.hubspot.tiers import tier_config
+from emulators.onboarding import print_setup
 from emulators.serving import BackgroundServer
 
 log = logging.getLogger(__name__)
@@ -98,10 +99,9 @@ def serve(
     else:
         generate(store, contacts=contacts, companies=companies)
     emulator = HubSpotEmulator(store=store, config=config, token=token, host=host, port=port)
-    log.info("HubSpot emulator on %s (bearer token %r)", emulator.base_url, token)
-    emulator.serve_until_interrupted(
-        f"HubSpot emulator on {emulator.base_url} (bearer token: {token})"
-    )
+    log.info("HubSpot emulator on %s", emulator.base_url)
+    print_setup("hubspot", {"access_token": token, "base_url": emulator.base_url})
+    emulator.serve_until_interrupted(f"HubSpot emulator on {emulator.base_url}")
 
 
 def _repeat_cursor(reply: Reply, query: dict[str, list[str]]) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from emulators.onboarding import print_setup
 from emulators.partnerstack.seed import SeededProgram, enrol, generate, load_data_file
 from emulators.partnerstack.server import (
     PUBLIC_KEY,
@@ -43,7 +44,5 @@ def serve(port: int, data_file: Path | None, *, host: str = "127.0.0.1") -> None
         seeded = generate(store)
         loaded = f"{len(seeded.partnerships)} partnerships, {len(seeded.customers)} customers"
     emulator = PartnerStackEmulator(store=store, host=host, port=port)
-    emulator.serve_until_interrupted(
-        f"PartnerStack emulator on {emulator.base_url} ({loaded}; basic auth "
-        f"{emulator.public_key}:{emulator.secret_key})"
-    )
+    print_setup("partnerstack", emulator.credentials())
+    emulator.serve_until_interrupted(f"PartnerStack emulator on {emulator.base_url} ({loaded})")

@@ -14,6 +14,7 @@ import shutil
 import threading
 from pathlib import Path
 
+from emulators.onboarding import print_setup
 from emulators.salesforce.faults import Faults
 from emulators.salesforce.seed import generate, load_file
 from emulators.salesforce.server import EmulatorConfig, LoggedRequest, SalesforceEmulator
@@ -54,9 +55,6 @@ def serve(
         print(f"Salesforce emulator on {emulator.base_url} (API v{emulator.config.api_version})")
         print(f"  trust this CA: {ca_out or emulator.ca_path}")
         print(f"  seeded: {loaded}")
-        print(
-            f"  username={creds['username']} client_id={creds['client_id']} "
-            "(password, security token and client secret: see EmulatorConfig defaults)"
-        )
+        print_setup("salesforce", creds, ca_out or emulator.ca_path)
         with contextlib.suppress(KeyboardInterrupt):
             (stop or threading.Event()).wait()
