@@ -245,12 +245,16 @@ class RuleStats:
 def pairs_within_groups(
     records: np.ndarray, groups: np.ndarray, max_size: int
 ) -> tuple[np.ndarray, np.ndarray, int, int, int]:
-    """All pairs (i < j) of records sharing a group, skipping groups above `max_size`.
+    """All pairs (i < j) of records sharing a group, skipping groups above `max_size`
+    records. A record that falls in a group twice (two emails with one handle) counts
+    once, as the store's blocking index counts it.
 
     Returns left, right, largest group size, capped group count, capped record count.
     """
     order = np.lexsort((records, groups))
     records, groups = records[order], groups[order]
+    again = np.flatnonzero((records[1:] == records[:-1]) & (groups[1:] == groups[:-1])) + 1
+    records, groups = np.delete(records, again), np.delete(groups, again)
     starts = np.flatnonzero(np.r_[True, groups[1:] != groups[:-1]])
     sizes = np.diff(np.r_[starts, len(groups)])
     largest = int(sizes.max(initial=0))
@@ -264,8 +268,6 @@ def pairs_within_groups(
     offsets = np.arange(len(left_pos)) - np.repeat(np.cumsum(after) - after, after)
     right_pos = left_pos + 1 + offsets
     left, right = records[left_pos], records[right_pos]
-    distinct = left != right  # a record may repeat a value (two emails, one domain)
-    left, right = left[distinct], right[distinct]
     return (
         np.minimum(left, right),
         np.maximum(left, right),

@@ -122,3 +122,16 @@ def test_a_recall_rule_can_stay_out_of_training():
     rule = {r.name: r for r in SETTINGS.person.blocking_rules}["email_handle"]
     assert not rule.trains_m
     assert blocked_features(rule) == {"email"}
+
+
+def test_a_record_in_a_block_twice_counts_once_toward_its_cap():
+    """Two emails with one handle put a record in the handle's block twice: the block still
+    holds two records, so a cap of two pairs them (as the store's blocking index counts)."""
+    records = [
+        make_person(given_name="Ana", emails=["ana.ruiz@acme.es", "ana_ruiz@home.es"]),
+        make_person(given_name="Ana", emails=["anaruiz@mail.es"]),
+    ]
+    rule = BlockingRule(name="handle", keys=["email_handle"])
+    pairs, stats = _pairs(records, [rule], cap=2)
+    assert pairs == {(0, 1)}
+    assert (stats[0].largest_block, stats[0].capped_blocks) == (2, 0)
