@@ -367,20 +367,24 @@ def _mark_subset(keys: np.ndarray, job: tuple[np.ndarray, np.ndarray]) -> None:
     subset_mask(keys, *job)
 
 
-def _resolve_kind(
+def _pair_keys(pairs: np.ndarray, n: int) -> np.ndarray:
+    """Pairs of record indices as keys i * n + j, i < j, whichever way round they came."""
+    low, high = np.minimum(pairs[:, 0], pairs[:, 1]), np.maximum(pairs[:, 0], pairs[:, 1])
+    return low.astype(np.int64) * n + high
+
+
+def _blocked(
     table: FeatureTable,
-    kind: str,
+    entity: EntitySettings,
     settings: ResolutionSettings,
-    must: np.ndarray,
-    cannot: np.ndarray,
-    model: FittedModel | None,
+    forked: bool,
     focus: np.ndarray | None,
-) -> tuple[np.ndarray, np.ndarray, EvidenceTable, EvidenceTable, dict[str, Any]]:
-    entity = settings.for_kind(kind)
+    stats: dict[str, Any],
+) -> tuple[np.ndarray, list[np.ndarray]]:
+    """The candidate pairs of the blocking rules (those touching `focus` when given) as
+    sorted keys, and each rule's own; the rules' statistics go into `stats`."""
     n = table.n
-    stats: dict[str, Any] = {"records": n}
     started = time.perf_counter()
-    forked = n >= PARALLEL_BLOCKING_RECORDS  # blocking and the rules' masks share with a worker
     keys, rule_stats, rule_keys = candidate_keys(
         table, entity.blocking_rules, settings.max_block_size, forked
     )
@@ -398,8 +402,30 @@ def _resolve_kind(
         keys, *rule_keys = (
             k[focus[k // max(n, 1)] | focus[k % max(n, 1)]] for k in (keys, *rule_keys)
         )
+    return keys, rule_keys
+
+
+def _resolve_kind(
+    table: FeatureTable,
+    kind: str,
+    settings: ResolutionSettings,
+    must: np.ndarray,
+    cannot: np.ndarray,
+    model: FittedModel | None,
+    focus: np.ndarray | None,
+    given: np.ndarray | None,
+) -> tuple[np.ndarray, np.ndarray, EvidenceTable, EvidenceTable, dict[str, Any]]:
+    entity = settings.for_kind(kind)
+    n = table.n
+    stats: dict[str, Any] = {"records": n}
+    forked = n >= PARALLEL_BLOCKING_RECORDS  # blocking and the rules' masks share with a worker
+    if given is None:
+        keys, rule_keys = _blocked(table, entity, settings, forked, focus, stats)
+    else:  # scored as given: no rule's pairs train m (the model is fitted)
+        keys = sorted_unique(_pair_keys(given, n))
+        rule_keys = [np.empty(0, np.int64) for _ in entity.blocking_rules]
     if len(must):
-        keys = sorted_unique(np.concatenate([keys, must[:, 0] * n + must[:, 1]]))
+        keys = sorted_unique(np.concatenate([keys, _pair_keys(must, n)]))
     pairs = pairs_of_keys(keys, n)
     stats["candidate_pairs"] = len(pairs)
     trained = [
@@ -492,6 +518,7 @@ def resolve_batch(
     *,
     model: Mapping[str, FittedModel] | None = None,
     focus: Collection[int] | None = None,
+    pairs: np.ndarray | None = None,
     index: bool = False,
 ) -> ResolutionResult:
     """Resolve a batch: one label per record (in input order), equal labels meaning one
@@ -506,8 +533,11 @@ def resolve_batch(
     `stats[kind]["model"]`); given, that kind is scored with them instead of refitting,
     which is how an incremental resolve of a few changed records (plus the records they
     block with) scores like the full store. `focus` (record indices) keeps only the
-    candidate pairs that touch one of those records: the pairs a change can move. `index`
-    keeps the feature tables for the result's `BatchIndex` (what a store indexes).
+    candidate pairs that touch one of those records: the pairs a change can move. `pairs`
+    (record indices, k x 2) are the candidate pairs instead of the blocking rules' (a
+    partitioned resolve's pairs, found per block range); they need a `model` for every
+    kind. `index` keeps the feature tables for the result's `BatchIndex` (what a store
+    indexes).
     """
     settings = settings or ResolutionSettings()
     constraints = constraints or StewardConstraints()
@@ -519,6 +549,8 @@ def resolve_batch(
     n, kinds = intake.n, intake.kinds()
     batch_index = BatchIndex(settings, tables, kinds) if index else None
     stats: dict[str, Any] = {"seconds_features": time.perf_counter() - started}
+    if pairs is not None:
+        pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
     must = _steward_pairs(constraints.must_link, intake.index_of, n)
     cannot = _steward_pairs(constraints.cannot_link, intake.index_of, n)
     del intake
@@ -536,24 +568,28 @@ def resolve_batch(
         local = np.full(n, -1, dtype=np.int64)
         local[original] = np.arange(len(original))
 
-        def localize(pairs: np.ndarray, local: np.ndarray = local) -> np.ndarray:
-            mapped = local[pairs]
+        def localize(found: np.ndarray, what: str, local: np.ndarray = local) -> np.ndarray:
+            mapped = local[found]
             if ((mapped < 0) & (mapped != mapped[:, ::-1])).any():
-                raise ValueError("a steward pair joins a person and an organization")
+                raise ValueError(f"a {what} pair joins a person and an organization")
             return mapped[(mapped >= 0).all(axis=1)]
 
-        kind_labels, pairs, links, review, kind_stats = _resolve_kind(
+        kind_model = (model or {}).get(kind)
+        if pairs is not None and kind_model is None:
+            raise ValueError(f"candidate pairs given without a fitted {kind} model")
+        kind_labels, kind_pairs, links, review, kind_stats = _resolve_kind(
             table,
             kind,
             settings,
-            localize(must),
-            localize(cannot),
-            (model or {}).get(kind),
+            localize(must, "steward"),
+            localize(cannot, "steward"),
+            kind_model,
             None if focused is None else focused[original],
+            None if pairs is None else localize(pairs, "candidate"),
         )
         del table
         labels[original] = kind_labels + labels.max() + 1
-        pair_parts.append(original[pairs])
+        pair_parts.append(original[kind_pairs])
         link_tables.append(_reindex(links, original))
         review_tables.append(_reindex(review, original))
         stats[kind] = kind_stats

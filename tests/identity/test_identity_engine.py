@@ -335,6 +335,22 @@ def test_a_resolved_batch_indexes_any_range_of_its_records_as_a_batch_of_them_wo
         index.records(80, len(records) + 1)
 
 
+def test_given_candidate_pairs_that_hold_every_decision_resolve_like_blocking(population):
+    """A partitioned resolve scores the pairs of its block ranges and hands on only those
+    it links or sends to review: resolved again with just those pairs and the fitted
+    model, the batch clusters, links and reviews as with every blocked pair."""
+    full = resolve_batch(population)
+    model = {"person": full.stats["person"]["model"]}
+    decided = np.array(
+        [(link.right, link.left) for link in [*full.links, *full.review]], dtype=np.int64
+    )
+    again = resolve_batch(population, model=model, pairs=decided)
+    assert (again.labels == full.labels).all()
+    assert _evidence(again) == _evidence(full) and len(decided) < len(full.candidate_pairs)
+    with pytest.raises(ValueError, match="without a fitted person model"):
+        resolve_batch(population, pairs=decided)
+
+
 def _evidence(result):
     return [
         (link.left, link.right, link.match_weight, [(f.level, f.weight) for f in link.fields])
