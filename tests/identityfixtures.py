@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -87,9 +88,12 @@ class Shop:
             self.rows[index], deleted="true", updated=f"2026-02-01T00:00:{self.clock:02d}Z"
         )
 
-    def cycle(self, *, full: bool = False, refit: bool = True) -> ResolveReport:
+    def sync(self) -> None:
         write_rows(self.folder / "customers.csv", list(self.rows.values()))
         sync_source(self.config, self.engine, self.config.sources[0])
+
+    def cycle(self, *, full: bool = False, refit: bool = True) -> ResolveReport:
+        self.sync()
         return resolve(self.config, self.engine, full=full, refit=refit)
 
     def golden_of(self, index: int) -> str:
@@ -104,7 +108,8 @@ class Shop:
         """What resolution leaves in the store, without run ids: the blocking-key index and
         pair evidence with every comparison's level and weight (term-frequency weights
         included: the stored model carries the frequencies a full fit counted, so they match
-        a full run's to the bit)."""
+        a full run's to the bit). JSON documents are text with their keys sorted, as
+        PostgreSQL's JSONB orders keys its own way."""
 
         def evidence(pair: Any) -> tuple[Any, ...]:
             return (
@@ -126,10 +131,10 @@ class Shop:
                     g.golden_id,
                     g.status,
                     g.member_count,
-                    repr(g.fields),
+                    json.dumps(g.fields, sort_keys=True),
                     tuple(g.roles),
                     g.lifecycle_stage,
-                    repr(g.lifecycle),
+                    json.dumps(g.lifecycle, sort_keys=True),
                 )
                 for g in connection.execute(select(GoldenRecordRow))
             )

@@ -18,13 +18,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, func, select
 
-from hub.store.bulk import key_chunks, select_in
+from hub.store.bulk import insert_rows, key_chunks, refilled, select_in
 from hub.store.db import dumps
 from hub.store.identity_models import BlockingKeyRow, RecordFeaturesRow
 from identity import NormalizedRecord, Record, RecordIndex, ResolutionSettings, index_records
@@ -133,3 +133,45 @@ def block_members(connection: Connection, blocks: Collection[str]) -> dict[str, 
     ):
         members.setdefault(block, set()).add(key)
     return members
+
+
+def insert_blocks(connection: Connection, blocks: Mapping[str, dict[str, int]]) -> None:
+    """Index rows of records' blocks (digest -> cap, by record key)."""
+    insert_rows(
+        connection,
+        BlockingKeyRow.__table__,
+        [
+            {"record_key": key, "block": block, "cap": cap}
+            for key, own in blocks.items()
+            for block, cap in sorted(own.items())
+        ],
+    )
+
+
+def insert_features(connection: Connection, entries: Mapping[str, IndexEntry]) -> None:
+    insert_rows(
+        connection,
+        RecordFeaturesRow.__table__,
+        [
+            {"record_key": key, "entity_kind": entry.kind, "features": entry.features}
+            for key, entry in entries.items()
+        ],
+    )
+
+
+def refill_index(
+    connection: Connection,
+    pages: Iterable[Mapping[str, IndexEntry]],
+    progress: Callable[[str, int], None],
+) -> None:
+    """Index every record afresh from pages of entries (a full resolve's)."""
+    done = 0
+    with (
+        refilled(connection, BlockingKeyRow.__table__),
+        refilled(connection, RecordFeaturesRow.__table__),
+    ):
+        for entries in pages:
+            insert_blocks(connection, {key: entry.blocks for key, entry in entries.items()})
+            insert_features(connection, entries)
+            done += len(entries)
+            progress("records indexed", done)

@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass, field
 from itertools import chain
 from typing import Any
 
+import numpy as np
 from sqlalchemy import Connection, Engine, delete, select, update
 
 from hub.config import RelhubConfig
@@ -42,7 +43,10 @@ from hub.resolve.index import (
     blocks_of,
     entries_of,
     index_entries,
+    insert_blocks,
+    insert_features,
     load_features,
+    refill_index,
 )
 from hub.resolve.source_records import (
     Snapshot,
@@ -56,7 +60,7 @@ from hub.resolve.source_records import (
 from hub.resolve.survivorship_pages import Fetch, GoldenPlan, stored_records, survived_pages
 from hub.review import constraints_for, decisions_since, field_overrides, split_key
 from hub.store import runs
-from hub.store.bulk import PAGE, analyze, chunks, delete_in, delete_pairs, insert_rows, refilled
+from hub.store.bulk import PAGE, analyze, chunks, delete_in, delete_pairs, insert_rows
 from hub.store.db import utcnow, writing
 from hub.store.identity_models import (
     FIELD_OVERRIDE,
@@ -149,7 +153,6 @@ def resolve(
         return _resolve_alone(config, engine, full=full, refit=refit, progress=progress)
 
 
-@full_collections_paused()
 def _resolve_alone(
     config: RelhubConfig,
     engine: Engine,
@@ -160,15 +163,32 @@ def _resolve_alone(
 ) -> ResolveReport:
     last = _last_counts(engine)
     previous = last.get("marks")
-    run_id = runs.start_run(engine, STEP, None)
-    report = ResolveReport(run_id, full=full or previous is None)
+    report = ResolveReport(runs.start_run(engine, STEP, None), full=full or previous is None)
+    return resolve_in_run(
+        config, engine, report, lambda resolution: resolution.run(previous, refit), progress, last
+    )
+
+
+@full_collections_paused()
+def resolve_in_run(
+    config: RelhubConfig,
+    engine: Engine,
+    report: ResolveReport,
+    body: Callable[[Resolution], None],
+    progress: Progress | None,
+    last: dict[str, Any],
+) -> ResolveReport:
+    """Run `body` over a resolution in one transaction of the started run `report` names,
+    then the data-quality summary (moved on from `last`, the last resolve's report, unless
+    the resolve is full), and close the run, failed if anything failed."""
+    run_id = report.run_id
     started = time.perf_counter()
     try:
         with writing(engine) as connection:
-            resolution = _Resolution(
+            resolution = Resolution(
                 connection, config.resolution, report, progress or (lambda _label, _done: None)
             )
-            resolution.run(previous, refit)
+            body(resolution)
             with resolution.step("quality summary"):
                 report.summary = (
                     quality_summary(connection)
@@ -210,7 +230,7 @@ def _members_by_block(blocks_by_record: Mapping[str, Collection[str]]) -> dict[s
     return members
 
 
-class _Resolution:
+class Resolution:
     """One resolve inside one transaction."""
 
     def __init__(
@@ -275,6 +295,35 @@ class _Resolution:
                 digest,
                 self.report.run_id,
             )
+        self._analyze_rewritten()
+
+    def run_scored(
+        self,
+        marks: dict[str, int],
+        models: dict[str, FittedModel],
+        pairs: Iterable[tuple[str, str]],
+    ) -> None:
+        """The last step of a partitioned full resolve: every live record, with `pairs` (the
+        ones its partitions linked or sent to review, by key) as the only candidates,
+        scored with `models`, which then become the store's. The index was written when
+        the resolve was planned, and `marks` say what it covered: a record synced since
+        is resolved by the next resolve."""
+        self.report.full = True
+        self.report.marks = marks
+        ids, keys, _ = live_records(self.connection)
+        old_ids = all_golden_ids(self.connection)
+        gone = set(old_ids) - set(keys)
+        position = {key: i for i, key in enumerate(keys)}
+        given = np.array(
+            [(position[a], position[b]) for a, b in pairs if a in position and b in position],
+            dtype=np.int64,
+        )
+        records = chain.from_iterable(record_pages(self.connection, ids, keys))
+        self._resolve(keys, records, stored_records, gone, set(keys) | gone, old_ids, models, given)
+        save_models(self.connection, models, settings_digest(self.settings), self.report.run_id)
+        self._analyze_rewritten()
+
+    def _analyze_rewritten(self) -> None:
         for rewritten in (GoldenMemberRow, GoldenRecordRow, LinkRow, ReviewRow):
             analyze(self.connection, rewritten.__table__)  # the index's tables: `refilled`
 
@@ -380,9 +429,12 @@ class _Resolution:
         changed: set[str],
         old_ids: dict[str, str],
         models: dict[str, FittedModel] | None,
+        candidates: np.ndarray | None = None,
     ) -> ResolutionResult:
-        """Resolve the records (under `keys`, in order; scored with `models` when given)
-        and write what it decides; `fetch` reads records again for survivorship."""
+        """Resolve the records (under `keys`, in order; scored with `models` when given,
+        `candidates` the pairs when given) and write what it decides; `fetch` reads
+        records again for survivorship. A full resolve indexes the records unless its
+        index was written already (a partitioned one's, with its `candidates`)."""
         self.report.changed = len(changed)
         self.report.resolved = len(keys)
         self.progress("records", len(keys))
@@ -393,7 +445,8 @@ class _Resolution:
                 self.settings,
                 constraints_for(self.connection, set(keys)),
                 model=models,
-                index=self.report.full,
+                pairs=candidates,
+                index=self.report.full and candidates is None,
             )
         if result.index is not None:
             with self.step("index"):
@@ -629,7 +682,8 @@ class _Resolution:
                 if now.get(key, {}).get(block) != cap
             ],
         )
-        self._insert_blocks(
+        insert_blocks(
+            self.connection,
             {
                 key: {
                     block: cap
@@ -637,48 +691,19 @@ class _Resolution:
                     if self.indexed.get(key, {}).get(block) != cap
                 }
                 for key, blocks in now.items()
-            }
+            },
         )
         delete_in(self.connection, RecordFeaturesRow.__table__, "record_key", changed)
-        self._insert_features(entries)
+        insert_features(self.connection, entries)
 
     def _write_batch_index(self, keys: list[str], index: BatchIndex) -> None:
         """Index every record of a full resolve afresh, a page at a time, from the feature
         tables the engine resolved them with."""
-        with (
-            refilled(self.connection, BlockingKeyRow.__table__),
-            refilled(self.connection, RecordFeaturesRow.__table__),
-        ):
+
+        def pages() -> Iterator[dict[str, IndexEntry]]:
             for start in range(0, len(keys), PAGE):
                 page = keys[start : start + PAGE]
-                entries = dict(
-                    zip(
-                        page,
-                        entries_of(index.records(start, start + len(page)), self.settings),
-                        strict=True,
-                    )
-                )
-                self._insert_blocks({key: entry.blocks for key, entry in entries.items()})
-                self._insert_features(entries)
-                self.progress("records indexed", start + len(page))
+                found = index.records(start, start + len(page))
+                yield dict(zip(page, entries_of(found, self.settings), strict=True))
 
-    def _insert_blocks(self, blocks: Mapping[str, dict[str, int]]) -> None:
-        insert_rows(
-            self.connection,
-            BlockingKeyRow.__table__,
-            [
-                {"record_key": key, "block": block, "cap": cap}
-                for key, own in blocks.items()
-                for block, cap in sorted(own.items())
-            ],
-        )
-
-    def _insert_features(self, entries: Mapping[str, IndexEntry]) -> None:
-        insert_rows(
-            self.connection,
-            RecordFeaturesRow.__table__,
-            [
-                {"record_key": key, "entity_kind": entry.kind, "features": entry.features}
-                for key, entry in entries.items()
-            ],
-        )
+        refill_index(self.connection, pages(), self.progress)

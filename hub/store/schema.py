@@ -1,3 +1,10 @@
 """Imports every table module so `Base.metadata` knows the whole schema."""
 
-from hub.store import api_models, feed_models, identity_models, models, push_models  # noqa: F401
+from hub.store import (  # noqa: F401
+    api_models,
+    feed_models,
+    identity_models,
+    models,
+    partition_models,
+    push_models,
+)
