@@ -246,6 +246,14 @@ def write_unchanged(
     ]
 
 
+@runtime_checkable
+class SourceMerger(Protocol):
+    """A connector whose API merges two records of an object into one (HubSpot's merge
+    endpoint): asked only for duplicates the hub is all but certain of."""
+
+    def merge(self, object_name: str, primary_id: str, merged_id: str) -> WriteResult: ...
+
+
 class ParsedChunk(NamedTuple):
     """A chunk's page, and the newest cursor among all the records the chunk held."""
 

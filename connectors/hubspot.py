@@ -130,6 +130,11 @@ class HubSpotConnector:
         self._batch_api = objects.batch_api
         self._properties_api = client.crm.properties.core_api
         self._associations_api = client.crm.associations.v4.batch_api
+        # merging has no generic-object endpoint in the client: one per object type
+        self._merge_apis = {
+            "contacts": client.crm.contacts.basic_api,
+            "companies": client.crm.companies.basic_api,
+        }
         self._limiter = limiter
         self._retrier = Retrier(policy, limiter=limiter)
         self._search_retrier = Retrier(policy, limiter=search_limiter)
@@ -500,6 +505,22 @@ class HubSpotConnector:
                     )
         return found
 
+    def merge(self, object_name: str, primary_id: str, merged_id: str) -> WriteResult:
+        """POST /crm/v3/objects/{object}/merge: both records make way for one with a new id
+        (answered as the result's record_id); their old ids keep resolving to it."""
+        api = self._merge_apis.get(object_name)
+        if api is None:
+            reason = f"HubSpot merges contacts and companies, not {object_name}"
+            return WriteResult(WriteStatus.REJECTED, merged_id, reason)
+        request = {"primaryObjectId": primary_id, "objectIdToMerge": merged_id}
+        try:
+            body = self._call(api.merge, request, what=f"merge {object_name}")
+        except (TransientError, AuthenticationError, DailyLimitReached):
+            raise
+        except ConnectorError as refused:
+            return WriteResult(WriteStatus.REJECTED, merged_id, str(refused))
+        return WriteResult(WriteStatus.WRITTEN, str(body.get("id") or primary_id))
+
     # --- transport ----------------------------------------------------------------------
     def _call(
         self, fn: Callable[..., Any], *args: Any, what: str, search: bool = False, **kwargs: Any
@@ -554,7 +575,7 @@ class HubSpotConnector:
             self._properties_api,
             self._associations_api,
         )
-        for api in apis:
+        for api in (*apis, *self._merge_apis.values()):
             api.api_client.rest_client.pool_manager.clear()
 
 

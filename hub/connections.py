@@ -77,8 +77,6 @@ def open_connector(config: RelhubConfig, source: SourceConfig) -> Connector:
     Only the file connector is configured per object (paths, formats) and resolves paths
     against relhub.yaml's folder; API connectors refuse options they do not know.
     """
-    module_name, _, class_name = CONNECTOR_CLASSES[source.type].partition(":")
-    connector_class = getattr(importlib.import_module(module_name), class_name)
     options: dict[str, Any] = dict(source.options)
     if source.page_size is not None:
         options.setdefault("page_size", source.page_size)
@@ -86,4 +84,12 @@ def open_connector(config: RelhubConfig, source: SourceConfig) -> Connector:
         options.update(objects=source.objects, base_path=str(config.folder))
     elif source.type == "sql":
         options.update(objects=source.objects)
-    return connector_class.from_config(source.name, options, credentials_for(source.connection))
+    return connector_class(source.type).from_config(
+        source.name, options, credentials_for(source.connection)
+    )
+
+
+def connector_class(source_type: str) -> type[Any]:
+    """The connector class of a source type, imported when first asked for."""
+    module_name, _, class_name = CONNECTOR_CLASSES[source_type].partition(":")
+    return getattr(importlib.import_module(module_name), class_name)  # type: ignore[no-any-return]

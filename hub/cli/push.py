@@ -64,6 +64,10 @@ def push(
 def print_pending(summaries: list[PendingSummary]) -> None:
     """What a push would write, per system and field, with a few examples."""
     for s in summaries:
+        if s.merges:
+            console.print(f"[bold]{s.system}: {len(s.merges)} duplicates would be merged away")
+            for merge in s.merges:
+                console.print(f"  {merge['object']} {merge['id']} into {merge['into']}")
         table = Table(title=f"{s.system}: {s.records} records would be written")
         table.add_column("object.field")
         table.add_column("writes", justify="right")

@@ -20,6 +20,7 @@ from sqlalchemy import Connection, Engine, and_, bindparam, select, update
 from connectors.base import (
     CHANGED_SINCE_READ,
     Connector,
+    SourceMerger,
     SourceRecord,
     Stamp,
     WriteRequest,
@@ -32,6 +33,7 @@ from hub.mapping.engine import MappingError, ObjectMapper
 from hub.mapping.spec import load_mapping
 from hub.mapping.validate import compile_mapping
 from hub.page_mapping import content_hash, serialize_payload
+from hub.push.merges import MERGE_INTO, is_merge
 from hub.push.targets import same, source_targets
 from hub.store import runs
 from hub.store.db import JSONText, utcnow, writing
@@ -135,9 +137,12 @@ def _settle_in_doubt(
     with writing(engine) as connection:
         for row in doubtful:
             payload = _payload(connection, row.object, row.system, row.source_id)
-            landed = payload is not None and all(
-                same(payload.get(name), value) for name, value in row.fields.items()
-            )
+            if is_merge(row.fields):  # a merged-away record reads back as deleted
+                landed = payload is None
+            else:
+                landed = payload is not None and all(
+                    same(payload.get(name), value) for name, value in row.fields.items()
+                )
             _set_status(
                 connection,
                 [row.id],
@@ -156,6 +161,7 @@ def _payload(
             _source.c.system == system,
             _source.c.object == object_name,
             _source.c.source_id == source_id,
+            _source.c.deleted.is_(False),
         )
     ).scalar()
 
@@ -179,19 +185,11 @@ def _drain_object(
             return budget
         if budget is not None:
             budget -= len(batch)
-        stamp_field = mapper.mapping.modified_at_field
-        requests = [
-            WriteRequest(
-                dict(row.fields),
-                record_id=row.source_id,
-                expected=None
-                if row.read_modified_at is None
-                else Stamp(stamp_field, row.read_modified_at),
-            )
-            for row in batch
-        ]
+        merges = [row for row in batch if is_merge(row.fields)]
+        batch = merges + [row for row in batch if not is_merge(row.fields)]
         try:
-            results = connector.write_batch(object_name, requests)
+            results = [_merge(connector, row) for row in merges]
+            results += connector.write_batch(object_name, _requests(mapper, batch[len(merges) :]))
         except Exception:
             report.in_doubt += len(batch)
             raise
@@ -201,6 +199,28 @@ def _drain_object(
         if progress:
             progress(f"{report.system}.{object_name}", report.written + report.rejected)
     return budget
+
+
+def _requests(mapper: ObjectMapper, rows: Sequence[Any]) -> list[WriteRequest]:
+    """Each row's write, expecting the record as the diff read it."""
+    stamp_field = mapper.mapping.modified_at_field
+    return [
+        WriteRequest(
+            dict(row.fields),
+            record_id=row.source_id,
+            expected=None
+            if row.read_modified_at is None
+            else Stamp(stamp_field, row.read_modified_at),
+        )
+        for row in rows
+    ]
+
+
+def _merge(connector: Connector, row: Any) -> WriteResult:
+    """Merges go first, one call each: the source merges this record into another."""
+    if not isinstance(connector, SourceMerger):
+        return WriteResult(WriteStatus.REJECTED, row.source_id, "this system cannot merge")
+    return connector.merge(row.object, row.fields[MERGE_INTO], row.source_id)
 
 
 def _claim(
@@ -279,6 +299,7 @@ def _apply_to_snapshots(connection: Connection, mapper: ObjectMapper, rows: Sequ
     mapped forms, the latter at the record's stored modification time: when the write
     comes back on the next sync, only that time differs, so it brings no resolve work
     either (a filled-in email is already the golden record's). `last_run_id` stays."""
+    rows = [row for row in rows if not is_merge(row.fields)]  # a merged record is gone
     if not rows:
         return
     system, object_name = rows[0].system, rows[0].object

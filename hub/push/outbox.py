@@ -7,6 +7,8 @@ write already sent is never queued a second time for the same golden version. A 
 diff for a record supersedes its older pending row, so a record has one pending write.
 A write skipped because its source record changed after the diff is diffed again by the
 next build, against the record as re-read: queued again if still wanted, else retired.
+With `push.merge_duplicates` on, a record the source should merge away gets the merge
+(hub.push.merges) instead of its field writes.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from sqlalchemy import Connection, Engine, and_, bindparam, or_, select, tuple_,
 
 from hub.config import RelhubConfig
 from hub.golden import plain_fields
+from hub.push.merges import MERGE_INTO, MergePolicy, merge_plan, merging_systems
 from hub.push.targets import PushTarget, push_targets, wanted_writes
 from hub.store import runs
 from hub.store.bulk import chunks, insert_rows
@@ -101,6 +104,8 @@ def _build_alone(
     report = BuildReport(run_id, golden_mark=newest)
     started = time.perf_counter()
     targets = push_targets(config)
+    policy = MergePolicy.from_config(config)
+    merging = merging_systems(config) if policy.enabled else set()
     try:
         with writing(engine) as connection:
             skipped = select(_outbox.c.golden_id).where(_outbox.c.status == SKIPPED)
@@ -121,7 +126,14 @@ def _build_alone(
                 select(_outbox.c.id).where(_outbox.c.status.in_(_OPEN)).limit(1)
             ).first()
             for page in chunks(changed, GOLDEN_PAGE) if targets else ():
-                _build_page(connection, targets, page, report, supersede=open_rows is not None)
+                _build_page(
+                    connection,
+                    targets,
+                    page,
+                    report,
+                    supersede=open_rows is not None,
+                    merges=(policy, merging),
+                )
                 report.golden_records += len(page)
                 if progress:
                     progress("golden records", report.golden_records)
@@ -140,6 +152,7 @@ def _build_page(
     report: BuildReport,
     *,
     supersede: bool,
+    merges: tuple[MergePolicy, set[str]],
 ) -> None:
     golden = {
         row.golden_id: {
@@ -178,6 +191,7 @@ def _build_page(
         )
         .where(GoldenMemberRow.golden_id.in_(golden_ids), source.c.deleted.is_(False))
     ).all()
+    plan = merge_plan(connection, members, *merges)
     now = utcnow()
     rows: dict[str, dict[str, Any]] = {}
     examined: list[tuple[str, str, str]] = []
@@ -187,7 +201,11 @@ def _build_page(
             continue
         examined.append((m.system, m.object, m.source_id))
         record = golden[m.golden_id]
-        writes = wanted_writes(target, m.golden_id, record, m.payload)
+        into = plan.get((m.system, m.object, m.source_id))
+        if into:  # a record merged away takes no field writes: only the merge
+            writes: dict[str, Any] = {MERGE_INTO: into}
+        else:
+            writes = wanted_writes(target, m.golden_id, record, m.payload)
         if not writes:
             continue
         key = idempotency_key(m.system, m.object, m.source_id, writes, record["version"])

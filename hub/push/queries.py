@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import Engine, func, select
 
+from hub.push.merges import MERGE_INTO, is_merge
 from hub.store.push_models import PENDING, REJECTED, OutboxRow
 
 SAMPLE = 5
@@ -15,12 +16,14 @@ SAMPLE = 5
 
 @dataclass
 class PendingSummary:
-    """One system's pending writes: rows, counts per object.field, and a few examples."""
+    """One system's pending writes: rows, counts per object.field, a few examples, and
+    every merge the source would be asked for (listed first: they cannot be undone)."""
 
     system: str
     records: int = 0
     by_field: dict[str, int] = field(default_factory=dict)
     sample: list[dict[str, Any]] = field(default_factory=list)
+    merges: list[dict[str, Any]] = field(default_factory=list)
 
 
 def pending_summary(engine: Engine, systems: Collection[str]) -> list[PendingSummary]:
@@ -34,6 +37,10 @@ def pending_summary(engine: Engine, systems: Collection[str]) -> list[PendingSum
         for row in rows:
             summary = summaries[row.system]
             summary.records += 1
+            if is_merge(row.fields):
+                into = row.fields[MERGE_INTO]
+                summary.merges.append({"object": row.object, "id": row.source_id, "into": into})
+                continue
             for name in row.fields:
                 label = f"{row.object}.{name}"
                 summary.by_field[label] = summary.by_field.get(label, 0) + 1
