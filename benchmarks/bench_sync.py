@@ -7,12 +7,15 @@ same export is loaded with dlt too (`dlt[sqlalchemy]` into SQLite, `write_dispos
 "merge"` on the id: the ingest tool a data engineer would pick), also in a process of its
 own, for comparison: dlt only loads rows, where Relhub also maps and checks every record.
 Peak RSS adds the syncing process and each mapping worker at the largest worker's peak
-(an upper bound: forked workers share pages with their parent). Prints a table and ends
-with one JSON line:
+(an upper bound: forked workers share their parent's pages, counted again in each
+worker's RSS). Peak PSS is what the process tree takes from the machine (each shared page
+divided among the processes sharing it), sampled every 50 ms from /proc for both loads.
+Prints a table and ends with one JSON line:
   {"bench": "sync", "sqlite_records_per_s": ..., "postgres_records_per_s": ...,
    "peak_rss_mb_100k": ..., "peak_rss_mb_500k": ..., "dlt_records_per_s": ...,
-   "relhub_over_dlt": ..., "dlt_peak_rss_mb": ...}
-(throughputs at the largest size; dlt's peak RSS at the smallest, beside Relhub's)
+   "relhub_over_dlt": ..., "dlt_peak_rss_mb": ..., "peak_pss_mb_100k": ...,
+   "dlt_peak_pss_mb": ...}
+(throughputs at the largest size; memory of dlt and PSS at the smallest, beside Relhub's)
 CPU time per record (user + system, of the syncing process and of its mapping workers)
 is printed beside the wall clock: on a shared machine it is the steadier figure.
 Usage: python benchmarks/bench_sync.py [--sizes 100000 500000] [--postgres URL]
@@ -29,6 +32,7 @@ import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -80,6 +84,61 @@ def write_export(path: Path, count: int, seed: int = 7) -> None:
             )
 
 
+class PssSampler:
+    """The peak PSS of this process and its descendants, sampled on a thread of its own.
+
+    RSS counts a page shared by forked processes once in each; PSS divides it among them,
+    so the sum over a process tree is the memory the tree takes."""
+
+    def __init__(self, interval_s: float = 0.05) -> None:
+        self.interval_s = interval_s
+        self.peak_kb = 0
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> PssSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._done.set()
+        self._thread.join()
+
+    @property
+    def peak_mb(self) -> float:
+        return self.peak_kb / 1024
+
+    def _run(self) -> None:
+        while True:
+            self.peak_kb = max(self.peak_kb, sum(map(_pss_kb, _tree(os.getpid()))))
+            if self._done.wait(self.interval_s):
+                return
+
+
+def _tree(pid: int) -> list[int]:
+    """A process and its descendants, from /proc's children lists."""
+    found, pending = [], [pid]
+    while pending:
+        current = pending.pop()
+        found.append(current)
+        for task in Path(f"/proc/{current}/task").glob("*/children"):
+            try:
+                pending.extend(int(child) for child in task.read_text().split())
+            except OSError:  # the task ended meanwhile
+                continue
+    return found
+
+
+def _pss_kb(pid: int) -> int:
+    try:
+        rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
+    except OSError:  # the process ended meanwhile
+        return 0
+    return next(
+        (int(line.split()[1]) for line in rollup.splitlines() if line.startswith("Pss:")), 0
+    )
+
+
 def child(export: Path, url: str) -> None:
     """Runs inside the measured process: one full sync, then its own figures on stdout."""
     sys.path.insert(0, str(REPO))
@@ -98,9 +157,10 @@ def child(export: Path, url: str) -> None:
     engine = open_store(url)
     main_before = _cpu_seconds(resource.RUSAGE_SELF)
     workers_before = _cpu_seconds(resource.RUSAGE_CHILDREN)
-    started = time.perf_counter()
-    report = sync_source(config, engine, config.sources[0])
-    seconds = time.perf_counter() - started
+    with PssSampler() as pss:
+        started = time.perf_counter()
+        report = sync_source(config, engine, config.sources[0])
+        seconds = time.perf_counter() - started
     main_cpu = _cpu_seconds(resource.RUSAGE_SELF) - main_before
     workers_cpu = _cpu_seconds(resource.RUSAGE_CHILDREN) - workers_before
     totals = report.totals()
@@ -115,6 +175,7 @@ def child(export: Path, url: str) -> None:
         "stored": totals["inserted"],
         "quarantined": totals["quarantined"],
         "peak_rss_mb": peak_mb,
+        "peak_pss_mb": pss.peak_mb,
     }
     print(json.dumps(figures))
 
@@ -138,9 +199,10 @@ def dlt_child(export: Path, folder: Path) -> None:
         dataset_name="crm",
     )
     before = _cpu_seconds(resource.RUSAGE_SELF)
-    started = time.perf_counter()
-    pipeline.run(contacts())
-    seconds = time.perf_counter() - started
+    with PssSampler() as pss:
+        started = time.perf_counter()
+        pipeline.run(contacts())
+        seconds = time.perf_counter() - started
     with pipeline.sql_client() as client:
         [(stored,)] = client.execute_sql("SELECT count(*) FROM contacts")
     count = max(stored, 1)
@@ -151,6 +213,7 @@ def dlt_child(export: Path, folder: Path) -> None:
         "stored": stored,
         "quarantined": 0,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_pss_mb": pss.peak_mb,
     }
     print(json.dumps(figures))
 
@@ -221,13 +284,14 @@ def main() -> None:
 
     print(
         f"{'store':<10}{'records':>10}{'stored':>10}{'seconds':>10}{'records/s':>12}"
-        f"{'peak RSS MB':>14}{'CPU us/record (main + workers)':>34}"
+        f"{'peak RSS MB':>14}{'peak PSS MB':>14}{'CPU us/record (main + workers)':>34}"
     )
     for (store, size), r in results.items():
         cpu = f"{r['main_cpu_us']:.1f} + {r['workers_cpu_us']:.1f}"
         print(
             f"{store:<10}{size:>10}{r['stored']:>10}{r['seconds']:>10.1f}"
-            f"{size / r['seconds']:>12,.0f}{r['peak_rss_mb']:>14.0f}{cpu:>34}"
+            f"{size / r['seconds']:>12,.0f}{r['peak_rss_mb']:>14.0f}"
+            f"{r['peak_pss_mb']:>14.0f}{cpu:>34}"
         )
     largest = max(args.sizes)
     smallest = min(args.sizes)
@@ -251,6 +315,10 @@ def main() -> None:
                 "dlt_records_per_s": round(dlt_rate),
                 "relhub_over_dlt": round(relhub_rate / dlt_rate, 2),
                 "dlt_peak_rss_mb": round(results[("dlt", smallest)]["peak_rss_mb"], 1),
+                f"peak_pss_mb_{smallest // 1000}k": round(
+                    results[("sqlite", smallest)]["peak_pss_mb"], 1
+                ),
+                "dlt_peak_pss_mb": round(results[("dlt", smallest)]["peak_pss_mb"], 1),
             }
         )
     )
