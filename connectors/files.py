@@ -449,6 +449,7 @@ class FileChunk:
         context, stretch = self.context, self.stretch
         handle = io.StringIO(stretch.text, newline="")
         rows: Iterator[dict[str, Any] | Reject]
+        clean = False  # no value of the rows can be refused by `_row_problem`
         if stretch.broken is not None:
             values = next(csv.reader(handle, delimiter=context.delimiter), [])
             raw = dict(zip(stretch.header or (), values, strict=False))
@@ -458,6 +459,8 @@ class FileChunk:
             reader = csv.reader(handle, delimiter=context.delimiter)
             rows = _csv_records(reader, stretch.header, stretch.lines_before)
             first = stretch.rows_before + 2  # a row's number counts the header as line 1
+            # A CSV value is a piece of the text: checked whole, the text answers for all
+            clean = _row_problem({"": stretch.text}, context.max_field_bytes) is None
         else:
             rows = _jsonl_rows(handle, stretch.lines_before)
             first = stretch.rows_before + 1
@@ -470,7 +473,7 @@ class FileChunk:
         horizon = context.horizon
         reread = context.spec.reread_ids
         for number, row in enumerate(rows, start=first):
-            outcome = _to_record(context, row, number)
+            outcome = _to_record(context, row, number, clean=clean)
             if isinstance(outcome, Reject):
                 page.rejects.append(outcome)
                 continue
@@ -483,14 +486,16 @@ class FileChunk:
 
 
 def _to_record(
-    context: _ChunkContext, row: dict[str, Any] | Reject, line: int
+    context: _ChunkContext, row: dict[str, Any] | Reject, line: int, *, clean: bool
 ) -> SourceRecord | Reject:
+    """A row as a record, or a reject with its reason; `clean` when the text the row
+    came from is known to hold no value `_row_problem` refuses."""
     spec = context.spec
     if isinstance(row, Reject):
         known_id = row.raw.get(spec.id_field) if isinstance(row.raw, dict) else None
         source_id = str(known_id).strip() if known_id else None
         return Reject(row.reason, row.raw, source_id or None, row.line, context.origin)
-    problem = _row_problem(row, context.max_field_bytes)
+    problem = None if clean else _row_problem(row, context.max_field_bytes)
     record_id = row.get(spec.id_field)
     record_id = str(record_id).strip() if record_id is not None else ""
     if problem is None and not record_id:
