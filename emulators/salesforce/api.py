@@ -328,7 +328,11 @@ class OrgApi:
                     "sObject Collections upsert only by an external ID field",
                 )
             key = self.store.external_field(obj, rest[1])
-            return self._apply(records, all_or_none, lambda r: self._upsert_one(obj, key.name, r))
+            keys = [_key_value(r, key.name) for r in records]
+            repeated = {k for k in keys if k and keys.count(k) > 1}
+            return self._apply(
+                records, all_or_none, lambda r: self._upsert_one(obj, key.name, r, repeated)
+            )
         raise ApiError(404, "NOT_FOUND", "The requested resource does not exist")
 
     def _apply(
@@ -383,12 +387,20 @@ class OrgApi:
             raise
         return {"id": record_id}
 
-    def _upsert_one(self, obj: ObjectDef, key: str, record: Any) -> dict[str, Any]:
+    def _upsert_one(
+        self, obj: ObjectDef, key: str, record: Any, repeated: set[str]
+    ) -> dict[str, Any]:
+        """One upsert; a key value the request names twice is refused for each record that
+        names it, as Salesforce refuses it ("Duplicate external id specified")."""
         _, values = self._typed(record)
         value = next((v for k, v in values.items() if k.lower() == key.lower()), None)
         if value in (None, ""):
             raise ApiError(
                 400, "REQUIRED_FIELD_MISSING", f"Required fields are missing: [{key}]", [key]
+            )
+        if _key_value(record, key) in repeated:
+            raise ApiError(
+                400, "DUPLICATE_VALUE", f"Duplicate external id specified: {value}", [key]
             )
         values = {k: v for k, v in values.items() if k.lower() != key.lower()}
         try:
@@ -411,6 +423,14 @@ class OrgApi:
             raise ApiError(400, "MALFORMED_ID", f"malformed id {record_id}")
         self.store.delete(obj.name, record_id)
         return {"id": record_id}
+
+
+def _key_value(record: Any, key: str) -> str:
+    """An upsert record's external id value as Salesforce compares it (case-insensitive)."""
+    if not isinstance(record, dict):
+        return ""
+    value = next((v for k, v in record.items() if k.lower() == key.lower()), None)
+    return "" if value is None else str(value).casefold()
 
 
 def _refuse_repeated_ids(ids: list[Any]) -> None:

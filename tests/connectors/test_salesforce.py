@@ -382,6 +382,14 @@ def test_two_writes_to_one_record_go_in_separate_calls_in_order(
     assert org.store.get("Contact", ids[1])["Title"] == "other"
     calls = [e for e in org.requests() if e.path.endswith("/composite/sobjects")]
     assert len(calls) == 3  # Salesforce refuses a list naming a record twice
+    upserts = [
+        WriteRequest({"External_Id__c": key, "LastName": key}, external_id_field="External_Id__c")
+        for key in ("E-9", "e-9")  # one record: external ids compare case-insensitively
+    ]
+    assert [r.status for r in connector.write_batch("Contact", upserts)] == [
+        WriteStatus.WRITTEN
+    ] * 2
+    assert len(org.store.find("Contact", "External_Id__c", "E-9")) == 1
 
 
 def test_upserts_report_created_updated_and_ambiguous(

@@ -284,11 +284,14 @@ def test_collections_limit_partial_results_and_all_or_none(
     assert rolled[0]["errors"][0]["statusCode"] == "ALL_OR_NONE_OPERATION_ROLLED_BACK"
     assert org.store.count("Contact") == before
 
-    upserts = [{"attributes": {"type": "Contact"}, "External_Id__c": "U1", "LastName": "a"}] * 2
-    first, second = api.call(
-        "PATCH", "composite/sobjects/Contact/External_Id__c", json={"records": upserts}
-    ).json()
+    upserts = [{"attributes": {"type": "Contact"}, "External_Id__c": "U1", "LastName": "a"}]
+    path = "composite/sobjects/Contact/External_Id__c"
+    [first] = api.call("PATCH", path, json={"records": upserts}).json()
+    [second] = api.call("PATCH", path, json={"records": upserts}).json()
     assert (first["created"], second["created"]) == (True, False) and first["id"] == second["id"]
+    twice = [*upserts, {**upserts[0], "External_Id__c": "u1"}]  # compared case-insensitively
+    refused = api.call("PATCH", path, json={"records": twice}).json()
+    assert [r["errors"][0]["statusCode"] for r in refused] == ["DUPLICATE_VALUE"] * 2
 
 
 def test_updated_and_deleted_windows(api: Api, org: SalesforceEmulator) -> None:
