@@ -3,8 +3,12 @@ operator of the pairs waiting for a steward, and pushes the golden records back:
 outbox build, then one push task per source, in the source's pool (a source whose
 mapping pushes nothing finishes at once: mappings are read by the tasks, not here).
 
+With `resolve: {partitions: N}` (N > 1) the resolve is a partitioned full one: `prepare`,
+then `score` mapped over its N partitions (spread over the workers), then `resolve`,
+which clusters, assigns golden ids and writes (`hub.resolve.partitioned`).
+
 The configuration is read from $RELHUB_CONFIG (default: relhub.yaml beside dags/). The
-task calls the same step as `relhub resolve`; this file only wires it.
+tasks call the same steps as `relhub resolve`; this file only wires them.
 """
 
 from __future__ import annotations
@@ -22,6 +26,9 @@ from hub.steps import (
     run_outbox,
     run_push,
     run_resolve,
+    run_resolve_finish,
+    run_resolve_partition,
+    run_resolve_prepare,
     source_asset_uri,
 )
 
@@ -32,9 +39,20 @@ source_assets = [Asset(source_asset_uri(source.name)) for source in config.sourc
 
 @dag(dag_id="relhub_resolve", schedule=source_assets or None, doc_md=__doc__, **DAG_DEFAULTS)
 def relhub_resolve() -> None:
-    resolved = task(task_id="resolve", outlets=[Asset(GOLDEN_ASSET_URI)])(run_resolve)(
-        config_file=CONFIG_FILE
-    )
+    golden = [Asset(GOLDEN_ASSET_URI)]
+    if config.resolve.partitions > 1:
+        planned = task(task_id="prepare")(run_resolve_prepare)(config_file=CONFIG_FILE)
+        scored = (
+            task(task_id="score")(run_resolve_partition)
+            .partial(config_file=CONFIG_FILE)
+            .expand(partition=planned)
+        )
+        resolved = task(task_id="resolve", outlets=golden)(run_resolve_finish)(
+            planned, config_file=CONFIG_FILE
+        )
+        scored >> resolved
+    else:
+        resolved = task(task_id="resolve", outlets=golden)(run_resolve)(config_file=CONFIG_FILE)
     reminder = task(task_id="review_reminder")(review_reminder)(config_file=CONFIG_FILE)
     resolved >> reminder
     outbox = task(task_id="outbox")(run_outbox)(config_file=CONFIG_FILE)

@@ -107,9 +107,19 @@ class AirflowConfig(_Strict):
         return value
 
 
+class ResolveConfig(_Strict):
+    partitions: int = Field(
+        default=1,
+        ge=1,
+        description="Above 1: the resolve DAG runs a partitioned full resolve, pair scoring "
+        "spread over this many mapped tasks.",
+    )
+
+
 class RelhubConfig(_Strict):
     store: StoreConfig = Field(default_factory=StoreConfig)
     airflow: AirflowConfig = Field(default_factory=AirflowConfig)
+    resolve: ResolveConfig = Field(default_factory=ResolveConfig)
     sources: list[SourceConfig] = Field(default_factory=list)
     resolution: ResolutionSettings = Field(default_factory=ResolutionSettings)
     push: dict[str, Any] = Field(default_factory=dict)

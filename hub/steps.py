@@ -15,6 +15,7 @@ from hub.feed.webhooks import Deliverer
 from hub.push.drain import push_source
 from hub.push.outbox import build_outbox
 from hub.resolve import resolve
+from hub.resolve.partitioned import finish, prepare, score_partition
 from hub.review import review_queue
 from hub.store import runs
 from hub.store.locks import DEFAULT_WAIT_S
@@ -101,6 +102,36 @@ def run_resolve(*, config_file: Path | str | None = None, full: bool = False) ->
     log.info(
         "resolve: %d changed, %d re-resolved, %d golden records written in %.1f s",
         report.changed,
+        report.resolved,
+        report.golden_records,
+        report.seconds,
+    )
+    return report.as_dict()
+
+
+def run_resolve_prepare(*, config_file: Path | str | None = None) -> list[dict[str, int]]:
+    """Start a partitioned full resolve (scoring with the stored model when it fits):
+    one `{"run_id", "partition"}` per scoring task."""
+    config = load_config(config_file)
+    return prepare(config, open_store(config.database_url()), config.resolve.partitions)
+
+
+def run_resolve_partition(
+    partition: dict[str, int], *, config_file: Path | str | None = None
+) -> dict[str, int]:
+    """Score one partition of a partitioned resolve (a mapped task: one per partition)."""
+    config = load_config(config_file)
+    return score_partition(config, open_store(config.database_url()), **partition)
+
+
+def run_resolve_finish(
+    partitions: list[dict[str, int]], *, config_file: Path | str | None = None
+) -> dict[str, Any]:
+    """Finish a partitioned resolve from what its partitions scored; its report is the result."""
+    config = load_config(config_file)
+    report = finish(config, open_store(config.database_url()), partitions[0]["run_id"])
+    log.info(
+        "resolve: %d records, %d golden records written in %.1f s",
         report.resolved,
         report.golden_records,
         report.seconds,

@@ -24,6 +24,7 @@ from hub.config import RelhubConfig, load_config
 from hub.deletion_guard import MassDeletionRefused
 from hub.feed.subscriptions import WebhookError
 from hub.golden import UnknownGoldenId
+from hub.resolve.partitioned import PartitionedResolveError
 from hub.review import DecisionError
 from hub.serve.tokens import TokenError
 from hub.store.errors import error_line
@@ -91,7 +92,7 @@ def explain(error: Exception) -> tuple[str, int] | None:
         return f"{type(error).__name__}: {error}", EXIT_USAGE
     if isinstance(error, StoreBusy):
         return str(error), EXIT_BUSY
-    if isinstance(error, ConnectorError | MassDeletionRefused):
+    if isinstance(error, ConnectorError | MassDeletionRefused | PartitionedResolveError):
         return f"{type(error).__name__}: {error}", EXIT_PROBLEMS
     if isinstance(error, SQLAlchemyError):
         return f"store: {error_line(error)}", EXIT_PROBLEMS

@@ -21,6 +21,7 @@ from hub.cli.common import (
 from hub.quality import QualitySummary
 from hub.resolve import ResolveReport
 from hub.resolve import resolve as resolve_step
+from hub.resolve.partitioned import resolve_partitioned
 
 
 @user_errors
@@ -31,16 +32,30 @@ def resolve(
         "--keep-model",
         help="With --full: score with the stored model instead of fitting it anew.",
     ),
+    partitions: int = typer.Option(
+        1,
+        "--partitions",
+        min=1,
+        help="With --full: score pairs in this many partitions of the blocking index, one "
+        "after another (the resolve DAG spreads them over workers); same result.",
+    ),
     wait: float = WaitOption,
     config_file: Path | None = ConfigOption,
     as_json: bool = JsonOption,
 ) -> None:
     """Link source records into golden records with stable ids."""
+    if partitions > 1 and not full:
+        raise typer.BadParameter("needs --full", param_hint="--partitions")
     config, engine = load(config_file)
     with progress_bar("resolve") as progress:
-        report = resolve_step(
-            config, engine, full=full, refit=not keep_model, progress=progress, wait_s=wait
-        )
+        if partitions > 1:
+            report = resolve_partitioned(
+                config, engine, partitions, refit=not keep_model, progress=progress, wait_s=wait
+            )
+        else:
+            report = resolve_step(
+                config, engine, full=full, refit=not keep_model, progress=progress, wait_s=wait
+            )
     if as_json:
         print_json(report.as_dict())
     else:

@@ -55,6 +55,7 @@ shapes: dict[str, Any] = {
                 "downstream": sorted(t.downstream_task_ids),
                 "retries": t.retries,
                 "backoff": t.retry_exponential_backoff,
+                "mapped": t.is_mapped,
             }
             for t in dag.tasks
         },

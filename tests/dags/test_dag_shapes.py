@@ -22,9 +22,11 @@ SOURCES = 20
 
 
 def twenty_sources(folder: Path) -> Path:
-    """20 file sources: every fifth on its own schedule, every other one in a pool."""
+    """20 file sources: every fifth on its own schedule, every other one in a pool; the
+    resolve partitioned three ways."""
     (folder / "mapping.yaml").write_text("system: x\n")
-    lines = ["airflow:", "  sync_schedule: '@hourly'", "  pools: {crm: 3}", "sources:"]
+    lines = ["airflow:", "  sync_schedule: '@hourly'", "  pools: {crm: 3}"]
+    lines += ["resolve: {partitions: 3}", "sources:"]
     for index in range(SOURCES):
         lines += [
             f"  - name: s{index:02d}",
@@ -101,6 +103,9 @@ def test_tasks_pools_assets_and_retries(parsed: dict[str, Any]) -> None:
     assert resolve["tasks"]["push_s01"]["pool"] == "crm"
 
     assert resolve["tasks"]["resolve"]["outlets"] == ["relhub://golden/"]
+    assert resolve["tasks"]["prepare"]["downstream"] == ["resolve", "score"]
+    assert resolve["tasks"]["score"]["mapped"] and not resolve["tasks"]["resolve"]["mapped"]
+    assert resolve["tasks"]["score"]["downstream"] == ["resolve"]
     webhooks = parsed["dags"]["relhub_webhooks"]
     assert webhooks["schedule"] == {"assets": ["relhub://golden/"], "cron": "*/5 * * * *"}
     assert list(webhooks["tasks"]) == ["deliver"]

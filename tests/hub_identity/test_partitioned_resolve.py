@@ -4,13 +4,16 @@ links and review pairs with their evidence, and the same blocking index."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 from identityfixtures import Shop, person
 from sqlalchemy import func, select
+from typer.testing import CliRunner
 
+from hub.cli import app
 from hub.resolve import resolve
 from hub.resolve.partitioned import (
     PartitionedResolveError,
@@ -105,3 +108,14 @@ def test_finish_refuses_unscored_partitions_and_an_interrupted_run(shop: Shop) -
     with shop.engine.connect() as connection:
         plans = connection.execute(select(func.count()).select_from(ResolvePlanRow)).scalar()
     assert plans == 1  # the unfinished run's plan is gone
+
+
+def test_relhub_resolve_full_with_partitions(
+    shop: Shop, plain: dict[str, Any], store_url: str
+) -> None:
+    args = ["--database", store_url, "resolve", "--config", str(shop.config.path)]
+    refused = CliRunner().invoke(app, [*args, "--partitions", "2"])
+    assert refused.exit_code == 2 and "needs" in refused.output
+    done = CliRunner().invoke(app, [*args, "--full", "--partitions", "3", "--json"])
+    assert done.exit_code == 0, done.output
+    assert json.loads(done.stdout)["full"] and shop.state() == plain
