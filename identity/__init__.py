@@ -11,8 +11,9 @@ from identity.engine import (
     ResolutionResult,
     index_records,
     resolve_batch,
+    score_pairs,
 )
-from identity.evidence import Link
+from identity.evidence import Link, LinkList
 from identity.features import NormalizedRecord, feature_layout
 from identity.golden_ids import GoldenIdAssignment, assign_golden_ids, current_id, mint_golden_id
 from identity.phones import PhoneError, to_e164
@@ -42,6 +43,7 @@ __all__ = [
     "GoldenIdAssignment",
     "GoldenValues",
     "Link",
+    "LinkList",
     "NormalizedRecord",
     "OrganizationRecord",
     "PersonRecord",
@@ -61,6 +63,7 @@ __all__ = [
     "index_records",
     "mint_golden_id",
     "resolve_batch",
+    "score_pairs",
     "survive",
     "to_e164",
 ]

@@ -60,6 +60,7 @@ __all__ = [
     "index_records",
     "record_key",
     "resolve_batch",
+    "score_pairs",
 ]
 
 CHUNK_SIZE = 20_000  # records read at a time: bounds the pydantic objects held at once
@@ -441,14 +442,7 @@ def _resolve_kind(
     conflict_comparisons = [m.comparison for m in models if _decisive(m, settings)]
     stats["conflict_comparisons"] = [c.name for c in conflict_comparisons]
     is_must, is_cannot = _member(pairs, must, n), _member(pairs, cannot, n)
-    decided = (scored.probability >= settings.match_probability) | (scored.rule != NO_RULE)
-    accepted = is_must | (decided & ~scored.conflict & ~is_cannot)
-    review = (
-        ~accepted
-        & ~scored.conflict
-        & ~is_cannot
-        & (scored.probability >= settings.review_probability)
-    )
+    accepted, review = _decide(scored, settings, is_must, is_cannot)
     started = time.perf_counter()
     weak = (scored.rule == NO_RULE) & (scored.probability < settings.strong_link_probability)
     priority = np.where(scored.rule != NO_RULE, np.inf, scored.match_weight)
@@ -472,6 +466,22 @@ def _resolve_kind(
     tables = tuple(_evidence(pairs, scored, mask, entity) for mask in (accepted, review))
     stats["links"], stats["review"] = int(accepted.sum()), int(review.sum())
     return labels, pairs, tables[0], tables[1], stats
+
+
+def _decide(
+    scored: _Scored, settings: ResolutionSettings, is_must: np.ndarray, is_cannot: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per pair: linked (a steward's must-link, or a probable or rule-decided match
+    nothing vetoes), and sent to review (not linked, not vetoed, probable enough)."""
+    decided = (scored.probability >= settings.match_probability) | (scored.rule != NO_RULE)
+    accepted = is_must | (decided & ~scored.conflict & ~is_cannot)
+    review = (
+        ~accepted
+        & ~scored.conflict
+        & ~is_cannot
+        & (scored.probability >= settings.review_probability)
+    )
+    return accepted, review
 
 
 def _evidence(
@@ -597,6 +607,32 @@ def resolve_batch(
     candidate = (np.concatenate(pair_parts) if pair_parts else np.empty((0, 2))).astype(np.int32)
     return ResolutionResult(
         labels, candidate, LinkList(link_tables), LinkList(review_tables), stats, batch_index
+    )
+
+
+def score_pairs(
+    records: Sequence[Input],
+    pairs: np.ndarray | Sequence[tuple[int, int]],
+    settings: ResolutionSettings,
+    model: FittedModel,
+) -> tuple[LinkList, LinkList]:
+    """The links and review pairs among `pairs` (rows of two indices into `records`, all
+    of one entity kind), scored and decided with a fitted `model` exactly as
+    `resolve_batch(records, model=...)` scores and decides them when it blocks them: the
+    pairs are taken as given (no blocking) and nothing is clustered, which is all a
+    record matched against its known neighbours needs."""
+    _, tables = _read(records, settings, set())
+    if len(tables) != 1:
+        raise ValueError("score_pairs takes records of one entity kind")
+    ((kind, table),) = tables.items()
+    entity = settings.for_kind(kind)
+    pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
+    scored, _ = _score(table, entity, settings, pairs, [], {}, model)
+    none = np.zeros(len(pairs), dtype=bool)
+    accepted, review = _decide(scored, settings, none, none)
+    return (
+        LinkList([_evidence(pairs, scored, accepted, entity)]),
+        LinkList([_evidence(pairs, scored, review, entity)]),
     )
 
 

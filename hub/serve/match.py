@@ -3,12 +3,13 @@ score it, writing nothing.
 
 The record is normalized by the mapping's transforms (emails, phones, domains), indexed
 as resolve indexes (`hub.resolve.index`), scored against the stored records it blocks with
-by the engine (`identity.resolve_batch`) with the models the last full resolve fitted, so
-a match here is the link the next resolve would make."""
+(`identity.score_pairs`: the engine's comparisons, weights and decisions, without its
+blocking and clustering, since the neighbours are the blocked candidates) with the models
+the last full resolve fitted, so a match here is the link the next resolve would make."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends
 
@@ -33,7 +34,7 @@ from hub.serve.schemas import (
 from hub.serve.tokens import Scope, TokenInfo
 from hub.store.bulk import select_in
 from hub.store.identity_models import GoldenRecordRow
-from identity import Link, OrganizationRecord, PhoneError, Record, resolve_batch, to_e164
+from identity import Link, OrganizationRecord, PhoneError, Record, score_pairs, to_e164
 
 router = APIRouter(prefix="/v1", tags=["match"], responses=ERROR_RESPONSES)
 UNAVAILABLE: dict[int | str, dict[str, Any]] = {
@@ -56,11 +57,11 @@ def normalized(request: MatchRequest) -> Record:
     return record.model_copy(update=changes)
 
 
-def _pair(link: Link, source: str) -> PairScore:
+def _pair(link: Link, source: str, decision: Literal["link", "review"]) -> PairScore:
     system, object_name, source_id = split_key(source)
     return PairScore(
         source=SourceKey(system=system, object=object_name, id=source_id),
-        decision="link",
+        decision=decision,
         probability=link.probability,
         match_weight=link.match_weight,
         rule=link.rule,
@@ -95,16 +96,16 @@ def match(
         if not neighbours:
             return MatchResult(candidates=[], compared=0)
         keys = [PROBE_KEY, *(n.key for n in neighbours)]
-        result = resolve_batch(
-            [asked.normalized, *neighbours], context.settings, model=models, focus=[0]
+        links, review = score_pairs(
+            [asked.normalized, *neighbours],
+            [(0, other) for other in range(1, len(keys))],
+            context.settings,
+            models[record.kind],
         )
-        pairs: list[PairScore] = []
-        for decision, links in (("link", result.links), ("review", result.review)):
-            for link in links:
-                if 0 in (link.left, link.right):
-                    other = link.right if link.left == 0 else link.left
-                    pair = _pair(link, keys[other])
-                    pairs.append(pair.model_copy(update={"decision": decision}))
+        pairs = [
+            *(_pair(link, keys[link.right], "link") for link in links),
+            *(_pair(link, keys[link.right], "review") for link in review),
+        ]
         golden_of = golden_ids_of(
             connection, [f"{p.source.system}/{p.source.object}/{p.source.id}" for p in pairs]
         )

@@ -3,6 +3,7 @@ writing nothing."""
 
 from __future__ import annotations
 
+from dataclasses import astuple
 from pathlib import Path
 from typing import Any
 
@@ -12,9 +13,14 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from hub.serve.app import create_app
+from hub.serve.fitted import FittedModels
+from hub.serve.match import normalized
+from hub.serve.neighbours import probe, scoring_neighbours
+from hub.serve.schemas import MatchRequest
 from hub.serve.tokens import create_token
 from hub.store.migrate import open_store
 from hub.store.models import Base
+from identity import resolve_batch, score_pairs
 
 
 @pytest.fixture(scope="module")
@@ -129,3 +135,38 @@ def test_no_fitted_model_is_503(tmp_path: Path) -> None:
     )
     assert answer.status_code == 503
     assert answer.json()["error"] == "no_model"
+
+
+@pytest.mark.parametrize(
+    "record",
+    [
+        {"kind": "person", "given_name": "Ana", "family_name": "Garcia Lopez",
+         "emails": ["ana.garcia@example.com"], "phones": ["+34612345678"]},
+        {"kind": "person", "given_name": "Bruno", "family_name": "Ruiz",
+         "emails": ["bruno@example.org"]},
+        {"kind": "person", "given_name": "Bruno", "family_name": "Ruiz Ortega",
+         "phones": ["+34699000111"]},
+        {"kind": "organization", "name": "ACME Iberica", "domains": ["acme.es"]},
+    ],
+)  # fmt: skip
+def test_match_scores_its_neighbours_as_a_batch_resolve_would(
+    desk: Desk, record: dict[str, Any]
+) -> None:
+    """The pairs match answers with are those `resolve_batch` links or reviews when it
+    resolves the probe with its neighbours under the stored model (match's former path)."""
+    settings = desk.config.resolution
+    request = MatchRequest.model_validate({"record": record})
+    models = FittedModels(settings).current(desk.engine)
+    assert models is not None
+    asked = probe(normalized(request), settings)
+    with desk.engine.connect() as connection:
+        neighbours = scoring_neighbours(connection, asked)
+    assert neighbours
+    batch = [asked.normalized, *neighbours]
+    expected = resolve_batch(batch, settings, model=models, focus=[0])
+    links, review = score_pairs(
+        batch, [(0, i) for i in range(1, len(batch))], settings, models[record["kind"]]
+    )
+    for got, wanted in ((links, expected.links), (review, expected.review)):
+        assert sorted(map(astuple, got)) == sorted(map(astuple, wanted))
+    assert len(links) + len(review) > 0

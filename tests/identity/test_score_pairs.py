@@ -1,0 +1,65 @@
+"""`score_pairs` decides a record's blocked pairs as `resolve_batch` does with the same
+fitted model: match on demand scores with it instead of running the batch engine."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+from emulators.synthetic.canonical import iter_person_records
+from emulators.synthetic.generator import generate
+from identity import (
+    Link,
+    LinkList,
+    OrganizationRecord,
+    Record,
+    ResolutionSettings,
+    resolve_batch,
+    score_pairs,
+)
+from identity.records import Provenance
+
+PEOPLE = 2000
+
+
+def _answers(links: LinkList) -> list[tuple[Any, ...]]:
+    return sorted(_answer(link) for link in links)
+
+
+def _answer(link: Link) -> tuple[Any, ...]:
+    return (link.left, link.right, link.probability, link.match_weight, link.rule, link.fields)
+
+
+@pytest.fixture(scope="module")
+def people() -> list[Record]:
+    return [r for chunk in iter_person_records(generate(PEOPLE, 7)) for r in chunk]
+
+
+def test_a_records_pairs_score_as_in_a_batch_resolve(people: list[Record]) -> None:
+    settings = ResolutionSettings()
+    model = resolve_batch(people, settings).stats["person"]["model"]
+    probes = [
+        *people[:40],  # a stored record again: links to itself and its duplicates
+        *(p.model_copy(update={"phones": [f"+3461{i:07d}"]}) for i, p in enumerate(people[40:80])),
+    ]
+    decided = 0
+    for probe in probes:
+        batch = [probe, *people]
+        expected = resolve_batch(batch, settings, model={"person": model}, focus=[0])
+        pairs = expected.candidate_pairs[(expected.candidate_pairs == 0).any(axis=1)]
+        links, review = score_pairs(batch, pairs, settings, model)
+        assert _answers(links) == _answers(expected.links)
+        assert _answers(review) == _answers(expected.review)
+        decided += len(links) + len(review)
+    assert decided > len(probes)  # the probes do meet records they link or review with
+
+
+def test_records_of_two_kinds_are_refused(people: list[Record]) -> None:
+    company = OrganizationRecord(
+        name="Acme", provenance=Provenance(system="s", object="o", record_id="1")
+    )
+    model = resolve_batch(people[:300]).stats["person"]["model"]
+    with pytest.raises(ValueError, match="one entity kind"):
+        score_pairs([people[0], company], np.array([[0, 1]]), ResolutionSettings(), model)
