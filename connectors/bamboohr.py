@@ -39,6 +39,7 @@ from datetime import datetime
 from typing import Any
 
 import requests
+from more_itertools import chunked
 
 from connectors.base import (
     AuthenticationError,
@@ -56,7 +57,6 @@ from connectors.base import (
     WriteResult,
     WriteStatus,
     after_cursor,
-    batched,
     error_reason,
     parse_timestamp,
     write_unchanged,
@@ -235,7 +235,7 @@ class BambooHRConnector:
         """Sorted by (lastChanged, id) and cut into pages; each page's last record is its
         checkpoint, since everything before it in that order is already in hand."""
         ordered = sorted(records, key=lambda r: (r.modified_at, r.id))
-        chunks = list(batched(ordered, self.page_size)) or [[]]
+        chunks = list(chunked(ordered, self.page_size)) or [[]]
         for number, chunk in enumerate(chunks):
             last = number == len(chunks) - 1
             yield Page(

@@ -388,11 +388,3 @@ def json_object(text: str | bytes | None) -> dict[str, Any]:
     except ValueError:
         return {}
     return value if isinstance(value, dict) else {}
-
-
-def batched(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
-    """Slices of at most `size`: write-back uses the largest batch each API accepts."""
-    if size < 1:
-        raise ValueError("batch size must be at least 1")
-    for start in range(0, len(items), size):
-        yield items[start : start + size]

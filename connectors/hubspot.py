@@ -46,6 +46,7 @@ import urllib3
 from hubspot.crm.associations.v4 import ApiException as AssociationsApiException
 from hubspot.crm.objects import ApiException as ObjectsApiException
 from hubspot.crm.properties import ApiException as PropertiesApiException
+from more_itertools import chunked
 
 from connectors.base import (
     AuthenticationError,
@@ -64,7 +65,6 @@ from connectors.base import (
     WriteResult,
     WriteStatus,
     after_cursor,
-    batched,
     epoch_ms,
     error_reason,
     json_object,
@@ -374,7 +374,7 @@ class HubSpotConnector:
         an archived record is left out, so its update answers not found."""
         name = modified_property(object_name, field)
         read = partial(self._batch_read, object_name, names=[name])
-        pages = self._workers.map(read, [list(ids) for ids in batched(list(expected), LIST_PAGE)])
+        pages = self._workers.map(read, list(chunked(expected, LIST_PAGE)))
         return {str(raw["id"]): _changed_at(raw, name) for raw in chain.from_iterable(pages)}
 
     def _write(self, object_name: str, requests: Sequence[WriteRequest]) -> list[WriteResult]:
@@ -399,7 +399,7 @@ class HubSpotConnector:
                 groups.setdefault(request.external_id_field, []).append((index, key))
         for id_property, members in groups.items():
             for wave in _waves(members):
-                chunks = [list(chunk) for chunk in batched(wave, self.max_write_batch)]
+                chunks = list(chunked(wave, self.max_write_batch))
                 write = partial(
                     self._write_chunk,
                     object_name,

@@ -43,6 +43,7 @@ from typing import Any, TypeVar
 from urllib.parse import quote_plus
 
 import requests
+from more_itertools import chunked
 from simple_salesforce import Salesforce
 from simple_salesforce.exceptions import SalesforceError, SalesforceExpiredSession
 
@@ -62,7 +63,6 @@ from connectors.base import (
     WriteResult,
     WriteStatus,
     after_cursor,
-    batched,
     write_unchanged,
 )
 from connectors.http import RateLimiter, Retrier, RetryPolicy, parse_retry_after, transport_error
@@ -778,7 +778,7 @@ def _distinct_batches(
             rounds.append([])
         rounds[turn].append(index)
     for indexes_of_round in rounds:
-        yield from batched(indexes_of_round, size)
+        yield from chunked(indexes_of_round, size)
 
 
 def _write_result(item: Mapping[str, Any], request: WriteRequest) -> WriteResult:

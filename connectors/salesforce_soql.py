@@ -7,7 +7,7 @@ import re
 from datetime import UTC, date, datetime
 from typing import Any
 
-from connectors.base import ConnectorError
+from connectors.base import ConnectorError, parse_timestamp
 
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 _ESCAPES = {
@@ -54,14 +54,12 @@ def soql_name(name: str) -> str:
 
 
 def parse_sf_datetime(value: Any) -> datetime | None:
-    """`2024-01-31T12:00:00.000+0000` (REST's shape) to an aware UTC datetime."""
+    """`2024-01-31T12:00:00.000+0000` (REST's shape) to an aware UTC datetime; None for a
+    value that is not set or not a dateTime."""
     if not isinstance(value, str):
         return None
-    text = value.replace("Z", "+00:00")
-    if re.search(r"[+-]\d{4}$", text):
-        text = f"{text[:-2]}:{text[-2:]}"
     try:
-        return datetime.fromisoformat(text).astimezone(UTC)
+        return parse_timestamp(value)
     except ValueError:
         return None
 
