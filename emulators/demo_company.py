@@ -30,6 +30,7 @@ from typing import Any, Final
 from emulators.bamboohr import BambooHREmulator, add_employees, default_config
 from emulators.hubspot import EmulatorConfig as HubSpotConfig
 from emulators.hubspot import HubSpotEmulator
+from emulators.onboarding import OBJECTS, connection_id, credential_variables, source_block
 from emulators.partnerstack import PartnerStackEmulator, enrol
 from emulators.salesforce import EmulatorConfig as SalesforceConfig
 from emulators.salesforce import SalesforceEmulator
@@ -71,7 +72,6 @@ SALESFORCE_ACCOUNT: Final = {
     "postcode": "BillingPostalCode",
     "country": "BillingCountry",
 }
-MAPPINGS: Final = Path(__file__).resolve().parents[1] / "mappings"
 # BambooHR publishes no limit and the emulator guesses 100 requests per 10 s; the demo's
 # push writes one request per employee, so its HR system allows more than that guess.
 DEMO_HR_REQUESTS_PER_10_S: Final = 2_000
@@ -121,29 +121,19 @@ def company_systems(folder: Path, people: int, seed: int) -> Iterator[DemoCompan
             **_seed_bamboohr(hr, company, seed),
             **_seed_partnerstack(program, company, seed),
         }
+        systems = {"salesforce": org, "hubspot": portal, "bamboohr": hr, "partnerstack": program}
         credentials = {
-            **{f"RELHUB_CONN_DEMO_SALESFORCE_{k.upper()}": v for k, v in org.credentials().items()},
-            "RELHUB_CONN_DEMO_HUBSPOT_ACCESS_TOKEN": portal.token,
-            "RELHUB_CONN_DEMO_HUBSPOT_BASE_URL": portal.base_url,
-            "RELHUB_CONN_DEMO_BAMBOOHR_COMPANY": hr.store.company,
-            "RELHUB_CONN_DEMO_BAMBOOHR_API_KEY": hr.api_key,
-            "RELHUB_CONN_DEMO_BAMBOOHR_BASE_URL": hr.base_url,
-            **{
-                f"RELHUB_CONN_DEMO_PARTNERSTACK_{k.upper()}": v
-                for k, v in program.credentials().items()
-            },
+            name: value
+            for system, emulator in systems.items()
+            for name, value in credential_variables(
+                _connection(system), emulator.credentials()
+            ).items()
         }
         config_path = folder / "relhub.yaml"
         config_path.write_text(_relhub_yaml(folder, org.ca_path))
         saved = {name: os.environ.get(name) for name in credentials}
         os.environ.update(credentials)
         try:
-            systems = {
-                "salesforce": org,
-                "hubspot": portal,
-                "bamboohr": hr,
-                "partnerstack": program,
-            }
             yield DemoCompany(config_path, systems, truth)
         finally:
             for name, value in saved.items():
@@ -248,33 +238,22 @@ def _seed_partnerstack(program: PartnerStackEmulator, company: CompanyExport, se
     }
 
 
+def _connection(system: str) -> str:
+    return connection_id(system, prefix="demo")
+
+
 def _relhub_yaml(folder: Path, ca_path: Path) -> str:
+    options: dict[str, dict[str, object]] = {
+        "salesforce": {"ca_bundle": str(ca_path)},
+        "bamboohr": {"requests_per_window": DEMO_HR_REQUESTS_PER_10_S * 9 // 10},
+    }
+    blocks = "".join(
+        source_block(system, _connection(system), options.get(system)) for system in OBJECTS
+    )
     return f"""\
 # Written by `relhub demo`: a generated company in four live emulators (credentials come
 # from RELHUB_CONN_DEMO_* variables while the demo runs).
 store:
   url: sqlite:///{folder / "relhub.db"}
 sources:
-  - name: salesforce
-    type: salesforce
-    connection: demo_salesforce
-    mapping: {MAPPINGS / "salesforce.yaml"}
-    objects: [Account, Contact, Lead]
-    options: {{ca_bundle: "{ca_path}"}}
-  - name: hubspot
-    type: hubspot
-    connection: demo_hubspot
-    mapping: {MAPPINGS / "hubspot.yaml"}
-    objects: [companies, contacts]
-  - name: bamboohr
-    type: bamboohr
-    connection: demo_bamboohr
-    mapping: {MAPPINGS / "bamboohr.yaml"}
-    objects: [employees]
-    options: {{requests_per_window: {DEMO_HR_REQUESTS_PER_10_S * 9 // 10}}}
-  - name: partnerstack
-    type: partnerstack
-    connection: demo_partnerstack
-    mapping: {MAPPINGS / "partnerstack.yaml"}
-    objects: [partnerships, partner_contacts, customers]
-"""
+{blocks}"""

@@ -8,6 +8,7 @@ Salesforce, the emulator's CA as `ca_bundle` (its TLS certificate is self-signed
 
 from __future__ import annotations
 
+import json
 import shlex
 from collections.abc import Mapping
 from pathlib import Path
@@ -22,30 +23,36 @@ OBJECTS: Final = {
 }
 
 
-def connection_id(system: str) -> str:
-    return f"emulated_{system}"
+def connection_id(system: str, prefix: str = "emulated") -> str:
+    return f"{prefix}_{system}"
 
 
-def source_block(system: str, ca_bundle: Path | None = None) -> str:
-    """One `sources:` entry for the emulated `system`."""
+def source_block(
+    system: str, connection: str | None = None, options: Mapping[str, object] | None = None
+) -> str:
+    """One `sources:` entry for the emulated `system` (`options` as a YAML flow mapping)."""
     lines = [
         f"  - name: {system}",
         f"    type: {system}",
-        f"    connection: {connection_id(system)}",
+        f"    connection: {connection or connection_id(system)}",
         f"    mapping: {MAPPINGS / f'{system}.yaml'}",
         f"    objects: [{', '.join(OBJECTS[system])}]",
     ]
-    if ca_bundle is not None:
-        lines.append(f'    options: {{ca_bundle: "{ca_bundle}"}}')
+    if options:
+        pairs = ", ".join(f"{name}: {json.dumps(value)}" for name, value in options.items())
+        lines.append(f"    options: {{{pairs}}}")
     return "\n".join(lines) + "\n"
 
 
+def credential_variables(connection: str, credentials: Mapping[str, str]) -> dict[str, str]:
+    """The `RELHUB_CONN_<ID>_<FIELD>` variables `hub.connections` reads the fields from."""
+    prefix = f"RELHUB_CONN_{connection.upper()}_"
+    return {f"{prefix}{field.upper()}": value for field, value in credentials.items()}
+
+
 def credential_exports(system: str, credentials: Mapping[str, str]) -> str:
-    prefix = f"RELHUB_CONN_{connection_id(system).upper()}_"
-    return "".join(
-        f"export {prefix}{field.upper()}={shlex.quote(value)}\n"
-        for field, value in credentials.items()
-    )
+    variables = credential_variables(connection_id(system), credentials)
+    return "".join(f"export {name}={shlex.quote(value)}\n" for name, value in variables.items())
 
 
 def print_setup(system: str, credentials: Mapping[str, str], ca_bundle: Path | None = None) -> None:
@@ -54,7 +61,7 @@ def print_setup(system: str, credentials: Mapping[str, str], ca_bundle: Path | N
         "\nIn the shell that runs relhub:\n"
         + credential_exports(system, credentials)
         + "\nIn relhub.yaml:\nsources:\n"
-        + source_block(system, ca_bundle)
+        + source_block(system, options={"ca_bundle": str(ca_bundle)} if ca_bundle else None)
         + "\nThen: relhub mappings validate && relhub sync\n",
         flush=True,
     )

@@ -67,6 +67,10 @@ class BambooHREmulator(BackgroundServer):
     def base_url(self) -> str:
         return f"http://{self._host}:{self._port}{PREFIX.rstrip('/')}"
 
+    def credentials(self) -> dict[str, str]:
+        """Connection fields for the connector against this company."""
+        return {"company": self.store.company, "api_key": self.api_key, "base_url": self.base_url}
+
     @property
     def api_root(self) -> str:
         """Where the company's v1 endpoints live."""
@@ -87,9 +91,7 @@ def serve(
     loaded = load_data_file(store, data_file) if data_file else len(generate(store, people=people))
     emulator = BambooHREmulator(store=store, config=config, api_key=api_key, host=host, port=port)
     log.info("BambooHR emulator on %s (%d employees)", emulator.api_root, loaded)
-    print_setup(
-        "bamboohr", {"company": store.company, "api_key": api_key, "base_url": emulator.base_url}
-    )
+    print_setup("bamboohr", emulator.credentials())
     emulator.serve_until_interrupted(
         f"BambooHR emulator on {emulator.base_url}: company {store.company!r}, {loaded} employees"
     )

@@ -81,6 +81,10 @@ class HubSpotEmulator(BackgroundServer):
         host, port = self._server.server_address[:2]
         return f"http://{host}:{port}"
 
+    def credentials(self) -> dict[str, str]:
+        """Connection fields for the connector against this portal."""
+        return {"access_token": self.token, "base_url": self.base_url}
+
 
 def serve(
     port: int,
@@ -100,7 +104,7 @@ def serve(
         generate(store, contacts=contacts, companies=companies)
     emulator = HubSpotEmulator(store=store, config=config, token=token, host=host, port=port)
     log.info("HubSpot emulator on %s", emulator.base_url)
-    print_setup("hubspot", {"access_token": token, "base_url": emulator.base_url})
+    print_setup("hubspot", emulator.credentials())
     emulator.serve_until_interrupted(f"HubSpot emulator on {emulator.base_url}")
 
 
