@@ -15,19 +15,38 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, bindparam, or_, select, tuple_, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    String,
+    and_,
+    bindparam,
+    func,
+    literal,
+    or_,
+    select,
+    tuple_,
+    type_coerce,
+    update,
+)
 
 from hub.config import RelhubConfig
 from hub.golden import plain_fields
 from hub.push.merges import MERGE_INTO, MergePolicy, merge_plan, merging_systems
-from hub.push.targets import PushTarget, push_targets, wanted_writes
+from hub.push.targets import (
+    PushTarget,
+    golden_names,
+    push_targets,
+    source_names,
+    wanted_writes,
+)
 from hub.store import runs
 from hub.store.bulk import chunks, insert_rows
-from hub.store.db import dumps, utcnow, writing
+from hub.store.db import JSONType, dumps, utcnow, writing
 from hub.store.identity_models import ACTIVE, GoldenMemberRow, GoldenRecordRow
 from hub.store.locks import DEFAULT_WAIT_S
 from hub.store.models import Run, SourceRecordRow
@@ -154,9 +173,11 @@ def _build_page(
     supersede: bool,
     merges: tuple[MergePolicy, set[str]],
 ) -> None:
+    # only the documents' pushed keys are read: decoding whole documents was most of a build
+    wanted = golden_names(targets.values())
     golden = {
         row.golden_id: {
-            "fields": plain_fields(row.fields),
+            "fields": plain_fields({n: v for n, v in (row.fields or {}).items() if v is not None}),
             "roles": row.roles,
             "lifecycle_stage": row.lifecycle_stage,
             "version": row.updated_run_id,
@@ -164,22 +185,23 @@ def _build_page(
         for row in connection.execute(
             select(
                 GoldenRecordRow.golden_id,
-                GoldenRecordRow.fields,
                 GoldenRecordRow.roles,
                 GoldenRecordRow.lifecycle_stage,
                 GoldenRecordRow.updated_run_id,
+                _picked(connection, GoldenRecordRow.fields, wanted).label("fields"),
             ).where(GoldenRecordRow.golden_id.in_(golden_ids))
         )
     }
     source = SourceRecordRow.__table__
+    written = source_names(targets.values())
     members = connection.execute(
         select(
             GoldenMemberRow.system,
             GoldenMemberRow.object,
             GoldenMemberRow.source_id,
             GoldenMemberRow.golden_id,
-            source.c.payload,
             source.c.modified_at,
+            _picked(connection, source.c.payload, written).label("payload"),
         )
         .join(
             source,
@@ -205,7 +227,7 @@ def _build_page(
         if into:  # a record merged away takes no field writes: only the merge
             writes: dict[str, Any] = {MERGE_INTO: into}
         else:
-            writes = wanted_writes(target, m.golden_id, record, m.payload)
+            writes = wanted_writes(target, m.golden_id, record, m.payload or {})
         if not writes:
             continue
         key = idempotency_key(m.system, m.object, m.source_id, writes, record["version"])
@@ -242,6 +264,22 @@ def _build_page(
         for name in row["fields"]:
             label = f"{row['system']}.{row['object']}.{name}"
             report.by_field[label] = report.by_field.get(label, 0) + 1
+
+
+def _picked(connection: Connection, document: Any, keys: Sequence[str]) -> Any:
+    """A JSON document cut down to `keys` in the database, so only those are decoded."""
+    if connection.dialect.name == "postgresql":
+        pairs = [
+            part
+            for key in keys
+            for part in (literal(key, String), document.op("->")(literal(key, String)))
+        ]
+        return type_coerce(func.jsonb_build_object(*pairs), JSONType)
+    paths = [(key, '$."{}"'.format(key.replace('"', '""'))) for key in keys]
+    pairs = [
+        part for key, path in paths for part in (literal(key), func.json_extract(document, path))
+    ]
+    return type_coerce(func.json_object(*pairs), JSONType)
 
 
 def _known_keys(connection: Connection, keys: list[str]) -> dict[str, tuple[int, str]]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -69,6 +69,22 @@ def golden_value(name: str, golden_id: str, golden: Mapping[str, Any]) -> Any:
     if isinstance(value, list):
         value = value[0] if value else None
     return value
+
+
+def golden_names(targets: Iterable[PushTarget]) -> list[str]:
+    """The golden fields `golden_value` may look up for these targets: a build reads only
+    those out of each golden record's document."""
+    names: set[str] = set()
+    for spec in (s for t in targets for s in t.specs):
+        if spec.field not in ("golden_id", "roles", "lifecycle_stage"):
+            head = spec.field.partition(".")[0]
+            names.update((spec.field, head, f"{head}es"))
+    return sorted(names)
+
+
+def source_names(targets: Iterable[PushTarget]) -> list[str]:
+    """The source fields these targets write: all a build compares of a stored payload."""
+    return sorted({s.to for t in targets for s in t.specs})
 
 
 def is_empty(value: Any) -> bool:
