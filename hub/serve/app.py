@@ -6,13 +6,17 @@ calls (`relhub serve` passes the configuration through the environment)."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import anyio.to_thread
 from fastapi import APIRouter, Depends, FastAPI
 from sqlalchemy import Engine
 
 from hub.config import load_config
 from hub.mapping.sensitive import configured_sensitive_fields
 from hub.serve import changes, errors, golden, match, review, search
-from hub.serve.context import MAX_BODY_BYTES, ServeContext
+from hub.serve.context import MAX_BODY_BYTES, THREADS, ServeContext
 from hub.serve.fitted import FittedModels
 from hub.serve.middleware import AccessLog, BodyLimit
 from hub.serve.strict_query import known_query_only
@@ -29,6 +33,15 @@ ROUTERS: list[APIRouter] = [
 ]
 
 
+@asynccontextmanager
+async def _threads_as_connections(_: FastAPI) -> AsyncIterator[None]:
+    """A worker runs as many requests at once as its store has connections (anyio's
+    default is 40 threads): a thread beyond them would only wait for a connection, and
+    contend for the GIL while it does."""
+    anyio.to_thread.current_default_thread_limiter().total_tokens = THREADS
+    yield
+
+
 def create_app(
     engine: Engine,
     *,
@@ -41,6 +54,7 @@ def create_app(
         version="1",
         description="Golden records, lookups, search, match on demand and review, by token.",
         dependencies=[Depends(known_query_only)],
+        lifespan=_threads_as_connections,
     )
     cache = TokenCache() if token_cache_seconds is None else TokenCache(token_cache_seconds)
     settings = settings or ResolutionSettings()
@@ -57,7 +71,7 @@ def app_from_environment() -> FastAPI:
     """The app on the store and configuration `RELHUB_CONFIG` / `RELHUB_DATABASE_URL` name."""
     config = load_config()
     return create_app(
-        open_store(config.database_url()),
+        open_store(config.database_url(), pool_size=THREADS),
         sensitive=configured_sensitive_fields(config),
         settings=config.resolution,
     )

@@ -14,6 +14,7 @@ from identity import ResolutionSettings
 
 MAX_PAGE = 500  # rows one request may ask for
 MAX_BODY_BYTES = 64 * 1024  # a canonical record or a decision is a few hundred bytes
+THREADS = 16  # requests a worker serves at once: its thread pool and its store connections
 
 
 @dataclass(frozen=True)

@@ -192,14 +192,19 @@ def _copy_text(value: Any) -> str:
     )
 
 
-def make_engine(url: str) -> Engine:
-    """An engine for `url`; SQLite gets WAL and a busy timeout so Airflow tasks can share it."""
+def make_engine(url: str, pool_size: int | None = None) -> Engine:
+    """An engine for `url`; SQLite gets WAL and a busy timeout so Airflow tasks can share it.
+    `pool_size`, given, is how many connections it holds, all kept open: a server with that
+    many threads (the default pool keeps 5 and closes the ones beyond as they come back, so
+    a server busy on more threads than 5 would connect again and again)."""
     is_sqlite = url.startswith("sqlite")
+    sized: dict[str, Any] = {} if pool_size is None else {"pool_size": pool_size, "max_overflow": 0}
     engine = create_engine(
         url,
         json_serializer=dumps,
         pool_pre_ping=not is_sqlite,
         connect_args={"timeout": DEFAULT_WAIT_S} if is_sqlite else {},
+        **sized,
     )
     if is_sqlite:
         event.listen(engine, "connect", _sqlite_connect)

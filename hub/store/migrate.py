@@ -49,8 +49,9 @@ def ensure_schema(engine: Engine) -> None:
         upgrade(engine)
 
 
-def open_store(url: str) -> Engine:
-    """An engine on a store that is ready to use: migrated to the current schema."""
-    engine = make_engine(url)
+def open_store(url: str, pool_size: int | None = None) -> Engine:
+    """An engine on a store that is ready to use: migrated to the current schema (see
+    `make_engine` for `pool_size`)."""
+    engine = make_engine(url, pool_size)
     ensure_schema(engine)
     return engine

@@ -10,9 +10,14 @@ import sys
 import time
 from pathlib import Path
 
+import anyio.to_thread
 import httpx
 import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import QueuePool
 
+from hub.serve.app import app_from_environment
+from hub.serve.context import THREADS
 from hub.serve.tokens import create_token
 from hub.store.migrate import open_store
 
@@ -64,3 +69,19 @@ def test_serve_answers_over_http_and_logs_no_personal_data(sqlite_url: str) -> N
     assert "GET /v1/golden/{golden_id} 404" in log
     assert "GET /v1/search 200" in log and "GET /v1/search 401" in log
     assert "secret.person" not in log and "G404" not in log and token not in log
+
+
+def test_a_worker_has_a_connection_for_each_of_its_threads(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The default pool (5 kept, 10 more closed as they come back) under anyio's 40
+    threads had busy workers queueing for connections and connecting again and again."""
+    monkeypatch.setenv("RELHUB_DATABASE_URL", sqlite_url)
+    monkeypatch.delenv("RELHUB_CONFIG", raising=False)
+    app = app_from_environment()
+    pool = app.state.context.engine.pool
+    assert isinstance(pool, QueuePool)
+    assert (pool.size(), pool._max_overflow) == (THREADS, 0)
+    with TestClient(app) as client:
+        limiter = client.portal.call(anyio.to_thread.current_default_thread_limiter)
+        assert limiter.total_tokens == THREADS
