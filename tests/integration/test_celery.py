@@ -3,8 +3,9 @@
 A scheduler, DAG processor, API server and two Celery workers run as processes of their
 own over a Redis broker, Airflow's metadata in a fresh PostgreSQL database and Relhub's
 store in a fresh PostgreSQL schema. Four per-source sync DAGs are triggered at once; their
-Assets start the resolve DAG. The store ends as a single process leaves it: every record
-once, and the same golden records as one full resolve of the same files.
+Assets start the resolve DAG, whose full resolve is partitioned: its pair scoring is two
+mapped tasks on the workers. The store ends as a single process leaves it: every record
+once, and the same golden records as one plain full resolve of the same files.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ SOURCES = ["shop", "club", "crm", "hr"]
 PEOPLE = 400
 """Each source holds half of the people, offset by a quarter per source, so each person is
 in two sources and every pair of neighbouring sources shares a quarter of the people."""
+PARTITIONS = 2  # the resolve DAG's full resolve scores pairs in two mapped tasks
 
 
 def make_sources(folder: Path) -> Path:
@@ -51,7 +53,8 @@ def make_sources(folder: Path) -> Path:
         )
     pools = ", ".join(f"{system}: 1" for system in SOURCES)
     (folder / "relhub.yaml").write_text(
-        f"airflow:\n  sync_schedule: null\n  pools: {{{pools}}}\nsources:\n{sources}"
+        f"airflow:\n  sync_schedule: null\n  pools: {{{pools}}}\n"
+        f"resolve: {{partitions: {PARTITIONS}}}\nsources:\n{sources}"
     )
     return folder / "relhub.yaml"
 
@@ -110,7 +113,8 @@ def task_instances(cluster: Cluster) -> list[dict[str, Any]]:
     with engine.connect() as connection:
         rows = connection.execute(
             text(
-                "SELECT dag_id, task_id, state, queue, external_executor_id, start_date, end_date"
+                "SELECT dag_id, task_id, map_index, state, queue, external_executor_id, start_date,"
+                " end_date"
                 " FROM task_instance"
             )
         ).mappings()
@@ -146,6 +150,9 @@ def test_syncs_and_resolve_spread_over_two_workers_end_as_one_process(
         assert len(holders) == 1, f"{instance} received by {holders}"
         ran_on[holders[0]].append(f"{instance['dag_id']}.{instance['task_id']}")
     assert all(ran_on.values()), f"a worker ran nothing: {ran_on}"
+
+    scored = sorted(i["map_index"] for i in instances if i["task_id"] == "score")
+    assert scored == list(range(PARTITIONS)), "the resolve was not partitioned"
 
     syncs = sorted(
         (i["start_date"], i["end_date"]) for i in instances if i["task_id"].startswith("sync_")
