@@ -32,6 +32,7 @@ of ids only) so the sync marks the missing ones deleted. A full read is a snapsh
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import time
@@ -54,6 +55,7 @@ from connectors.base import (
     FieldType,
     ObjectSchema,
     Page,
+    PagingGuard,
     ReadSpec,
     Reject,
     SourceRecord,
@@ -63,6 +65,7 @@ from connectors.base import (
     WriteResult,
     WriteStatus,
     after_cursor,
+    error_reason,
     write_unchanged,
 )
 from connectors.http import RateLimiter, Retrier, RetryPolicy, parse_retry_after, transport_error
@@ -298,9 +301,8 @@ def _api_error(error: SalesforceError) -> SalesforceApiError:
     content = error.content
     first = content[0] if isinstance(content, list) and content else content
     if isinstance(first, dict):
-        return SalesforceApiError(
-            error.status, str(first.get("errorCode", "")), str(first.get("message", ""))
-        )
+        reason = error_reason(json.dumps(first))
+        return SalesforceApiError(error.status, str(first.get("errorCode", "")), reason)
     return SalesforceApiError(error.status, "", str(content)[:300])
 
 
@@ -618,10 +620,12 @@ class SalesforceConnector:
                 soql, include_deleted=include_deleted, headers=headers, timeout=timeout
             ),
         )
+        guard = PagingGuard(f"{self.system}: Salesforce query")
         while True:
             yield result
             if result["done"]:
                 return
+            guard.check(result["nextRecordsUrl"])
 
             def more(sf: Salesforce, url: str = result["nextRecordsUrl"]) -> dict[str, Any]:
                 return sf.query_more(url, identifier_is_url=True, headers=headers, timeout=timeout)

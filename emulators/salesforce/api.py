@@ -59,6 +59,7 @@ class OrgApi:
         self.bulk = BulkQueryJobs(self.select, api_version)
         self._cursors: OrderedDict[str, tuple[list[dict[str, Any]], int]] = OrderedDict()
         self._lock = threading.Lock()
+        self.stuck_paging = False  # the fault: a batch's next URL is the one that asked for it
 
     def object(self, name: str) -> ObjectDef:
         """An object as the integration user sees it (tests write through the store, which
@@ -172,7 +173,8 @@ class OrgApi:
             "records": rows[offset:end],
         }
         if end < len(rows):
-            body["nextRecordsUrl"] = f"{self.base}/{resource}/{locator}-{end}"
+            after = offset if self.stuck_paging and offset else end
+            body["nextRecordsUrl"] = f"{self.base}/{resource}/{locator}-{after}"
         return Reply(200, body)
 
     def _render(self, obj: ObjectDef, record: dict[str, Any], fields: tuple[str, ...]) -> dict:

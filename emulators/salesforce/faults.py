@@ -25,6 +25,7 @@ class Faults:
     drop_rate: float = 0.0  # fraction of responses cut off mid-body
     latency_s: float = 0.0  # added to every request, the token endpoint included
     path_prefix: str = "/services/data/v"  # which requests errors, throttling and drops hit
+    stuck_paging: bool = False  # a query batch's nextRecordsUrl is the one it was asked by
 
 
 class FaultInjector:

@@ -75,6 +75,7 @@ class SalesforceEmulator(BackgroundServer):
         self.store = OrgStore(standard_objects(), visibility_delay_s=self.config.visibility_delay_s)
         self.api = OrgApi(self.store, self.config.api_version, self._usage)
         self.faults = FaultInjector(self.config.faults)
+        self.api.stuck_paging = self.config.faults.stuck_paging
         self._tokens: dict[str, float] = {}
         self._api_calls = 0
         self._log: list[LoggedRequest] = []
@@ -114,6 +115,7 @@ class SalesforceEmulator(BackgroundServer):
 
     def set_faults(self, faults: Faults) -> None:
         self.faults.reconfigure(faults)
+        self.api.stuck_paging = faults.stuck_paging
 
     def set_visibility_delay(self, seconds: float) -> None:
         self.store.visibility_delay_s = seconds

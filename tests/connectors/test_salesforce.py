@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from salesforce_harness import connector_for
+from simple_salesforce.exceptions import SalesforceError
 
 from connectors.base import (
     AuthenticationError,
@@ -27,6 +28,7 @@ from connectors.salesforce import (
     SalesforceConnector,
     SalesforceCredentials,
     SalesforceOptions,
+    _api_error,
     soql_quote,
 )
 from emulators.salesforce import Faults, SalesforceEmulator
@@ -541,3 +543,22 @@ def test_a_failed_bulk_job_stops_the_read_with_its_reason(org: SalesforceEmulato
             read_all(sf, CONTACTS)
     finally:
         sf.close()
+
+
+def test_a_query_whose_next_batch_url_repeats_stops_with_an_error(
+    org: SalesforceEmulator,
+) -> None:
+    for i in range(450):
+        org.store.create("Contact", {"LastName": f"n{i}"})
+    sf = connector_for(org, page_size=200)
+    try:
+        org.set_faults(Faults(stuck_paging=True))
+        with pytest.raises(ConnectorError, match=r"paging cursor .* a second time"):
+            read_all(sf, CONTACTS)
+    finally:
+        sf.close()
+
+
+def test_an_error_body_without_a_message_is_reported_by_its_text() -> None:
+    error = SalesforceError("https://x", 400, "query", [{"errorCode": "WEIRD", "detail": "d"}])
+    assert str(_api_error(error)) == 'Salesforce 400 WEIRD: {"errorCode": "WEIRD", "detail": "d"}'
