@@ -217,8 +217,7 @@ def score_partition(
 ) -> dict[str, int]:
     """Score the pairs within one partition's blocks and keep the ones it links or sends to
     review, in place of what an earlier attempt kept (a retried task ends the same)."""
-    settings = config.resolution
-    with writing(engine) as connection:
+    with engine.begin() as connection:  # scored outside the write lock (SQLite's)
         plan = _plan(connection, run_id)
         bounds = connection.execute(
             select(ResolvePartitionRow.first_block, ResolvePartitionRow.stop_block).where(
@@ -230,7 +229,9 @@ def score_partition(
                 f"resolve run {run_id} has {plan.partitions} partitions, not {partition}"
             )
         keys, pairs = _block_pairs(connection, *bounds)
-        kept = _decidable(connection, settings, plan.models, keys, pairs)
+        kept = _decidable(connection, config.resolution, plan.models, keys, pairs)
+    with writing(engine) as connection:
+        _plan(connection, run_id)  # not interrupted meanwhile
         scored = ScoredPairRow.__table__
         connection.execute(
             delete(scored).where(scored.c.run_id == run_id, scored.c.partition == partition)
