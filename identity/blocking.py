@@ -197,9 +197,26 @@ def rule_columns(
     return records, parts
 
 
-def rule_rows(table: FeatureTable, rule: BlockingRule) -> tuple[np.ndarray, np.ndarray]:
-    """(record, block code) rows for a rule; rows missing any key are dropped."""
+SkipBlocks = Callable[[str, np.ndarray], np.ndarray]  # (rule, block texts) -> which to skip
+
+
+def _texts(parts: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
+    """The block text of each row (its keys' texts joined, as `RuleTexts` gives them)."""
+    texts = parts[0][1][parts[0][0]]
+    for codes, values in parts[1:]:
+        texts = texts + "\x1f" + values[codes]
+    return texts
+
+
+def rule_rows(
+    table: FeatureTable, rule: BlockingRule, skip: SkipBlocks | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """(record, block code) rows for a rule; rows missing any key are dropped, and so are
+    rows in blocks `skip` names (by text)."""
     records, parts = rule_columns(table, rule)
+    if skip is not None and len(records):
+        keep = ~skip(rule.name, _texts(parts))
+        records, parts = records[keep], [(codes[keep], values) for codes, values in parts]
     combined = parts[0][0]
     for codes, _ in parts[1:]:
         combined = _dense(combined * (int(codes.max(initial=0)) + 1) + codes)
@@ -220,10 +237,7 @@ class RuleTexts:
     def of(self, start: int, stop: int) -> list[tuple[str, ...]]:
         """The block texts of each record of rows `start`..`stop` of the table."""
         low, high = np.searchsorted(self.records, (start, stop)).tolist()
-        codes, values = self.parts[0]
-        texts = values[codes[low:high]]
-        for codes, values in self.parts[1:]:
-            texts = texts + "\x1f" + values[codes[low:high]]
+        texts = _texts([(codes[low:high], values) for codes, values in self.parts])
         out: list[list[str]] = [[] for _ in range(stop - start)]
         for record, text in zip(
             (self.records[low:high] - start).tolist(), texts.tolist(), strict=True
@@ -278,10 +292,10 @@ def pairs_within_groups(
 
 
 def _rule_pairs(
-    table: FeatureTable, rule: BlockingRule, max_block_size: int
+    table: FeatureTable, rule: BlockingRule, max_block_size: int, skip: SkipBlocks | None
 ) -> tuple[np.ndarray, RuleStats]:
     """A rule's pairs as sorted keys i * n + j, with its statistics."""
-    records, groups = rule_rows(table, rule)
+    records, groups = rule_rows(table, rule, skip)
     cap = rule.max_block_size or max_block_size
     left, right, largest, capped, capped_records = pairs_within_groups(records, groups, cap)
     pair_keys = sorted_unique(left * table.n + right)
@@ -289,13 +303,18 @@ def _rule_pairs(
 
 
 def candidate_keys(
-    table: FeatureTable, rules: list[BlockingRule], max_block_size: int, forked: bool = False
+    table: FeatureTable,
+    rules: list[BlockingRule],
+    max_block_size: int,
+    forked: bool = False,
+    skip: SkipBlocks | None = None,
 ) -> tuple[np.ndarray, list[RuleStats], list[np.ndarray]]:
     """The deduplicated union of every rule's pairs (i, j), i < j, as sorted keys
     i * n + j, with each rule's statistics and its own pairs (as sorted keys too). Rules
-    are independent: `forked`, a worker takes its share of them."""
+    are independent: `forked`, a worker takes its share of them. `skip` names blocks to
+    leave out whatever their size here (a part of a block above its cap in the store)."""
     results = split_with_a_worker(
-        lambda rule: _rule_pairs(table, rule, max_block_size), rules, forked
+        lambda rule: _rule_pairs(table, rule, max_block_size, skip), rules, forked
     )
     keys = [pair_keys for pair_keys, _ in results]
     stats = [rule_stats for _, rule_stats in results]

@@ -7,7 +7,7 @@ Pure: no I/O, deterministic for a given input order and settings (the u sample i
 from __future__ import annotations
 
 import time
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from itertools import groupby
@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 from more_itertools import chunked
 
-from identity.blocking import RuleTexts, blocked_features, candidate_keys, pairs_of_keys
+from identity.blocking import RuleTexts, SkipBlocks, blocked_features, candidate_keys, pairs_of_keys
 from identity.clustering import LinkSet, cluster
 from identity.comparisons import compare
 from identity.evidence import NO_RULE, EvidenceTable, Link, LinkList
@@ -80,6 +80,7 @@ class ResolutionResult:
 
 
 Input = Record | NormalizedRecord  # what a resolve reads
+SkipStoredBlocks = Callable[[str, str, np.ndarray], np.ndarray]  # (kind, rule, texts) -> skip
 
 
 def record_key(record: Record) -> str:
@@ -381,13 +382,19 @@ def _blocked(
     forked: bool,
     focus: np.ndarray | None,
     stats: dict[str, Any],
+    skip: SkipBlocks | None,
 ) -> tuple[np.ndarray, list[np.ndarray]]:
     """The candidate pairs of the blocking rules (those touching `focus` when given) as
-    sorted keys, and each rule's own; the rules' statistics go into `stats`."""
+    sorted keys, and each rule's own; the rules' statistics go into `stats`. `skip` names
+    blocks to pair no records in."""
     n = table.n
     started = time.perf_counter()
     keys, rule_stats, rule_keys = candidate_keys(
-        table, entity.blocking_rules, settings.max_block_size, forked
+        table,
+        entity.blocking_rules,
+        settings.max_block_size,
+        forked,
+        skip,
     )
     stats["seconds_blocking"] = time.perf_counter() - started
     stats["blocking"] = {
@@ -415,13 +422,15 @@ def _resolve_kind(
     model: FittedModel | None,
     focus: np.ndarray | None,
     given: np.ndarray | None,
+    skip: SkipStoredBlocks | None = None,
 ) -> tuple[np.ndarray, np.ndarray, EvidenceTable, EvidenceTable, dict[str, Any]]:
     entity = settings.for_kind(kind)
     n = table.n
     stats: dict[str, Any] = {"records": n}
     forked = n >= PARALLEL_BLOCKING_RECORDS  # blocking and the rules' masks share with a worker
     if given is None:
-        keys, rule_keys = _blocked(table, entity, settings, forked, focus, stats)
+        skip_kind = None if skip is None else partial(skip, kind)
+        keys, rule_keys = _blocked(table, entity, settings, forked, focus, stats, skip_kind)
     else:  # scored as given: no rule's pairs train m (the model is fitted)
         keys = sorted_unique(_pair_keys(given, n))
         rule_keys = [np.empty(0, np.int64) for _ in entity.blocking_rules]
@@ -530,6 +539,7 @@ def resolve_batch(
     focus: Collection[int] | None = None,
     pairs: np.ndarray | None = None,
     index: bool = False,
+    skip_blocks: SkipStoredBlocks | None = None,
 ) -> ResolutionResult:
     """Resolve a batch: one label per record (in input order), equal labels meaning one
     golden record.
@@ -548,6 +558,8 @@ def resolve_batch(
     partitioned resolve's pairs, found per block range); they need a `model` for every
     kind. `index` keeps the feature tables for the result's `BatchIndex` (what a store
     indexes).
+    `skip_blocks` tells, by entity kind, rule and block text, the blocks to pair no records
+    in: a batch holding part of a block the whole store holds above its cap.
     """
     settings = settings or ResolutionSettings()
     constraints = constraints or StewardConstraints()
@@ -596,6 +608,7 @@ def resolve_batch(
             kind_model,
             None if focused is None else focused[original],
             None if pairs is None else localize(pairs, "candidate"),
+            skip_blocks,
         )
         del table
         labels[original] = kind_labels + labels.max() + 1

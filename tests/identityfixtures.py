@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, select
-from syncfixtures import make_source, row, write_rows
+from syncfixtures import COLUMNS, MAPPING, make_source, row, write_rows
 
 from hub.config import RelhubConfig
 from hub.resolve import ResolveReport, resolve
@@ -65,12 +65,28 @@ def person(index: int, who: int | None = None, **changes: Any) -> dict[str, Any]
     )
 
 
-class Shop:
-    """The customer file of one source and the store it is resolved into."""
+PHONE_COLUMNS = [*COLUMNS, "phone"]
+PHONE_MAPPING = MAPPING.replace(
+    "    attributes:",
+    "      phones: {from: phone, transforms: [phone], on_invalid: drop}\n    attributes:",
+)
 
-    def __init__(self, folder: Path, url: str, rows: dict[int, dict[str, Any]]) -> None:
+
+class Shop:
+    """The customer file of one source and the store it is resolved into; with `phones`,
+    its rows may carry a `phone` column too."""
+
+    def __init__(
+        self, folder: Path, url: str, rows: dict[int, dict[str, Any]], phones: bool = False
+    ) -> None:
         self.rows = dict(rows)
-        self.config: RelhubConfig = make_source(folder, list(self.rows.values()))
+        self.columns = PHONE_COLUMNS if phones else COLUMNS
+        self.config: RelhubConfig = make_source(
+            folder,
+            list(self.rows.values()),
+            mapping=PHONE_MAPPING if phones else MAPPING,
+            columns=self.columns,
+        )
         self.folder = folder
         self.engine: Engine = open_store(url)
         self.clock = 0
@@ -89,7 +105,7 @@ class Shop:
         )
 
     def sync(self) -> None:
-        write_rows(self.folder / "customers.csv", list(self.rows.values()))
+        write_rows(self.folder / "customers.csv", list(self.rows.values()), self.columns)
         sync_source(self.config, self.engine, self.config.sources[0])
 
     def cycle(self, *, full: bool = False, refit: bool = True) -> ResolveReport:

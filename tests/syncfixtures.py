@@ -49,9 +49,11 @@ def row(index: int, updated: str = "2026-01-01T00:00:00Z", **changes: Any) -> di
     return values
 
 
-def write_rows(path: Path, rows: Sequence[dict[str, Any]]) -> None:
+def write_rows(
+    path: Path, rows: Sequence[dict[str, Any]], columns: Sequence[str] = COLUMNS
+) -> None:
     with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=COLUMNS)
+        writer = csv.DictWriter(handle, fieldnames=columns)
         writer.writeheader()
         writer.writerows(rows)
 
@@ -64,9 +66,11 @@ def make_source(
     overlap_seconds: float = 300,
     deletion: str = "flag",
     max_deletion_share: float = 0.1,
+    mapping: str = MAPPING,
+    columns: Sequence[str] = COLUMNS,
 ) -> RelhubConfig:
-    (folder / "shop.yaml").write_text(MAPPING)
-    write_rows(folder / "customers.csv", rows)
+    (folder / "shop.yaml").write_text(mapping)
+    write_rows(folder / "customers.csv", rows, columns)
     (folder / "relhub.yaml").write_text(
         "sources:\n"
         "  - name: shop\n    type: file\n    mapping: shop.yaml\n"

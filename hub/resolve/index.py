@@ -22,12 +22,20 @@ from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 from sqlalchemy import Connection, func, select
 
 from hub.store.bulk import insert_rows, key_chunks, refilled, select_in
 from hub.store.db import dumps
 from hub.store.identity_models import BlockingKeyRow, RecordFeaturesRow
-from identity import NormalizedRecord, Record, RecordIndex, ResolutionSettings, index_records
+from identity import (
+    NormalizedRecord,
+    Record,
+    RecordIndex,
+    ResolutionSettings,
+    SkipStoredBlocks,
+    index_records,
+)
 
 INDEX_VERSION = "block-texts-3"  # 2: rows keep their block's cap; 3: records' features kept
 _SEPARATOR = "\x1f"
@@ -35,6 +43,19 @@ _SEPARATOR = "\x1f"
 
 def block_digest(kind: str, rule: str, text: str) -> str:
     return hashlib.blake2b(_SEPARATOR.join((kind, rule, text)).encode(), digest_size=16).hexdigest()
+
+
+def skipping(oversized: Collection[str]) -> SkipStoredBlocks:
+    """The engine's test of which blocks to skip: those whose digest is `oversized`."""
+
+    def skip(kind: str, rule: str, texts: np.ndarray) -> np.ndarray:
+        return np.fromiter(
+            (block_digest(kind, rule, text) in oversized for text in texts.tolist()),
+            dtype=bool,
+            count=len(texts),
+        )
+
+    return skip
 
 
 @dataclass(frozen=True)

@@ -47,6 +47,7 @@ from hub.resolve.index import (
     insert_features,
     load_features,
     refill_index,
+    skipping,
 )
 from hub.resolve.source_records import (
     Snapshot,
@@ -247,6 +248,7 @@ class Resolution:
         self.entries: dict[str, IndexEntry] = {}  # index entries by record key
         self.normalized: dict[str, NormalizedRecord] = {}  # neighbours' stored features
         self.indexed: dict[str, dict[str, int]] = {}  # the changed records' stored blocks
+        self.sizes: dict[str, tuple[int, int]] = {}  # blocks' records after the change, caps
         self.before: dict[str, str] = {}  # golden ids of the resolved records, before and after
         self.after: dict[str, str] = {}
         self.changes = ChangeRecorder(connection, report.run_id)
@@ -367,6 +369,7 @@ class Resolution:
             constraints_for(self.connection, set(probe)),
             model=models,
             focus=range(len(changed.records)),
+            skip_blocks=skipping(self._oversized()),
         )
         reach = keys | whole
         for pairs in (result.links.pairs(), result.review.pairs()):
@@ -384,7 +387,20 @@ class Resolution:
             reach |= frontier
         known = Snapshot(dict(changed.records), set(changed.gone))
         known.add(load_keys(self.connection, reach - set(known.records) - known.gone))
+        self._size_blocks(blocks_of(self.connection, reach - keys))
         return Snapshot({k: r for k, r in known.records.items() if k in reach}, known.gone & reach)
+
+    def _size_blocks(self, blocks_by_record: Mapping[str, Mapping[str, int]]) -> None:
+        """Count the stored records of these blocks not sized yet (no change touches them)."""
+        caps = {b: cap for blocks in blocks_by_record.values() for b, cap in blocks.items()}
+        unsized = set(caps) - set(self.sizes)
+        for block, size in block_sizes(self.connection, unsized).items():
+            self.sizes[block] = (size, caps[block])
+
+    def _oversized(self) -> set[str]:
+        """Blocks the store holds above their cap once this change is in: a batch holding
+        a few of their records must not pair them, as a full resolve pairs none."""
+        return {block for block, (size, cap) in self.sizes.items() if size > cap}
 
     def _block_neighbours(self, changed: Snapshot, keys: set[str]) -> tuple[set[str], set[str]]:
         """Stored records sharing a block with a changed record (blocks the engine would not
@@ -405,6 +421,7 @@ class Resolution:
         for block, cap in caps.items():
             before = stored.get(block, 0)
             after = before - len(leaving.get(block, ())) + len(joining.get(block, ()))
+            self.sizes[block] = (after, cap)
             if (before > cap) != (after > cap):
                 wanted[block] = True
             elif after <= cap and block in joining:
@@ -447,6 +464,7 @@ class Resolution:
                 model=models,
                 pairs=candidates,
                 index=self.report.full and candidates is None,
+                skip_blocks=None if self.report.full else skipping(self._oversized()),
             )
         if result.index is not None:
             with self.step("index"):

@@ -1,11 +1,15 @@
 """An incremental resolve after any sequence of changes leaves what a full resolve with the
 same fitted model leaves: the same golden records, members, decisions and evidence, and
-the same data-quality summary."""
+the same data-quality summary — also where people share identifiers (a switchboard on
+many records, a family mailbox, a generic inbox) and blocks cross small caps."""
 
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -14,34 +18,69 @@ from identityfixtures import Shop, person
 
 from identity.settings import BlockingRule, ResolutionSettings
 
-Change = tuple[str, int, int]
+Change = tuple[str, int, int, int, int]
+SWITCHBOARDS = ["+34 910 000 001", "+34 930 000 002"]
+SHARED_MAILBOXES = ["familia.garcia@example.com", "info@example.com"]
 changes = st.lists(
-    st.tuples(st.sampled_from(["put", "put", "delete"]), st.integers(0, 7), st.integers(0, 5)),
+    st.tuples(
+        st.sampled_from(["put", "put", "delete"]),
+        st.integers(0, 9),
+        st.integers(0, 5),
+        st.integers(0, 3),  # email: the person's own, own again, a family or generic mailbox
+        st.integers(0, 3),  # phone: none, the person's own mobile, one of two switchboards
+    ),
     min_size=1,
-    max_size=4,
+    max_size=5,
 )
 
 
-@pytest.mark.parametrize("max_block_size", [2000, 2], ids=["default caps", "blocks cross a cap"])
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def _sharing(index: int, who: int, email: int, phone: int) -> dict[str, Any]:
+    """Row `index` of person `who`, with an email and a phone other people may share."""
+    values = person(index, who=who)
+    if email >= 2:
+        values["email"] = SHARED_MAILBOXES[email - 2]
+    values["phone"] = ["", f"+34 6{who:02d} 000 {who:03d}", *SWITCHBOARDS][phone]
+    return values
+
+
+def _capped(cap: int) -> ResolutionSettings:
+    """Default settings with every blocking rule capped at `cap` records a block."""
+    person_settings = ResolutionSettings().person
+    rules = [
+        rule.model_copy(update={"max_block_size": min(rule.max_block_size or cap, cap)})
+        for rule in person_settings.blocking_rules
+    ]
+    return ResolutionSettings(
+        person=person_settings.model_copy(update={"blocking_rules": rules}), max_block_size=cap
+    )
+
+
+@pytest.mark.parametrize("cap", [2000, 4, 2], ids=["default caps", "caps of 4", "caps of 2"])
+@settings(
+    max_examples=15,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
 @given(rounds=st.lists(changes, min_size=1, max_size=3))
-def test_incremental_resolve_equals_full(max_block_size: int, rounds: list[list[Change]]) -> None:
-    """With a cap of 2, a block of one person's rows (same given name and birth date)
-    crosses it as rows come and go: its pairs vanish or appear for every member."""
-    with tempfile.TemporaryDirectory() as folder:
+def test_incremental_resolve_equals_full(
+    store_maker: Callable[[], AbstractContextManager[str]], cap: int, rounds: list[list[Change]]
+) -> None:
+    """Rows come and go and change hands between people, mailboxes and switchboards: a
+    block of a shared value (or one person's rows) crosses its cap, and its pairs vanish
+    or appear for every member, changed or not."""
+    with tempfile.TemporaryDirectory() as folder, store_maker() as url:
         shop = Shop(
             Path(folder),
-            f"sqlite:///{folder}/relhub.db",
-            {i: person(i, who=i % 4) for i in range(5)},
+            url,
+            {i: _sharing(i, i % 4, i % 4, i % 4) for i in range(6)},
+            phones=True,
         )
-        shop.config = shop.config.model_copy(
-            update={"resolution": ResolutionSettings(max_block_size=max_block_size)}
-        )
+        shop.config = shop.config.model_copy(update={"resolution": _capped(cap)})
         shop.cycle()
         for round_of_changes in rounds:
-            for action, index, who in round_of_changes:
+            for action, index, who, email, phone in round_of_changes:
                 if action == "put":
-                    shop.put(index, person(index, who=who))
+                    shop.put(index, _sharing(index, who, email, phone))
                 elif index in shop.rows:
                     shop.delete(index)
             last = shop.cycle()
@@ -50,6 +89,7 @@ def test_incremental_resolve_equals_full(max_block_size: int, rounds: list[list[
         assert full.full
         assert shop.state() == incremental
         assert last.summary == full.summary  # the summary moved by deltas matches a recount
+        shop.engine.dispose()
 
 
 def _one_rule_shop(folder: Path) -> Shop:
