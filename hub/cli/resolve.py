@@ -70,6 +70,8 @@ def print_resolve_report(report: ResolveReport) -> None:
         f"{report.golden_records} golden records written ({report.minted} new, "
         f"{report.merged} merged, {report.split} split, {report.retired} retired)"
     )
+    for note in report.notes:
+        console.print(f"note: {note}")
     if report.summary is not None:
         print_quality(report.summary)
 

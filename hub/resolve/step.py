@@ -49,6 +49,7 @@ from hub.resolve.index import (
     refill_index,
     skipping,
 )
+from hub.resolve.notes import capped_block_notes
 from hub.resolve.source_records import (
     Snapshot,
     decision_mark,
@@ -116,6 +117,7 @@ class ResolveReport:
     events: int = 0  # golden-record events recorded for the change feed
     seconds: float = 0.0
     steps: dict[str, float] = field(default_factory=dict)  # seconds of each step
+    notes: list[str] = field(default_factory=list)  # limits met, with the setting to change
     marks: dict[str, int] = field(default_factory=dict)
     summary: QualitySummary | None = None
 
@@ -466,6 +468,8 @@ class Resolution:
                 index=self.report.full and candidates is None,
                 skip_blocks=None if self.report.full else skipping(self._oversized()),
             )
+        if self.report.full:  # an incremental batch holds parts of blocks: no full count
+            self.report.notes = capped_block_notes(result.stats, self.settings)
         if result.index is not None:
             with self.step("index"):
                 self._write_batch_index(keys, result.index)
