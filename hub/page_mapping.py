@@ -48,6 +48,7 @@ class MappedPage:
     snapshot: bool
     snapshot_complete: bool
     whole_export: bool
+    dropped: dict[str, int]  # invalid values `on_invalid: drop` left out, per field
 
 
 _PAYLOAD_ENCODER = json.JSONEncoder(sort_keys=True, default=str, ensure_ascii=False)
@@ -132,6 +133,7 @@ def map_page(page: Page, mapper: ObjectMapper) -> MappedPage:
         page.snapshot,
         page.snapshot_complete,
         page.whole_export,
+        mapper.take_dropped(),
     )
 
 

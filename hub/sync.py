@@ -58,6 +58,7 @@ class ObjectReport:
     remapped: int = 0  # stored records re-mapped after a mapping change
     remap_changed: int = 0  # of those, records whose canonical form changed
     remap_quarantined: int = 0  # of those, records the new mapping refuses
+    dropped: dict[str, int] = field(default_factory=dict)  # invalid values dropped, per field
 
     def add(self, counts: PageCounts) -> None:
         self.inserted += counts.inserted
@@ -132,6 +133,8 @@ def sync_object(
         if whole_export:
             duplicates.screen(page)
         report.fetched += page.fetched
+        for target, count in page.dropped.items():
+            report.dropped[target] = report.dropped.get(target, 0) + count
         report.deletions += sum(1 for row in page.rows if row.deleted)
         snapshot_ids.update(page.snapshot_ids)
         run_counts[object_name] = asdict(report)

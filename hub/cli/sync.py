@@ -170,12 +170,14 @@ def status(config_file: Path | None = ConfigOption, as_json: bool = JsonOption) 
     objects = runs.object_statuses(engine)
     recent = runs.recent_runs(engine)
     outbox = outbox_counts(engine)
+    dropped = runs.dropped_values(engine)
     if as_json:
         print_json(
             {
                 "objects": [vars(o) for o in objects],
                 "runs": [vars(r) for r in recent],
                 "push": outbox,
+                "dropped": [vars(d) for d in dropped],
             }
         )
         return
@@ -192,6 +194,13 @@ def status(config_file: Path | None = ConfigOption, as_json: bool = JsonOption) 
             o.system, o.object, str(o.records), str(o.deleted), str(o.open_quarantine), mark
         )
     console.print(table)
+    if dropped:
+        table = Table(title="invalid values dropped (on_invalid: drop), last sync")
+        for column in ("source", "object", "field", "values", "run"):
+            table.add_column(column)
+        for d in dropped:
+            table.add_row(d.source, d.object, d.field, str(d.count), str(d.run_id))
+        console.print(table)
     if outbox:
         table = Table(title="push outbox")
         for column in ("system", "pending", "written", "rejected", "skipped", "in doubt"):

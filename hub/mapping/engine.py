@@ -340,6 +340,7 @@ class ObjectMapper:
         self.object = object_name
         self.mapping = mapping
         self.kind = mapping.entity
+        self.dropped: dict[str, int] = {}  # values `on_invalid: drop` left out, per field
         self.record_type = RECORD_TYPES[self.kind]
         known = target_names(self.kind)
         self.fields: list[CompiledField] = []
@@ -398,6 +399,11 @@ class ObjectMapper:
             ]
         ]
 
+    def take_dropped(self) -> dict[str, int]:
+        """The values dropped since the last call, per canonical field, and start again."""
+        dropped, self.dropped = self.dropped, {}
+        return dropped
+
     def map_json(self, record: SourceRecord) -> str:
         """The canonical record as the JSON the store keeps (unset fields left out, and
         `relationships` when the record states none)."""
@@ -416,6 +422,7 @@ class ObjectMapper:
                 value = compiled.extract(fields)
             except InvalidValue as error:
                 if compiled.drop_invalid:
+                    self.dropped[compiled.target] = self.dropped.get(compiled.target, 0) + 1
                     continue
                 origin = ", ".join(compiled.sources) or "const"
                 reason = f"invalid value {MASKED}" if compiled.sensitive else error

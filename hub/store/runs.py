@@ -178,3 +178,34 @@ def object_statuses(engine: Engine) -> list[ObjectStatus]:
         )
         for s, o in keys
     ]
+
+
+@dataclass(frozen=True)
+class DroppedValues:
+    """Invalid values a mapping's `on_invalid: drop` left out of one field in a sync."""
+
+    source: str
+    object: str
+    field: str
+    count: int
+    run_id: int
+
+
+def dropped_values(engine: Engine) -> list[DroppedValues]:
+    """Per source, the values its last successful sync dropped, by object and field: a
+    dropped value quarantines nothing, so this is the one place a user sees how many."""
+    latest = (
+        select(func.max(Run.id))
+        .where(Run.step == "sync", Run.status == SUCCEEDED)
+        .group_by(Run.source)
+    )
+    with engine.connect() as connection:
+        rows = connection.execute(
+            select(Run.id, Run.source, Run.counts).where(Run.id.in_(latest)).order_by(Run.source)
+        ).all()
+    return [
+        DroppedValues(source or "", name, target, count, run_id)
+        for run_id, source, counts in rows
+        for name, report in sorted(((counts or {}).get("objects") or {}).items())
+        for target, count in sorted((report.get("dropped") or {}).items())
+    ]

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from syncfixtures import make_source, row
+from syncfixtures import MAPPING, make_source, row
 from typer.testing import CliRunner
 
 from hub.cli import app
@@ -34,6 +34,26 @@ def test_sync_then_status_as_json(folder: Path) -> None:
     [customers] = status["objects"]
     assert (customers["records"], customers["open_quarantine"]) == (12, 0)
     assert status["runs"][0]["status"] == "succeeded"
+
+
+def test_status_counts_the_values_on_invalid_drop_left_out(folder: Path) -> None:
+    """Two bad emails and one bad birth date are dropped, not quarantined: status counts
+    them per field, for the source's last sync."""
+    mapping = MAPPING.replace(
+        "transforms: [email]}", "transforms: [email], on_invalid: drop}"
+    ).replace('"%Y-%m-%d"]}}]}', '"%Y-%m-%d"]}}], on_invalid: drop}')
+    rows = [row(1, email="nope"), row(2, email="nor@this@"), row(3, born="31/02/1980"), row(4)]
+    make_source(folder, rows, mapping=mapping)
+    assert runner.invoke(app, ["sync"]).exit_code == 0
+    status = json.loads(runner.invoke(app, ["status", "--json"]).stdout)
+    assert status["objects"][0]["open_quarantine"] == 0
+    assert [(d["object"], d["field"], d["count"]) for d in status["dropped"]] == [
+        ("customers", "birth_date", 1),
+        ("customers", "emails", 2),
+    ]
+    shown = runner.invoke(app, ["status"]).stdout
+    assert "invalid values dropped" in shown
+    assert "emails" in shown
 
 
 def test_sync_with_quarantined_records_exits_1(folder: Path) -> None:
