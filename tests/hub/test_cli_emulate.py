@@ -14,10 +14,11 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import REPO
 from typer.testing import CliRunner
 
 from hub.cli import app
+
+REPO = Path(__file__).resolve().parents[2]
 
 runner = CliRunner()
 

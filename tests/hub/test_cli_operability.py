@@ -12,11 +12,12 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from conftest import REPO
 from syncfixtures import make_source, row
 from typer.testing import CliRunner
 
 from hub.cli import app
+
+REPO = Path(__file__).resolve().parents[2]
 
 runner = CliRunner()
 

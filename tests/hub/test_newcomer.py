@@ -14,7 +14,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import REPO
+
+REPO = Path(__file__).resolve().parents[2]
 
 RELHUB = Path(sys.executable).with_name("relhub")
 
