@@ -16,6 +16,7 @@ from hub.push.drain import push_source
 from hub.push.outbox import build_outbox
 from hub.resolve import resolve
 from hub.resolve.partitioned import finish, prepare, score_partition
+from hub.resolve.step import full_resolve_due
 from hub.review import review_queue
 from hub.store import runs
 from hub.store.locks import DEFAULT_WAIT_S
@@ -107,6 +108,19 @@ def run_resolve(*, config_file: Path | str | None = None, full: bool = False) ->
         report.seconds,
     )
     return report.as_dict()
+
+
+PREPARE_TASK = "prepare"  # the resolve DAG's task ids its branch chooses between
+INCREMENTAL_TASK = "resolve"
+
+
+def resolve_route(*, config_file: Path | str | None = None) -> str:
+    """The resolve DAG's branch when it is partitioned: the partitioned full resolve when a
+    full one is due (a first resolve, new resolution settings), else the incremental one,
+    which every later run is."""
+    config = load_config(config_file)
+    due = full_resolve_due(config, open_store(config.database_url()))
+    return PREPARE_TASK if due else INCREMENTAL_TASK
 
 
 def run_resolve_prepare(*, config_file: Path | str | None = None) -> list[dict[str, int]]:

@@ -137,6 +137,16 @@ def _last_counts(engine: Engine) -> dict[str, Any]:
     return counts or {}
 
 
+def full_resolve_due(config: RelhubConfig, engine: Engine) -> bool:
+    """Whether the next resolve must take everything: nothing resolved yet, or no model
+    fitted under the current resolution settings (an incremental resolve would fall back
+    to a full one itself; a partitioned deployment spreads that one over its workers)."""
+    if _last_counts(engine).get("marks") is None:
+        return True
+    with engine.connect() as connection:
+        return load_models(connection, settings_digest(config.resolution)) is None
+
+
 def resolve(
     config: RelhubConfig,
     engine: Engine,

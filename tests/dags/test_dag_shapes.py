@@ -103,9 +103,12 @@ def test_tasks_pools_assets_and_retries(parsed: dict[str, Any]) -> None:
     assert resolve["tasks"]["push_s01"]["pool"] == "crm"
 
     assert resolve["tasks"]["resolve"]["outlets"] == ["relhub://golden/"]
-    assert resolve["tasks"]["prepare"]["downstream"] == ["resolve", "score"]
+    assert resolve["tasks"]["route"]["downstream"] == ["prepare", "resolve"]
+    assert resolve["tasks"]["prepare"]["downstream"] == ["resolve_partitioned", "score"]
     assert resolve["tasks"]["score"]["mapped"] and not resolve["tasks"]["resolve"]["mapped"]
-    assert resolve["tasks"]["score"]["downstream"] == ["resolve"]
+    assert resolve["tasks"]["score"]["downstream"] == ["resolve_partitioned"]
+    assert resolve["tasks"]["resolve_partitioned"]["outlets"] == ["relhub://golden/"]
+    assert resolve["tasks"]["resolve_partitioned"]["downstream"] == ["outbox", "review_reminder"]
     webhooks = parsed["dags"]["relhub_webhooks"]
     assert webhooks["schedule"] == {"assets": ["relhub://golden/"], "cron": "*/5 * * * *"}
     assert list(webhooks["tasks"]) == ["deliver"]

@@ -22,6 +22,8 @@ from hub.resolve.partitioned import (
     resolve_partitioned,
     score_partition,
 )
+from hub.resolve.step import full_resolve_due
+from hub.steps import INCREMENTAL_TASK, PREPARE_TASK, resolve_route
 from hub.store.partition_models import ResolvePlanRow, ScoredPairRow
 
 
@@ -119,3 +121,20 @@ def test_relhub_resolve_full_with_partitions(
     done = CliRunner().invoke(app, [*args, "--full", "--partitions", "3", "--json"])
     assert done.exit_code == 0, done.output
     assert json.loads(done.stdout)["full"] and shop.state() == plain
+
+
+def test_the_resolve_dag_partitions_only_the_resolves_that_must_take_everything(
+    shop: Shop, store_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The DAG's branch: a first resolve (and one under new settings) is the partitioned
+    full one; after it, runs stay incremental."""
+    monkeypatch.setenv("RELHUB_DATABASE_URL", store_url)
+    config_file = str(shop.config.path)
+    assert full_resolve_due(shop.config, shop.engine)
+    assert resolve_route(config_file=config_file) == PREPARE_TASK
+    resolve_partitioned(shop.config, shop.engine, 2)
+    assert not full_resolve_due(shop.config, shop.engine)
+    assert resolve_route(config_file=config_file) == INCREMENTAL_TASK
+    changed = shop.config.resolution.model_copy(update={"review_probability": 0.6})
+    new_settings = shop.config.model_copy(update={"resolution": changed})
+    assert full_resolve_due(new_settings, shop.engine)
