@@ -13,7 +13,9 @@ key, search by the email of a resolved person, and match of a resolved person's 
 with a changed phone. The generator is `wrk` (Debian's package) where it is on PATH — a C
 client, so the cores go to the server rather than to making requests — else httpx with
 asyncio (`--client` chooses); `--concurrency` requests in flight over keep-alive
-connections; latencies are measured in the client, request to full answer. Needs a
+connections; latencies are measured in the client, request to full answer, and the CPU
+the server's processes used per request beside them (what other load on the machine leaves
+as it is). Needs a
 PostgreSQL server (`--database-url`, default the local test server; the bench works in a
 schema of its own and drops it). Ends with one JSON line (``"bench": "api"``).
 """
@@ -40,6 +42,7 @@ from urllib.parse import quote
 
 import httpx
 import numpy as np
+import psutil
 from bench_hub_resolve import POSTGRES_URL, postgres_store
 from bench_incremental import fill_store
 from sqlalchemy import select, text
@@ -139,9 +142,17 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def server_cpu_seconds(pid: int) -> float:
+    """CPU time (user and system) the server's processes have used: uvicorn's parent and
+    its workers, not PostgreSQL's. Per request, a figure the machine's other load leaves
+    as it is, where latencies under it are noise."""
+    server = psutil.Process(pid)
+    return sum(sum(p.cpu_times()[:2]) for p in (server, *server.children(recursive=True)))
+
+
 @contextmanager
-def serving(url: str, workers: int) -> Iterator[str]:
-    """`relhub serve` in a subprocess, until it answers."""
+def serving(url: str, workers: int) -> Iterator[tuple[str, int]]:
+    """`relhub serve` in a subprocess, until it answers: its address and process id."""
     port = _free_port()
     env = dict(os.environ, RELHUB_DATABASE_URL=url, PYTHONPATH=str(REPO))
     env.pop("RELHUB_CONFIG", None)
@@ -160,7 +171,7 @@ def serving(url: str, workers: int) -> Iterator[str]:
             if time.monotonic() > deadline or server.poll() is not None:
                 raise RuntimeError("relhub serve did not start")
             time.sleep(0.5)
-        yield base
+        yield base, server.pid
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -330,12 +341,15 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "match": [("POST", "/v1/match", _match_body(c, i)) for i, c in enumerate(sample)],
         }
         drive = wrk_load if args.client == "wrk" else load
-        with serving(url, args.workers) as base:
+        with serving(url, args.workers) as (base, pid):
             drive(base, store["token"], phases["lookup"][:500], 2, args.concurrency)  # warm up
-            figures = {
-                name: drive(base, store["token"], requests, args.seconds, args.concurrency)
-                for name, requests in phases.items()
-            }
+            figures = {}
+            for name, requests in phases.items():
+                used = server_cpu_seconds(pid)
+                phase = drive(base, store["token"], requests, args.seconds, args.concurrency)
+                used = server_cpu_seconds(pid) - used
+                phase["server_cpu_ms"] = round(used / phase["requests"] * 1000, 3)
+                figures[name] = phase
     return {
         "bench": "api",
         "golden_records": store["golden_records"],
@@ -352,6 +366,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "email_search_p99_ms": figures["email_search"]["p99_ms"],
         "match_p99_ms": figures["match"]["p99_ms"],
         "match_per_s": figures["match"]["per_s"],
+        "lookup_server_cpu_ms": figures["lookup"]["server_cpu_ms"],
+        "match_server_cpu_ms": figures["match"]["server_cpu_ms"],
         "phases": figures,
     }
 
@@ -377,7 +393,8 @@ def main(argv: list[str] | None = None) -> None:
     for name, phase in figures["phases"].items():
         print(
             f"{name:>14}: {phase['per_s']:8.1f}/s  p50 {phase['p50_ms']:7.2f} ms  "
-            f"p99 {phase['p99_ms']:7.2f} ms  ({phase['requests']} requests)"
+            f"p99 {phase['p99_ms']:7.2f} ms  server CPU {phase['server_cpu_ms']:6.2f} ms/request  "
+            f"({phase['requests']} requests)"
         )
     del figures["phases"]
     print(json.dumps(figures))
