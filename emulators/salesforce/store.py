@@ -144,29 +144,17 @@ class OrgStore:
         fields: Mapping[str, Any],
         *,
         at: datetime | None = None,
+        by_system: bool = False,
     ) -> None:
-        obj = self.object(object_name)
-        values = self._validate(obj, fields, creating=False)
-        with self._lock:
-            stored = self._live(obj, record_id)
-            self._commit(obj, {**stored.current, **values}, at or self.clock(), previous=stored)
-
-    def system_update(
-        self,
-        object_name: str,
-        record_id: str,
-        fields: Mapping[str, Any],
-        *,
-        at: datetime | None = None,
-    ) -> None:
-        """A change by a system process (a roll-up summary recalculated, a field set by
-        automation running as the system): SystemModstamp moves, LastModifiedDate does not."""
+        """A change by a user, or with `by_system` by a system process (a roll-up summary
+        recalculated, automation running as the system): SystemModstamp moves then, and
+        LastModifiedDate does not."""
         obj = self.object(object_name)
         values = self._validate(obj, fields, creating=False)
         with self._lock:
             stored = self._live(obj, record_id)
             stamp = at or self.clock()
-            self._commit(obj, {**stored.current, **values}, stamp, stored, by_system=True)
+            self._commit(obj, {**stored.current, **values}, stamp, stored, by_system=by_system)
 
     def delete(self, object_name: str, record_id: str, *, at: datetime | None = None) -> None:
         """Into the recycle bin."""

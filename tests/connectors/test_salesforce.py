@@ -126,7 +126,7 @@ def test_a_change_by_a_system_process_arrives_on_the_system_modstamp_watermark(
     watermark = read_all(connector, CONTACTS)[-1].checkpoint
     assert watermark is not None
     time.sleep(0.002)
-    org.store.system_update("Contact", record_id, {"Number_Of_Orders__c": 4})
+    org.store.update("Contact", record_id, {"Number_Of_Orders__c": 4}, by_system=True)
     spec = ReadSpec("Contact", "Id", "SystemModstamp", "IsDeleted", ("Number_Of_Orders__c",))
     [changed] = [r for p in read_all(connector, spec, watermark) for r in p.records]
     assert changed.id == record_id and changed.fields["Number_Of_Orders__c"] == 4

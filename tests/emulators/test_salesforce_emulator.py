@@ -379,8 +379,12 @@ def test_a_system_change_moves_system_modstamp_but_not_last_modified_date(
 ) -> None:
     created = datetime(2024, 1, 1, tzinfo=UTC)
     record_id = org.store.create("Contact", {"LastName": "Rollup"}, at=created)
-    org.store.system_update(
-        "Contact", record_id, {"Number_Of_Orders__c": 3}, at=created + timedelta(days=1)
+    org.store.update(
+        "Contact",
+        record_id,
+        {"Number_Of_Orders__c": 3},
+        at=created + timedelta(days=1),
+        by_system=True,
     )
     record = org.store.get("Contact", record_id)
     assert record["LastModifiedDate"] == created
