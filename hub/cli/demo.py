@@ -63,7 +63,8 @@ def demo(
     """Run sync -> resolve -> push -> sync on a generated company in local emulators."""
     started = time.perf_counter()
     company_systems = _company_systems()
-    store = database or f"sqlite:///{folder.resolve() / 'relhub.db'}"
+    folder = folder.resolve()  # the printed commands and the written config work from anywhere
+    store = database or f"sqlite:///{folder / 'relhub.db'}"
     _start_afresh(store)
     os.environ["RELHUB_DATABASE_URL"] = store
     with company_systems(folder, people, seed) as company:
