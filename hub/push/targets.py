@@ -50,6 +50,16 @@ def push_targets(config: RelhubConfig) -> dict[tuple[str, str], PushTarget]:
     }
 
 
+BESIDE_FIELDS = frozenset({"golden_id", "roles", "lifecycle_stage"})
+"""Push spec fields read beside a golden record's `fields`, not from them."""
+
+
+def _containers(name: str) -> tuple[str, str]:
+    """Where a part like `address.city` is looked for: `address`, then `addresses`."""
+    head = name.partition(".")[0]
+    return head, f"{head}es"
+
+
 def golden_value(name: str, golden_id: str, golden: Mapping[str, Any]) -> Any:
     """The value a push spec's `field` names on a golden record (plain fields, roles and
     lifecycle stage beside them); a multi-valued field gives its primary value."""
@@ -59,10 +69,11 @@ def golden_value(name: str, golden_id: str, golden: Mapping[str, Any]) -> Any:
         return ";".join(golden.get("roles") or []) or None
     if name == "lifecycle_stage":
         return golden.get("lifecycle_stage")
-    head, _, part = name.partition(".")
+    _, _, part = name.partition(".")
     value = golden["fields"].get(name)
     if value is None and part:
-        container = golden["fields"].get(head) or golden["fields"].get(f"{head}es")
+        single, plural = _containers(name)
+        container = golden["fields"].get(single) or golden["fields"].get(plural)
         if isinstance(container, list):
             container = container[0] if container else None
         value = container.get(part) if isinstance(container, dict) else None
@@ -76,9 +87,8 @@ def golden_names(targets: Iterable[PushTarget]) -> list[str]:
     those out of each golden record's document."""
     names: set[str] = set()
     for spec in (s for t in targets for s in t.specs):
-        if spec.field not in ("golden_id", "roles", "lifecycle_stage"):
-            head = spec.field.partition(".")[0]
-            names.update((spec.field, head, f"{head}es"))
+        if spec.field not in BESIDE_FIELDS:
+            names.update((spec.field, *_containers(spec.field)))
     return sorted(names)
 
 
