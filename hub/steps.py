@@ -181,13 +181,7 @@ def run_webhooks(*, config_file: Path | str | None = None) -> dict[str, Any]:
     """One delivery pass to every webhook subscriber; what it sent is the result."""
     config = load_config(config_file)
     report = Deliverer(open_store(config.database_url())).deliver(wait_s=DEFAULT_WAIT_S)
-    log.info(
-        "webhooks: %d events delivered in %d requests, %d failed, %d events given up on",
-        report.delivered,
-        report.requests,
-        report.failed,
-        report.dead,
-    )
+    log.info("webhooks: %s", report.summary())
     return asdict(report)
 
 

@@ -158,11 +158,7 @@ def dead(
 
 
 def _print(report: DeliveryReport) -> None:
-    console.print(
-        f"{report.delivered} events delivered in {report.requests} requests, "
-        f"{report.failed} failed, {report.dead} events given up on",
-        highlight=False,
-    )
+    console.print(report.summary(), highlight=False)
 
 
 def _print_busy(report: DeliveryReport) -> None:

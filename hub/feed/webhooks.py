@@ -64,6 +64,12 @@ class DeliveryReport:
     failed: int = 0  # requests without a 2xx answer
     dead: int = 0  # events given up on
 
+    def summary(self) -> str:
+        return (
+            f"{self.delivered} events delivered in {self.requests} requests, "
+            f"{self.failed} failed, {self.dead} events given up on"
+        )
+
 
 @dataclass(frozen=True)
 class _Target:
