@@ -28,7 +28,7 @@ from hub.serve.schemas import (
     SourceLookup,
 )
 from hub.serve.tokens import Scope, TokenInfo
-from hub.store.identity_models import MERGED, GoldenMemberRow, GoldenRecordRow
+from hub.store.identity_models import MERGED, GoldenMemberRow, GoldenRecordRow, record_key
 
 router = APIRouter(prefix="/v1", tags=["golden records"], responses=ERROR_RESPONSES)
 GoldenIdPath = Annotated[str, Path(min_length=1, max_length=32, description="A golden id")]
@@ -113,7 +113,7 @@ def get_by_source(
     with context.engine.connect() as connection:
         golden_id = connection.execute(
             select(GoldenMemberRow.golden_id).where(
-                GoldenMemberRow.record_key == f"{system}/{object}/{source_id}"
+                GoldenMemberRow.record_key == record_key(system, object, source_id)
             )
         ).scalar()
         if golden_id is None:

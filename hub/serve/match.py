@@ -33,7 +33,7 @@ from hub.serve.schemas import (
 )
 from hub.serve.tokens import Scope, TokenInfo
 from hub.store.bulk import select_in
-from hub.store.identity_models import GoldenRecordRow
+from hub.store.identity_models import GoldenRecordRow, record_key
 from identity import Link, OrganizationRecord, PhoneError, Record, score_pairs, to_e164
 
 router = APIRouter(prefix="/v1", tags=["match"], responses=ERROR_RESPONSES)
@@ -107,11 +107,11 @@ def match(
             *(_pair(link, keys[link.right], "review") for link in review),
         ]
         golden_of = golden_ids_of(
-            connection, [f"{p.source.system}/{p.source.object}/{p.source.id}" for p in pairs]
+            connection, [record_key(p.source.system, p.source.object, p.source.id) for p in pairs]
         )
         by_golden: dict[str, list[PairScore]] = {}
         for pair in sorted(pairs, key=lambda p: -p.match_weight):
-            key = f"{pair.source.system}/{pair.source.object}/{pair.source.id}"
+            key = record_key(pair.source.system, pair.source.object, pair.source.id)
             if key in golden_of:
                 by_golden.setdefault(golden_of[key], []).append(pair)
         best = sorted(
