@@ -65,7 +65,6 @@ from connectors.base import (
     WriteResult,
     WriteStatus,
     after_cursor,
-    error_reason,
     write_unchanged,
 )
 from connectors.http import RateLimiter, Retrier, RetryPolicy, parse_retry_after, transport_error
@@ -298,12 +297,13 @@ class SalesforceApiError(ConnectorError):
 
 
 def _api_error(error: SalesforceError) -> SalesforceApiError:
+    """Salesforce answers a list of {errorCode, message}; the first says why."""
     content = error.content
     first = content[0] if isinstance(content, list) and content else content
-    if isinstance(first, dict):
-        reason = error_reason(json.dumps(first))
-        return SalesforceApiError(error.status, str(first.get("errorCode", "")), reason)
-    return SalesforceApiError(error.status, "", str(content)[:300])
+    if not isinstance(first, dict):
+        return SalesforceApiError(error.status, "", str(content)[:300])
+    reason = first.get("message") or json.dumps(first)[:300]
+    return SalesforceApiError(error.status, str(first.get("errorCode", "")), str(reason))
 
 
 # -- the connector --------------------------------------------------------------------
