@@ -65,6 +65,7 @@ from connectors.base import (
     WriteResult,
     WriteStatus,
     after_cursor,
+    checkpoint_at_end,
     write_unchanged,
 )
 from connectors.http import RateLimiter, Retrier, RetryPolicy, parse_retry_after, transport_error
@@ -519,9 +520,8 @@ class SalesforceConnector:
         of all: a read cut short runs the job again, and the sync de-duplicates."""
         types = {name: f.type for name, f in self.discover(spec.object).fields.items()}
         soql = f"SELECT {', '.join(columns)} FROM {soql_name(spec.object)}"  # noqa: S608
-        newest: Watermark | None = None
         options = self.options
-        for rows, last in bulk_pages(
+        results = bulk_pages(
             self._call,
             spec.object,
             soql,
@@ -530,11 +530,11 @@ class SalesforceConnector:
             poll_s=options.bulk_poll_s,
             timeout_s=options.bulk_timeout_s,
             sleep=self._sleep,
-        ):
-            page = self._page(spec, rows, modstamp, deleted)
-            cursors = [r.cursor for r in page.records if r.cursor is not None]
-            newest = max([*cursors, *([newest] if newest else [])], default=None)
-            page.checkpoint = newest if last else None
+        )
+        pages = ((self._page(spec, rows, modstamp, deleted), last) for rows, last in results)
+        parsed = (((page, last), _newest(page), last) for page, last in pages)
+        for (page, last), checkpoint in checkpoint_at_end(parsed):
+            page.checkpoint = checkpoint
             page.snapshot, page.snapshot_complete = full, full and last
             yield page
 
@@ -754,6 +754,11 @@ class SalesforceConnector:
                 f"Salesforce answered {len(answer or [])} results for {len(requests)} records"
             )
         return [_write_result(item, r) for item, r in zip(answer, requests, strict=True)]
+
+
+def _newest(page: Page) -> Watermark | None:
+    """The newest cursor of a page whose records come in no order (a bulk results page)."""
+    return max((r.cursor for r in page.records if r.cursor is not None), default=None)
 
 
 def _target(request: WriteRequest, external_id: str | None) -> str | None:
