@@ -143,14 +143,6 @@ def company_systems(folder: Path, people: int, seed: int) -> Iterator[DemoCompan
                     os.environ[name] = value
 
 
-def _truth_of(company: CompanyExport) -> dict[tuple[str, str], str]:
-    """(generated file, generated record id) -> the truth's person or organization id."""
-    return {
-        (row["file"], row["record_id"]): row["truth_person_id"] or row["truth_org_id"]
-        for row in company.files["truth.csv"]
-    }
-
-
 def _renamed(row: Mapping[str, str], columns: Mapping[str, str]) -> dict[str, Any]:
     return {field: row[column] for column, field in columns.items() if row.get(column)}
 
@@ -161,7 +153,7 @@ def _stamp(row: Mapping[str, str], column: str) -> datetime | None:
 
 
 def _seed_salesforce(org: SalesforceEmulator, company: CompanyExport) -> Truth:
-    files, truth = company.files, _truth_of(company)
+    files, truth = company.files, company.truth
     seeded: Truth = {}
     account_ids = {}
     for row in files["salesforce_accounts.csv"]:
@@ -191,7 +183,7 @@ def _seed_salesforce(org: SalesforceEmulator, company: CompanyExport) -> Truth:
 
 def seed_hubspot(portal: HubSpotEmulator, company: CompanyExport) -> Truth:
     """The company's HubSpot companies and contacts, under their generated ids."""
-    files, truth = company.files, _truth_of(company)
+    files, truth = company.files, company.truth
     seeded: Truth = {}
     for row in files["hubspot_companies.csv"]:
         properties = {k: v for k, v in row.items() if v and k != "hs_object_id"}
@@ -215,7 +207,7 @@ def seed_hubspot(portal: HubSpotEmulator, company: CompanyExport) -> Truth:
 
 
 def _seed_bamboohr(hr: BambooHREmulator, company: CompanyExport, seed: int) -> Truth:
-    truth = _truth_of(company)
+    truth = company.truth
     rows = company.files["hr_employees.csv"]
     ids = add_employees(hr.store, company, seed)
     return {

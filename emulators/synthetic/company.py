@@ -18,6 +18,7 @@ import argparse
 import csv
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Final
 
@@ -74,6 +75,15 @@ class CompanyExport:
 
     people: SyntheticPeople
     files: dict[str, list[dict[str, str]]] = field(default_factory=dict)
+
+    @cached_property
+    def truth(self) -> dict[tuple[str, str], str]:
+        """(file, record id) -> the truth's person or organization id, built once for every
+        system seeded from the export."""
+        return {
+            (row["file"], row["record_id"]): row["truth_person_id"] or row["truth_org_id"]
+            for row in self.files["truth.csv"]
+        }
 
     def relatives(self) -> list[tuple[int, int, str]]:
         people = self.people.population.people
