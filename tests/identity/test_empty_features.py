@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import make_person
+from personfixtures import make_person
 
 from identity.engine import resolve_batch
 

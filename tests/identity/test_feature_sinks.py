@@ -4,7 +4,7 @@ values, dates and both entity kinds included."""
 from datetime import date
 
 import numpy as np
-from conftest import make_person
+from personfixtures import make_person
 
 from identity.feature_sinks import feature_sink
 from identity.features import raw_columns

@@ -1,5 +1,5 @@
 import numpy as np
-from conftest import make_person
+from personfixtures import make_person
 
 from identity.blocking import blocked_features, candidate_keys, pairs_of_keys
 from identity.features import build_features

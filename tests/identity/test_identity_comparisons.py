@@ -1,6 +1,6 @@
 import numpy as np
 import pytest
-from conftest import make_person
+from personfixtures import make_person
 from pydantic import ValidationError
 
 from identity.comparisons import _common_values, compare

@@ -4,7 +4,7 @@ from itertools import combinations, pairwise
 
 import numpy as np
 import pytest
-from conftest import make_person
+from personfixtures import make_person
 
 from identity import engine
 from identity.engine import NormalizedRecord, index_records, record_key, resolve_batch

@@ -1,7 +1,7 @@
 from datetime import date, datetime
 
 import pytest
-from conftest import make_person
+from personfixtures import make_person
 
 from identity.records import LifecycleStage, Role
 from identity.survivorship import SurvivorshipRule, SurvivorshipSettings, survive
