@@ -35,7 +35,7 @@ class EmulatorConfig:
     throttle_every: int = 0  # every Nth request starts a burst of 429s ...
     throttle_burst: int = 3  # ... this many requests long
     max_url_length: int = 8192  # longer request lines are refused with 414
-    stuck_paging: bool = False  # a page's next cursor is the one it was asked for
+    stuck_paging: bool = False  # a later page is served as the first: its cursor repeats
     seed: int = 0
 
 
@@ -125,6 +125,15 @@ class Gate:
                 return verdict, self._remaining(now)
             window.append(now)
             return self._fault(), self._remaining(now)
+
+    def paged(self, query: dict[str, list[str]], cursor: str) -> dict[str, list[str]]:
+        """The query a list is served by (`cursor`: the API's paging parameter). Under the
+        stuck-paging fault a request for a later page is served the first page again, as a
+        stuck API or a proxy replaying a page would: the client is handed a cursor it was
+        given before, and must stop rather than page the same records for ever."""
+        if not self.config.stuck_paging:
+            return query
+        return {name: values for name, values in query.items() if name != cursor}
 
     def _remaining(self, now: float) -> int:
         while self._general and self._general[0] <= now - self.config.rate_window_s:

@@ -108,13 +108,6 @@ def serve(
     emulator.serve_until_interrupted(f"HubSpot emulator on {emulator.base_url}")
 
 
-def _repeat_cursor(reply: Reply, query: dict[str, list[str]]) -> None:
-    """The stuck-paging fault: the next page's cursor is the one this page was asked for."""
-    paging = reply.body.get("paging") if isinstance(reply.body, dict) else None
-    if paging and query.get("after"):
-        paging["next"]["after"] = query["after"][0]
-
-
 def _handler_for(emulator: HubSpotEmulator) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -155,9 +148,8 @@ def _handler_for(emulator: HubSpotEmulator) -> type[BaseHTTPRequestHandler]:
                     if emulator.config.latency_s > 0:
                         time.sleep(emulator.config.latency_s)
                     query = parse_qs(url.query, keep_blank_values=True)
+                    query = emulator.gate.paged(query, "after")
                     reply = emulator.api.handle(self.command, url.path, query, body)
-                    if emulator.config.stuck_paging:
-                        _repeat_cursor(reply, query)
             emulator.log.add(  # before answering, so a caller that got its answer sees the entry
                 LoggedRequest(
                     self.command,

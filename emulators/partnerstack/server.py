@@ -116,6 +116,7 @@ def _handler_for(emulator: PartnerStackEmulator) -> type[BaseHTTPRequestHandler]
                     if emulator.config.latency_s > 0:
                         time.sleep(emulator.config.latency_s)
                     query = parse_qs(url.query, keep_blank_values=True)
+                    query = emulator.gate.paged(query, "starting_after")
                     reply = emulator.api.handle(self.command, url.path, query)
             emulator.log.add(  # before answering, so a caller that got its answer sees it
                 LoggedRequest(

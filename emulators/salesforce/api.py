@@ -50,7 +50,14 @@ def _render_value(value: Any) -> Any:
 class OrgApi:
     """Answers one REST call against an `OrgStore`."""
 
-    def __init__(self, store: OrgStore, api_version: str, limits: Callable[[], tuple[int, int]]):
+    def __init__(
+        self,
+        store: OrgStore,
+        api_version: str,
+        limits: Callable[[], tuple[int, int]],
+        *,
+        stuck_paging: Callable[[], bool] = lambda: False,
+    ) -> None:
         self.store = store
         self.version = api_version
         self.base = f"/services/data/v{api_version}"
@@ -59,7 +66,9 @@ class OrgApi:
         self.bulk = BulkQueryJobs(self.select, api_version)
         self._cursors: OrderedDict[str, tuple[list[dict[str, Any]], int]] = OrderedDict()
         self._lock = threading.Lock()
-        self.stuck_paging = False  # the fault: a batch's next URL is the one that asked for it
+        # The fault, read from the org's faults on each batch: a batch's next URL is the one
+        # that asked for it.
+        self._stuck_paging = stuck_paging
 
     def object(self, name: str) -> ObjectDef:
         """An object as the integration user sees it (tests write through the store, which
@@ -173,7 +182,7 @@ class OrgApi:
             "records": rows[offset:end],
         }
         if end < len(rows):
-            after = offset if self.stuck_paging and offset else end
+            after = offset if offset and self._stuck_paging() else end
             body["nextRecordsUrl"] = f"{self.base}/{resource}/{locator}-{after}"
         return Reply(200, body)
 

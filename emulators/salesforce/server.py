@@ -73,9 +73,13 @@ class SalesforceEmulator(BackgroundServer):
     ) -> None:
         self.config = config or EmulatorConfig()
         self.store = OrgStore(standard_objects(), visibility_delay_s=self.config.visibility_delay_s)
-        self.api = OrgApi(self.store, self.config.api_version, self._usage)
         self.faults = FaultInjector(self.config.faults)
-        self.api.stuck_paging = self.config.faults.stuck_paging
+        self.api = OrgApi(
+            self.store,
+            self.config.api_version,
+            self._usage,
+            stuck_paging=lambda: self.faults.faults.stuck_paging,
+        )
         self._tokens: dict[str, float] = {}
         self._api_calls = 0
         self._log: list[LoggedRequest] = []
@@ -115,7 +119,6 @@ class SalesforceEmulator(BackgroundServer):
 
     def set_faults(self, faults: Faults) -> None:
         self.faults.reconfigure(faults)
-        self.api.stuck_paging = faults.stuck_paging
 
     def set_visibility_delay(self, seconds: float) -> None:
         self.store.visibility_delay_s = seconds

@@ -454,7 +454,7 @@ def test_an_error_body_without_a_message_is_reported_with_its_text() -> None:
 
 def test_a_list_that_repeats_its_cursor_stops_with_an_error(hub: HubSpotEmulator) -> None:
     seed(hub, 250)
-    hub.config.stuck_paging = True  # page 2 answers the cursor page 1 gave
+    hub.config.stuck_paging = True  # page 2 is page 1 again, with its cursor
     connector = connector_for(hub)
     try:
         with pytest.raises(ConnectorError, match="paging cursor '1100' a second time"):

@@ -171,6 +171,17 @@ def test_bad_keys_stop_the_read_without_naming_the_secret(program: PartnerStackE
         connector_for(program).discover("deals")
 
 
+def test_a_list_that_serves_a_page_again_stops_with_an_error(
+    program: PartnerStackEmulator, connector: PartnerStackConnector
+) -> None:
+    keys = [program.store.insert("partnerships", {}, at_ms=T0 + n).key for n in range(600)]
+    program.config.stuck_paging = True  # page 2 is page 1 again: its last key repeats
+    with pytest.raises(ConnectorError, match=r"paging cursor .* a second time"):
+        read(connector, PARTNERSHIPS)
+    asked = queries(program)
+    assert len(asked) == 2 and asked[1]["starting_after"] == [keys[-250]]
+
+
 def test_an_unreadable_item_is_rejected_with_its_key_and_the_rest_arrive(
     program: PartnerStackEmulator, connector: PartnerStackConnector
 ) -> None:
