@@ -5,7 +5,8 @@ job runs on Salesforce's side (it chunks and retries there) and its results are 
 by page through `Sforce-Locator`, each page a call of its own that can be retried alone.
 The rows are CSV text: they are typed here by the object's describe so a record reads the
 same as through REST (booleans, numbers, `...+0000` dateTimes), and its content hash with
-it. Bulk queries take no ORDER BY, so rows come in no order.
+it. The query is sent without ORDER BY (it would turn off PK chunking), so rows come in no
+order.
 """
 
 from __future__ import annotations

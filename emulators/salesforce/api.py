@@ -63,7 +63,7 @@ class OrgApi:
         self.base = f"/services/data/v{api_version}"
         self._limits = limits
         self.hidden: dict[str, frozenset[str]] = {}  # the integration user's field-level security
-        self.bulk = BulkQueryJobs(self.select, api_version)
+        self.bulk = BulkQueryJobs(self.bind, self.rows, api_version)
         self._cursors: OrderedDict[str, tuple[list[dict[str, Any]], int]] = OrderedDict()
         self._lock = threading.Lock()
         # The fault, read from the org's faults on each batch: a batch's next URL is the one
@@ -131,10 +131,9 @@ class OrgApi:
 
     # -- query ----------------------------------------------------------------------
 
-    def select(
-        self, text: str, *, include_deleted: bool
-    ) -> tuple[ObjectDef, soql.Query, list[dict[str, Any]]]:
-        """Run a SOQL query as the integration user: its object, bound query and rows."""
+    def bind(self, text: str) -> tuple[ObjectDef, soql.Query]:
+        """A SOQL query parsed and bound to its object as the integration user sees it; a
+        malformed query or an unknown object or field is refused here, before any row."""
         parsed = soql.parse(text)
         obj = self.object(parsed.object) if parsed.object in self.store.objects else None
         if obj is None:
@@ -143,16 +142,20 @@ class OrgApi:
                 f"sObject type '{parsed.object}' is not supported. If you are attempting to use "
                 "a custom object, be sure to append the '__c' after the entity name.",
             )
-        query = soql.bind(parsed, obj)
+        return obj, soql.bind(parsed, obj)
+
+    def rows(
+        self, obj: ObjectDef, query: soql.Query, *, include_deleted: bool
+    ) -> list[dict[str, Any]]:
+        """The rows a bound query matches, in its order and within its LIMIT."""
         rows = self.store.visible_records(obj.name, include_deleted=include_deleted)
         rows = [r for r in rows if soql.matches(query.where, r, obj)]
         rows = soql.order_records(rows, query.order, obj)
-        if query.limit is not None:
-            rows = rows[: query.limit]
-        return obj, query, rows
+        return rows if query.limit is None else rows[: query.limit]
 
     def _query(self, text: str, resource: str, *, include_deleted: bool, batch: int) -> Reply:
-        obj, query, rows = self.select(text, include_deleted=include_deleted)
+        obj, query = self.bind(text)
+        rows = self.rows(obj, query, include_deleted=include_deleted)
         if query.count:
             return Reply(200, {"totalSize": len(rows), "done": True, "records": []})
         rendered = [self._render(obj, r, query.fields) for r in rows]

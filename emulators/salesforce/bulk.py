@@ -4,8 +4,10 @@ Shapes follow the Bulk API 2.0 guide ("Understanding Bulk API 2.0 Query"): POST
 /jobs/query creates a job (UploadComplete), which runs asynchronously (InProgress) until
 JobComplete (or Failed, with an errorMessage); GET .../results answers CSV pages of at most
 `maxRecords` rows, the header `Sforce-Locator` naming the next page ("null" after the
-last) and `Sforce-NumberOfRecords` the rows in this one. Bulk queries take no ORDER BY,
-LIMIT, COUNT() or compound fields; their rows come in no promised order.
+last) and `Sforce-NumberOfRecords` the rows in this one. A request is validated before its
+query runs: Bulk API 2.0 takes no aggregate function (COUNT()) and no compound address or
+geolocation field; ORDER BY and LIMIT are accepted (they turn off PK chunking). Rows come
+in no promised order.
 """
 
 from __future__ import annotations
@@ -26,7 +28,8 @@ from emulators.salesforce.reply import Reply
 from emulators.salesforce.schema import ObjectDef
 from emulators.salesforce.store import ApiError, format_datetime, now_ms
 
-Select = Callable[..., tuple[ObjectDef, soql.Query, list[dict[str, Any]]]]
+Bind = Callable[[str], tuple[ObjectDef, soql.Query]]
+Rows = Callable[..., list[dict[str, Any]]]
 CSV = "text/csv; charset=UTF-8"
 
 
@@ -40,8 +43,9 @@ class _Job:
 class BulkQueryJobs:
     """The org's query jobs; each answers the rows its query matched when it was created."""
 
-    def __init__(self, select: Select, api_version: str) -> None:
-        self._select = select
+    def __init__(self, bind: Bind, rows: Rows, api_version: str) -> None:
+        self._bind = bind
+        self._rows = rows
         self._version = float(api_version)
         self.polls_in_progress = 1  # status polls that still answer InProgress
         self.failure: str | None = None  # a new job fails with this errorMessage
@@ -65,16 +69,16 @@ class BulkQueryJobs:
     def _create(self, body: Any) -> Reply:
         if not isinstance(body, dict) or body.get("operation") not in {"query", "queryAll"}:
             raise ApiError(400, "API_ERROR", "operation must be query or queryAll")
-        text = str(body.get("query") or "")
-        obj, query, rows = self._select(text, include_deleted=body["operation"] == "queryAll")
+        obj, query = self._bind(str(body.get("query") or ""))
         compound = [f for f in query.fields if obj.fields[f].type == "address"]
-        if query.order or query.limit is not None or query.count or compound:
+        if query.count or compound:
             raise ApiError(
                 400,
                 "API_ERROR",
-                "Bulk API 2.0 queries support no ORDER BY, LIMIT, COUNT() or compound "
+                "Bulk API 2.0 queries support no aggregate functions (COUNT()) or compound "
                 f"fields{': ' + ', '.join(compound) if compound else ''}",
             )
+        rows = self._rows(obj, query, include_deleted=body["operation"] == "queryAll")
         stamp = format_datetime(now_ms())
         job_id = "750" + secrets.token_hex(6)
         info = {

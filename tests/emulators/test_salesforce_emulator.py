@@ -437,9 +437,32 @@ def test_bulk_query_job_runs_then_pages_csv_by_locator(api: Api, org: Salesforce
         locator, pages = answer.headers["Sforce-Locator"], pages + 1
     assert pages == 2 and len(rows) == 6 and f"{gone},Gone,true" in rows
 
-    for unsupported in ("SELECT Id FROM Contact ORDER BY Id", "SELECT MailingAddress FROM Contact"):
-        refused = api.call("POST", "jobs/query", json={"operation": "query", "query": unsupported})
-        assert refused.status_code == 400, unsupported
+
+def test_a_bulk_query_job_is_validated_before_its_query_runs(
+    api: Api, org: SalesforceEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    org.store.create("Contact", {"LastName": "A"})
+    scans: list[str] = []
+    visible_records = org.store.visible_records
+
+    def counted(name: str, **kwargs: Any) -> list[dict[str, Any]]:
+        scans.append(name)
+        return visible_records(name, **kwargs)
+
+    monkeypatch.setattr(org.store, "visible_records", counted)
+    unsupported = (
+        "SELECT COUNT() FROM Contact",  # aggregate functions: documented as unsupported
+        "SELECT MailingAddress FROM Contact",  # compound fields: likewise
+        "SELECT Nope__c FROM Contact",
+    )
+    for text in unsupported:
+        refused = api.call("POST", "jobs/query", json={"operation": "query", "query": text})
+        assert refused.status_code == 400, text
+    assert scans == []  # refused before the query ran
+    # ORDER BY and LIMIT are accepted (they only turn off PK chunking)
+    job = {"operation": "query", "query": "SELECT Id FROM Contact ORDER BY Id LIMIT 1"}
+    assert api.call("POST", "jobs/query", json=job).status_code == 200
+    assert scans == ["Contact"]
 
 
 def test_faults_are_deterministic_and_logged() -> None:
