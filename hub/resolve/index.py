@@ -18,17 +18,26 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from sqlalchemy import Connection, func, select
 
-from hub.store.bulk import insert_rows, key_chunks, refilled, select_in
+from hub.store.bulk import (
+    PAGE,
+    delete_in,
+    delete_pairs,
+    insert_rows,
+    key_chunks,
+    refilled,
+    select_in,
+)
 from hub.store.db import dumps
 from hub.store.identity_models import BlockingKeyRow, RecordFeaturesRow
 from identity import (
+    BatchIndex,
     NormalizedRecord,
     Record,
     RecordIndex,
@@ -196,3 +205,59 @@ def refill_index(
             insert_features(connection, entries)
             done += len(entries)
             progress("records indexed", done)
+
+
+def refill_from_batch(
+    connection: Connection,
+    keys: Sequence[str],
+    index: BatchIndex,
+    settings: ResolutionSettings,
+    progress: Callable[[str, int], None],
+) -> None:
+    """Index every record of a full resolve afresh, a page at a time, from the feature
+    tables the engine resolved them with (`keys` in the batch's order)."""
+
+    def pages() -> Iterator[dict[str, IndexEntry]]:
+        for start in range(0, len(keys), PAGE):
+            page = keys[start : start + PAGE]
+            found = index.records(start, start + len(page))
+            yield dict(zip(page, entries_of(found, settings), strict=True))
+
+    refill_index(connection, pages(), progress)
+
+
+def reindex_changed(
+    connection: Connection,
+    entries: Mapping[str, IndexEntry],
+    indexed: Mapping[str, Mapping[str, int]],
+    changed: Collection[str],
+) -> None:
+    """Re-index the changed records of an incremental resolve (`entries` of those still
+    live, `indexed` their stored blocks before): their features, and only the (record,
+    block) rows that changed, as each costs a page in every index of the table (a new
+    phone moves one block of fifteen)."""
+    now = {key: entry.blocks for key, entry in entries.items()}
+    table = BlockingKeyRow.__table__
+    delete_pairs(
+        connection,
+        (table.c.record_key, table.c.block),
+        [
+            (key, block)
+            for key, blocks in indexed.items()
+            for block, cap in blocks.items()
+            if now.get(key, {}).get(block) != cap
+        ],
+    )
+    insert_blocks(
+        connection,
+        {
+            key: {
+                block: cap
+                for block, cap in blocks.items()
+                if indexed.get(key, {}).get(block) != cap
+            }
+            for key, blocks in now.items()
+        },
+    )
+    delete_in(connection, RecordFeaturesRow.__table__, "record_key", changed)
+    insert_features(connection, entries)

@@ -27,7 +27,7 @@ import pytest
 from sqlalchemy import Engine, select
 
 from hub.config import RelhubConfig
-from hub.resolve import resolve, step
+from hub.resolve import resolve, writers
 from hub.review import decide_pair, override_field
 from hub.store import runs
 from hub.store.db import JSONText, bulk_insert, utcnow
@@ -148,7 +148,7 @@ def test_a_full_resolve_writes_the_rows_it_always_wrote(
 ) -> None:
     """Pages of 30 golden records are survived by forked workers; one page of them all
     by the resolving process itself."""
-    monkeypatch.setattr(step, "GOLDEN_PAGE", golden_page)
+    monkeypatch.setattr(writers, "GOLDEN_PAGE", golden_page)
     fixture = json.loads(gzip.decompress(FIXTURE.read_bytes()))
     engine = open_store(store_url)
     _run_scenario(engine, fixture["input"])

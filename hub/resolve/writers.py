@@ -1,0 +1,202 @@
+"""What a resolve writes: each record's golden id, the golden records survived from
+their members, and the pairs it linked or sent to review.
+
+A full resolve rewrites every table; an incremental one rewrites only the rows whose
+content changed, as each row rewritten costs a page in every index of its table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, delete, update
+
+from hub.feed.record import ChangeRecorder
+from hub.golden import merged_into
+from hub.resolve.identity_tables import pairs_touching
+from hub.resolve.survivorship_pages import Fetch, GoldenPlan, survived_pages
+from hub.review import field_overrides, split_key
+from hub.store.bulk import chunks, delete_in, delete_pairs, insert_rows
+from hub.store.db import utcnow
+from hub.store.identity_models import (
+    MERGED,
+    RETIRED,
+    GoldenIdHistoryRow,
+    GoldenMemberRow,
+    GoldenRecordRow,
+    LinkRow,
+    ReviewRow,
+)
+from identity import GoldenIdAssignment, current_id
+from identity.survivorship import SurvivorshipSettings
+
+_DECIDES = ("entity_kind", "probability", "match_weight", "rule", "evidence")  # run aside
+GOLDEN_PAGE = 2000  # golden records survived per read of their members
+
+
+@dataclass
+class Writers:
+    """The writers of one resolve's run, in its transaction; `changes` records the golden
+    records' events for the change feed as they are written."""
+
+    connection: Connection
+    run_id: int
+    full: bool
+    changes: ChangeRecorder
+    progress: Callable[[str, int], None]
+
+    def members(self, resolved: set[str], ids: dict[str, str], old_ids: dict[str, str]) -> None:
+        """Each record's golden id. An incremental resolve rewrites only the rows whose id
+        changed (each row costs a page in every index of the table), so a row names the run
+        that gave the record its golden id."""
+        table = GoldenMemberRow.__table__
+        if self.full:
+            self.connection.execute(delete(table))
+            moved = ids
+        else:
+            moved = {
+                key: golden_id for key, golden_id in ids.items() if old_ids.get(key) != golden_id
+            }
+            delete_in(
+                self.connection,
+                table,
+                "record_key",
+                [key for key in resolved if key in old_ids and (key not in ids or key in moved)],
+            )
+        rows = []
+        for key, golden_id in moved.items():
+            system, object_name, source_id = split_key(key)
+            rows.append(
+                {
+                    "record_key": key,
+                    "system": system,
+                    "object": object_name,
+                    "source_id": source_id,
+                    "golden_id": golden_id,
+                    "run_id": self.run_id,
+                }
+            )
+        insert_rows(self.connection, table, rows)
+
+    def unchanged(
+        self, ids: dict[str, str], old_ids: dict[str, str], changed: set[str]
+    ) -> set[str]:
+        """Golden ids that keep exactly their members, none of them changed (a steward
+        decision names its records as changed): survivorship would give them what they
+        hold, so an incremental resolve leaves their rows alone."""
+        if self.full:
+            return set()
+        before: dict[str, set[str]] = {}
+        for key, golden_id in old_ids.items():
+            before.setdefault(golden_id, set()).add(key)
+        after: dict[str, set[str]] = {}
+        for key, golden_id in ids.items():
+            after.setdefault(golden_id, set()).add(key)
+        return {
+            golden_id
+            for golden_id, keys in after.items()
+            if before.get(golden_id) == keys and not keys & changed
+        }
+
+    def _overrides(self, assignment: GoldenIdAssignment) -> dict[str, dict[str, Any]]:
+        """Steward field overrides by the golden id they apply to after this run's merges."""
+        merges = merged_into(self.connection) | dict(assignment.merges)
+        by_id: dict[str, dict[str, Any]] = {}
+        for _, golden_id, name, value in field_overrides(self.connection):
+            by_id.setdefault(current_id(golden_id, merges), {})[name] = value
+        return by_id
+
+    def golden(
+        self,
+        fetch: Fetch,
+        ids: dict[str, str],
+        assignment: GoldenIdAssignment,
+        ages: dict[str, int],
+        unchanged: set[str],
+        survivorship: SurvivorshipSettings,
+    ) -> int:
+        """Survive every golden record not `unchanged`, a page of golden records at a time
+        (their members read through `fetch`), so a full resolve holds one page of records;
+        mark the merged and retired ids, and record the ids' history. Returns how many
+        golden records were written."""
+        run_id = self.run_id
+        members: dict[str, list[str]] = {}
+        for key in sorted(ids):
+            if ids[key] not in unchanged:
+                members.setdefault(ids[key], []).append(key)
+        overrides = self._overrides(assignment)
+        split_from = {new: old for old, new in assignment.splits}
+        table = GoldenRecordRow.__table__
+        plan = GoldenPlan(members, fetch, survivorship, overrides, ages, run_id)
+        pages = list(chunks(sorted(members), GOLDEN_PAGE))
+        done = 0
+        for page, rows in zip(pages, survived_pages(self.connection, plan, pages), strict=True):
+            before = self.changes.before(page)
+            delete_in(self.connection, table, "golden_id", page)
+            insert_rows(self.connection, table, rows)
+            self.changes.written(before, rows, split_from)
+            done += len(rows)
+            self.progress("golden records", done)
+        for status, gone in (
+            (MERGED, [old for old, _ in assignment.merges]),
+            (RETIRED, assignment.retired),
+        ):
+            for old in gone:
+                self.connection.execute(
+                    update(table)
+                    .where(table.c.golden_id == old)
+                    .values(status=status, member_count=0, updated_run_id=run_id)
+                )
+        self.changes.identities(assignment.merges, assignment.retired)
+        now = utcnow()
+        history: list[tuple[str, str, str | None]] = [
+            (gid, "minted", None) for gid in assignment.minted
+        ]
+        history += [(old, "merged_into", into) for old, into in assignment.merges]
+        history += [(new, "split_from", old) for old, new in assignment.splits]
+        history += [(old, "retired", None) for old in assignment.retired]
+        insert_rows(
+            self.connection,
+            GoldenIdHistoryRow.__table__,
+            [
+                {"golden_id": gid, "event": event, "other_id": other, "run_id": run_id, "at": now}
+                for gid, event, other in history
+            ],
+        )
+        return len(members)
+
+    def pairs(
+        self,
+        model: type[LinkRow] | type[ReviewRow],
+        rows: list[dict[str, Any]],
+        resolved: set[str],
+        changed: set[str],
+    ) -> None:
+        """Replace the pairs this run decided anew: both records re-resolved, or either
+        changed (a pair between an untouched record and one outside the batch stands). A
+        pair decided as before keeps its row (and the run that first decided it): most
+        links of a changed record stay what they were, and each row rewritten costs a page
+        in both indexes of the table."""
+        table = model.__table__
+        if self.full:
+            self.connection.execute(delete(table))
+            insert_rows(self.connection, table, rows)
+            return
+        stored = pairs_touching(self.connection, table, resolved, *_DECIDES)
+        decided = {
+            (a, b)
+            for a, b in stored
+            if (a in resolved and b in resolved) or a in changed or b in changed
+        }
+        fresh = {(row["left_key"], row["right_key"]): row for row in rows}
+        same = {
+            pair
+            for pair in decided & fresh.keys()
+            if stored[pair] == tuple(fresh[pair][name] for name in _DECIDES)
+        }
+        delete_pairs(self.connection, (table.c.left_key, table.c.right_key), decided - same)
+        insert_rows(
+            self.connection, table, [row for pair, row in fresh.items() if pair not in same]
+        )
