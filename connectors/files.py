@@ -459,8 +459,8 @@ class FileChunk:
             reader = csv.reader(handle, delimiter=context.delimiter)
             rows = _csv_records(reader, stretch.header, stretch.lines_before)
             first = stretch.rows_before + 2  # a row's number counts the header as line 1
-            # A CSV value is a piece of the text: checked whole, the text answers for all
-            clean = _row_problem({"": stretch.text}, context.max_field_bytes) is None
+            # A CSV value is a piece of the text: a clean text answers for all its values
+            clean = _clean_text(stretch.text, context.max_field_bytes)
         else:
             rows = _jsonl_rows(handle, stretch.lines_before)
             first = stretch.rows_before + 1
@@ -519,15 +519,20 @@ _SURROGATE = re.compile("[\udc80-\udcff]")
 _SUSPECT = re.compile("[\udc80-\udcff\x00]")
 
 
+def _clean_text(text: str, max_field_bytes: int) -> bool:
+    """No value within the text can be refused: it holds no suspect character and is too
+    short to hold an oversized value (UTF-8 takes at most 4 bytes a character). Checked
+    without encoding: a larger text is left to the per-row check, which names the field."""
+    return len(text) <= max_field_bytes // 4 and _SUSPECT.search(text) is None
+
+
 def _row_problem(row: dict[str, Any], max_field_bytes: int) -> str | None:
     """Invalid UTF-8, NUL bytes and oversized values make a record unstorable as it is.
 
     One scan of the joined row finds the common case (nothing wrong) in a single call;
     only a suspect row is searched field by field for the reason.
     """
-    texts = [v for v in row.values() if isinstance(v, str)]
-    joined = "".join(texts)
-    if _SUSPECT.search(joined) is None and len(joined) <= max_field_bytes // 4:
+    if _clean_text("".join([v for v in row.values() if isinstance(v, str)]), max_field_bytes):
         return None
     for key, value in row.items():
         if not isinstance(value, str):
