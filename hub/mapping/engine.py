@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from connectors.base import FieldType, SourceRecord
+from hub.mapping.canonical_json import CanonicalWriter
 from hub.mapping.spec import (
     AttributeType,
     Condition,
@@ -342,6 +343,7 @@ class ObjectMapper:
         self.kind = mapping.entity
         self.dropped: dict[str, int] = {}  # values `on_invalid: drop` left out, per field
         self.record_type = RECORD_TYPES[self.kind]
+        self._writer = CanonicalWriter(self.record_type)
         known = target_names(self.kind)
         self.fields: list[CompiledField] = []
         for target, spec in mapping.fields.items():
@@ -406,12 +408,22 @@ class ObjectMapper:
 
     def map_json(self, record: SourceRecord) -> str:
         """The canonical record as the JSON the store keeps (unset fields left out, and
-        `relationships` when the record states none)."""
-        canonical = self.map(record)
+        `relationships` when the record states none): written straight from the mapped
+        values when the model would hold them as they are, else through the model."""
+        values = self._values(record)
+        written = self._writer.write(values)
+        if written is not None:
+            return written
+        canonical = self._validated(values)
         unstated = None if canonical.relationships else {"relationships"}
         return canonical.model_dump_json(exclude_none=True, exclude=unstated)
 
     def map(self, record: SourceRecord) -> Record:
+        return self._validated(self._values(record))
+
+    def _values(self, record: SourceRecord) -> dict[str, Any]:
+        """The record's canonical values, as the model takes them; a MappingError names
+        every field that cannot be mapped."""
         values: dict[str, Any] = {}
         address: dict[str, Any] = {}
         attributes: dict[str, Any] = {}
@@ -451,25 +463,25 @@ class ObjectMapper:
                     problems.append(str(error))
         if problems:
             raise MappingError("; ".join(problems))
-        relationships = [
+        provenance: dict[str, Any] = {
+            "system": self.system,
+            "object": self.object,
+            "record_id": record.id,
+        }
+        if record.modified_at is not None:
+            provenance["modified_at"] = record.modified_at
+        values["roles"] = roles
+        values["addresses"] = [address] if address else []
+        values["attributes"] = attributes
+        values["relationships"] = [
             stated for compiled in self.relationships for stated in compiled.stated(fields)
         ]
+        values["provenance"] = provenance  # validated with the record, in one call
+        return values
+
+    def _validated(self, values: dict[str, Any]) -> Record:
         try:
-            return self.record_type.model_validate(
-                {
-                    **values,
-                    "roles": roles,
-                    "addresses": [address] if address else [],
-                    "attributes": attributes,
-                    "relationships": relationships,
-                    "provenance": {  # validated with the record, in one call
-                        "system": self.system,
-                        "object": self.object,
-                        "record_id": record.id,
-                        "modified_at": record.modified_at,
-                    },
-                }
-            )
+            return self.record_type.model_validate(values)
         except ValidationError as error:
             raise MappingError(
                 "; ".join(

@@ -1,0 +1,117 @@
+"""A mapped record's canonical JSON, written without the model when the model would
+take every value as it is.
+
+Validating a mapped record with pydantic and dumping it again cost a sync as much as
+the mapping itself, to confirm what the transforms already guarantee: text is text, a
+date transform's result a date, a picklist value one of the model's. Where every value
+is of the type its field declares (a check per value, on its exact type), the JSON is
+written from the values in the model's field order by pydantic's own serializer, the
+same text as `model_dump_json(exclude_none=True)` of the validated record (pinned by
+tests). Anything else (a number for a text field, a date as text, an unknown role) is
+left to the model, which converts it or says why not.
+"""
+
+from __future__ import annotations
+
+import types
+from collections.abc import Callable, Mapping
+from datetime import date, datetime
+from enum import Enum
+from typing import Any, get_args, get_origin
+
+from pydantic import BaseModel
+from pydantic_core import PydanticUndefined, to_json
+
+from identity.records import Address
+
+Check = Callable[[Any], bool]
+
+
+def _is_text(value: Any) -> bool:
+    return value.__class__ is str
+
+
+def _members(values: frozenset[Any]) -> Check:
+    """A list of text each one of `values` (enum members' values, or any text)."""
+    return lambda value: (
+        value.__class__ is list
+        and {item.__class__ for item in value} <= {str}
+        and (not values or values.issuperset(value))
+    )
+
+
+def _plain_check(annotation: Any) -> type | Check | None:
+    """What a value of a field so annotated is when the model holds it unchanged: its
+    exact class, or a test; None when any value is (attributes) or the mapper builds it."""
+    origin, args = get_origin(annotation), get_args(annotation)
+    if origin is types.UnionType and len(args) == 2 and args[1] is type(None):
+        return _plain_check(args[0])
+    if origin is list and args and args[0] is str:
+        return _members(frozenset())
+    if origin is list and args and isinstance(args[0], type) and issubclass(args[0], Enum):
+        return _members(frozenset(member.value for member in args[0]))
+    if annotation in (str, date):
+        return annotation
+    if isinstance(annotation, type) and issubclass(annotation, Enum):
+        values = frozenset(member.value for member in annotation)
+        return lambda value: value.__class__ is str and value in values
+    return None
+
+
+_ADDRESS_PARTS = frozenset(Address.model_fields)
+
+
+def _plain_addresses(addresses: Any) -> bool:
+    """The mapper's one address: its parts (mapping targets, so known names) all text."""
+    return all(
+        address.keys() <= _ADDRESS_PARTS and {v.__class__ for v in address.values()} <= {str}
+        for address in addresses
+    )
+
+
+def _plain_provenance(provenance: Mapping[str, Any]) -> bool:
+    modified_at = provenance.get("modified_at")
+    return _is_text(provenance["record_id"]) and (
+        modified_at is None or modified_at.__class__ is datetime
+    )
+
+
+_BUILT = {"addresses": _plain_addresses, "provenance": _plain_provenance}
+
+
+class CanonicalWriter:
+    """Writes the canonical JSON of one record type from the mapper's values."""
+
+    def __init__(self, record_type: type[BaseModel]) -> None:
+        # Per field: its name, the default written when it is unset (None: left out),
+        # and the class its value must be, or a test it must pass.
+        self.order: list[tuple[str, Any, type | None, Check | None]] = []
+        for name, field in record_type.model_fields.items():
+            plain = _BUILT.get(name) or _plain_check(field.annotation)
+            default = field.get_default(call_default_factory=True)
+            self.order.append(
+                (
+                    name,
+                    None if default is PydanticUndefined else default,
+                    plain if isinstance(plain, type) else None,
+                    None if isinstance(plain, type) else plain,
+                )
+            )
+
+    def write(self, values: Mapping[str, Any]) -> str | None:
+        """The JSON of the record the model would validate from `values`, or None when a
+        value needs the model. Unset fields and `relationships` when none is stated are
+        left out, as the store keeps them (the mapper leaves out an unknown change time)."""
+        document: dict[str, Any] = {}
+        for name, default, cls, check in self.order:
+            value = values.get(name)
+            if value is None:
+                if default is not None:
+                    document[name] = default
+            elif (cls is None or value.__class__ is cls) and (check is None or check(value)):
+                document[name] = value
+            else:
+                return None
+        if not document["relationships"]:
+            del document["relationships"]
+        return to_json(document, inf_nan_mode="null").decode()
