@@ -296,6 +296,16 @@ class DeclaredColumns(Protocol):
         ...
 
 
+@runtime_checkable
+class OwnChangeStamp(Protocol):
+    """A connector that reads changes by one stamp field of its own, whatever a mapping
+    names (Salesforce: SystemModstamp): a mapping naming another is refused once, before
+    a sync reads, with why."""
+
+    change_stamp: str
+    change_stamp_why: str
+
+
 def checkpoint_at_end(
     parsed: Iterable[tuple[T, Watermark | None, bool]],
 ) -> Iterator[tuple[T, Watermark | None]]:

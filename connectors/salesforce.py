@@ -40,7 +40,7 @@ from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Se
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime, timedelta
 from functools import partial
-from typing import Any, TypeVar
+from typing import Any, Final, TypeVar
 from urllib.parse import quote_plus
 
 import requests
@@ -98,6 +98,9 @@ _TYPES = {
 _COMPOUND = {"address", "location"}  # their parts are separate fields; skip the compound
 _GONE = {"ENTITY_IS_DELETED", "NOT_FOUND", "INVALID_CROSS_REFERENCE_KEY"}
 _URL_OVERHEAD = 600  # instance URL, resource path, cursor WHERE, ORDER BY and LIMIT
+# The one field every change read orders, filters and stamps records by: LastModifiedDate
+# stays put when a system process (a roll-up, automation) changes a record.
+MODSTAMP: Final = "SystemModstamp"
 
 
 def _encoded_len(text: str) -> int:
@@ -314,6 +317,11 @@ class SalesforceConnector:
     """Reads and writes one Salesforce org through its REST API."""
 
     max_write_batch = 200  # sObject Collections take at most 200 records a call
+    change_stamp = MODSTAMP
+    change_stamp_why = (
+        "LastModifiedDate stays put when a system process changes a record (a roll-up, "
+        "automation), so a watermark on it misses those changes"
+    )
 
     def __init__(
         self,
@@ -456,15 +464,10 @@ class SalesforceConnector:
     def read_changes(
         self, spec: ReadSpec, since: Watermark | None, *, full: bool = False
     ) -> Iterator[Page]:
-        modstamp = soql_name(spec.modified_at_field or "SystemModstamp")
-        if modstamp != "SystemModstamp":
-            raise ConnectorError(
-                f"{self.system} {spec.object}: modified_at_field must be SystemModstamp, not "
-                f"{modstamp}: LastModifiedDate stays put when a system process changes a "
-                "record (a roll-up, automation), so a watermark on it misses those changes"
-            )
+        """Changes by MODSTAMP, whatever field the spec names: the hub refuses a mapping that
+        names another before a read (`change_stamp`)."""
         deleted = soql_name(spec.deleted_field or "IsDeleted")
-        keys = [soql_name(spec.id_field), modstamp, deleted]
+        keys = [soql_name(spec.id_field), MODSTAMP, deleted]
         wanted = spec.fields
         if wanted is None:
             wanted = tuple(self.discover(spec.object).fields)
@@ -472,7 +475,7 @@ class SalesforceConnector:
         groups = _pack(columns, (self.options.max_url_length - _URL_OVERHEAD) // 2)
         cursor = None if full else self._start(since)
         if cursor is None and self._is_bulk_sized(spec.object):
-            yield from self._bulk_read(spec, columns, modstamp, deleted, full=full)
+            yield from self._bulk_read(spec, columns, deleted, full=full)
             return
         logged: list[SourceRecord] = []
         reconciled: Watermark | None = None
@@ -481,10 +484,10 @@ class SalesforceConnector:
         seen_deleted: set[str] = set()
         while True:
             fetched = 0
-            for result in self._pages(self._chunk_query(spec, groups[0], modstamp, cursor)):
+            for result in self._pages(self._chunk_query(spec, groups[0], cursor)):
                 fetched += len(result["records"])
                 rows = self._join(spec, result["records"], groups[1:])
-                page = self._page(spec, rows, modstamp, deleted)
+                page = self._page(spec, rows, deleted)
                 seen_deleted.update(r.id for r in page.records if r.deleted)
                 last = result["done"] and fetched < self.options.chunk_size
                 page.snapshot, page.snapshot_complete = full, full and last
@@ -513,7 +516,7 @@ class SalesforceConnector:
         return int(answer["totalSize"]) >= threshold
 
     def _bulk_read(
-        self, spec: ReadSpec, columns: Sequence[str], modstamp: str, deleted: str, *, full: bool
+        self, spec: ReadSpec, columns: Sequence[str], deleted: str, *, full: bool
     ) -> Iterator[Page]:
         """One Bulk API 2.0 job for every column (a POST body has no URL limit). Its rows
         come in no order, so only the last page promises a checkpoint, the newest cursor
@@ -531,7 +534,7 @@ class SalesforceConnector:
             timeout_s=options.bulk_timeout_s,
             sleep=self._sleep,
         )
-        pages = ((self._page(spec, rows, modstamp, deleted), last) for rows, last in results)
+        pages = ((self._page(spec, rows, deleted), last) for rows, last in results)
         parsed = (((page, last), _newest(page), last) for page, last in pages)
         for (page, last), checkpoint in checkpoint_at_end(parsed):
             page.checkpoint = checkpoint
@@ -590,23 +593,21 @@ class SalesforceConnector:
             return since
         return Watermark(since.modified_at - timedelta(seconds=self.options.lookback_s))
 
-    def _chunk_query(
-        self, spec: ReadSpec, columns: Sequence[str], modstamp: str, cursor: Watermark | None
-    ) -> str:
+    def _chunk_query(self, spec: ReadSpec, columns: Sequence[str], cursor: Watermark | None) -> str:
         id_field = spec.id_field
         where = ""
         if cursor is not None:
             stamp = soql_quote(cursor.modified_at)
             where = (
-                f" WHERE ({modstamp} > {stamp} OR ({modstamp} = {stamp} AND "
+                f" WHERE ({MODSTAMP} > {stamp} OR ({MODSTAMP} = {stamp} AND "
                 f"{id_field} > {soql_quote(cursor.record_id)}))"
                 if cursor.record_id
-                else f" WHERE {modstamp} >= {stamp}"
+                else f" WHERE {MODSTAMP} >= {stamp}"
             )
         # Names are checked by soql_name and values quoted by soql_quote.
         return (
             f"SELECT {', '.join(columns)} FROM {soql_name(spec.object)}{where} "  # noqa: S608
-            f"ORDER BY {modstamp}, {id_field} LIMIT {self.options.chunk_size}"
+            f"ORDER BY {MODSTAMP}, {id_field} LIMIT {self.options.chunk_size}"
         )
 
     def _pages(self, soql: str, *, include_deleted: bool = True) -> Iterator[dict[str, Any]]:
@@ -662,15 +663,13 @@ class SalesforceConnector:
             for result in self._pages(soql, include_deleted=include_deleted):
                 yield from result["records"]
 
-    def _page(
-        self, spec: ReadSpec, rows: list[dict[str, Any]], modstamp: str, deleted: str
-    ) -> Page:
+    def _page(self, spec: ReadSpec, rows: list[dict[str, Any]], deleted: str) -> Page:
         page = Page()
         for row in rows:
             values = {k: v for k, v in row.items() if k != "attributes"}
-            record_id, stamp = values.get(spec.id_field), parse_sf_datetime(values.get(modstamp))
+            record_id, stamp = values.get(spec.id_field), parse_sf_datetime(values.get(MODSTAMP))
             if not record_id or stamp is None:
-                page.rejects.append(Reject(f"no {spec.id_field} or {modstamp}", values, record_id))
+                page.rejects.append(Reject(f"no {spec.id_field} or {MODSTAMP}", values, record_id))
                 continue
             page.records.append(
                 SourceRecord(
@@ -700,7 +699,7 @@ class SalesforceConnector:
     ) -> dict[str, datetime]:
         """The records' modification stamps now (`SELECT Id, SystemModstamp ... WHERE Id
         IN`); a deleted record is left out, so its update answers not found."""
-        stamp = soql_name(field or "SystemModstamp")
+        stamp = soql_name(field or MODSTAMP)
         rows = self._by_id(soql_name(object_name), "Id", [stamp], expected, include_deleted=False)
         now = {str(row["Id"]): parse_sf_datetime(row.get(stamp)) for row in rows}
         return {rid: at for rid, at in now.items() if at is not None}

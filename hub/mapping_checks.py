@@ -13,7 +13,7 @@ from hub.mapping.engine import MappingError
 from hub.mapping.sensitive import mask
 from hub.mapping.spec import load_mapping
 from hub.mapping.validate import check_against_schema, compile_mapping
-from hub.sync import read_spec
+from hub.sync import read_spec, stamp_problems
 from hub.yamlfile import ConfigError
 
 
@@ -39,7 +39,9 @@ def mapping_problems(config: RelhubConfig, *, offline: bool) -> list[str]:
         try:
             connector = open_connector(config, source)
             try:
-                for name in (n for n in objects if n not in missing):
+                present = [n for n in objects if n not in missing]
+                problems.extend(str(p) for p in stamp_problems(connector, mapping, present))
+                for name in present:
                     schema = connector.discover(name)
                     problems.extend(str(p) for p in check_against_schema(mapping, name, schema))
             finally:

@@ -17,7 +17,14 @@ from typing import Any
 
 from sqlalchemy import Engine, bindparam, select, update
 
-from connectors.base import ChunkedReader, Connector, DeclaredColumns, ReadSpec, Watermark
+from connectors.base import (
+    ChunkedReader,
+    Connector,
+    DeclaredColumns,
+    OwnChangeStamp,
+    ReadSpec,
+    Watermark,
+)
 from hub.config import RelhubConfig, SourceConfig
 from hub.connections import open_connector
 from hub.deletion_guard import DEFAULT_MAX_DELETION_SHARE, guard_deletions
@@ -37,6 +44,7 @@ from hub.store.snapshots import (
     PlannerStatistics,
     commit_page,
 )
+from hub.yamlfile import ConfigError, field_path, line_of
 from identity.gc_pause import full_collections_paused
 
 log = logging.getLogger(__name__)
@@ -237,7 +245,10 @@ def _deleted_hash(digest: str) -> str:
 def check_columns(connector: Connector, mapping: MappingFile, object_names: list[str]) -> None:
     """Before a read: a column the mapping names and the source does not declare (a file's
     header, the fields Salesforce lets the integration user read) would leave a field empty
-    in every record, so it is a configuration error naming the mapping's line."""
+    in every record, and a change stamp the connector does not read by would move the
+    watermark on the wrong field, so each is a configuration error naming the mapping's line."""
+    for error in stamp_problems(connector, mapping, object_names):
+        raise error
     if not isinstance(connector, DeclaredColumns):
         return
     for name in object_names:
@@ -246,6 +257,22 @@ def check_columns(connector: Connector, mapping: MappingFile, object_names: list
             origin = connector.columns_origin(name)
             for problem in missing_columns(mapping, name, columns, origin):
                 raise problem.error
+
+
+def stamp_problems(
+    connector: Connector, mapping: MappingFile, object_names: list[str]
+) -> Iterator[ConfigError]:
+    """A `modified_at_field` other than the stamp a connector reads changes by."""
+    if not isinstance(connector, OwnChangeStamp):
+        return
+    stamp = connector.change_stamp
+    for name in object_names:
+        named = mapping.object(name).modified_at_field
+        if named not in (None, stamp):
+            location = ["objects", name, "modified_at_field"]
+            reason = f"must be {stamp}, not {named}: {connector.change_stamp_why}"
+            line = line_of(mapping.document, location)
+            yield ConfigError(mapping.path, line, field_path(location), reason)
 
 
 def _log_object(source: str, done: ObjectReport, seconds: float) -> None:

@@ -282,6 +282,32 @@ def test_a_mapped_field_hidden_by_field_level_security_stops_the_sync(
     assert runs.watermark(engine, "salesforce", "Contact") == before
 
 
+def test_a_salesforce_mapping_stamped_by_another_field_is_refused_before_a_read(
+    systems: Systems, sqlite_url: str, tmp_path: Path
+) -> None:
+    shipped = (MAPPINGS / "salesforce.yaml").read_text()
+    stamped = tmp_path / "salesforce.yaml"
+    stamped.write_text(shipped.replace("SystemModstamp", "LastModifiedDate", 1))
+    config_path = tmp_path / "relhub.yaml"
+    config_path.write_text(
+        relhub_yaml(systems.org).replace(str(MAPPINGS / "salesforce.yaml"), str(stamped))
+    )
+    config = load_config(config_path)
+    line = shipped.splitlines().index("    modified_at_field: SystemModstamp") + 1
+    expected = (
+        f"{stamped}:{line}: objects.Contact.modified_at_field: must be SystemModstamp, "
+        "not LastModifiedDate: LastModifiedDate stays put when a system process"
+    )
+    [problem] = mapping_problems(config, offline=False)
+    assert problem.startswith(expected)
+    systems.org.clear_log()
+    salesforce = next(s for s in config.sources if s.name == "salesforce")
+    with pytest.raises(ConfigError) as refused:
+        sync_source(config, open_store(sqlite_url), salesforce)
+    assert str(refused.value).startswith(expected)
+    assert [e.query["q"] for e in systems.org.requests() if "q" in e.query] == []  # no read
+
+
 def test_a_sync_stopped_at_its_share_of_the_daily_limit_loses_nothing(
     systems: Systems, sqlite_url: str
 ) -> None:
