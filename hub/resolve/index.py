@@ -54,15 +54,21 @@ def block_digest(kind: str, rule: str, text: str) -> str:
     return hashlib.blake2b(_SEPARATOR.join((kind, rule, text)).encode(), digest_size=16).hexdigest()
 
 
-def skipping(oversized: Collection[str]) -> SkipStoredBlocks:
-    """The engine's test of which blocks to skip: those whose digest is `oversized`."""
+def skipping(oversized: Collection[str]) -> SkipStoredBlocks | None:
+    """The engine's test of which blocks to skip: those whose digest is `oversized`; none
+    when nothing is (the engine then builds no block texts at all). A text is hashed once
+    however many records share it."""
+    if not oversized:
+        return None
 
     def skip(kind: str, rule: str, texts: np.ndarray) -> np.ndarray:
-        return np.fromiter(
-            (block_digest(kind, rule, text) in oversized for text in texts.tolist()),
+        distinct, inverse = np.unique(texts, return_inverse=True)
+        hit = np.fromiter(
+            (block_digest(kind, rule, text) in oversized for text in distinct.tolist()),
             dtype=bool,
-            count=len(texts),
+            count=len(distinct),
         )
+        return hit[inverse.reshape(-1)]
 
     return skip
 

@@ -316,7 +316,7 @@ class Resolution:
                 model=models,
                 pairs=candidates,
                 index=self.report.full and candidates is None,
-                skip_blocks=None if skip is None else skipping(skip),
+                skip_blocks=skipping(skip or ()),
             )
         if self.report.full:  # an incremental batch holds parts of blocks: no full count
             self.report.notes = capped_block_notes(result.stats, self.settings)
