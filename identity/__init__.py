@@ -4,6 +4,7 @@ What the hub may use of the engine is exported here; everything else in the pack
 the engine's own. Pure, no I/O.
 """
 
+from identity.blocking import pairs_within_groups
 from identity.engine import (
     KINDS,
     BatchIndex,
@@ -64,6 +65,7 @@ __all__ = [
     "feature_layout",
     "index_records",
     "mint_golden_id",
+    "pairs_within_groups",
     "resolve_batch",
     "score_pairs",
     "survive",

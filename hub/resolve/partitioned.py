@@ -27,10 +27,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from itertools import chain, groupby
+from itertools import chain
+from typing import Any
 
 import numpy as np
-from sqlalchemy import Connection, Engine, delete, func, select, update
+from sqlalchemy import Connection, Engine, Row, delete, func, select, update
 
 from hub.config import RelhubConfig
 from hub.resolve.fitted_models import load_models, settings_digest
@@ -45,7 +46,14 @@ from hub.store.identity_models import BlockingKeyRow, FittedModelRow
 from hub.store.locks import DEFAULT_WAIT_S
 from hub.store.models import Run
 from hub.store.partition_models import ResolvePartitionRow, ResolvePlanRow, ScoredPairRow
-from identity import KINDS, FittedModel, NormalizedRecord, ResolutionSettings, resolve_batch
+from identity import (
+    KINDS,
+    FittedModel,
+    NormalizedRecord,
+    ResolutionSettings,
+    pairs_within_groups,
+    resolve_batch,
+)
 
 log = logging.getLogger(__name__)
 BEFORE_ALL, AFTER_ALL = "", "~"  # bounds below and above every block digest (hex)
@@ -191,16 +199,23 @@ def block_ranges(connection: Connection, partitions: int) -> list[tuple[str, str
     ]
 
 
-def _plan(connection: Connection, run_id: int) -> Plan:
+def _under_way(connection: Connection, run_id: int, *columns: Any) -> Row[Any]:
+    """The run's plan row (its `columns`), if the run is a partitioned resolve still under
+    way; otherwise the error that says to prepare anew."""
     status = connection.execute(select(Run.status).where(Run.id == run_id)).scalar()
     row = connection.execute(
-        select(ResolvePlanRow.models, ResolvePlanRow.marks).where(ResolvePlanRow.run_id == run_id)
+        select(ResolvePlanRow.run_id, *columns).where(ResolvePlanRow.run_id == run_id)
     ).first()
     if status != runs.RUNNING or row is None:
         raise PartitionedResolveError(
             f"resolve run {run_id} is {status or 'unknown'}, not a partitioned resolve "
             "under way (another resolve started since it was prepared?): prepare anew"
         )
+    return row
+
+
+def _plan(connection: Connection, run_id: int) -> Plan:
+    row = _under_way(connection, run_id, ResolvePlanRow.models, ResolvePlanRow.marks)
     partitions = connection.execute(
         select(func.count()).where(ResolvePartitionRow.run_id == run_id)
     ).scalar_one()
@@ -231,7 +246,7 @@ def score_partition(
         keys, pairs = _block_pairs(connection, *bounds)
         kept = _decidable(connection, config.resolution, plan.models, keys, pairs)
     with writing(engine) as connection:
-        _plan(connection, run_id)  # not interrupted meanwhile
+        _under_way(connection, run_id)  # not interrupted meanwhile
         scored = ScoredPairRow.__table__
         connection.execute(
             delete(scored).where(scored.c.run_id == run_id, scored.c.partition == partition)
@@ -263,23 +278,23 @@ def _block_pairs(connection: Connection, first: str, stop: str) -> tuple[list[st
     """The records of the blocks in [first, stop) that pair theirs (no more than their cap),
     and those pairs, each once, as indices into the records."""
     rows = connection.execute(
-        select(BlockingKeyRow.block, BlockingKeyRow.record_key, BlockingKeyRow.cap)
-        .where(BlockingKeyRow.block >= first, BlockingKeyRow.block < stop)
-        .order_by(BlockingKeyRow.block)
+        select(BlockingKeyRow.block, BlockingKeyRow.record_key, BlockingKeyRow.cap).where(
+            BlockingKeyRow.block >= first, BlockingKeyRow.block < stop
+        )
+    ).all()
+    if not rows:
+        return [], np.empty((0, 2), np.int64)
+    _, groups, sizes = np.unique(
+        np.array([row.block for row in rows]), return_inverse=True, return_counts=True
     )
-    blocks: list[list[str]] = []
-    for _, block_rows in groupby(rows, key=lambda row: row.block):
-        found = list(block_rows)
-        if 1 < len(found) <= found[0].cap:
-            blocks.append([row.record_key for row in found])
-    keys = sorted({key for block in blocks for key in block})
+    size = sizes[groups]
+    pairing = np.flatnonzero((size > 1) & (size <= np.array([row.cap for row in rows])))
+    found = [rows[i].record_key for i in pairing.tolist()]
+    keys = sorted(set(found))
     position = {key: i for i, key in enumerate(keys)}
-    pairs = [np.empty((0, 2), np.int64)]
-    for block in blocks:
-        members = np.sort(np.fromiter((position[key] for key in block), np.int64, len(block)))
-        left, right = np.triu_indices(len(members), 1)
-        pairs.append(np.column_stack((members[left], members[right])))
-    return keys, np.unique(np.concatenate(pairs), axis=0)
+    members = np.fromiter((position[key] for key in found), np.int64, len(found))
+    left, right, *_ = pairs_within_groups(members, groups[pairing], int(size.max()))
+    return keys, np.unique(np.column_stack((left, right)), axis=0)
 
 
 def _decidable(
