@@ -403,6 +403,7 @@ def _blocked(
             "largest_block": r.largest_block,
             "capped_blocks": r.capped_blocks,
             "capped_records": r.capped_records,
+            "cap": r.cap,
         }
         for r in rule_stats
     }

@@ -21,7 +21,6 @@ def capped_block_notes(stats: Mapping[str, Any], settings: ResolutionSettings) -
             found = stats[kind].get("blocking", {}).get(rule.name, {})
             if not found.get("capped_blocks"):
                 continue
-            cap = rule.max_block_size or settings.max_block_size
             setting = (
                 f"resolution.{kind}.blocking_rules[{index}].max_block_size"
                 if rule.max_block_size
@@ -29,7 +28,7 @@ def capped_block_notes(stats: Mapping[str, Any], settings: ResolutionSettings) -
             )
             notes.append(
                 f"{kind} blocking rule {rule.name!r}: {found['capped_blocks']} blocks above "
-                f"{cap} records skipped ({found['capped_records']} records, the largest "
+                f"{found['cap']} records skipped ({found['capped_records']} records, the largest "
                 f"{found['largest_block']}); their records are paired by the other rules "
                 f"only. Raise {setting} to compare them."
             )
