@@ -14,7 +14,7 @@ left to the model, which converts it or says why not.
 from __future__ import annotations
 
 import types
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
 from enum import Enum
 from typing import Any, get_args, get_origin
@@ -31,12 +31,17 @@ def _is_text(value: Any) -> bool:
     return value.__class__ is str
 
 
+_TEXT = frozenset({str})
+
+
+def _all_text(values: Iterable[Any]) -> bool:
+    return set(map(type, values)) <= _TEXT
+
+
 def _members(values: frozenset[Any]) -> Check:
     """A list of text each one of `values` (enum members' values, or any text)."""
     return lambda value: (
-        value.__class__ is list
-        and {item.__class__ for item in value} <= {str}
-        and (not values or values.issuperset(value))
+        value.__class__ is list and _all_text(value) and (not values or values.issuperset(value))
     )
 
 
@@ -63,10 +68,10 @@ _ADDRESS_PARTS = frozenset(Address.model_fields)
 
 def _plain_addresses(addresses: Any) -> bool:
     """The mapper's one address: its parts (mapping targets, so known names) all text."""
-    return all(
-        address.keys() <= _ADDRESS_PARTS and {v.__class__ for v in address.values()} <= {str}
-        for address in addresses
-    )
+    for address in addresses:
+        if not (address.keys() <= _ADDRESS_PARTS and _all_text(address.values())):
+            return False
+    return True
 
 
 def _plain_provenance(provenance: Mapping[str, Any]) -> bool:

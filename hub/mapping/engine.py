@@ -246,8 +246,11 @@ def compile_field(
         constant = run(spec.const)
         return CompiledField(target, (), lambda _: constant, drop, spec.sensitive)
 
-    if len(sources) == 1 and not is_list:
-        return CompiledField(target, sources, _single(sources[0], chained), drop, spec.sensitive)
+    if len(sources) == 1:
+        extract_one = _single(sources[0], chained)
+        if is_list:
+            extract_one = _listed(extract_one)
+        return CompiledField(target, sources, extract_one, drop, spec.sensitive)
 
     def extract(fields: Mapping[str, Any]) -> Any:
         values = [v for s in sources if not _is_empty(v := fields.get(s))]
@@ -258,7 +261,7 @@ def compile_field(
             for value in values:
                 mapped = run(value)
                 out.extend(mapped if isinstance(mapped, list) else [mapped])
-            return list(dict.fromkeys(v for v in out if v is not None)) or None
+            return _distinct(out)
         if combine is not None:
             return run(combine(values))
         return run(values[0])
@@ -321,6 +324,24 @@ def _single(source: str, run: Callable[[Any], Any] | None) -> Callable[[Mapping[
         return None if _is_empty(value) else run(value)
 
     return extract
+
+
+def _listed(extract: Callable[[Mapping[str, Any]], Any]) -> Callable[[Mapping[str, Any]], Any]:
+    """A list field of one source field: its value as a list (once each), as the
+    several-field extraction makes it."""
+
+    def as_list(fields: Mapping[str, Any]) -> Any:
+        value = extract(fields)
+        if value is None or value.__class__ is not list:
+            return value if value is None else [value]
+        return _distinct(value)
+
+    return as_list
+
+
+def _distinct(values: list[Any]) -> list[Any] | None:
+    """A list field's values, once each in first-seen order; None when none is set."""
+    return list(dict.fromkeys(v for v in values if v is not None)) or None
 
 
 def _checked(convert: Transform) -> Transform:
