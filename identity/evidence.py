@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import overload
+from typing import Any, overload
 
 import numpy as np
 
@@ -58,11 +58,7 @@ class EvidenceTable:
     def link(self, row: int) -> Link:
         fields = tuple(
             FieldEvidence(
-                c.name,
-                "missing"
-                if self.levels[row, i] == NULL_LEVEL
-                else c.levels[self.levels[row, i]].label,
-                round(float(self.weights[row, i]), 3),
+                c.name, _labels(c)[int(self.levels[row, i])], _rounded(self.weights[row, i])
             )
             for i, c in enumerate(self.comparisons)
         )
@@ -71,10 +67,53 @@ class EvidenceTable:
             int(self.left[row]),
             int(self.right[row]),
             float(self.probability[row]),
-            round(float(self.match_weight[row]), 3),
+            _rounded(self.match_weight[row]),
             None if rule == NO_RULE else self.rule_names[rule],
             fields,
         )
+
+    def columns(self) -> EvidenceColumns:
+        """Every pair's decision and evidence as Python lists, a column at a time: what a
+        writer of a million links reads without a `Link` object (and its tuple of field
+        evidence) a pair. The values are those `link` gives."""
+        rules: dict[int, str | None] = {NO_RULE: None, **dict(enumerate(self.rule_names))}
+        return EvidenceColumns(
+            self.left.tolist(),
+            self.right.tolist(),
+            self.probability.tolist(),
+            [round(w, 3) for w in self.match_weight.tolist()],
+            list(map(rules.__getitem__, self.rule.tolist())),
+            [
+                (
+                    c.name,
+                    list(map(_labels(c).__getitem__, self.levels[:, i].tolist())),
+                    [round(w, 3) for w in self.weights[:, i].tolist()],
+                )
+                for i, c in enumerate(self.comparisons)
+            ],
+        )
+
+
+@dataclass(frozen=True)
+class EvidenceColumns:
+    """An evidence table's pairs as lists (`EvidenceTable.columns`); `fields` holds each
+    comparison's name, then every pair's level label and weight on it."""
+
+    left: list[int]
+    right: list[int]
+    probability: list[float]
+    match_weight: list[float]
+    rule: list[str | None]
+    fields: list[tuple[str, list[str], list[float]]]
+
+
+def _labels(comparison: Comparison) -> dict[int, str]:
+    """A comparison's level labels by level index, "missing" for NULL_LEVEL."""
+    return {NULL_LEVEL: "missing", **{i: level.label for i, level in enumerate(comparison.levels)}}
+
+
+def _rounded(weight: np.floating[Any]) -> float:
+    return round(float(weight), 3)
 
 
 class LinkList(Sequence[Link]):
@@ -105,6 +144,10 @@ class LinkList(Sequence[Link]):
         for table in self._tables:
             for row in range(len(table)):
                 yield table.link(row)
+
+    @property
+    def tables(self) -> list[EvidenceTable]:
+        return self._tables
 
     def pairs(self) -> np.ndarray:
         """All (left, right) index pairs at once, without building Link objects."""

@@ -3,12 +3,15 @@ must-links; what an incremental resolve follows to find what a change reaches.""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Sequence
+import json
+import math
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Table, select
 
 from hub.store.bulk import select_in
+from hub.store.db import JSONText, dumps
 from hub.store.identity_models import (
     MUST_LINK,
     GoldenMemberRow,
@@ -16,9 +19,7 @@ from hub.store.identity_models import (
     LinkRow,
     StewardDecisionRow,
 )
-from identity import (
-    Link,
-)
+from identity import LinkList
 
 
 def golden_ids_of(connection: Connection, keys: Collection[str]) -> dict[str, str]:
@@ -110,26 +111,60 @@ def pairs_touching(
     return found
 
 
+DECIDES = ("entity_kind", "probability", "match_weight", "rule", "evidence")  # run aside
+
+
+def pair_decision(row: Mapping[str, Any]) -> tuple[Any, ...]:
+    """What a pair row of `pair_rows` decides, as `pairs_touching` reads it back (the
+    evidence as values: PostgreSQL keeps JSONB in an order of its own)."""
+    return (*(row[name] for name in DECIDES[:-1]), json.loads(row["evidence"]))
+
+
 def pair_rows(
-    links: Iterable[Link], keys: Sequence[str], kinds: Sequence[str], run_id: int
+    links: LinkList, keys: Sequence[str], kinds: Sequence[str], run_id: int
 ) -> list[dict[str, Any]]:
-    """Engine links (record indices) as rows keyed by record keys, smaller key left."""
+    """Engine links (record indices) as rows keyed by record keys, smaller key left; the
+    evidence as its JSON text, put together a comparison at a time from each label's and
+    weight's text (a `dumps` of a list of dicts a link took a third of the links' step)."""
     rows = []
-    for link in links:
-        left, right = sorted((keys[link.left], keys[link.right]))
-        rows.append(
-            {
-                "left_key": left,
-                "right_key": right,
-                "entity_kind": kinds[link.left],
-                "probability": link.probability,
-                "match_weight": link.match_weight,
-                "rule": link.rule,
-                "run_id": run_id,
-                "evidence": [
-                    {"comparison": f.comparison, "level": f.level, "weight": f.weight}
-                    for f in link.fields
-                ],
+    for table in links.tables:
+        found = table.columns()
+        evidence = ["[" for _ in found.left]
+        for i, (name, labels, weights) in enumerate(found.fields):
+            opening = "," if i else ""
+            heads = {
+                label: f'{opening}{{"comparison":{dumps(name)},"level":{dumps(label)},"weight":'
+                for label in set(labels)
             }
-        )
+            evidence = [
+                f"{text}{heads[label]}{number}}}"
+                for text, label, number in zip(evidence, labels, _numbers(weights), strict=True)
+            ]
+        for left, right, probability, weight, rule, text in zip(
+            found.left,
+            found.right,
+            found.probability,
+            found.match_weight,
+            found.rule,
+            evidence,
+            strict=True,
+        ):
+            left_key, right_key = sorted((keys[left], keys[right]))
+            rows.append(
+                {
+                    "left_key": left_key,
+                    "right_key": right_key,
+                    "entity_kind": kinds[left],
+                    "probability": probability,
+                    "match_weight": weight,
+                    "rule": rule,
+                    "run_id": run_id,
+                    "evidence": JSONText(f"{text}]"),
+                }
+            )
     return rows
+
+
+def _numbers(values: list[float]) -> list[str]:
+    """Floats as `dumps` writes them: their repr when all are finite (the usual case)."""
+    return list(map(repr if all(map(math.isfinite, values)) else dumps, values))

@@ -15,7 +15,7 @@ from sqlalchemy import Connection, delete, update
 
 from hub.feed.record import ChangeRecorder
 from hub.golden import merged_into
-from hub.resolve.identity_tables import pairs_touching
+from hub.resolve.identity_tables import DECIDES, pair_decision, pairs_touching
 from hub.resolve.survivorship_pages import Fetch, GoldenPlan, survived_pages
 from hub.review import field_overrides, split_key
 from hub.store.bulk import chunks, delete_in, delete_pairs, insert_rows
@@ -32,7 +32,6 @@ from hub.store.identity_models import (
 from identity import GoldenIdAssignment, current_id
 from identity.survivorship import SurvivorshipSettings
 
-_DECIDES = ("entity_kind", "probability", "match_weight", "rule", "evidence")  # run aside
 GOLDEN_PAGE = 2000  # golden records survived per read of their members
 
 
@@ -184,7 +183,7 @@ class Writers:
             self.connection.execute(delete(table))
             insert_rows(self.connection, table, rows)
             return
-        stored = pairs_touching(self.connection, table, resolved, *_DECIDES)
+        stored = pairs_touching(self.connection, table, resolved, *DECIDES)
         decided = {
             (a, b)
             for a, b in stored
@@ -192,9 +191,7 @@ class Writers:
         }
         fresh = {(row["left_key"], row["right_key"]): row for row in rows}
         same = {
-            pair
-            for pair in decided & fresh.keys()
-            if stored[pair] == tuple(fresh[pair][name] for name in _DECIDES)
+            pair for pair in decided & fresh.keys() if stored[pair] == pair_decision(fresh[pair])
         }
         delete_pairs(self.connection, (table.c.left_key, table.c.right_key), decided - same)
         insert_rows(

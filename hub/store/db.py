@@ -105,15 +105,20 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def dumps(value: Any) -> str:
-    """JSON for the store: dates as ISO text, non-ASCII kept readable."""
-    return json.dumps(value, default=_json_default, ensure_ascii=False, separators=(",", ":"))
-
-
 def _json_default(value: Any) -> Any:
     if hasattr(value, "isoformat"):
         return value.isoformat()
     return str(value)
+
+
+# One encoder for every document: `json.dumps` with options builds a new one a call, a
+# fifth of the time of dumping a record's features.
+_ENCODER = json.JSONEncoder(default=_json_default, ensure_ascii=False, separators=(",", ":"))
+
+
+def dumps(value: Any) -> str:
+    """JSON for the store: dates as ISO text, non-ASCII kept readable."""
+    return _ENCODER.encode(value)
 
 
 def bulk_insert(
