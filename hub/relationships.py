@@ -11,10 +11,10 @@ last resolve made without a table of their own to keep in step.
 from __future__ import annotations
 
 import json
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from typing import Any
 
-from sqlalchemy import Connection, Text, cast
+from sqlalchemy import Connection, Text, and_, cast
 
 from hub.store.bulk import select_in
 from hub.store.identity_models import GoldenMemberRow, record_key
@@ -25,6 +25,20 @@ COMPANY = "company"
 
 _CANONICAL = cast(SourceRecordRow.canonical, Text)
 
+STATES = and_(
+    SourceRecordRow.system == GoldenMemberRow.system,
+    SourceRecordRow.object == GoldenMemberRow.object,
+    SourceRecordRow.source_id == GoldenMemberRow.source_id,
+    SourceRecordRow.deleted.is_(False),
+    _CANONICAL.like('%"relationships"%'),
+)
+"""A live member whose canonical document states relationships: joins a golden member to
+its source record (the read API's lookups join it onto the golden record they read)."""
+STATED = (GoldenMemberRow.golden_id, GoldenMemberRow.record_key, SourceRecordRow.system, _CANONICAL)
+"""What `relationships_stated` reads of each stating member."""
+
+Stated = tuple[str | None, str | None, str | None, str | None]  # golden id, member, system, text
+
 
 def golden_relationships(
     connection: Connection, golden_ids: Collection[str]
@@ -32,19 +46,20 @@ def golden_relationships(
     """Per golden id, its relationships: `{type, golden_id | to, stated_by}`, one per type and
     target, with the member records that state it. A target record not resolved (not
     synced, deleted, or synced after the last resolve) keeps its record key as `record`."""
-    stated = select_in(
-        connection,
-        [GoldenMemberRow.golden_id, GoldenMemberRow.record_key, SourceRecordRow.system, _CANONICAL],
-        GoldenMemberRow.golden_id,
-        golden_ids,
-        SourceRecordRow.system == GoldenMemberRow.system,
-        SourceRecordRow.object == GoldenMemberRow.object,
-        SourceRecordRow.source_id == GoldenMemberRow.source_id,
-        SourceRecordRow.deleted.is_(False),
-        _CANONICAL.like('%"relationships"%'),
-    )
+    stated = select_in(connection, STATED, GoldenMemberRow.golden_id, golden_ids, STATES)
+    return relationships_stated(connection, stated)
+
+
+def relationships_stated(
+    connection: Connection, stated: Iterable[Stated]
+) -> dict[str, list[dict[str, Any]]]:
+    """`golden_relationships` from the `STATED` rows of stating members already read (rows
+    without a member, as an outer join leaves them, are passed over); the targets' golden
+    ids are read only when a relationship names a record."""
     claims: list[tuple[str, str, str, str | None]] = []  # golden id, member, type, target key
     for golden_id, member, system, canonical in stated:
+        if golden_id is None or member is None or system is None or canonical is None:
+            continue
         for relationship in json.loads(canonical).get("relationships") or []:
             target = (
                 record_key(system, relationship["object"], relationship["record_id"])

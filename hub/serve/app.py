@@ -58,7 +58,9 @@ def create_app(
     )
     cache = TokenCache() if token_cache_seconds is None else TokenCache(token_cache_seconds)
     settings = settings or ResolutionSettings()
-    app.state.context = ServeContext(engine, sensitive, settings, cache, FittedModels(settings))
+    reader = engine.execution_options(isolation_level="AUTOCOMMIT")
+    models = FittedModels(settings)
+    app.state.context = ServeContext(engine, sensitive, settings, cache, models, reader)
     errors.install(app)
     for router in ROUTERS:
         app.include_router(router)

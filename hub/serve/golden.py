@@ -4,15 +4,17 @@ members with provenance and its id history."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Response
-from sqlalchemy import Connection, Row, select
+from sqlalchemy import ColumnElement, Connection, Row, Select, bindparam, join, outerjoin, select
+from sqlalchemy.orm import aliased
 
 from hub.golden import id_history, member_rows, resolve_id
 from hub.mapping.sensitive import mask
-from hub.relationships import golden_relationships
+from hub.relationships import STATED, STATES, relationships_stated
+from hub.serve.answers import answer
 from hub.serve.auth import require_scope
 from hub.serve.context import ServeContext, serve_context
 from hub.serve.errors import ERROR_RESPONSES, NOT_FOUND, ApiError
@@ -29,6 +31,7 @@ from hub.serve.schemas import (
 )
 from hub.serve.tokens import Scope, TokenInfo
 from hub.store.identity_models import MERGED, GoldenMemberRow, GoldenRecordRow, record_key
+from hub.store.models import SourceRecordRow
 
 router = APIRouter(prefix="/v1", tags=["golden records"], responses=ERROR_RESPONSES)
 GoldenIdPath = Annotated[str, Path(min_length=1, max_length=32, description="A golden id")]
@@ -36,23 +39,58 @@ Reader = Annotated[TokenInfo, Depends(require_scope(Scope.READ))]
 Context = Annotated[ServeContext, Depends(serve_context)]
 
 
-def golden_record(
-    connection: Connection, golden_id: str, token: TokenInfo, context: ServeContext
-) -> GoldenRecord:
-    """The current record for `golden_id`, masked for `token`: one query unless the id
-    was merged away (then its merges are followed)."""
-    row = _row(connection, golden_id)
-    if row is None or row.status == MERGED:
-        row = _row(connection, resolve_id(connection, golden_id))
-    assert row is not None  # resolve_id raised for an unknown id
-    related = golden_relationships(connection, [row.golden_id])
-    return as_golden(row, golden_id, token, context, related)
+_GOLDEN = (
+    GoldenRecordRow.golden_id,
+    GoldenRecordRow.entity_kind,
+    GoldenRecordRow.status,
+    GoldenRecordRow.fields,
+    GoldenRecordRow.roles,
+    GoldenRecordRow.lifecycle_stage,
+    GoldenRecordRow.lifecycle,
+    GoldenRecordRow.member_count,
+)
 
 
-def _row(connection: Connection, golden_id: str) -> Row[Any] | None:
-    return connection.execute(
-        select(GoldenRecordRow).where(GoldenRecordRow.golden_id == golden_id)
-    ).first()
+def _with_stated(which: ColumnElement[bool]) -> Select[Any]:
+    """A golden record with, a row each, its members that state relationships (one row of
+    NULLs after its own columns when none does): a lookup's one round trip."""
+    stating = join(GoldenMemberRow, SourceRecordRow, STATES)
+    return (
+        select(*_GOLDEN, *STATED)
+        .select_from(
+            outerjoin(
+                GoldenRecordRow, stating, GoldenMemberRow.golden_id == GoldenRecordRow.golden_id
+            )
+        )
+        .where(which)
+    )
+
+
+_BY_ID = _with_stated(GoldenRecordRow.golden_id == bindparam("golden_id"))
+_member = aliased(GoldenMemberRow)
+_BY_SOURCE = _with_stated(
+    GoldenRecordRow.golden_id
+    == select(_member.golden_id)
+    .where(_member.record_key == bindparam("record_key"))
+    .scalar_subquery()
+)
+_RELATIONSHIP = dict.fromkeys(GoldenRelationship.model_fields)
+
+
+def _golden_answer(
+    connection: Connection,
+    rows: Sequence[Row[Any]],
+    requested: str,
+    token: TokenInfo,
+    context: ServeContext,
+) -> dict[str, Any]:
+    """The answer for the rows `_with_stated` read for `requested`; an unknown or merged-away
+    id reads again on the id it lives on as (`resolve_id` raises for an unknown one)."""
+    if not rows or rows[0].status == MERGED:
+        current = resolve_id(connection, requested)
+        rows = connection.execute(_BY_ID, {"golden_id": current}).all()
+    related = relationships_stated(connection, (tuple(row[len(_GOLDEN) :]) for row in rows))
+    return as_golden(rows[0], requested, token, context, related)
 
 
 def as_golden(
@@ -61,41 +99,41 @@ def as_golden(
     token: TokenInfo,
     context: ServeContext,
     relationships: Mapping[str, list[dict[str, Any]]],
-) -> GoldenRecord:
-    """The answer for a golden row; `relationships` by golden id, as
+) -> dict[str, Any]:
+    """The answer for a golden row (a `GoldenRecord`); `relationships` by golden id, as
     hub.relationships.golden_relationships reads them for a page of rows at once."""
     fields = (
         row.fields if token.grants(Scope.READ_SENSITIVE) else mask(row.fields, context.sensitive)
     )
-    return GoldenRecord(
-        golden_id=row.golden_id,
-        requested_id=requested,
-        merged=requested != row.golden_id,
-        entity_kind=row.entity_kind,
-        status=row.status,
-        roles=row.roles,
-        lifecycle_stage=row.lifecycle_stage,
-        lifecycle=row.lifecycle,
-        member_count=row.member_count,
-        fields=fields,
-        relationships=[
-            GoldenRelationship(**related) for related in relationships.get(row.golden_id, [])
+    return {
+        "golden_id": row.golden_id,
+        "requested_id": requested,
+        "merged": requested != row.golden_id,
+        "entity_kind": row.entity_kind,
+        "status": row.status,
+        "roles": row.roles,
+        "lifecycle_stage": row.lifecycle_stage,
+        "lifecycle": row.lifecycle,
+        "member_count": row.member_count,
+        "fields": fields,
+        "relationships": [
+            {**_RELATIONSHIP, **related} for related in relationships.get(row.golden_id, [])
         ],
-    )
+    }
 
 
 @router.get("/golden/{golden_id}", response_model=GoldenRecord, responses=NOT_FOUND)
 @offloaded
-def get_golden(
-    golden_id: GoldenIdPath, token: Reader, context: Context, response: Response
-) -> GoldenRecord:
+def get_golden(golden_id: GoldenIdPath, token: Reader, context: Context) -> Response:
     """A golden record by id. A merged-away id answers with the record it lives on as
     (`merged: true`, and `Content-Location` names the current one)."""
-    with context.engine.connect() as connection:
-        found = golden_record(connection, golden_id, token, context)
-    if found.merged:
-        response.headers["Content-Location"] = f"/v1/golden/{found.golden_id}"
-    return found
+    with context.reader.connect() as connection:
+        rows = connection.execute(_BY_ID, {"golden_id": golden_id}).all()
+        found = _golden_answer(connection, rows, golden_id, token, context)
+    moved = found["merged"]
+    return answer(
+        found, {"Content-Location": f"/v1/golden/{found['golden_id']}"} if moved else None
+    )
 
 
 @router.get(
@@ -108,20 +146,19 @@ def get_by_source(
     source_id: Annotated[str, Path(min_length=1, max_length=255)],
     token: Reader,
     context: Context,
-) -> SourceLookup:
+) -> Response:
     """The golden record a source record (system, object, id) belongs to."""
-    with context.engine.connect() as connection:
-        golden_id = connection.execute(
-            select(GoldenMemberRow.golden_id).where(
-                GoldenMemberRow.record_key == record_key(system, object, source_id)
-            )
-        ).scalar()
-        if golden_id is None:
+    with context.reader.connect() as connection:
+        key = record_key(system, object, source_id)
+        rows = connection.execute(_BY_SOURCE, {"record_key": key}).all()
+        if not rows:
             raise ApiError(
                 404, "not_found", f"no golden record has the source record {system}/{object}/…"
             )
-        golden = golden_record(connection, golden_id, token, context)
-    return SourceLookup(source=SourceKey(system=system, object=object, id=source_id), golden=golden)
+        golden = _golden_answer(connection, rows, rows[0].golden_id, token, context)
+    return answer(
+        {"source": {"system": system, "object": object, "id": source_id}, "golden": golden}
+    )
 
 
 def _supplied(fields: dict[str, Any]) -> dict[tuple[str, str, str], list[str]]:

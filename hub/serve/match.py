@@ -11,29 +11,23 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Response
 
 from hub.mapping.transforms import InvalidValue, domain_of, normalize_email
 from hub.relationships import golden_relationships
 from hub.resolve.identity_tables import golden_ids_of
 from hub.review import split_key
+from hub.serve.answers import answer
 from hub.serve.auth import require_scope
 from hub.serve.context import ServeContext, serve_context
 from hub.serve.errors import ERROR_RESPONSES, ApiError, ErrorBody
 from hub.serve.golden import as_golden
 from hub.serve.neighbours import PROBE_KEY, probe, scoring_neighbours
 from hub.serve.offload import offloaded
-from hub.serve.schemas import (
-    FieldEvidence,
-    MatchCandidate,
-    MatchRequest,
-    MatchResult,
-    PairScore,
-    SourceKey,
-)
+from hub.serve.schemas import MatchRequest, MatchResult
 from hub.serve.tokens import Scope, TokenInfo
 from hub.store.bulk import select_in
-from hub.store.identity_models import GoldenRecordRow, record_key
+from hub.store.identity_models import GoldenRecordRow
 from identity import Link, OrganizationRecord, PhoneError, Record, score_pairs, to_e164
 
 router = APIRouter(prefix="/v1", tags=["match"], responses=ERROR_RESPONSES)
@@ -57,19 +51,22 @@ def normalized(request: MatchRequest) -> Record:
     return record.model_copy(update=changes)
 
 
-def _pair(link: Link, source: str, decision: Literal["link", "review"]) -> PairScore:
+Decision = Literal["link", "review"]
+
+
+def _pair(link: Link, source: str, decision: Decision) -> dict[str, Any]:
+    """A `PairScore`."""
     system, object_name, source_id = split_key(source)
-    return PairScore(
-        source=SourceKey(system=system, object=object_name, id=source_id),
-        decision=decision,
-        probability=link.probability,
-        match_weight=link.match_weight,
-        rule=link.rule,
-        evidence=[
-            FieldEvidence(comparison=f.comparison, level=f.level, weight=f.weight)
-            for f in link.fields
+    return {
+        "source": {"system": system, "object": object_name, "id": source_id},
+        "decision": decision,
+        "probability": link.probability,
+        "match_weight": link.match_weight,
+        "rule": link.rule,
+        "evidence": [
+            {"comparison": f.comparison, "level": f.level, "weight": f.weight} for f in link.fields
         ],
-    )
+    }
 
 
 @router.post("/match", response_model=MatchResult, responses=UNAVAILABLE)
@@ -78,7 +75,7 @@ def match(
     request: MatchRequest,
     token: Annotated[TokenInfo, Depends(require_scope(Scope.MATCH))],
     context: Annotated[ServeContext, Depends(serve_context)],
-) -> MatchResult:
+) -> Response:
     """The golden records a record in canonical form would join (`link`) or be sent to
     review with (`review`), best first, each with its pairs' scores and evidence."""
     record = normalized(request)
@@ -91,10 +88,10 @@ def match(
             "run `relhub resolve --full`",
         )
     asked = probe(record, context.settings)
-    with context.engine.connect() as connection:
+    with context.reader.connect() as connection:
         neighbours = scoring_neighbours(connection, asked)
         if not neighbours:
-            return MatchResult(candidates=[], compared=0)
+            return answer({"candidates": [], "compared": 0})
         keys = [PROBE_KEY, *(n.key for n in neighbours)]
         links, review = score_pairs(
             [asked.normalized, *neighbours],
@@ -102,37 +99,41 @@ def match(
             context.settings,
             models[record.kind],
         )
-        pairs = [
-            *(_pair(link, keys[link.right], "link") for link in links),
-            *(_pair(link, keys[link.right], "review") for link in review),
-        ]
-        golden_of = golden_ids_of(
-            connection, [record_key(p.source.system, p.source.object, p.source.id) for p in pairs]
-        )
-        by_golden: dict[str, list[PairScore]] = {}
-        for pair in sorted(pairs, key=lambda p: -p.match_weight):
-            key = record_key(pair.source.system, pair.source.object, pair.source.id)
+        scored: list[tuple[Link, Decision]] = [(link, "link") for link in links]
+        scored += [(link, "review") for link in review]
+        golden_of = golden_ids_of(connection, [keys[link.right] for link, _ in scored])
+        by_golden: dict[str, list[dict[str, Any]]] = {}
+        for link, decision in sorted(scored, key=lambda pair: -pair[0].match_weight):
+            key = keys[link.right]
             if key in golden_of:
-                by_golden.setdefault(golden_of[key], []).append(pair)
+                by_golden.setdefault(golden_of[key], []).append(_pair(link, key, decision))
         best = sorted(
             by_golden,
-            key=lambda g: (by_golden[g][0].decision != "link", -by_golden[g][0].match_weight, g),
+            key=lambda g: (
+                by_golden[g][0]["decision"] != "link",
+                -by_golden[g][0]["match_weight"],
+                g,
+            ),
         )[: request.limit]
         rows = {
             row.golden_id: row
             for row in select_in(connection, [GoldenRecordRow], GoldenRecordRow.golden_id, best)
         }
         related = golden_relationships(connection, best)
-    return MatchResult(
-        candidates=[
-            MatchCandidate(
-                golden=as_golden(rows[g], g, token, context, related),
-                decision="link" if any(p.decision == "link" for p in by_golden[g]) else "review",
-                probability=by_golden[g][0].probability,
-                match_weight=by_golden[g][0].match_weight,
-                pairs=by_golden[g],
-            )
-            for g in best
-        ],
-        compared=len(neighbours),
+    return answer(
+        {
+            "candidates": [
+                {
+                    "golden": as_golden(rows[g], g, token, context, related),
+                    "decision": "link"
+                    if any(p["decision"] == "link" for p in by_golden[g])
+                    else "review",
+                    "probability": by_golden[g][0]["probability"],
+                    "match_weight": by_golden[g][0]["match_weight"],
+                    "pairs": by_golden[g],
+                }
+                for g in best
+            ],
+            "compared": len(neighbours),
+        }
     )

@@ -10,19 +10,20 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Response
 
 from hub.mapping.transforms import InvalidValue, domain_of, normalize_email, split_full_name
 from hub.relationships import golden_relationships
 from hub.resolve.identity_tables import golden_ids_of
 from hub.review import split_key
+from hub.serve.answers import answer
 from hub.serve.auth import require_scope
 from hub.serve.context import MAX_PAGE, ServeContext, serve_context
 from hub.serve.errors import ERROR_RESPONSES, ApiError
 from hub.serve.golden import as_golden
 from hub.serve.neighbours import PROBE, NotIndexed, Unsearchable, probe, sharing_values
 from hub.serve.offload import offloaded
-from hub.serve.schemas import SearchHit, SearchResults, SourceKey
+from hub.serve.schemas import SearchResults
 from hub.serve.tokens import Scope, TokenInfo
 from hub.store.bulk import select_in
 from hub.store.identity_models import GoldenRecordRow
@@ -115,15 +116,15 @@ def search(
     domain: Text = None,
     kind: Kind | None = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
-) -> SearchResults:
+) -> Response:
     """Active golden records holding an email, a phone (any format; `region` for national
     numbers), a name with a postcode, or a web domain (organizations), each with the
     member records that hold it."""
     probes = _criterion(email, phone, region, name, postcode, domain)
-    matched: dict[str, list[SourceKey]] = {}
+    matched: dict[str, list[dict[str, str]]] = {}
     wanted = [(r, features) for r, features in probes if kind is None or r.kind == kind]
     not_indexed: list[NotIndexed] = []
-    with context.engine.connect() as connection:
+    with context.reader.connect() as connection:
         for record, features in wanted:
             try:
                 found = sharing_values(connection, probe(record, context.settings), features)
@@ -135,20 +136,22 @@ def search(
             for key, golden_id in sorted(golden_ids_of(connection, [r.key for r in found]).items()):
                 system, object_name, source_id = split_key(key)
                 matched.setdefault(golden_id, []).append(
-                    SourceKey(system=system, object=object_name, id=source_id)
+                    {"system": system, "object": object_name, "id": source_id}
                 )
         if len(not_indexed) == len(wanted):
             raise ApiError(422, "unsearchable", str(not_indexed[0]))
         ids = sorted(matched)[:limit]
         rows = select_in(connection, [GoldenRecordRow], GoldenRecordRow.golden_id, ids)
         related = golden_relationships(connection, ids)
-    return SearchResults(
-        results=[
-            SearchHit(
-                golden=as_golden(row, row.golden_id, token, context, related),
-                matched=matched[row.golden_id],
-            )
-            for row in sorted(rows, key=lambda r: r.golden_id)
-        ],
-        truncated=len(matched) > limit,
+    return answer(
+        {
+            "results": [
+                {
+                    "golden": as_golden(row, row.golden_id, token, context, related),
+                    "matched": matched[row.golden_id],
+                }
+                for row in sorted(rows, key=lambda r: r.golden_id)
+            ],
+            "truncated": len(matched) > limit,
+        }
     )
