@@ -39,7 +39,13 @@ def _print_version(asked: bool) -> None:
 
 @app.callback()
 def _options(
-    verbose: bool = typer.Option(False, "--verbose", "-v", help="Log what each step does."),
+    verbose: int = typer.Option(
+        0,
+        "--verbose",
+        "-v",
+        count=True,
+        help="Log what each step does; twice (-v -v): debug lines too.",
+    ),
     database: str | None = typer.Option(
         None,
         "--database",

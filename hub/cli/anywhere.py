@@ -10,7 +10,7 @@ from __future__ import annotations
 from typer import _click as click
 from typer.core import TyperGroup
 
-GLOBAL_OPTIONS = {"-v": 0, "--verbose": 0, "--database": 1}  # option -> values it takes
+GLOBAL_OPTIONS = {"-v": 0, "-vv": 0, "--verbose": 0, "--database": 1}  # option -> values it takes
 
 
 def _command_path(group: TyperGroup, args: list[str]) -> tuple[int, click.Command]:

@@ -31,6 +31,7 @@ from hub.store.errors import error_line
 from hub.store.locks import DEFAULT_WAIT_S, StoreBusy
 from hub.store.migrate import open_store
 from hub.store.quarantine import UnknownEntry
+from hub.url_logging import hide_request_targets
 from hub.yamlfile import ConfigError
 
 console = Console(width=None if sys.stdout.isatty() else 160)
@@ -99,11 +100,15 @@ def explain(error: Exception) -> tuple[str, int] | None:
     return None
 
 
-def configure_logging(verbose: bool) -> None:
+def configure_logging(verbosity: int) -> None:
+    """Warnings; with -v what each step does; with -v -v the libraries' debug lines too,
+    urllib3's without the paths and query strings of the URLs it requests."""
+    levels = (logging.WARNING, logging.INFO, logging.DEBUG)
     logging.basicConfig(
-        level=logging.INFO if verbose else logging.WARNING,
+        level=levels[min(verbosity, len(levels) - 1)],
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    hide_request_targets()
 
 
 def load(config_file: Path | None) -> tuple[RelhubConfig, Engine]:

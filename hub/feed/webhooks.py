@@ -33,6 +33,7 @@ from hub.feed.subscriptions import DEAD, LOCK, PENDING
 from hub.store.db import utcnow, writing
 from hub.store.feed_models import WebhookDeliveryRow, WebhookSubscriptionRow
 from hub.store.locks import StoreBusy, run_lock
+from hub.url_logging import hide_request_targets
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +102,7 @@ class Deliverer:
         self.timeout_s = timeout_s
         self.clock = clock
         self.session = requests.Session()
+        hide_request_targets()  # a webhook URL's path or query can be its credential
         self.session.headers["User-Agent"] = f"relhub-webhooks/{version('relhub')}"
 
     def deliver(self, wait_s: float) -> DeliveryReport:

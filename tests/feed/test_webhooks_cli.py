@@ -77,6 +77,20 @@ def test_a_secret_from_the_environment_is_used_and_not_shown(sqlite_url: str) ->
     assert receiver.cursors == [1] and receiver.received[0].signed
 
 
+def test_debug_logs_name_no_webhook_path_or_query(sqlite_url: str) -> None:
+    with receiving() as receiver:
+        added = _relhub("add", receiver.url, "-e", "all", url=sqlite_url)
+        receiver.secret = added.stdout.strip().splitlines()[-1]
+        commit_events(open_store(sqlite_url), 1)
+        delivered = _relhub("deliver", "-v", "-v", url=sqlite_url)
+    assert delivered.returncode == 0, delivered.stderr
+    assert receiver.cursors == [1]
+    logged = delivered.stderr
+    assert "DEBUG urllib3.connectionpool" in logged  # -v -v shows the libraries' debug lines
+    assert '"POST /[hidden] HTTP/1.1" 200' in logged
+    assert "/hooks/relhub" not in logged and "path-credential" not in logged
+
+
 def test_dead_letters_make_deliver_exit_1_and_are_listed(sqlite_url: str) -> None:
     with receiving() as receiver:
         added = _relhub("add", receiver.url, "-e", "created", url=sqlite_url)
