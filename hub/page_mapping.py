@@ -28,7 +28,7 @@ from connectors.base import Chunk, Page, SourceRecord, Watermark, checkpoint_at_
 from hub.mapping.engine import MappingError, ObjectMapper
 from hub.store.quarantine import QuarantineEntry, quarantine_entry
 from hub.store.snapshots import SnapshotRow
-from identity.forked import can_fork, die_with_parent, peeked
+from workers.forked import can_fork, die_with_parent, peeked
 
 Item = TypeVar("Item")
 Result = TypeVar("Result")

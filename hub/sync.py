@@ -45,7 +45,7 @@ from hub.store.snapshots import (
     commit_page,
 )
 from hub.yamlfile import ConfigError, field_path, line_of
-from identity.gc_pause import full_collections_paused
+from workers.gc_pause import full_collections_paused
 
 log = logging.getLogger(__name__)
 

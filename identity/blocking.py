@@ -16,10 +16,10 @@ import jellyfish
 import numpy as np
 
 from identity.features import MISSING, FeatureTable
-from identity.forked import split_with_a_worker
 from identity.normalize import first_token
 from identity.settings import BlockingRule
 from identity.sorted_keys import sorted_unique
+from workers.forked import split_with_a_worker
 
 log = logging.getLogger(__name__)
 _KEY_CHUNK = 1 << 21

@@ -28,8 +28,6 @@ from identity.features import (
     normalized_values,
     raw_columns,
 )
-from identity.forked import peeked, split_with_a_worker, zeros
-from identity.gc_pause import full_collections_paused
 from identity.records import Record
 from identity.scoring import (
     ComparisonModel,
@@ -50,6 +48,8 @@ from identity.settings import (
     StewardConstraints,
 )
 from identity.sorted_keys import contains, sorted_unique, subset_mask
+from workers.forked import peeked, split_with_a_worker, zeros
+from workers.gc_pause import full_collections_paused
 
 __all__ = [
     "BatchIndex",

@@ -16,8 +16,8 @@ from functools import partial
 from typing import Protocol
 
 from identity.features import FeatureBuilder, FeatureTable, RawColumns
-from identity.forked import ForkedConsumer, can_fork
 from identity.settings import ResolutionSettings
+from workers.forked import ForkedConsumer, can_fork
 
 RawChunk = tuple[str, RawColumns, int, bool]  # kind, values, records, already normalized
 

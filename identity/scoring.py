@@ -18,9 +18,9 @@ import numpy as np
 
 from identity.comparisons import NULL_LEVEL, compare
 from identity.features import FeatureTable
-from identity.forked import split_with_a_worker
 from identity.settings import Comparison, EntitySettings, ResolutionSettings
 from identity.sorted_keys import sorted_unique
+from workers.forked import split_with_a_worker
 
 _FLOOR = 1e-9
 # Levels at which two values disagree: relatives make EM overrate how often true matches

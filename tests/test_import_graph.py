@@ -1,6 +1,7 @@
 """The layers' arrows point one way (README, Architecture), checked on the source itself.
 
-identity/ and connectors/ know nothing of hub/, dags/ or the emulators; hub/ reaches no
+identity/ and connectors/ know nothing of hub/, dags/ or the emulators; workers/ (the
+process plumbing) knows nothing of any of them, identity/ and connectors/ included; hub/ reaches no
 emulator, neither by an import statement nor by a module name handed to importlib (the
 `relhub emulate` command finds them through entry points); and hub/ takes nothing private
 (a name beginning with `_`) from another package.
@@ -75,6 +76,16 @@ def test_engine_and_connectors_know_nothing_above_them(package: str) -> None:
         f"{found.where}: {found.module}"
         for found in package_imports(package)
         if top(found.module) in {"hub", "dags", "emulators"}
+    ]
+    assert wrong == []
+
+
+def test_the_worker_layer_knows_nothing_above_it() -> None:
+    """workers/ is process plumbing below hub/ and identity/, which both use it."""
+    wrong = [
+        f"{found.where}: {found.module}"
+        for found in package_imports("workers")
+        if top(found.module) in {"hub", "identity", "connectors", "emulators", "dags"}
     ]
     assert wrong == []
 

@@ -10,7 +10,7 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 
 
-@pytest.mark.parametrize("name", ["connectors", "identity", "hub", "emulators"])
+@pytest.mark.parametrize("name", ["connectors", "identity", "hub", "emulators", "workers"])
 def test_package_is_this_repository(name: str) -> None:
     module = importlib.import_module(name)
     assert module.__file__ is not None

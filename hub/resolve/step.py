@@ -48,7 +48,7 @@ from identity import (
     ResolutionSettings,
     resolve_batch,
 )
-from identity.gc_pause import full_collections_paused
+from workers.gc_pause import full_collections_paused
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str, int], None]

@@ -24,8 +24,8 @@ from hub.resolve.source_records import load_keys
 from hub.store.db import JSONText, dumps
 from hub.store.identity_models import ACTIVE
 from identity import Record, survive
-from identity.forked import can_fork, in_order_in_workers
 from identity.survivorship import SurvivorshipSettings
+from workers.forked import can_fork, in_order_in_workers
 
 WORKERS = min(4, os.cpu_count() or 1)  # the resolving process stores while they survive
 _JSON_COLUMNS = ("fields", "roles", "lifecycle")

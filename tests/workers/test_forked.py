@@ -1,23 +1,18 @@
 """The forked worker: results come back, failures and deaths surface in the parent, and no
 worker outlives the block that started it."""
 
-import multiprocessing
 import os
 import time
 from contextlib import contextmanager
 from pathlib import Path
 
-import numpy as np
 import pytest
 
-from identity import engine
-from identity.engine import resolve_batch
-from identity.forked import (
+from workers.forked import (
     ForkedConsumer,
     WorkerError,
     forked_call,
     in_order_in_workers,
-    split_with_a_worker,
 )
 
 
@@ -94,28 +89,6 @@ def test_sending_to_a_worker_that_died_says_so():
     ):
         for _ in range(1000):  # until the pipe reports the worker gone
             worker.send(b"x" * 100_000)
-
-
-def _split_squares():
-    return split_with_a_worker(lambda x: x * x, range(6), forked=True)
-
-
-def _resolve_streamed(records):
-    return resolve_batch(iter(records))
-
-
-def test_a_daemonic_process_does_the_work_itself(population, monkeypatch):
-    """A pool's worker may not start processes: asked to fork, it works alone, and a
-    resolve there gives what it gives anywhere."""
-    monkeypatch.setattr(engine, "CHUNK_SIZE", 64)
-    monkeypatch.setattr(engine, "PARALLEL_COMPARE_PAIRS", 1)
-    monkeypatch.setattr(engine, "PARALLEL_BLOCKING_RECORDS", 1)
-    here = resolve_batch(iter(population))
-    with multiprocessing.get_context("fork").Pool(1) as pool:  # its workers are daemonic
-        assert pool.apply(_split_squares) == [0, 1, 4, 9, 16, 25]
-        there = pool.apply(_resolve_streamed, (population,))
-    assert np.array_equal(here.labels, there.labels)
-    assert np.array_equal(here.candidate_pairs, there.candidate_pairs)
 
 
 @contextmanager

@@ -2,7 +2,7 @@ import gc
 
 import pytest
 
-from identity.gc_pause import full_collections_paused
+from workers.gc_pause import full_collections_paused
 
 
 def test_full_collections_are_paused_and_thresholds_restored_even_on_error():
