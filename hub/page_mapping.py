@@ -16,11 +16,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-import multiprocessing
-import os
-from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -28,12 +25,10 @@ from connectors.base import Chunk, Page, SourceRecord, Watermark, checkpoint_at_
 from hub.mapping.engine import MappingError, ObjectMapper
 from hub.store.quarantine import QuarantineEntry, quarantine_entry
 from hub.store.snapshots import SnapshotRow
-from workers.forked import can_fork, die_with_parent, peeked
+from workers.forked import can_fork, in_order_in_workers, peeked
 
 Item = TypeVar("Item")
 Result = TypeVar("Result")
-
-_worker_mapper: ObjectMapper | None = None  # set before forking; workers inherit it
 
 
 @dataclass(slots=True)
@@ -155,11 +150,6 @@ def map_chunks(chunks: Iterator[Chunk], mapper: ObjectMapper, workers: int) -> I
         yield mapped
 
 
-def _work_in_worker(work: Callable[[Any, ObjectMapper], Result], item: Any) -> Result:
-    assert _worker_mapper is not None, "workers are forked after the mapper is set"
-    return work(item, _worker_mapper)
-
-
 def _in_order(
     items: Iterator[Item],
     work: Callable[[Item, ObjectMapper], Result],
@@ -167,25 +157,12 @@ def _in_order(
     workers: int,
 ) -> Iterator[Result]:
     """`work` on every item, in workers when there are several items, results in order."""
+
+    def mapped(item: Item) -> Result:
+        return work(item, mapper)
+
     head, items = peeked(items, 2 if workers > 1 and can_fork() else 1)
     if len(head) < 2:
-        for item in items:
-            yield work(item, mapper)
+        yield from map(mapped, items)
         return
-
-    global _worker_mapper
-    _worker_mapper = mapper
-    in_flight: deque[Future[Result]] = deque()
-    context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(
-        max_workers=workers,
-        mp_context=context,
-        initializer=die_with_parent,
-        initargs=(os.getpid(),),
-    ) as pool:
-        for item in items:
-            in_flight.append(pool.submit(_work_in_worker, work, item))
-            if len(in_flight) > 2 * workers:
-                yield in_flight.popleft().result()
-        while in_flight:
-            yield in_flight.popleft().result()
+    yield from in_order_in_workers(lambda: nullcontext(mapped), items, workers)

@@ -5,8 +5,9 @@ tables, lambdas included): nothing is pickled but the items sent through the pip
 one result. A thread in the worker reads a few items ahead; a sender that outruns the
 worker waits, so memory stays flat. Work split over a list of items is taken from a shared
 counter, and arrays made with `zeros(..., shared=True)` before the fork are written
-in place. Work whose outcomes are consumed as a stream (pages of rows to store) is dealt
-over several workers, outcomes read back in the items' order.
+in place. Work whose outcomes are consumed as a stream (pages to map, pages of rows to
+store) is dealt over several workers through their pipes, outcomes read back in the
+items' order.
 """
 
 from __future__ import annotations
@@ -21,10 +22,12 @@ import signal
 import sys
 import threading
 import traceback
-from collections.abc import Callable, Iterator, Sequence
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from itertools import chain, islice
 from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
 from types import TracebackType
 from typing import Any, Generic, TypeVar
 
@@ -36,6 +39,7 @@ Outcome = TypeVar("Outcome")
 
 _PR_SET_PDEATHSIG = 1  # linux/prctl.h
 _BUFFERED = 4  # items received ahead of the consumer
+_AHEAD = 2  # items in flight per worker of `in_order_in_workers` (fewer than _BUFFERED)
 
 
 def die_with_parent(parent: int) -> None:
@@ -81,6 +85,8 @@ class _Inbox:
             while item := self.connection.recv_bytes():  # an empty message ends the stream
                 if not self.discarding:
                     self.buffered.put(item)
+        except (EOFError, OSError):  # the parent is gone, or this worker failed and closed
+            pass
         finally:
             self.buffered.put(None)
 
@@ -98,22 +104,42 @@ class _Inbox:
             self.ended = self.buffered.get() is None
 
 
-def _serve(
-    consume: Callable[[Iterator[Any]], Any],
+def _fork(serve: Callable[..., None], *args: Any) -> tuple[Connection, BaseProcess]:
+    """A worker forked to run `serve(*args, inbox, connection)`: the items this process
+    sends come through the inbox, and what the worker sends back through the connection
+    (this process's end of which is returned, with the process)."""
+    context = multiprocessing.get_context("fork")
+    parent_end, child_end = context.Pipe()
+    process = context.Process(
+        target=_worker,
+        args=(serve, args, child_end, parent_end, os.getpid()),
+        name="relhub-worker",
+    )
+    process.start()
+    child_end.close()  # a later worker must not hold it: a dead worker reads as EOF
+    return parent_end, process
+
+
+def _worker(
+    serve: Callable[..., None],
+    args: tuple[Any, ...],
     connection: Connection,
     parent_end: Connection,
     parent: int,
 ) -> None:
     die_with_parent(parent)
     parent_end.close()
-    inbox = _Inbox(connection)
+    serve(*args, _Inbox(connection), connection)
+    connection.close()
+
+
+def _serve(consume: Callable[[Iterator[Any]], Any], inbox: _Inbox, connection: Connection) -> None:
     try:
         outcome: tuple[bool, Any] = (True, consume(inbox.items()))
     except BaseException:  # every failure goes back to the parent
         outcome = (False, traceback.format_exc())
     inbox.discard()
     connection.send(outcome)
-    connection.close()
 
 
 class ForkedConsumer(Generic[Item, Result]):
@@ -122,15 +148,7 @@ class ForkedConsumer(Generic[Item, Result]):
     Leaving the `with` block without a result kills the worker."""
 
     def __init__(self, consume: Callable[[Iterator[Item]], Result]) -> None:
-        context = multiprocessing.get_context("fork")
-        self._connection, child_end = context.Pipe()
-        self._process = context.Process(
-            target=_serve,
-            args=(consume, child_end, self._connection, os.getpid()),
-            name="relhub-worker",
-        )
-        self._process.start()
-        child_end.close()
+        self._connection, self._process = _fork(_serve, consume)
 
     def send(self, item: Item) -> None:
         try:
@@ -213,63 +231,74 @@ def split_with_a_worker(
 
 def _deal(
     prepare: Callable[[], AbstractContextManager[Callable[[Item], Outcome]]],
-    items: Sequence[Item],
+    inbox: _Inbox,
     connection: Connection,
-    parent: int,
 ) -> None:
-    die_with_parent(parent)
     try:
         with prepare() as work:
-            for item in items:
+            for item in inbox.items():
                 connection.send((True, work(item)))
     except BaseException:  # every failure goes back to the parent
         connection.send((False, traceback.format_exc()))
-    connection.close()
+
+
+def _outcome(connection: Connection, worker: BaseProcess) -> Any:
+    try:
+        ok, value = connection.recv()
+    except (EOFError, OSError):
+        raise _gone(worker) from None
+    if not ok:
+        raise WorkerError(f"a worker process failed:\n{value}")
+    return value
+
+
+def _gone(worker: BaseProcess) -> WorkerError:
+    worker.join()
+    return WorkerError(f"a worker process died (exit code {worker.exitcode})")
 
 
 def in_order_in_workers(
     prepare: Callable[[], AbstractContextManager[Callable[[Item], Outcome]]],
-    items: Sequence[Item],
+    items: Iterable[Item],
     workers: int,
 ) -> Iterator[Outcome]:
     """`work` on each item in `workers` forked processes, outcomes yielded in the items'
-    order as they come, while this process uses them (stores them, say). Each worker
-    enters `prepare()` once for its `work` (to open a database connection of its own, as
-    a forked copy of this process's must not be used) and takes every `workers`-th item:
-    items of even cost keep all busy. A worker is at most one outcome ahead of the
-    consumer (its send waits on the pipe), so memory stays flat in the number of items.
-    Closing the iterator early, or a failure, kills the workers."""
-    context = multiprocessing.get_context("fork")
-    started: list[tuple[Connection, multiprocessing.process.BaseProcess]] = []
+    order as they come, while this process reads the items (pages of a source, say) and
+    uses the outcomes (stores them). Each worker enters `prepare()` once for its `work`
+    (to open a database connection of its own, as a forked copy of this process's must
+    not be used) and is dealt every `workers`-th item through its pipe: items of even cost
+    keep all busy. At most `_AHEAD` items a worker are in flight (the next waits in its
+    inbox while it works), so memory stays flat in the number of items. Closing the
+    iterator early, or a failure, kills the workers."""
+    started: list[tuple[Connection, BaseProcess]] = []
     try:
-        for index in range(workers):
-            receiver, sender = context.Pipe(duplex=False)
-            worker = context.Process(
-                target=_deal,
-                args=(prepare, items[index::workers], sender, os.getpid()),
-                name="relhub-worker",
-            )
-            worker.start()
-            sender.close()  # a later worker must not hold it: a dead worker reads as EOF
-            started.append((receiver, worker))
-        for index in range(len(items)):
-            receiver, dealt = started[index % workers]
+        for _ in range(workers):
+            started.append(_fork(_deal, prepare))
+        dealt: deque[tuple[Connection, BaseProcess]] = deque()
+        gone: BaseProcess | None = None
+        for index, item in enumerate(items):
+            connection, worker = started[index % workers]
             try:
-                ok, value = receiver.recv()
-            except (EOFError, OSError):
-                dealt.join()
-                raise WorkerError(f"a worker process died (exit code {dealt.exitcode})") from None
-            if not ok:
-                raise WorkerError(f"a worker process failed:\n{value}")
-            yield value
-        for _, done in started:
+                connection.send(item)
+            except OSError:  # the worker is gone: the outcomes dealt before tell why
+                gone = worker
+                break
+            dealt.append((connection, worker))
+            if len(dealt) > _AHEAD * workers:
+                yield _outcome(*dealt.popleft())
+        while dealt:
+            yield _outcome(*dealt.popleft())
+        if gone is not None:
+            raise _gone(gone)
+        for connection, done in started:
+            connection.send_bytes(b"")  # the end of its items
             done.join()
     finally:
-        for receiver, left in started:
+        for connection, left in started:
             if left.exitcode is None:
                 left.kill()
             left.join()
-            receiver.close()
+            connection.close()
 
 
 def zeros(shape: tuple[int, ...], dtype: type[np.generic], *, shared: bool) -> np.ndarray:
