@@ -14,17 +14,23 @@ With `push.merge_duplicates` on, a record the source should merge away gets the 
 from __future__ import annotations
 
 import hashlib
+import json
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from sqlalchemy import (
+    Column,
     Connection,
     Engine,
+    Integer,
     String,
+    Text,
     and_,
     bindparam,
+    cast,
     func,
     literal,
     or_,
@@ -35,7 +41,6 @@ from sqlalchemy import (
 )
 
 from hub.config import RelhubConfig
-from hub.golden import plain_fields
 from hub.push.merges import MERGE_INTO, MergePolicy, merge_plan, merging_systems
 from hub.push.targets import (
     PushTarget,
@@ -46,7 +51,7 @@ from hub.push.targets import (
 )
 from hub.store import runs
 from hub.store.bulk import chunks, insert_rows
-from hub.store.db import JSONType, dumps, utcnow, writing
+from hub.store.db import JSONText, dumps, utcnow, writing
 from hub.store.identity_models import ACTIVE, GoldenMemberRow, GoldenRecordRow
 from hub.store.locks import DEFAULT_WAIT_S
 from hub.store.models import Run, SourceRecordRow
@@ -76,11 +81,17 @@ class BuildReport:
         return asdict(self)
 
 
+def fields_text(fields: Mapping[str, Any]) -> str:
+    """A write's fields as stored and keyed: JSON, sorted by name."""
+    return dumps(dict(sorted(fields.items())))
+
+
 def idempotency_key(
-    system: str, object_name: str, source_id: str, fields: Mapping[str, Any], version: int
+    system: str, object_name: str, source_id: str, fields: str, version: int
 ) -> str:
-    text = "\x1f".join((system, object_name, source_id, dumps(dict(sorted(fields.items())))))
-    return hashlib.sha256(f"{text}\x1f{version}".encode()).hexdigest()
+    """The key of a write (its `fields_text`) of a golden version to a target record."""
+    text = "\x1f".join((system, object_name, source_id, fields, str(version)))
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _marks(engine: Engine) -> tuple[int, int]:
@@ -173,84 +184,42 @@ def _build_page(
     supersede: bool,
     merges: tuple[MergePolicy, set[str]],
 ) -> None:
-    # only the documents' pushed keys are read: decoding whole documents was most of a build
-    wanted = golden_names(targets.values())
-    golden = {
-        row.golden_id: {
-            "fields": plain_fields({n: v for n, v in (row.fields or {}).items() if v is not None}),
-            "roles": row.roles,
-            "lifecycle_stage": row.lifecycle_stage,
-            "version": row.updated_run_id,
-        }
-        for row in connection.execute(
-            select(
-                GoldenRecordRow.golden_id,
-                GoldenRecordRow.roles,
-                GoldenRecordRow.lifecycle_stage,
-                GoldenRecordRow.updated_run_id,
-                _picked(connection, GoldenRecordRow.fields, wanted).label("fields"),
-            ).where(GoldenRecordRow.golden_id.in_(golden_ids))
-        )
-    }
-    source = SourceRecordRow.__table__
-    written = source_names(targets.values())
-    members = connection.execute(
-        select(
-            GoldenMemberRow.system,
-            GoldenMemberRow.object,
-            GoldenMemberRow.source_id,
-            GoldenMemberRow.golden_id,
-            source.c.modified_at,
-            _picked(connection, source.c.payload, written).label("payload"),
-        )
-        .join(
-            source,
-            and_(
-                source.c.system == GoldenMemberRow.system,
-                source.c.object == GoldenMemberRow.object,
-                source.c.source_id == GoldenMemberRow.source_id,
-            ),
-        )
-        .where(GoldenMemberRow.golden_id.in_(golden_ids), source.c.deleted.is_(False))
-    ).all()
+    members, values = _diff_rows(connection, targets, golden_ids)
     plan = merge_plan(connection, members, *merges)
-    now = utcnow()
     rows: dict[str, dict[str, Any]] = {}
+    written: dict[str, dict[str, Any]] = {}  # key -> the fields it writes
     examined: list[tuple[str, str, str]] = []
-    for m in members:
-        target = targets.get((m.system, m.object))
-        if target is None:
-            continue
-        examined.append((m.system, m.object, m.source_id))
-        record = golden[m.golden_id]
-        into = plan.get((m.system, m.object, m.source_id))
+    for member, (fields, payload, roles) in zip(members, values, strict=True):
+        system, object_name, source_id, golden_id, modified_at, stage, version, _ = member
+        examined.append((system, object_name, source_id))
+        into = plan.get((system, object_name, source_id))
         if into:  # a record merged away takes no field writes: only the merge
             writes: dict[str, Any] = {MERGE_INTO: into}
         else:
-            writes = wanted_writes(target, m.golden_id, record, m.payload or {})
+            record = {"fields": fields, "roles": roles, "lifecycle_stage": stage}
+            writes = wanted_writes(targets[system, object_name], golden_id, record, payload)
         if not writes:
             continue
-        key = idempotency_key(m.system, m.object, m.source_id, writes, record["version"])
+        text = fields_text(writes)
+        key = idempotency_key(system, object_name, source_id, text, version)
+        written[key] = writes
         rows[key] = {
             "idempotency_key": key,
-            "system": m.system,
-            "object": m.object,
-            "source_id": m.source_id,
-            "golden_id": m.golden_id,
-            "golden_version": record["version"],
-            "fields": writes,
-            "read_modified_at": m.modified_at,
-            "status": PENDING,
-            "attempts": 0,
-            "created_at": now,
-            "run_id": report.run_id,
+            "system": system,
+            "object": object_name,
+            "source_id": source_id,
+            "golden_id": golden_id,
+            "golden_version": version,
+            "fields": JSONText(text),
+            "read_modified_at": modified_at,
         }
     report.targets += len(examined)
     if supersede:
         report.superseded += _supersede(connection, examined, set(rows))
     known = _known_keys(connection, list(rows))
     fresh = [row for key, row in rows.items() if key not in known]
-    insert_rows(connection, _outbox, fresh)
+    shared = {"status": PENDING, "attempts": 0, "created_at": utcnow(), "run_id": report.run_id}
+    insert_rows(connection, _outbox, fresh, shared)
     again = [rows[key] for key, (_, status) in known.items() if status == SKIPPED]
     if again:  # the same write, skipped for a change since read: pending, as re-read
         connection.execute(
@@ -260,26 +229,124 @@ def _build_page(
             [{"pk": known[r["idempotency_key"]][0], "read": r["read_modified_at"]} for r in again],
         )
     report.queued += len(fresh) + len(again)
-    for row in fresh + again:
-        for name in row["fields"]:
-            label = f"{row['system']}.{row['object']}.{name}"
-            report.by_field[label] = report.by_field.get(label, 0) + 1
+    queued = Counter(
+        (row["system"], row["object"], name)
+        for row in fresh + again
+        for name in written[row["idempotency_key"]]
+    )
+    for (system, object_name, name), count in queued.items():
+        label = f"{system}.{object_name}.{name}"
+        report.by_field[label] = report.by_field.get(label, 0) + count
+
+
+def _diff_rows(
+    connection: Connection, targets: Mapping[tuple[str, str], PushTarget], golden_ids: list[str]
+) -> tuple[Sequence[Any], list[Any]]:
+    """The live target members of these golden records, and beside each what its diff
+    compares: (golden primary values, the member's stored values, golden roles).
+
+    Only the pushed keys are cut out of the documents, in the database, as one JSON text a
+    member, and the page's texts are decoded in one `json.loads`: decoding each golden
+    document whole (provenance and all), then each payload, was most of a build."""
+    golden = GoldenRecordRow.__table__
+    source = SourceRecordRow.__table__
+    members = GoldenMemberRow.__table__
+    compared = _json_array(
+        connection,
+        _primaries(connection, golden.c.fields, golden_names(targets.values())),
+        _picked(connection, source.c.payload, source_names(targets.values())),
+        golden.c.roles,
+    )
+    rows = connection.execute(
+        select(
+            members.c.system,
+            members.c.object,
+            members.c.source_id,
+            members.c.golden_id,
+            source.c.modified_at,
+            golden.c.lifecycle_stage,
+            golden.c.updated_run_id.label("version"),
+            compared.label("compared"),
+        )
+        .join(golden, golden.c.golden_id == members.c.golden_id)
+        .join(
+            source,
+            and_(
+                source.c.system == members.c.system,
+                source.c.object == members.c.object,
+                source.c.source_id == members.c.source_id,
+            ),
+        )
+        .where(
+            members.c.golden_id.in_(golden_ids),
+            tuple_(members.c.system, members.c.object).in_(list(targets)),
+            source.c.deleted.is_(False),
+        )
+    ).all()
+    return rows, json.loads(f"[{','.join(row.compared for row in rows)}]")
+
+
+def _json_array(connection: Connection, *parts: Any) -> Any:
+    """The JSON text of an array of JSON values: documents built by JSON functions, or
+    JSON columns (SQLite would take a column's text for a string, unless wrapped)."""
+    if connection.dialect.name == "postgresql":
+        return cast(func.jsonb_build_array(*parts), Text)
+    parts = tuple(func.json(part) if isinstance(part, Column) else part for part in parts)
+    return type_coerce(func.json_array(*parts), Text)
+
+
+def _path(*steps: str | int) -> str:
+    """An SQLite JSON path: keys quoted (a pushed name may hold dots), indexes bare."""
+    quoted = (
+        f"[{s}]" if isinstance(s, int) else '."{}"'.format(s.replace('"', '""')) for s in steps
+    )
+    return "$" + "".join(quoted)
+
+
+def _primaries(connection: Connection, fields: Any, names: Sequence[str]) -> Any:
+    """A golden record's fields cut down to `names`, each to its value (a multi-valued
+    field's primary one), without provenance: what `golden_value` looks up."""
+    if connection.dialect.name == "postgresql":
+        value = literal("value", String)
+        pairs = [
+            part
+            for name in names
+            for entry in [fields.op("->")(literal(name, String))]
+            for part in (
+                literal(name, String),
+                func.coalesce(
+                    entry.op("->")(value), entry.op("->")(literal(0, Integer)).op("->")(value)
+                ),
+            )
+        ]
+        return func.jsonb_build_object(*pairs)
+    pairs = [
+        part
+        for name in names
+        for part in (
+            literal(name),
+            func.coalesce(
+                func.json_extract(fields, _path(name, "value")),
+                func.json_extract(fields, _path(name, 0, "value")),
+            ),
+        )
+    ]
+    return func.json_object(*pairs)
 
 
 def _picked(connection: Connection, document: Any, keys: Sequence[str]) -> Any:
-    """A JSON document cut down to `keys` in the database, so only those are decoded."""
+    """A JSON document cut down to `keys` in the database."""
     if connection.dialect.name == "postgresql":
         pairs = [
             part
             for key in keys
             for part in (literal(key, String), document.op("->")(literal(key, String)))
         ]
-        return type_coerce(func.jsonb_build_object(*pairs), JSONType)
-    paths = [(key, '$."{}"'.format(key.replace('"', '""'))) for key in keys]
+        return func.jsonb_build_object(*pairs)
     pairs = [
-        part for key, path in paths for part in (literal(key), func.json_extract(document, path))
+        part for key in keys for part in (literal(key), func.json_extract(document, _path(key)))
     ]
-    return type_coerce(func.json_object(*pairs), JSONType)
+    return func.json_object(*pairs)
 
 
 def _known_keys(connection: Connection, keys: list[str]) -> dict[str, tuple[int, str]]:

@@ -61,8 +61,9 @@ def _containers(name: str) -> tuple[str, str]:
 
 
 def golden_value(name: str, golden_id: str, golden: Mapping[str, Any]) -> Any:
-    """The value a push spec's `field` names on a golden record (plain fields, roles and
-    lifecycle stage beside them); a multi-valued field gives its primary value."""
+    """The value a push spec's `field` names on a golden record (its fields' values, roles
+    and lifecycle stage beside them); a multi-valued field gives its primary value, whether
+    `fields` holds all of its values or that one."""
     if name == "golden_id":
         return golden_id
     if name == "roles":
@@ -88,7 +89,9 @@ def golden_names(targets: Iterable[PushTarget]) -> list[str]:
     names: set[str] = set()
     for spec in (s for t in targets for s in t.specs):
         if spec.field not in BESIDE_FIELDS:
-            names.update((spec.field, *_containers(spec.field)))
+            names.add(spec.field)
+            if "." in spec.field:  # a part: its container too
+                names.update(_containers(spec.field))
     return sorted(names)
 
 

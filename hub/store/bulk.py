@@ -33,9 +33,15 @@ def key_chunks(keys: Collection[Any]) -> Iterator[list[Any]]:
     return chunks(sorted(keys))
 
 
-def insert_rows(connection: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+def insert_rows(
+    connection: Connection,
+    table: Table,
+    rows: Sequence[dict[str, Any]],
+    shared: dict[str, Any] | None = None,
+) -> None:
+    """`bulk_insert` in pages; `shared` values are the same in every row."""
     for page in chunks(rows, PAGE):
-        bulk_insert(connection, table, page)
+        bulk_insert(connection, table, page, shared)
 
 
 @contextmanager
