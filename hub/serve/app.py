@@ -21,6 +21,7 @@ from hub.serve.fitted import FittedModels
 from hub.serve.middleware import AccessLog, BodyLimit
 from hub.serve.strict_query import known_query_only
 from hub.serve.tokens import TokenCache
+from hub.store.db import make_engine
 from hub.store.migrate import open_store
 from identity import ResolutionSettings
 
@@ -45,6 +46,7 @@ async def _threads_as_connections(_: FastAPI) -> AsyncIterator[None]:
 def create_app(
     engine: Engine,
     *,
+    reader: Engine | None = None,
     sensitive: frozenset[str] = frozenset(),
     settings: ResolutionSettings | None = None,
     token_cache_seconds: float | None = None,
@@ -58,7 +60,8 @@ def create_app(
     )
     cache = TokenCache() if token_cache_seconds is None else TokenCache(token_cache_seconds)
     settings = settings or ResolutionSettings()
-    reader = engine.execution_options(isolation_level="AUTOCOMMIT")
+    # a reader of its own (make_engine(reader=True)) also saves the ping and the switches
+    reader = reader or engine.execution_options(isolation_level="AUTOCOMMIT")
     models = FittedModels(settings)
     app.state.context = ServeContext(engine, sensitive, settings, cache, models, reader)
     errors.install(app)
@@ -72,8 +75,10 @@ def create_app(
 def app_from_environment() -> FastAPI:
     """The app on the store and configuration `RELHUB_CONFIG` / `RELHUB_DATABASE_URL` name."""
     config = load_config()
+    engine = open_store(config.database_url())  # steward writes, tokens, fitted models
     return create_app(
-        open_store(config.database_url(), pool_size=THREADS),
+        engine,
+        reader=make_engine(config.database_url(), pool_size=THREADS, reader=True),
         sensitive=configured_sensitive_fields(config),
         settings=config.resolution,
     )

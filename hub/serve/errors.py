@@ -11,6 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException
 
 from hub.golden import UnknownGoldenId
@@ -80,6 +81,17 @@ async def _http_error(_: Request, error: Exception) -> JSONResponse:
     return error_response(error.status_code, code, str(error.detail), error.headers)
 
 
+async def _store_lost(_: Request, error: Exception) -> JSONResponse:
+    """A connection the store dropped (a restart, a terminated backend): the read API's
+    connections are not pinged before use, so the request that finds one answers 503, and
+    SQLAlchemy renews the pool for the next. Any other database error is a server error."""
+    assert isinstance(error, DBAPIError)
+    if not error.connection_invalidated:
+        raise error
+    message = "the connection to the store was lost; retry"
+    return error_response(503, "store_unavailable", message, {"Retry-After": "1"})
+
+
 async def _unknown_golden(_: Request, error: Exception) -> JSONResponse:
     return error_response(404, "not_found", str(error))
 
@@ -92,6 +104,7 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _invalid)
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(DBAPIError, _store_lost)
     app.add_exception_handler(UnknownGoldenId, _unknown_golden)
     app.add_exception_handler(DecisionError, _bad_decision)
 

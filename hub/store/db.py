@@ -197,17 +197,25 @@ def _copy_text(value: Any) -> str:
     )
 
 
-def make_engine(url: str, pool_size: int | None = None) -> Engine:
+def make_engine(url: str, pool_size: int | None = None, *, reader: bool = False) -> Engine:
     """An engine for `url`; SQLite gets WAL and a busy timeout so Airflow tasks can share it.
     `pool_size`, given, is how many connections it holds, all kept open: a server with that
     many threads (the default pool keeps 5 and closes the ones beyond as they come back, so
-    a server busy on more threads than 5 would connect again and again)."""
+    a server busy on more threads than 5 would connect again and again).
+
+    A `reader` engine (the read API's) only reads: its connections autocommit and are not
+    pinged when taken from the pool, so a read is its statements alone. On PostgreSQL a
+    BEGIN, a ROLLBACK and a ping are three round trips more, each costing more than an
+    indexed read. A connection the server lost then fails the one request that finds it
+    (SQLAlchemy renews the pool), instead of every request paying the ping."""
     is_sqlite = url.startswith("sqlite")
     sized: dict[str, Any] = {} if pool_size is None else {"pool_size": pool_size, "max_overflow": 0}
+    if reader:
+        sized["isolation_level"] = "AUTOCOMMIT"
     engine = create_engine(
         url,
         json_serializer=dumps,
-        pool_pre_ping=not is_sqlite,
+        pool_pre_ping=not (is_sqlite or reader),
         connect_args={"timeout": DEFAULT_WAIT_S} if is_sqlite else {},
         **sized,
     )

@@ -14,7 +14,7 @@ import anyio.to_thread
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import QueuePool
+from sqlalchemy import QueuePool, create_engine, text
 
 from hub.serve.app import app_from_environment
 from hub.serve.context import THREADS
@@ -79,9 +79,40 @@ def test_a_worker_has_a_connection_for_each_of_its_threads(
     monkeypatch.setenv("RELHUB_DATABASE_URL", sqlite_url)
     monkeypatch.delenv("RELHUB_CONFIG", raising=False)
     app = app_from_environment()
-    pool = app.state.context.engine.pool
+    pool = app.state.context.reader.pool
     assert isinstance(pool, QueuePool)
     assert (pool.size(), pool._max_overflow) == (THREADS, 0)
     with TestClient(app) as client:
         limiter = client.portal.call(anyio.to_thread.current_default_thread_limiter)
         assert limiter.total_tokens == THREADS
+
+
+def test_reads_autocommit_unpinged_and_a_lost_connection_is_one_503(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The reader's connections skip BEGIN, ROLLBACK and the ping; a connection the server
+    dropped fails the request that finds it (503, retry), and the next one reads again."""
+    monkeypatch.setenv("RELHUB_DATABASE_URL", postgres_url)
+    monkeypatch.delenv("RELHUB_CONFIG", raising=False)
+    app = app_from_environment()
+    reader = app.state.context.reader
+    assert not reader.pool._pre_ping
+    _, token = create_token(open_store(postgres_url), "reader", ["read"])
+    headers = {"Authorization": f"Bearer {token}"}
+    with TestClient(app) as client:
+        assert client.get("/v1/golden/G1", headers=headers).status_code == 404  # pooled now
+        with reader.connect() as connection:
+            assert connection.connection.dbapi_connection.autocommit  # type: ignore[union-attr]
+        with create_engine(postgres_url).connect() as connection:  # the pooled ones are killed
+            killed = connection.execute(
+                text(
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                    " WHERE application_name = current_setting('application_name')"
+                    " AND pid <> pg_backend_pid()"
+                )
+            ).scalar()
+        assert killed and killed >= 1
+        lost = client.get("/v1/golden/G1", headers=headers)
+        assert lost.status_code == 503 and lost.headers["Retry-After"] == "1"
+        assert lost.json()["error"] == "store_unavailable"
+        assert client.get("/v1/golden/G1", headers=headers).status_code == 404
