@@ -10,7 +10,8 @@ held fixed, as Splink does. Every configured m or u overrides the estimate.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import cached_property
 from itertools import repeat
 from typing import Any, NamedTuple
 
@@ -336,6 +337,22 @@ class ValueCounts(NamedTuple):
         return counts
 
 
+class IndexedCounts(ValueCounts):
+    """`ValueCounts` that finds values through a map of its own, built on first use: for a
+    model that scores many small batches (the read API's match scores one record a
+    request), where `ValueCounts.of` would walk every listed value each time (430k at a
+    million records)."""
+
+    @cached_property
+    def _count_of(self) -> dict[Any, int]:
+        return dict(zip(self.values, self.counts, strict=True))
+
+    def of(self, values: np.ndarray) -> np.ndarray:
+        count_of = self._count_of
+        found = (count_of.get(value, 1) for value in values.tolist())
+        return np.fromiter(found, dtype=np.float64, count=len(values))
+
+
 @dataclass(frozen=True)
 class FittedModel:
     """What a full resolve fitted for one entity kind: m and u per comparison (by name), the
@@ -351,6 +368,16 @@ class FittedModel:
     frequencies: dict[str, ValueCounts] | None = None
     totals: dict[str, int] | None = None
     shared: dict[str, list[str]] | None = None
+
+    def for_many_batches(self) -> FittedModel:
+        """This model with its frequencies found through maps (`IndexedCounts`), for a
+        process that keeps it to score batch after batch."""
+        if self.frequencies is None:
+            return self
+        indexed: dict[str, ValueCounts] = {
+            feature: IndexedCounts(*counts) for feature, counts in self.frequencies.items()
+        }
+        return replace(self, frequencies=indexed)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready form (floats round-trip exactly through JSON). Frequencies go as a

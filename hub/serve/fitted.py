@@ -40,7 +40,10 @@ class FittedModels:
                     )
                 )
                 if version != self._version:
-                    self._models = load_models(connection, self.digest)
+                    models = load_models(connection, self.digest)
+                    self._models = models and {
+                        kind: model.for_many_batches() for kind, model in models.items()
+                    }
                     self._version = version
             self._checked = time.monotonic()
             return self._models

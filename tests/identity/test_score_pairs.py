@@ -56,6 +56,27 @@ def test_a_records_pairs_score_as_in_a_batch_resolve(people: list[Record]) -> No
     assert decided > len(probes)  # the probes do meet records they link or review with
 
 
+def test_a_model_kept_for_many_batches_scores_the_same(people: list[Record]) -> None:
+    """`for_many_batches` finds the term frequencies through maps instead of walking the
+    stored lists: the same counts, so the same links and weights to the bit."""
+    settings = ResolutionSettings()
+    model = resolve_batch(people, settings).stats["person"]["model"]
+    kept = model.for_many_batches()
+    assert model.frequencies and kept.frequencies
+    for feature, counts in model.frequencies.items():
+        values = np.array([*counts.values[:50], "never-seen", *counts.values[-50:]], dtype=object)
+        assert kept.frequencies[feature].of(values).tolist() == counts.of(values).tolist()
+    for i, probe in enumerate(people[:30]):
+        batch = [probe.model_copy(update={"phones": [f"+3462{i:07d}"]}), *people]
+        pairs = [(0, other) for other in range(1, len(batch))]
+        for got, wanted in zip(
+            score_pairs(batch, pairs, settings, kept),
+            score_pairs(batch, pairs, settings, model),
+            strict=True,
+        ):
+            assert _answers(got) == _answers(wanted)
+
+
 def test_records_of_two_kinds_are_refused(people: list[Record]) -> None:
     company = OrganizationRecord(
         name="Acme", provenance=Provenance(system="s", object="o", record_id="1")
