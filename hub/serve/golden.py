@@ -4,7 +4,7 @@ members with provenance and its id history."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Response
@@ -74,7 +74,20 @@ _BY_SOURCE = _with_stated(
     .where(_member.record_key == bindparam("record_key"))
     .scalar_subquery()
 )
+_BY_IDS = _with_stated(GoldenRecordRow.golden_id.in_(bindparam("golden_ids", expanding=True)))
 _RELATIONSHIP = dict.fromkeys(GoldenRelationship.model_fields)
+
+
+def golden_rows(
+    connection: Connection, golden_ids: Collection[str]
+) -> tuple[dict[str, Row[Any]], dict[str, list[dict[str, Any]]]]:
+    """The golden rows of a page of ids (at most `MAX_PAGE`) by id, and their relationships,
+    in one statement: what `as_golden` takes for each of them."""
+    rows = connection.execute(_BY_IDS, {"golden_ids": list(golden_ids)}).all() if golden_ids else []
+    by_id: dict[str, Row[Any]] = {}
+    for row in rows:
+        by_id.setdefault(row.golden_id, row)
+    return by_id, relationships_stated(connection, (tuple(row[len(_GOLDEN) :]) for row in rows))
 
 
 def _golden_answer(

@@ -14,20 +14,17 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Response
 
 from hub.mapping.transforms import InvalidValue, domain_of, normalize_email
-from hub.relationships import golden_relationships
 from hub.resolve.identity_tables import golden_ids_of
 from hub.review import split_key
 from hub.serve.answers import answer
 from hub.serve.auth import require_scope
 from hub.serve.context import ServeContext, serve_context
 from hub.serve.errors import ERROR_RESPONSES, ApiError, ErrorBody
-from hub.serve.golden import as_golden
+from hub.serve.golden import as_golden, golden_rows
 from hub.serve.neighbours import PROBE_KEY, probe, scoring_neighbours
 from hub.serve.offload import offloaded
 from hub.serve.schemas import MatchRequest, MatchResult
 from hub.serve.tokens import Scope, TokenInfo
-from hub.store.bulk import select_in
-from hub.store.identity_models import GoldenRecordRow
 from identity import Link, OrganizationRecord, PhoneError, Record, score_pairs, to_e164
 
 router = APIRouter(prefix="/v1", tags=["match"], responses=ERROR_RESPONSES)
@@ -115,11 +112,7 @@ def match(
                 g,
             ),
         )[: request.limit]
-        rows = {
-            row.golden_id: row
-            for row in select_in(connection, [GoldenRecordRow], GoldenRecordRow.golden_id, best)
-        }
-        related = golden_relationships(connection, best)
+        rows, related = golden_rows(connection, best)
     return answer(
         {
             "candidates": [

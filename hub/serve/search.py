@@ -13,20 +13,17 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query, Response
 
 from hub.mapping.transforms import InvalidValue, domain_of, normalize_email, split_full_name
-from hub.relationships import golden_relationships
 from hub.resolve.identity_tables import golden_ids_of
 from hub.review import split_key
 from hub.serve.answers import answer
 from hub.serve.auth import require_scope
 from hub.serve.context import MAX_PAGE, ServeContext, serve_context
 from hub.serve.errors import ERROR_RESPONSES, ApiError
-from hub.serve.golden import as_golden
+from hub.serve.golden import as_golden, golden_rows
 from hub.serve.neighbours import PROBE, NotIndexed, Unsearchable, probe, sharing_values
 from hub.serve.offload import offloaded
 from hub.serve.schemas import SearchResults
 from hub.serve.tokens import Scope, TokenInfo
-from hub.store.bulk import select_in
-from hub.store.identity_models import GoldenRecordRow
 from identity import OrganizationRecord, PersonRecord, PhoneError, Record, to_e164
 from identity.records import Address
 
@@ -141,16 +138,16 @@ def search(
         if len(not_indexed) == len(wanted):
             raise ApiError(422, "unsearchable", str(not_indexed[0]))
         ids = sorted(matched)[:limit]
-        rows = select_in(connection, [GoldenRecordRow], GoldenRecordRow.golden_id, ids)
-        related = golden_relationships(connection, ids)
+        rows, related = golden_rows(connection, ids)
     return answer(
         {
             "results": [
                 {
-                    "golden": as_golden(row, row.golden_id, token, context, related),
-                    "matched": matched[row.golden_id],
+                    "golden": as_golden(rows[g], g, token, context, related),
+                    "matched": matched[g],
                 }
-                for row in sorted(rows, key=lambda r: r.golden_id)
+                for g in ids
+                if g in rows
             ],
             "truncated": len(matched) > limit,
         }
