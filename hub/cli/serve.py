@@ -49,6 +49,9 @@ def serve(
         host=host,
         port=port,
         workers=workers,
+        loop="uvloop",
+        http="httptools",
+        proxy_headers=False,  # nothing reads the client's address: no layer to rewrite it
         access_log=False,
         log_config=_logging(access_log),
     )
