@@ -67,7 +67,8 @@ def print_resolve_report(report: ResolveReport) -> None:
     console.print(
         f"resolve ({mode}, run {report.run_id}, {report.seconds:.1f} s): "
         f"{report.changed} changed, {report.resolved} re-resolved, "
-        f"{report.golden_records} golden records written ({report.minted} new, "
+        f"{report.golden_records} golden records survived ({report.unchanged} as stored, "
+        f"{report.minted} new, "
         f"{report.merged} merged, {report.split} split, {report.retired} retired)"
     )
     for note in report.notes:

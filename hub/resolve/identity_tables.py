@@ -97,12 +97,16 @@ def link_neighbours(connection: Connection, keys: Collection[str]) -> set[str]:
 
 
 def pairs_touching(
-    connection: Connection, table: Table, keys: Collection[str], *columns: str
+    connection: Connection, table: Table, keys: Collection[str] | None, *columns: str
 ) -> dict[tuple[str, str], tuple[Any, ...]]:
-    """Pairs with either record among `keys`, each with its values of `columns`: one
-    indexed lookup per side (an OR of the two would scan the table on SQLite)."""
+    """Pairs with either record among `keys` (None: every pair, in one scan), each with its
+    values of `columns`: one indexed lookup per side (an OR of the two would scan the
+    table on SQLite)."""
     selected = (table.c.left_key, table.c.right_key, *(table.c[name] for name in columns))
     found: dict[tuple[str, str], tuple[Any, ...]] = {}
+    if keys is None:
+        rows = connection.execute(select(*selected))
+        return {(left, right): tuple(values) for left, right, *values in rows}
     for side in (table.c.left_key, table.c.right_key):
         found.update(
             ((left, right), tuple(values))

@@ -61,7 +61,8 @@ class ResolveReport:
     full: bool
     changed: int = 0  # records changed (or named by a steward) since the last resolve
     resolved: int = 0  # records re-resolved: the changed ones and what they reach
-    golden_records: int = 0  # golden records (re)written
+    golden_records: int = 0  # golden records survived
+    unchanged: int = 0  # of those, survived as they were stored: their rows left alone
     minted: int = 0
     merged: int = 0
     split: int = 0
@@ -338,7 +339,7 @@ class Resolution:
             write.members(resolved, ids, old_ids)
         with self.step("golden records"):
             unchanged = write.unchanged(ids, old_ids, changed)
-            self.report.golden_records = write.golden(
+            self.report.golden_records, self.report.unchanged = write.golden(
                 fetch, ids, assignment, ages, unchanged, self.settings.survivorship
             )
         self.report.minted, self.report.merged = len(assignment.minted), len(assignment.merges)

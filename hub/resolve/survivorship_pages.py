@@ -10,6 +10,7 @@ JSON already dumped; the resolving process only stores them, in page order.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -29,6 +30,7 @@ from workers.forked import can_fork, in_order_in_workers
 
 WORKERS = min(4, os.cpu_count() or 1)  # the resolving process stores while they survive
 _JSON_COLUMNS = ("fields", "roles", "lifecycle")
+_CONTENT = ("entity_kind", "status", "member_count", "lifecycle_stage", *_JSON_COLUMNS)
 Fetch = Callable[[Connection, Collection[str]], Mapping[str, Record]]
 """The records of these keys, read through a connection (or a batch already in memory)."""
 
@@ -59,17 +61,24 @@ class GoldenPlan:
             values = golden_row_values(survive(group, self.settings, self.overrides.get(golden_id)))
             for name in _JSON_COLUMNS:
                 values[name] = JSONText(dumps(values[name]))
-            rows.append(
-                {
-                    "golden_id": golden_id,
-                    "status": ACTIVE,
-                    "member_count": len(group),
-                    "created_run_id": self.created.get(golden_id, self.run_id),
-                    "updated_run_id": self.run_id,
-                    **values,
-                }
-            )
+            row = {
+                "golden_id": golden_id,
+                "status": ACTIVE,
+                "member_count": len(group),
+                "created_run_id": self.created.get(golden_id, self.run_id),
+                "updated_run_id": self.run_id,
+                **values,
+            }
+            row["digest"] = content_digest(row)
+            rows.append(row)
         return rows
+
+
+def content_digest(row: Mapping[str, Any]) -> str:
+    """The digest of what a golden row holds, its runs aside: a row survived again with
+    the digest it is stored with would be written as it stands."""
+    text = "\x1f".join(str(row[name]) for name in _CONTENT)
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 
 
 def survived_pages(

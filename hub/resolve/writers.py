@@ -11,14 +11,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, delete, update
+from sqlalchemy import Connection, update
 
 from hub.feed.record import ChangeRecorder
 from hub.golden import merged_into
 from hub.resolve.identity_tables import DECIDES, pair_decision, pairs_touching
 from hub.resolve.survivorship_pages import Fetch, GoldenPlan, survived_pages
 from hub.review import field_overrides, split_key
-from hub.store.bulk import chunks, delete_in, delete_pairs, insert_rows
+from hub.store.bulk import chunks, delete_in, delete_pairs, insert_rows, select_in
 from hub.store.db import utcnow
 from hub.store.identity_models import (
     MERGED,
@@ -47,23 +47,17 @@ class Writers:
     progress: Callable[[str, int], None]
 
     def members(self, resolved: set[str], ids: dict[str, str], old_ids: dict[str, str]) -> None:
-        """Each record's golden id. An incremental resolve rewrites only the rows whose id
+        """Each record's golden id. A resolve, full or not, rewrites only the rows whose id
         changed (each row costs a page in every index of the table), so a row names the run
         that gave the record its golden id."""
         table = GoldenMemberRow.__table__
-        if self.full:
-            self.connection.execute(delete(table))
-            moved = ids
-        else:
-            moved = {
-                key: golden_id for key, golden_id in ids.items() if old_ids.get(key) != golden_id
-            }
-            delete_in(
-                self.connection,
-                table,
-                "record_key",
-                [key for key in resolved if key in old_ids and (key not in ids or key in moved)],
-            )
+        moved = {key: golden_id for key, golden_id in ids.items() if old_ids.get(key) != golden_id}
+        delete_in(
+            self.connection,
+            table,
+            "record_key",
+            [key for key in resolved if key in old_ids and (key not in ids or key in moved)],
+        )
         rows = []
         for key, golden_id in moved.items():
             system, object_name, source_id = split_key(key)
@@ -115,11 +109,13 @@ class Writers:
         ages: dict[str, int],
         unchanged: set[str],
         survivorship: SurvivorshipSettings,
-    ) -> int:
+    ) -> tuple[int, int]:
         """Survive every golden record not `unchanged`, a page of golden records at a time
-        (their members read through `fetch`), so a full resolve holds one page of records;
-        mark the merged and retired ids, and record the ids' history. Returns how many
-        golden records were written."""
+        (their members read through `fetch`), so a full resolve holds one page of records,
+        and write those whose digest differs from the stored row's (a full resolve that
+        moves nothing writes nothing); mark the merged and retired ids, and record the ids'
+        history. Returns how many golden records were survived, and how many of them were
+        left as stored."""
         run_id = self.run_id
         members: dict[str, list[str]] = {}
         for key in sorted(ids):
@@ -129,14 +125,18 @@ class Writers:
         split_from = {new: old for old, new in assignment.splits}
         table = GoldenRecordRow.__table__
         plan = GoldenPlan(members, fetch, survivorship, overrides, ages, run_id)
+        digests = (table.c.golden_id, table.c.digest)
         pages = list(chunks(sorted(members), GOLDEN_PAGE))
-        done = 0
+        done = kept = 0
         for page, rows in zip(pages, survived_pages(self.connection, plan, pages), strict=True):
-            before = self.changes.before(page)
-            delete_in(self.connection, table, "golden_id", page)
-            insert_rows(self.connection, table, rows)
-            self.changes.written(before, rows, split_from)
-            done += len(rows)
+            stored = dict(select_in(self.connection, digests, table.c.golden_id, page))
+            fresh = [row for row in rows if stored.get(row["golden_id"]) != row["digest"]]
+            rewritten = [row["golden_id"] for row in fresh]
+            before = self.changes.before(rewritten)
+            delete_in(self.connection, table, "golden_id", rewritten)
+            insert_rows(self.connection, table, fresh)
+            self.changes.written(before, fresh, split_from)
+            done, kept = done + len(rows), kept + len(rows) - len(fresh)
             self.progress("golden records", done)
         for status, gone in (
             (MERGED, [old for old, _ in assignment.merges]),
@@ -146,7 +146,7 @@ class Writers:
                 self.connection.execute(
                     update(table)
                     .where(table.c.golden_id == old)
-                    .values(status=status, member_count=0, updated_run_id=run_id)
+                    .values(status=status, member_count=0, updated_run_id=run_id, digest=None)
                 )
         self.changes.identities(assignment.merges, assignment.retired)
         now = utcnow()
@@ -164,7 +164,7 @@ class Writers:
                 for gid, event, other in history
             ],
         )
-        return len(members)
+        return len(members), kept
 
     def pairs(
         self,
@@ -177,13 +177,10 @@ class Writers:
         changed (a pair between an untouched record and one outside the batch stands). A
         pair decided as before keeps its row (and the run that first decided it): most
         links of a changed record stay what they were, and each row rewritten costs a page
-        in both indexes of the table."""
+        in both indexes of the table. A full resolve decides every pair anew: it compares
+        them all with the stored ones, read in one scan."""
         table = model.__table__
-        if self.full:
-            self.connection.execute(delete(table))
-            insert_rows(self.connection, table, rows)
-            return
-        stored = pairs_touching(self.connection, table, resolved, *DECIDES)
+        stored = pairs_touching(self.connection, table, None if self.full else resolved, *DECIDES)
         decided = {
             (a, b)
             for a, b in stored

@@ -54,6 +54,9 @@ class GoldenRecordRow(Base):
     member_count: Mapped[int] = mapped_column(Integer)
     created_run_id: Mapped[int] = mapped_column(BigId, ForeignKey("runs.id"))
     updated_run_id: Mapped[int] = mapped_column(BigId, ForeignKey("runs.id"))
+    digest: Mapped[str | None] = mapped_column(
+        String(32), comment="of the row's content as survived (none once merged or retired)"
+    )
 
     __table_args__ = (Index("ix_golden_records_status", "entity_kind", "status"),)
 
