@@ -116,6 +116,10 @@ class _SingleValued:
             return cl == cr
         if level.kind == "else":
             return np.ones(len(rows), dtype=bool)
+        if level.kind == "exact_with":
+            codes = self.table.codes(level.other or "")
+            ol, orr = codes[self.left[rows]], codes[self.right[rows]]
+            return (cl == cr) & (ol == orr) & (ol >= 0)
         if level.kind == "swapped":
             crossed = _cross_codes(self.table, self.feature, level.other or "")
             if level.threshold is None:

@@ -276,11 +276,12 @@ def _compare_all(
     return levels, agreed
 
 
-def _conflicts(levels: np.ndarray, decisive: list[bool], entity: EntitySettings) -> np.ndarray:
+def _conflicts(levels: np.ndarray, decisive: list[np.ndarray]) -> np.ndarray:
+    """Per pair: a comparison reached a level that vetoes the match."""
     conflict = np.zeros(len(levels), dtype=bool)
-    for i, c in enumerate(entity.comparisons):
-        if decisive[i]:
-            conflict |= levels[:, i] == len(c.levels) - 1
+    for i, vetoes in enumerate(decisive):
+        if vetoes.any():
+            conflict |= vetoes[levels[:, i]]
     return conflict
 
 
@@ -302,11 +303,13 @@ def _deterministic(levels: np.ndarray, weights: _Weights, entity: EntitySettings
     return rule
 
 
-def _decisive(model: ComparisonModel, settings: ResolutionSettings) -> bool:
-    """A `conflict_on_else` comparison vetoes a match only where the data shows true
-    matches almost never fall to its else level (a national id that sources copy with
-    typos now and then is evidence, not a veto)."""
-    return model.comparison.conflict_on_else and model.m[-1] <= settings.conflict_max_m
+def _decisive(model: ComparisonModel, settings: ResolutionSettings) -> np.ndarray:
+    """Per level (and a last False for a missing value, indexed as `disagreeing_levels`
+    is): a conflict level vetoes a match only where the data shows true matches almost
+    never reach it (a national id that sources copy with typos now and then is evidence,
+    not a veto)."""
+    vetoes = np.array(model.comparison.conflict_levels()) & (model.m <= settings.conflict_max_m)
+    return np.append(vetoes, False)
 
 
 def _score(
@@ -351,7 +354,7 @@ def _score(
         match_weight,
         probability,
         _deterministic(levels, weights, entity),
-        _conflicts(levels, [_decisive(m, settings) for m in models], entity),
+        _conflicts(levels, [_decisive(m, settings) for m in models]),
     )
     return scored, models
 
@@ -449,8 +452,8 @@ def _resolve_kind(
     sessions = [(masks[i], blocked_features(rule)) for i, (rule, _) in enumerate(trained)]
     del keys, rule_keys, trained  # the largest arrays are per pair: each held only as needed
     scored, models = _score(table, entity, settings, pairs, sessions, stats, model)
-    conflict_comparisons = [m.comparison for m in models if _decisive(m, settings)]
-    stats["conflict_comparisons"] = [c.name for c in conflict_comparisons]
+    vetoing = [(m.comparison, v) for m in models if (v := _decisive(m, settings)).any()]
+    stats["conflict_comparisons"] = [c.name for c, _ in vetoing]
     is_must, is_cannot = _member(pairs, must, n), _member(pairs, cannot, n)
     accepted, review = _decide(scored, settings, is_must, is_cannot)
     started = time.perf_counter()
@@ -466,8 +469,8 @@ def _resolve_kind(
 
     def conflict(left: np.ndarray, right: np.ndarray) -> np.ndarray:
         clash = np.zeros(len(left), dtype=bool)
-        for c in conflict_comparisons:
-            clash |= compare(table, c, left, right).levels == len(c.levels) - 1
+        for c, vetoes in vetoing:
+            clash |= vetoes[compare(table, c, left, right).levels]
         return clash
 
     labels, cluster_stats = cluster(n, link_set, conflict, cannot, settings.max_block_size)

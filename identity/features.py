@@ -280,6 +280,7 @@ def _person_raw(records: Sequence[PersonRecord]) -> RawColumns:
         "given_name": given,
         "given_formal": given,
         "family_name": family,
+        "generation": family,
         "birth_date": [r.birth_date for r in records],
         "national_id": [r.national_id for r in records],
     }
@@ -306,6 +307,7 @@ def _normalizers(settings: ResolutionSettings) -> dict[str, Normalizer]:
         "given_name": lambda v: nz.given_name_key(str(v), False),
         "given_formal": lambda v: nz.given_name_key(str(v), settings.nicknames),
         "family_name": lambda v: nz.family_name_key(str(v)),
+        "generation": lambda v: nz.generation_key(str(v)),
         "birth_date": _date_text,
         "national_id": lambda v: nz.national_id_key(str(v)),
         "tax_id": lambda v: nz.national_id_key(str(v)),

@@ -167,6 +167,20 @@ ROLE_MAILBOXES: frozenset[str] = frozenset(
         "general",
     }
 )
+# A family name's last token telling a generation apart ("Peter Scott Jr.", "Manuel
+# Esteban hijo"), and the generation it names.
+GENERATION_SUFFIXES: dict[str, str] = {
+    "jr": "junior",
+    "junior": "junior",
+    "hijo": "junior",
+    "ii": "junior",
+    "sr": "senior",
+    "senior": "senior",
+    "padre": "senior",
+    "iii": "third",
+    "iv": "fourth",
+}
+NO_GENERATION = "none"
 GMAIL_DOMAINS: frozenset[str] = frozenset({"gmail.com", "googlemail.com"})
 STREET_ABBREVIATIONS: dict[str, str] = {
     "street": "st",
@@ -232,7 +246,20 @@ def family_name_key(text: str | None) -> str:
     tokens, so "garcia lopez" keeps both and the first token still blocks on "garcia".
     """
     tokens = [t for t in fold(text).split() if t not in NAME_PARTICLES]
+    if len(tokens) > 1 and tokens[-1] in GENERATION_SUFFIXES:
+        tokens.pop()
     return " ".join(tokens)
+
+
+def generation_key(text: str | None) -> str:
+    """The generation a family name's suffix names ("Scott Jr." -> "junior"), or "none"
+    for a family name without one: a son who signs "Jr." and his father who does not
+    disagree, which a missing value could not say. "" without a family name."""
+    tokens = fold(text).split()
+    if not tokens:
+        return ""
+    last = tokens[-1] if len(tokens) > 1 else ""
+    return GENERATION_SUFFIXES.get(last, NO_GENERATION)
 
 
 def first_token(text: str) -> str:

@@ -16,6 +16,7 @@ from identity.survivorship import SurvivorshipSettings
 
 LevelKind = Literal[
     "exact",
+    "exact_with",
     "swapped",
     "jaro_winkler",
     "edits",
@@ -45,7 +46,8 @@ class ComparisonLevel(_Strict):
     other: str | None = Field(
         default=None,
         description="swapped: the feature to cross with; other_value: the "
-        "feature on which the records must have no value in common.",
+        "feature on which the records must have no value in common; exact_with: the "
+        "feature that must agree exactly too.",
     )
     feature: str | None = Field(
         default=None,
@@ -59,6 +61,13 @@ class ComparisonLevel(_Strict):
         description="Weighs nothing: the evidence is counted by another "
         "comparison (a given and a family name swapped is one fact, seen from both names).",
     )
+    conflict: bool = Field(
+        default=False,
+        description="Reaching it means two different entities (another second surname, "
+        "another given name, another generation): it vetoes a match, whatever else agrees "
+        "(an address a family shares), where the fitted m shows true matches reach it at "
+        "most `conflict_max_m` often.",
+    )
     m: float | None = Field(default=None, gt=0, le=1, description="Override of the EM estimate.")
     u: float | None = Field(default=None, gt=0, le=1, description="Override of the sampled u.")
 
@@ -69,7 +78,7 @@ class ComparisonLevel(_Strict):
             and self.threshold is None
         ):
             raise ValueError(f"level {self.label!r}: kind {self.kind} needs a threshold")
-        if self.kind in ("swapped", "other_value") and not self.other:
+        if self.kind in ("swapped", "other_value", "exact_with") and not self.other:
             raise ValueError(f"level {self.label!r}: kind {self.kind} needs `other`")
         if self.kind == "other_value" and not self.feature:
             raise ValueError(f"level {self.label!r}: kind other_value needs `feature`")
@@ -98,7 +107,9 @@ class Comparison(_Strict):
         "shared (an inbox, a switchboard, a family mailbox) and never proof on its own.",
     )
     conflict_on_else: bool = Field(
-        default=False, description="Falling to the `else` level means the records cannot match."
+        default=False,
+        description="Falling to the `else` level means the records cannot match (as "
+        "`conflict` on that level).",
     )
     anchor: bool = Field(
         default=False,
@@ -118,6 +129,14 @@ class Comparison(_Strict):
         if not self.levels or self.levels[-1].kind != "else":
             raise ValueError(f"comparison {self.name!r}: the last level must be of kind `else`")
         return self
+
+    def conflict_levels(self) -> list[bool]:
+        """Per level: reaching it vetoes a match (if the fitted m allows)."""
+        last = len(self.levels) - 1
+        return [
+            lvl.conflict or (i == last and self.conflict_on_else)
+            for i, lvl in enumerate(self.levels)
+        ]
 
 
 class BlockingRule(_Strict):
@@ -167,7 +186,9 @@ class EntitySettings(_Strict):
 
 
 def _name_levels(other: str, formal: str | None = None) -> list[ComparisonLevel]:
-    """Levels of a name; the given name carries a swap's weight, the family name none."""
+    """Levels of a name; the given name carries a swap's weight, the family name none.
+    Another given name is another person (twins share all else); another family name may
+    be one person before and after marriage, so only the given name's `else` vetoes."""
     nickname = (
         [ComparisonLevel(label="same formal name (nickname)", kind="exact", feature=formal)]
         if formal
@@ -189,30 +210,50 @@ def _name_levels(other: str, formal: str | None = None) -> list[ComparisonLevel]
             neutral=neutral,
         ),
         ComparisonLevel(label="Jaro-Winkler >= 0.80", kind="jaro_winkler", threshold=0.80),
-        ComparisonLevel(label="different", kind="else"),
+        ComparisonLevel(label="different", kind="else", conflict=formal is not None),
     ]
 
 
 def _family_levels() -> list[ComparisonLevel]:
     """Name levels, plus compound surnames: a second surname dropped on one side is one
-    person, the same first surname with two different second ones is two."""
+    person, the same first surname with two different second ones is two (a Spanish son
+    has his mother's surname second, his father his own mother's)."""
     levels = _name_levels("given_name")
     compound = [
         ComparisonLevel(
             label="same first surname, other second surname",
             kind="second_token_differs",
             threshold=0.85,
+            conflict=True,
         ),
         ComparisonLevel(label="same first surname, second dropped", kind="second_token_dropped"),
     ]
     return [*levels[:2], *compound, *levels[2:]]
 
 
-def _exact_or_edits(name: str, edits: int, **options: bool) -> Comparison:
+def _counted_with(others: tuple[str, ...]) -> list[ComparisonLevel]:
+    """Neutral levels for exact agreement beside exact agreement on a finer part of the
+    same address: a street, its postcode and its city are one fact, a household's, which
+    weighed three times outweighed a father and son's different mailboxes and employers."""
+    return [
+        ComparisonLevel(
+            label=f"exact, as the {other} (counted there)",
+            kind="exact_with",
+            other=other,
+            neutral=True,
+        )
+        for other in others
+    ]
+
+
+def _exact_or_edits(
+    name: str, edits: int, counted_with: tuple[str, ...] = (), **options: bool
+) -> Comparison:
     return Comparison(
         name=name,
         feature=name,
         levels=[
+            *_counted_with(counted_with),
             ComparisonLevel(label="exact", kind="exact"),
             ComparisonLevel(label=f"<= {edits} edits", kind="edits", threshold=edits),
             ComparisonLevel(label="different", kind="else"),
@@ -235,11 +276,12 @@ def _exact_any(name: str) -> Comparison:
     )
 
 
-def _jaro_winkler(name: str, threshold: float) -> Comparison:
+def _jaro_winkler(name: str, threshold: float, counted_with: tuple[str, ...] = ()) -> Comparison:
     return Comparison(
         name=name,
         feature=name,
         levels=[
+            *_counted_with(counted_with),
             ComparisonLevel(label="exact", kind="exact"),
             ComparisonLevel(
                 label=f"Jaro-Winkler >= {threshold}", kind="jaro_winkler", threshold=threshold
@@ -251,9 +293,9 @@ def _jaro_winkler(name: str, threshold: float) -> Comparison:
 
 def _address_comparisons() -> list[Comparison]:
     return [
-        _exact_or_edits("postcode", 1),
+        _exact_or_edits("postcode", 1, counted_with=("street",)),
         _jaro_winkler("street", 0.90),
-        _jaro_winkler("city", 0.90),
+        _jaro_winkler("city", 0.90, counted_with=("street", "postcode")),
     ]
 
 
@@ -297,6 +339,18 @@ PERSON_DEFAULTS = EntitySettings(
             feature="family_name",
             levels=_family_levels(),
             term_frequency=True,
+        ),
+        Comparison(
+            name="generation",
+            feature="generation",
+            levels=[
+                ComparisonLevel(label="same generation suffix (or none)", kind="exact"),
+                ComparisonLevel(
+                    label="another generation suffix (Jr. / Sr. / hijo / II)",
+                    kind="else",
+                    conflict=True,
+                ),
+            ],
             tells_apart=True,
         ),
         Comparison(
@@ -398,14 +452,15 @@ class ResolutionSettings(_Strict):
         default=0.01,
         ge=0,
         le=1,
-        description="A conflict_on_else comparison vetoes matches only if true matches fall to "
-        "its else level at most this often (fitted m).",
+        description="A conflict level vetoes matches only if true matches reach it at most "
+        "this often (fitted m).",
     )
     anchor_min_pairs: int = Field(
-        default=200,
+        default=100,
         ge=1,
         description="Pairs tied by an unshared identifier needed to "
-        "re-estimate how often true matches differ on a field (else EM's m stands).",
+        "re-estimate how often true matches differ on a field (else EM's m stands). At "
+        "100, a level no anchor pair reaches gets m <= 0.005, below `conflict_max_m`.",
     )
     max_block_size: int = Field(default=2000, ge=2, description="Larger blocks are skipped.")
     u_sample_pairs: int = Field(default=300_000, ge=1000)

@@ -49,6 +49,61 @@ def test_birth_dates_a_generation_apart_have_their_own_level():
     ]
 
 
+def _levels(name: str, records: list, pairs: int) -> list[str]:
+    table = build_features(records, "person", SETTINGS)
+    comparison = next(c for c in SETTINGS.person.comparisons if c.name == name)
+    left = np.arange(0, 2 * pairs, 2)
+    outcome = compare(table, comparison, left, left + 1)
+    return [comparison.levels[lv].label if lv >= 0 else "missing" for lv in outcome.levels]
+
+
+def test_a_postcode_and_a_city_beside_the_same_street_are_counted_once():
+    """One household's address is one fact: the street weighs, the postcode and city
+    beside it are neutral; without a street (or postcode) in common they weigh."""
+    records = [
+        make_person(street="Calle Mayor 3", postcode="28001", city="Madrid"),
+        make_person(street="calle mayor, 3", postcode="28001", city="Madrid"),
+        make_person(postcode="28001", city="Madrid"),
+        make_person(street="Calle Mayor 3", postcode="28001", city="Madrid"),
+        make_person(street="Calle Sol 1", postcode="28001", city="Madrid"),
+        make_person(street="Calle Mayor 3", postcode="28009", city="Madrid"),
+    ]
+    assert _levels("postcode", records, 3) == [
+        "exact, as the street (counted there)",
+        "exact",
+        "<= 1 edits",
+    ]
+    assert _levels("city", records, 3) == [
+        "exact, as the street (counted there)",
+        "exact, as the postcode (counted there)",
+        "exact",
+    ]
+    city = next(c for c in SETTINGS.person.comparisons if c.name == "city").levels
+    assert city[0].neutral and city[1].neutral and not city[2].neutral
+
+
+def test_a_generation_suffix_against_none_or_another_is_its_own_level():
+    names = [
+        ("Scott Jr.", "Scott"),
+        ("Scott Jr.", "Scott Sr."),
+        ("Scott Jr", "Scott jr."),
+        ("Scott", "Scott"),
+    ]
+    records = [make_person(given_name="Peter", family_name=n) for pair in names for n in pair]
+    records += [
+        make_person(given_name="Peter"),
+        make_person(given_name="Peter", family_name="Scott"),
+    ]
+    assert _levels("generation", records, 5) == [
+        "another generation suffix (Jr. / Sr. / hijo / II)",
+        "another generation suffix (Jr. / Sr. / hijo / II)",
+        "same generation suffix (or none)",
+        "same generation suffix (or none)",
+        "missing",
+    ]
+    assert _levels("family_name", records, 3)[0] == "exact"  # the suffix is not the name
+
+
 def test_two_own_mailboxes_at_one_employer_have_their_own_level():
     """Two people's own mailboxes at one company are colleagues' evidence, not one
     person's; a shared inbox or a personal address beside a work one is not."""
@@ -77,7 +132,12 @@ def test_two_own_mailboxes_at_one_employer_have_their_own_level():
 
 @pytest.mark.parametrize(
     "level",
-    [{"kind": "jaro_winkler"}, {"kind": "swapped"}, {"kind": "other_value", "other": "email"}],
+    [
+        {"kind": "jaro_winkler"},
+        {"kind": "swapped"},
+        {"kind": "exact_with"},
+        {"kind": "other_value", "other": "email"},
+    ],
 )
 def test_a_level_missing_its_parameters_is_refused(level):
     with pytest.raises(ValidationError, match=level["kind"]):

@@ -44,7 +44,7 @@ def test_obvious_match_outscores_near_match_outscores_non_match(population):
     test = [
         make_person(**base),
         make_person(**base),  # obvious
-        make_person(**dict(base, given_name="Zoa", postcode="41002")),  # near
+        make_person(**dict(base, postcode="41002")),  # near: a postcode typo
         make_person(
             given_name="Zoe",
             family_name="Quintana Bravo",
@@ -65,12 +65,7 @@ def test_obvious_match_outscores_near_match_outscores_non_match(population):
 
 
 def test_missing_values_are_neutral(population):
-    base = {
-        "given_name": "Zoe",
-        "family_name": "Quintana Bravo",
-        "birth_date": date(1971, 3, 4),
-        "postcode": "41001",
-    }
+    base = {"given_name": "Zoe", "family_name": "Quintana Bravo", "birth_date": date(1971, 3, 4)}
     records = [
         *population,
         make_person(**base, street="calle sol 1"),
@@ -219,6 +214,62 @@ def test_conflicting_birth_dates_stop_a_chain_through_a_record_without_one(popul
     n = len(population)
     result = resolve_batch(records)
     assert not _same(result, n, n + 2)
+
+
+def _household(**person: object) -> dict[str, object]:
+    return {
+        "street": "avenida de la paz 3",
+        "postcode": "41001",
+        "city": "Sevilla",
+        **person,
+    }
+
+
+@pytest.mark.parametrize(
+    ("elder", "younger"),
+    [
+        # father and son: one name, one address, the son signs "Jr." on one record
+        (
+            {"given_name": "Peter", "family_name": "Scott", "emails": ["peter@acme.com"]},
+            {"given_name": "Peter", "family_name": "Scott Jr.", "emails": ["pete@init.com"]},
+        ),
+        # a Spanish father and son: the second surname is each one's mother's
+        (
+            {"given_name": "Manuel", "family_name": "Esteban Medina"},
+            {"given_name": "Manuel", "family_name": "Esteban Ortega"},
+        ),
+        # birth dates a generation apart
+        (
+            {"given_name": "Manuel", "family_name": "Esteban", "birth_date": date(1950, 1, 1)},
+            {"given_name": "Manuel", "family_name": "Esteban", "birth_date": date(1981, 5, 5)},
+        ),
+        # twins: one surname, birth date and address, two given names
+        (
+            {
+                "given_name": "Isabel",
+                "family_name": "Ruiz Martin",
+                "birth_date": date(1987, 11, 26),
+            },
+            {
+                "given_name": "Javier",
+                "family_name": "Ruiz Martin",
+                "birth_date": date(1987, 11, 26),
+            },
+        ),
+    ],
+)
+def test_relatives_at_one_address_stay_apart_however_much_else_agrees(population, elder, younger):
+    """Generation evidence and another given name veto a match that a household's address,
+    phone and surname would make."""
+    records = [
+        *population,
+        make_person(**_household(**elder, phones=["+34954000001"])),
+        make_person(**_household(**younger, phones=["+34954000001"])),
+    ]
+    n = len(population)
+    result = resolve_batch(records)
+    assert not _same(result, n, n + 1)
+    assert _link(result, n, n + 1) is None
 
 
 def test_must_link_joins_records_the_model_keeps_apart(population):

@@ -41,10 +41,30 @@ def test_given_name_key(raw, nicknames, expected):
         ("van der Berg", "berg"),
         ("Von Trapp", "trapp"),
         ("del Río", "rio"),
+        ("Scott Jr.", "scott"),
+        ("Esteban Medina hijo", "esteban medina"),
+        ("Jr", "jr"),
     ],
 )
 def test_family_name_key(raw, expected):
     assert nz.family_name_key(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("Scott Jr.", "junior"),
+        ("Scott, Sr.", "senior"),
+        ("Esteban Medina hijo", "junior"),
+        ("Wilson II", "junior"),
+        ("Wilson III", "third"),
+        ("Scott", "none"),
+        ("Jr", "none"),
+        ("", ""),
+    ],
+)
+def test_generation_key_names_the_suffix_or_none(raw, expected):
+    assert nz.generation_key(raw) == expected
 
 
 @pytest.mark.parametrize(
