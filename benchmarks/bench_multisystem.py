@@ -158,6 +158,7 @@ MAPPINGS: dict[str, dict[str, Any]] = {
                     "transforms": ["email"],
                     "on_invalid": "drop",
                 },
+                "preferred_name": {"from": "preferred_name", "transforms": ["trim"]},
                 "national_id": {"from": "national_id", "transforms": ["trim", "upper"]},
                 "birth_date": {
                     "from": "birth_date",

@@ -105,6 +105,9 @@ class _SingleValued:
         return out
 
     def holds(self, level: ComparisonLevel, rows: np.ndarray) -> np.ndarray:
+        if level.feature in self.table.multi and level.kind == "exact":
+            # a value in common among each record's several (a legal and a preferred name)
+            return _common_values(self.table, level.feature, self.left[rows], self.right[rows])[0]
         if level.feature and level.feature != self.feature:
             other = _SingleValued(self.table, level.feature, self.left[rows], self.right[rows])
             present = np.flatnonzero(~other.missing())

@@ -288,6 +288,10 @@ def _person_raw(records: Sequence[PersonRecord]) -> RawColumns:
         [r.organization_name, *r.emails] if r.organization_name else r.emails for r in records
     ]
     multi["mailbox_employer"] = multi["email"]
+    multi["given_names"] = [
+        [name for name in (g, r.preferred_name) if name]
+        for g, r in zip(given, records, strict=True)
+    ]
     return single, multi
 
 
@@ -306,6 +310,7 @@ def _normalizers(settings: ResolutionSettings) -> dict[str, Normalizer]:
     return {
         "given_name": lambda v: nz.given_name_key(str(v), False),
         "given_formal": lambda v: nz.given_name_key(str(v), settings.nicknames),
+        "given_names": lambda v: nz.given_name_key(str(v), settings.nicknames),
         "family_name": lambda v: nz.family_name_key(str(v)),
         "generation": lambda v: nz.generation_key(str(v)),
         "birth_date": _date_text,

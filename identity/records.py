@@ -115,6 +115,11 @@ class _CanonicalRecord(BaseModel):
 class PersonRecord(_CanonicalRecord):
     kind: Literal["person"] = "person"
     given_name: str | None = None
+    preferred_name: str | None = Field(
+        default=None,
+        description="The given name the person goes by beside the legal one (an HR "
+        "system's preferred name): matched as a given name.",
+    )
     middle_name: str | None = None
     family_name: str | None = None
     full_name: str | None = None

@@ -52,7 +52,8 @@ class ComparisonLevel(_Strict):
     feature: str | None = Field(
         default=None,
         description="Compare this feature instead of the comparison's own "
-        "(e.g. names with nicknames resolved); other_value (multi-valued comparisons): the "
+        "(e.g. names with nicknames resolved; exact on a multi-valued feature: a value in "
+        "common, as a legal or preferred given name); other_value (multi-valued comparisons): the "
         "feature the records must have a value in common on, its values a part of the "
         "comparison's own (the employer of a personal mailbox is an employer).",
     )
@@ -185,7 +186,9 @@ class EntitySettings(_Strict):
         return self
 
 
-def _name_levels(other: str, formal: str | None = None) -> list[ComparisonLevel]:
+def _name_levels(
+    other: str, formal: str | None = None, alternates: str | None = None
+) -> list[ComparisonLevel]:
     """Levels of a name; the given name carries a swap's weight, the family name none.
     Another given name is another person (twins share all else); another family name may
     be one person before and after marriage, so only the given name's `else` vetoes."""
@@ -194,6 +197,10 @@ def _name_levels(other: str, formal: str | None = None) -> list[ComparisonLevel]
         if formal
         else []
     )
+    if alternates:  # the legal name on one record, the preferred one on the other
+        nickname.append(
+            ComparisonLevel(label="a preferred name in common", kind="exact", feature=alternates)
+        )
     neutral = formal is None
     return [
         ComparisonLevel(label="exact", kind="exact"),
@@ -330,7 +337,7 @@ PERSON_DEFAULTS = EntitySettings(
         Comparison(
             name="given_name",
             feature="given_name",
-            levels=_name_levels("family_name", "given_formal"),
+            levels=_name_levels("family_name", "given_formal", "given_names"),
             term_frequency=True,
             tells_apart=True,
         ),

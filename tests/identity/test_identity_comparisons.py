@@ -104,6 +104,24 @@ def test_a_generation_suffix_against_none_or_another_is_its_own_level():
     assert _levels("family_name", records, 3)[0] == "exact"  # the suffix is not the name
 
 
+def test_a_given_name_matches_the_other_records_preferred_name():
+    """HR holds the legal name with the preferred one beside it; the CRM hears the
+    preferred one: the given names agree through either, and only then."""
+    records = [
+        make_person(given_name="Roberto", preferred_name="Tito"),
+        make_person(given_name="Tito"),
+        make_person(given_name="Roberto", preferred_name="Tito"),
+        make_person(given_name="Berto", preferred_name="Tito"),
+        make_person(given_name="Roberto", preferred_name="Tito"),
+        make_person(given_name="Javier"),
+    ]
+    assert _levels("given_name", records, 3) == [
+        "a preferred name in common",
+        "a preferred name in common",
+        "different",
+    ]
+
+
 def test_two_own_mailboxes_at_one_employer_have_their_own_level():
     """Two people's own mailboxes at one company are colleagues' evidence, not one
     person's; a shared inbox or a personal address beside a work one is not."""

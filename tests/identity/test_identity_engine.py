@@ -272,6 +272,25 @@ def test_relatives_at_one_address_stay_apart_however_much_else_agrees(population
     assert _link(result, n, n + 1) is None
 
 
+def test_a_preferred_name_joins_the_legal_one_another_given_name_would_veto(population):
+    records = [
+        *population,
+        make_person(
+            "hr",
+            given_name="Roberto",
+            preferred_name="Tito",
+            family_name="Quintana",
+            emails=["rq@acme.es"],
+        ),
+        make_person(given_name="Tito", family_name="Quintana", emails=["rq@acme.es"]),
+    ]
+    n = len(population)
+    result = resolve_batch(records)
+    assert _same(result, n, n + 1)
+    given = {f.comparison: f.level for f in _link(result, n, n + 1).fields}["given_name"]
+    assert given == "a preferred name in common"
+
+
 def test_must_link_joins_records_the_model_keeps_apart(population):
     records = [
         *population,
