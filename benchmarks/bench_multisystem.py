@@ -271,15 +271,47 @@ def score(company: CompanyExport, labels: dict[tuple[str, str], str], engine: An
     out["relatives_merged"] = len(merged)
     out["relatives_merged_share"] = len(merged) / len(relatives) if relatives else 0.0
     items, total = review_queue(engine)
-    true_items = sum(
-        person_of.get(_key(i.left)) == person_of.get(_key(i.right)) is not None
-        for i in items
-        if i.entity_kind == "person"
+    persons = [i for i in items if i.entity_kind == "person"]
+    same = np.array(
+        [person_of.get(_key(i.left)) == person_of.get(_key(i.right)) is not None for i in persons]
     )
     out["review_pairs"] = total
-    out["review_true_share"] = true_items / total if total else 0.0
+    out["review_true_share"] = int(same.sum()) / total if total else 0.0
+    out |= review_decidability(persons, same)
     out["persons"] = len(goldens_of)
     return out
+
+
+def review_decidability(items: list[Any], same: np.ndarray, folds: int = 5) -> dict[str, Any]:
+    """How many review pairs a model fitted on decided review pairs would decide either
+    way at >= 0.99 confidence: gradient boosting over each pair's evidence (every
+    comparison's level, one-hot, and the match weight), each pair predicted by the model
+    of the folds it is not in. Those the model decides are pairs the engine's own evidence
+    could settle; the rest need a steward (or evidence the engine does not have)."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.model_selection import StratifiedKFold, cross_val_predict
+
+    if len(items) < folds * 2 or same.all() or not same.any():
+        return {"review_decidable_at_099": 0, "review_decidable_share": 0.0}
+    columns: dict[str, int] = {}
+    rows = [
+        [columns.setdefault(f"{f['comparison']}={f['level']}", len(columns)) for f in i.evidence]
+        for i in items
+    ]
+    features = np.zeros((len(items), len(columns) + 1))
+    for row, (hot, item) in enumerate(zip(rows, items, strict=True)):
+        features[row, hot] = 1.0
+        features[row, -1] = item.match_weight
+    model = HistGradientBoostingClassifier(random_state=0)
+    splits = StratifiedKFold(folds, shuffle=True, random_state=0)
+    probability = cross_val_predict(model, features, same, cv=splits, method="predict_proba")[:, 1]
+    decided = (probability >= 0.99) | (probability <= 0.01)
+    right = (probability >= 0.5) == same
+    return {
+        "review_decidable_at_099": int(decided.sum()),
+        "review_decidable_share": float(decided.mean()),
+        "review_decided_accuracy": float(right[decided].mean()) if decided.any() else None,
+    }
 
 
 def _key(record_key: str) -> tuple[str, str]:
@@ -471,6 +503,8 @@ KEYS = (
     "max_true_persons_per_golden",
     "relatives_merged_share",
     "review_true_share",
+    "review_decidable_at_099",
+    "review_decidable_share",
     "splink_person_f1",
     "splink_seconds",
     "relhub_seconds",
