@@ -28,6 +28,8 @@ the bin is emptied; never for a hard delete), so an incremental read first asks 
 for its window: when the answer's earliestDateAvailable is newer than the watermark, some
 deletions may be gone without trace, and the read reconciles ids (`SELECT Id`, a snapshot
 of ids only) so the sync marks the missing ones deleted. A full read is a snapshot.
+Source-side merges go through the SOAP API's merge call (salesforce_soap.py), which the
+REST API lacks.
 """
 
 from __future__ import annotations
@@ -70,9 +72,11 @@ from connectors.base import (
 )
 from connectors.http import RateLimiter, Retrier, RetryPolicy, parse_retry_after, transport_error
 from connectors.salesforce_bulk import bulk_pages
+from connectors.salesforce_soap import MERGEABLE, SoapAnswer, merge_envelope, read_answer
 from connectors.salesforce_soql import parse_sf_datetime, soql_name, soql_quote
 
 log = logging.getLogger(__name__)
+_SOAP_TRANSIENT = frozenset({"SERVER_UNAVAILABLE", "REQUEST_LIMIT_EXCEEDED"})
 T = TypeVar("T")
 
 _TYPES = {
@@ -268,6 +272,8 @@ def _limit_hook(max_share: float) -> Callable[..., requests.Response]:
 
     def hook(response: requests.Response, *args: Any, **kwargs: Any) -> requests.Response:
         status = response.status_code
+        if status == 500 and response.headers.get("Content-Type", "").startswith("text/xml"):
+            return response  # a SOAP fault, which the SOAP call reads for its code
         code = _error_code(response) if status in {403, 429} or status >= 500 else ""
         usage = _LIMIT_INFO.search(response.headers.get("Sforce-Limit-Info", ""))
         if status == 403 and code == "REQUEST_LIMIT_EXCEEDED" and "TotalRequests" in response.text:
@@ -753,6 +759,36 @@ class SalesforceConnector:
                 f"Salesforce answered {len(answer or [])} results for {len(requests)} records"
             )
         return [_write_result(item, r) for item, r in zip(answer, requests, strict=True)]
+
+    def merge(self, object_name: str, primary_id: str, merged_id: str) -> WriteResult:
+        """The SOAP API's merge call (REST has none): `merged_id` goes to the recycle bin
+        with MasterRecordId set to `primary_id`, so the next read sees it deleted."""
+        if object_name not in MERGEABLE:
+            reason = f"Salesforce merges {', '.join(sorted(MERGEABLE))}, not {object_name}"
+            return WriteResult(WriteStatus.REJECTED, merged_id, reason)
+
+        def post(sf: Salesforce) -> SoapAnswer:
+            url = f"https://{sf.sf_instance}/services/Soap/u/{sf.sf_version}"
+            response = sf.session.post(
+                url,
+                data=merge_envelope(sf.session_id, object_name, primary_id, merged_id),
+                headers={"Content-Type": "text/xml; charset=UTF-8", "SOAPAction": "merge"},
+                timeout=self.options.timeout_s,
+            )
+            try:
+                answer = read_answer(response.text)
+            except ValueError as error:
+                raise ConnectorError(f"{error} (HTTP {response.status_code})") from None
+            if answer.fault == "INVALID_SESSION_ID":
+                raise SalesforceExpiredSession(url, 401, "merge", answer.message.encode())
+            if answer.fault in _SOAP_TRANSIENT:
+                raise TransientError(f"Salesforce answered the merge with {answer.fault}")
+            return answer
+
+        answer = self._call(f"merge {object_name}", post)
+        if answer.success:
+            return WriteResult(WriteStatus.WRITTEN, primary_id, f"{merged_id} merged")
+        return WriteResult(WriteStatus.REJECTED, merged_id, answer.message)
 
 
 def _newest(page: Page) -> Watermark | None:

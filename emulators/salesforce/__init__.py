@@ -1,4 +1,5 @@
-"""A stateful Salesforce REST API stand-in over HTTPS, for tests, benchmarks and the demo.
+"""A stateful Salesforce REST API stand-in over HTTPS (and the SOAP API's merge call), for
+tests, benchmarks and the demo.
 
     with SalesforceEmulator(EmulatorConfig(faults=Faults(error_rate=0.1))) as org:
         org.store.create("Contact", {"LastName": "Lovelace"})

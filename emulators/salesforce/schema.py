@@ -153,6 +153,13 @@ def _address(prefix: str) -> list[FieldDef]:
     return [*parts, FieldDef(compound, "address", read_only=True)]
 
 
+def _master(name: str) -> FieldDef:
+    """Set on a record merged away (SOAP merge), naming the record it was merged into."""
+    return FieldDef(
+        "MasterRecordId", "reference", "Master Record ID", reference_to=(name,), read_only=True
+    )
+
+
 def standard_objects() -> dict[str, ObjectDef]:
     """Contact (003), Lead (00Q) and Account (001) with a few custom fields each."""
     person = [
@@ -177,6 +184,7 @@ def standard_objects() -> dict[str, ObjectDef]:
             FieldDef("Loyalty_Tier__c", "picklist", picklist=("Bronze", "Silver", "Gold")),
             FieldDef("Lifetime_Value__c", "double"),
             FieldDef("Number_Of_Orders__c", "int"),
+            _master("Contact"),
         ],
         ("FirstName", "LastName"),
     )
@@ -198,6 +206,7 @@ def standard_objects() -> dict[str, ObjectDef]:
             *_address(""),
             FieldDef("Lead_Score__c", "double"),
             FieldDef("Newsletter_Opt_In__c", "boolean"),
+            _master("Lead"),
         ],
         ("FirstName", "LastName"),
     )
@@ -223,6 +232,7 @@ def standard_objects() -> dict[str, ObjectDef]:
             FieldDef("Description", "textarea"),
             FieldDef("Tax_Id__c", "string"),
             FieldDef("Partner_Tier__c", "picklist", picklist=("Registered", "Silver", "Gold")),
+            _master("Account"),
         ],
     )
     return {o.name: o for o in (contact, lead, account)}

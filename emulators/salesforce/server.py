@@ -29,6 +29,7 @@ from emulators.salesforce.api import OrgApi
 from emulators.salesforce.faults import FaultInjector, Faults
 from emulators.salesforce.reply import JSON, Reply
 from emulators.salesforce.schema import standard_objects, wide_object
+from emulators.salesforce.soap import fault, soap_request
 from emulators.salesforce.store import OrgStore
 from emulators.serving import BackgroundServer
 
@@ -268,6 +269,13 @@ class SalesforceEmulator(BackgroundServer):
         reply.headers.update(limit_info)
         return reply
 
+    def soap_request(self, path: str, raw: bytes) -> Reply:
+        """The SOAP API (/services/Soap/u/{version}): its session rides in the envelope."""
+        if path.rstrip("/").split("/")[-1] not in API_VERSIONS:
+            return fault("UNSUPPORTED_API_VERSION", "the requested API version is not supported")
+        self.count_call()
+        return soap_request(raw, lambda sid: self.session_valid(f"Bearer {sid}"), self.store)
+
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
@@ -324,6 +332,8 @@ class _Handler(BaseHTTPRequestHandler):
         elif split.path == "/services/oauth2/token" and self.command == "POST":
             form = dict(parse_qsl(raw.decode(), keep_blank_values=True))
             reply = emulator.issue_token(form, headers.get("Authorization", ""))
+        elif split.path.startswith("/services/Soap/u/") and self.command == "POST":
+            reply = emulator.soap_request(split.path, raw)
         elif split.path.rstrip("/").startswith("/services/data"):
             reply = self._data(emulator, split.path, params, raw, headers)
         else:

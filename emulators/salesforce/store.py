@@ -160,10 +160,25 @@ class OrgStore:
         """Into the recycle bin."""
         obj = self.object(object_name)
         with self._lock:
-            stored = self._live(obj, record_id)
-            stamp = at or self.clock()
-            self._commit(obj, {**stored.current, "IsDeleted": True}, stamp, stored)
-            self._deleted_at[obj.name][stored.current["Id"]] = stamp
+            self._bin(obj, self._live(obj, record_id), at or self.clock())
+
+    def merge(self, object_name: str, master_id: str, merged_ids: list[str]) -> list[str]:
+        """The SOAP merge call: the records merged away go to the recycle bin with
+        MasterRecordId naming the master (queryAll finds them there); their 18-char ids."""
+        obj = self.object(object_name)
+        with self._lock:
+            master = self._live(obj, master_id)
+            victims = [self._live(obj, rid) for rid in merged_ids]
+            if any(v is master for v in victims):
+                raise ApiError(400, "INVALID_ID_FIELD", "cannot merge a record into itself")
+            stamp = self.clock()
+            for victim in victims:
+                self._bin(obj, victim, stamp, MasterRecordId=master.current["Id"])
+            return [v.current["Id"] for v in victims]
+
+    def _bin(self, obj: ObjectDef, stored: _Stored, stamp: datetime, **values: Any) -> None:
+        self._commit(obj, {**stored.current, **values, "IsDeleted": True}, stamp, stored)
+        self._deleted_at[obj.name][stored.current["Id"]] = stamp
 
     def hard_delete(self, object_name: str, record_id: str) -> None:
         """Gone at once, never in the bin (Bulk API hardDelete)."""

@@ -559,3 +559,67 @@ def test_a_query_whose_next_batch_url_repeats_stops_with_an_error(
 def test_an_error_body_without_a_message_is_reported_by_its_text() -> None:
     error = SalesforceError("https://x", 400, "query", [{"errorCode": "WEIRD", "detail": "d"}])
     assert str(_api_error(error)) == 'Salesforce 400 WEIRD: {"errorCode": "WEIRD", "detail": "d"}'
+
+
+# -- merges (SOAP) ----------------------------------------------------------------------
+
+
+def soap_calls(org: SalesforceEmulator) -> list[int]:
+    return [e.status for e in org.requests() if e.path.startswith("/services/Soap/u/")]
+
+
+def test_merge_bins_the_record_and_the_next_read_sees_it_deleted(
+    org: SalesforceEmulator, connector: SalesforceConnector
+) -> None:
+    master = org.store.create("Contact", {"LastName": "Keep"})
+    merged = org.store.create("Contact", {"LastName": "Gone"})
+    watermark = read_all(connector, CONTACTS)[-1].checkpoint
+    time.sleep(0.002)
+    result = connector.merge("Contact", master, merged)
+    assert (result.status, result.record_id) == (WriteStatus.WRITTEN, master)
+    binned = org.store.visible_records("Contact", include_deleted=True)[1]
+    assert (binned["Id"], binned["MasterRecordId"]) == (merged, master)
+    later = read_all(connector, CONTACTS, watermark)
+    assert [(r.id, r.deleted) for p in later for r in p.records] == [(merged, True)]
+
+
+@pytest.mark.parametrize(
+    ("object_name", "merged", "reason"),
+    [
+        ("Contact", "gone", "ENTITY_IS_DELETED"),
+        ("Contact", "lead", "INVALID_CROSS_REFERENCE_KEY"),
+        ("Contact", "<x&'\">", "INVALID_CROSS_REFERENCE_KEY"),  # escaped, not injected
+        ("Opportunity", "lead", "Salesforce merges Account, Contact, Lead, not Opportunity"),
+    ],
+)
+def test_a_merge_salesforce_refuses_is_rejected_with_its_reason(
+    org: SalesforceEmulator,
+    connector: SalesforceConnector,
+    object_name: str,
+    merged: str,
+    reason: str,
+) -> None:
+    master = org.store.create("Contact", {"LastName": "Keep"})
+    ids = {
+        "gone": org.store.create("Contact", {"LastName": "Gone"}),
+        "lead": org.store.create("Lead", {"LastName": "L", "Company": "Acme"}),
+    }
+    org.store.delete("Contact", ids["gone"])
+    result = connector.merge(object_name, master, ids.get(merged, merged))
+    assert result.status == WriteStatus.REJECTED
+    assert result.message.startswith(reason)
+    assert org.store.get("Contact", master)["IsDeleted"] is False
+
+
+def test_a_merge_refreshes_an_expired_session_and_retries_throttling(
+    org: SalesforceEmulator, connector: SalesforceConnector
+) -> None:
+    ids = [org.store.create("Contact", {"LastName": f"C{i}"}) for i in range(3)]
+    assert connector.merge("Contact", ids[0], ids[1]).status == WriteStatus.WRITTEN
+    org.expire_tokens()
+    org.set_faults(
+        Faults(throttle_every=2, throttle_burst=1, retry_after_s=0, path_prefix="/services/Soap")
+    )
+    org.clear_log()
+    assert connector.merge("Contact", ids[0], ids[2]).status == WriteStatus.WRITTEN
+    assert soap_calls(org) == [500, 403, 200]  # bad session, then a throttled attempt

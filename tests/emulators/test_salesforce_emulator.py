@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 import requests
 
+from connectors.salesforce_soap import merge_envelope, read_answer
 from emulators.salesforce import EmulatorConfig, Faults, SalesforceEmulator
 from emulators.salesforce.seed import generate, load_file
 from emulators.salesforce.soql import parse_datetime
@@ -573,3 +574,31 @@ def test_the_recycle_bin_keeps_deletions_15_days_then_they_are_gone(
     assert deleted["deletedRecords"] == []
     every = {r["Id"] for r in api.query("SELECT Id FROM Contact", all_rows=True).json()["records"]}
     assert every == {live}
+
+
+def test_soap_merge_bins_the_record_with_its_master_and_refuses_bad_sessions(
+    api: Api, org: SalesforceEmulator
+) -> None:
+    master = org.store.create("Contact", {"LastName": "Keep"})
+    merged = org.store.create("Contact", {"LastName": "Gone"})
+    lead = org.store.create("Lead", {"LastName": "Lead", "Company": "Acme"})
+    token = api.http.headers["Authorization"].removeprefix("Bearer ")
+
+    def merge(session: str, into: str, away: str) -> requests.Response:
+        envelope = merge_envelope(session, "Contact", into, away)
+        return api.http.post(f"{org.base_url}/services/Soap/u/62.0", data=envelope)
+
+    refused = merge("not-a-session", master, merged)
+    assert refused.status_code == 500
+    assert read_answer(refused.text).fault == "INVALID_SESSION_ID"
+    wrong = read_answer(merge(token, master, lead).text)  # a Lead id is no Contact
+    assert not wrong.success and wrong.message.startswith("INVALID_CROSS_REFERENCE_KEY")
+    answer = merge(token, master, merged)
+    assert answer.status_code == 200 and read_answer(answer.text).success
+    assert f"<mergedRecordIds>{merged}</mergedRecordIds>" in answer.text
+    again = read_answer(merge(token, master, merged).text)
+    assert not again.success and again.message.startswith("ENTITY_IS_DELETED")
+    rows = api.query(
+        "SELECT Id, MasterRecordId FROM Contact WHERE IsDeleted = true", all_rows=True
+    ).json()["records"]
+    assert [(r["Id"], r["MasterRecordId"]) for r in rows] == [(merged, master)]

@@ -16,6 +16,7 @@ from hub.config import load_config
 from hub.push.step import push
 from hub.store.identity_models import GoldenMemberRow, LinkRow, record_key
 from hub.store.migrate import open_store
+from hub.store.push_models import REJECTED, OutboxRow
 
 runner = CliRunner()
 ADA = {
@@ -103,3 +104,63 @@ def test_duplicates_linked_above_the_threshold_are_merged_in_the_source(
         assert ("contacts", first) not in members(engine, "hubspot")  # merged away: deleted
         golden_id = members(engine, "hubspot")[("contacts", survivor)]
         assert hubspot_value(systems, "contacts", survivor, "relhub_golden_id") == golden_id
+
+
+SF_ADA = {
+    "FirstName": "Ada",
+    "LastName": "Lovelace",
+    "Email": "ada@example.org",
+    "Phone": "+1 617 555 0100",
+    "MailingCity": "Boston",
+}
+
+
+def soap_merges(systems: Systems) -> list[int]:
+    return [e.status for e in systems.org.requests() if e.path.startswith("/services/Soap/u/")]
+
+
+@pytest.mark.parametrize("master_gone", [False, True])
+def test_salesforce_duplicates_are_merged_by_the_soap_merge_call(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, store_url: str, master_gone: bool
+) -> None:
+    """The younger contact is merged into the older one and read back as deleted; a merge
+    Salesforce refuses (here: the master deleted meanwhile) is rejected with its reason."""
+    engine = open_store(store_url)
+    monkeypatch.setenv("RELHUB_DATABASE_URL", store_url)
+    with running_systems(tmp_path, monkeypatch) as systems:
+        first = systems.org.store.create("Contact", SF_ADA)
+        second = systems.org.store.create("Contact", SF_ADA)
+        config_file = tmp_path / "relhub.yaml"
+        config_file.write_text(
+            config_file.read_text() + "push: {merge_duplicates: {enabled: true}}\n"
+        )
+        config = systems.config = load_config(config_file)
+        sync_and_resolve(systems, engine)
+        if master_gone:
+            systems.org.store.delete("Contact", first)
+        systems.org.clear_log()
+        _, reports = push(config, engine, ["salesforce"])
+        assert soap_merges(systems) == [200]
+        binned = systems.org.store.visible_records("Contact", include_deleted=True)
+        merged = {r["Id"]: r for r in binned if r["Id"] in (first, second)}
+        if master_gone:
+            with engine.connect() as connection:
+                refused = connection.execute(
+                    select(OutboxRow.source_id, OutboxRow.message).where(
+                        OutboxRow.status == REJECTED, OutboxRow.source_id == second
+                    )
+                ).all()
+            assert [(r.source_id, r.message.split(":")[0]) for r in refused] == [
+                (second, "ENTITY_IS_DELETED")
+            ]
+            assert merged[second]["IsDeleted"] is False
+            return
+        assert reports[0].rejected == 0
+        assert (merged[second]["IsDeleted"], merged[second]["MasterRecordId"]) == (True, first)
+        assert merged[first]["IsDeleted"] is False
+
+        sync_and_resolve(systems, engine)
+        push(config, engine, ["salesforce"])
+        assert soap_merges(systems) == [200]  # asked once
+        assert ("Contact", second) not in members(engine, "salesforce")  # merged away: deleted
+        assert ("Contact", first) in members(engine, "salesforce")
