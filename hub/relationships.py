@@ -18,7 +18,7 @@ from sqlalchemy import Connection, Text, and_, cast
 
 from hub.store.bulk import select_in
 from hub.store.identity_models import GoldenMemberRow, record_key
-from hub.store.models import SourceRecordRow
+from hub.store.models import SourceRecordRow, same_source_record
 
 COMPANY = "company"
 """The target of a relationship to the company running Relhub (`partner_of`, `customer_of`)."""
@@ -26,9 +26,7 @@ COMPANY = "company"
 _CANONICAL = cast(SourceRecordRow.canonical, Text)
 
 STATES = and_(
-    SourceRecordRow.system == GoldenMemberRow.system,
-    SourceRecordRow.object == GoldenMemberRow.object,
-    SourceRecordRow.source_id == GoldenMemberRow.source_id,
+    same_source_record(SourceRecordRow.__table__, GoldenMemberRow.__table__),
     SourceRecordRow.deleted.is_(False),
     _CANONICAL.like('%"relationships"%'),
 )

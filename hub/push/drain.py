@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, bindparam, select, update
+from sqlalchemy import Connection, Engine, bindparam, select, update
 
 from connectors.base import (
     CHANGED_SINCE_READ,
@@ -38,7 +38,7 @@ from hub.push.targets import same, source_targets
 from hub.store import runs
 from hub.store.db import JSONText, utcnow, writing
 from hub.store.locks import DEFAULT_WAIT_S
-from hub.store.models import SourceRecordRow
+from hub.store.models import SourceRecordRow, same_source_record
 from hub.store.push_models import PENDING, REJECTED, SENDING, SKIPPED, WRITTEN, OutboxRow
 from hub.sync import sync_source
 
@@ -230,14 +230,7 @@ def _claim(
     are skipped instead (the next sync re-reads them and the next build re-diffs)."""
     rows = connection.execute(
         select(_outbox, _source.c.modified_at.label("current_modified_at"))
-        .join(
-            _source,
-            and_(
-                _source.c.system == _outbox.c.system,
-                _source.c.object == _outbox.c.object,
-                _source.c.source_id == _outbox.c.source_id,
-            ),
-        )
+        .join(_source, same_source_record(_source, _outbox))
         .where(
             _outbox.c.system == system,
             _outbox.c.object == object_name,

@@ -54,7 +54,7 @@ from hub.store.bulk import chunks, insert_rows
 from hub.store.db import JSONText, dumps, utcnow, writing
 from hub.store.identity_models import ACTIVE, GoldenMemberRow, GoldenRecordRow
 from hub.store.locks import DEFAULT_WAIT_S
-from hub.store.models import Run, SourceRecordRow
+from hub.store.models import Run, SourceRecordRow, same_source_record
 from hub.store.push_models import PENDING, SKIPPED, SUPERSEDED, OutboxRow
 
 STEP = "outbox"
@@ -269,14 +269,7 @@ def _diff_rows(
             compared.label("compared"),
         )
         .join(golden, golden.c.golden_id == members.c.golden_id)
-        .join(
-            source,
-            and_(
-                source.c.system == members.c.system,
-                source.c.object == members.c.object,
-                source.c.source_id == members.c.source_id,
-            ),
-        )
+        .join(source, same_source_record(source, members))
         .where(
             members.c.golden_id.in_(golden_ids),
             tuple_(members.c.system, members.c.object).in_(list(targets)),

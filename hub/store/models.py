@@ -9,7 +9,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Table, Text, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    ColumnElement,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    and_,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from hub.store.db import BigId, JSONType, UTCDateTime
@@ -65,6 +76,12 @@ class SourceRecordRow(Base):
         UniqueConstraint("system", "object", "source_id", name="uq_source_records_key"),
         Index("ix_source_records_last_run", "last_run_id"),
     )
+
+
+def same_source_record(table: Table, other: Table) -> ColumnElement[bool]:
+    """Rows of two tables that name one source record by (system, object, source_id): the
+    join between source records and what is kept per source record (members, outbox rows)."""
+    return and_(*(table.c[name] == other.c[name] for name in ("system", "object", "source_id")))
 
 
 class QuarantineRow(Base):
