@@ -12,6 +12,7 @@ Options (relhub.yaml, all optional):
   page_size                        records per page handed to the sync, default 500
   write_concurrency                updates in flight at once, default 4 (one request each)
   max_attempts, base_delay_s, max_delay_s, timeout_s   retry policy and request timeout
+Unknown options are refused, naming the known ones.
 
 Reads: BambooHR's list endpoints do not page; a read is two requests. An incremental read
 asks `GET /v1/employees/changed?since=` for what was deleted since the watermark, and one
@@ -35,8 +36,9 @@ import json
 import logging
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 import requests
 from more_itertools import chunked
@@ -62,6 +64,7 @@ from connectors.base import (
     write_unchanged,
 )
 from connectors.http import DEFAULT_TIMEOUT_S, RateLimiter, Retrier, RetryPolicy, parse_retry_after
+from connectors.options import ConnectorOptions
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +86,16 @@ _TYPES = {
     "bool": FieldType.BOOLEAN,
     "textarea": FieldType.TEXT,
 }
+
+
+@dataclass(frozen=True)
+class BambooHROptions(ConnectorOptions):
+    label: ClassVar[str] = "BambooHR"
+
+    requests_per_window: int = 90
+    window_s: float = 10.0
+    page_size: int = PAGE_SIZE
+    write_concurrency: int = 4
 
 
 class BambooHRConnector:
@@ -123,23 +136,16 @@ class BambooHRConnector:
         if not company or not api_key:
             raise ConnectorError(f"{system}: BambooHR credentials need a company and an api_key")
         base_url = (credentials.get("base_url") or DEFAULT_BASE_URL).rstrip("/")
-        policy = RetryPolicy(
-            max_attempts=int(options.get("max_attempts", 6)),
-            base_delay_s=float(options.get("base_delay_s", 0.5)),
-            max_delay_s=float(options.get("max_delay_s", 60.0)),
-        )
-        limiter = RateLimiter(
-            int(options.get("requests_per_window", 90)), float(options.get("window_s", 10.0))
-        )
+        parsed = BambooHROptions.from_mapping(options)
         return cls(
             system,
             f"{base_url}/{company}/v1",
             api_key,
-            limiter=limiter,
-            policy=policy,
-            page_size=int(options.get("page_size", PAGE_SIZE)),
-            timeout_s=float(options.get("timeout_s", DEFAULT_TIMEOUT_S)),
-            write_concurrency=int(options.get("write_concurrency", 4)),
+            limiter=RateLimiter(parsed.requests_per_window, parsed.window_s),
+            policy=parsed.retry_policy(),
+            page_size=parsed.page_size,
+            timeout_s=parsed.timeout_s,
+            write_concurrency=parsed.write_concurrency,
         )
 
     # --- schema -------------------------------------------------------------------------

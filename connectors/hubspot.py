@@ -18,6 +18,9 @@ Options (relhub.yaml, all optional):
                                    deletions, default 86,400 (the first sync of each UTC
                                    day); 0: every read
   max_attempts, base_delay_s, max_delay_s, timeout_s   retry policy and request timeout
+  page_size                        accepted for a source's page_size; HubSpot's pages are
+                                   fixed (search 200, list 100)
+Unknown options are refused, naming the known ones.
 
 Reads: incremental reads search on the modified-date property (GTE the watermark, one
 ascending sort, keyset pages of 200, so HubSpot's 10,000-result search cap never
@@ -39,7 +42,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import partial
 from itertools import chain
-from typing import Any
+from typing import Any, ClassVar
 
 import hubspot
 import urllib3
@@ -80,6 +83,7 @@ from connectors.http import (
     parse_retry_after,
     transport_error,
 )
+from connectors.options import ConnectorOptions
 
 log = logging.getLogger(__name__)
 
@@ -103,6 +107,19 @@ _TYPES = {
     "phone_number": FieldType.PHONE,
 }
 _CATEGORY_STATUS = {"OBJECT_NOT_FOUND": WriteStatus.NOT_FOUND, "CONFLICT": WriteStatus.AMBIGUOUS}
+
+
+@dataclass(frozen=True)
+class HubSpotOptions(ConnectorOptions):
+    label: ClassVar[str] = "HubSpot"
+
+    requests_per_window: int = 180
+    window_s: float = 10.0
+    search_requests_per_second: int = 4
+    consistency_lag_s: float = 30.0
+    write_concurrency: int = 4
+    reconcile_every_s: float = 86_400.0
+    page_size: int | None = None  # a source's page_size, passed to every connector
 
 
 class HubSpotConnector:
@@ -156,23 +173,17 @@ class HubSpotConnector:
         base_url = credentials.get("base_url") or credentials.get("host")
         if base_url:
             settings["host"] = base_url.rstrip("/")
-        policy = RetryPolicy(
-            max_attempts=int(options.get("max_attempts", 6)),
-            base_delay_s=float(options.get("base_delay_s", 0.5)),
-            max_delay_s=float(options.get("max_delay_s", 60.0)),
-        )
+        parsed = HubSpotOptions.from_mapping(options)
         return cls(
             system,
             hubspot.Client.create(**settings),
-            limiter=RateLimiter(
-                int(options.get("requests_per_window", 180)), float(options.get("window_s", 10.0))
-            ),
-            search_limiter=RateLimiter(int(options.get("search_requests_per_second", 4)), 1.0),
-            policy=policy,
-            consistency_lag=timedelta(seconds=float(options.get("consistency_lag_s", 30))),
-            timeout_s=float(options.get("timeout_s", DEFAULT_TIMEOUT_S)),
-            write_concurrency=int(options.get("write_concurrency", 4)),
-            reconcile_every_s=float(options.get("reconcile_every_s", 86_400)),
+            limiter=RateLimiter(parsed.requests_per_window, parsed.window_s),
+            search_limiter=RateLimiter(parsed.search_requests_per_second, 1.0),
+            policy=parsed.retry_policy(),
+            consistency_lag=timedelta(seconds=parsed.consistency_lag_s),
+            timeout_s=parsed.timeout_s,
+            write_concurrency=parsed.write_concurrency,
+            reconcile_every_s=parsed.reconcile_every_s,
         )
 
     # --- schema -------------------------------------------------------------------------

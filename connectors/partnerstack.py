@@ -11,6 +11,7 @@ Options (relhub.yaml, all optional):
   reconcile_every_s        how often an incremental read lists every key to find deletions,
                            default 86,400 (the first sync of each UTC day); 0: every read
   max_attempts, base_delay_s, max_delay_s, timeout_s   retry policy and request timeout
+Unknown options are refused, naming the known ones.
 
 Objects: `partnerships` (a partner company enrolled in the program: primary contact,
 `group` = tier, `team`), `partner_contacts` (the members of each partnership's team, read
@@ -31,9 +32,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
-from typing import Any
+from typing import Any, ClassVar
 
 import requests
 
@@ -60,6 +62,7 @@ from connectors.base import (
     reconciliation_due,
 )
 from connectors.http import DEFAULT_TIMEOUT_S, RateLimiter, Retrier, RetryPolicy, parse_retry_after
+from connectors.options import ConnectorOptions
 
 log = logging.getLogger(__name__)
 
@@ -120,6 +123,15 @@ SCHEMAS: dict[str, dict[str, FieldType]] = {
 }
 
 
+@dataclass(frozen=True)
+class PartnerStackOptions(ConnectorOptions):
+    label: ClassVar[str] = "PartnerStack"
+
+    requests_per_minute: int = 3_600
+    page_size: int = MAX_PAGE
+    reconcile_every_s: float = 86_400.0
+
+
 class PartnerStackConnector:
     system: str
     max_write_batch = 1
@@ -158,20 +170,16 @@ class PartnerStackConnector:
         session = requests.Session()
         session.auth = (public, secret)
         session.headers["Accept"] = "application/json"
-        policy = RetryPolicy(
-            max_attempts=int(options.get("max_attempts", 6)),
-            base_delay_s=float(options.get("base_delay_s", 0.5)),
-            max_delay_s=float(options.get("max_delay_s", 60.0)),
-        )
+        parsed = PartnerStackOptions.from_mapping(options)
         return cls(
             system,
             session,
             credentials.get("base_url") or credentials.get("host") or BASE_URL,
-            limiter=RateLimiter(int(options.get("requests_per_minute", 3_600)), 60.0),
-            policy=policy,
-            page_size=int(options.get("page_size", MAX_PAGE)),
-            reconcile_every_s=float(options.get("reconcile_every_s", 86_400)),
-            timeout_s=float(options.get("timeout_s", DEFAULT_TIMEOUT_S)),
+            limiter=RateLimiter(parsed.requests_per_minute, 60.0),
+            policy=parsed.retry_policy(),
+            page_size=parsed.page_size,
+            reconcile_every_s=parsed.reconcile_every_s,
+            timeout_s=parsed.timeout_s,
         )
 
     # --- schema -------------------------------------------------------------------------

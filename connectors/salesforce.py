@@ -13,11 +13,12 @@ Options:
   (10,000: the LIMIT of one query, so a cursor can resume between queries), lookback_s (0:
   re-read this many seconds before the watermark against late commits; the sync
   de-duplicates what it re-reads), rate_limit_calls / rate_limit_period_s (20 a second),
-  max_attempts (6), retry_base_delay_s (0.5), max_retry_delay_s (60), max_url_length
+  max_attempts (6), base_delay_s (0.5), max_delay_s (60), max_url_length
   (16,384: Salesforce answers 414 beyond it), timeout_s (30), ca_bundle (a CA file to trust),
   max_api_share (0.8 of the org's daily API requests), bulk_min_records (10,000: an initial
   or full read of an object this large runs as a Bulk API 2.0 query job; 0: never),
   bulk_page_size (50,000 rows a results page), bulk_poll_s (2), bulk_timeout_s (3,600).
+  Unknown options are refused, naming the known ones.
 
 Reads use queryAll so deletions arrive with IsDeleted=true, ordered by (SystemModstamp, Id)
 and filtered past the watermark on that pair, so equal timestamps never skip or repeat a
@@ -39,10 +40,10 @@ import logging
 import re
 import time
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
-from typing import Any, Final, TypeVar
+from typing import Any, ClassVar, Final, TypeVar
 from urllib.parse import quote_plus
 
 import requests
@@ -70,7 +71,8 @@ from connectors.base import (
     checkpoint_at_end,
     write_unchanged,
 )
-from connectors.http import RateLimiter, Retrier, RetryPolicy, parse_retry_after, transport_error
+from connectors.http import RateLimiter, Retrier, parse_retry_after, transport_error
+from connectors.options import ConnectorOptions
 from connectors.salesforce_bulk import bulk_pages
 from connectors.salesforce_soap import MERGEABLE, SoapAnswer, merge_envelope, read_answer
 from connectors.salesforce_soql import parse_sf_datetime, soql_name, soql_quote
@@ -186,18 +188,16 @@ class SalesforceCredentials:
 
 
 @dataclass(frozen=True)
-class SalesforceOptions:
+class SalesforceOptions(ConnectorOptions):
+    label: ClassVar[str] = "Salesforce"
+
     api_version: str = "62.0"
     page_size: int = 2000
     chunk_size: int = 10_000
     lookback_s: float = 0.0
     rate_limit_calls: int = 20
     rate_limit_period_s: float = 1.0
-    max_attempts: int = 6
-    retry_base_delay_s: float = 0.5
-    max_retry_delay_s: float = 60.0
     max_url_length: int = 16_384
-    timeout_s: float = 30.0
     ca_bundle: str | None = None
     max_api_share: float = 0.8  # of the org's daily API requests, shared with other integrations
     bulk_min_records: int = 10_000  # initial and full reads this large use Bulk API 2.0; 0: never
@@ -205,31 +205,15 @@ class SalesforceOptions:
     bulk_poll_s: float = 2.0
     bulk_timeout_s: float = 3600.0
 
-    @classmethod
-    def from_mapping(cls, values: Mapping[str, Any]) -> SalesforceOptions:
-        known = {f.name: f for f in fields(cls)}
-        unknown = sorted(set(values) - set(known))
-        if unknown:
-            raise ConnectorError(f"unknown Salesforce option(s): {', '.join(unknown)}")
-        defaults, parsed = cls(), dict[str, Any]()
-        for name, value in values.items():
-            default = getattr(defaults, name)
-            kind = str if default is None else type(default)
-            try:
-                parsed[name] = None if value is None else kind(value)
-            except (TypeError, ValueError) as error:
-                raise ConnectorError(
-                    f"Salesforce option {name}: expected {kind.__name__}, got {value!r}"
-                ) from error
-        options = cls(**parsed)
-        if not 200 <= options.page_size <= 2000:
+    def check(self) -> None:
+        super().check()
+        if not 200 <= self.page_size <= 2000:
             raise ConnectorError("Salesforce option page_size must be within 200..2000")
-        if options.chunk_size < 1 or options.lookback_s < 0 or options.max_url_length < 2000:
+        if self.chunk_size < 1 or self.lookback_s < 0 or self.max_url_length < 2000:
             raise ConnectorError(
                 "Salesforce options chunk_size >= 1, lookback_s >= 0 and "
                 "max_url_length >= 2000 are required"
             )
-        return options
 
 
 class _PinnedSession(requests.Session):
@@ -344,11 +328,7 @@ class SalesforceConnector:
         if self.options.ca_bundle:
             self._session.verify = self.options.ca_bundle
         self._session.hooks["response"].append(_limit_hook(self.options.max_api_share))
-        policy = RetryPolicy(
-            self.options.max_attempts,
-            self.options.retry_base_delay_s,
-            self.options.max_retry_delay_s,
-        )
+        policy = self.options.retry_policy()
         limiter = RateLimiter(self.options.rate_limit_calls, self.options.rate_limit_period_s)
         self._sleep = sleep or time.sleep
         self.retrier = Retrier(policy, limiter=limiter, sleep=self._sleep)

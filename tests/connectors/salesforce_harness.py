@@ -18,7 +18,7 @@ def connector_for(emulator: SalesforceEmulator, **options: Any) -> SalesforceCon
     """A connector wired to a running emulator, with test-sized retry delays."""
     settings = {
         "ca_bundle": str(emulator.ca_path),
-        "retry_base_delay_s": 0.01,
+        "base_delay_s": 0.01,
         "max_attempts": 8,
         "rate_limit_calls": 1000,
         **options,

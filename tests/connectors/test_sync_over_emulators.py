@@ -57,7 +57,7 @@ sources:
     connection: sf_emulator
     overlap_seconds: 0
     objects: [{", ".join(SF_OBJECTS)}]
-    options: {{ca_bundle: "{org.ca_path}", retry_base_delay_s: 0.01, max_attempts: 8,
+    options: {{ca_bundle: "{org.ca_path}", base_delay_s: 0.01, max_attempts: 8,
                rate_limit_calls: 1000}}
   - name: hubspot
     type: hubspot

@@ -24,7 +24,7 @@ def org() -> Iterator[SalesforceEmulator]:
 def test_an_untrusted_certificate_is_permanent_and_names_the_host(
     org: SalesforceEmulator,
 ) -> None:
-    settings = {"retry_base_delay_s": 0.01, "max_attempts": 5}  # no ca_bundle: the system's
+    settings = {"base_delay_s": 0.01, "max_attempts": 5}  # no ca_bundle: the system's
     sf = SalesforceConnector.from_config("salesforce", settings, org.credentials())
     host = urlsplit(org.credentials()["login_url"]).netloc
     with pytest.raises(TLSFailure) as raised:
@@ -46,7 +46,7 @@ def test_a_host_that_does_not_answer_is_transient_and_named() -> None:
         "client_id": "id",
         "client_secret": "secret",
     }
-    settings = {"retry_base_delay_s": 0.01, "max_attempts": 2}
+    settings = {"base_delay_s": 0.01, "max_attempts": 2}
     sf = SalesforceConnector.from_config("salesforce", settings, credentials)
     with pytest.raises(TransientError, match=rf"no answer from 127\.0\.0\.1:{port} \("):
         sf.discover("Contact")

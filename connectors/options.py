@@ -1,0 +1,71 @@
+"""Connector options from relhub.yaml: one parser, so every API connector refuses options it
+does not know (a misspelt option silently falling back to its default hides the mistake),
+coerces each value to its declared type and checks ranges the same way."""
+
+from __future__ import annotations
+
+import types
+from collections.abc import Mapping
+from contextlib import suppress
+from dataclasses import dataclass, fields
+from typing import Any, ClassVar, Self, get_type_hints
+
+from connectors.base import ConnectorError
+from connectors.http import DEFAULT_TIMEOUT_S, RetryPolicy
+
+
+@dataclass(frozen=True)
+class ConnectorOptions:
+    """The options every API connector takes: retry policy and request timeout.
+    Subclasses add their own fields (with defaults) and ranges in `check`."""
+
+    label: ClassVar[str] = "connector"
+
+    max_attempts: int = 6
+    base_delay_s: float = 0.5
+    max_delay_s: float = 60.0
+    timeout_s: float = DEFAULT_TIMEOUT_S
+
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, Any]) -> Self:
+        """Parse options; unknown names, values of the wrong type and out-of-range values are
+        refused with a `ConnectorError` naming the option."""
+        hints = get_type_hints(cls)
+        known = sorted(f.name for f in fields(cls))
+        unknown = sorted(set(values) - set(known))
+        if unknown:
+            raise ConnectorError(
+                f"unknown {cls.label} option(s): {', '.join(unknown)}; known: {', '.join(known)}"
+            )
+        parsed = {
+            name: _coerce(cls.label, name, hints[name], value) for name, value in values.items()
+        }
+        options = cls(**parsed)
+        options.check()
+        return options
+
+    def check(self) -> None:
+        """Refuse out-of-range values (raise `ConnectorError`); the base checks the retry
+        policy."""
+        if self.max_attempts < 1 or self.base_delay_s < 0 or self.max_delay_s < 0:
+            raise ConnectorError(
+                f"{self.label} options max_attempts >= 1, base_delay_s >= 0 and "
+                "max_delay_s >= 0 are required"
+            )
+        if self.timeout_s <= 0:
+            raise ConnectorError(f"{self.label} option timeout_s must be positive")
+
+    def retry_policy(self) -> RetryPolicy:
+        return RetryPolicy(self.max_attempts, self.base_delay_s, self.max_delay_s)
+
+
+def _coerce(label: str, name: str, hint: Any, value: Any) -> Any:
+    """`value` as the field's type (`T` or `T | None`)."""
+    args = getattr(hint, "__args__", (hint,))
+    kind = next(k for k in args if k is not types.NoneType)
+    if value is None and types.NoneType in args:
+        return None
+    if kind is str or not isinstance(value, bool):  # `true` is no count and no delay
+        with suppress(TypeError, ValueError):
+            return kind(value)
+    raise ConnectorError(f"{label} option {name}: expected {kind.__name__}, got {value!r}")
