@@ -41,14 +41,16 @@ class QualitySummary:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> QualitySummary:
-        """A summary as a run's counts keep it (`dataclasses.asdict`)."""
+        """A summary as a run's counts keep it (`dataclasses.asdict`); the sizes in the
+        buckets' order, which PostgreSQL's JSONB does not keep (it orders keys by length)."""
         systems = {name: SystemQuality(**values) for name, values in data["systems"].items()}
+        sizes = data["cluster_sizes"]
         return cls(
             data["records_in"],
             data["golden_records_out"],
             data["review_queue"],
             systems,
-            dict(data["cluster_sizes"]),
+            {label: sizes.get(label, 0) for _, _, label in SIZE_BUCKETS},
         )
 
 
