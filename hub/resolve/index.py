@@ -51,10 +51,6 @@ INDEX_VERSION = "block-texts-3"  # 2: rows keep their block's cap; 3: records' f
 _SEPARATOR = "\x1f"
 
 
-def block_digest(kind: str, rule: str, text: str) -> str:
-    return digester(kind, rule)(text)
-
-
 @cache
 def digester(kind: str, rule: str) -> Callable[[str], str]:
     """The block digest of a text under one rule: the hash of the rule's prefix is copied,
@@ -78,9 +74,10 @@ def skipping(oversized: Collection[str]) -> SkipStoredBlocks | None:
         return None
 
     def skip(kind: str, rule: str, texts: np.ndarray) -> np.ndarray:
+        digest = digester(kind, rule)
         distinct, inverse = np.unique(texts, return_inverse=True)
         hit = np.fromiter(
-            (block_digest(kind, rule, text) in oversized for text in distinct.tolist()),
+            (digest(text) in oversized for text in distinct.tolist()),
             dtype=bool,
             count=len(distinct),
         )
