@@ -154,24 +154,20 @@ class ForkedConsumer(Generic[Item, Result]):
         try:
             self._connection.send(item)
         except OSError:  # a closed pipe: the worker is gone
-            raise self._died() from None
+            raise _gone(self._process) from None
 
     def result(self) -> Result:
         try:
             self._connection.send_bytes(b"")  # the end of the items
             ok, value = self._connection.recv()
         except (EOFError, OSError):
-            raise self._died() from None
+            raise _gone(self._process) from None
         finally:
             self._connection.close()
         self._process.join()
         if not ok:
             raise WorkerError(f"the worker process failed:\n{value}")
         return value  # type: ignore[no-any-return]
-
-    def _died(self) -> WorkerError:
-        self._process.join()
-        return WorkerError(f"the worker process died (exit code {self._process.exitcode})")
 
     def __enter__(self) -> ForkedConsumer[Item, Result]:
         return self
