@@ -64,7 +64,7 @@ from connectors.base import (
     write_unchanged,
 )
 from connectors.http import DEFAULT_TIMEOUT_S, RateLimiter, Retrier, RetryPolicy, parse_retry_after
-from connectors.options import ConnectorOptions
+from connectors.options import ApiOptions
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +89,7 @@ _TYPES = {
 
 
 @dataclass(frozen=True)
-class BambooHROptions(ConnectorOptions):
+class BambooHROptions(ApiOptions):
     label: ClassVar[str] = "BambooHR"
 
     requests_per_window: int = 90

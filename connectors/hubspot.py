@@ -83,7 +83,7 @@ from connectors.http import (
     parse_retry_after,
     transport_error,
 )
-from connectors.options import ConnectorOptions
+from connectors.options import ApiOptions
 
 log = logging.getLogger(__name__)
 
@@ -110,7 +110,7 @@ _CATEGORY_STATUS = {"OBJECT_NOT_FOUND": WriteStatus.NOT_FOUND, "CONFLICT": Write
 
 
 @dataclass(frozen=True)
-class HubSpotOptions(ConnectorOptions):
+class HubSpotOptions(ApiOptions):
     label: ClassVar[str] = "HubSpot"
 
     requests_per_window: int = 180

@@ -1,4 +1,4 @@
-"""Connector options from relhub.yaml: one parser, so every API connector refuses options it
+"""Connector options from relhub.yaml: one parser, so every connector refuses options it
 does not know (a misspelt option silently falling back to its default hides the mistake),
 coerces each value to its declared type and checks ranges the same way."""
 
@@ -8,7 +8,7 @@ import types
 from collections.abc import Mapping
 from contextlib import suppress
 from dataclasses import dataclass, fields
-from typing import Any, ClassVar, Self, get_type_hints
+from typing import Any, ClassVar, Self, get_args, get_origin, get_type_hints
 
 from connectors.base import ConnectorError
 from connectors.http import DEFAULT_TIMEOUT_S, RetryPolicy
@@ -16,15 +16,10 @@ from connectors.http import DEFAULT_TIMEOUT_S, RetryPolicy
 
 @dataclass(frozen=True)
 class ConnectorOptions:
-    """The options every API connector takes: retry policy and request timeout.
-    Subclasses add their own fields (with defaults) and ranges in `check`."""
+    """A connector's options: subclasses declare them as fields (with defaults) and their
+    ranges in `check`; `label` names the connector in refusals."""
 
     label: ClassVar[str] = "connector"
-
-    max_attempts: int = 6
-    base_delay_s: float = 0.5
-    max_delay_s: float = 60.0
-    timeout_s: float = DEFAULT_TIMEOUT_S
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any]) -> Self:
@@ -45,8 +40,19 @@ class ConnectorOptions:
         return options
 
     def check(self) -> None:
-        """Refuse out-of-range values (raise `ConnectorError`); the base checks the retry
-        policy."""
+        """Refuse out-of-range values (raise `ConnectorError`)."""
+
+
+@dataclass(frozen=True)
+class ApiOptions(ConnectorOptions):
+    """The options every API connector takes: retry policy and request timeout."""
+
+    max_attempts: int = 6
+    base_delay_s: float = 0.5
+    max_delay_s: float = 60.0
+    timeout_s: float = DEFAULT_TIMEOUT_S
+
+    def check(self) -> None:
         if self.max_attempts < 1 or self.base_delay_s < 0 or self.max_delay_s < 0:
             raise ConnectorError(
                 f"{self.label} options max_attempts >= 1, base_delay_s >= 0 and "
@@ -60,12 +66,17 @@ class ConnectorOptions:
 
 
 def _coerce(label: str, name: str, hint: Any, value: Any) -> Any:
-    """`value` as the field's type (`T` or `T | None`)."""
-    args = getattr(hint, "__args__", (hint,))
-    kind = next(k for k in args if k is not types.NoneType)
-    if value is None and types.NoneType in args:
+    """`value` as the field's type (`T` or `T | None`); a container type (`dict[str, Any]`,
+    options given per object) is checked, not converted."""
+    kinds = get_args(hint) if isinstance(hint, types.UnionType) else (hint,)
+    if value is None and types.NoneType in kinds:
         return None
-    if kind is str or not isinstance(value, bool):  # `true` is no count and no delay
+    kind = next(k for k in kinds if k is not types.NoneType)
+    container = get_origin(kind)
+    if container is not None:
+        if isinstance(value, container):
+            return value
+    elif kind is str or not isinstance(value, bool):  # `true` is no count and no delay
         with suppress(TypeError, ValueError):
             return kind(value)
     raise ConnectorError(f"{label} option {name}: expected {kind.__name__}, got {value!r}")

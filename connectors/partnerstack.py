@@ -62,7 +62,7 @@ from connectors.base import (
     reconciliation_due,
 )
 from connectors.http import DEFAULT_TIMEOUT_S, RateLimiter, Retrier, RetryPolicy, parse_retry_after
-from connectors.options import ConnectorOptions
+from connectors.options import ApiOptions
 
 log = logging.getLogger(__name__)
 
@@ -124,7 +124,7 @@ SCHEMAS: dict[str, dict[str, FieldType]] = {
 
 
 @dataclass(frozen=True)
-class PartnerStackOptions(ConnectorOptions):
+class PartnerStackOptions(ApiOptions):
     label: ClassVar[str] = "PartnerStack"
 
     requests_per_minute: int = 3_600

@@ -72,7 +72,7 @@ from connectors.base import (
     write_unchanged,
 )
 from connectors.http import RateLimiter, Retrier, parse_retry_after, transport_error
-from connectors.options import ConnectorOptions
+from connectors.options import ApiOptions
 from connectors.salesforce_bulk import bulk_pages
 from connectors.salesforce_soap import MERGEABLE, SoapAnswer, merge_envelope, read_answer
 from connectors.salesforce_soql import parse_sf_datetime, soql_name, soql_quote
@@ -188,7 +188,7 @@ class SalesforceCredentials:
 
 
 @dataclass(frozen=True)
-class SalesforceOptions(ConnectorOptions):
+class SalesforceOptions(ApiOptions):
     label: ClassVar[str] = "Salesforce"
 
     api_version: str = "62.0"

@@ -6,16 +6,17 @@ and a resumed read neither skips nor repeats rows sharing one change time. The c
 column must hold timestamps (a DATETIME/TIMESTAMP column, or a query that casts to one).
 Deletions come from a flag column (`deleted_field` in the mapping).
 
-Source options: `url` (or the connection's `url` credential, which wins: a URL may carry
-a password). Object options (`sources[].objects.<name>`): `table: name` or
-`query: SELECT ...` (exactly one).
+Source options (`SqlOptions`; others are refused): `url` (or the connection's `url`
+credential, which wins: a URL may carry a password), `page_size`. Object options
+(`sources[].objects.<name>`): `table: name` or `query: SELECT ...` (exactly one).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     Boolean,
@@ -53,12 +54,38 @@ from connectors.base import (
     WriteStatus,
     parse_timestamp,
 )
+from connectors.options import ConnectorOptions
 
 PAGE_SIZE = 1000
 # SQLite keeps timestamps as text in whichever shape the writer chose; ordering and the
 # cursor compare them normalised to this one (milliseconds, as SQLite's %f gives).
 SQLITE_TIME = "%Y-%m-%d %H:%M:%f"
 _TRUE = frozenset({"true", "t", "yes", "y", "1"})
+_OBJECT_OPTIONS = ("query", "table")
+
+
+@dataclass(frozen=True)
+class SqlOptions(ConnectorOptions):
+    """A SQL source's options: its database and what each object reads."""
+
+    label: ClassVar[str] = "sql"
+
+    url: str | None = None
+    objects: dict[str, Any] = field(default_factory=dict)
+    page_size: int = PAGE_SIZE
+
+    def check(self) -> None:
+        if self.page_size < 1:
+            raise ConnectorError("sql option page_size must be at least 1")
+        for name, spec in self.objects.items():
+            given = set(spec or {})
+            if unknown := sorted(given - set(_OBJECT_OPTIONS)):
+                raise ConnectorError(
+                    f"sql object {name!r}: unknown option(s) {', '.join(unknown)}; "
+                    f"known: {', '.join(_OBJECT_OPTIONS)}"
+                )
+            if len(given) != 1:
+                raise ConnectorError(f"sql object {name!r} needs exactly one of table, query")
 
 
 class SqlConnector:
@@ -77,16 +104,11 @@ class SqlConnector:
     def from_config(
         cls, system: str, options: Mapping[str, Any], credentials: Mapping[str, str]
     ) -> SqlConnector:
-        url = credentials.get("url") or options.get("url")
+        parsed = SqlOptions.from_mapping(options)
+        url = credentials.get("url") or parsed.url
         if not url:
             raise ConnectorError(f"sql source {system!r} needs a `url` (option or credential)")
-        objects = options.get("objects") or {}
-        for name, spec in objects.items():
-            if ("table" in spec) == ("query" in spec):
-                raise ConnectorError(
-                    f"sql source {system!r}: object {name!r} needs exactly one of table, query"
-                )
-        return cls(system, url, objects, int(options.get("page_size", PAGE_SIZE)))
+        return cls(system, url, parsed.objects, parsed.page_size)
 
     def _source(self, object_name: str) -> FromClause:
         spec = self.objects.get(object_name)

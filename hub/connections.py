@@ -75,7 +75,7 @@ def open_connector(config: RelhubConfig, source: SourceConfig) -> Connector:
     """Build the connector of a source from its options.
 
     Only the file connector is configured per object (paths, formats) and resolves paths
-    against relhub.yaml's folder; API connectors refuse options they do not know.
+    against relhub.yaml's folder; API and SQL connectors refuse options they do not know.
     """
     options: dict[str, Any] = dict(source.options)
     if source.page_size is not None:

@@ -1,4 +1,4 @@
-"""API connectors refuse options they do not know, listing the known ones, and values of the
+"""Connectors refuse options they do not know, listing the known ones, and values of the
 wrong type, naming the option."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import pytest
 from connectors.bamboohr import BambooHRConnector
 from connectors.base import ConnectorError
 from connectors.hubspot import HubSpotConnector
-from connectors.options import ConnectorOptions
+from connectors.options import ApiOptions
 from connectors.partnerstack import PartnerStackConnector
 from connectors.salesforce import SalesforceConnector
 
@@ -44,10 +44,10 @@ def test_a_value_of_the_wrong_type_is_refused_naming_the_option(label: str) -> N
 
 
 def test_values_are_coerced_to_their_types_and_ranges_checked() -> None:
-    options = ConnectorOptions.from_mapping({"max_attempts": "3", "base_delay_s": 1})
+    options = ApiOptions.from_mapping({"max_attempts": "3", "base_delay_s": 1})
     assert (options.max_attempts, options.base_delay_s) == (3, 1.0)
     assert options.retry_policy().max_attempts == 3
     with pytest.raises(ConnectorError, match="max_attempts >= 1"):
-        ConnectorOptions.from_mapping({"max_attempts": 0})
+        ApiOptions.from_mapping({"max_attempts": 0})
     with pytest.raises(ConnectorError, match="option timeout_s: expected float"):
-        ConnectorOptions.from_mapping({"timeout_s": True})
+        ApiOptions.from_mapping({"timeout_s": True})

@@ -104,3 +104,25 @@ def test_a_query_source_and_the_example_mapping(connector: SqlConnector) -> None
 def test_an_object_needs_a_table_or_a_query() -> None:
     with pytest.raises(ConnectorError, match="exactly one of table, query"):
         SqlConnector.from_config("w", {"url": "sqlite://", "objects": {"x": {}}}, {})
+
+
+def test_unknown_options_are_refused_with_the_known_ones_listed() -> None:
+    with pytest.raises(ConnectorError, match=r"unknown sql option\(s\): pagesize; known: objects"):
+        SqlConnector.from_config("w", {"url": "sqlite://", "pagesize": 10}, {})
+    objects = {"x": {"table": "t", "where": "1"}}
+    with pytest.raises(ConnectorError, match=r"'x': unknown option\(s\) where; known: query, tab"):
+        SqlConnector.from_config("w", {"objects": objects}, {})
+
+
+def test_option_values_are_typed_and_the_credential_url_wins() -> None:
+    with pytest.raises(ConnectorError, match="sql option page_size: expected int"):
+        SqlConnector.from_config("w", {"url": "sqlite://", "page_size": "many"}, {})
+    with pytest.raises(ConnectorError, match="sql option objects: expected dict"):
+        SqlConnector.from_config("w", {"url": "sqlite://", "objects": ["people"]}, {})
+    with pytest.raises(ConnectorError, match="page_size must be at least 1"):
+        SqlConnector.from_config("w", {"url": "sqlite://", "page_size": 0}, {})
+    with pytest.raises(ConnectorError, match="needs a `url`"):
+        SqlConnector.from_config("w", {}, {})
+    sql = SqlConnector.from_config("w", {"url": "bad://", "page_size": "5"}, {"url": "sqlite://"})
+    assert (sql.engine.url.drivername, sql.page_size) == ("sqlite", 5)
+    sql.close()
