@@ -9,7 +9,9 @@ own, for comparison: dlt only loads rows, where Relhub also maps and checks ever
 Peak RSS adds the syncing process and each mapping worker at the largest worker's peak
 (an upper bound: forked workers share their parent's pages, counted again in each
 worker's RSS). Peak PSS is what the process tree takes from the machine (each shared page
-divided among the processes sharing it), sampled every 50 ms from /proc for both loads.
+divided among the processes sharing it), sampled from /proc for both loads by this process,
+not the measured one: reading a large process's smaps costs milliseconds of CPU, which
+sampled from inside took the GIL from the load and counted as its CPU.
 Prints a table and ends with one JSON line:
   {"bench": "sync", "sqlite_records_per_s": ..., "postgres_records_per_s": ...,
    "peak_rss_mb_100k": ..., "peak_rss_mb_500k": ..., "dlt_records_per_s": ...,
@@ -85,12 +87,15 @@ def write_export(path: Path, count: int, seed: int = 7) -> None:
 
 
 class PssSampler:
-    """The peak PSS of this process and its descendants, sampled on a thread of its own.
+    """The peak PSS of a process and its descendants, sampled on a thread of its own.
 
     RSS counts a page shared by forked processes once in each; PSS divides it among them,
-    so the sum over a process tree is the memory the tree takes."""
+    so the sum over a process tree is the memory the tree takes. Every 200 ms: a read of
+    smaps costs about 3 ms of CPU for a 300 MB process, which a load on two busy cores
+    would feel at 50 ms, and the memory of a sync is flat over its pages."""
 
-    def __init__(self, interval_s: float = 0.05) -> None:
+    def __init__(self, root: int, interval_s: float = 0.2) -> None:
+        self.root = root
         self.interval_s = interval_s
         self.peak_kb = 0
         self._done = threading.Event()
@@ -110,7 +115,7 @@ class PssSampler:
 
     def _run(self) -> None:
         while True:
-            self.peak_kb = max(self.peak_kb, sum(map(_pss_kb, _tree(os.getpid()))))
+            self.peak_kb = max(self.peak_kb, sum(map(_pss_kb, _tree(self.root))))
             if self._done.wait(self.interval_s):
                 return
 
@@ -157,10 +162,9 @@ def child(export: Path, url: str) -> None:
     engine = open_store(url)
     main_before = _cpu_seconds(resource.RUSAGE_SELF)
     workers_before = _cpu_seconds(resource.RUSAGE_CHILDREN)
-    with PssSampler() as pss:
-        started = time.perf_counter()
-        report = sync_source(config, engine, config.sources[0])
-        seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    report = sync_source(config, engine, config.sources[0])
+    seconds = time.perf_counter() - started
     main_cpu = _cpu_seconds(resource.RUSAGE_SELF) - main_before
     workers_cpu = _cpu_seconds(resource.RUSAGE_CHILDREN) - workers_before
     totals = report.totals()
@@ -175,7 +179,6 @@ def child(export: Path, url: str) -> None:
         "stored": totals["inserted"],
         "quarantined": totals["quarantined"],
         "peak_rss_mb": peak_mb,
-        "peak_pss_mb": pss.peak_mb,
     }
     print(json.dumps(figures))
 
@@ -199,10 +202,9 @@ def dlt_child(export: Path, folder: Path) -> None:
         dataset_name="crm",
     )
     before = _cpu_seconds(resource.RUSAGE_SELF)
-    with PssSampler() as pss:
-        started = time.perf_counter()
-        pipeline.run(contacts())
-        seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    pipeline.run(contacts())
+    seconds = time.perf_counter() - started
     with pipeline.sql_client() as client:
         [(stored,)] = client.execute_sql("SELECT count(*) FROM contacts")
     count = max(stored, 1)
@@ -213,7 +215,6 @@ def dlt_child(export: Path, folder: Path) -> None:
         "stored": stored,
         "quarantined": 0,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-        "peak_pss_mb": pss.peak_mb,
     }
     print(json.dumps(figures))
 
@@ -225,14 +226,21 @@ def _cpu_seconds(who: int) -> float:
 
 
 def measure(export: Path, url: str, role: str = "--child") -> dict[str, float]:
-    done = subprocess.run(
-        [sys.executable, __file__, role, str(export), url],
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=REPO,
-    )
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    """A load in a process of its own: its figures, and the peak PSS of its process tree."""
+    with (
+        subprocess.Popen(
+            [sys.executable, __file__, role, str(export), url],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=REPO,
+        ) as load,
+        PssSampler(load.pid) as pss,
+    ):
+        out, err = load.communicate()
+    if load.returncode:
+        raise subprocess.CalledProcessError(load.returncode, load.args, out, err)
+    return {**json.loads(out.strip().splitlines()[-1]), "peak_pss_mb": pss.peak_mb}
 
 
 def fresh_postgres(server: str) -> tuple[str, str]:
