@@ -19,6 +19,7 @@ from identity.evidence import Link, LinkList
 from identity.features import NormalizedRecord, feature_layout
 from identity.golden_ids import GoldenIdAssignment, assign_golden_ids, current_id, mint_golden_id
 from identity.phones import PhoneError, to_e164
+from identity.probe import index_probe
 from identity.records import (
     CanonicalRecord,
     EntityKind,
@@ -63,6 +64,7 @@ __all__ = [
     "canonical_fields",
     "current_id",
     "feature_layout",
+    "index_probe",
     "index_records",
     "mint_golden_id",
     "pairs_within_groups",

@@ -14,14 +14,13 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Response
 
 from hub.mapping.transforms import InvalidValue, domain_of, normalize_email
-from hub.resolve.identity_tables import golden_ids_of
 from hub.review import split_key
 from hub.serve.answers import answer
 from hub.serve.auth import require_scope
 from hub.serve.context import ServeContext, serve_context
 from hub.serve.errors import ERROR_RESPONSES, ApiError, ErrorBody
 from hub.serve.golden import as_golden, golden_rows
-from hub.serve.neighbours import PROBE_KEY, probe, scoring_neighbours
+from hub.serve.neighbours import probe, scoring_neighbours
 from hub.serve.offload import offloaded
 from hub.serve.schemas import MatchRequest, MatchResult
 from hub.serve.tokens import Scope, TokenInfo
@@ -89,21 +88,21 @@ def match(
         neighbours = scoring_neighbours(connection, asked)
         if not neighbours:
             return answer({"candidates": [], "compared": 0})
-        keys = [PROBE_KEY, *(n.key for n in neighbours)]
         links, review = score_pairs(
-            [asked.normalized, *neighbours],
-            [(0, other) for other in range(1, len(keys))],
+            [asked.normalized, *(n.record for n in neighbours)],
+            [(0, other) for other in range(1, len(neighbours) + 1)],
             context.settings,
             models[record.kind],
         )
         scored: list[tuple[Link, Decision]] = [(link, "link") for link in links]
         scored += [(link, "review") for link in review]
-        golden_of = golden_ids_of(connection, [keys[link.right] for link, _ in scored])
         by_golden: dict[str, list[dict[str, Any]]] = {}
         for link, decision in sorted(scored, key=lambda pair: -pair[0].match_weight):
-            key = keys[link.right]
-            if key in golden_of:
-                by_golden.setdefault(golden_of[key], []).append(_pair(link, key, decision))
+            met = neighbours[link.right - 1]
+            if met.golden_id is not None:
+                by_golden.setdefault(met.golden_id, []).append(
+                    _pair(link, met.record.key, decision)
+                )
         best = sorted(
             by_golden,
             key=lambda g: (

@@ -2,18 +2,25 @@
 index (`hub.resolve.index`) exactly as an incremental resolve finds a changed record's
 neighbours: the record's block digests, then the members of those blocks, then their
 stored normalized values. Search and match on demand both start here; neither writes.
+
+A request's round trips to the store are most of its wait on a loaded machine, so the
+members of the blocks are read with their normalized values and golden ids in one
+statement (match: one in all; search: after the sizes that choose its block).
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Select, bindparam, func, outerjoin, select
+from sqlalchemy.orm import aliased
 
-from hub.resolve.index import IndexEntry, block_members, block_sizes, index_entries, load_features
-from identity import NormalizedRecord, Record, ResolutionSettings, feature_layout
+from hub.resolve.index import IndexEntry, block_sizes, entries_of
+from hub.store.identity_models import BlockingKeyRow, GoldenMemberRow, RecordFeaturesRow
+from identity import NormalizedRecord, Record, ResolutionSettings, feature_layout, index_probe
 from identity.records import Provenance
 
 PROBE = Provenance(system="api", object="probe", record_id="1")
@@ -46,24 +53,70 @@ class Probe:
 
 
 def probe(record: Record, settings: ResolutionSettings) -> Probe:
-    return Probe(record, index_entries([record], settings)[0])
+    return Probe(record, entries_of(index_probe(record, settings), settings)[0])
 
 
-def scoring_neighbours(connection: Connection, asked: Probe) -> list[NormalizedRecord]:
-    """The stored records the engine would score the probe against: the members of each
-    of its blocks that the probe would not take over its rule's cap (the engine pairs
-    nothing within a larger block)."""
-    sizes = block_sizes(connection, asked.entry.blocks)
-    open_blocks = [
-        block for block, cap in asked.entry.blocks.items() if sizes.get(block, 0) + 1 <= cap
+class Neighbour(NamedTuple):
+    """A stored record with its golden id (None for a record no golden record holds)."""
+
+    record: NormalizedRecord
+    golden_id: str | None
+
+
+def _stored_with_golden(keys: Select[str]) -> Select[str, str, str, str]:
+    """The normalized values and golden id of the records `keys` selects."""
+    features = RecordFeaturesRow
+    return (
+        select(
+            features.record_key, features.entity_kind, features.features, GoldenMemberRow.golden_id
+        )
+        .select_from(
+            outerjoin(features, GoldenMemberRow, GoldenMemberRow.record_key == features.record_key)
+        )
+        .where(features.record_key.in_(keys))
+    )
+
+
+_counted = aliased(BlockingKeyRow)
+# the blocks the probe would not take over their rule's cap (the engine pairs nothing
+# within a larger block): fewer stored members than the cap each row of it keeps
+_OPEN_BLOCKS = (
+    select(_counted.block)
+    .where(_counted.block.in_(bindparam("blocks", expanding=True)))
+    .group_by(_counted.block)
+    .having(func.count() < func.min(_counted.cap))
+)
+_IN_OPEN_BLOCKS = _stored_with_golden(
+    select(BlockingKeyRow.record_key).where(BlockingKeyRow.block.in_(_OPEN_BLOCKS))
+)
+_IN_BLOCK = _stored_with_golden(
+    select(BlockingKeyRow.record_key).where(BlockingKeyRow.block == bindparam("block"))
+)
+
+
+def _neighbours(rows: Sequence[Any]) -> list[Neighbour]:
+    """Rows of `_stored_with_golden` by record key, their values decoded as one JSON array."""
+    rows = sorted(rows, key=lambda row: row.record_key)
+    values = json.loads(f"[{','.join(row.features for row in rows)}]")
+    return [
+        Neighbour(NormalizedRecord(row.record_key, row.entity_kind, found), row.golden_id)
+        for row, found in zip(rows, values, strict=True)
     ]
-    keys = set().union(*block_members(connection, open_blocks).values())
-    return sorted(load_features(connection, keys), key=lambda record: record.key)
+
+
+def scoring_neighbours(connection: Connection, asked: Probe) -> list[Neighbour]:
+    """The stored records the engine would score the probe against: the members of each
+    of its blocks that the probe would not take over its rule's cap."""
+    if not asked.entry.blocks:
+        return []
+    return _neighbours(
+        connection.execute(_IN_OPEN_BLOCKS, {"blocks": list(asked.entry.blocks)}).all()
+    )
 
 
 def sharing_values(
     connection: Connection, asked: Probe, features: Sequence[str]
-) -> list[NormalizedRecord]:
+) -> list[Neighbour]:
     """The stored records whose normalized `features` equal the probe's (a multi-valued
     feature: hold every probe value). Such a record sits in every block the probe sits
     in, so only the smallest block is read."""
@@ -75,14 +128,13 @@ def sharing_values(
     smallest = min(sizes, key=sizes.__getitem__)
     if sizes[smallest] > MAX_CANDIDATES:
         raise Unsearchable(f"the search reaches over {MAX_CANDIDATES} records; narrow it")
-    keys = block_members(connection, [smallest]).get(smallest, set())
     single, multi = feature_layout(asked.entry.kind)
     layout = [*single, *multi]
     wanted = [(layout.index(name), asked.value(name), name in multi) for name in features]
     return [
-        record
-        for record in sorted(load_features(connection, keys), key=lambda r: r.key)
-        if all(_holds(record.values[i], value, many) for i, value, many in wanted)
+        found
+        for found in _neighbours(connection.execute(_IN_BLOCK, {"block": smallest}).all())
+        if all(_holds(found.record.values[i], value, many) for i, value, many in wanted)
     ]
 
 

@@ -13,7 +13,6 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query, Response
 
 from hub.mapping.transforms import InvalidValue, domain_of, normalize_email, split_full_name
-from hub.resolve.identity_tables import golden_ids_of
 from hub.review import split_key
 from hub.serve.answers import answer
 from hub.serve.auth import require_scope
@@ -130,9 +129,11 @@ def search(
                 continue
             except Unsearchable as error:
                 raise ApiError(422, "unsearchable", str(error)) from None
-            for key, golden_id in sorted(golden_ids_of(connection, [r.key for r in found]).items()):
-                system, object_name, source_id = split_key(key)
-                matched.setdefault(golden_id, []).append(
+            for met in found:
+                if met.golden_id is None:
+                    continue
+                system, object_name, source_id = split_key(met.record.key)
+                matched.setdefault(met.golden_id, []).append(
                     {"system": system, "object": object_name, "id": source_id}
                 )
         if len(not_indexed) == len(wanted):

@@ -3,15 +3,17 @@ writing nothing."""
 
 from __future__ import annotations
 
+import csv
 from dataclasses import astuple
 from pathlib import Path
 from typing import Any
 
 import pytest
-from deskfixtures import Desk, bearer, client_for
+from deskfixtures import ANA, PEOPLE, Desk, bearer, build_desk, client_for
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from hub.resolve import resolve
 from hub.serve.app import create_app
 from hub.serve.fitted import FittedModels
 from hub.serve.match import normalized
@@ -20,6 +22,7 @@ from hub.serve.schemas import MatchRequest
 from hub.serve.tokens import create_token
 from hub.store.migrate import open_store
 from hub.store.models import Base
+from hub.sync import sync_source
 from identity import resolve_batch, score_pairs
 
 
@@ -160,7 +163,7 @@ def test_match_scores_its_neighbours_as_a_batch_resolve_would(
     assert models is not None
     asked = probe(normalized(request), settings)
     with desk.engine.connect() as connection:
-        neighbours = scoring_neighbours(connection, asked)
+        neighbours = [met.record for met in scoring_neighbours(connection, asked)]
     assert neighbours
     batch = [asked.normalized, *neighbours]
     expected = resolve_batch(batch, settings, model=models, focus=[0])
@@ -170,3 +173,45 @@ def test_match_scores_its_neighbours_as_a_batch_resolve_would(
     for got, wanted in ((links, expected.links), (review, expected.review)):
         assert sorted(map(astuple, got)) == sorted(map(astuple, wanted))
     assert len(links) + len(review) > 0
+
+
+@pytest.mark.parametrize(
+    ("row", "record"),
+    [
+        (
+            dict(ANA, email="ana.g@example.com", phone="+34 600 111 222"),
+            {"kind": "person", "given_name": "Ana", "family_name": "García López",
+             "emails": ["ana.g@example.com"], "phones": ["+34600111222"],
+             "birth_date": "1980-02-01", "addresses": [{"postcode": "28001"}]},
+        ),
+        (
+            {"first": "Zoe", "last": "Martin", "email": "zoe@nowhere.io", "phone": "",
+             "born": "2001-01-01", "postcode": "50001"},
+            {"kind": "person", "given_name": "Zoe", "family_name": "Martin",
+             "emails": ["zoe@nowhere.io"], "birth_date": "2001-01-01",
+             "addresses": [{"postcode": "50001"}]},
+        ),
+    ],
+)  # fmt: skip
+def test_match_answers_the_golden_record_a_resolve_then_joins(
+    store_url: str, tmp_path: Path, row: dict[str, str], record: dict[str, Any]
+) -> None:
+    """Match a record, then sync it and resolve: it joins the golden record match said it
+    would link to, or, matching none, a golden record of its own."""
+    desk = build_desk(tmp_path, store_url)
+    headers = bearer(desk.engine, "match")
+    answer = _match(desk, headers, record=record)
+    assert answer.status_code == 200, answer.text
+    linked = [
+        c["golden"]["golden_id"] for c in answer.json()["candidates"] if c["decision"] == "link"
+    ]
+    before = {desk.golden_of(source_id) for source_id in ("P1", "P4")}
+    with (tmp_path / "people.csv").open("a", newline="", encoding="utf-8") as handle:
+        csv.DictWriter(handle, fieldnames=PEOPLE).writerow(
+            {"id": "P9", "updated": "2026-03-01T00:00:09Z", **row}
+        )
+    sync_source(desk.config, desk.engine, desk.config.sources[0])
+    resolve(desk.config, desk.engine)
+    joined = desk.golden_of("P9")
+    assert linked == ([joined] if joined in before else [])
+    desk.engine.dispose()
