@@ -11,7 +11,7 @@ value carries its provenance.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -32,6 +32,7 @@ from identity.records import (
 )
 
 STEWARD_SYSTEM = "steward"
+_STEWARD = Provenance(system=STEWARD_SYSTEM, object="override", record_id="steward")
 LATEST_DATE = "latest_date"  # the rule a role's date survives by
 _SKIPPED = {"kind", "provenance", "attributes", "roles", "lifecycle_stage", "relationships"}
 # The keys distinct values fold by: phones by the key they are matched on (their last nine
@@ -91,36 +92,67 @@ def _frequency_key(value: Any) -> Any:
     return nz.fold(value) if isinstance(value, str) else value
 
 
-def _pick(
-    candidates: list[tuple[Any, Provenance]], rule: SurvivorshipRule, priority: Sequence[str]
+def _recency(provenance: Provenance) -> tuple[float, str]:
+    """Newest first when maximal; a record with no time is the oldest; then record id."""
+    seen = provenance.modified_at
+    return (seen.timestamp() if seen else float("-inf"), provenance.record_id)
+
+
+def _earliness(provenance: Provenance) -> tuple[float, str]:
+    """Oldest first when minimal; a record with no time is the newest; then record id."""
+    seen = provenance.modified_at
+    return (seen.timestamp() if seen else float("inf"), provenance.record_id)
+
+
+class _Preference:
+    """The members best first under each rule that ranks members, not values (most
+    recent, earliest, source priority): sorted once per golden record instead of once per
+    field, the costliest part of surviving one. Equal members keep their order, so the
+    first is the one `max` (or `min`) of the rule's key would take."""
+
+    def __init__(self, members: Sequence[Record], priority: Sequence[str]) -> None:
+        self.members = members
+        self.priority = priority
+        self._orders: dict[SurvivorshipRule, Sequence[Record]] = {}
+
+    def order(self, rule: SurvivorshipRule) -> Sequence[Record]:
+        if len(self.members) == 1:
+            return self.members
+        if rule not in self._orders:
+            self._orders[rule] = self._sorted(rule)
+        return self._orders[rule]
+
+    def _sorted(self, rule: SurvivorshipRule) -> list[Record]:
+        if rule is SurvivorshipRule.EARLIEST:
+            return sorted(self.members, key=lambda m: _earliness(m.provenance))
+        if rule is SurvivorshipRule.SOURCE_PRIORITY:
+            priority = self.priority
+
+            def rank(system: str) -> int:
+                return priority.index(system) if system in priority else len(priority)
+
+            return sorted(
+                self.members,
+                key=lambda m: (-rank(m.provenance.system), _recency(m.provenance)),
+                reverse=True,
+            )
+        return sorted(self.members, key=lambda m: _recency(m.provenance), reverse=True)
+
+
+_BY_VALUE = frozenset({SurvivorshipRule.MOST_FREQUENT, SurvivorshipRule.MOST_COMPLETE})
+
+
+def _pick_by_value(
+    candidates: list[tuple[Any, Provenance]], rule: SurvivorshipRule
 ) -> tuple[Any, Provenance]:
-    """The winning (value, provenance); ties fall back to recency, then record id."""
-    if len(candidates) == 1:  # most fields of most golden records: nothing to rank
+    """The winning (value, provenance) under a rule that ranks values; ties fall back to
+    recency, then record id."""
+    if len(candidates) == 1:
         return candidates[0]
-
-    def recency(p: Provenance) -> tuple[float, str]:
-        return (p.modified_at.timestamp() if p.modified_at else float("-inf"), p.record_id)
-
-    def rank(system: str) -> int:
-        return priority.index(system) if system in priority else len(priority)
-
-    if rule is SurvivorshipRule.EARLIEST:
-        return min(
-            candidates,
-            key=lambda c: (
-                c[1].modified_at.timestamp() if c[1].modified_at else float("inf"),
-                c[1].record_id,
-            ),
-        )
     if rule is SurvivorshipRule.MOST_FREQUENT:
         counts = Counter(_frequency_key(v) for v, _ in candidates)
-        return max(candidates, key=lambda c: (counts[_frequency_key(c[0])], recency(c[1])))
-    keys: dict[SurvivorshipRule, Callable[[tuple[Any, Provenance]], Any]] = {
-        SurvivorshipRule.SOURCE_PRIORITY: lambda c: (-rank(c[1].system), recency(c[1])),
-        SurvivorshipRule.MOST_RECENT: lambda c: recency(c[1]),
-        SurvivorshipRule.MOST_COMPLETE: lambda c: (_completeness(c[0]), recency(c[1])),
-    }
-    return max(candidates, key=keys[rule])
+        return max(candidates, key=lambda c: (counts[_frequency_key(c[0])], _recency(c[1])))
+    return max(candidates, key=lambda c: (_completeness(c[0]), _recency(c[1])))
 
 
 @cache
@@ -141,21 +173,28 @@ def survive(
     settings = settings or SurvivorshipSettings()
     overrides = overrides or {}
     golden = GoldenValues(kind=members[0].kind)
-    steward = Provenance(system=STEWARD_SYSTEM, object="override", record_id="steward")
+    preference = _Preference(members, settings.source_priority)
     for name in _field_names(type(members[0])):
         rule = settings.rule(name)
         if name in overrides:
-            golden.fields[name] = GoldenField(overrides[name], steward, "steward_override")
-            continue
-        if name in LIST_FIELDS or name == "addresses":
-            golden.multi[name] = _multi_valued(members, name, rule, settings.source_priority)
-            continue
-        candidates = [
-            (getattr(m, name), m.provenance) for m in members if getattr(m, name) not in (None, "")
-        ]
-        if candidates:
-            value, provenance = _pick(candidates, rule, settings.source_priority)
-            golden.fields[name] = GoldenField(value, provenance, rule.value)
+            golden.fields[name] = GoldenField(overrides[name], _STEWARD, "steward_override")
+        elif name in LIST_FIELDS or name == "addresses":
+            golden.multi[name] = _multi_valued(members, name, rule, preference)
+        elif rule in _BY_VALUE:
+            candidates = [
+                (getattr(m, name), m.provenance)
+                for m in members
+                if getattr(m, name) not in (None, "")
+            ]
+            if candidates:
+                value, provenance = _pick_by_value(candidates, rule)
+                golden.fields[name] = GoldenField(value, provenance, rule.value)
+        else:
+            for member in preference.order(rule):
+                value = getattr(member, name)
+                if value not in (None, ""):
+                    golden.fields[name] = GoldenField(value, member.provenance, rule.value)
+                    break
     golden.roles = sorted({role for m in members for role in m.roles})
     _role_dates(golden, members)
     _lifecycle(golden, members)
@@ -176,27 +215,30 @@ def _role_dates(golden: GoldenValues, members: Sequence[Record]) -> None:
 
 
 def _multi_valued(
-    members: Sequence[Record], name: str, rule: SurvivorshipRule, priority: Sequence[str]
+    members: Sequence[Record], name: str, rule: SurvivorshipRule, preference: _Preference
 ) -> list[GoldenField]:
     """Every distinct value (by its normalized key); the rule's pick comes first."""
     normalize = _MULTI_KEYS.get(name, lambda v: v)
     candidates: list[tuple[Any, Provenance]] = []
     for member in members:
-        values = getattr(member, name)
-        candidates.extend(
-            (v, member.provenance)
-            for v in values
-            if v and not (isinstance(v, Address) and v.is_empty())
-        )
+        candidates.extend((v, member.provenance) for v in _values(member, name))
     if len(candidates) <= 1:  # nothing to rank or to fold together
         return [GoldenField(value, provenance, rule.value) for value, provenance in candidates]
-    primary = _pick(candidates, rule, priority)
+    if rule in _BY_VALUE:
+        primary = _pick_by_value(candidates, rule)
+    else:
+        primary = next((v, m.provenance) for m in preference.order(rule) for v in _values(m, name))
     ordered: dict[Any, GoldenField] = {}
     for value, provenance in [primary, *candidates]:
         key = normalize(value) or value
         if key not in ordered:
             ordered[key] = GoldenField(value, provenance, rule.value if not ordered else "member")
     return list(ordered.values())
+
+
+def _values(member: Record, name: str) -> Iterator[Any]:
+    """A member's values of a multi-valued field, empty ones left out."""
+    return (v for v in getattr(member, name) if v and not (isinstance(v, Address) and v.is_empty()))
 
 
 def _lifecycle(golden: GoldenValues, members: Sequence[Record]) -> None:
