@@ -35,7 +35,7 @@ from hub.store.bulk import (
     refilled,
     select_in,
 )
-from hub.store.db import dumps
+from hub.store.db import dumps, insert_values
 from hub.store.identity_models import BlockingKeyRow, RecordFeaturesRow
 from identity import (
     BatchIndex,
@@ -185,15 +185,13 @@ def block_members(connection: Connection, blocks: Collection[str]) -> dict[str, 
 
 
 def insert_blocks(connection: Connection, blocks: Mapping[str, dict[str, int]]) -> None:
-    """Index rows of records' blocks (digest -> cap, by record key)."""
-    insert_rows(
+    """Index rows of records' blocks (digest -> cap, by record key), as tuples: a full
+    resolve writes millions, and none of the columns needs a bind processor."""
+    insert_values(
         connection,
         BlockingKeyRow.__table__,
-        [
-            {"record_key": key, "block": block, "cap": cap}
-            for key, own in blocks.items()
-            for block, cap in sorted(own.items())
-        ],
+        ("record_key", "block", "cap"),
+        [(key, block, cap) for key, own in blocks.items() for block, cap in sorted(own.items())],
     )
 
 

@@ -6,7 +6,7 @@ import io
 import json
 import operator
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, cast
@@ -157,8 +157,22 @@ def bulk_insert(
             items[i] = process(items[i])
         values.append((*items, *common))
     names.extend(shared or {})
+    insert_values(connection, table, names, values)
+
+
+def insert_values(
+    connection: Connection, table: Table, names: Sequence[str], values: Sequence[tuple[Any, ...]]
+) -> None:
+    """INSERT rows given as tuples of driver-ready values in `names`' order (processed by
+    their columns' bind processors already, or of columns that have none): COPY on
+    PostgreSQL, executemany on SQLite. For a caller that builds millions of rows column-wise
+    (the blocking index), where a dict a row and its processing cost more than the insert."""
+    if not values:
+        return
+    dialect = connection.dialect
     quote = dialect.identifier_preparer.quote
-    target = f"{quote(table.name)} ({', '.join(quote(n) for n in names)})"
+    columns = ", ".join(quote(table.c[name].name) for name in names)  # its own columns only
+    target = f"{quote(table.name)} ({columns})"
     if dialect.name == "postgresql":
         buffer = io.StringIO("".join("\t".join(map(_copy_text, row)) + "\n" for row in values))
         statement = f"COPY {target} FROM STDIN"
