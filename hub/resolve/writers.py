@@ -19,7 +19,7 @@ from hub.resolve.identity_tables import DECIDES, pair_decision, pairs_touching
 from hub.resolve.survivorship_pages import Fetch, GoldenPlan, survived_pages
 from hub.review import field_overrides, split_key
 from hub.store.bulk import chunks, delete_in, delete_pairs, insert_rows, select_in
-from hub.store.db import utcnow
+from hub.store.db import insert_values, utcnow
 from hub.store.identity_models import (
     MERGED,
     RETIRED,
@@ -58,20 +58,12 @@ class Writers:
             "record_key",
             [key for key in resolved if key in old_ids and (key not in ids or key in moved)],
         )
-        rows = []
-        for key, golden_id in moved.items():
-            system, object_name, source_id = split_key(key)
-            rows.append(
-                {
-                    "record_key": key,
-                    "system": system,
-                    "object": object_name,
-                    "source_id": source_id,
-                    "golden_id": golden_id,
-                    "run_id": self.run_id,
-                }
-            )
-        insert_rows(self.connection, table, rows)
+        insert_values(  # as tuples: a full resolve writes a row a record, none processed
+            self.connection,
+            table,
+            ("record_key", "system", "object", "source_id", "golden_id", "run_id"),
+            [(key, *split_key(key), golden_id, self.run_id) for key, golden_id in moved.items()],
+        )
 
     def unchanged(
         self, ids: dict[str, str], old_ids: dict[str, str], changed: set[str]
@@ -156,13 +148,14 @@ class Writers:
         history += [(old, "merged_into", into) for old, into in assignment.merges]
         history += [(new, "split_from", old) for old, new in assignment.splits]
         history += [(old, "retired", None) for old in assignment.retired]
-        insert_rows(
+        insert_rows(  # the run and the time processed once: a first resolve mints every id
             self.connection,
             GoldenIdHistoryRow.__table__,
             [
-                {"golden_id": gid, "event": event, "other_id": other, "run_id": run_id, "at": now}
+                {"golden_id": gid, "event": event, "other_id": other}
                 for gid, event, other in history
             ],
+            {"run_id": run_id, "at": now},
         )
         return len(members), kept
 
