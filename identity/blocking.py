@@ -19,7 +19,7 @@ from identity.features import MISSING, FeatureTable
 from identity.normalize import first_token
 from identity.settings import BlockingRule
 from identity.sorted_keys import sorted_unique
-from workers.forked import split_with_a_worker
+from workers.forked import ALONE, Split
 
 log = logging.getLogger(__name__)
 _KEY_CHUNK = 1 << 21
@@ -306,16 +306,14 @@ def candidate_keys(
     table: FeatureTable,
     rules: list[BlockingRule],
     max_block_size: int,
-    forked: bool = False,
+    split: Split = ALONE,
     skip: SkipBlocks | None = None,
 ) -> tuple[np.ndarray, list[RuleStats], list[np.ndarray]]:
     """The deduplicated union of every rule's pairs (i, j), i < j, as sorted keys
     i * n + j, with each rule's statistics and its own pairs (as sorted keys too). Rules
-    are independent: `forked`, a worker takes its share of them. `skip` names blocks to
+    are independent: `split` may share them with a worker. `skip` names blocks to
     leave out whatever their size here (a part of a block above its cap in the store)."""
-    results = split_with_a_worker(
-        lambda rule: _rule_pairs(table, rule, max_block_size, skip), rules, forked
-    )
+    results = split.map(lambda rule: _rule_pairs(table, rule, max_block_size, skip), rules)
     keys = [pair_keys for pair_keys, _ in results]
     stats = [rule_stats for _, rule_stats in results]
     for rule_stats in stats:

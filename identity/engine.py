@@ -48,7 +48,7 @@ from identity.settings import (
     StewardConstraints,
 )
 from identity.sorted_keys import contains, sorted_unique, subset_mask
-from workers.forked import peeked, split_with_a_worker, zeros
+from workers.forked import Split, peeked
 from workers.gc_pause import full_collections_paused
 
 __all__ = [
@@ -198,20 +198,19 @@ class _Weights:
             self.cap,
         )
 
-    def total(self, forked: bool = False) -> np.ndarray:
-        """Each pair's summed weight, a chunk of pairs at a time (bounded scratch); when
-        `forked`, a worker sums its share of the chunks into shared memory (a pair's
-        weights are added in the same order either way)."""
-        evidence = zeros((len(self.levels),), np.float64, shared=forked)
+    def total(self, split: Split) -> np.ndarray:
+        """Each pair's summed weight, a chunk of pairs at a time (bounded scratch), the
+        chunks split by `split` (a pair's weights are added in the same order either
+        way)."""
+        evidence = split.zeros((len(self.levels),), np.float64)
 
         def add(rows: slice) -> None:
             for i in range(len(self.models)):
                 evidence[rows] += self.column(i, rows)
 
-        split_with_a_worker(
+        split.map(
             add,
             [slice(start, start + PAIR_CHUNK) for start in range(0, len(evidence), PAIR_CHUNK)],
-            forked,
         )
         return evidence
 
@@ -254,24 +253,20 @@ def _compare_into(
 
 
 def _compare_all(
-    table: FeatureTable, entity: EntitySettings, pairs: np.ndarray, forked: bool
+    table: FeatureTable, entity: EntitySettings, pairs: np.ndarray, split: Split
 ) -> tuple[np.ndarray, list[np.ndarray | None]]:
     """Levels (pairs × comparisons, int8) and, for comparisons weighed by value frequency,
     the agreed value's code (the only ones that need it: it costs 4 bytes a pair).
-    Comparisons are independent numpy work: `forked`, a worker takes its share, reading
-    the table and pairs it inherits and writing into shared arrays."""
+    Comparisons are independent numpy work, split by `split`."""
     comparisons = entity.comparisons
-    levels = zeros((len(pairs), len(comparisons)), np.int8, shared=forked)
+    levels = split.zeros((len(pairs), len(comparisons)), np.int8)
     agreed: list[np.ndarray | None] = [
-        zeros((len(pairs),), np.int32, shared=forked)
-        if c.term_frequency or c.shared_identifier
-        else None
+        split.zeros((len(pairs),), np.int32) if c.term_frequency or c.shared_identifier else None
         for c in comparisons
     ]
-    split_with_a_worker(
+    split.map(
         lambda i: _compare_into(table, comparisons[i], pairs, levels[:, i], agreed[i]),
         range(len(comparisons)),
-        forked,
     )
     return levels, agreed
 
@@ -322,18 +317,18 @@ def _score(
     model: FittedModel | None,
 ) -> tuple[_Scored, list[ComparisonModel]]:
     started = time.perf_counter()
-    forked = len(pairs) >= PARALLEL_COMPARE_PAIRS  # the pair-wise steps share with a worker
-    levels, agreed = _compare_all(table, entity, pairs, forked)
+    split = Split.for_size(len(pairs), PARALLEL_COMPARE_PAIRS)  # the pair-wise steps
+    levels, agreed = _compare_all(table, entity, pairs, split)
     stats["seconds_compare"] = time.perf_counter() - started
     started = time.perf_counter()
-    models = fit_models(table, entity, settings, levels, agreed, sessions, model, forked)
+    models = fit_models(table, entity, settings, levels, agreed, sessions, model, split)
     weights = _Weights(models, levels, agreed, settings.shared_identifier_max_weight)
     if model is None:
         refit_disagreement_on_anchors(
             models, levels, anchor_pairs(models, levels, agreed), settings.anchor_min_pairs
         )
     stats["seconds_fit"] = time.perf_counter() - started
-    match_weight = weights.total(forked)
+    match_weight = weights.total(split)
     share = model.prior if model else estimate_prior(match_weight, pairs, table.n, settings)
     prior = float(np.log2(share / (1 - share)))
     match_weight += prior
@@ -382,7 +377,7 @@ def _blocked(
     table: FeatureTable,
     entity: EntitySettings,
     settings: ResolutionSettings,
-    forked: bool,
+    split: Split,
     focus: np.ndarray | None,
     stats: dict[str, Any],
     skip: SkipBlocks | None,
@@ -396,7 +391,7 @@ def _blocked(
         table,
         entity.blocking_rules,
         settings.max_block_size,
-        forked,
+        split,
         skip,
     )
     stats["seconds_blocking"] = time.perf_counter() - started
@@ -431,10 +426,10 @@ def _resolve_kind(
     entity = settings.for_kind(kind)
     n = table.n
     stats: dict[str, Any] = {"records": n}
-    forked = n >= PARALLEL_BLOCKING_RECORDS  # blocking and the rules' masks share with a worker
+    split = Split.for_size(n, PARALLEL_BLOCKING_RECORDS)  # blocking and the rules' masks
     if given is None:
         skip_kind = None if skip is None else partial(skip, kind)
-        keys, rule_keys = _blocked(table, entity, settings, forked, focus, stats, skip_kind)
+        keys, rule_keys = _blocked(table, entity, settings, split, focus, stats, skip_kind)
     else:  # scored as given: no rule's pairs train m (the model is fitted)
         keys = sorted_unique(_pair_keys(given, n))
         rule_keys = [np.empty(0, np.int64) for _ in entity.blocking_rules]
@@ -445,10 +440,8 @@ def _resolve_kind(
     trained = [
         (rule, k) for rule, k in zip(entity.blocking_rules, rule_keys, strict=True) if rule.trains_m
     ]
-    masks = zeros((len(trained), len(keys)), np.bool_, shared=forked)
-    split_with_a_worker(
-        partial(_mark_subset, keys), [(k, masks[i]) for i, (_, k) in enumerate(trained)], forked
-    )
+    masks = split.zeros((len(trained), len(keys)), np.bool_)
+    split.map(partial(_mark_subset, keys), [(k, masks[i]) for i, (_, k) in enumerate(trained)])
     sessions = [(masks[i], blocked_features(rule)) for i, (rule, _) in enumerate(trained)]
     del keys, rule_keys, trained  # the largest arrays are per pair: each held only as needed
     scored, models = _score(table, entity, settings, pairs, sessions, stats, model)

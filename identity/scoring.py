@@ -21,7 +21,7 @@ from identity.comparisons import NULL_LEVEL, compare
 from identity.features import FeatureTable
 from identity.settings import Comparison, EntitySettings, ResolutionSettings
 from identity.sorted_keys import sorted_unique
-from workers.forked import split_with_a_worker
+from workers.forked import ALONE, Split
 
 _FLOOR = 1e-9
 # Levels at which two values disagree: relatives make EM overrate how often true matches
@@ -244,14 +244,14 @@ def expectation_maximisation(
     sessions: list[tuple[np.ndarray, set[str]]],
     models: list[ComparisonModel],
     settings: ResolutionSettings,
-    forked: bool = False,
+    split: Split = ALONE,
 ) -> None:
     """Fit m (u fixed) as Splink does: one EM session per blocking rule, over that rule's
     pairs, training only the comparisons the rule did not block on (their agreement is
     forced by the rule, so it says nothing about m). Each m is the mean over sessions
     weighted by the matches each found: a rule whose pairs are nearly all non-matches
-    (common names) has no matches to learn m from. Sessions are independent: `forked`,
-    a worker runs its share of them.
+    (common names) has no matches to learn m from. Sessions are independent: `split` may
+    share them with a worker.
     """
     sizes = [len(m.comparison.levels) for m in models]
     keys = pattern_keys(levels, sizes)  # once: sessions share most pairs
@@ -268,7 +268,7 @@ def expectation_maximisation(
         return _em_session(*_patterns(keys[mask], sizes), models, active, settings)
 
     estimates: dict[int, list[tuple[np.ndarray, float]]] = {}
-    for outcome in split_with_a_worker(session, sessions, forked):
+    for outcome in split.map(session, sessions):
         if outcome is not None:
             fitted, matches = outcome
             for c, m in fitted.items():
@@ -453,10 +453,10 @@ def fit_models(
     agreed: list[np.ndarray | None],
     sessions: list[tuple[np.ndarray, set[str]]],
     model: FittedModel | None = None,
-    forked: bool = False,
+    split: Split = ALONE,
 ) -> list[ComparisonModel]:
-    """Models of every comparison: u sampled and m by EM (comparisons and sessions shared
-    with a worker when `forked`), or both taken from `model`. `agreed` holds, per comparison
+    """Models of every comparison: u sampled and m by EM (comparisons and sessions split by
+    `split`), or both taken from `model`. `agreed` holds, per comparison
     weighed by value, the value code each pair agrees on."""
     if model is not None:
         return [
@@ -480,10 +480,8 @@ def fit_models(
         )
         return ComparisonModel(comparison, _initial_m(comparison), u, value_u, shared)
 
-    models = split_with_a_worker(
-        model_of, list(zip(entity.comparisons, strangers, strict=True)), forked
-    )
-    expectation_maximisation(candidate_levels, sessions, models, settings, forked)
+    models = split.map(model_of, list(zip(entity.comparisons, strangers, strict=True)))
+    expectation_maximisation(candidate_levels, sessions, models, settings, split)
     return models
 
 

@@ -3,9 +3,9 @@
 The worker inherits everything it needs by forking (settings, normalizers, feature
 tables, lambdas included): nothing is pickled but the items sent through the pipe and the
 one result. A thread in the worker reads a few items ahead; a sender that outruns the
-worker waits, so memory stays flat. Work split over a list of items is taken from a shared
-counter, and arrays made with `zeros(..., shared=True)` before the fork are written
-in place. Work whose outcomes are consumed as a stream (pages to map, pages of rows to
+worker waits, so memory stays flat. Work split over a list of items (`Split`) is taken
+from a shared counter, and arrays made by its `zeros` before the fork are written in
+place. Work whose outcomes are consumed as a stream (pages to map, pages of rows to
 store) is dealt over several workers through their pipes, outcomes read back in the
 items' order.
 """
@@ -25,6 +25,7 @@ import traceback
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from itertools import chain, islice
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
@@ -196,33 +197,58 @@ def forked_call(function: Callable[[], Result]) -> ForkedConsumer[None, Result]:
     return ForkedConsumer(lambda _nothing: function())
 
 
-def split_with_a_worker(
-    work: Callable[[Item], Outcome], items: Sequence[Item], forked: bool
-) -> list[Outcome]:
-    """`work` on each item, outcomes in order. When `forked`, a forked worker and this
-    process take the items one at a time from a shared counter until none is left (items
-    cost unevenly: a name comparison takes ten times a national id's), for independent numpy
-    work on arrays the worker shares by forking, such as comparisons or blocking rules."""
-    if not forked or not can_fork():
-        return [work(item) for item in items]
-    counter = multiprocessing.get_context("fork").Value("i", 0)
+@dataclass(frozen=True)
+class Split:
+    """Independent work over a list of items (comparisons, blocking rules, EM sessions,
+    chunks of pairs), done by this process alone or shared with one forked worker, and the
+    arrays that work writes into. Code that splits its work calls `map` and `zeros` the same
+    either way; whether a worker joins is decided once, here (`for_size`)."""
 
-    def taken() -> Iterator[int]:
-        while True:
-            with counter.get_lock():
-                index = counter.value
-                counter.value += 1
-            if index >= len(items):
-                return
-            yield index
+    with_a_worker: bool = False
 
-    def share() -> dict[int, Outcome]:
-        return {index: work(items[index]) for index in taken()}
+    @classmethod
+    def for_size(cls, size: int, worker_from: int) -> Split:
+        """A worker joins work of at least `worker_from` units (below that, forking costs
+        more than it saves), where this process may fork."""
+        return cls(size >= worker_from and can_fork())
 
-    with forked_call(share) as worker:
-        done = share()
-        done |= worker.result()
-    return [done[index] for index in range(len(items))]
+    def map(self, work: Callable[[Item], Outcome], items: Sequence[Item]) -> list[Outcome]:
+        """`work` on each item, outcomes in order. With a worker, it and this process take
+        the items one at a time from a shared counter until none is left (items cost
+        unevenly: a name comparison takes ten times a national id's); the worker reads what
+        it inherited by forking and writes into arrays from `zeros`."""
+        if not self.with_a_worker:
+            return [work(item) for item in items]
+        counter = multiprocessing.get_context("fork").Value("i", 0)
+
+        def taken() -> Iterator[int]:
+            while True:
+                with counter.get_lock():
+                    index = counter.value
+                    counter.value += 1
+                if index >= len(items):
+                    return
+                yield index
+
+        def share() -> dict[int, Outcome]:
+            return {index: work(items[index]) for index in taken()}
+
+        with forked_call(share) as worker:
+            done = share()
+            done |= worker.result()
+        return [done[index] for index in range(len(items))]
+
+    def zeros(self, shape: tuple[int, ...], dtype: type[np.generic]) -> np.ndarray:
+        """A zeroed array; with a worker, in memory shared with it (made before `map` forks
+        it): what the worker writes there, this process reads, and nothing is sent."""
+        if not self.with_a_worker:
+            return np.zeros(shape, dtype=dtype)
+        count = int(np.prod(shape))
+        buffer = mmap.mmap(-1, max(count * np.dtype(dtype).itemsize, 1))  # anonymous, shared
+        return np.frombuffer(buffer, dtype=dtype, count=count).reshape(shape)
+
+
+ALONE = Split()  # work this process does by itself
 
 
 def _deal(
@@ -295,13 +321,3 @@ def in_order_in_workers(
                 left.kill()
             left.join()
             connection.close()
-
-
-def zeros(shape: tuple[int, ...], dtype: type[np.generic], *, shared: bool) -> np.ndarray:
-    """A zeroed array; `shared`, in memory shared with the workers forked after it is made:
-    what a worker writes there, this process reads, and nothing is sent."""
-    if not shared:
-        return np.zeros(shape, dtype=dtype)
-    count = int(np.prod(shape))
-    buffer = mmap.mmap(-1, max(count * np.dtype(dtype).itemsize, 1))  # anonymous, shared
-    return np.frombuffer(buffer, dtype=dtype, count=count).reshape(shape)

@@ -7,11 +7,11 @@ import numpy as np
 
 from identity import engine
 from identity.engine import resolve_batch
-from workers.forked import split_with_a_worker
+from workers.forked import Split
 
 
 def _split_squares():
-    return split_with_a_worker(lambda x: x * x, range(6), forked=True)
+    return Split.for_size(6, worker_from=1).map(lambda x: x * x, range(6))
 
 
 def _resolve_streamed(records):
