@@ -21,23 +21,33 @@ from identity.golden_ids import GoldenIdAssignment, assign_golden_ids, current_i
 from identity.phones import PhoneError, to_e164
 from identity.probe import index_probe
 from identity.records import (
+    ADDRESS_FIELDS,
+    LIST_FIELDS,
+    RECORD_TYPES,
+    Address,
     CanonicalRecord,
     EntityKind,
     OrganizationRecord,
     PersonRecord,
+    Provenance,
     Record,
     Relationship,
     RelationshipType,
     Role,
     canonical_fields,
+    role_since,
 )
 from identity.scoring import STORED_FORM, FittedModel
 from identity.settings import ResolutionSettings, StewardConstraints
-from identity.survivorship import GoldenField, GoldenValues, survive
+from identity.survivorship import GoldenField, GoldenValues, SurvivorshipSettings, survive
 
 __all__ = [
+    "ADDRESS_FIELDS",
     "KINDS",
+    "LIST_FIELDS",
+    "RECORD_TYPES",
     "STORED_FORM",
+    "Address",
     "BatchIndex",
     "CanonicalRecord",
     "EntityKind",
@@ -51,6 +61,7 @@ __all__ = [
     "OrganizationRecord",
     "PersonRecord",
     "PhoneError",
+    "Provenance",
     "Record",
     "RecordIndex",
     "Relationship",
@@ -60,6 +71,7 @@ __all__ = [
     "Role",
     "SkipStoredBlocks",
     "StewardConstraints",
+    "SurvivorshipSettings",
     "assign_golden_ids",
     "canonical_fields",
     "current_id",
@@ -69,6 +81,7 @@ __all__ = [
     "mint_golden_id",
     "pairs_within_groups",
     "resolve_batch",
+    "role_since",
     "score_pairs",
     "survive",
     "to_e164",

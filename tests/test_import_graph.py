@@ -3,8 +3,9 @@
 identity/ and connectors/ know nothing of hub/, dags/ or the emulators; workers/ (the
 process plumbing) knows nothing of any of them, identity/ and connectors/ included; hub/ reaches no
 emulator, neither by an import statement nor by a module name handed to importlib (the
-`relhub emulate` command finds them through entry points); and hub/ takes nothing private
-(a name beginning with `_`) from another package.
+`relhub emulate` command finds them through entry points); hub/ takes nothing private
+(a name beginning with `_`) from another package, and from identity/ only the names
+`identity/__init__.py` exports.
 """
 
 from __future__ import annotations
@@ -127,3 +128,18 @@ def test_the_checker_sees_what_it_forbids(tmp_path: Path) -> None:
     assert Import("hub/sample.py:3", "identity.engine", ("_chunks",)) in found
     assert Import("hub/sample.py:4", "hub.steps", ("run",)) in found
     assert Import("hub/sample.py:5", "emulators.", ()) in found
+
+
+def test_hub_takes_from_identity_only_what_the_engine_exports() -> None:
+    """`identity/__init__.py` is the engine's surface: a name the hub needs is exported
+    there, whichever of the engine's modules the hub names it from."""
+    import identity
+
+    wrong = [
+        f"{found.where}: {found.module} {name}"
+        for found in package_imports("hub")
+        if top(found.module) == "identity"
+        for name in found.names
+        if name not in identity.__all__
+    ]
+    assert wrong == []
