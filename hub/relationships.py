@@ -17,8 +17,9 @@ from typing import Any
 from sqlalchemy import Connection, Text, and_, cast
 
 from hub.store.bulk import select_in
-from hub.store.identity_models import GoldenMemberRow, record_key
+from hub.store.identity_models import GoldenMemberRow
 from hub.store.models import SourceRecordRow, same_source_record
+from identity import record_key
 
 COMPANY = "company"
 """The target of a relationship to the company running Relhub (`partner_of`, `customer_of`)."""

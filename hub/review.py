@@ -24,7 +24,7 @@ from hub.store.identity_models import (
     StewardDecisionRow,
 )
 from hub.store.models import SourceRecordRow
-from identity.records import EntityKind, canonical_fields
+from identity.records import EntityKind, canonical_fields, record_key_parts
 from identity.settings import StewardConstraints
 
 PAIR_DECISIONS = (MUST_LINK, CANNOT_LINK)
@@ -35,11 +35,12 @@ class DecisionError(ValueError):
 
 
 def split_key(key: str) -> tuple[str, str, str]:
-    """`system/object/id` -> its parts (the id may itself contain slashes)."""
-    parts = key.split("/", 2)
-    if len(parts) != 3 or not all(parts):
-        raise DecisionError(f"record key {key!r} is not system/object/id")
-    return parts[0], parts[1], parts[2]
+    """`system/object/id` -> its parts; a text that is no record key is a steward's bad
+    decision."""
+    try:
+        return record_key_parts(key)
+    except ValueError as error:
+        raise DecisionError(str(error)) from None
 
 
 def _ordered(left: str, right: str) -> tuple[str, str]:

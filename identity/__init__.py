@@ -35,6 +35,8 @@ from identity.records import (
     RelationshipType,
     Role,
     canonical_fields,
+    record_key,
+    record_key_parts,
     role_since,
 )
 from identity.scoring import STORED_FORM, FittedModel
@@ -80,6 +82,8 @@ __all__ = [
     "index_records",
     "mint_golden_id",
     "pairs_within_groups",
+    "record_key",
+    "record_key_parts",
     "resolve_batch",
     "role_since",
     "score_pairs",

@@ -58,7 +58,6 @@ __all__ = [
     "RecordIndex",
     "ResolutionResult",
     "index_records",
-    "record_key",
     "resolve_batch",
     "score_pairs",
 ]
@@ -83,14 +82,8 @@ Input = Record | NormalizedRecord  # what a resolve reads
 SkipStoredBlocks = Callable[[str, str, np.ndarray], np.ndarray]  # (kind, rule, texts) -> skip
 
 
-def record_key(record: Record) -> str:
-    """The key stewards use to name a record: `system/object/record_id`."""
-    p = record.provenance
-    return f"{p.system}/{p.object}/{p.record_id}"
-
-
 def _input_key(item: Input) -> str:
-    return item.key if isinstance(item, NormalizedRecord) else record_key(item)
+    return item.key if isinstance(item, NormalizedRecord) else item.provenance.key
 
 
 def _steward_pairs(

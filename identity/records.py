@@ -77,6 +77,20 @@ class Address(BaseModel):
         return not any((self.street, self.city, self.postcode, self.region, self.country))
 
 
+def record_key(system: str, object_name: str, record_id: str) -> str:
+    """The key a source record goes by in the engine's results, steward decisions and the
+    store's identity tables: `system/object/id` (the id may itself hold slashes)."""
+    return f"{system}/{object_name}/{record_id}"
+
+
+def record_key_parts(key: str) -> tuple[str, str, str]:
+    """`system/object/id` -> its parts; a `ValueError` for a text that is no record key."""
+    parts = key.split("/", 2)
+    if len(parts) != 3 or not all(parts):
+        raise ValueError(f"record key {key!r} is not system/object/id")
+    return parts[0], parts[1], parts[2]
+
+
 class Provenance(BaseModel):
     """Where a canonical record (or a golden field) came from."""
 
@@ -86,6 +100,11 @@ class Provenance(BaseModel):
     object: str
     record_id: str
     modified_at: datetime | None = None
+
+    @property
+    def key(self) -> str:
+        """The source record's `record_key`."""
+        return record_key(self.system, self.object, self.record_id)
 
 
 class Relationship(BaseModel):

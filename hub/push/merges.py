@@ -18,8 +18,9 @@ from connectors.base import SourceMerger
 from hub.config import RelhubConfig
 from hub.connections import connector_class
 from hub.store.bulk import chunks
-from hub.store.identity_models import LinkRow, record_key
+from hub.store.identity_models import LinkRow
 from hub.yamlfile import ConfigError
+from identity import record_key
 
 MERGE_INTO = "relhub:merge_into"
 DEFAULT_MIN_PROBABILITY = 0.999

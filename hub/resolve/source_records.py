@@ -12,14 +12,12 @@ from sqlalchemy import ColumnElement, Connection, Text, cast, func, select
 
 from hub.review import split_key
 from hub.store.bulk import PAGE, chunks, key_chunks
-from hub.store.identity_models import (
-    StewardDecisionRow,
-    record_key,
-)
+from hub.store.identity_models import StewardDecisionRow
 from hub.store.models import Run, SourceRecordRow
 from identity import (
     CanonicalRecord,
     Record,
+    record_key,
 )
 
 _RECORD = TypeAdapter(CanonicalRecord)

@@ -30,8 +30,9 @@ from hub.serve.schemas import (
     SourceLookup,
 )
 from hub.serve.tokens import Scope, TokenInfo
-from hub.store.identity_models import MERGED, GoldenMemberRow, GoldenRecordRow, record_key
+from hub.store.identity_models import MERGED, GoldenMemberRow, GoldenRecordRow
 from hub.store.models import SourceRecordRow
+from identity import record_key
 
 router = APIRouter(prefix="/v1", tags=["golden records"], responses=ERROR_RESPONSES)
 GoldenIdPath = Annotated[str, Path(min_length=1, max_length=32, description="A golden id")]

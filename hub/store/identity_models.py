@@ -2,8 +2,8 @@
 queue, steward decisions, golden-id history, the blocking-key index and the records'
 normalized values.
 
-Source records are named by their key `system/object/source_id` (the engine's
-`record_key`), so identity rows never depend on the snapshot table's surrogate ids.
+Source records are named by their key `system/object/source_id` (`identity.record_key`),
+so identity rows never depend on the snapshot table's surrogate ids.
 """
 
 from __future__ import annotations
@@ -18,11 +18,6 @@ from hub.store.db import BigId, JSONType, UTCDateTime
 from hub.store.models import Base
 
 RecordKey = String(512)
-
-
-def record_key(system: str, object_name: str, source_id: str) -> str:
-    """The key a source record goes by in the identity tables."""
-    return f"{system}/{object_name}/{source_id}"
 
 
 GoldenId = String(32)

@@ -7,7 +7,7 @@ import pytest
 from personfixtures import make_person
 
 from identity import engine
-from identity.engine import NormalizedRecord, index_records, record_key, resolve_batch
+from identity.engine import NormalizedRecord, index_records, resolve_batch
 from identity.feature_sinks import feature_sink
 from identity.features import feature_layout
 from identity.records import OrganizationRecord, Provenance
@@ -451,9 +451,11 @@ def test_normalized_records_resolve_like_the_records_they_were_normalized_from(p
     single, multi = feature_layout("person")
     assert values[0][single.index("given_name")] and values[0][len(single) + multi.index("email")]
     normalized = [
-        NormalizedRecord(record_key(r), r.kind, v) for r, v in zip(records, values, strict=True)
+        NormalizedRecord(r.provenance.key, r.kind, v) for r, v in zip(records, values, strict=True)
     ]
-    constraints = StewardConstraints(cannot_link=[(record_key(records[0]), record_key(records[1]))])
+    constraints = StewardConstraints(
+        cannot_link=[(records[0].provenance.key, records[1].provenance.key)]
+    )
     parsed = resolve_batch(records, constraints=constraints)
     model = {kind: parsed.stats[kind]["model"] for kind in ("person", "organization")}
     scored = resolve_batch(records, constraints=constraints, model=model)
@@ -493,7 +495,9 @@ def test_a_batch_of_several_chunks_is_coded_in_a_worker_and_resolves_like_one_ch
         for i in range(40)
     ]
     records = [*population[:150], *organizations, *population[150:]]
-    constraints = StewardConstraints(must_link=[(record_key(records[3]), record_key(records[-1]))])
+    constraints = StewardConstraints(
+        must_link=[(records[3].provenance.key, records[-1].provenance.key)]
+    )
     one_chunk = resolve_batch(records, constraints=constraints)
     sinks: list[bool] = []
 

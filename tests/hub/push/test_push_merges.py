@@ -14,9 +14,10 @@ from typer.testing import CliRunner
 from hub.cli import app
 from hub.config import load_config
 from hub.push.step import push
-from hub.store.identity_models import GoldenMemberRow, LinkRow, record_key
+from hub.store.identity_models import GoldenMemberRow, LinkRow
 from hub.store.migrate import open_store
 from hub.store.push_models import REJECTED, OutboxRow
+from identity import record_key
 
 runner = CliRunner()
 ADA = {
