@@ -12,7 +12,8 @@ Object options (in `relhub.yaml`, `sources[].objects.<name>`):
   schema: {column: type} to override the types inferred for `relhub mappings validate`;
   corrections: a CSV the push step appends its writes to (record_id, field, value), for a
   system reached only by export and import; without it, writes are refused.
-Source options: max_field_bytes (default 1 MiB): a larger value quarantines its record.
+Source options (`FileOptions`; others are refused): max_field_bytes (default 1 MiB): a
+larger value quarantines its record; page_size (records a page, default 1,000).
 
 A CSV export is read strictly, so that no row is lost to a dialect problem: a UTF-8 byte
 order mark (Excel's default) is dropped, a header naming a column twice is refused, and a
@@ -29,10 +30,10 @@ import json
 import re
 import sys
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, ClassVar, NamedTuple
 
 from connectors.base import (
     ConnectorError,
@@ -52,6 +53,7 @@ from connectors.base import (
     checkpoint_at_end,
     parse_timestamp,
 )
+from connectors.options import ConnectorOptions
 
 DEFAULT_MAX_FIELD_BYTES = 1 << 20
 PAGE_SIZE = 1000
@@ -73,6 +75,23 @@ class FileObject:
     deletion: str = "flag"
     schema: Mapping[str, str] | None = None
     corrections: Path | None = None
+
+
+@dataclass(frozen=True)
+class FileOptions(ConnectorOptions):
+    """A file source's options: its exports per object, where relative paths start and how
+    big a page and a field may be."""
+
+    label: ClassVar[str] = "file"
+
+    base_path: str = "."
+    objects: dict[str, Any] = field(default_factory=dict)
+    max_field_bytes: int = DEFAULT_MAX_FIELD_BYTES
+    page_size: int = PAGE_SIZE
+
+    def check(self) -> None:
+        if self.max_field_bytes < 1 or self.page_size < 1:
+            raise ConnectorError("file options max_field_bytes and page_size must be at least 1")
 
 
 class FileConnector:
@@ -97,9 +116,10 @@ class FileConnector:
     def from_config(
         cls, system: str, options: Mapping[str, Any], credentials: Mapping[str, str]
     ) -> FileConnector:
-        base = Path(options.get("base_path", "."))
+        parsed = FileOptions.from_mapping(options)
+        base = Path(parsed.base_path)
         objects = {}
-        for name, spec in (options.get("objects") or {}).items():
+        for name, spec in parsed.objects.items():
             unknown = sorted(set(spec) - set(OBJECT_OPTIONS))
             if unknown:
                 raise SourceFormatError(
@@ -128,10 +148,7 @@ class FileConnector:
                 base / spec["corrections"] if spec.get("corrections") else None,
             )
         return cls(
-            system,
-            objects,
-            max_field_bytes=int(options.get("max_field_bytes", DEFAULT_MAX_FIELD_BYTES)),
-            page_size=int(options.get("page_size", PAGE_SIZE)),
+            system, objects, max_field_bytes=parsed.max_field_bytes, page_size=parsed.page_size
         )
 
     def _object(self, name: str) -> FileObject:

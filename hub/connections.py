@@ -74,8 +74,8 @@ def _airflow_connection(connection_id: str) -> dict[str, str]:
 def open_connector(config: RelhubConfig, source: SourceConfig) -> Connector:
     """Build the connector of a source from its options.
 
-    Only the file connector is configured per object (paths, formats) and resolves paths
-    against relhub.yaml's folder; API and SQL connectors refuse options they do not know.
+    File and SQL sources are configured per object (the file connector resolves paths
+    against relhub.yaml's folder); every connector refuses options it does not know.
     """
     options: dict[str, Any] = dict(source.options)
     if source.page_size is not None:

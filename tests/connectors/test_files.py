@@ -208,3 +208,15 @@ def test_an_unknown_object_option_is_refused_with_the_known_ones(tmp_path: Path)
     with pytest.raises(ConnectorError) as raised:
         FileConnector.from_config("files", options, {})
     assert "unknown option(s) delimter; known: path, format, delimiter" in str(raised.value)
+
+
+def test_an_unknown_source_option_or_a_bad_size_is_refused_naming_it(tmp_path: Path) -> None:
+    objects = {"people": {"path": str(export(tmp_path, "people.csv", "id\nP1\n"))}}
+    with pytest.raises(ConnectorError, match=r"unknown file option\(s\): max_field_byte; known: "):
+        FileConnector.from_config("files", {"objects": objects, "max_field_byte": 10}, {})
+    with pytest.raises(ConnectorError, match="page_size must be at least 1"):
+        FileConnector.from_config("files", {"objects": objects, "page_size": 0}, {})
+    with pytest.raises(ConnectorError, match="file option page_size: expected int"):
+        FileConnector.from_config("files", {"objects": objects, "page_size": "many"}, {})
+    given = FileConnector.from_config("files", {"objects": objects, "page_size": "7"}, {})
+    assert given.page_size == 7
