@@ -11,8 +11,8 @@ from typing import Any
 
 from sqlalchemy import Connection, distinct, func, select
 
-from hub.review import split_key
 from hub.store.identity_models import ACTIVE, GoldenMemberRow, GoldenRecordRow, ReviewRow
+from identity import record_key_parts
 
 SIZE_BUCKETS: tuple[tuple[int, int, str], ...] = (
     (1, 1, "1"),
@@ -94,7 +94,7 @@ def _census(golden_ids: Mapping[str, str]) -> _Census:
     """Of whole golden records: `golden_ids` (record key -> golden id) holds every member."""
     systems: dict[str, Counter[str]] = {}
     for key, golden_id in golden_ids.items():
-        systems.setdefault(golden_id, Counter())[split_key(key)[0]] += 1
+        systems.setdefault(golden_id, Counter())[record_key_parts(key)[0]] += 1
     records: Counter[str] = Counter()
     goldens: Counter[str] = Counter()
     for counts in systems.values():

@@ -10,7 +10,6 @@ from typing import Any
 from pydantic import TypeAdapter
 from sqlalchemy import ColumnElement, Connection, Text, cast, func, select
 
-from hub.review import split_key
 from hub.store.bulk import PAGE, chunks, key_chunks
 from hub.store.identity_models import StewardDecisionRow
 from hub.store.models import Run, SourceRecordRow
@@ -18,6 +17,7 @@ from identity import (
     CanonicalRecord,
     Record,
     record_key,
+    record_key_parts,
 )
 
 _RECORD = TypeAdapter(CanonicalRecord)
@@ -103,7 +103,7 @@ def load_keys(connection: Connection, keys: Collection[str]) -> Snapshot:
     unique index, where SQLite answers a row-value `IN` by scanning the table."""
     by_object: dict[tuple[str, str], list[str]] = {}
     for key in keys:
-        system, object_name, source_id = split_key(key)
+        system, object_name, source_id = record_key_parts(key)
         by_object.setdefault((system, object_name), []).append(source_id)
     snapshot = Snapshot()
     for (system, object_name), source_ids in by_object.items():

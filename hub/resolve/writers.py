@@ -17,7 +17,7 @@ from hub.feed.record import ChangeRecorder
 from hub.golden import merged_into
 from hub.resolve.identity_tables import DECIDES, pair_decision, pairs_touching
 from hub.resolve.survivorship_pages import Fetch, GoldenPlan, survived_pages
-from hub.review import field_overrides, split_key
+from hub.review import field_overrides
 from hub.store.bulk import chunks, delete_in, delete_pairs, insert_rows, select_in
 from hub.store.db import insert_values, utcnow
 from hub.store.identity_models import (
@@ -29,7 +29,7 @@ from hub.store.identity_models import (
     LinkRow,
     ReviewRow,
 )
-from identity import GoldenIdAssignment, current_id
+from identity import GoldenIdAssignment, current_id, record_key_parts
 from identity.survivorship import SurvivorshipSettings
 
 GOLDEN_PAGE = 2000  # golden records survived per read of their members
@@ -62,7 +62,10 @@ class Writers:
             self.connection,
             table,
             ("record_key", "system", "object", "source_id", "golden_id", "run_id"),
-            [(key, *split_key(key), golden_id, self.run_id) for key, golden_id in moved.items()],
+            [
+                (key, *record_key_parts(key), golden_id, self.run_id)
+                for key, golden_id in moved.items()
+            ],
         )
 
     def unchanged(

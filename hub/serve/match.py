@@ -14,7 +14,6 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Response
 
 from hub.mapping.transforms import InvalidValue, domain_of, normalize_email
-from hub.review import split_key
 from hub.serve.answers import answer
 from hub.serve.auth import require_scope
 from hub.serve.context import ServeContext, serve_context
@@ -24,7 +23,15 @@ from hub.serve.neighbours import probe, scoring_neighbours
 from hub.serve.offload import offloaded
 from hub.serve.schemas import MatchRequest, MatchResult
 from hub.serve.tokens import Scope, TokenInfo
-from identity import Link, OrganizationRecord, PhoneError, Record, score_pairs, to_e164
+from identity import (
+    Link,
+    OrganizationRecord,
+    PhoneError,
+    Record,
+    record_key_parts,
+    score_pairs,
+    to_e164,
+)
 
 router = APIRouter(prefix="/v1", tags=["match"], responses=ERROR_RESPONSES)
 UNAVAILABLE: dict[int | str, dict[str, Any]] = {
@@ -52,7 +59,7 @@ Decision = Literal["link", "review"]
 
 def _pair(link: Link, source: str, decision: Decision) -> dict[str, Any]:
     """A `PairScore`."""
-    system, object_name, source_id = split_key(source)
+    system, object_name, source_id = record_key_parts(source)
     return {
         "source": {"system": system, "object": object_name, "id": source_id},
         "decision": decision,

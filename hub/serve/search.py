@@ -13,7 +13,6 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query, Response
 
 from hub.mapping.transforms import InvalidValue, domain_of, normalize_email, split_full_name
-from hub.review import split_key
 from hub.serve.answers import answer
 from hub.serve.auth import require_scope
 from hub.serve.context import MAX_PAGE, ServeContext, serve_context
@@ -23,7 +22,14 @@ from hub.serve.neighbours import PROBE, NotIndexed, Unsearchable, probe, sharing
 from hub.serve.offload import offloaded
 from hub.serve.schemas import SearchResults
 from hub.serve.tokens import Scope, TokenInfo
-from identity import OrganizationRecord, PersonRecord, PhoneError, Record, to_e164
+from identity import (
+    OrganizationRecord,
+    PersonRecord,
+    PhoneError,
+    Record,
+    record_key_parts,
+    to_e164,
+)
 from identity.records import Address
 
 router = APIRouter(prefix="/v1", tags=["search"], responses=ERROR_RESPONSES)
@@ -132,7 +138,7 @@ def search(
             for met in found:
                 if met.golden_id is None:
                     continue
-                system, object_name, source_id = split_key(met.record.key)
+                system, object_name, source_id = record_key_parts(met.record.key)
                 matched.setdefault(met.golden_id, []).append(
                     {"system": system, "object": object_name, "id": source_id}
                 )
