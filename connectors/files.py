@@ -53,7 +53,7 @@ from connectors.base import (
     checkpoint_at_end,
     parse_timestamp,
 )
-from connectors.options import ConnectorOptions
+from connectors.options import ConnectorOptions, unknown_listed
 
 DEFAULT_MAX_FIELD_BYTES = 1 << 20
 PAGE_SIZE = 1000
@@ -120,11 +120,9 @@ class FileConnector:
         base = Path(parsed.base_path)
         objects = {}
         for name, spec in parsed.objects.items():
-            unknown = sorted(set(spec) - set(OBJECT_OPTIONS))
-            if unknown:
+            if unknown := unknown_listed(spec, OBJECT_OPTIONS):
                 raise SourceFormatError(
-                    f"file source {system!r}: object {name!r}: unknown option(s) "
-                    f"{', '.join(unknown)}; known: {', '.join(OBJECT_OPTIONS)}"
+                    f"file source {system!r}: object {name!r}: unknown option(s) {unknown}"
                 )
             if "path" not in spec:
                 raise ConnectorError(f"file source {system!r}: object {name!r} needs a `path`")

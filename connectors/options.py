@@ -5,7 +5,7 @@ coerces each value to its declared type and checks ranges the same way."""
 from __future__ import annotations
 
 import types
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, fields
 from typing import Any, ClassVar, Self, get_args, get_origin, get_type_hints
@@ -26,12 +26,8 @@ class ConnectorOptions:
         """Parse options; unknown names, values of the wrong type and out-of-range values are
         refused with a `ConnectorError` naming the option."""
         hints = get_type_hints(cls)
-        known = sorted(f.name for f in fields(cls))
-        unknown = sorted(set(values) - set(known))
-        if unknown:
-            raise ConnectorError(
-                f"unknown {cls.label} option(s): {', '.join(unknown)}; known: {', '.join(known)}"
-            )
+        if unknown := unknown_listed(values, sorted(f.name for f in fields(cls))):
+            raise ConnectorError(f"unknown {cls.label} option(s): {unknown}")
         parsed = {
             name: _coerce(cls.label, name, hints[name], value) for name, value in values.items()
         }
@@ -41,6 +37,13 @@ class ConnectorOptions:
 
     def check(self) -> None:
         """Refuse out-of-range values (raise `ConnectorError`)."""
+
+
+def unknown_listed(given: Iterable[str], known: Sequence[str]) -> str | None:
+    """`a, b; known: c, d` for the given option names that are not known, None when every
+    one is: the words of every refusal of an option a connector does not take."""
+    unknown = sorted(set(given) - set(known))
+    return f"{', '.join(unknown)}; known: {', '.join(known)}" if unknown else None
 
 
 @dataclass(frozen=True)

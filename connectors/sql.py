@@ -54,7 +54,7 @@ from connectors.base import (
     WriteStatus,
     parse_timestamp,
 )
-from connectors.options import ConnectorOptions
+from connectors.options import ConnectorOptions, unknown_listed
 
 PAGE_SIZE = 1000
 # SQLite keeps timestamps as text in whichever shape the writer chose; ordering and the
@@ -79,11 +79,8 @@ class SqlOptions(ConnectorOptions):
             raise ConnectorError("sql option page_size must be at least 1")
         for name, spec in self.objects.items():
             given = set(spec or {})
-            if unknown := sorted(given - set(_OBJECT_OPTIONS)):
-                raise ConnectorError(
-                    f"sql object {name!r}: unknown option(s) {', '.join(unknown)}; "
-                    f"known: {', '.join(_OBJECT_OPTIONS)}"
-                )
+            if unknown := unknown_listed(given, _OBJECT_OPTIONS):
+                raise ConnectorError(f"sql object {name!r}: unknown option(s) {unknown}")
             if len(given) != 1:
                 raise ConnectorError(f"sql object {name!r} needs exactly one of table, query")
 
