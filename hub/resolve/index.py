@@ -158,21 +158,26 @@ def blocks_of(connection: Connection, keys: Collection[str]) -> dict[str, dict[s
 
 
 def load_features(connection: Connection, keys: Collection[str]) -> list[NormalizedRecord]:
-    """The stored normalized values of these records (those that have them), decoded as
-    one JSON array: one call instead of one per record."""
-    rows = select_in(
-        connection,
-        (RecordFeaturesRow.record_key, RecordFeaturesRow.entity_kind, RecordFeaturesRow.features),
-        RecordFeaturesRow.record_key,
-        keys,
-    )
-    values = json.loads(f"[{','.join(features for _, _, features in rows)}]")
-    return list(
-        map(
-            NormalizedRecord._make,
-            ((key, kind, v) for (key, kind, _), v in zip(rows, values, strict=True)),
+    """The stored normalized values of these records (those that have them)."""
+    return normalized_records(
+        select_in(
+            connection,
+            (
+                RecordFeaturesRow.record_key,
+                RecordFeaturesRow.entity_kind,
+                RecordFeaturesRow.features,
+            ),
+            RecordFeaturesRow.record_key,
+            keys,
         )
     )
+
+
+def normalized_records(rows: Sequence[Any]) -> list[NormalizedRecord]:
+    """Rows that begin (record key, entity kind, features text) as normalized records, the
+    texts decoded as one JSON array: one call instead of one per record."""
+    values = json.loads(f"[{','.join(row[2] for row in rows)}]")
+    return [NormalizedRecord(row[0], row[1], v) for row, v in zip(rows, values, strict=True)]
 
 
 def block_members(connection: Connection, blocks: Collection[str]) -> dict[str, set[str]]:

@@ -10,7 +10,6 @@ statement (match: one in all; search: after the sizes that choose its block).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -18,7 +17,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import Connection, Select, bindparam, func, outerjoin, select
 from sqlalchemy.orm import aliased
 
-from hub.resolve.index import IndexEntry, block_sizes, entries_of
+from hub.resolve.index import IndexEntry, block_sizes, entries_of, normalized_records
 from hub.store.identity_models import BlockingKeyRow, GoldenMemberRow, RecordFeaturesRow
 from identity import NormalizedRecord, Record, ResolutionSettings, feature_layout, index_probe
 from identity.records import Provenance
@@ -95,12 +94,11 @@ _IN_BLOCK = _stored_with_golden(
 
 
 def _neighbours(rows: Sequence[Any]) -> list[Neighbour]:
-    """Rows of `_stored_with_golden` by record key, their values decoded as one JSON array."""
+    """Rows of `_stored_with_golden` as neighbours, in record-key order."""
     rows = sorted(rows, key=lambda row: row.record_key)
-    values = json.loads(f"[{','.join(row.features for row in rows)}]")
     return [
-        Neighbour(NormalizedRecord(row.record_key, row.entity_kind, found), row.golden_id)
-        for row, found in zip(rows, values, strict=True)
+        Neighbour(record, row.golden_id)
+        for record, row in zip(normalized_records(rows), rows, strict=True)
     ]
 
 
