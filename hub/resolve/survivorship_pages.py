@@ -22,7 +22,7 @@ from sqlalchemy import Connection
 
 from hub.golden import golden_row_values
 from hub.resolve.source_records import load_keys
-from hub.store.db import JSONText, dumps
+from hub.store.db import JSONText
 from hub.store.identity_models import ACTIVE
 from identity import Record, survive
 from identity.survivorship import SurvivorshipSettings
@@ -64,8 +64,6 @@ class GoldenPlan:
         for golden_id in page:
             group = [records[key] for key in self.members[golden_id]]
             values = golden_row_values(survive(group, self.settings, self.overrides.get(golden_id)))
-            for name in _JSON_COLUMNS:
-                values[name] = dumps(values[name])
             row = {
                 "golden_id": golden_id,
                 "status": ACTIVE,
