@@ -308,7 +308,8 @@ def _score(
     sessions: list[tuple[np.ndarray, set[str]]],
     stats: dict[str, Any],
     model: FittedModel | None,
-) -> tuple[_Scored, list[ComparisonModel]]:
+) -> tuple[_Scored, list[ComparisonModel], float]:
+    """The pairs' scores, the comparisons' models and the prior (the share of matches)."""
     started = time.perf_counter()
     split = Split.for_size(len(pairs), PARALLEL_COMPARE_PAIRS)  # the pair-wise steps
     levels, agreed = _compare_all(table, entity, pairs, split)
@@ -323,19 +324,8 @@ def _score(
     stats["seconds_fit"] = time.perf_counter() - started
     match_weight = weights.total(split)
     share = model.prior if model else estimate_prior(match_weight, pairs, table.n, settings)
-    prior = float(np.log2(share / (1 - share)))
-    match_weight += prior
+    match_weight += _log_odds(share)
     probability = 1.0 / (1.0 + np.exp2(-np.clip(match_weight, -500, 500)))
-    stats["prior"] = share
-    stats["prior_weight"] = prior
-    stats["model"] = fitted(table, models, share)
-    stats["m_u"] = {
-        m.comparison.name: {
-            lvl.label: {"m": float(m.m[j]), "u": float(m.u[j]), "weight": float(m.weights[j])}
-            for j, lvl in enumerate(m.comparison.levels)
-        }
-        for m in models
-    }
     scored = _Scored(
         levels,
         weights,
@@ -344,7 +334,31 @@ def _score(
         _deterministic(levels, weights, entity),
         _conflicts(levels, [_decisive(m, settings) for m in models]),
     )
-    return scored, models
+    return scored, models, share
+
+
+def _log_odds(share: float) -> float:
+    return float(np.log2(share / (1 - share)))
+
+
+def _model_statistics(
+    table: FeatureTable, models: list[ComparisonModel], share: float
+) -> dict[str, Any]:
+    """What a resolve reports of the models it scored with (the model to store among them):
+    worked out apart from the scores, since scoring a few pairs (`score_pairs`) costs less
+    than these."""
+    return {
+        "prior": share,
+        "prior_weight": _log_odds(share),
+        "model": fitted(table, models, share),
+        "m_u": {
+            m.comparison.name: {
+                lvl.label: {"m": float(m.m[j]), "u": float(m.u[j]), "weight": float(m.weights[j])}
+                for j, lvl in enumerate(m.comparison.levels)
+            }
+            for m in models
+        },
+    }
 
 
 def _member(pairs: np.ndarray, keys: np.ndarray, n: int) -> np.ndarray:
@@ -437,7 +451,8 @@ def _resolve_kind(
     split.map(partial(_mark_subset, keys), [(k, masks[i]) for i, (_, k) in enumerate(trained)])
     sessions = [(masks[i], blocked_features(rule)) for i, (rule, _) in enumerate(trained)]
     del keys, rule_keys, trained  # the largest arrays are per pair: each held only as needed
-    scored, models = _score(table, entity, settings, pairs, sessions, stats, model)
+    scored, models, share = _score(table, entity, settings, pairs, sessions, stats, model)
+    stats.update(_model_statistics(table, models, share))
     vetoing = [(m.comparison, v) for m in models if (v := _decisive(m, settings)).any()]
     stats["conflict_comparisons"] = [c.name for c, _ in vetoing]
     is_must, is_cannot = _member(pairs, must, n), _member(pairs, cannot, n)
@@ -630,7 +645,7 @@ def score_pairs(
     ((kind, table),) = tables.items()
     entity = settings.for_kind(kind)
     pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
-    scored, _ = _score(table, entity, settings, pairs, [], {}, model)
+    scored, _, _ = _score(table, entity, settings, pairs, [], {}, model)
     none = np.zeros(len(pairs), dtype=bool)
     accepted, review = _decide(scored, settings, none, none)
     return (

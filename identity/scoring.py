@@ -37,13 +37,22 @@ def disagreeing_levels(comparison: Comparison) -> np.ndarray:
 
 @dataclass
 class ComparisonModel:
+    """One comparison's parameters. Its weights are worked out once for each m and u it
+    is given (EM and the anchor refit give it new ones): a match request reads them some
+    thirty times."""
+
     comparison: Comparison
     m: np.ndarray
     u: np.ndarray
     value_u: np.ndarray | None  # per value code: chance agreement on this value (frequency)
     shared_values: np.ndarray | None  # per value code: True if different people carry it
 
-    @property
+    def __setattr__(self, name: str, value: Any) -> None:
+        super().__setattr__(name, value)
+        if name in ("m", "u"):
+            self.__dict__.pop("weights", None)  # worked out again from the new parameters
+
+    @cached_property
     def weights(self) -> np.ndarray:
         """log2(m / u) per level; 0 for a neutral level."""
         neutral = np.array([lvl.neutral for lvl in self.comparison.levels])
@@ -107,7 +116,7 @@ def _frequency_model(
     if model is not None and model.frequencies is not None and model.totals is not None:
         counts = model.frequencies.get(feature, ValueCounts([], [])).of(table.values(feature))
         total = model.totals.get(feature, 0)
-        shared_set = set((model.shared or {}).get(feature, ()))
+        shared_set = model.shared_sets.get(feature, frozenset())
         shared: np.ndarray | None = np.fromiter(
             (v in shared_set for v in table.values(feature)),
             dtype=bool,
@@ -368,6 +377,12 @@ class FittedModel:
     frequencies: dict[str, ValueCounts] | None = None
     totals: dict[str, int] | None = None
     shared: dict[str, list[str]] | None = None
+
+    @cached_property
+    def shared_sets(self) -> dict[str, frozenset[str]]:
+        """`shared` as sets, built once per model: every batch it scores looks its values
+        up in them (a match request, one record at a time)."""
+        return {feature: frozenset(values) for feature, values in (self.shared or {}).items()}
 
     def for_many_batches(self) -> FittedModel:
         """This model with its frequencies found through maps (`IndexedCounts`), for a

@@ -43,3 +43,14 @@ def test_too_few_anchor_pairs_leave_em_alone():
         [given, _model("email", [0.7, 0.3])], levels, np.ones(50, dtype=bool), min_pairs=100
     )
     assert given.m[7] == 0.2
+
+
+def test_weights_follow_a_model_given_new_parameters():
+    """Weights are kept once worked out, and worked out again for a new m or u (EM and the
+    anchor refit assign them)."""
+    email = _model("email", [0.7, 0.3])
+    assert email.weights.tolist() == np.log2(np.array([0.7, 0.3]) / 0.5).tolist()
+    email.m = np.array([0.9, 0.1])
+    assert email.weights.tolist() == np.log2(np.array([0.9, 0.1]) / 0.5).tolist()
+    email.u = np.array([0.1, 0.9])
+    assert email.weights.tolist() == np.log2(np.array([9.0, 0.1 / 0.9])).tolist()
