@@ -1,7 +1,8 @@
 """Turns source records into canonical records, as a mapping file says.
 
-A mapping is compiled once per object into plain closures, so mapping a record is a
-few dictionary look-ups and function calls: the sync must never be bound by it.
+A mapping is compiled once per object: its fields into one function written out for
+the object (`hub.mapping.codegen`), the rest into plain closures, so mapping a record is
+a few dictionary look-ups and function calls: the sync must never be bound by it.
 """
 
 from __future__ import annotations
@@ -15,6 +16,14 @@ from pydantic import ValidationError
 
 from connectors.base import FieldType, SourceRecord
 from hub.mapping.canonical_json import CanonicalWriter
+from hub.mapping.codegen import (
+    Extract,
+    OneSource,
+    PlannedField,
+    distinct,
+    field_function,
+    record_function,
+)
 from hub.mapping.spec import (
     AttributeType,
     Condition,
@@ -63,11 +72,15 @@ class MappingDefinitionError(ValueError):
 
 @dataclass(frozen=True)
 class CompiledField:
+    """A field ready to map: `extract` reads its value from a record's fields; a field of
+    one source (`code`) is written out in the object's function instead."""
+
     target: str
     sources: tuple[str, ...]
-    extract: Callable[[Mapping[str, Any]], Any]
+    extract: Extract
     drop_invalid: bool
     sensitive: bool = False
+    code: OneSource | None = None
 
 
 @dataclass(frozen=True)
@@ -147,8 +160,8 @@ def _is_empty(value: Any) -> bool:
 def _chain(transforms: Sequence[Transform]) -> Callable[[Any], Any] | None:
     """Apply transforms in order; a list (after `split`) is transformed element-wise.
 
-    None for no transforms, so the caller skips the call (a single source field's own
-    closure takes one transform on one value, the common case, without it: `_single`).
+    None for no transforms, so the caller skips the call (a single source field's
+    written-out code takes one transform on one value, the common case, without it).
     """
     if not transforms:
         return None
@@ -236,10 +249,8 @@ def compile_field(
         return CompiledField(target, (), lambda _: constant, drop, spec.sensitive)
 
     if len(sources) == 1:
-        extract_one = _single(sources[0], chain)
-        if is_list:
-            extract_one = _listed(extract_one)
-        return CompiledField(target, sources, extract_one, drop, spec.sensitive)
+        code = OneSource(sources[0], tuple(chain), _chain(chain), is_list)
+        return CompiledField(target, sources, field_function(code), drop, spec.sensitive, code)
 
     def extract(fields: Mapping[str, Any]) -> Any:
         values = [v for s in sources if not _is_empty(v := fields.get(s))]
@@ -250,7 +261,7 @@ def compile_field(
             for value in values:
                 mapped = run(value)
                 out.extend(mapped if isinstance(mapped, list) else [mapped])
-            return _distinct(out)
+            return distinct(out)
         if combine is not None:
             return run(combine(values))
         return run(values[0])
@@ -295,62 +306,6 @@ def _per_region(
 
 def _unchanged(value: Any) -> Any:
     return value
-
-
-def _single(source: str, transforms: Sequence[Transform]) -> Callable[[Mapping[str, Any]], Any]:
-    """One source field, the common case, kept lean: a look-up (blank is unset), then the
-    transforms. With one transform, the look-up, the transform and both blank tests are
-    one call: run for every field of every record, the general path's calls around a
-    `trim` (`_chain`, `_is_empty`) cost more than the trim."""
-    run = _chain(transforms)
-    if run is None:
-
-        def extract_as_is(fields: Mapping[str, Any]) -> Any:
-            value = fields.get(source)
-            return None if _is_empty(value) else value
-
-        return extract_as_is
-
-    if len(transforms) > 1:
-
-        def extract(fields: Mapping[str, Any]) -> Any:
-            value = fields.get(source)
-            return None if _is_empty(value) else run(value)
-
-        return extract
-    only = transforms[0]
-
-    def extract_one(fields: Mapping[str, Any]) -> Any:
-        value = fields.get(source)
-        # `_is_empty(value)`, spelled out here and below to save the call
-        if value is None or (isinstance(value, str) and (not value or value.isspace())):
-            return None
-        if isinstance(value, list):
-            return run(value)
-        value = only(value)
-        if value is None or (isinstance(value, str) and (not value or value.isspace())):
-            return None
-        return value
-
-    return extract_one
-
-
-def _listed(extract: Callable[[Mapping[str, Any]], Any]) -> Callable[[Mapping[str, Any]], Any]:
-    """A list field of one source field: its value as a list (once each), as the
-    several-field extraction makes it."""
-
-    def as_list(fields: Mapping[str, Any]) -> Any:
-        value = extract(fields)
-        if value is None or value.__class__ is not list:
-            return value if value is None else [value]
-        return _distinct(value)
-
-    return as_list
-
-
-def _distinct(values: list[Any]) -> list[Any] | None:
-    """A list field's values, once each in first-seen order; None when none is set."""
-    return list(dict.fromkeys(v for v in values if v is not None)) or None
 
 
 def _checked(convert: Transform) -> Transform:
@@ -418,18 +373,12 @@ class ObjectMapper:
         ]
         self.role_rules = [compile_role(r) for r in mapping.roles if isinstance(r, RoleRule)]
         self.relationships = [compile_relationship(r) for r in mapping.relationships]
-        self._plan = [
-            (
-                compiled,
-                is_attribute,
-                compiled.target.removeprefix("address."),
-                compiled.target.startswith("address."),
-            )
-            for compiled, is_attribute in [
-                *((f, False) for f in self.fields),
-                *((a, True) for a in self.attributes),
+        self._fields_of = record_function(
+            [
+                *(_planned(f, attribute=False) for f in self.fields),
+                *(_planned(a, attribute=True) for a in self.attributes),
             ]
-        ]
+        )
 
     def take_dropped(self) -> dict[str, int]:
         """The values dropped since the last call, per canonical field, and start again."""
@@ -454,30 +403,9 @@ class ObjectMapper:
     def _values(self, record: SourceRecord) -> dict[str, Any]:
         """The record's canonical values, as the model takes them; a MappingError names
         every field that cannot be mapped."""
-        values: dict[str, Any] = {}
-        address: dict[str, Any] = {}
-        attributes: dict[str, Any] = {}
-        problems: list[str] = []  # every bad field, so fixing one does not reveal the next
         fields = record.fields
-        for compiled, is_attribute, name, is_address in self._plan:
-            try:
-                value = compiled.extract(fields)
-            except InvalidValue as error:
-                if compiled.drop_invalid:
-                    self.dropped[compiled.target] = self.dropped.get(compiled.target, 0) + 1
-                    continue
-                origin = ", ".join(compiled.sources) or "const"
-                reason = f"invalid value {MASKED}" if compiled.sensitive else error
-                problems.append(f"{compiled.target} (from {origin}): {reason}")
-                continue
-            if value is None:
-                continue
-            if is_address:
-                address[name] = value
-            elif is_attribute:
-                attributes[name] = value
-            else:
-                values[name] = value
+        # every bad field is in `problems`, so fixing one does not reveal the next
+        values, address, attributes, problems = self._fields_of(self, fields)
         roles = list(dict.fromkeys([*self.constant_roles, *values.pop("roles", [])]))
         for rule in self.role_rules:
             if not rule.holds(fields):
@@ -519,6 +447,25 @@ class ObjectMapper:
                     for problem in error.errors()
                 )
             ) from None
+
+
+def _planned(compiled: CompiledField, *, attribute: bool) -> PlannedField:
+    """Where a compiled field's value goes, and what its bad value says."""
+    if compiled.target.startswith("address."):
+        into, name = "address", compiled.target.removeprefix("address.")
+    else:
+        into, name = ("attributes" if attribute else "values"), compiled.target
+    origin = ", ".join(compiled.sources) or "const"
+    problem = f"{compiled.target} (from {origin}): "
+    return PlannedField(
+        compiled.code or compiled.extract,
+        into,
+        name,
+        compiled.target,
+        compiled.drop_invalid,
+        problem + f"invalid value {MASKED}" if compiled.sensitive else problem,
+        not compiled.sensitive,
+    )
 
 
 def _role_date(rule: CompiledRole, value: Any) -> date:

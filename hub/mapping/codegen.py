@@ -1,0 +1,135 @@
+"""A mapping's fields written out as one Python function, compiled once per object.
+
+Mapped through one closure per field, every field of every record paid a call, a tuple
+unpacking and the same branches (attribute? address part? drop or quarantine?) around
+its work; in the function written out for the object, each field's source, transforms
+and destination are fixed in the text, and a record maps by straight-line code. The
+text comes from the templates below only: what a mapping file names enters it as a
+repr()'d constant or as a name bound to the compiled object, never as code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from hub.mapping.transforms import InvalidValue, Transform
+
+Extract = Callable[[Mapping[str, Any]], Any]
+Values = dict[str, Any]
+FieldsOf = Callable[[Any, Mapping[str, Any]], tuple[Values, Values, Values, list[str]]]
+_EMPTY = "v is None or (isinstance(v, str) and (not v or v.isspace()))"  # blank is unset
+
+
+@dataclass(frozen=True)
+class OneSource:
+    """A field read from one source field, the common case: written out in full.
+
+    A source value that is a list is transformed element-wise (`chain`); a list field's
+    value is a list, once each."""
+
+    source: str
+    transforms: tuple[Transform, ...]
+    chain: Callable[[Any], Any] | None  # every transform, element-wise over a list
+    listed: bool
+
+
+@dataclass(frozen=True)
+class PlannedField:
+    """A field as the record's function maps it: how its value is read (written out, or
+    a call of its compiled extraction), where the value goes, and what a bad value does:
+    dropped and counted under `target`, or quarantined with `problem` (+ the error's
+    words when `with_error`)."""
+
+    value: OneSource | Extract
+    into: str  # "values", "address" or "attributes"
+    name: str
+    target: str
+    drop: bool
+    problem: str
+    with_error: bool
+
+
+class _Names:
+    """The objects a function's text names, each bound to a name of its own."""
+
+    def __init__(self, **fixed: Any) -> None:
+        self.bound: dict[str, Any] = dict(fixed)
+
+    def bind(self, value: Any) -> str:
+        name = f"_{len(self.bound)}"
+        self.bound[name] = value
+        return name
+
+    def compile(self, name: str, lines: Sequence[str]) -> Callable[..., Any]:
+        exec(compile("\n".join(lines), f"<mapping: {name}>", "exec"), self.bound)
+        function: Callable[..., Any] = self.bound[name]
+        return function
+
+
+def _value_lines(field: OneSource, names: _Names) -> list[str]:
+    """Lines that leave the field's value in `v` (None: unset), from `get`, the record's
+    fields' look-up."""
+    lines = [f"v = get({field.source!r})"]
+    if not field.transforms:
+        lines.append(f"if {_EMPTY}: v = None")
+    elif len(field.transforms) == 1:
+        only, chain = names.bind(field.transforms[0]), names.bind(field.chain)
+        lines += [
+            f"if {_EMPTY}: v = None",
+            f"elif isinstance(v, list): v = {chain}(v)",
+            "else:",
+            f"    v = {only}(v)",
+            f"    if {_EMPTY}: v = None",
+        ]
+    else:
+        lines.append(f"v = None if {_EMPTY} else {names.bind(field.chain)}(v)")
+    if field.listed:
+        lines.append("if v is not None: v = [v] if v.__class__ is not list else distinct(v)")
+    return lines
+
+
+def field_function(field: OneSource) -> Extract:
+    """The field's value from a record's fields, on its own (a phone field compiled per
+    region calls it)."""
+    names = _Names(distinct=distinct)
+    body = ["get = fields.get", *_value_lines(field, names), "return v"]
+    return names.compile("extract", ["def extract(fields):", *_indented(body, 1)])
+
+
+def record_function(plan: Sequence[PlannedField]) -> FieldsOf:
+    """`(mapper, fields) -> (values, address, attributes, problems)` for the planned
+    fields, in plan order; a dropped value is counted in the mapper's `dropped`."""
+    names = _Names(distinct=distinct, InvalidValue=InvalidValue)
+    body = ["get = fields.get", "values = {}", "address = {}", "attributes = {}", "problems = []"]
+    for field in plan:
+        if isinstance(field.value, OneSource):
+            read = _value_lines(field.value, names)
+        else:
+            read = [f"v = {names.bind(field.value)}(fields)"]
+        if field.drop:
+            target = repr(field.target)
+            bad = [f"dropped = mapper.dropped; dropped[{target}] = dropped.get({target}, 0) + 1"]
+        else:
+            words = " + str(error)" if field.with_error else ""
+            bad = [f"problems.append({field.problem!r}{words})"]
+        body += [
+            "try:",
+            *_indented(read, 1),
+            "except InvalidValue as error:",
+            *_indented(bad, 1),
+            "else:",
+            f"    if v is not None: {field.into}[{field.name!r}] = v",
+        ]
+    body.append("return values, address, attributes, problems")
+    return names.compile("fields_of", ["def fields_of(mapper, fields):", *_indented(body, 1)])
+
+
+def distinct(values: list[Any]) -> list[Any] | None:
+    """A list field's values, once each in first-seen order; None when none is set."""
+    return list(dict.fromkeys(v for v in values if v is not None)) or None
+
+
+def _indented(lines: Sequence[str], depth: int) -> list[str]:
+    return [" " * 4 * depth + line for line in lines]
