@@ -21,6 +21,8 @@ from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+import orjson
+
 from connectors.base import Chunk, Page, SourceRecord, Watermark, checkpoint_at_end
 from hub.mapping.engine import MappingError, ObjectMapper
 from hub.store.quarantine import QuarantineEntry, quarantine_entry
@@ -46,12 +48,23 @@ class MappedPage:
     dropped: dict[str, int]  # invalid values `on_invalid: drop` left out, per field
 
 
+_PAYLOAD_OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_PASSTHROUGH_DATETIME
 _PAYLOAD_ENCODER = json.JSONEncoder(sort_keys=True, default=str, ensure_ascii=False)
 
 
 def serialize_payload(fields: dict[str, Any]) -> str:
-    """The raw record as canonical JSON (sorted keys): stored as it is, and hashed."""
-    return _PAYLOAD_ENCODER.encode(fields)
+    """The raw record as canonical JSON (sorted keys, no spaces): stored as it is, and hashed.
+
+    orjson writes it in a fifth of the standard library's time; what orjson refuses (an
+    integer beyond 64 bits, a lone surrogate, a key that is not text) is written by the
+    standard library. Values JSON has no type for are written as their text (`str`),
+    dates and times too, by both. A store written with the standard library's spaces reads
+    as changed once, and is then kept by the unchanged-mapping path: rewritten, not
+    marked for resolve (`hub.store.snapshots`)."""
+    try:
+        return orjson.dumps(fields, default=str, option=_PAYLOAD_OPTIONS).decode()
+    except TypeError:  # orjson.JSONEncodeError
+        return _PAYLOAD_ENCODER.encode(fields)
 
 
 def content_hash(payload: str, deleted: bool) -> str:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 from pathlib import Path
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, update
 from syncfixtures import make_source, row, store_contents, write_rows
 
+from hub.page_mapping import content_hash
+from hub.store.db import JSONText
 from hub.store.migrate import open_store
 from hub.store.models import QuarantineRow, Run, SourceRecordRow
 from hub.sync import sync_source
@@ -88,6 +91,40 @@ def test_rerun_without_change_changes_nothing(tmp_path: Path, store_url: str) ->
     assert store_contents(engine) == before
     seen_after = versions_seen(engine)
     assert seen_after == seen_before
+
+
+def test_payloads_stored_in_another_json_spelling_read_as_unchanged(
+    tmp_path: Path, store_url: str
+) -> None:
+    """A store written when the raw payload's JSON had spaces (the standard library's)
+    hashes every record otherwise: the next sync rewrites the payloads and hashes, but
+    marks no record changed (canonical form and run kept), and the one after is a no-op."""
+    config = make_source(tmp_path, [row(i) for i in range(40)])
+    engine = open_store(store_url)
+    sync(config, engine)
+    table = SourceRecordRow.__table__
+    with engine.begin() as connection:
+        for pk, payload in connection.execute(select(table.c.id, table.c.payload)).all():
+            spaced = json.dumps(payload, sort_keys=True, ensure_ascii=False)
+            connection.execute(
+                update(table)
+                .where(table.c.id == pk)
+                .values(payload=JSONText(spaced), content_hash=content_hash(spaced, False))
+            )
+    before = store_contents(engine)
+    runs_before = [(source_id, run) for source_id, _, run in versions_seen(engine)]
+
+    totals = sync(config, engine)
+
+    assert (totals["inserted"], totals["updated"], totals["unchanged"]) == (0, 0, 40)
+    assert [(source_id, run) for source_id, _, run in versions_seen(engine)] == runs_before
+    after = store_contents(engine)
+    assert after["snapshots"] != before["snapshots"]  # the hashes, now of the new spelling
+    assert [s[:3] + s[4:] for s in after["snapshots"]] == [
+        s[:3] + s[4:] for s in before["snapshots"]
+    ]
+    assert sync(config, engine)["unchanged"] == 40
+    assert store_contents(engine) == after
 
 
 def test_incremental_changes_deletions_and_fixed_quarantine(tmp_path: Path, store_url: str) -> None:
