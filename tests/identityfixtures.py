@@ -16,6 +16,7 @@ from hub.store.identity_models import (
     GoldenMemberRow,
     GoldenRecordRow,
     LinkRow,
+    RecordFeaturesRow,
     ReviewRow,
 )
 from hub.store.migrate import open_store
@@ -121,44 +122,49 @@ class Shop:
             ).scalar_one()
 
     def state(self) -> dict[str, Any]:
-        """What resolution leaves in the store, without run ids: the blocking-key index and
-        pair evidence with every comparison's level and weight (term-frequency weights
-        included: the stored model carries the frequencies a full fit counted, so they match
-        a full run's to the bit). JSON documents are text with their keys sorted, as
-        PostgreSQL's JSONB orders keys its own way."""
+        return store_state(self.engine)  # what an incremental resolve must leave as a full one
 
-        def evidence(pair: Any) -> tuple[Any, ...]:
-            return (
-                pair.left_key,
-                pair.right_key,
-                pair.rule,
-                pair.match_weight,
-                tuple((f["comparison"], f["level"], f["weight"]) for f in pair.evidence),
-            )
 
-        with self.engine.connect() as connection:
-            members = sorted(
-                connection.execute(
-                    select(GoldenMemberRow.record_key, GoldenMemberRow.golden_id)
-                ).all()
+def store_state(engine: Engine) -> dict[str, Any]:
+    """What resolution leaves in the store, without run ids: the blocking-key index with
+    each record's normalized values, and pair evidence with every comparison's level and
+    weight (term-frequency weights included: the stored model carries the frequencies a
+    full fit counted, so they match a full run's to the bit). JSON documents are text with
+    their keys sorted, as PostgreSQL's JSONB orders keys its own way."""
+
+    def evidence(pair: Any) -> tuple[Any, ...]:
+        return (
+            pair.left_key,
+            pair.right_key,
+            pair.rule,
+            pair.match_weight,
+            tuple((f["comparison"], f["level"], f["weight"]) for f in pair.evidence),
+        )
+
+    with engine.connect() as connection:
+        members = sorted(
+            connection.execute(select(GoldenMemberRow.record_key, GoldenMemberRow.golden_id)).all()
+        )
+        golden = sorted(
+            (
+                g.golden_id,
+                g.status,
+                g.member_count,
+                json.dumps(g.fields, sort_keys=True),
+                tuple(g.roles),
+                g.lifecycle_stage,
+                json.dumps(g.lifecycle, sort_keys=True),
             )
-            golden = sorted(
-                (
-                    g.golden_id,
-                    g.status,
-                    g.member_count,
-                    json.dumps(g.fields, sort_keys=True),
-                    tuple(g.roles),
-                    g.lifecycle_stage,
-                    json.dumps(g.lifecycle, sort_keys=True),
-                )
-                for g in connection.execute(select(GoldenRecordRow))
-            )
-            pairs = {
-                name: sorted(evidence(p) for p in connection.execute(select(model)))
-                for name, model in (("links", LinkRow), ("review", ReviewRow))
-            }
-            blocks = sorted(
-                connection.execute(select(BlockingKeyRow.record_key, BlockingKeyRow.block)).all()
-            )
-        return {"members": members, "golden": golden, "blocks": blocks, **pairs}
+            for g in connection.execute(select(GoldenRecordRow))
+        )
+        pairs = {
+            name: sorted(evidence(p) for p in connection.execute(select(model)))
+            for name, model in (("links", LinkRow), ("review", ReviewRow))
+        }
+        blocks = sorted(
+            connection.execute(select(BlockingKeyRow.record_key, BlockingKeyRow.block)).all()
+        )
+        features = sorted(
+            connection.execute(select(RecordFeaturesRow.record_key, RecordFeaturesRow.features))
+        )
+    return {"members": members, "golden": golden, "blocks": blocks, "features": features, **pairs}

@@ -11,11 +11,12 @@ a full resolve does.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 
 from sqlalchemy import Connection, select
 
 from hub.golden import merged_into
+from hub.resolve.employers import employed, referencing
 from hub.resolve.identity_tables import golden_mates, link_neighbours, must_link_pairs
 from hub.resolve.index import (
     IndexEntry,
@@ -65,7 +66,9 @@ class Reach:
         self, previous: Mapping[str, int], marks: Mapping[str, int]
     ) -> tuple[Snapshot, set[str]]:
         """Records synced since the `previous` marks (up to `marks`), plus those named by
-        newer steward decisions; and the keys of all of them, deleted ones included."""
+        newer steward decisions and the persons referencing a changed (or deleted)
+        organization, whose employer may change with it; and the keys of all of them,
+        deleted ones included."""
         batch = load_where(
             self.connection,
             SourceRecordRow.last_run_id > previous["source_run"],
@@ -86,6 +89,8 @@ class Reach:
                 }
             else:
                 named |= {k for k in (decision.left_key, decision.right_key) if k}
+        organizations = {k for k, r in batch.records.items() if r.kind == "organization"}
+        named |= referencing(self.connection, organizations | batch.gone)
         batch.add(load_keys(self.connection, named - set(batch.records) - batch.gone))
         return batch, set(batch.records) | batch.gone
 
@@ -101,7 +106,7 @@ class Reach:
         self.normalized = {record.key: record for record in stored}
         probe = [*changed.records, *self.normalized]
         result = resolve_batch(
-            [*map(self.input, changed.records, changed.records.values()), *stored],
+            [*self.inputs(changed.records, list(changed.records)), *stored],
             self.settings,
             constraints_for(self.connection, set(probe)),
             model=models,
@@ -174,18 +179,33 @@ class Reach:
                 neighbours |= found
         return neighbours - keys, whole
 
-    def input(self, key: str, record: Record) -> Record | NormalizedRecord:
-        """A record as the engine should read it: its normalized values where this run
-        has them (a changed record's index entry, a neighbour's stored features), so no
-        record is normalized twice."""
-        if key in self.entries:
-            return NormalizedRecord(key, self.entries[key].kind, self.entries[key].values)
-        return self.normalized.get(key, record)
+    def inputs(
+        self, records: Mapping[str, Record], keys: Sequence[str]
+    ) -> list[Record | NormalizedRecord]:
+        """The records under `keys` as the engine should read them: their normalized
+        values where this run has them (a changed record's index entry, a neighbour's
+        stored features), so no record is normalized twice; the others `employed`."""
+        raw = [k for k in keys if k not in self.entries and k not in self.normalized]
+        read = dict(zip(raw, employed(self.connection, [records[k] for k in raw]), strict=True))
+        return [
+            NormalizedRecord(key, self.entries[key].kind, self.entries[key].values)
+            if key in self.entries
+            else self.normalized[key]
+            if key in self.normalized
+            else read[key]
+            for key in keys
+        ]
 
     def entries_of(self, records: dict[str, Record]) -> dict[str, IndexEntry]:
         """Index entries of these records by key, each computed once per run."""
         missing = [k for k in records if k not in self.entries]
         self.entries.update(
-            zip(missing, index_entries([records[k] for k in missing], self.settings), strict=True)
+            zip(
+                missing,
+                index_entries(
+                    employed(self.connection, [records[k] for k in missing]), self.settings
+                ),
+                strict=True,
+            )
         )
         return {k: self.entries[k] for k in records}

@@ -10,6 +10,7 @@ from typing import Any
 from pydantic import TypeAdapter
 from sqlalchemy import ColumnElement, Connection, Text, cast, func, select
 
+from hub.resolve.employers import employed
 from hub.store.bulk import PAGE, chunks, key_chunks
 from hub.store.identity_models import StewardDecisionRow
 from hub.store.models import Run, SourceRecordRow
@@ -91,11 +92,12 @@ def live_records(connection: Connection) -> tuple[list[int], list[str], set[str]
 def record_pages(
     connection: Connection, ids: Sequence[int], keys: Sequence[str]
 ) -> Iterator[list[Record]]:
-    """The records with these row ids, page by page in the given order, so that only one
-    page is ever parsed at a time (a record deleted meanwhile fails the resolve)."""
+    """The records with these row ids as the engine reads them (`employed`), page by page
+    in the given order, so that only one page is ever parsed at a time (a record deleted
+    meanwhile fails the resolve)."""
     for id_page, key_page in zip(chunks(ids, PAGE), chunks(keys, PAGE), strict=True):
         page = load_where(connection, SourceRecordRow.id.in_(id_page)).records
-        yield [page[key] for key in key_page]
+        yield employed(connection, [page[key] for key in key_page])
 
 
 def load_keys(connection: Connection, keys: Collection[str]) -> Snapshot:

@@ -228,7 +228,7 @@ class Resolution:
                 keys = sorted(batch.records)
                 self._resolve(
                     keys,
-                    [reach.input(k, batch.records[k]) for k in keys],
+                    reach.inputs(batch.records, keys),
                     lambda _connection, _keys: batch.records,
                     batch.gone,
                     changed,
