@@ -14,7 +14,7 @@ left to the model, which converts it or says why not.
 from __future__ import annotations
 
 import types
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from datetime import date, datetime
 from enum import Enum
 from typing import Any, get_args, get_origin
@@ -22,6 +22,7 @@ from typing import Any, get_args, get_origin
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined, to_json
 
+from hub.mapping.codegen import FunctionText
 from identity.records import Address
 
 Check = Callable[[Any], bool]
@@ -85,38 +86,42 @@ _BUILT = {"addresses": _plain_addresses, "provenance": _plain_provenance}
 
 
 class CanonicalWriter:
-    """Writes the canonical JSON of one record type from the mapper's values."""
+    """Writes the canonical JSON of one record type from the mapper's values.
 
-    def __init__(self, record_type: type[BaseModel]) -> None:
-        # Per field: its name, the default written when it is unset (None: left out),
-        # and the class its value must be, or a test it must pass.
-        self.order: list[tuple[str, Any, type | None, Check | None]] = []
+    The write is one function written out for the record type (`hub.mapping.codegen`):
+    per field, in the model's order, its look-up and its test; a field the mapper never
+    sets (not in `settable`) is its default or nothing, without a look-up."""
+
+    def __init__(
+        self, record_type: type[BaseModel], settable: Collection[str] | None = None
+    ) -> None:
+        names = FunctionText(to_json=to_json)
+        body = ["document = {}"]
         for name, field in record_type.model_fields.items():
             plain = _BUILT.get(name) or _plain_check(field.annotation)
             default = field.get_default(call_default_factory=True)
-            self.order.append(
-                (
-                    name,
-                    None if default is PydanticUndefined else default,
-                    plain if isinstance(plain, type) else None,
-                    None if isinstance(plain, type) else plain,
-                )
-            )
-
-    def write(self, values: Mapping[str, Any]) -> str | None:
-        """The JSON of the record the model would validate from `values`, or None when a
-        value needs the model. Unset fields and `relationships` when none is stated are
-        left out, as the store keeps them (the mapper leaves out an unknown change time)."""
-        document: dict[str, Any] = {}
-        for name, default, cls, check in self.order:
-            value = values.get(name)
-            if value is None:
-                if default is not None:
-                    document[name] = default
-            elif (cls is None or value.__class__ is cls) and (check is None or check(value)):
-                document[name] = value
+            default = None if default is PydanticUndefined else default
+            unset = [] if default is None else [f"document[{name!r}] = {names.bind(default)}"]
+            if settable is not None and name not in settable:
+                body += unset
+                continue
+            if plain is None:
+                test = "True"
+            elif isinstance(plain, type):
+                test = f"v.__class__ is {names.bind(plain)}"
             else:
-                return None
-        if not document["relationships"]:
-            del document["relationships"]
-        return to_json(document, inf_nan_mode="null").decode()
+                test = f"{names.bind(plain)}(v)"
+            body += [
+                f"v = values.get({name!r})",
+                "if v is None:",
+                *(f"    {line}" for line in unset or ["pass"]),
+                f"elif {test}: document[{name!r}] = v",
+                "else: return None",
+            ]
+        body += [
+            "if not document['relationships']: del document['relationships']",
+            "return to_json(document, inf_nan_mode='null').decode()",
+        ]
+        self.write: Callable[[Mapping[str, Any]], str | None] = names.compile(
+            "write", ["values"], body
+        )

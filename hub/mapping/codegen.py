@@ -5,7 +5,9 @@ unpacking and the same branches (attribute? address part? drop or quarantine?) a
 its work; in the function written out for the object, each field's source, transforms
 and destination are fixed in the text, and a record maps by straight-line code. The
 text comes from the templates below only: what a mapping file names enters it as a
-repr()'d constant or as a name bound to the compiled object, never as code.
+repr()'d constant or as a name bound to the compiled object, never as code. The
+canonical JSON's checks are written out per record type the same way (`FunctionText`,
+used by `hub.mapping.canonical_json`).
 """
 
 from __future__ import annotations
@@ -19,7 +21,9 @@ from hub.mapping.transforms import InvalidValue, Transform
 Extract = Callable[[Mapping[str, Any]], Any]
 Values = dict[str, Any]
 FieldsOf = Callable[[Any, Mapping[str, Any]], tuple[Values, Values, Values, list[str]]]
-_EMPTY = "v is None or (isinstance(v, str) and (not v or v.isspace()))"  # blank is unset
+# Blank is unset; text is told by its class first, sparing the call for the usual value.
+_TEXT = "(v.__class__ is str or isinstance(v, str))"
+_EMPTY = f"v is None or ({_TEXT} and (not v or v.isspace()))"
 
 
 @dataclass(frozen=True)
@@ -51,8 +55,9 @@ class PlannedField:
     with_error: bool
 
 
-class _Names:
-    """The objects a function's text names, each bound to a name of its own."""
+class FunctionText:
+    """A function written out from lines of text, and the objects its text names, each
+    bound to a name of its own."""
 
     def __init__(self, **fixed: Any) -> None:
         self.bound: dict[str, Any] = dict(fixed)
@@ -62,13 +67,16 @@ class _Names:
         self.bound[name] = value
         return name
 
-    def compile(self, name: str, lines: Sequence[str]) -> Callable[..., Any]:
+    def compile(
+        self, name: str, parameters: Sequence[str], body: Sequence[str]
+    ) -> Callable[..., Any]:
+        lines = [f"def {name}({', '.join(parameters)}):", *_indented(body, 1)]
         exec(compile("\n".join(lines), f"<mapping: {name}>", "exec"), self.bound)
         function: Callable[..., Any] = self.bound[name]
         return function
 
 
-def _value_lines(field: OneSource, names: _Names) -> list[str]:
+def _value_lines(field: OneSource, names: FunctionText) -> list[str]:
     """Lines that leave the field's value in `v` (None: unset), from `get`, the record's
     fields' look-up."""
     lines = [f"v = get({field.source!r})"]
@@ -78,7 +86,7 @@ def _value_lines(field: OneSource, names: _Names) -> list[str]:
         only, chain = names.bind(field.transforms[0]), names.bind(field.chain)
         lines += [
             f"if {_EMPTY}: v = None",
-            f"elif isinstance(v, list): v = {chain}(v)",
+            f"elif v.__class__ is not str and isinstance(v, list): v = {chain}(v)",
             "else:",
             f"    v = {only}(v)",
             f"    if {_EMPTY}: v = None",
@@ -93,15 +101,15 @@ def _value_lines(field: OneSource, names: _Names) -> list[str]:
 def field_function(field: OneSource) -> Extract:
     """The field's value from a record's fields, on its own (a phone field compiled per
     region calls it)."""
-    names = _Names(distinct=distinct)
+    names = FunctionText(distinct=distinct)
     body = ["get = fields.get", *_value_lines(field, names), "return v"]
-    return names.compile("extract", ["def extract(fields):", *_indented(body, 1)])
+    return names.compile("extract", ["fields"], body)
 
 
 def record_function(plan: Sequence[PlannedField]) -> FieldsOf:
     """`(mapper, fields) -> (values, address, attributes, problems)` for the planned
     fields, in plan order; a dropped value is counted in the mapper's `dropped`."""
-    names = _Names(distinct=distinct, InvalidValue=InvalidValue)
+    names = FunctionText(distinct=distinct, InvalidValue=InvalidValue)
     body = ["get = fields.get", "values = {}", "address = {}", "attributes = {}", "problems = []"]
     for field in plan:
         if isinstance(field.value, OneSource):
@@ -123,7 +131,7 @@ def record_function(plan: Sequence[PlannedField]) -> FieldsOf:
             f"    if v is not None: {field.into}[{field.name!r}] = v",
         ]
     body.append("return values, address, attributes, problems")
-    return names.compile("fields_of", ["def fields_of(mapper, fields):", *_indented(body, 1)])
+    return names.compile("fields_of", ["mapper", "fields"], body)
 
 
 def distinct(values: list[Any]) -> list[Any] | None:

@@ -55,6 +55,7 @@ from identity.records import (
 )
 
 DATE_TARGETS = frozenset({"birth_date"})
+_BUILT_FIELDS = ("roles", "addresses", "attributes", "relationships", "provenance")  # `_values`'
 MASKED = "<sensitive>"
 
 
@@ -328,7 +329,6 @@ class ObjectMapper:
         self.kind = mapping.entity
         self.dropped: dict[str, int] = {}  # values `on_invalid: drop` left out, per field
         self.record_type = RECORD_TYPES[self.kind]
-        self._writer = CanonicalWriter(self.record_type)
         known = target_names(self.kind)
         self.fields: list[CompiledField] = []
         for target, spec in mapping.fields.items():
@@ -368,6 +368,9 @@ class ObjectMapper:
                 )
             if push.field in self.sensitive:
                 raise MappingDefinitionError(where, f"{push.field!r} is sensitive: never pushed")
+        self._writer = CanonicalWriter(
+            self.record_type, {*(f.target for f in self.fields), *_BUILT_FIELDS}
+        )
         self.constant_roles = [
             role.value for role in mapping.roles if not isinstance(role, RoleRule)
         ]
