@@ -32,6 +32,7 @@ from hub.serve.schemas import (
 from hub.serve.tokens import Scope, TokenInfo
 from hub.store.identity_models import MERGED, GoldenMemberRow, GoldenRecordRow
 from hub.store.models import SourceRecordRow
+from hub.store.prepared import Prepared
 from identity import record_key
 
 router = APIRouter(prefix="/v1", tags=["golden records"], responses=ERROR_RESPONSES)
@@ -67,13 +68,18 @@ def _with_stated(which: ColumnElement[bool]) -> Select[Any]:
     )
 
 
-_BY_ID = _with_stated(GoldenRecordRow.golden_id == bindparam("golden_id"))
+_BY_ID = Prepared(
+    "relhub_golden_by_id", _with_stated(GoldenRecordRow.golden_id == bindparam("golden_id"))
+)
 _member = aliased(GoldenMemberRow)
-_BY_SOURCE = _with_stated(
-    GoldenRecordRow.golden_id
-    == select(_member.golden_id)
-    .where(_member.record_key == bindparam("record_key"))
-    .scalar_subquery()
+_BY_SOURCE = Prepared(
+    "relhub_golden_by_source",
+    _with_stated(
+        GoldenRecordRow.golden_id
+        == select(_member.golden_id)
+        .where(_member.record_key == bindparam("record_key"))
+        .scalar_subquery()
+    ),
 )
 _BY_IDS = _with_stated(GoldenRecordRow.golden_id.in_(bindparam("golden_ids", expanding=True)))
 _RELATIONSHIP = dict.fromkeys(GoldenRelationship.model_fields)
@@ -102,7 +108,7 @@ def _golden_answer(
     id reads again on the id it lives on as (`resolve_id` raises for an unknown one)."""
     if not rows or rows[0].status == MERGED:
         current = resolve_id(connection, requested)
-        rows = connection.execute(_BY_ID, {"golden_id": current}).all()
+        rows = _BY_ID.execute(connection, {"golden_id": current}).all()
     related = relationships_stated(connection, (tuple(row[len(_GOLDEN) :]) for row in rows))
     return as_golden(rows[0], requested, token, context, related)
 
@@ -142,7 +148,7 @@ def get_golden(golden_id: GoldenIdPath, token: Reader, context: Context) -> Resp
     """A golden record by id. A merged-away id answers with the record it lives on as
     (`merged: true`, and `Content-Location` names the current one)."""
     with context.reader.connect() as connection:
-        rows = connection.execute(_BY_ID, {"golden_id": golden_id}).all()
+        rows = _BY_ID.execute(connection, {"golden_id": golden_id}).all()
         found = _golden_answer(connection, rows, golden_id, token, context)
     moved = found["merged"]
     return answer(
@@ -164,7 +170,7 @@ def get_by_source(
     """The golden record a source record (system, object, id) belongs to."""
     with context.reader.connect() as connection:
         key = record_key(system, object, source_id)
-        rows = connection.execute(_BY_SOURCE, {"record_key": key}).all()
+        rows = _BY_SOURCE.execute(connection, {"record_key": key}).all()
         if not rows:
             raise ApiError(
                 404, "not_found", f"no golden record has the source record {system}/{object}/…"

@@ -19,6 +19,7 @@ from sqlalchemy.orm import aliased
 
 from hub.resolve.index import IndexEntry, block_sizes, entries_of, normalized_records
 from hub.store.identity_models import BlockingKeyRow, GoldenMemberRow, RecordFeaturesRow
+from hub.store.prepared import Prepared
 from identity import NormalizedRecord, Record, ResolutionSettings, feature_layout, index_probe
 from identity.records import Provenance
 
@@ -88,8 +89,11 @@ _OPEN_BLOCKS = (
 _IN_OPEN_BLOCKS = _stored_with_golden(
     select(BlockingKeyRow.record_key).where(BlockingKeyRow.block.in_(_OPEN_BLOCKS))
 )
-_IN_BLOCK = _stored_with_golden(
-    select(BlockingKeyRow.record_key).where(BlockingKeyRow.block == bindparam("block"))
+_IN_BLOCK = Prepared(
+    "relhub_in_block",
+    _stored_with_golden(
+        select(BlockingKeyRow.record_key).where(BlockingKeyRow.block == bindparam("block"))
+    ),
 )
 
 
@@ -131,7 +135,7 @@ def sharing_values(
     wanted = [(layout.index(name), asked.value(name), name in multi) for name in features]
     return [
         found
-        for found in _neighbours(connection.execute(_IN_BLOCK, {"block": smallest}).all())
+        for found in _neighbours(_IN_BLOCK.execute(connection, {"block": smallest}).all())
         if all(_holds(found.record.values[i], value, many) for i, value, many in wanted)
     ]
 

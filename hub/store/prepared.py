@@ -1,0 +1,55 @@
+"""Statements PostgreSQL plans once per connection instead of at every execution.
+
+psycopg2 sends every statement as text, which PostgreSQL parses and plans each time: for
+the read API's lookup of a golden record by id, planning cost the server more CPU than
+running the plan (0.39-0.55 ms against 0.10-0.19 ms of server CPU a lookup when PREPAREd,
+100k golden records). A `Prepared` statement is PREPAREd on a connection the first time
+that connection runs it (a prepared statement lives as long as its session, through
+rollbacks), then EXECUTEd by name, its rows typed and named as the statement's own. Other
+databases run the statement as it is. (A pooler that hands one session's statements to
+another, as PgBouncer's transaction mode does, cannot carry these.)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any, cast
+
+from sqlalchemy import Connection, Dialect, Result, Select, TextualSelect, text
+from sqlalchemy.sql.compiler import SQLCompiler
+
+_PREPARED = "relhub_prepared"  # Connection.info key: names prepared on this DBAPI connection
+
+
+class Prepared:
+    """`statement` under a `name` unique among the statements a process prepares."""
+
+    def __init__(self, name: str, statement: Select[*tuple[Any, ...]]) -> None:
+        self.name = name
+        self.statement = statement
+        self._by_dialect: dict[type[Dialect], tuple[SQLCompiler, TextualSelect]] = {}
+
+    def execute(self, connection: Connection, params: Mapping[str, Any]) -> Result[Any]:
+        if connection.dialect.name != "postgresql":
+            return connection.execute(self.statement, params)
+        numbered, execute = self._forms(connection.dialect)
+        prepared: set[str] = connection.info.setdefault(_PREPARED, set())
+        if self.name not in prepared:
+            connection.exec_driver_sql(f"PREPARE {self.name} AS {numbered}")
+            prepared.add(self.name)
+        values = numbered.construct_params(dict(params))
+        positions = numbered.positiontup or []
+        return connection.execute(execute, {f"p{i}": values[k] for i, k in enumerate(positions)})
+
+    def _forms(self, dialect: Dialect) -> tuple[SQLCompiler, TextualSelect]:
+        """The statement compiled with $1, $2, ... (PREPARE's parameters), and the EXECUTE
+        that passes them, typed with the statement's columns; worked out once."""
+        kind = type(dialect)
+        if kind not in self._by_dialect:
+            numbering = cast(Callable[..., Dialect], kind)(paramstyle="numeric_dollar")
+            numbered = cast(SQLCompiler, self.statement.compile(dialect=numbering))
+            arguments = ", ".join(f":p{i}" for i in range(len(numbered.positiontup or [])))
+            columns = [column.label(key) for key, column in self.statement.selected_columns.items()]
+            execute = text(f"EXECUTE {self.name}({arguments})").columns(*columns)
+            self._by_dialect[kind] = (numbered, execute)
+        return self._by_dialect[kind]
