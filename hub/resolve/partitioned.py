@@ -35,7 +35,7 @@ from sqlalchemy import Connection, Engine, Row, delete, func, select, update
 
 from hub.config import RelhubConfig
 from hub.resolve.fitted_models import load_models, settings_digest
-from hub.resolve.index import IndexEntry, index_entries, load_features, refill_index
+from hub.resolve.index import IndexRows, index_entries, load_features, refill_index
 from hub.resolve.source_records import decision_mark, live_records, record_pages, source_mark
 from hub.resolve.step import STEP, Progress, Resolution, ResolveReport, resolve_in_run
 from hub.review import constraints_for
@@ -125,11 +125,11 @@ def _prepare(
     marks = {"source_run": source_mark(connection), "decision": decision_mark(connection)}
     ids, keys, kinds = live_records(connection)
 
-    def pages() -> Iterator[dict[str, IndexEntry]]:
+    def pages() -> Iterator[IndexRows]:
         for key_page, records in zip(
             chunks(keys, PAGE), record_pages(connection, ids, keys), strict=True
         ):
-            yield dict(zip(key_page, index_entries(records, settings), strict=True))
+            yield IndexRows.of(dict(zip(key_page, index_entries(records, settings), strict=True)))
 
     refill_index(connection, pages(), noted)
     digest = settings_digest(settings)

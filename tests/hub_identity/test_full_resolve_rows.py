@@ -27,7 +27,7 @@ import pytest
 from sqlalchemy import Engine, select
 
 from hub.config import RelhubConfig
-from hub.resolve import resolve, writers
+from hub.resolve import index, resolve, writers
 from hub.review import decide_pair, override_field
 from hub.store import runs
 from hub.store.db import JSONText, bulk_insert, utcnow
@@ -142,13 +142,19 @@ def _rows(engine: Engine) -> dict[str, list[Any]]:
         }
 
 
-@pytest.mark.parametrize("golden_page", [2000, 30], ids=["one page", "pages in workers"])
+@pytest.mark.parametrize(
+    ("golden_page", "index_page"),
+    [(2000, 5000), (30, 70)],
+    ids=["one page", "pages in workers"],
+)
 def test_a_full_resolve_writes_the_rows_it_always_wrote(
-    store_url: str, golden_page: int, monkeypatch: pytest.MonkeyPatch
+    store_url: str, golden_page: int, index_page: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Pages of 30 golden records are survived by forked workers; one page of them all
-    by the resolving process itself."""
+    """Pages of 30 golden records are survived, and the index rows of pages of 70
+    records worked out, by forked workers; one page of each by the resolving process
+    itself."""
     monkeypatch.setattr(writers, "GOLDEN_PAGE", golden_page)
+    monkeypatch.setattr(index, "PAGE", index_page)
     fixture = json.loads(gzip.decompress(FIXTURE.read_bytes()))
     engine = open_store(store_url)
     _run_scenario(engine, fixture["input"])
