@@ -32,7 +32,7 @@ from hub.serve.schemas import (
 from hub.serve.tokens import Scope, TokenInfo
 from hub.store.identity_models import MERGED, GoldenMemberRow, GoldenRecordRow
 from hub.store.models import SourceRecordRow
-from hub.store.prepared import Prepared
+from hub.store.prepared import Prepared, one_of
 from identity import record_key
 
 router = APIRouter(prefix="/v1", tags=["golden records"], responses=ERROR_RESPONSES)
@@ -81,7 +81,13 @@ _BY_SOURCE = Prepared(
         .scalar_subquery()
     ),
 )
-_BY_IDS = _with_stated(GoldenRecordRow.golden_id.in_(bindparam("golden_ids", expanding=True)))
+_BY_IDS = Prepared(
+    "relhub_golden_by_ids",
+    *(
+        _with_stated(one_of(GoldenRecordRow.golden_id, "golden_ids", array=pg))
+        for pg in (True, False)
+    ),
+)
 _RELATIONSHIP = dict.fromkeys(GoldenRelationship.model_fields)
 
 
@@ -90,7 +96,7 @@ def golden_rows(
 ) -> tuple[dict[str, Row[Any]], dict[str, list[dict[str, Any]]]]:
     """The golden rows of a page of ids (at most `MAX_PAGE`) by id, and their relationships,
     in one statement: what `as_golden` takes for each of them."""
-    rows = connection.execute(_BY_IDS, {"golden_ids": list(golden_ids)}).all() if golden_ids else []
+    rows = _BY_IDS.execute(connection, {"golden_ids": list(golden_ids)}).all() if golden_ids else []
     by_id: dict[str, Row[Any]] = {}
     for row in rows:
         by_id.setdefault(row.golden_id, row)

@@ -19,7 +19,7 @@ from sqlalchemy.orm import aliased
 
 from hub.resolve.index import IndexEntry, block_sizes, entries_of, normalized_records
 from hub.store.identity_models import BlockingKeyRow, GoldenMemberRow, RecordFeaturesRow
-from hub.store.prepared import Prepared
+from hub.store.prepared import Prepared, one_of
 from identity import NormalizedRecord, Record, ResolutionSettings, feature_layout, index_probe
 from identity.records import Provenance
 
@@ -78,17 +78,24 @@ def _stored_with_golden(keys: Select[str]) -> Select[str, str, str, str]:
 
 
 _counted = aliased(BlockingKeyRow)
-# the blocks the probe would not take over their rule's cap (the engine pairs nothing
-# within a larger block): fewer stored members than the cap each row of it keeps
-_OPEN_BLOCKS = (
-    select(_counted.block)
-    .where(_counted.block.in_(bindparam("blocks", expanding=True)))
-    .group_by(_counted.block)
-    .having(func.count() < func.min(_counted.cap))
-)
-_IN_OPEN_BLOCKS = _stored_with_golden(
-    select(BlockingKeyRow.record_key).where(BlockingKeyRow.block.in_(_OPEN_BLOCKS))
-)
+
+
+def _in_open_blocks(array: bool) -> Select[str, str, str, str]:
+    """The records of the blocks the probe would not take over their rule's cap (the
+    engine pairs nothing within a larger block): fewer stored members than the cap each
+    row of it keeps."""
+    open_blocks = (
+        select(_counted.block)
+        .where(one_of(_counted.block, "blocks", array=array))
+        .group_by(_counted.block)
+        .having(func.count() < func.min(_counted.cap))
+    )
+    return _stored_with_golden(
+        select(BlockingKeyRow.record_key).where(BlockingKeyRow.block.in_(open_blocks))
+    )
+
+
+_IN_OPEN_BLOCKS = Prepared("relhub_in_open_blocks", _in_open_blocks(True), _in_open_blocks(False))
 _IN_BLOCK = Prepared(
     "relhub_in_block",
     _stored_with_golden(
@@ -112,7 +119,7 @@ def scoring_neighbours(connection: Connection, asked: Probe) -> list[Neighbour]:
     if not asked.entry.blocks:
         return []
     return _neighbours(
-        connection.execute(_IN_OPEN_BLOCKS, {"blocks": list(asked.entry.blocks)}).all()
+        _IN_OPEN_BLOCKS.execute(connection, {"blocks": list(asked.entry.blocks)}).all()
     )
 
 

@@ -15,23 +15,53 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, cast
 
-from sqlalchemy import Connection, Dialect, Result, Select, TextualSelect, text
+from sqlalchemy import (
+    ARRAY,
+    ColumnElement,
+    Connection,
+    Dialect,
+    Result,
+    Select,
+    TextualSelect,
+    any_,
+    bindparam,
+    text,
+)
+from sqlalchemy.orm import QueryableAttribute
 from sqlalchemy.sql.compiler import SQLCompiler
 
 _PREPARED = "relhub_prepared"  # Connection.info key: names prepared on this DBAPI connection
 
 
-class Prepared:
-    """`statement` under a `name` unique among the statements a process prepares."""
+def one_of(
+    column: ColumnElement[Any] | QueryableAttribute[Any], name: str, *, array: bool
+) -> ColumnElement[bool]:
+    """`column` equal to one of the list bound as `name`: as one array parameter (`array`,
+    for PostgreSQL: one statement to prepare whatever the list's length), else expanded
+    into IN (...) as other databases need."""
+    if array:
+        return column == any_(bindparam(name, type_=ARRAY(column.type)))
+    return column.in_(bindparam(name, expanding=True))
 
-    def __init__(self, name: str, statement: Select[*tuple[Any, ...]]) -> None:
+
+class Prepared:
+    """`statement` under a `name` unique among the statements a process prepares, and the
+    statement other databases run (`elsewhere`, when `statement` is PostgreSQL's own)."""
+
+    def __init__(
+        self,
+        name: str,
+        statement: Select[*tuple[Any, ...]],
+        elsewhere: Select[*tuple[Any, ...]] | None = None,
+    ) -> None:
         self.name = name
         self.statement = statement
+        self.elsewhere = statement if elsewhere is None else elsewhere
         self._by_dialect: dict[type[Dialect], tuple[SQLCompiler, TextualSelect]] = {}
 
     def execute(self, connection: Connection, params: Mapping[str, Any]) -> Result[Any]:
         if connection.dialect.name != "postgresql":
-            return connection.execute(self.statement, params)
+            return connection.execute(self.elsewhere, params)
         numbered, execute = self._forms(connection.dialect)
         prepared: set[str] = connection.info.setdefault(_PREPARED, set())
         if self.name not in prepared:

@@ -7,7 +7,7 @@ from sqlalchemy import bindparam, select, text
 
 from hub.store.migrate import open_store
 from hub.store.models import Run
-from hub.store.prepared import Prepared
+from hub.store.prepared import Prepared, one_of
 from hub.store.runs import start_run
 
 RUNS = select(Run.id, Run.step, Run.started_at, Run.counts, Run.id.label("again")).where(
@@ -30,4 +30,20 @@ def test_a_prepared_statement_answers_as_the_statement(store_url: str) -> None:
         if engine.dialect.name == "postgresql":
             names = connection.execute(text("SELECT name FROM pg_prepared_statements")).all()
             assert names == [("relhub_test_runs",)]  # prepared once on this connection
+    engine.dispose()
+
+
+def test_a_list_parameter_is_one_array_on_postgresql_and_expanded_elsewhere(
+    store_url: str,
+) -> None:
+    engine = open_store(store_url)
+    ids = {step: start_run(engine, step, step) for step in ("sync", "resolve", "push")}
+    prepared = Prepared(
+        "relhub_test_steps",
+        *(select(Run.id).where(one_of(Run.step, "steps", array=pg)) for pg in (True, False)),
+    )
+    with engine.connect() as connection:
+        for steps in ([], ["push"], ["sync", "resolve"], ["sync", "resolve", "push", "none"]):
+            got = prepared.execute(connection, {"steps": steps}).scalars().all()
+            assert sorted(got) == sorted(ids[step] for step in steps if step in ids)
     engine.dispose()
