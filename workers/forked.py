@@ -264,14 +264,33 @@ def _deal(
         connection.send((False, traceback.format_exc()))
 
 
-def _outcome(connection: Connection, worker: BaseProcess) -> Any:
-    try:
-        ok, value = connection.recv()
-    except (EOFError, OSError):
-        raise _gone(worker) from None
-    if not ok:
-        raise WorkerError(f"a worker process failed:\n{value}")
-    return value
+class _Outbox:
+    """A worker's outcomes, read off the pipe by a thread of this process as they come:
+    a worker's outcome larger than the pipe's buffer is otherwise sent only while this
+    process waits in `recv`, the two taking turns a buffer at a time, which on a busy
+    machine (each turn waiting for the scheduler) cost more than the work overlapped.
+    At most `_AHEAD` outcomes are in flight, so at most those are held."""
+
+    def __init__(self, connection: Connection, worker: BaseProcess) -> None:
+        self.received: queue.Queue[bytes | None] = queue.Queue()
+        self.connection = connection
+        self.worker = worker
+        threading.Thread(target=self._receive, name="relhub-outcomes", daemon=True).start()
+
+    def _receive(self) -> None:
+        try:
+            while True:
+                self.received.put(self.connection.recv_bytes())
+        except (EOFError, OSError):  # the worker ended, died, or its pipe was closed here
+            self.received.put(None)
+
+    def outcome(self) -> Any:
+        if (message := self.received.get()) is None:
+            raise _gone(self.worker)
+        ok, value = pickle.loads(message)
+        if not ok:
+            raise WorkerError(f"a worker process failed:\n{value}")
+        return value
 
 
 def _gone(worker: BaseProcess) -> WorkerError:
@@ -296,7 +315,8 @@ def in_order_in_workers(
     try:
         for _ in range(workers):
             started.append(_fork(_deal, prepare))
-        dealt: deque[tuple[Connection, BaseProcess]] = deque()
+        outboxes = [_Outbox(connection, worker) for connection, worker in started]
+        dealt: deque[_Outbox] = deque()
         gone: BaseProcess | None = None
         for index, item in enumerate(items):
             connection, worker = started[index % workers]
@@ -305,11 +325,11 @@ def in_order_in_workers(
             except OSError:  # the worker is gone: the outcomes dealt before tell why
                 gone = worker
                 break
-            dealt.append((connection, worker))
+            dealt.append(outboxes[index % workers])
             if len(dealt) > _AHEAD * workers:
-                yield _outcome(*dealt.popleft())
+                yield dealt.popleft().outcome()
         while dealt:
-            yield _outcome(*dealt.popleft())
+            yield dealt.popleft().outcome()
         if gone is not None:
             raise _gone(gone)
         for connection, done in started:
