@@ -6,7 +6,7 @@ import io
 import json
 import operator
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, cast
@@ -23,6 +23,7 @@ from sqlalchemy import (
     event,
 )
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.types import TypeDecorator
 
@@ -139,17 +140,12 @@ def bulk_insert(
     if not rows:
         return
     dialect = connection.dialect
-
-    def processor(name: str) -> Any:
-        return table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
-
     names = list(rows[0])
-    common = tuple(
-        value if (process := processor(name)) is None else process(value)
-        for name, value in (shared or {}).items()
-    )
+    common = processed_values(table, dialect, shared or {})
     columns = operator.itemgetter(*names)
-    processed = [(i, p) for i, name in enumerate(names) if (p := processor(name)) is not None]
+    processed = [
+        (i, p) for i, name in enumerate(names) if (p := bind_processor(table, name, dialect))
+    ]
     values = []
     for row in rows:
         items = list(columns(row)) if len(names) > 1 else [columns(row)]
@@ -158,6 +154,23 @@ def bulk_insert(
         values.append((*items, *common))
     names.extend(shared or {})
     insert_values(connection, table, names, values)
+
+
+def bind_processor(table: Table, name: str, dialect: Dialect) -> Callable[[Any], Any] | None:
+    """The column's bind processor for the dialect; None when the driver takes values as
+    they are."""
+    process: Callable[[Any], Any] | None = (
+        table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+    )
+    return process
+
+
+def processed_values(table: Table, dialect: Dialect, values: dict[str, Any]) -> tuple[Any, ...]:
+    """A row's values made driver-ready by their columns' bind processors, in order."""
+    return tuple(
+        value if (process := bind_processor(table, name, dialect)) is None else process(value)
+        for name, value in values.items()
+    )
 
 
 def insert_values(

@@ -10,14 +10,14 @@ import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 from sqlalchemy import Connection, Engine, bindparam, select, text, update
 from sqlalchemy.exc import StatementError
 
 from connectors.base import Watermark
 from hub.store.bulk import analyze, chunks, select_in
-from hub.store.db import JSONText, bulk_insert, utcnow, writing
+from hub.store.db import JSONText, bind_processor, insert_values, processed_values, utcnow, writing
 from hub.store.errors import is_record_fault
 from hub.store.models import Run, SourceRecordRow, SyncState
 from hub.store.quarantine import QuarantineEntry, close_mapped, quarantine_entry, write_entries
@@ -25,6 +25,7 @@ from hub.store.quarantine import QuarantineEntry, close_mapped, quarantine_entry
 _ID_CHUNK = 5000  # one lookup per page; SQLite 3.32+ binds up to 32,766 parameters
 _SYNC_CACHE_KIB = 16384  # SQLite's page cache while a sync writes a page
 _source = SourceRecordRow.__table__
+Params = TypeVar("Params")  # one row's parameters of a bulk statement
 
 
 class SnapshotRow(NamedTuple):
@@ -162,7 +163,7 @@ def _write_snapshots(
 ) -> PageCounts:
     existing = _existing(connection, system, object_name, (r.source_id for r in rows))
     now = utcnow()
-    inserts: list[dict[str, Any]] = []
+    inserts: list[SnapshotRow] = []
     updates: list[dict[str, Any]] = []
     refreshed: list[dict[str, Any]] = []
     counts = PageCounts(quarantined=len(quarantine))
@@ -184,6 +185,9 @@ def _write_snapshots(
                 }
             )
             continue
+        if known is None:
+            inserts.append(row)
+            continue
         values = {
             "entity_kind": row.entity_kind,
             "payload": JSONText(row.payload),
@@ -192,11 +196,7 @@ def _write_snapshots(
             "deleted": row.deleted,
             "content_hash": row.content_hash,
         }
-        if known is None:
-            values["source_id"] = row.source_id
-            inserts.append(values)
-        else:
-            updates.append({"pk": known[0], **values, "last_seen_at": now, "last_run_id": run_id})
+        updates.append({"pk": known[0], **values, "last_seen_at": now, "last_run_id": run_id})
     shared = {
         "system": system,
         "object": object_name,
@@ -205,9 +205,7 @@ def _write_snapshots(
         "last_run_id": run_id,
     }
     rejected_inserts = _execute_or_isolate(
-        lambda params: bulk_insert(connection, _source, params, shared),
-        connection,
-        inserts,
+        lambda batch: _insert_snapshots(connection, batch, shared), connection, inserts
     )
     changed = update(_source).where(_source.c.id == bindparam("pk"))
     rejected_changes, rejected_refreshes = (  # one statement per shape of parameters
@@ -218,7 +216,10 @@ def _write_snapshots(
     counts.inserted = len(inserts) - len(rejected_inserts)
     counts.updated = len(updates) - len(rejected_changes)
     counts.unchanged -= len(rejected_refreshes)
-    rejected = rejected_inserts
+    rejected = [
+        ({"source_id": row.source_id, "payload": row.payload, "modified_at": row.modified_at}, why)
+        for row, why in rejected_inserts
+    ]
     if rejected_updates:  # an update names its row by primary key; quarantine needs its id
         source_ids = {known[0]: source_id for source_id, known in existing.items()}
         rejected = rejected + [
@@ -234,6 +235,34 @@ def _write_snapshots(
         connection, system, object_name, [r.source_id for r in rows if r.source_id not in still_bad]
     )
     return counts
+
+
+def _insert_snapshots(
+    connection: Connection, rows: Sequence[SnapshotRow], shared: dict[str, Any]
+) -> None:
+    """Insert new records from their snapshot rows, driver-ready values built straight
+    from the tuples: a dict a row with its JSON wrapped for the generic bulk path cost the
+    syncing process 2-3 us a record (commit_page 16.9-19.1 -> 13.2-15.5 us). The JSON
+    texts go as they are, as `JSONDocument` takes a `JSONText`."""
+    dialect = connection.dialect
+    stamp = bind_processor(_source, "modified_at", dialect)
+    flag = bind_processor(_source, "deleted", dialect)
+    common = processed_values(_source, dialect, shared)
+    values = [
+        (
+            row.source_id,
+            row.entity_kind,
+            row.payload,
+            row.canonical,
+            row.modified_at if stamp is None else stamp(row.modified_at),
+            row.deleted if flag is None else flag(row.deleted),
+            row.content_hash,
+            *common,
+        )
+        for row in rows
+    ]
+    names = ["source_id", "entity_kind", "payload", "canonical", "modified_at", "deleted"]
+    insert_values(connection, _source, [*names, "content_hash", *shared], values)
 
 
 def _same_mapping(
@@ -276,10 +305,10 @@ def _timeless(canonical: dict[str, Any] | str | None) -> dict[str, Any]:
 
 
 def _execute_or_isolate(
-    execute: Callable[[list[dict[str, Any]]], Any],
+    execute: Callable[[list[Params]], Any],
     connection: Connection,
-    params: list[dict[str, Any]],
-) -> list[tuple[dict[str, Any], str]]:
+    params: list[Params],
+) -> list[tuple[Params, str]]:
     """Run a bulk statement; if the database refuses the batch, find the rows it refuses.
 
     A value the database cannot hold (a NUL byte PostgreSQL rejects, say) must cost one
@@ -291,7 +320,7 @@ def _execute_or_isolate(
         return []
     if _refusal(connection, execute, params) is None:
         return []
-    rejected: list[tuple[dict[str, Any], str]] = []
+    rejected: list[tuple[Params, str]] = []
     for values in params:
         if (error := _refusal(connection, execute, [values])) is not None:
             reason = str(getattr(error, "orig", error)).splitlines()[0]
@@ -301,8 +330,8 @@ def _execute_or_isolate(
 
 def _refusal(
     connection: Connection,
-    execute: Callable[[list[dict[str, Any]]], Any],
-    params: list[dict[str, Any]],
+    execute: Callable[[list[Params]], Any],
+    params: list[Params],
 ) -> StatementError | None:
     """Run the statement in a savepoint; the database's refusal of a value, rolled back.
 
