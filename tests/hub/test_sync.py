@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import pickle
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import Engine, func, select, update
 from syncfixtures import make_source, row, store_contents, write_rows
 
-from hub.page_mapping import content_hash
+from hub.page_mapping import MappedPage, content_hash
 from hub.store.db import JSONText
 from hub.store.migrate import open_store
 from hub.store.models import QuarantineRow, Run, SourceRecordRow
+from hub.store.snapshots import SnapshotRow
 from hub.sync import sync_source
 
 
@@ -228,3 +231,17 @@ def test_a_daemonic_process_maps_its_pages_itself(tmp_path: Path) -> None:
     with multiprocessing.get_context("fork").Pool(1) as pool:  # its workers are daemonic
         totals = pool.apply(_sync_into, (config, f"sqlite:///{tmp_path}/daemon.db"))
     assert (totals["inserted"], totals["quarantined"]) == (40, 1)
+
+
+def test_a_mapped_page_crosses_the_pipe_unchanged() -> None:
+    """Its rows travel as plain tuples and come back as the store's rows, field for field."""
+    stamp = datetime(2024, 5, 1, 12, tzinfo=UTC)
+    rows = [
+        SnapshotRow("c1", "person", '{"a":1}', '{"n":"A"}', stamp, False, "0" * 32, 3),
+        SnapshotRow("c2", None, '{"a":2}', None, None, True, "1" * 32),
+    ]
+    page = MappedPage(rows, [], 3, ["c1", "c2", "c3"], None, True, True, False, {"phone": 1})
+    back = pickle.loads(pickle.dumps(page, pickle.HIGHEST_PROTOCOL))
+    assert back == page
+    assert all(type(row) is SnapshotRow for row in back.rows)
+    assert back.rows[1].line is None
