@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import partial
+from functools import cached_property, partial
 from itertools import groupby
 from typing import Any
 
@@ -64,6 +64,7 @@ __all__ = [
 
 CHUNK_SIZE = 20_000  # records read at a time: bounds the pydantic objects held at once
 PAIR_CHUNK = 1 << 21  # pairs compared at a time: bounds the per-value scratch of a comparison
+HELD_WEIGHT_PAIRS = 1 << 14  # up to this many pairs, `_Weights` holds its columns (~1.5 MB)
 PARALLEL_COMPARE_PAIRS = 1 << 18  # from this many candidate pairs, a worker compares too
 PARALLEL_BLOCKING_RECORDS = 1 << 16  # from this many records, a worker blocks too
 
@@ -180,7 +181,20 @@ class _Weights:
             self.models[i], len(levels), None if agreed is None else agreed[rows]
         )
 
+    @cached_property
+    def _held(self) -> list[np.ndarray] | None:
+        """Every comparison's column, held where the pairs are few (a record matched on
+        demand): the total and the links' and review's evidence then read them instead
+        of computing each column three times."""
+        if len(self.levels) > HELD_WEIGHT_PAIRS:
+            return None
+        return [self._computed(i, slice(None)) for i in range(len(self.models))]
+
     def column(self, i: int, rows: np.ndarray | slice = slice(None)) -> np.ndarray:
+        held = self._held
+        return self._computed(i, rows) if held is None else held[i][rows]
+
+    def _computed(self, i: int, rows: np.ndarray | slice) -> np.ndarray:
         agreed = self.agreed[i]
         shared = self.shared(i, rows) if self.models[i].shared_values is not None else None
         return pair_weights(

@@ -16,6 +16,7 @@ from identity import (
     OrganizationRecord,
     Record,
     ResolutionSettings,
+    engine,
     resolve_batch,
     score_pairs,
 )
@@ -84,3 +85,20 @@ def test_records_of_two_kinds_are_refused(people: list[Record]) -> None:
     model = resolve_batch(people[:300]).stats["person"]["model"]
     with pytest.raises(ValueError, match="one entity kind"):
         score_pairs([people[0], company], np.array([[0, 1]]), ResolutionSettings(), model)
+
+
+def test_weights_held_for_few_pairs_are_those_computed_per_use(
+    people: list[Record], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A few pairs' weight columns are held once per scoring; the pairs of a resolve too
+    large to hold them get the same weights, computed each time they are read."""
+    settings = ResolutionSettings()
+    model = resolve_batch(people, settings).stats["person"]["model"]
+    batch = [people[0].model_copy(update={"phones": ["+34610000000"]}), *people[:300]]
+    pairs = [(0, other) for other in range(1, len(batch))]
+    held = score_pairs(batch, pairs, settings, model)
+    monkeypatch.setattr(engine, "HELD_WEIGHT_PAIRS", 0)
+    computed = score_pairs(batch, pairs, settings, model)
+    assert any(len(links) for links in held)
+    for got, wanted in zip(computed, held, strict=True):
+        assert _answers(got) == _answers(wanted)
