@@ -22,7 +22,7 @@ from typing import Any, get_args, get_origin
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined, to_json
 
-from hub.mapping.codegen import FunctionText
+from hub.mapping.codegen import FunctionText, indented
 from identity.records import Address
 
 Check = Callable[[Any], bool]
@@ -114,7 +114,7 @@ class CanonicalWriter:
             body += [
                 f"v = values.get({name!r})",
                 "if v is None:",
-                *(f"    {line}" for line in unset or ["pass"]),
+                *indented(unset or ["pass"], 1),
                 f"elif {test}: document[{name!r}] = v",
                 "else: return None",
             ]

@@ -70,7 +70,7 @@ class FunctionText:
     def compile(
         self, name: str, parameters: Sequence[str], body: Sequence[str]
     ) -> Callable[..., Any]:
-        lines = [f"def {name}({', '.join(parameters)}):", *_indented(body, 1)]
+        lines = [f"def {name}({', '.join(parameters)}):", *indented(body, 1)]
         exec(compile("\n".join(lines), f"<mapping: {name}>", "exec"), self.bound)
         function: Callable[..., Any] = self.bound[name]
         return function
@@ -124,9 +124,9 @@ def record_function(plan: Sequence[PlannedField]) -> FieldsOf:
             bad = [f"problems.append({field.problem!r}{words})"]
         body += [
             "try:",
-            *_indented(read, 1),
+            *indented(read, 1),
             "except InvalidValue as error:",
-            *_indented(bad, 1),
+            *indented(bad, 1),
             "else:",
             f"    if v is not None: {field.into}[{field.name!r}] = v",
         ]
@@ -139,5 +139,6 @@ def distinct(values: list[Any]) -> list[Any] | None:
     return list(dict.fromkeys(v for v in values if v is not None)) or None
 
 
-def _indented(lines: Sequence[str], depth: int) -> list[str]:
+def indented(lines: Sequence[str], depth: int) -> list[str]:
+    """Lines of a written-out function nested `depth` blocks deep."""
     return [" " * 4 * depth + line for line in lines]
