@@ -8,6 +8,7 @@ record is quarantined (or the value dropped) with that reason.
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from collections.abc import Callable, Mapping
@@ -328,7 +329,8 @@ def to_integer(value: Value) -> int:
         number = float(value) if not isinstance(value, int) else value
     except (TypeError, ValueError) as error:
         raise InvalidValue(f"{value!r} is not an integer") from error
-    if number != int(number):
+    # "inf" and "nan" read as floats that no integer equals (and int() refuses)
+    if (isinstance(number, float) and not math.isfinite(number)) or number != int(number):
         raise InvalidValue(f"{value!r} is not an integer")
     return int(number)
 
