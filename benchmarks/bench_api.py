@@ -17,7 +17,9 @@ connections; latencies are measured in the client, request to full answer, and t
 the server's processes used per request beside them (what other load on the machine leaves
 as it is). Needs a
 PostgreSQL server (`--database-url`, default the local test server; the bench works in a
-schema of its own and drops it). Ends with one JSON line (``"bench": "api"``).
+schema of its own and drops it, or with `--keep-store SCHEMA` builds the store there once
+and reuses it on later runs: the 1M store takes minutes to build). Ends with one JSON line
+(``"bench": "api"``).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -45,7 +48,7 @@ import numpy as np
 import psutil
 from bench_hub_resolve import POSTGRES_URL, postgres_store
 from bench_incremental import fill_store
-from sqlalchemy import select, text
+from sqlalchemy import create_engine, func, select, text
 
 from hub.config import RelhubConfig
 from hub.resolve import resolve
@@ -54,7 +57,7 @@ from hub.store import runs
 from hub.store.db import JSONText, bulk_insert
 from hub.store.identity_models import ACTIVE, GoldenMemberRow, GoldenRecordRow
 from hub.store.migrate import open_store
-from hub.store.models import SourceRecordRow
+from hub.store.models import Run, SourceRecordRow
 
 REPO = Path(__file__).resolve().parent.parent
 PAGE = 50_000
@@ -72,10 +75,6 @@ def build_store(url: str, size: int, resolved: int) -> dict[str, Any]:
         template = connection.execute(
             select(GoldenRecordRow).where(GoldenRecordRow.status == ACTIVE).limit(1)
         ).one()
-        people = connection.execute(
-            select(SourceRecordRow.canonical).order_by(SourceRecordRow.id).limit(SAMPLE)
-        ).scalars()
-        sample = [canonical for canonical in people if canonical.get("emails")]
     extra = max(0, size - report.golden_records)
     run_id = runs.start_run(engine, "bench", "synthetic")
     started = time.perf_counter()
@@ -115,6 +114,22 @@ def build_store(url: str, size: int, resolved: int) -> dict[str, Any]:
             )
     with engine.begin() as connection:
         connection.execute(text("ANALYZE"))
+    runs.finish_run(engine, run_id, {"golden_records": extra})
+    engine.dispose()
+    return {
+        "resolve_seconds": round(resolve_seconds, 1),
+        "insert_seconds": round(time.perf_counter() - started, 1),
+    }
+
+
+def read_store(url: str) -> dict[str, Any]:
+    """What the phases ask for, read back from a built store, and a fresh admin token."""
+    engine = open_store(url)
+    with engine.connect() as connection:
+        people = connection.execute(
+            select(SourceRecordRow.canonical).order_by(SourceRecordRow.id).limit(SAMPLE)
+        ).scalars()
+        sample = [canonical for canonical in people if canonical.get("emails")]
         ids = list(connection.execute(select(GoldenMemberRow.golden_id)).scalars())
         keys = [
             tuple(row)
@@ -122,18 +137,36 @@ def build_store(url: str, size: int, resolved: int) -> dict[str, Any]:
                 select(GoldenMemberRow.system, GoldenMemberRow.object, GoldenMemberRow.source_id)
             )
         ]
-    runs.finish_run(engine, run_id, {"golden_records": extra})
-    _, token = create_token(engine, "bench", ["admin"])
+    _, token = create_token(engine, f"bench-{uuid.uuid4().hex[:8]}", ["admin"])
     engine.dispose()
-    return {
-        "resolve_seconds": round(resolve_seconds, 1),
-        "insert_seconds": round(time.perf_counter() - started, 1),
-        "golden_records": len(ids),
-        "ids": ids,
-        "keys": keys,
-        "sample": sample,
-        "token": token,
-    }
+    return {"golden_records": len(ids), "ids": ids, "keys": keys, "sample": sample, "token": token}
+
+
+@contextmanager
+def bench_store(server: str, kept: str | None) -> Iterator[str]:
+    """A fresh schema dropped afterwards, or with `kept` the schema of that name, created
+    when missing and left in place for the next run to reuse."""
+    if kept is None:
+        with postgres_store(server) as url:
+            yield url
+        return
+    admin = create_engine(server)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{kept}"'))
+    admin.dispose()
+    separator = "&" if "?" in server else "?"
+    yield f"{server}{separator}options=-csearch_path%3D{kept}"
+
+
+def is_built(url: str) -> bool:
+    """Whether the schema already holds a store some earlier run built in full."""
+    engine = open_store(url)
+    with engine.connect() as connection:
+        done = connection.execute(
+            select(func.count()).where(Run.step == "bench", Run.status == runs.SUCCEEDED)
+        ).scalar_one()
+    engine.dispose()
+    return bool(done)
 
 
 def _free_port() -> int:
@@ -327,8 +360,11 @@ def _match_body(canonical: dict[str, Any], i: int) -> dict[str, Any]:
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     rng = random.Random(7)
-    with postgres_store(args.database_url) as url:
-        store = build_store(url, args.size, args.resolved)
+    with bench_store(args.database_url, args.keep_store) as url:
+        built = (
+            {} if args.keep_store and is_built(url) else build_store(url, args.size, args.resolved)
+        )
+        store = read_store(url) | built
         ids = rng.sample(store["ids"], min(20_000, len(store["ids"])))
         keys = rng.sample(store["keys"], min(20_000, len(store["keys"])))
         sample = store["sample"]
@@ -357,8 +393,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "workers": args.workers,
         "concurrency": args.concurrency,
         "client": args.client,
-        "resolve_seconds": store["resolve_seconds"],
-        "insert_seconds": store["insert_seconds"],
+        "resolve_seconds": store.get("resolve_seconds"),
+        "insert_seconds": store.get("insert_seconds"),
         "lookups_per_s": figures["lookup"]["per_s"],
         "lookup_p50_ms": figures["lookup"]["p50_ms"],
         "lookup_p99_ms": figures["lookup"]["p99_ms"],
@@ -379,6 +415,12 @@ def main(argv: list[str] | None = None) -> None:
         "--resolved", type=int, default=20_000, help="synthetic people resolved for real"
     )
     parser.add_argument("--database-url", default=POSTGRES_URL)
+    parser.add_argument(
+        "--keep-store",
+        metavar="SCHEMA",
+        help="build the store in this schema and keep it; a later run reuses it as it is "
+        "(--size and --resolved then do not apply)",
+    )
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--concurrency", type=int, default=32, help="requests in flight")
     parser.add_argument("--seconds", type=float, default=15.0, help="per phase")
