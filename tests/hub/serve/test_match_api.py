@@ -4,6 +4,7 @@ writing nothing."""
 from __future__ import annotations
 
 import csv
+import gc
 from dataclasses import astuple
 from pathlib import Path
 from typing import Any
@@ -138,6 +139,21 @@ def test_no_fitted_model_is_503(tmp_path: Path) -> None:
     )
     assert answer.status_code == 503
     assert answer.json()["error"] == "no_model"
+
+
+def test_loaded_models_are_out_of_the_collectors_reach(desk: Desk) -> None:
+    """A full collection walks every object it tracks; the models' term frequencies would
+    make each one stall the worker for hundreds of ms at a million records."""
+    gc.unfreeze()
+    try:
+        models = FittedModels(desk.config.resolution).current(desk.engine)
+        assert models is not None
+        frequencies = next(iter(models.values())).frequencies
+        assert frequencies is not None
+        tracked = {id(o) for o in gc.get_objects()}
+        assert not tracked & {id(frequencies), *map(id, frequencies.values())}
+    finally:
+        gc.unfreeze()
 
 
 @pytest.mark.parametrize(
