@@ -141,6 +141,15 @@ def test_no_fitted_model_is_503(tmp_path: Path) -> None:
     assert answer.json()["error"] == "no_model"
 
 
+def test_a_worker_loads_the_models_before_it_serves(
+    desk: Desk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    loads: list[Any] = []
+    monkeypatch.setattr(FittedModels, "current", lambda self, engine: loads.append(engine))
+    with TestClient(create_app(desk.engine)):
+        assert loads == [desk.engine]
+
+
 def test_loaded_models_are_out_of_the_collectors_reach(desk: Desk) -> None:
     """A full collection walks every object it tracks; the models' term frequencies would
     make each one stall the worker for hundreds of ms at a million records."""
