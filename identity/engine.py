@@ -76,7 +76,6 @@ class ResolutionResult:
     links: LinkList
     review: LinkList
     stats: dict[str, Any] = field(default_factory=dict)
-    index: BatchIndex | None = None  # asked for with `resolve_batch(..., index=True)`
 
 
 Input = Record | NormalizedRecord  # what a resolve reads
@@ -557,7 +556,7 @@ def resolve_batch(
     model: Mapping[str, FittedModel] | None = None,
     focus: Collection[int] | None = None,
     pairs: np.ndarray | None = None,
-    index: bool = False,
+    index: Callable[[BatchIndex], None] | None = None,
     skip_blocks: SkipStoredBlocks | None = None,
 ) -> ResolutionResult:
     """Resolve a batch: one label per record (in input order), equal labels meaning one
@@ -575,8 +574,9 @@ def resolve_batch(
     candidate pairs that touch one of those records: the pairs a change can move. `pairs`
     (record indices, k x 2) are the candidate pairs instead of the blocking rules' (a
     partitioned resolve's pairs, found per block range); they need a `model` for every
-    kind. `index` keeps the feature tables for the result's `BatchIndex` (what a store
-    indexes).
+    kind. `index` is given the batch's `BatchIndex` (what a store indexes) as soon as the
+    records are read, before they are blocked and scored: a store works its rows out
+    beside the engine.
     `skip_blocks` tells, by entity kind, rule and block text, the blocks to pair no records
     in: a batch holding part of a block the whole store holds above its cap.
     """
@@ -588,7 +588,8 @@ def resolve_batch(
         records, settings, {x for pair in steward for x in pair if isinstance(x, str)}
     )
     n, kinds = intake.n, intake.kinds()
-    batch_index = BatchIndex(settings, tables, kinds) if index else None
+    if index is not None:
+        index(BatchIndex(settings, tables, kinds))
     stats: dict[str, Any] = {"seconds_features": time.perf_counter() - started}
     if pairs is not None:
         pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
@@ -638,7 +639,7 @@ def resolve_batch(
     stats["seconds_total"] = time.perf_counter() - started
     candidate = (np.concatenate(pair_parts) if pair_parts else np.empty((0, 2))).astype(np.int32)
     return ResolutionResult(
-        labels, candidate, LinkList(link_tables), LinkList(review_tables), stats, batch_index
+        labels, candidate, LinkList(link_tables), LinkList(review_tables), stats
     )
 
 

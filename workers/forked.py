@@ -7,7 +7,8 @@ worker waits, so memory stays flat. Work split over a list of items (`Split`) is
 from a shared counter, and arrays made by its `zeros` before the fork are written in
 place. Work whose outcomes are consumed as a stream (pages to map, pages of rows to
 store) is dealt over several workers through their pipes, outcomes read back in the
-items' order.
+items' order. Work whose outcomes this process gets to only later (`Spilled`) runs to its
+end meanwhile, each worker spilling its outcomes to a file of its own.
 """
 
 from __future__ import annotations
@@ -20,11 +21,12 @@ import pickle
 import queue
 import signal
 import sys
+import tempfile
 import threading
 import traceback
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, ExitStack
 from dataclasses import dataclass
 from itertools import chain, islice
 from multiprocessing.connection import Connection
@@ -341,3 +343,78 @@ def in_order_in_workers(
                 left.kill()
             left.join()
             connection.close()
+
+
+def _spill(
+    prepare: Callable[[], AbstractContextManager[Callable[[Item], Outcome]]],
+    items: Sequence[Item],
+    path: str,
+    _inbox: _Inbox,
+    connection: Connection,
+) -> None:
+    """A `Spilled` worker: each outcome pickled into its file, then its length sent."""
+    try:
+        with prepare() as work, open(path, "wb") as spill:
+            for item in items:
+                data = pickle.dumps(work(item), pickle.HIGHEST_PROTOCOL)
+                spill.write(data)
+                spill.flush()
+                connection.send((True, len(data)))
+    except BaseException:  # every failure goes back to the parent
+        connection.send((False, traceback.format_exc()))
+
+
+class Spilled(Generic[Item, Outcome]):
+    """`work` on each item in `workers` forked processes started at once, worker i taking
+    every `workers`-th item from the i-th, and spilling each outcome to a temporary file
+    of its own as it goes; `outcomes` reads them back in the items' order, waiting for
+    those not done yet. Unlike `in_order_in_workers`, which keeps a few outcomes in
+    flight, the workers run to their end while this process does other work, and memory
+    stays flat however far ahead they get. Each worker enters `prepare()` once, as there.
+    Leaving the `with` block kills the workers still running and drops the files."""
+
+    def __init__(
+        self,
+        prepare: Callable[[], AbstractContextManager[Callable[[Item], Outcome]]],
+        items: Sequence[Item],
+        workers: int,
+    ) -> None:
+        self._count = len(items)
+        self._held = ExitStack()
+        self._workers: list[tuple[Connection, BaseProcess, Any]] = []
+        try:
+            folder = self._held.enter_context(tempfile.TemporaryDirectory(prefix="relhub-"))
+            for i in range(workers):
+                path = os.path.join(folder, str(i))
+                open(path, "wb").close()  # read here from its start, written by the worker
+                connection, worker = _fork(_spill, prepare, items[i::workers], path)
+                self._held.callback(_ended, connection, worker)
+                spill = self._held.enter_context(open(path, "rb", buffering=0))  # noqa: SIM115
+                self._workers.append((connection, worker, spill))
+        except BaseException:
+            self._held.close()
+            raise
+
+    def outcomes(self) -> Iterator[Outcome]:
+        for index in range(self._count):
+            connection, worker, spill = self._workers[index % len(self._workers)]
+            try:
+                ok, value = connection.recv()
+            except (EOFError, OSError):
+                raise _gone(worker) from None
+            if not ok:
+                raise WorkerError(f"a worker process failed:\n{value}")
+            yield pickle.loads(spill.read(value))
+
+    def __enter__(self) -> Spilled[Item, Outcome]:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._held.close()
+
+
+def _ended(connection: Connection, worker: BaseProcess) -> None:
+    if worker.exitcode is None:
+        worker.kill()
+    worker.join()
+    connection.close()

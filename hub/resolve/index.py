@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
-from contextlib import nullcontext
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from contextlib import ExitStack, nullcontext
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, partial
 from typing import Any
 
 import numpy as np
@@ -46,7 +46,7 @@ from identity import (
     SkipStoredBlocks,
     index_records,
 )
-from workers.forked import can_fork, in_order_in_workers
+from workers.forked import Spilled, can_fork
 
 INDEX_VERSION = "block-texts-3"  # 2: rows keep their block's cap; 3: records' features kept
 _SEPARATOR = "\x1f"
@@ -242,32 +242,50 @@ def refill_index(
             progress("records indexed", done)
 
 
-def refill_from_batch(
-    connection: Connection,
-    keys: Sequence[str],
-    index: BatchIndex,
-    settings: ResolutionSettings,
-    progress: Callable[[str, int], None],
-) -> None:
-    """Index every record of a full resolve afresh, a page at a time, from the feature
-    tables the engine resolved them with (`keys` in the batch's order).
+class IndexBeside:
+    """A full resolve's index rows, a page of records at a time (`keys` in the batch's
+    order), worked out from the engine's feature tables (`start`, which the engine calls
+    once the records are read) by a forked worker while the engine blocks, scores and
+    clusters, and spilled to a file that the index step reads back (`pages`).
 
-    A forked worker works out each page's entries (block digests, features text) while
-    this process inserts the page before: in one process the two took turns, each about
-    half the step, with the second core idle."""
+    Worked out in the index step itself, a page ahead of the inserts, the rows cost as
+    much CPU as the inserts, while the engine had left the second core idle through much
+    of its run. Where this process may not fork, the index step works them out itself,
+    as it does a single page. Leaving the `with` block ends the worker and drops the file."""
 
-    def rows(start: int) -> IndexRows:
-        page = keys[start : start + PAGE]
+    def __init__(self, keys: Sequence[str], settings: ResolutionSettings) -> None:
+        self.keys = keys
+        self.settings = settings
+        self._index: BatchIndex | None = None  # kept when worked out here
+        self._spilled: Spilled[int, IndexRows] | None = None
+        self._held = ExitStack()
+
+    def start(self, index: BatchIndex) -> None:
+        starts = range(0, len(self.keys), PAGE)
+        if len(starts) < 2 or not can_fork():  # one page: forking costs more
+            self._index = index
+            return
+        rows = partial(self._rows, index)
+        self._spilled = self._held.enter_context(Spilled(lambda: nullcontext(rows), starts, 1))
+
+    def pages(self) -> Iterator[IndexRows]:
+        if self._spilled is not None:
+            return self._spilled.outcomes()
+        index = self._index
+        if index is None:  # the engine read no records
+            return iter(())
+        return (self._rows(index, start) for start in range(0, len(self.keys), PAGE))
+
+    def _rows(self, index: BatchIndex, start: int) -> IndexRows:
+        page = self.keys[start : start + PAGE]
         found = index.records(start, start + len(page))
-        return IndexRows.of(dict(zip(page, entries_of(found, settings), strict=True)))
+        return IndexRows.of(dict(zip(page, entries_of(found, self.settings), strict=True)))
 
-    starts = range(0, len(keys), PAGE)
-    pages = (
-        in_order_in_workers(lambda: nullcontext(rows), starts, 1)
-        if len(starts) > 1 and can_fork()
-        else map(rows, starts)
-    )
-    refill_index(connection, pages, progress)
+    def __enter__(self) -> IndexBeside:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._held.close()
 
 
 def reindex_changed(

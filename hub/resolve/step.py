@@ -25,7 +25,7 @@ from hub.feed.record import ChangeRecorder
 from hub.quality import QualitySummary, quality_summary, updated_summary
 from hub.resolve.fitted_models import load_models, save_models, settings_digest
 from hub.resolve.identity_tables import all_golden_ids, golden_ids_of, pair_rows
-from hub.resolve.index import refill_from_batch, reindex_changed, skipping
+from hub.resolve.index import IndexBeside, refill_index, reindex_changed, skipping
 from hub.resolve.minting import golden_ids
 from hub.resolve.notes import capped_block_notes
 from hub.resolve.reach import Reach
@@ -309,22 +309,23 @@ class Resolution:
         self.report.resolved = len(keys)
         self.progress("records", len(keys))
         kinds: list[str] = []
-        with self.step("engine"):
-            result = resolve_batch(
-                _noting_kinds(records, kinds),
-                self.settings,
-                constraints_for(self.connection, set(keys)),
-                model=models,
-                pairs=candidates,
-                index=self.report.full and candidates is None,
-                skip_blocks=skipping(skip or ()),
-            )
+        indexing = self.report.full and candidates is None
+        with IndexBeside(keys, self.settings) as index:
+            with self.step("engine"):
+                result = resolve_batch(
+                    _noting_kinds(records, kinds),
+                    self.settings,
+                    constraints_for(self.connection, set(keys)),
+                    model=models,
+                    pairs=candidates,
+                    index=index.start if indexing else None,
+                    skip_blocks=skipping(skip or ()),
+                )
+            if indexing:
+                with self.step("index"):
+                    refill_index(self.connection, index.pages(), self.progress)
         if self.report.full:  # an incremental batch holds parts of blocks: no full count
             self.report.notes = capped_block_notes(result.stats, self.settings)
-        if result.index is not None:
-            with self.step("index"):
-                refill_from_batch(self.connection, keys, result.index, self.settings, self.progress)
-            result.index = None  # the feature tables: not held through survivorship
         with self.step("golden ids"):
             ids, assignment, ages = golden_ids(
                 self.connection, keys, result.labels, old_ids, preload=self.report.full

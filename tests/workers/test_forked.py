@@ -10,6 +10,7 @@ import pytest
 
 from workers.forked import (
     ForkedConsumer,
+    Spilled,
     WorkerError,
     forked_call,
     in_order_in_workers,
@@ -142,6 +143,63 @@ def test_closing_the_stream_early_kills_the_workers():
     outcomes = in_order_in_workers(lambda: _offset(0), range(10_000), workers=2)
     pids = {next(outcomes)[0], next(outcomes)[0]}
     outcomes.close()
+    for pid in pids:
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
+
+
+@contextmanager
+def _large(pid_folder: Path):
+    (pid_folder / str(os.getpid())).touch()
+    yield lambda item: (os.getpid(), bytes([item % 256]) * 100_000)
+
+
+def test_spilled_workers_run_to_their_end_unread_and_give_outcomes_back_in_order(tmp_path: Path):
+    """Sixty outcomes of 100 kB, far beyond what pipes hold, are all worked out before
+    this process reads any."""
+    with Spilled(lambda: _large(tmp_path), range(60), 2) as spilled:
+        deadline = time.monotonic() + 60
+        while len(list(tmp_path.iterdir())) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        pids = {int(path.name) for path in tmp_path.iterdir()}
+        while any(_alive(pid) for pid in pids) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not any(_alive(pid) for pid in pids)
+        outcomes = list(spilled.outcomes())
+    assert [data for _, data in outcomes] == [bytes([i]) * 100_000 for i in range(60)]
+    assert {pid for pid, _ in outcomes} == pids and os.getpid() not in pids
+
+
+def _alive(pid: int) -> bool:
+    """Whether the process runs (a zombie, done and not yet reaped, does not)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def test_a_spilled_worker_failing_raises_its_traceback_after_the_outcomes_before_it():
+    got = []
+    with (
+        pytest.raises(WorkerError, match="ValueError: bad item 7"),
+        Spilled(lambda: _failing_at(7), range(20), 2) as spilled,
+    ):
+        got.extend(spilled.outcomes())
+    assert got == list(range(7))
+
+
+def test_a_spilled_worker_that_dies_is_reported_with_its_exit_code():
+    with (
+        pytest.raises(WorkerError, match=r"died \(exit code 5\)"),
+        Spilled(lambda: _dying_at(4), range(20), 2) as spilled,
+    ):
+        list(spilled.outcomes())
+
+
+def test_leaving_spilled_work_early_kills_its_workers():
+    with Spilled(lambda: _offset(0), range(100_000), 2) as spilled:
+        outcomes = spilled.outcomes()
+        pids = {next(outcomes)[0], next(outcomes)[0]}
     for pid in pids:
         with pytest.raises(ProcessLookupError):
             os.kill(pid, 0)
