@@ -40,13 +40,27 @@ class OneSource:
 
 
 @dataclass(frozen=True)
+class ListOfSources:
+    """A list field read from several source fields (a contact's phone and mobile): each
+    set one transformed as `OneSource` does, in order, the results kept once each."""
+
+    sources: tuple[str, ...]
+    transforms: tuple[Transform, ...]
+    chain: Callable[[Any], Any] | None
+
+
+Code = OneSource | ListOfSources
+"""A field's value read by lines written out in its object's function."""
+
+
+@dataclass(frozen=True)
 class PlannedField:
     """A field as the record's function maps it: how its value is read (written out, or
     a call of its compiled extraction), where the value goes, and what a bad value does:
     dropped and counted under `target`, or quarantined with `problem` (+ the error's
     words when `with_error`)."""
 
-    value: OneSource | Extract
+    value: Code | Extract
     into: str  # "values", "address" or "attributes"
     name: str
     target: str
@@ -76,29 +90,41 @@ class FunctionText:
         return function
 
 
-def _value_lines(field: OneSource, names: FunctionText) -> list[str]:
+def _value_lines(field: Code, names: FunctionText) -> list[str]:
     """Lines that leave the field's value in `v` (None: unset), from `get`, the record's
     fields' look-up."""
-    lines = [f"v = get({field.source!r})"]
-    if not field.transforms:
-        lines.append(f"if {_EMPTY}: v = None")
-    elif len(field.transforms) == 1:
-        only, chain = names.bind(field.transforms[0]), names.bind(field.chain)
-        lines += [
-            f"if {_EMPTY}: v = None",
-            f"elif v.__class__ is not str and isinstance(v, list): v = {chain}(v)",
-            "else:",
-            f"    v = {only}(v)",
-            f"    if {_EMPTY}: v = None",
-        ]
-    else:
-        lines.append(f"v = None if {_EMPTY} else {names.bind(field.chain)}(v)")
+    transform = _transform_lines(field, names)
+    if isinstance(field, ListOfSources):
+        lines = ["gathered = []"]
+        for source in field.sources:
+            kept = ["if isinstance(v, list): gathered.extend(v)", "else: gathered.append(v)"]
+            lines += [f"v = get({source!r})", f"if not ({_EMPTY}):", *indented(transform + kept, 1)]
+        return [*lines, "v = distinct(gathered) if gathered else None"]
+    lines = [f"v = get({field.source!r})", f"if {_EMPTY}: v = None"]
+    if transform:
+        lines += ["else:", *indented(transform, 1)]
     if field.listed:
         lines.append("if v is not None: v = [v] if v.__class__ is not list else distinct(v)")
     return lines
 
 
-def field_function(field: OneSource) -> Extract:
+def _transform_lines(field: Code, names: FunctionText) -> list[str]:
+    """Lines that transform a set `v` as the field's chain does (a list element-wise),
+    leaving None where the result is blank; one transform is called without the chain."""
+    if not field.transforms:
+        return []
+    if len(field.transforms) > 1:
+        return [f"v = {names.bind(field.chain)}(v)"]
+    only, chain = names.bind(field.transforms[0]), names.bind(field.chain)
+    return [
+        f"if v.__class__ is not str and isinstance(v, list): v = {chain}(v)",
+        "else:",
+        f"    v = {only}(v)",
+        f"    if {_EMPTY}: v = None",
+    ]
+
+
+def field_function(field: Code) -> Extract:
     """The field's value from a record's fields, on its own (a phone field compiled per
     region calls it)."""
     names = FunctionText(distinct=distinct)
@@ -112,7 +138,7 @@ def record_function(plan: Sequence[PlannedField]) -> FieldsOf:
     names = FunctionText(distinct=distinct, InvalidValue=InvalidValue)
     body = ["get = fields.get", "values = {}", "address = {}", "attributes = {}", "problems = []"]
     for field in plan:
-        if isinstance(field.value, OneSource):
+        if isinstance(field.value, OneSource | ListOfSources):
             read = _value_lines(field.value, names)
         else:
             read = [f"v = {names.bind(field.value)}(fields)"]

@@ -17,10 +17,11 @@ from pydantic import ValidationError
 from connectors.base import FieldType, SourceRecord
 from hub.mapping.canonical_json import CanonicalWriter
 from hub.mapping.codegen import (
+    Code,
     Extract,
+    ListOfSources,
     OneSource,
     PlannedField,
-    distinct,
     field_function,
     record_function,
 )
@@ -74,14 +75,15 @@ class MappingDefinitionError(ValueError):
 @dataclass(frozen=True)
 class CompiledField:
     """A field ready to map: `extract` reads its value from a record's fields; a field of
-    one source (`code`) is written out in the object's function instead."""
+    one source, or a list field of several (`code`), is written out in the object's
+    function instead."""
 
     target: str
     sources: tuple[str, ...]
     extract: Extract
     drop_invalid: bool
     sensitive: bool = False
-    code: OneSource | None = None
+    code: Code | None = None
 
 
 @dataclass(frozen=True)
@@ -252,17 +254,16 @@ def compile_field(
     if len(sources) == 1:
         code = OneSource(sources[0], tuple(chain), _chain(chain), is_list)
         return CompiledField(target, sources, field_function(code), drop, spec.sensitive, code)
+    if is_list:  # every source's values, each transformed (a combiner is not called)
+        several = ListOfSources(sources, tuple(chain), _chain(chain))
+        return CompiledField(
+            target, sources, field_function(several), drop, spec.sensitive, several
+        )
 
     def extract(fields: Mapping[str, Any]) -> Any:
         values = [v for s in sources if not _is_empty(v := fields.get(s))]
         if not values:
             return None
-        if is_list:
-            out: list[Any] = []
-            for value in values:
-                mapped = run(value)
-                out.extend(mapped if isinstance(mapped, list) else [mapped])
-            return distinct(out)
         if combine is not None:
             return run(combine(values))
         return run(values[0])
