@@ -113,15 +113,17 @@ def prepare_page(
             canonical = None
         payload = serialize_payload(record.fields)
         rows.append(
-            SnapshotRow(
-                record.id,
-                entity_kind,
-                payload,
-                canonical,
-                record.modified_at,
-                record.deleted,
-                content_hash(payload, record.deleted),
-                record.line,
+            _as_row(  # every field, in order: no named tuple's Python `__new__` a record
+                (
+                    record.id,
+                    entity_kind,
+                    payload,
+                    canonical,
+                    record.modified_at,
+                    record.deleted,
+                    content_hash(payload, record.deleted),
+                    record.line,
+                )
             )
         )
     return rows, quarantine

@@ -247,6 +247,7 @@ def _insert_snapshots(
     dialect = connection.dialect
     stamp = bind_processor(_source, "modified_at", dialect)
     flag = bind_processor(_source, "deleted", dialect)
+    flags = {False: False, True: True} if flag is None else {False: flag(False), True: flag(True)}
     common = processed_values(_source, dialect, shared)
     values = [
         (
@@ -255,7 +256,7 @@ def _insert_snapshots(
             row.payload,
             row.canonical,
             row.modified_at if stamp is None else stamp(row.modified_at),
-            row.deleted if flag is None else flag(row.deleted),
+            flags[row.deleted],  # two values, processed once: not two calls a record
             row.content_hash,
             *common,
         )
