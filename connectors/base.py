@@ -90,8 +90,13 @@ class Watermark:
     record_id: str = ""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class SourceRecord:
+    """One record as a connector read it. Not a frozen dataclass, though nothing changes a
+    record once read: a sync builds one a row, and a frozen one's `__init__` sets each field
+    through `object.__setattr__`, about a seventh of a CSV row's parse (nor could it be hashed:
+    `fields` is a dict)."""
+
     system: str
     object: str
     id: str
