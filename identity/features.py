@@ -283,6 +283,7 @@ def _person_raw(records: Sequence[PersonRecord]) -> RawColumns:
         "generation": family,
         "birth_date": [r.birth_date for r in records],
         "national_id": [r.national_id for r in records],
+        "job_title": [r.job_title for r in records],
     }
     multi["employer"] = [
         [r.organization_name, *r.emails] if r.organization_name else r.emails for r in records
@@ -324,6 +325,7 @@ def _normalizers(settings: ResolutionSettings) -> dict[str, Normalizer]:
         "mailbox_employer": lambda v: nz.mailbox_employer_key(str(v)),
         "street": lambda v: nz.street_key(str(v)),
         "city": lambda v: nz.fold(str(v)),
+        "job_title": lambda v: nz.fold(str(v)),
         "postcode": lambda v: nz.postcode_key(str(v)),
         "region": lambda v: nz.fold(str(v)),
     }

@@ -393,6 +393,16 @@ PERSON_DEFAULTS = EntitySettings(
             ],
             trained=False,
         ),
+        Comparison(
+            name="job_title",
+            feature="job_title",
+            levels=[
+                ComparisonLevel(label="exact", kind="exact"),
+                ComparisonLevel(label="Jaro-Winkler >= 0.92", kind="jaro_winkler", threshold=0.92),
+                ComparisonLevel(label="different", kind="else"),
+            ],
+            term_frequency=True,
+        ),
         *_address_comparisons(),
     ],
     deterministic_rules=[

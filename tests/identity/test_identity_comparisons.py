@@ -122,6 +122,24 @@ def test_a_given_name_matches_the_other_records_preferred_name():
     ]
 
 
+def test_a_job_title_is_compared_folded_then_by_similarity():
+    """A contact's title is the same fact typed in two systems: case and accents are no
+    difference, a slip of a letter is near, another title is another."""
+    pairs = [
+        ("Técnico de Sistemas", "TECNICO DE SISTEMAS"),
+        ("Procurement Manager", "Procurment Manager"),
+        ("Procurement Manager", "Data Analyst"),
+        ("CTO", None),
+    ]
+    records = [make_person(given_name="Ana", job_title=title) for pair in pairs for title in pair]
+    assert _levels("job_title", records, 4) == [
+        "exact",
+        "Jaro-Winkler >= 0.92",
+        "different",
+        "missing",
+    ]
+
+
 def test_two_own_mailboxes_at_one_employer_have_their_own_level():
     """Two people's own mailboxes at one company are colleagues' evidence, not one
     person's; a shared inbox or a personal address beside a work one is not."""
