@@ -7,10 +7,12 @@ block of n records costs n²/2 comparisons (think of a shared inbox on 10,000 re
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
+from typing import cast
 
 import jellyfish
 import numpy as np
@@ -94,15 +96,19 @@ def _name_pair(table: FeatureTable) -> KeyColumn:
     return KeyColumn(present, codes.astype(np.int64), values)
 
 
+DERIVED_KEYS: dict[str, tuple[str, Callable[[str], str]]] = {
+    "given_initial": ("given_name", lambda v: v[:1]),
+    "family_first": ("family_name", first_token),
+    "family_phonetic": ("family_name", lambda v: jellyfish.metaphone(first_token(v))),
+    "birth_year": ("birth_date", lambda v: v[:4]),
+    "email_handle": ("email", _email_handle),
+}  # key -> (feature, text of the key from a value of it; "" for none)
 SINGLE_KEYS: dict[str, Callable[[FeatureTable], KeyColumn]] = {
-    "given_initial": lambda t: _recode(t, "given_name", lambda v: v[:1]),
-    "family_first": lambda t: _recode(t, "family_name", first_token),
-    "family_phonetic": lambda t: _recode(
-        t, "family_name", lambda v: jellyfish.metaphone(first_token(v))
-    ),
-    "birth_year": lambda t: _recode(t, "birth_date", lambda v: v[:4]),
+    **{
+        key: functools.partial(_recode, feature=feature, derive=derive)
+        for key, (feature, derive) in DERIVED_KEYS.items()
+    },
     "name_pair": _name_pair,
-    "email_handle": lambda t: _recode(t, "email", _email_handle),
 }
 MULTI_DERIVED: frozenset[str] = frozenset({"email_handle"})  # from a multi-valued feature
 MULTI_KEYS: dict[str, tuple[str, Callable[[str], list[str]]]] = {
@@ -167,8 +173,16 @@ def key_column(table: FeatureTable, key: str) -> KeyColumn:
     raise KeyError(f"unknown blocking key {key!r}")
 
 
-def _is_multi(table: FeatureTable, key: str) -> bool:
-    return key in table.multi or key in MULTI_KEYS or key in MULTI_DERIVED
+def _is_multi(multi_features: Collection[str], key: str) -> bool:
+    return key in multi_features or key in MULTI_KEYS or key in MULTI_DERIVED
+
+
+def _ordered_keys(rule: BlockingRule, multi_features: Collection[str]) -> list[str]:
+    """The rule's keys with its multi-valued one first (the one each row is of)."""
+    multi = [k for k in rule.keys if _is_multi(multi_features, k)]
+    if len(multi) > 1:
+        raise ValueError(f"blocking rule {rule.name!r}: at most one multi-valued key")
+    return multi + [k for k in rule.keys if k not in multi]
 
 
 def _dense(values: np.ndarray) -> np.ndarray:
@@ -180,10 +194,7 @@ def rule_columns(
 ) -> tuple[np.ndarray, list[tuple[np.ndarray, np.ndarray]]]:
     """The records of a rule's rows and, per key, each row's code and the codes' texts;
     rows missing any key are dropped."""
-    multi = [k for k in rule.keys if _is_multi(table, k)]
-    if len(multi) > 1:
-        raise ValueError(f"blocking rule {rule.name!r}: at most one multi-valued key")
-    ordered = multi + [k for k in rule.keys if k not in multi]
+    ordered = _ordered_keys(rule, table.multi)
     first = key_column(table, ordered[0])
     records, parts = first.records, [(first.codes, first.values)]
     for key in ordered[1:]:
@@ -195,6 +206,47 @@ def rule_columns(
         records = records[keep]
         parts = [(c[keep], v) for c, v in parts] + [(codes[keep], column.values)]
     return records, parts
+
+
+RecordValues = Mapping[str, str | Sequence[str]]  # feature -> normalized value ("": none) or values
+
+
+def _record_key_texts(values: RecordValues, key: str) -> list[str]:
+    """The texts of a blocking key for one record, from its normalized values, as
+    `key_column` gives them for a table of that record alone."""
+    value = values.get(key)
+    if value is not None and not isinstance(value, str):  # a multi-valued feature
+        return list(value)
+    if key in MULTI_KEYS:
+        feature, split = MULTI_KEYS[key]
+        return split(cast(str, values[feature])) if values[feature] else []
+    if key in DERIVED_KEYS:
+        feature, derive = DERIVED_KEYS[key]
+        held = values[feature]
+        return [
+            text for v in ([held] if isinstance(held, str) else held) if v and (text := derive(v))
+        ]
+    if key == "name_pair":  # alone, given name codes first: "given family"
+        given, family = values["given_name"], values["family_name"]
+        return [f"{given} {family}"] if given and family else []
+    if value is not None:
+        return [value] if value else []
+    raise KeyError(f"unknown blocking key {key!r}")
+
+
+def record_block_texts(values: RecordValues, rule: BlockingRule) -> tuple[str, ...]:
+    """The texts of the blocks a rule puts one record in, from its normalized values, as
+    `RuleTexts` gives them over a table of that record alone (without building one: a
+    probe is indexed a request at a time)."""
+    multi = [name for name, value in values.items() if not isinstance(value, str)]
+    ordered = _ordered_keys(rule, multi)
+    texts = _record_key_texts(values, ordered[0])
+    for key in ordered[1:]:
+        found = _record_key_texts(values, key)
+        if not found:
+            return ()
+        texts = [text + "\x1f" + found[0] for text in texts]
+    return tuple(dict.fromkeys(texts))
 
 
 SkipBlocks = Callable[[str, np.ndarray], np.ndarray]  # (rule, block texts) -> which to skip

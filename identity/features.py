@@ -153,6 +153,11 @@ def _object_array(items: Sequence[object]) -> np.ndarray:
     return out
 
 
+def normalized_value(normalizer: Normalizer, value: object) -> str:
+    """A raw value's normalized value ("" for none: empty, or normalized away)."""
+    return normalizer(value) if value is not None and value != "" else ""
+
+
 class Encoder:
     """Codes normalized values chunk by chunk; the normalizer runs once per distinct raw
     value over all chunks, and codes stay stable as chunks arrive."""
@@ -193,7 +198,7 @@ class Encoder:
     def _code(self, value: object) -> int:
         code = self.known.get(value)
         if code is None:
-            key = self.normalizer(value) if value is not None and value != "" else ""
+            key = normalized_value(self.normalizer, value)
             code = self.value_index.setdefault(key, len(self.value_index)) if key else MISSING
             self.known[value] = code
         return code
@@ -307,7 +312,7 @@ def _organization_raw(records: Sequence[OrganizationRecord]) -> RawColumns:
     return single, multi
 
 
-def _normalizers(settings: ResolutionSettings) -> dict[str, Normalizer]:
+def normalizers(settings: ResolutionSettings) -> dict[str, Normalizer]:
     """The normalizer of every feature (settings decide nicknames and email folding)."""
     return {
         "given_name": lambda v: nz.given_name_key(str(v), False),
@@ -409,7 +414,7 @@ class FeatureBuilder:
     def __init__(self, kind: str, settings: ResolutionSettings) -> None:
         self.kind = kind
         self.n = 0
-        self._normalizers = _normalizers(settings)
+        self._normalizers = normalizers(settings)
         self._single: dict[str, tuple[Encoder, list[np.ndarray]]] = {}
         self._multi: dict[str, _MultiParts] = {}
 
