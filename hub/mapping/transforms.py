@@ -291,7 +291,10 @@ def domain_of(raw: str) -> str | None:
     text = raw.strip().lower()
     if "@" in text:
         text = text.rsplit("@", 1)[1]
-    host = urlsplit(text if "//" in text else f"//{text}").hostname or ""
+    try:
+        host = urlsplit(text if "//" in text else f"//{text}").hostname or ""
+    except ValueError:  # not a URL at all: a bracketed host that is no IP address
+        host = ""
     host = host.removeprefix("www.")
     if "." not in host:
         raise InvalidValue(f"no domain in {raw!r}")
