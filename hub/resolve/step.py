@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass, field
 from itertools import chain
 from typing import Any
@@ -310,7 +310,8 @@ class Resolution:
         self.progress("records", len(keys))
         kinds: list[str] = []
         indexing = self.report.full and candidates is None
-        with IndexBeside(keys, self.settings) as index:
+        with ExitStack() as beside:  # the workers that work on while this process writes
+            index = beside.enter_context(IndexBeside(keys, self.settings))
             with self.step("engine"):
                 result = resolve_batch(
                     _noting_kinds(records, kinds),
@@ -321,37 +322,46 @@ class Resolution:
                     index=index.start if indexing else None,
                     skip_blocks=skipping(skip or ()),
                 )
+            if self.report.full:  # an incremental batch holds parts of blocks: no full count
+                self.report.notes = capped_block_notes(result.stats, self.settings)
+            with self.step("golden ids"):
+                ids, assignment, ages = golden_ids(
+                    self.connection, keys, result.labels, old_ids, preload=self.report.full
+                )
+            if not self.report.full:
+                self.before, self.after = old_ids, ids
+            resolved = set(keys) | gone
+            write = Writers(
+                self.connection, self.report.run_id, self.report.full, self.changes, self.progress
+            )
+            survival = beside.enter_context(
+                write.surviving(
+                    fetch,
+                    ids,
+                    assignment,
+                    ages,
+                    write.unchanged(ids, old_ids, changed),
+                    self.settings.survivorship,
+                )
+            )
             if indexing:
                 with self.step("index"):
                     refill_index(self.connection, index.pages(), self.progress)
-        if self.report.full:  # an incremental batch holds parts of blocks: no full count
-            self.report.notes = capped_block_notes(result.stats, self.settings)
-        with self.step("golden ids"):
-            ids, assignment, ages = golden_ids(
-                self.connection, keys, result.labels, old_ids, preload=self.report.full
-            )
-        if not self.report.full:
-            self.before, self.after = old_ids, ids
-        resolved = set(keys) | gone
-        write = Writers(
-            self.connection, self.report.run_id, self.report.full, self.changes, self.progress
-        )
-        with self.step("members"):
-            write.members(resolved, ids, old_ids)
-        with self.step("golden records"):
-            unchanged = write.unchanged(ids, old_ids, changed)
-            self.report.golden_records, self.report.unchanged = write.golden(
-                fetch, ids, assignment, ages, unchanged, self.settings.survivorship
-            )
+            with self.step("members"):
+                write.members(resolved, ids, old_ids)
+            for name, model, pairs in (
+                ("links", LinkRow, result.links),
+                ("review", ReviewRow, result.review),
+            ):
+                with self.step(name):
+                    rows = pair_rows(pairs, keys, kinds, self.report.run_id)
+                    write.pairs(model, rows, resolved, changed)
+            with self.step("golden records"):
+                self.report.golden_records, self.report.unchanged = write.golden(
+                    survival, assignment
+                )
         self.report.minted, self.report.merged = len(assignment.minted), len(assignment.merges)
         self.report.split, self.report.retired = len(assignment.splits), len(assignment.retired)
-        for name, model, pairs in (
-            ("links", LinkRow, result.links),
-            ("review", ReviewRow, result.review),
-        ):
-            with self.step(name):
-                rows = pair_rows(pairs, keys, kinds, self.report.run_id)
-                write.pairs(model, rows, resolved, changed)
         self.report.links, self.report.review = len(result.links), len(result.review)
         return result
 

@@ -1,11 +1,14 @@
-"""Golden-record rows survived a page at a time, in forked workers while this process stores.
+"""Golden-record rows survived a page at a time, in forked workers while this process writes.
 
 Survivorship is CPU-bound Python (parse the members, pick every field, dump the row's
 JSON): in the resolving process alone it took 140 s of a 1M-record full resolve. Each
 worker inherits the page plan by forking, reads the members of its pages through a read
 connection of its own (a resolve writes no source records, so what the resolving
 transaction has not committed is nothing a worker needs), and sends back finished rows,
-JSON already dumped; the resolving process only stores them, in page order.
+JSON already dumped, through a file of its own (`workers.forked.Spilled`): they start once
+the golden ids are known and survive on while the resolving process writes the index,
+members and pairs, which it alone would otherwise write with the second core idle; it
+then stores the rows in page order.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from hub.store.db import JSONText
 from hub.store.identity_models import ACTIVE
 from identity import Record, survive
 from identity.survivorship import SurvivorshipSettings
-from workers.forked import can_fork, in_order_in_workers
+from workers.forked import Spilled, can_fork
 
 WORKERS = min(4, os.cpu_count() or 1)  # the resolving process stores while they survive
 # A worker's SQLite page cache: the store's 64 MiB, filled by each worker with the member
@@ -84,14 +87,16 @@ def content_digest(row: Mapping[str, Any]) -> str:
     return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 
 
+@contextmanager
 def survived_pages(
     connection: Connection, plan: GoldenPlan, pages: Sequence[Sequence[str]]
-) -> Iterator[list[dict[str, Any]]]:
-    """The rows of each page of golden ids, in order: from forked workers when there is
-    more than one page and this process may fork, else survived here."""
+) -> Iterator[Iterator[list[dict[str, Any]]]]:
+    """The rows of each page of golden ids, in order: from forked workers started at once
+    (they survive on, spilling their rows, while the resolve writes its other tables) when
+    there is more than one page and this process may fork, else survived here as read."""
     workers = min(WORKERS, len(pages))
     if workers < 2 or not can_fork() or _in_memory(connection):
-        yield from map(documents, map(partial(plan.rows, connection), pages))
+        yield map(documents, map(partial(plan.rows, connection), pages))
         return
     engine = connection.engine
 
@@ -103,7 +108,8 @@ def survived_pages(
                 own.exec_driver_sql(f"PRAGMA cache_size = -{WORKER_CACHE_KIB}")
             yield partial(plan.rows, own)
 
-    yield from map(documents, in_order_in_workers(reading, pages, workers))
+    with Spilled(reading, pages, workers) as spilled:
+        yield map(documents, spilled.outcomes())
 
 
 def documents(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -7,7 +7,8 @@ content changed, as each row rewritten costs a page in every index of its table.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,6 +34,15 @@ from identity import GoldenIdAssignment, current_id, record_key_parts
 from identity.survivorship import SurvivorshipSettings
 
 GOLDEN_PAGE = 2000  # golden records survived per read of their members
+
+
+@dataclass(frozen=True)
+class Survival:
+    """Golden records being survived (`Writers.surviving`): their ids a page at a time,
+    and each page's rows as they come."""
+
+    pages: list[list[str]]
+    rows: Iterator[list[dict[str, Any]]]
 
 
 @dataclass
@@ -96,7 +106,8 @@ class Writers:
             by_id.setdefault(current_id(golden_id, merges), {})[name] = value
         return by_id
 
-    def golden(
+    @contextmanager
+    def surviving(
         self,
         fetch: Fetch,
         ids: dict[str, str],
@@ -104,26 +115,32 @@ class Writers:
         ages: dict[str, int],
         unchanged: set[str],
         survivorship: SurvivorshipSettings,
-    ) -> tuple[int, int]:
-        """Survive every golden record not `unchanged`, a page of golden records at a time
-        (their members read through `fetch`), so a full resolve holds one page of records,
-        and write those whose digest differs from the stored row's (a full resolve that
-        moves nothing writes nothing); mark the merged and retired ids, and record the ids'
-        history. Returns how many golden records were survived, and how many of them were
-        left as stored."""
-        run_id = self.run_id
+    ) -> Iterator[Survival]:
+        """Start surviving every golden record not `unchanged`, a page of golden records at
+        a time (their members read through `fetch`), so a full resolve holds one page of
+        records: forked workers survive on while the resolve writes its other tables, and
+        `golden` stores their rows."""
         members: dict[str, list[str]] = {}
         for key in sorted(ids):
             if ids[key] not in unchanged:
                 members.setdefault(ids[key], []).append(key)
         overrides = self._overrides(assignment)
+        plan = GoldenPlan(members, fetch, survivorship, overrides, ages, self.run_id)
+        pages = list(chunks(sorted(members), GOLDEN_PAGE))
+        with survived_pages(self.connection, plan, pages) as rows:
+            yield Survival(pages, rows)
+
+    def golden(self, survival: Survival, assignment: GoldenIdAssignment) -> tuple[int, int]:
+        """Store the survived golden records whose digest differs from the stored row's (a
+        full resolve that moves nothing writes nothing); mark the merged and retired ids,
+        and record the ids' history. Returns how many golden records were survived, and
+        how many of them were left as stored."""
+        run_id = self.run_id
         split_from = {new: old for old, new in assignment.splits}
         table = GoldenRecordRow.__table__
-        plan = GoldenPlan(members, fetch, survivorship, overrides, ages, run_id)
         digests = (table.c.golden_id, table.c.digest)
-        pages = list(chunks(sorted(members), GOLDEN_PAGE))
         done = kept = 0
-        for page, rows in zip(pages, survived_pages(self.connection, plan, pages), strict=True):
+        for page, rows in zip(survival.pages, survival.rows, strict=True):
             stored = dict(select_in(self.connection, digests, table.c.golden_id, page))
             fresh = [row for row in rows if stored.get(row["golden_id"]) != row["digest"]]
             rewritten = [row["golden_id"] for row in fresh]
@@ -160,7 +177,7 @@ class Writers:
             ],
             {"run_id": run_id, "at": now},
         )
-        return len(members), kept
+        return done, kept
 
     def pairs(
         self,
