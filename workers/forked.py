@@ -289,10 +289,24 @@ class _Outbox:
     def outcome(self) -> Any:
         if (message := self.received.get()) is None:
             raise _gone(self.worker)
-        ok, value = pickle.loads(message)
-        if not ok:
-            raise WorkerError(f"a worker process failed:\n{value}")
-        return value
+        return _delivered(pickle.loads(message))
+
+
+def _received(connection: Connection, worker: BaseProcess) -> Any:
+    """What a worker sent next, unwrapped by `_delivered`."""
+    try:
+        message = connection.recv()
+    except (EOFError, OSError):
+        raise _gone(worker) from None
+    return _delivered(message)
+
+
+def _delivered(message: tuple[bool, Any]) -> Any:
+    """A worker's outcome; its failure, sent as its traceback, raised here."""
+    ok, value = message
+    if not ok:
+        raise WorkerError(f"a worker process failed:\n{value}")
+    return value
 
 
 def _gone(worker: BaseProcess) -> WorkerError:
@@ -339,10 +353,7 @@ def in_order_in_workers(
             done.join()
     finally:
         for connection, left in started:
-            if left.exitcode is None:
-                left.kill()
-            left.join()
-            connection.close()
+            _ended(connection, left)
 
 
 def _spill(
@@ -398,13 +409,7 @@ class Spilled(Generic[Item, Outcome]):
     def outcomes(self) -> Iterator[Outcome]:
         for index in range(self._count):
             connection, worker, spill = self._workers[index % len(self._workers)]
-            try:
-                ok, value = connection.recv()
-            except (EOFError, OSError):
-                raise _gone(worker) from None
-            if not ok:
-                raise WorkerError(f"a worker process failed:\n{value}")
-            yield pickle.loads(spill.read(value))
+            yield pickle.loads(spill.read(_received(connection, worker)))
 
     def __enter__(self) -> Spilled[Item, Outcome]:
         return self
@@ -414,6 +419,7 @@ class Spilled(Generic[Item, Outcome]):
 
 
 def _ended(connection: Connection, worker: BaseProcess) -> None:
+    """A worker ended (killed where it still runs) and its pipe closed."""
     if worker.exitcode is None:
         worker.kill()
     worker.join()
