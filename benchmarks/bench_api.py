@@ -30,6 +30,7 @@ import json
 import multiprocessing
 import os
 import random
+import re
 import shutil
 import socket
 import subprocess
@@ -46,9 +47,9 @@ from urllib.parse import quote
 import httpx
 import numpy as np
 import psutil
-from bench_hub_resolve import POSTGRES_URL, postgres_store
+from bench_hub_resolve import POSTGRES_URL, postgres_store, schema_url
 from bench_incremental import fill_store
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import func, select, text
 
 from hub.config import RelhubConfig
 from hub.resolve import resolve
@@ -150,12 +151,15 @@ def bench_store(server: str, kept: str | None) -> Iterator[str]:
         with postgres_store(server) as url:
             yield url
         return
-    admin = create_engine(server)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{kept}"'))
-    admin.dispose()
-    separator = "&" if "?" in server else "?"
-    yield f"{server}{separator}options=-csearch_path%3D{kept}"
+    yield schema_url(server, kept)
+
+
+def schema_name(given: str) -> str:
+    """A schema name given on the command line: a plain lower-case name, which needs no
+    quoting in a statement or in the URL's search_path."""
+    if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", given):
+        raise argparse.ArgumentTypeError(f"{given!r}: lower-case letters, digits and _ only")
+    return given
 
 
 def is_built(url: str) -> bool:
@@ -429,6 +433,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--keep-store",
         metavar="SCHEMA",
+        type=schema_name,
         help="build the store in this schema and keep it; a later run reuses it as it is "
         "(--size and --resolved then do not apply)",
     )

@@ -47,16 +47,25 @@ def sqlite_store() -> Iterator[str]:
 def postgres_store(server: str = POSTGRES_URL) -> Iterator[str]:
     """A URL whose search_path is a fresh schema on `server`, dropped afterwards."""
     schema = f"bench_{uuid.uuid4().hex[:12]}"
+    url = schema_url(server, schema)
     admin = create_engine(server)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    separator = "&" if "?" in server else "?"
     try:
-        yield f"{server}{separator}options=-csearch_path%3D{schema}"
+        yield url
     finally:
         with admin.begin() as connection:
             connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+def schema_url(server: str, schema: str) -> str:
+    """A URL of `server` whose search_path is `schema` (a plain lower-case name), created
+    when missing."""
+    admin = create_engine(server)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+    admin.dispose()
+    separator = "&" if "?" in server else "?"
+    return f"{server}{separator}options=-csearch_path%3D{schema}"
 
 
 def hub_resolve(n: int, seed: int, url: str) -> dict[str, Any]:
