@@ -24,9 +24,10 @@ from hub.mapping.transforms import parse_transform
 from identity.records import OrganizationRecord, PersonRecord, Record
 
 MAPPINGS = sorted((Path(__file__).resolve().parents[2] / "mappings").glob("*.yaml"))
+KINDS = Path(__file__).with_name("fixtures") / "mapping_kinds.yaml"  # every kind of field
 MAPPERS = [
     ObjectMapper(spec.system, name, mapping)
-    for spec in map(load_mapping, MAPPINGS)
+    for spec in map(load_mapping, [*MAPPINGS, KINDS])
     for name, mapping in spec.objects.items()
 ]
 
@@ -51,7 +52,7 @@ def picklist_words(mapper: ObjectMapper) -> list[str]:
 
 
 def values_for(mapper: ObjectMapper) -> st.SearchStrategy[Any]:
-    text = st.text(alphabet="aZ ñ@.-+0123456789/", max_size=12)
+    text = st.text(alphabet="aZ ñ@.-+0123456789/;,", max_size=12) | st.text(max_size=6)
     return st.one_of(
         st.none(),
         st.sampled_from(["", "  ", "true", "false", "ana@example.com", "+34 612 345 678"]),
@@ -63,6 +64,7 @@ def values_for(mapper: ObjectMapper) -> st.SearchStrategy[Any]:
         st.booleans(),
         st.dates(),
         st.lists(text, max_size=3),
+        st.lists(st.lists(text, max_size=2) | st.integers(), max_size=2),
     )
 
 
@@ -142,6 +144,7 @@ def test_values_the_model_holds_as_they_are_are_written_without_it() -> None:
         {"emails": ["a@example.com", 5]},
         {"addresses": [{"street": 1}]},
         {"addresses": [{"floor": "2"}]},  # not an address part
+        {"addresses": [{"street": "Main St 1", "region": "CA", "postcode": "90001"}]},  # order
         {"provenance": {**PERSON["provenance"], "record_id": 12}},
         {"provenance": {**PERSON["provenance"], "modified_at": "2026-01-02"}},
     ],
