@@ -98,19 +98,34 @@ class CanonicalWriter:
 
     The write is one function written out for the record type (`hub.mapping.codegen`):
     per field, in the model's order, its look-up and its test; a field the mapper never
-    sets (not in `settable`) is its default or nothing, without a look-up."""
+    sets (not in `settable`) is its default or nothing, without a look-up. The same
+    lines, reading each value from where a mapping function left it, end the function
+    that maps a record and writes its JSON at once (`hub.mapping.document`)."""
 
     def __init__(
         self, record_type: type[BaseModel], settable: Collection[str] | None = None
     ) -> None:
-        names = FunctionText(to_json=to_json)
+        self.record_type = record_type
+        self.settable = settable
+        names = FunctionText()
+        body = self.lines(names, lambda name: f"values.get({name!r})", "return None")
+        self.write: Callable[[Mapping[str, Any]], str | None] = names.compile(
+            "write", ["values"], body
+        )
+
+    def lines(
+        self, names: FunctionText, value_of: Callable[[str], str], otherwise: str
+    ) -> list[str]:
+        """Lines that return the JSON of the values, each field's read by the expression
+        `value_of(name)` (None: unset), or run `otherwise` on a value the model would
+        change or refuse."""
         body = ["document = {}"]
-        for name, field in record_type.model_fields.items():
+        for name, field in self.record_type.model_fields.items():
             plain = _BUILT.get(name) or _plain_check(field.annotation)
             default = field.get_default(call_default_factory=True)
             default = None if default is PydanticUndefined else default
             unset = [] if default is None else [f"document[{name!r}] = {names.bind(default)}"]
-            if settable is not None and name not in settable:
+            if self.settable is not None and name not in self.settable:
                 body += unset
                 continue
             if plain is None:
@@ -120,16 +135,14 @@ class CanonicalWriter:
             else:
                 test = f"{names.bind(plain)}(v)"
             body += [
-                f"v = values.get({name!r})",
+                f"v = {value_of(name)}",
                 "if v is None:",
                 *indented(unset or ["pass"], 1),
                 f"elif {test}: document[{name!r}] = v",
-                "else: return None",
+                f"else: {otherwise}",
             ]
-        body += [
+        return [
+            *body,
             "if not document['relationships']: del document['relationships']",
-            "return to_json(document, inf_nan_mode='null').decode()",
+            f"return {names.bind(to_json)}(document, inf_nan_mode='null').decode()",
         ]
-        self.write: Callable[[Mapping[str, Any]], str | None] = names.compile(
-            "write", ["values"], body
-        )

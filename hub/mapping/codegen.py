@@ -135,8 +135,25 @@ def field_function(field: Code) -> Extract:
 def record_function(plan: Sequence[PlannedField]) -> FieldsOf:
     """`(mapper, fields) -> (values, address, attributes, problems)` for the planned
     fields, in plan order; a dropped value is counted in the mapper's `dropped`."""
-    names = FunctionText(distinct=distinct, InvalidValue=InvalidValue)
+    names = mapping_text()
     body = ["get = fields.get", "values = {}", "address = {}", "attributes = {}", "problems = []"]
+    body += field_lines(plan, names, lambda field: f"{field.into}[{field.name!r}]")
+    body.append("return values, address, attributes, problems")
+    return names.compile("fields_of", ["mapper", "fields"], body)
+
+
+def mapping_text(**fixed: Any) -> FunctionText:
+    """A function's text to hold `field_lines`, which name `distinct` and `InvalidValue`."""
+    return FunctionText(distinct=distinct, InvalidValue=InvalidValue, **fixed)
+
+
+def field_lines(
+    plan: Sequence[PlannedField], names: FunctionText, store: Callable[[PlannedField], str]
+) -> list[str]:
+    """Lines that map the planned fields from `get` (the record's fields' look-up), in
+    plan order, each set value assigned to `store(field)`; a bad value is dropped and
+    counted in `mapper.dropped`, or its problem appended to `problems`."""
+    body = []
     for field in plan:
         if isinstance(field.value, OneSource | ListOfSources):
             read = _value_lines(field.value, names)
@@ -154,10 +171,9 @@ def record_function(plan: Sequence[PlannedField]) -> FieldsOf:
             "except InvalidValue as error:",
             *indented(bad, 1),
             "else:",
-            f"    if v is not None: {field.into}[{field.name!r}] = v",
+            f"    if v is not None: {store(field)} = v",
         ]
-    body.append("return values, address, attributes, problems")
-    return names.compile("fields_of", ["mapper", "fields"], body)
+    return body
 
 
 def distinct(values: list[Any]) -> list[Any] | None:

@@ -25,6 +25,7 @@ from hub.mapping.codegen import (
     field_function,
     record_function,
 )
+from hub.mapping.document import BUILT_FIELDS, document_function
 from hub.mapping.spec import (
     AttributeType,
     Condition,
@@ -56,7 +57,6 @@ from identity.records import (
 )
 
 DATE_TARGETS = frozenset({"birth_date"})
-_BUILT_FIELDS = ("roles", "addresses", "attributes", "relationships", "provenance")  # `_values`'
 MASKED = "<sensitive>"
 
 
@@ -369,20 +369,20 @@ class ObjectMapper:
                 )
             if push.field in self.sensitive:
                 raise MappingDefinitionError(where, f"{push.field!r} is sensitive: never pushed")
-        self._writer = CanonicalWriter(
-            self.record_type, {*(f.target for f in self.fields), *_BUILT_FIELDS}
-        )
         self.constant_roles = [
             role.value for role in mapping.roles if not isinstance(role, RoleRule)
         ]
         self.role_rules = [compile_role(r) for r in mapping.roles if isinstance(r, RoleRule)]
         self.relationships = [compile_relationship(r) for r in mapping.relationships]
-        self._fields_of = record_function(
-            [
-                *(_planned(f, attribute=False) for f in self.fields),
-                *(_planned(a, attribute=True) for a in self.attributes),
-            ]
+        plan = [
+            *(_planned(f, attribute=False) for f in self.fields),
+            *(_planned(a, attribute=True) for a in self.attributes),
+        ]
+        self._fields_of = record_function(plan)
+        writer = CanonicalWriter(
+            self.record_type, {*(f.target for f in self.fields), *BUILT_FIELDS}
         )
+        self._document_of = document_function(plan, writer)
 
     def take_dropped(self) -> dict[str, int]:
         """The values dropped since the last call, per canonical field, and start again."""
@@ -393,11 +393,10 @@ class ObjectMapper:
         """The canonical record as the JSON the store keeps (unset fields left out, and
         `relationships` when the record states none): written straight from the mapped
         values when the model would hold them as they are, else through the model."""
-        values = self._values(record)
-        written = self._writer.write(values)
-        if written is not None:
+        written = self._document_of(self, record.fields, record)
+        if isinstance(written, str):
             return written
-        canonical = self._validated(values)
+        canonical = self._validated(written)
         unstated = None if canonical.relationships else {"relationships"}
         return canonical.model_dump_json(exclude_none=True, exclude=unstated)
 
@@ -407,10 +406,27 @@ class ObjectMapper:
     def _values(self, record: SourceRecord) -> dict[str, Any]:
         """The record's canonical values, as the model takes them; a MappingError names
         every field that cannot be mapped."""
+        values, address, attributes, problems = self._fields_of(self, record.fields)
+        built = self.built(record, values.pop("roles", None), address, attributes, problems)
+        values.update(zip(BUILT_FIELDS, built, strict=True))
+        return values
+
+    def built(
+        self,
+        record: SourceRecord,
+        roles: list[str] | None,
+        address: dict[str, Any],
+        attributes: dict[str, Any],
+        problems: list[str],
+    ) -> tuple[
+        list[str], list[dict[str, Any]], dict[str, Any], list[dict[str, str]], dict[str, Any]
+    ]:
+        """The values the mapper builds beside the mapped fields (`BUILT_FIELDS`, in that
+        order), from the mapped `roles`, `address` and `attributes` and the `problems` met;
+        a MappingError names every field that cannot be mapped."""
         fields = record.fields
         # every bad field is in `problems`, so fixing one does not reveal the next
-        values, address, attributes, problems = self._fields_of(self, fields)
-        roles = list(dict.fromkeys([*self.constant_roles, *values.pop("roles", [])]))
+        roles = list(dict.fromkeys([*self.constant_roles, *(roles or ())]))
         for rule in self.role_rules:
             if not rule.holds(fields):
                 continue
@@ -432,14 +448,10 @@ class ObjectMapper:
         }
         if record.modified_at is not None:
             provenance["modified_at"] = record.modified_at
-        values["roles"] = roles
-        values["addresses"] = [address] if address else []
-        values["attributes"] = attributes
-        values["relationships"] = [
+        relationships = [
             stated for compiled in self.relationships for stated in compiled.stated(fields)
         ]
-        values["provenance"] = provenance  # validated with the record, in one call
-        return values
+        return roles, [address] if address else [], attributes, relationships, provenance
 
     def _validated(self, values: dict[str, Any]) -> Record:
         try:

@@ -102,6 +102,31 @@ def test_every_shipped_mapping_writes_the_models_json(
     assert mapper.map_json(record) == expected
 
 
+@settings(max_examples=400, deadline=None)
+@given(records())
+def test_the_mapping_function_writes_what_the_canonical_writer_writes(
+    case: tuple[ObjectMapper, SourceRecord],
+) -> None:
+    """`map_json` maps and writes in one function written out per object from the
+    writer's lines (`hub.mapping.document`): its text is the writer's own from the mapped
+    values, or, where the writer leaves them to the model, the model's; its refusals and
+    dropped values are the mapper's."""
+    mapper, record = case
+    mapper.take_dropped()
+    try:
+        values = mapper._values(record)
+        written = CanonicalWriter(mapper.record_type).write(values)
+        expected = written or model_json(mapper._validated(values))
+    except MappingError as refused:
+        with pytest.raises(MappingError) as error:
+            mapper.map_json(record)
+        assert str(error.value) == str(refused)
+        return
+    dropped = mapper.take_dropped()
+    assert mapper.map_json(record) == expected
+    assert mapper.take_dropped() == dropped
+
+
 PERSON: dict[str, Any] = {
     "given_name": "María",
     "family_name": "García López",
