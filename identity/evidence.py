@@ -84,11 +84,7 @@ class EvidenceTable:
             [round(w, 3) for w in self.match_weight.tolist()],
             list(map(rules.__getitem__, self.rule.tolist())),
             [
-                (
-                    c.name,
-                    list(map(_labels(c).__getitem__, self.levels[:, i].tolist())),
-                    [round(w, 3) for w in self.weights[:, i].tolist()],
-                )
+                (c.name, *_distinct_levels(c, self.levels[:, i], self.weights[:, i]))
                 for i, c in enumerate(self.comparisons)
             ],
         )
@@ -97,14 +93,32 @@ class EvidenceTable:
 @dataclass(frozen=True)
 class EvidenceColumns:
     """An evidence table's pairs as lists (`EvidenceTable.columns`); `fields` holds each
-    comparison's name, then every pair's level label and weight on it."""
+    comparison's name, its distinct (level label, weight) outcomes, and each pair's index
+    among them: a comparison has a few hundred at most (its weight depends on the level
+    and the agreed value's frequency), so a writer works each one's text out once."""
 
     left: list[int]
     right: list[int]
     probability: list[float]
     match_weight: list[float]
     rule: list[str | None]
-    fields: list[tuple[str, list[str], list[float]]]
+    fields: list[tuple[str, list[tuple[str, float]], list[int]]]
+
+
+def _distinct_levels(
+    comparison: Comparison, levels: np.ndarray, weights: np.ndarray
+) -> tuple[list[tuple[str, float]], list[int]]:
+    """The distinct (level label, rounded weight) outcomes of one comparison over the
+    pairs, and each pair's index among them; distinct by the weight's bits, so two
+    outcomes may share a text, never a pair its neighbour's."""
+    outcome = (levels.astype(np.int64) << 32) | weights.view(np.uint32).astype(np.int64)
+    _, first, inverse = np.unique(outcome, return_index=True, return_inverse=True)
+    labels = _labels(comparison)
+    distinct = [
+        (labels[level], round(weight, 3))
+        for level, weight in zip(levels[first].tolist(), weights[first].tolist(), strict=True)
+    ]
+    return distinct, inverse.reshape(-1).tolist()
 
 
 def _labels(comparison: Comparison) -> dict[int, str]:

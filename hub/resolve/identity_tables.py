@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable, Collection, Mapping, Sequence
+from itertools import repeat
 from typing import Any
 
 from sqlalchemy import Connection, Table, select
@@ -128,22 +129,25 @@ def pair_rows(
     links: LinkList, keys: Sequence[str], kinds: Sequence[str], run_id: int
 ) -> list[dict[str, Any]]:
     """Engine links (record indices) as rows keyed by record keys, smaller key left; the
-    evidence as its JSON text, put together a comparison at a time from each label's and
-    weight's text (a `dumps` of a list of dicts a link took a third of the links' step)."""
+    evidence as its JSON text, joined a link at a time from each comparison's outcome
+    texts, each worked out once (a `dumps` of a list of dicts a link took a third of the
+    links' step, and a text put together a comparison at a time, another 1.2 s of 1.7 at
+    100k links)."""
     rows = []
     for table in links.tables:
         found = table.columns()
-        evidence = ["[" for _ in found.left]
-        for i, (name, labels, weights) in enumerate(found.fields):
-            opening = "," if i else ""
-            heads = {
-                label: f'{opening}{{"comparison":{dumps(name)},"level":{dumps(label)},"weight":'
-                for label in set(labels)
-            }
-            evidence = [
-                f"{text}{heads[label]}{number}}}"
-                for text, label, number in zip(evidence, labels, _numbers(weights), strict=True)
+        pieces = []
+        for i, (name, distinct, outcomes) in enumerate(found.fields):
+            opening = f'{"," if i else ""}{{"comparison":{dumps(name)},"level":'
+            numbers = _numbers([weight for _, weight in distinct])
+            texts = [
+                f'{opening}{dumps(label)},"weight":{number}}}'
+                for (label, _), number in zip(distinct, numbers, strict=True)
             ]
+            pieces.append(map(texts.__getitem__, outcomes))
+        evidence = (
+            map("".join, zip(*pieces, strict=True)) if pieces else repeat("", len(found.left))
+        )
         for left, right, probability, weight, rule, text in zip(
             found.left,
             found.right,
@@ -163,7 +167,7 @@ def pair_rows(
                     "match_weight": weight,
                     "rule": rule,
                     "run_id": run_id,
-                    "evidence": JSONText(f"{text}]"),
+                    "evidence": JSONText(f"[{text}]"),
                 }
             )
     return rows
