@@ -26,7 +26,9 @@ from pydantic_core import PydanticUndefined, to_json
 from hub.mapping.codegen import FunctionText, indented
 from identity.records import Address
 
-Check = Callable[[Any], bool]
+Test = Callable[[FunctionText], str]
+"""The text of a test of `v`, written into a function whose objects `FunctionText` binds:
+a test's calls cost more than its work, so the common ones are written out."""
 
 
 def _is_text(value: Any) -> bool:
@@ -37,19 +39,26 @@ _TEXT = frozenset({str})
 
 
 def _all_text(values: Iterable[Any]) -> bool:
-    return set(map(type, values)) <= _TEXT
+    return _TEXT.issuperset(map(type, values))
 
 
-def _members(values: frozenset[Any]) -> Check:
+def _members(values: frozenset[Any]) -> Test:
     """A list of text each one of `values` (enum members' values, or any text)."""
-    return lambda value: (
-        value.__class__ is list and _all_text(value) and (not values or values.issuperset(value))
-    )
+
+    def test(names: FunctionText) -> str:
+        text = f"v.__class__ is list and {names.bind(_TEXT)}.issuperset(map(type, v))"
+        return f"{text} and {names.bind(values)}.issuperset(v)" if values else text
+
+    return test
 
 
-def _plain_check(annotation: Any) -> type | Check | None:
-    """What a value of a field so annotated is when the model holds it unchanged: its
-    exact class, or a test; None when any value is (attributes) or the mapper builds it."""
+def _called(check: Callable[[Any], bool]) -> Test:
+    return lambda names: f"{names.bind(check)}(v)"
+
+
+def _plain_check(annotation: Any) -> Test | None:
+    """How a value of a field so annotated is tested to be what the model holds unchanged
+    (its exact class, or members of a set); None when any value is (attributes)."""
     origin, args = get_origin(annotation), get_args(annotation)
     if origin is types.UnionType and len(args) == 2 and args[1] is type(None):
         return _plain_check(args[0])
@@ -58,10 +67,10 @@ def _plain_check(annotation: Any) -> type | Check | None:
     if origin is list and args and isinstance(args[0], type) and issubclass(args[0], Enum):
         return _members(frozenset(member.value for member in args[0]))
     if annotation in (str, date):
-        return annotation
+        return lambda names: f"v.__class__ is {names.bind(annotation)}"
     if isinstance(annotation, type) and issubclass(annotation, Enum):
         values = frozenset(member.value for member in annotation)
-        return lambda value: value.__class__ is str and value in values
+        return lambda names: f"v.__class__ is str and v in {names.bind(values)}"
     return None
 
 
@@ -90,7 +99,7 @@ def _plain_provenance(provenance: Mapping[str, Any]) -> bool:
     )
 
 
-_BUILT = {"addresses": _plain_addresses, "provenance": _plain_provenance}
+_BUILT = {"addresses": _called(_plain_addresses), "provenance": _called(_plain_provenance)}
 
 
 class CanonicalWriter:
@@ -128,12 +137,7 @@ class CanonicalWriter:
             if self.settable is not None and name not in self.settable:
                 body += unset
                 continue
-            if plain is None:
-                test = "True"
-            elif isinstance(plain, type):
-                test = f"v.__class__ is {names.bind(plain)}"
-            else:
-                test = f"{names.bind(plain)}(v)"
+            test = "True" if plain is None else plain(names)
             body += [
                 f"v = {value_of(name)}",
                 "if v is None:",
