@@ -90,8 +90,7 @@ class ValueIndex:
 
 def _value_index(column: MultiColumn) -> ValueIndex:
     n = len(column.primary.codes)
-    order = np.argsort(column.records, kind="stable")
-    records, codes = column.records[order], column.codes[order]
+    records, codes = column.records, column.codes  # in record order (`_MultiParts`)
     starts = np.searchsorted(records, np.arange(n + 1))
     counts = np.diff(starts)
     width = int(min(counts.max(initial=0), PADDED_WIDTH))
@@ -105,7 +104,8 @@ def _value_index(column: MultiColumn) -> ValueIndex:
 
 @dataclass(frozen=True)
 class MultiColumn:
-    """A multi-valued feature (emails, phones, domains) as (record, code) rows."""
+    """A multi-valued feature (emails, phones, domains) as (record, code) rows, in record
+    order (a record's values in its own order)."""
 
     records: np.ndarray
     codes: np.ndarray
@@ -243,7 +243,7 @@ class _MultiParts:
         codes = np.concatenate(self.codes) if self.codes else np.empty(0, np.int32)
         values = self.encoder.values()
         primary = np.full(n, MISSING, dtype=np.int32)
-        leading = np.r_[True, records[1:] != records[:-1]] if len(records) else np.zeros(0, bool)
+        leading = np.concatenate(([True], records[1:] != records[:-1]))[: len(records)]
         primary[records[leading]] = codes[leading]
         return MultiColumn(records, codes, values, Column(primary, values))
 
