@@ -21,6 +21,9 @@ _UNSET = -2
 # Pairs from which `cpdist` runs on every core: starting its threads costs ~150 µs a call,
 # which a match on demand (a few pairs per comparison) paid nine times per request.
 _THREADED_FROM = 5_000
+# Pairs up to which each is scored as it comes: finding the distinct ones (`np.unique`)
+# costs more than scoring a match on demand's few pairs twice.
+_DEDUPLICATED_FROM = 64
 
 
 @dataclass(frozen=True)
@@ -38,7 +41,12 @@ def _unique_pair_scores(
     if len(left) == 0:
         return np.empty(0, dtype=np.float64)
     base = np.int64(len(values))
-    unique, inverse = np.unique(left.astype(np.int64) * base + right, return_inverse=True)
+    keys = left.astype(np.int64) * base + right
+    inverse: np.ndarray | slice = slice(None)
+    if len(keys) < _DEDUPLICATED_FROM:
+        unique = keys
+    else:
+        unique, inverse = np.unique(keys, return_inverse=True)
     workers = -1 if len(unique) >= _THREADED_FROM else 1
     scores = cpdist(values[unique // base], values[unique % base], scorer=scorer, workers=workers)
     return np.asarray(scores, dtype=np.float64)[inverse]
@@ -108,11 +116,11 @@ class _SingleValued:
         if level.feature in self.table.multi and level.kind == "exact":
             # a value in common among each record's several (a legal and a preferred name)
             return _common_values(self.table, level.feature, self.left[rows], self.right[rows])[0]
-        if level.feature and level.feature != self.feature:
+        if level.feature and level.feature != self.feature:  # the level's feature holds
             other = _SingleValued(self.table, level.feature, self.left[rows], self.right[rows])
             present = np.flatnonzero(~other.missing())
             out = np.zeros(len(rows), dtype=bool)
-            out[present] = other.holds(level.model_copy(update={"feature": None}), present)
+            out[present] = other.holds(level, present)
             return out
         cl, cr = self.cl[rows], self.cr[rows]
         if level.kind == "exact":

@@ -3,6 +3,9 @@ import pytest
 from personfixtures import make_person
 from pydantic import ValidationError
 
+from emulators.synthetic.canonical import iter_person_records
+from emulators.synthetic.generator import generate
+from identity import comparisons
 from identity.comparisons import _common_values, compare
 from identity.features import build_features
 from identity.settings import ComparisonLevel, ResolutionSettings
@@ -182,3 +185,21 @@ def test_common_values_match_brute_force_for_narrow_and_wide_records():
                 shared, key=lambda v: (count[v], table.multi["email"].values.tolist().index(v))
             )
             assert table.multi["email"].values[agreed[k]] == rarest
+
+
+def test_few_pairs_score_each_pair_as_many_pairs_score_each_distinct_one(monkeypatch):
+    """Below `_DEDUPLICATED_FROM` pairs (a match on demand), similarities are computed per
+    pair instead of per distinct pair of values: the same levels."""
+    records = [r for chunk in iter_person_records(generate(300, 3)) for r in chunk]
+    table = build_features(records, "person", SETTINGS)
+    rng = np.random.default_rng(5)
+    left, right = rng.integers(0, len(records), (2, 5000))
+    left[:2000] = right[:2000] // 2 * 2  # records next to each other: duplicates, relatives
+    for comparison in SETTINGS.person.comparisons:
+        deduplicated = compare(table, comparison, left, right)
+        monkeypatch.setattr(comparisons, "_DEDUPLICATED_FROM", 10**9)
+        each = compare(table, comparison, left, right)
+        monkeypatch.undo()
+        assert (deduplicated.levels == each.levels).all(), comparison.name
+        assert (deduplicated.agreed == each.agreed).all(), comparison.name
+        assert len(set(deduplicated.levels.tolist())) > 1, comparison.name
