@@ -308,9 +308,11 @@ def _decisive(model: ComparisonModel, settings: ResolutionSettings) -> np.ndarra
     """Per level (and a last False for a missing value, indexed as `disagreeing_levels`
     is): a conflict level vetoes a match only where the data shows true matches almost
     never reach it (a national id that sources copy with typos now and then is evidence,
-    not a veto)."""
-    vetoes = np.array(model.comparison.conflict_levels()) & (model.m <= settings.conflict_max_m)
-    return np.append(vetoes, False)
+    not a veto). Worked out in Python, one array made: a match request asks it of every
+    comparison, on a handful of levels each."""
+    at_most = settings.conflict_max_m
+    conflicts = zip(model.comparison.conflict_levels(), model.m.tolist(), strict=True)
+    return np.array([*(conflict and m <= at_most for conflict, m in conflicts), False])
 
 
 def _score(

@@ -55,8 +55,9 @@ class ComparisonModel:
     @cached_property
     def weights(self) -> np.ndarray:
         """log2(m / u) per level; 0 for a neutral level."""
-        neutral = np.array([lvl.neutral for lvl in self.comparison.levels])
-        return np.where(neutral, 0.0, np.log2(self.m / self.u))
+        weights = np.log2(self.m / self.u)
+        weights[[i for i, lvl in enumerate(self.comparison.levels) if lvl.neutral]] = 0.0
+        return weights
 
 
 def _exact_u(table: FeatureTable, feature: str) -> float:

@@ -3,6 +3,7 @@ fitted model: match on demand scores with it instead of running the batch engine
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import Any
 
 import numpy as np
@@ -14,12 +15,14 @@ from identity import (
     Link,
     LinkList,
     OrganizationRecord,
+    PersonRecord,
     Record,
     ResolutionSettings,
     engine,
     resolve_batch,
     score_pairs,
 )
+from identity.comparisons import NULL_LEVEL, compare
 from identity.records import Provenance
 
 PEOPLE = 2000
@@ -55,6 +58,57 @@ def test_a_records_pairs_score_as_in_a_batch_resolve(people: list[Record]) -> No
         assert _answers(review) == _answers(expected.review)
         decided += len(links) + len(review)
     assert decided > len(probes)  # the probes do meet records they link or review with
+
+
+def _variant(person: PersonRecord, i: int) -> PersonRecord:
+    """The person with fields emptied or changed so that a probe's pairs reach every kind
+    of level: missing values, typos, swapped and compound names, nearby and distant birth
+    dates (a veto), another generation (a veto)."""
+    given, family = person.given_name or "Ana", person.family_name or "Ruiz"
+    born = person.birth_date or date(1980, 5, 17)
+    changes: list[dict[str, Any]] = [
+        {"emails": [], "phones": []},
+        {"birth_date": None, "addresses": [], "organization_name": None},
+        {"given_name": given[:-1] + "x", "birth_date": born + timedelta(days=200)},
+        {"given_name": family, "family_name": given, "full_name": None},
+        {"family_name": f"{family} Ortega", "birth_date": born.replace(year=born.year - 30)},
+        {"family_name": family.split()[0], "national_id": "X1234567L"},
+        {"family_name": f"{family} Jr.", "preferred_name": "Pepe"},
+        {"given_name": None, "family_name": None, "full_name": f"{given} {family}"},
+        {"birth_date": born.replace(day=born.day % 28 + 1), "phones": ["+34600000000"]},
+    ]
+    return person.model_copy(update=changes[i % len(changes)])
+
+
+def test_changed_and_missing_fields_score_as_in_a_batch_resolve(people: list[Record]) -> None:
+    """Probes of many shapes (`_variant`), on tables of a few records, against the batch
+    engine on the whole batch: every level's condition, missing values and vetoes."""
+    settings = ResolutionSettings()
+    model = resolve_batch(people, settings).stats["person"]["model"]
+    comparisons = settings.person.comparisons
+    reached: set[tuple[str, int]] = set()
+    for i, person in enumerate(people[100:190]):
+        assert isinstance(person, PersonRecord)
+        batch = [_variant(person, i), *people]
+        expected = resolve_batch(batch, settings, model={"person": model}, focus=[0])
+        pairs = expected.candidate_pairs[(expected.candidate_pairs == 0).any(axis=1)]
+        links, review = score_pairs(batch, pairs, settings, model)
+        assert _answers(links) == _answers(expected.links)
+        assert _answers(review) == _answers(expected.review)
+        members = sorted({0, *pairs.ravel().tolist()})
+        _, tables = engine._read([batch[m] for m in members], settings, set())
+        local = np.searchsorted(members, pairs)
+        for comparison in comparisons:
+            levels = compare(tables["person"], comparison, local[:, 0], local[:, 1]).levels
+            reached |= {(comparison.name, int(level)) for level in levels}
+    for comparison in comparisons:
+        assert (comparison.name, 0) in reached, comparison.name
+        if comparison.name not in ("family_name", "generation"):  # every record has a surname
+            assert (comparison.name, NULL_LEVEL) in reached, comparison.name
+        if comparison.name in ("given_name", "family_name"):
+            assert {(comparison.name, i) for i in range(len(comparison.levels))} <= reached
+    vetoes = [(c.name, i) for c in comparisons for i, v in enumerate(c.conflict_levels()) if v]
+    assert len(reached.intersection(vetoes)) >= 3
 
 
 def test_a_model_kept_for_many_batches_scores_the_same(people: list[Record]) -> None:
