@@ -10,6 +10,7 @@ held fixed, as Splink does. Every configured m or u overrides the estimate.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from copy import copy
 from dataclasses import dataclass, replace
 from functools import cached_property
 from itertools import repeat
@@ -49,8 +50,9 @@ class ComparisonModel:
 
     def __setattr__(self, name: str, value: Any) -> None:
         super().__setattr__(name, value)
-        if name in ("m", "u"):
-            self.__dict__.pop("weights", None)  # worked out again from the new parameters
+        if name in ("m", "u"):  # worked out again from the new parameters
+            self.__dict__.pop("weights", None)
+            self.__dict__.pop("level_weights", None)
 
     @cached_property
     def weights(self) -> np.ndarray:
@@ -58,6 +60,20 @@ class ComparisonModel:
         weights = np.log2(self.m / self.u)
         weights[[i for i, lvl in enumerate(self.comparison.levels) if lvl.neutral]] = 0.0
         return weights
+
+    @cached_property
+    def level_weights(self) -> np.ndarray:
+        """`weights` and a last 0 for a missing value: indexed by a pair's level as
+        `disagreeing_levels` is (NULL_LEVEL, -1, reads the last)."""
+        return np.append(self.weights, 0.0)
+
+    def with_frequencies(
+        self, value_u: np.ndarray | None, shared_values: np.ndarray | None
+    ) -> ComparisonModel:
+        """This model, its weights as worked out, with a batch's value frequencies."""
+        model = copy(self)
+        model.value_u, model.shared_values = value_u, shared_values
+        return model
 
 
 def _exact_u(table: FeatureTable, feature: str) -> float:
@@ -380,6 +396,23 @@ class FittedModel:
     shared: dict[str, list[str]] | None = None
 
     @cached_property
+    def _parameters(self) -> dict[str, ComparisonModel]:
+        return {}
+
+    def parameters(self, comparison: Comparison) -> ComparisonModel:
+        """The comparison's m and u as a model without value frequencies, its weights worked
+        out once for every batch this model scores (a match request each: the eleven
+        comparisons' weights were a twentieth of its scoring)."""
+        held = self._parameters.get(comparison.name)
+        if held is None or held.comparison is not comparison:
+            held = ComparisonModel(
+                comparison, self.m[comparison.name], self.u[comparison.name], None, None
+            )
+            held.level_weights  # noqa: B018 -- worked out here, once, for every copy
+            self._parameters[comparison.name] = held
+        return held
+
+    @cached_property
     def shared_sets(self) -> dict[str, frozenset[str]]:
         """`shared` as sets, built once per model: every batch it scores looks its values
         up in them (a match request, one record at a time)."""
@@ -476,9 +509,7 @@ def fit_models(
     weighed by value, the value code each pair agrees on."""
     if model is not None:
         return [
-            ComparisonModel(
-                c, model.m[c.name], model.u[c.name], *_frequency_model(table, c, None, model)
-            )
+            model.parameters(c).with_frequencies(*_frequency_model(table, c, None, model))
             for c in entity.comparisons
         ]
     strangers = strangers_by_comparison(entity, candidate_levels, agreed)
@@ -555,8 +586,7 @@ def pair_weights(
     different people carry (`shared`, from `on_shared_value`; None when the comparison
     knows no such values) it is capped, so a shared inbox never proves a match alone.
     """
-    # Indexed by level as `disagreeing_levels` is: NULL_LEVEL (-1) reads the last, 0 weight.
-    weights = np.append(model.weights, 0.0)[levels]
+    weights = model.level_weights[levels]
     if agreed is not None and model.value_u is not None:
         on_value = agreed >= 0
         weights[on_value] = np.log2(model.m[0] / model.value_u[agreed[on_value]])

@@ -1,6 +1,11 @@
 import numpy as np
 
-from identity.scoring import ComparisonModel, anchor_pairs, refit_disagreement_on_anchors
+from identity.scoring import (
+    ComparisonModel,
+    FittedModel,
+    anchor_pairs,
+    refit_disagreement_on_anchors,
+)
 from identity.settings import ResolutionSettings
 
 PERSON = ResolutionSettings().person
@@ -54,3 +59,20 @@ def test_weights_follow_a_model_given_new_parameters():
     assert email.weights.tolist() == np.log2(np.array([0.9, 0.1]) / 0.5).tolist()
     email.u = np.array([0.1, 0.9])
     assert email.weights.tolist() == np.log2(np.array([9.0, 0.1 / 0.9])).tolist()
+
+
+def test_a_fitted_models_parameters_are_kept_per_comparison_asked_about():
+    """A model scoring batch after batch works a comparison's weights out once; asked
+    about another comparison of that name (other settings), it works them out anew."""
+    given = COMPARISONS["given_name"]
+    m = np.array([0.6, 0.05, 0.01, 0.04, 0.05, 0.025, 0.025, 0.2])
+    model = FittedModel({"given_name": m}, {"given_name": np.full(8, 0.125)}, 0.01)
+    kept = model.parameters(given)
+    assert model.parameters(given) is kept
+    assert kept.weights.tolist() == _model("given_name", m.tolist()).weights.tolist()
+    neutral = [lvl.model_copy(update={"neutral": True}) for lvl in given.levels]
+    other = given.model_copy(update={"levels": neutral})
+    assert model.parameters(other).weights.tolist() == [0.0] * 8
+    assert model.parameters(other).level_weights.tolist() == [0.0] * 9
+    copied = kept.with_frequencies(np.array([0.5]), None)
+    assert copied.weights is kept.weights and kept.value_u is None
