@@ -19,7 +19,14 @@ from hub.golden import merged_into
 from hub.resolve.identity_tables import DECIDES, pair_decision, pairs_touching
 from hub.resolve.survivorship_pages import Fetch, GoldenPlan, survived_pages
 from hub.review import field_overrides
-from hub.store.bulk import chunks, delete_in, delete_pairs, insert_rows, select_in
+from hub.store.bulk import (
+    chunks,
+    delete_in,
+    delete_pairs,
+    filled_from_empty,
+    insert_rows,
+    select_in,
+)
 from hub.store.db import insert_values, utcnow
 from hub.store.identity_models import (
     MERGED,
@@ -68,15 +75,16 @@ class Writers:
             "record_key",
             [key for key in resolved if key in old_ids and (key not in ids or key in moved)],
         )
-        insert_values(  # as tuples: a full resolve writes a row a record, none processed
-            self.connection,
-            table,
-            ("record_key", "system", "object", "source_id", "golden_id", "run_id"),
-            [
-                (key, *record_key_parts(key), golden_id, self.run_id)
-                for key, golden_id in moved.items()
-            ],
-        )
+        with filled_from_empty(self.connection, table):
+            insert_values(  # as tuples: a full resolve writes a row a record, none processed
+                self.connection,
+                table,
+                ("record_key", "system", "object", "source_id", "golden_id", "run_id"),
+                [
+                    (key, *record_key_parts(key), golden_id, self.run_id)
+                    for key, golden_id in moved.items()
+                ],
+            )
 
     def unchanged(
         self, ids: dict[str, str], old_ids: dict[str, str], changed: set[str]
@@ -204,6 +212,7 @@ class Writers:
             pair for pair in decided & fresh.keys() if stored[pair] == pair_decision(fresh[pair])
         }
         delete_pairs(self.connection, (table.c.left_key, table.c.right_key), decided - same)
-        insert_rows(
-            self.connection, table, [row for pair, row in fresh.items() if pair not in same]
-        )
+        with filled_from_empty(self.connection, table):
+            insert_rows(
+                self.connection, table, [row for pair, row in fresh.items() if pair not in same]
+            )

@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from more_itertools import chunked
-from sqlalchemy import Column, ColumnElement, Connection, Table, delete, select, tuple_
+from sqlalchemy import Column, ColumnElement, Connection, Table, delete, literal, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 
 from hub.store.db import bulk_insert
@@ -46,20 +46,42 @@ def insert_rows(
 
 @contextmanager
 def refilled(connection: Connection, table: Table) -> Iterator[None]:
-    """Empty a table and leave its secondary indexes out while the block fills it again,
-    then build them: a build sorts the rows once, where each insert walks every index's
-    B-tree at a random place (7M blocking-key rows into SQLite: 134 s with the index kept,
-    59 s with it built after). Inside the caller's transaction, so a failure rolls the
-    indexes back too. Only for tables no one else reads: on PostgreSQL a dropped index
+    """Empty a table and leave its secondary indexes out while the block fills it again
+    (`_indexes_after`). Only for tables no one else reads: on PostgreSQL a dropped index
     locks its table against readers until the transaction ends (the blocking index and
     the stored features, which only resolves read: another waits for this one)."""
     connection.execute(delete(table))
+    with _indexes_after(connection, table):
+        yield
+    analyze(connection, table)
+
+
+@contextmanager
+def filled_from_empty(connection: Connection, table: Table) -> Iterator[None]:
+    """Leave the secondary indexes of an empty SQLite table out while the block fills it,
+    as a store's first full resolve fills the golden members and the pairs (golden ids
+    and record keys come in no index's order). SQLite readers keep the committed schema
+    until this transaction commits; a PostgreSQL reader would wait for it (`refilled`), so
+    there, and for a table holding rows, the indexes are kept."""
+    empty = connection.execute(select(literal(1)).select_from(table).limit(1)).first() is None
+    if connection.dialect.name != "sqlite" or not empty:
+        yield
+        return
+    with _indexes_after(connection, table):
+        yield
+
+
+@contextmanager
+def _indexes_after(connection: Connection, table: Table) -> Iterator[None]:
+    """Leave a table's secondary indexes out while the block fills it, then build them: a
+    build sorts the rows once, where each insert walks every index's B-tree at a random
+    place (7M blocking-key rows into SQLite: 134 s with the index kept, 59 s with it built
+    after). Inside the caller's transaction, so a failure rolls the indexes back too."""
     for index in table.indexes:
         index.drop(connection)
     yield
     for index in table.indexes:
         index.create(connection)
-    analyze(connection, table)
 
 
 def analyze(connection: Connection, table: Table) -> None:

@@ -63,11 +63,19 @@ def test_a_store_indexed_before_record_features_is_resolved_in_full_once(
 
 
 def _index_tables(engine: Engine) -> tuple[Any, int]:
-    """The secondary indexes of the blocking-index tables, and the blocking-key rows."""
+    """The secondary indexes of the tables a first full resolve fills from empty (without
+    them on SQLite, `filled_from_empty`) or refills (the blocking index), and the
+    blocking-key rows."""
     inspector = inspect(engine)
     indexes = {
         table: sorted((i["name"], tuple(i["column_names"])) for i in inspector.get_indexes(table))
-        for table in ("blocking_keys", "record_features")
+        for table in (
+            "blocking_keys",
+            "record_features",
+            "golden_members",
+            "identity_links",
+            "review_queue",
+        )
     }
     with engine.connect() as connection:
         rows = connection.execute(select(func.count()).select_from(BlockingKeyRow)).scalar()
@@ -78,8 +86,9 @@ def test_a_full_resolve_rebuilds_the_block_index_it_leaves_out_while_refilling(
     tmp_path: Path, store_url: str
 ) -> None:
     """A full resolve fills the blocking-key table without its index on `block` and builds
-    the index after: the store ends with the indexes its migrations made, and a resolve that
-    fails on the way leaves the index and the rows it had."""
+    the index after (as the first one does the golden members' and the pairs'): the store
+    ends with the indexes its migrations made, and a resolve that fails on the way leaves
+    the index and the rows it had."""
     shop = Shop(tmp_path, store_url, {i: person(i, who=i % 3) for i in range(6)})
     made, _ = _index_tables(shop.engine)
     assert ("ix_blocking_keys_block", ("block",)) in made["blocking_keys"]
