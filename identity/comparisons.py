@@ -275,7 +275,7 @@ def compare(
     evaluator = _SingleValued(table, comparison.feature, left, right)
     levels[evaluator.missing()] = NULL_LEVEL
     for index, level in enumerate(comparison.levels):
-        rows = np.flatnonzero(levels == _UNSET)
+        rows = (levels == _UNSET).nonzero()[0]  # not np.flatnonzero: a third of the time
         if len(rows) == 0:
             break
         hit = rows[evaluator.holds(level, rows)]
