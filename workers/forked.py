@@ -14,6 +14,7 @@ end meanwhile, each worker spilling its outcomes to a file of its own.
 from __future__ import annotations
 
 import ctypes
+import io
 import mmap
 import multiprocessing
 import os
@@ -265,8 +266,9 @@ def _deal(
     try:
         with prepare() as work:
             for item in inbox.items():
-                outcome = (True, work(item))
-                connection.send_bytes(pickle.dumps(outcome, protocol=pickle.HIGHEST_PROTOCOL))
+                pickled = io.BytesIO()  # sent from where it is written, as the pipe's own
+                pickle.Pickler(pickled, pickle.HIGHEST_PROTOCOL).dump((True, work(item)))
+                connection.send_bytes(pickled.getbuffer())
     except BaseException:  # every failure goes back to the parent
         connection.send((False, traceback.format_exc()))
 
