@@ -10,7 +10,6 @@ held fixed, as Splink does. Every configured m or u overrides the estimate.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from copy import copy
 from dataclasses import dataclass, replace
 from functools import cached_property
 from itertools import repeat
@@ -70,8 +69,10 @@ class ComparisonModel:
     def with_frequencies(
         self, value_u: np.ndarray | None, shared_values: np.ndarray | None
     ) -> ComparisonModel:
-        """This model, its weights as worked out, with a batch's value frequencies."""
-        model = copy(self)
+        """This model, its weights as worked out, with a batch's value frequencies (its
+        attributes taken over as they are: copy.copy took 2.6 against 0.7 us)."""
+        model = ComparisonModel.__new__(ComparisonModel)
+        model.__dict__.update(self.__dict__)
         model.value_u, model.shared_values = value_u, shared_values
         return model
 
