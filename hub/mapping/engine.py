@@ -374,6 +374,12 @@ class ObjectMapper:
         ]
         self.role_rules = [compile_role(r) for r in mapping.roles if isinstance(r, RoleRule)]
         self.relationships = [compile_relationship(r) for r in mapping.relationships]
+        # An address's parts in the model's order, where the mapping lists them in another
+        # (HubSpot's state before its zip): the canonical writer leaves any other order
+        # to the model, as its JSON is in the model's.
+        mapped = [f.target[8:] for f in self.fields if f.target.startswith("address.")]
+        in_order = tuple(part for part in ADDRESS_FIELDS if part in mapped)
+        self._address_parts = None if tuple(mapped) == in_order else in_order
         plan = [
             *(_planned(f, attribute=False) for f in self.fields),
             *(_planned(a, attribute=True) for a in self.attributes),
@@ -451,6 +457,8 @@ class ObjectMapper:
         relationships = [
             stated for compiled in self.relationships for stated in compiled.stated(fields)
         ]
+        if address and self._address_parts is not None:
+            address = {part: address[part] for part in self._address_parts if part in address}
         return roles, [address] if address else [], attributes, relationships, provenance
 
     def _validated(self, values: dict[str, Any]) -> Record:

@@ -127,6 +127,20 @@ def test_the_mapping_function_writes_what_the_canonical_writer_writes(
     assert mapper.take_dropped() == dropped
 
 
+def test_an_address_mapped_in_another_order_is_written_in_the_models() -> None:
+    """HubSpot's mapping lists a contact's state before its zip: the mapper hands the
+    writer the address in the model's order, so the writer takes it (not the model)."""
+    spec = load_mapping(next(path for path in MAPPINGS if path.stem == "hubspot"))
+    mapper = ObjectMapper(spec.system, "contacts", spec.objects["contacts"])
+    fields = {"address": "1 Main St", "state": "CA", "zip": "90001", "email": "a@example.com"}
+    record = SourceRecord(spec.system, "contacts", "1", None, False, fields)
+    values = mapper._values(record)
+    assert list(values["addresses"][0]) == ["street", "postcode", "region"]
+    written = CanonicalWriter(mapper.record_type).write(values)
+    assert written is not None
+    assert mapper.map_json(record) == written == model_json(mapper.map(record))
+
+
 PERSON: dict[str, Any] = {
     "given_name": "María",
     "family_name": "García López",
