@@ -6,7 +6,7 @@ String similarities are computed once per distinct pair of values (rapidfuzz's
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -164,10 +164,11 @@ _NONE_SHARED = np.iinfo(np.int64).max
 
 
 def _rarest_in_rows(
-    index: ValueIndex, n_values: np.int64, left: np.ndarray, right: np.ndarray
+    index: ValueIndex, rank: np.ndarray, left: np.ndarray, right: np.ndarray
 ) -> np.ndarray:
-    """Per pair, the key frequency * n_values + code of the rarest value both records'
+    """Per pair, the key rank * n_values + code of the first-ranked value both records'
     padded rows hold (_NONE_SHARED if none): every value of one row against the other's."""
+    n_values = np.int64(max(len(index.frequency), 1))
     left_rows, right_rows = index.padded[left], index.padded[right]
     best = np.full(len(left), _NONE_SHARED, dtype=np.int64)
     for i in range(left_rows.shape[1]):
@@ -179,16 +180,17 @@ def _rarest_in_rows(
         for j in range(right_rows.shape[1]):
             held |= right_rows[:, j] == codes
         held &= present
-        keys = index.frequency[codes[held]] * n_values + codes[held]
+        keys = rank[codes[held]] * n_values + codes[held]
         best[held] = np.minimum(best[held], keys)
     return best
 
 
 def _rarest_by_search(
-    index: ValueIndex, n_values: np.int64, left: np.ndarray, right: np.ndarray
+    index: ValueIndex, rank: np.ndarray, left: np.ndarray, right: np.ndarray
 ) -> np.ndarray:
     """`_rarest_in_rows` for pairs with a record of many values: each of the left
     record's values is looked up among the right record's (record, code) keys."""
+    n_values = np.int64(max(len(index.frequency), 1))
     counts = np.diff(index.starts)[left]
     pair_index = np.repeat(np.arange(len(left)), counts)
     offsets = np.arange(len(pair_index)) - np.repeat(np.cumsum(counts) - counts, counts)
@@ -200,27 +202,33 @@ def _rarest_by_search(
     found = owned[np.minimum(np.searchsorted(owned, probe), len(owned) - 1)] == probe
     best = np.full(len(left), _NONE_SHARED, dtype=np.int64)
     hit_codes = candidate[found]
-    np.minimum.at(best, pair_index[found], index.frequency[hit_codes] * n_values + hit_codes)
+    np.minimum.at(best, pair_index[found], rank[hit_codes] * n_values + hit_codes)
     return best
 
 
 def _common_values(
-    table: FeatureTable, feature: str, left: np.ndarray, right: np.ndarray
+    table: FeatureTable,
+    feature: str,
+    left: np.ndarray,
+    right: np.ndarray,
+    rank: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """For multi-valued features: which pairs share a value, and the rarest one shared."""
+    """For multi-valued features: which pairs share a value, and the one they agree on:
+    the first by `rank` (per value code, lower first; by default the batch's frequency,
+    so the rarest)."""
     column = table.multi[feature]
-    n_values = np.int64(max(len(column.values), 1))
     index = column.index
+    rank = index.frequency if rank is None else rank
     if index.wide is None:
-        best = _rarest_in_rows(index, n_values, left, right)
+        best = _rarest_in_rows(index, rank, left, right)
     else:
         searched = index.wide[left] | index.wide[right]
         best = np.empty(len(left), dtype=np.int64)
-        best[~searched] = _rarest_in_rows(index, n_values, left[~searched], right[~searched])
-        best[searched] = _rarest_by_search(index, n_values, left[searched], right[searched])
+        best[~searched] = _rarest_in_rows(index, rank, left[~searched], right[~searched])
+        best[searched] = _rarest_by_search(index, rank, left[searched], right[searched])
     has = best != _NONE_SHARED
     agreed = np.full(len(left), -1, dtype=np.int32)
-    agreed[has] = best[has] % n_values
+    agreed[has] = best[has] % np.int64(max(len(column.values), 1))
     return has, agreed
 
 
@@ -254,16 +262,27 @@ def _multi_level_holds(
     )
 
 
+AgreementRanks = Mapping[str, np.ndarray]  # multi-valued feature -> rank per value code
+
+
 def compare(
-    table: FeatureTable, comparison: Comparison, left: np.ndarray, right: np.ndarray
+    table: FeatureTable,
+    comparison: Comparison,
+    left: np.ndarray,
+    right: np.ndarray,
+    ranks: AgreementRanks | None = None,
 ) -> ComparisonOutcome:
-    """The level of every pair for one comparison (first level whose condition holds)."""
+    """The level of every pair for one comparison (first level whose condition holds).
+    A pair sharing several values of a multi-valued feature agrees on the first by
+    `ranks` (lower first) where it ranks the feature, else on the batch's rarest."""
     levels = np.full(len(left), _UNSET, dtype=np.int8)
     agreed = np.full(len(left), -1, dtype=np.int32)
     if comparison.feature in table.multi:
         primary = table.codes(comparison.feature)
         missing = (primary[left] < 0) | (primary[right] < 0)
-        shared, codes = _common_values(table, comparison.feature, left, right)
+        shared, codes = _common_values(
+            table, comparison.feature, left, right, (ranks or {}).get(comparison.feature)
+        )
         levels[missing] = NULL_LEVEL
         for index, level in enumerate(comparison.levels):
             hit = (levels == _UNSET) & _multi_level_holds(

@@ -18,7 +18,7 @@ from more_itertools import chunked
 
 from identity.blocking import RuleTexts, SkipBlocks, blocked_features, candidate_keys, pairs_of_keys
 from identity.clustering import LinkSet, cluster
-from identity.comparisons import compare
+from identity.comparisons import AgreementRanks, compare
 from identity.evidence import NO_RULE, EvidenceTable, Link, LinkList
 from identity.feature_sinks import FeatureSink, feature_sink
 from identity.features import (
@@ -32,11 +32,13 @@ from identity.records import Record
 from identity.scoring import (
     ComparisonModel,
     FittedModel,
+    agreement_ranks,
     anchor_pairs,
     disagreeing_levels,
     estimate_prior,
     fit_models,
     fitted,
+    kept_models,
     on_shared_value,
     pair_weights,
     refit_disagreement_on_anchors,
@@ -247,23 +249,29 @@ def _compare_into(
     pairs: np.ndarray,
     levels: np.ndarray,
     agreed: np.ndarray | None,
+    ranks: AgreementRanks | None,
 ) -> None:
     """One comparison's level of every pair, and the agreed value's code where `agreed`
     is asked for; a chunk of pairs at a time, so scratch stays bounded."""
     for start in range(0, len(pairs), PAIR_CHUNK):
         chunk = slice(start, start + PAIR_CHUNK)
-        outcome = compare(table, comparison, pairs[chunk, 0], pairs[chunk, 1])
+        outcome = compare(table, comparison, pairs[chunk, 0], pairs[chunk, 1], ranks)
         levels[chunk] = outcome.levels
         if agreed is not None:
             agreed[chunk] = outcome.agreed
 
 
 def _compare_all(
-    table: FeatureTable, entity: EntitySettings, pairs: np.ndarray, split: Split
+    table: FeatureTable,
+    entity: EntitySettings,
+    pairs: np.ndarray,
+    split: Split,
+    ranks: AgreementRanks | None,
 ) -> tuple[np.ndarray, list[np.ndarray | None]]:
     """Levels (pairs × comparisons, int8) and, for comparisons weighed by value frequency,
-    the agreed value's code (the only ones that need it: it costs 4 bytes a pair).
-    Comparisons are independent numpy work, split by `split`."""
+    the agreed value's code (the only ones that need it: it costs 4 bytes a pair), of
+    several shared values the first by `ranks` where given. Comparisons are independent
+    numpy work, split by `split`."""
     comparisons = entity.comparisons
     levels = split.zeros((len(pairs), len(comparisons)), np.int8)
     agreed: list[np.ndarray | None] = [
@@ -271,7 +279,7 @@ def _compare_all(
         for c in comparisons
     ]
     split.map(
-        lambda i: _compare_into(table, comparisons[i], pairs, levels[:, i], agreed[i]),
+        lambda i: _compare_into(table, comparisons[i], pairs, levels[:, i], agreed[i], ranks),
         range(len(comparisons)),
     )
     return levels, agreed
@@ -324,18 +332,24 @@ def _score(
     stats: dict[str, Any],
     model: FittedModel | None,
 ) -> tuple[_Scored, list[ComparisonModel], float]:
-    """The pairs' scores, the comparisons' models and the prior (the share of matches)."""
+    """The pairs' scores, the comparisons' models and the prior (the share of matches).
+    A kept `model` also decides which of several shared values a pair agrees on, as it
+    did in the store it was fitted on (the batch's counts would not)."""
     started = time.perf_counter()
+    kept = None if model is None else kept_models(table, entity, model)
     split = Split.for_size(len(pairs), PARALLEL_COMPARE_PAIRS)  # the pair-wise steps
-    levels, agreed = _compare_all(table, entity, pairs, split)
+    ranks = None if kept is None else agreement_ranks(table, kept)
+    levels, agreed = _compare_all(table, entity, pairs, split, ranks)
     stats["seconds_compare"] = time.perf_counter() - started
     started = time.perf_counter()
-    models = fit_models(table, entity, settings, levels, agreed, sessions, model, split)
-    weights = _Weights(models, levels, agreed, settings.shared_identifier_max_weight)
-    if model is None:
+    if kept is None:
+        models = fit_models(table, entity, settings, levels, agreed, sessions, split)
         refit_disagreement_on_anchors(
             models, levels, anchor_pairs(models, levels, agreed), settings.anchor_min_pairs
         )
+    else:
+        models = kept
+    weights = _Weights(models, levels, agreed, settings.shared_identifier_max_weight)
     stats["seconds_fit"] = time.perf_counter() - started
     match_weight = weights.total(split)
     share = model.prior if model else estimate_prior(match_weight, pairs, table.n, settings)

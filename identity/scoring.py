@@ -17,7 +17,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from identity.comparisons import NULL_LEVEL, compare
+from identity.comparisons import NULL_LEVEL, AgreementRanks, compare
 from identity.features import FeatureTable
 from identity.settings import Comparison, EntitySettings, ResolutionSettings
 from identity.sorted_keys import sorted_unique
@@ -495,6 +495,39 @@ def fitted(table: FeatureTable, models: list[ComparisonModel], prior: float) -> 
     )
 
 
+def kept_models(
+    table: FeatureTable, entity: EntitySettings, model: FittedModel
+) -> list[ComparisonModel]:
+    """Models of every comparison taken from a fitted `model`, its frequencies and shared
+    values read for this batch's values."""
+    return [
+        model.parameters(c).with_frequencies(*_frequency_model(table, c, None, model))
+        for c in entity.comparisons
+    ]
+
+
+def agreement_ranks(table: FeatureTable, models: list[ComparisonModel]) -> AgreementRanks:
+    """Per multi-valued feature weighed by value: which of several values a pair shares it
+    agrees on (lower rank first): the rarest by the models' frequencies, at equal
+    frequency one no different people carry. A kept model ranks the same values the same
+    way whatever else a batch holds, where the batch's own counts would not: an
+    incremental resolve's few records hold a switchboard twice that the store holds on
+    ten records, and a pair giving it beside its own mobile agreed on it and was capped."""
+    ranks: dict[str, np.ndarray] = {}
+    for model in models:
+        feature = model.comparison.feature
+        if feature not in table.multi or feature in ranks:
+            continue
+        if model.value_u is None and model.shared_values is None:
+            continue
+        size = len(table.values(feature))
+        value_u = np.zeros(size) if model.value_u is None else model.value_u
+        shared = np.zeros(size, bool) if model.shared_values is None else model.shared_values
+        keys = np.column_stack([value_u, shared])  # rarest, then not shared, first
+        ranks[feature] = np.unique(keys, axis=0, return_inverse=True)[1].reshape(-1)
+    return ranks
+
+
 def fit_models(
     table: FeatureTable,
     entity: EntitySettings,
@@ -502,17 +535,11 @@ def fit_models(
     candidate_levels: np.ndarray,
     agreed: list[np.ndarray | None],
     sessions: list[tuple[np.ndarray, set[str]]],
-    model: FittedModel | None = None,
     split: Split = ALONE,
 ) -> list[ComparisonModel]:
     """Models of every comparison: u sampled and m by EM (comparisons and sessions split by
-    `split`), or both taken from `model`. `agreed` holds, per comparison
-    weighed by value, the value code each pair agrees on."""
-    if model is not None:
-        return [
-            model.parameters(c).with_frequencies(*_frequency_model(table, c, None, model))
-            for c in entity.comparisons
-        ]
+    `split`). `agreed` holds, per comparison weighed by value, the value code each pair
+    agrees on."""
     strangers = strangers_by_comparison(entity, candidate_levels, agreed)
     left, right = _random_pairs(
         table.n, min(settings.u_sample_pairs, table.n * (table.n - 1) // 2), settings.seed

@@ -66,16 +66,16 @@ def person(index: int, who: int | None = None, **changes: Any) -> dict[str, Any]
     )
 
 
-PHONE_COLUMNS = [*COLUMNS, "phone"]
+PHONE_COLUMNS = [*COLUMNS, "phone", "mobile"]
 PHONE_MAPPING = MAPPING.replace(
     "    attributes:",
-    "      phones: {from: phone, transforms: [phone], on_invalid: drop}\n    attributes:",
+    "      phones: {from: [phone, mobile], transforms: [phone], on_invalid: drop}\n    attributes:",
 )
 
 
 class Shop:
     """The customer file of one source and the store it is resolved into; with `phones`,
-    its rows may carry a `phone` column too."""
+    its rows may carry a `phone` and a `mobile` column too (both phones of the record)."""
 
     def __init__(
         self, folder: Path, url: str, rows: dict[int, dict[str, Any]], phones: bool = False
