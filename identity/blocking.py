@@ -76,22 +76,25 @@ def _email_handle(email: str) -> str:
 
 
 def _name_pair(table: FeatureTable) -> KeyColumn:
-    """Given and family name as an unordered pair: catches exact and swapped names."""
+    """Given and family name as an unordered pair: catches exact and swapped names. Its
+    text holds the two names in sorted order, whatever else the batch holds: coded in the
+    order a batch met them, a record alone wrote 'smith william' where the store's full
+    batch wrote 'william smith', and an incremental resolve put the record in a block of
+    its own, outside the one the store holds above its cap."""
     given = table.codes("given_name").astype(np.int64)
     family = table.codes("family_name").astype(np.int64)
-    # Same value space for both columns: compare normalized strings through a shared coding.
-    shared: dict[str, int] = {}
-    g_map = np.array([shared.setdefault(v, len(shared)) for v in table.values("given_name")] or [0])
-    f_map = np.array(
-        [shared.setdefault(v, len(shared)) for v in table.values("family_name")] or [0]
-    )
+    # One value space for both columns, coded in sorted order: the lower code sorts first.
+    given_values, family_values = table.values("given_name"), table.values("family_name")
+    names = np.array(sorted({*given_values.tolist(), *family_values.tolist()}), dtype=object)
+    code_of = {name: code for code, name in enumerate(names.tolist())}
+    g_map = np.array([code_of[v] for v in given_values] or [0])
+    f_map = np.array([code_of[v] for v in family_values] or [0])
     g = np.where(given >= 0, g_map[np.maximum(given, 0)], MISSING)
     f = np.where(family >= 0, f_map[np.maximum(family, 0)], MISSING)
     present = np.flatnonzero((g >= 0) & (f >= 0))
     lo, hi = np.minimum(g, f)[present], np.maximum(g, f)[present]
-    pair_codes, codes = np.unique(lo * (len(shared) + 1) + hi, return_inverse=True)
-    names = np.array(list(shared), dtype=object)
-    low, high = np.divmod(pair_codes, len(shared) + 1)
+    pair_codes, codes = np.unique(lo * (len(names) + 1) + hi, return_inverse=True)
+    low, high = np.divmod(pair_codes, len(names) + 1)
     values = names[low] + " " + names[high] if len(pair_codes) else names[:0]
     return KeyColumn(present, codes.astype(np.int64), values)
 
@@ -226,9 +229,9 @@ def _record_key_texts(values: RecordValues, key: str) -> list[str]:
         return [
             text for v in ([held] if isinstance(held, str) else held) if v and (text := derive(v))
         ]
-    if key == "name_pair":  # alone, given name codes first: "given family"
+    if key == "name_pair":  # the two names in sorted order, as `_name_pair` writes them
         given, family = values["given_name"], values["family_name"]
-        return [f"{given} {family}"] if given and family else []
+        return [" ".join(sorted((cast(str, given), cast(str, family))))] if given and family else []
     if value is not None:
         return [value] if value else []
     raise KeyError(f"unknown blocking key {key!r}")

@@ -48,7 +48,7 @@ from identity import (
 )
 from workers.forked import Spilled, can_fork
 
-INDEX_VERSION = "block-texts-3"  # 2: rows keep their block's cap; 3: records' features kept
+INDEX_VERSION = "block-texts-4"  # 2: blocks keep their cap; 3: features kept; 4: name pairs sorted
 _SEPARATOR = "\x1f"
 
 

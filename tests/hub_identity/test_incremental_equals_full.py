@@ -174,3 +174,24 @@ def test_a_pair_sharing_a_switchboard_and_a_mobile_is_weighed_as_in_a_full_resol
         _resolves_as_full(shop)
         shop.engine.dispose()
 
+
+def test_swapped_names_fall_in_the_block_a_full_resolve_puts_them_in(
+    store_maker: Callable[[], AbstractContextManager[str]],
+) -> None:
+    """Row 1 is row 0's person with her given and family names swapped; row 2 a namesake
+    of row 0, so their name block holds three records, above a cap of 2. Changed alone,
+    row 1 must still fall in that block (its text the two names in sorted order, not in
+    the order a batch meets them), so the incremental resolve indexes it and skips the
+    block as the full resolve does."""
+    with tempfile.TemporaryDirectory() as folder, store_maker() as url:
+        rows = {
+            0: dict(person(0, who=0), first="Ana", last="Ruiz"),
+            1: dict(person(1, who=0), first="Ruiz", last="Ana"),
+            2: dict(person(2, who=2), first="Ana", last="Ruiz"),
+        }
+        shop = Shop(Path(folder), url, rows)
+        shop.config = shop.config.model_copy(update={"resolution": _capped(2)})
+        shop.cycle()
+        shop.put(1, dict(rows[1], visits="9"))
+        _resolves_as_full(shop)
+        shop.engine.dispose()
