@@ -285,9 +285,11 @@ def _person_raw(records: Sequence[PersonRecord]) -> RawColumns:
         "given_name": given,
         "given_formal": given,
         "family_name": family,
+        "family_first": family,
         "generation": family,
         "birth_date": [r.birth_date for r in records],
         "national_id": [r.national_id for r in records],
+        "job_title": [r.job_title for r in records],
     }
     multi["employer"] = [
         [r.organization_name, *r.emails] if r.organization_name else r.emails for r in records
@@ -317,6 +319,7 @@ def normalizers(settings: ResolutionSettings) -> dict[str, Normalizer]:
         "given_formal": lambda v: nz.given_name_key(str(v), settings.nicknames),
         "given_names": lambda v: nz.given_name_key(str(v), settings.nicknames),
         "family_name": lambda v: nz.family_name_key(str(v)),
+        "family_first": lambda v: nz.first_token(nz.family_name_key(str(v))),
         "generation": lambda v: nz.generation_key(str(v)),
         "birth_date": _date_text,
         "national_id": lambda v: nz.national_id_key(str(v)),
@@ -329,6 +332,7 @@ def normalizers(settings: ResolutionSettings) -> dict[str, Normalizer]:
         "mailbox_employer": lambda v: nz.mailbox_employer_key(str(v)),
         "street": lambda v: nz.street_key(str(v)),
         "city": lambda v: nz.fold(str(v)),
+        "job_title": lambda v: nz.fold(str(v)),
         "postcode": lambda v: nz.postcode_key(str(v)),
         "region": lambda v: nz.fold(str(v)),
     }

@@ -191,22 +191,43 @@ def _name_levels(
 ) -> list[ComparisonLevel]:
     """Levels of a name; the given name carries a swap's weight, the family name none.
     Another given name is another person (twins share all else); another family name may
-    be one person before and after marriage, so only the given name's `else` vetoes."""
-    nickname = (
-        [ComparisonLevel(label="same formal name (nickname)", kind="exact", feature=formal)]
-        if formal
-        else []
-    )
+    be one person before and after marriage, so only the given name's `else` vetoes. A
+    swap may keep one of two surnames ("Ruiz, Cristina" for Cristina Ruiz González), and
+    a typo in a name a nickname stands for ("Jomsé" beside "Pepe") is near in formal names
+    no nickname table holds, so neither is another given name."""
+    nickname: list[ComparisonLevel] = []
+    near_formal: list[ComparisonLevel] = []
+    if formal:
+        nickname.append(
+            ComparisonLevel(label="same formal name (nickname)", kind="exact", feature=formal)
+        )
+        near_formal.append(
+            ComparisonLevel(
+                label="formal names Jaro-Winkler >= 0.88",
+                kind="jaro_winkler",
+                threshold=0.88,
+                feature=formal,
+            )
+        )
     if alternates:  # the legal name on one record, the preferred one on the other
         nickname.append(
             ComparisonLevel(label="a preferred name in common", kind="exact", feature=alternates)
         )
     neutral = formal is None
+    # the given name against the other's first surname; the family name's side of that
+    crossed, crossing = ("family_first", None) if formal else (other, "family_first")
     return [
         ComparisonLevel(label="exact", kind="exact"),
         *nickname,
         ComparisonLevel(
             label=f"swapped with {other}", kind="swapped", other=other, neutral=neutral
+        ),
+        ComparisonLevel(
+            label=f"swapped with {other}, one surname given",
+            kind="swapped",
+            other=crossed,
+            feature=crossing,
+            neutral=neutral,
         ),
         ComparisonLevel(label="Jaro-Winkler >= 0.92", kind="jaro_winkler", threshold=0.92),
         ComparisonLevel(
@@ -217,6 +238,7 @@ def _name_levels(
             neutral=neutral,
         ),
         ComparisonLevel(label="Jaro-Winkler >= 0.80", kind="jaro_winkler", threshold=0.80),
+        *near_formal,
         ComparisonLevel(label="different", kind="else", conflict=formal is not None),
     ]
 
@@ -392,6 +414,16 @@ PERSON_DEFAULTS = EntitySettings(
                 ComparisonLevel(label="none in common", kind="else", m=0.1),
             ],
             trained=False,
+        ),
+        Comparison(
+            name="job_title",
+            feature="job_title",
+            levels=[
+                ComparisonLevel(label="exact", kind="exact"),
+                ComparisonLevel(label="Jaro-Winkler >= 0.92", kind="jaro_winkler", threshold=0.92),
+                ComparisonLevel(label="different", kind="else"),
+            ],
+            term_frequency=True,
         ),
         *_address_comparisons(),
     ],

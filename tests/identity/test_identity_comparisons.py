@@ -125,6 +125,55 @@ def test_a_given_name_matches_the_other_records_preferred_name():
     ]
 
 
+def test_a_name_swapped_against_one_of_two_surnames_is_a_swap():
+    """ "Ruiz, Cristina" typed into a form for Cristina Ruiz González: her given name is the
+    other's family name and her first surname the other's given name."""
+    records = [
+        make_person(given_name="Cristina", family_name="Ruiz González"),
+        make_person(given_name="Ruiz", family_name="Cristina"),
+        make_person(given_name="Cristina", family_name="Ruiz González"),
+        make_person(given_name="González", family_name="Cristina"),
+    ]
+    assert _levels("given_name", records, 2) == [
+        "swapped with family_name, one surname given",
+        "different",
+    ]
+    assert _levels("family_name", records, 2) == [
+        "swapped with given_name, one surname given",
+        "different",
+    ]
+
+
+def test_a_typo_in_a_name_a_nickname_stands_for_is_no_other_given_name():
+    """ "Jomsé" (José mistyped) beside "Pepe" (José's nickname): neither the names nor a
+    nickname table match them, their formal names are near; "Ana" and "Pepe" stay apart."""
+    records = [
+        make_person(given_name="Jomsé"),
+        make_person(given_name="Pepe"),
+        make_person(given_name="Ana"),
+        make_person(given_name="Pepe"),
+    ]
+    assert _levels("given_name", records, 2) == ["formal names Jaro-Winkler >= 0.88", "different"]
+
+
+def test_a_job_title_is_compared_folded_then_by_similarity():
+    """A contact's title is the same fact typed in two systems: case and accents are no
+    difference, a slip of a letter is near, another title is another."""
+    pairs = [
+        ("Técnico de Sistemas", "TECNICO DE SISTEMAS"),
+        ("Procurement Manager", "Procurment Manager"),
+        ("Procurement Manager", "Data Analyst"),
+        ("CTO", None),
+    ]
+    records = [make_person(given_name="Ana", job_title=title) for pair in pairs for title in pair]
+    assert _levels("job_title", records, 4) == [
+        "exact",
+        "Jaro-Winkler >= 0.92",
+        "different",
+        "missing",
+    ]
+
+
 def test_two_own_mailboxes_at_one_employer_have_their_own_level():
     """Two people's own mailboxes at one company are colleagues' evidence, not one
     person's; a shared inbox or a personal address beside a work one is not."""

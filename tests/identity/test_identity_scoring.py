@@ -12,6 +12,10 @@ PERSON = ResolutionSettings().person
 COMPARISONS = {c.name: c for c in PERSON.comparisons}
 
 
+GIVEN_M = [0.6, 0.05, 0.01, 0.04, 0.04, 0.01, 0.025, 0.015, 0.01, 0.2]  # "different" last
+DIFFERENT = len(GIVEN_M) - 1
+
+
 def _model(name: str, m: list[float]) -> ComparisonModel:
     comparison = COMPARISONS[name]
     return ComparisonModel(comparison, np.array(m), np.full(len(m), 1.0 / len(m)), None, None)
@@ -21,33 +25,33 @@ def test_anchor_pairs_measure_how_often_true_matches_differ():
     """EM said 20% of matches have a different given name (relatives at one address);
     the pairs tied by an unshared email say 1%: that is the m kept, and the other
     levels keep EM's proportions."""
-    given = _model("given_name", [0.6, 0.05, 0.01, 0.04, 0.05, 0.025, 0.025, 0.2])
+    given = _model("given_name", GIVEN_M)
     email = _model("email", [0.7, 0.3])
     rows = 1000
     levels = np.zeros((rows, 2), dtype=np.int8)
-    levels[:10, 0] = 7  # 1% of anchors differ on the given name
+    levels[:10, 0] = DIFFERENT  # 1% of anchors differ on the given name
     levels[-100:, 1] = 1  # not anchors: no email in common ...
-    levels[-100:, 0] = 7  # ... and all of them differ (relatives)
+    levels[-100:, 0] = DIFFERENT  # ... and all of them differ (relatives)
     email.shared_values = np.array([False, True])  # value 1: an inbox of different people
     agreed = np.zeros(rows, dtype=np.int32)
     agreed[-200:-100] = 1  # an inbox different people carry is no anchor either
-    levels[-200:-100, 0] = 7
+    levels[-200:-100, 0] = DIFFERENT
     anchors = anchor_pairs([given, email], levels, [None, agreed])
     assert anchors.sum() == rows - 200
     refit_disagreement_on_anchors([given, email], levels, anchors, min_pairs=100)
-    assert np.isclose(given.m[7], 10 / 800)
+    assert np.isclose(given.m[DIFFERENT], 10 / 800)
     assert np.isclose(given.m.sum(), 1.0)
     assert np.isclose(given.m[0] / given.m[1], 12.0)
     assert email.m.tolist() == [0.7, 0.3]  # an anchor is not measured on itself
 
 
 def test_too_few_anchor_pairs_leave_em_alone():
-    given = _model("given_name", [0.6, 0.05, 0.01, 0.04, 0.05, 0.025, 0.025, 0.2])
+    given = _model("given_name", GIVEN_M)
     levels = np.zeros((50, 2), dtype=np.int8)
     refit_disagreement_on_anchors(
         [given, _model("email", [0.7, 0.3])], levels, np.ones(50, dtype=bool), min_pairs=100
     )
-    assert given.m[7] == 0.2
+    assert given.m[DIFFERENT] == 0.2
 
 
 def test_weights_follow_a_model_given_new_parameters():
@@ -65,14 +69,15 @@ def test_a_fitted_models_parameters_are_kept_per_comparison_asked_about():
     """A model scoring batch after batch works a comparison's weights out once; asked
     about another comparison of that name (other settings), it works them out anew."""
     given = COMPARISONS["given_name"]
-    m = np.array([0.6, 0.05, 0.01, 0.04, 0.05, 0.025, 0.025, 0.2])
-    model = FittedModel({"given_name": m}, {"given_name": np.full(8, 0.125)}, 0.01)
+    m = np.array(GIVEN_M)
+    levels = len(GIVEN_M)
+    model = FittedModel({"given_name": m}, {"given_name": np.full(levels, 1 / levels)}, 0.01)
     kept = model.parameters(given)
     assert model.parameters(given) is kept
     assert kept.weights.tolist() == _model("given_name", m.tolist()).weights.tolist()
     neutral = [lvl.model_copy(update={"neutral": True}) for lvl in given.levels]
     other = given.model_copy(update={"levels": neutral})
-    assert model.parameters(other).weights.tolist() == [0.0] * 8
-    assert model.parameters(other).level_weights.tolist() == [0.0] * 9
+    assert model.parameters(other).weights.tolist() == [0.0] * levels
+    assert model.parameters(other).level_weights.tolist() == [0.0] * (levels + 1)
     copied = kept.with_frequencies(np.array([0.5]), None)
     assert copied.weights is kept.weights and kept.value_u is None

@@ -60,10 +60,12 @@ def test_a_records_pairs_score_as_in_a_batch_resolve(people: list[Record]) -> No
     assert decided > len(probes)  # the probes do meet records they link or review with
 
 
-def _variant(person: PersonRecord, i: int) -> PersonRecord:
-    """The person with fields emptied or changed so that a probe's pairs reach every kind
-    of level: missing values, typos, swapped and compound names, nearby and distant birth
-    dates (a veto), another generation (a veto)."""
+def _variant(person: PersonRecord, i: int) -> tuple[PersonRecord, PersonRecord]:
+    """The person as stored and a probe of it, with fields emptied or changed so that a
+    probe's pairs reach every kind of level: missing values, typos, swapped and compound
+    names, nearby and distant birth dates (a veto), another generation (a veto), a
+    nickname beside a near spelling of its formal name ('Cathy' for a stored 'Katherine':
+    Catherine and Katherine are near, the names are not)."""
     given, family = person.given_name or "Ana", person.family_name or "Ruiz"
     born = person.birth_date or date(1980, 5, 17)
     changes: list[dict[str, Any]] = [
@@ -76,8 +78,12 @@ def _variant(person: PersonRecord, i: int) -> PersonRecord:
         {"family_name": f"{family} Jr.", "preferred_name": "Pepe"},
         {"given_name": None, "family_name": None, "full_name": f"{given} {family}"},
         {"birth_date": born.replace(day=born.day % 28 + 1), "phones": ["+34600000000"]},
+        {"given_name": "Cathy"},
     ]
-    return person.model_copy(update=changes[i % len(changes)])
+    change = changes[i % len(changes)]
+    nickname = change.get("given_name") == "Cathy"
+    stored = person.model_copy(update={"given_name": "Katherine"}) if nickname else person
+    return stored, person.model_copy(update=change)
 
 
 def test_changed_and_missing_fields_score_as_in_a_batch_resolve(people: list[Record]) -> None:
@@ -89,7 +95,8 @@ def test_changed_and_missing_fields_score_as_in_a_batch_resolve(people: list[Rec
     reached: set[tuple[str, int]] = set()
     for i, person in enumerate(people[100:190]):
         assert isinstance(person, PersonRecord)
-        batch = [_variant(person, i), *people]
+        stored, probe = _variant(person, i)
+        batch = [probe, *(stored if other is person else other for other in people)]
         expected = resolve_batch(batch, settings, model={"person": model}, focus=[0])
         pairs = expected.candidate_pairs[(expected.candidate_pairs == 0).any(axis=1)]
         links, review = score_pairs(batch, pairs, settings, model)
@@ -119,7 +126,8 @@ def test_a_model_kept_for_many_batches_scores_the_same(people: list[Record]) -> 
     kept = model.for_many_batches()
     assert model.frequencies and kept.frequencies
     for feature, counts in model.frequencies.items():
-        values = np.array([*counts.values[:50], "never-seen", *counts.values[-50:]], dtype=object)
+        head_and_tail = dict.fromkeys([*counts.values[:50], "never-seen", *counts.values[-50:]])
+        values = np.array(list(head_and_tail), dtype=object)  # distinct, as a column's values
         assert kept.frequencies[feature].of(values).tolist() == counts.of(values).tolist()
     for i, probe in enumerate(people[:30]):
         batch = [probe.model_copy(update={"phones": [f"+3462{i:07d}"]}), *people]
