@@ -38,17 +38,27 @@ def test_compound_surnames_tell_a_dropped_second_surname_from_another_one():
     ]
 
 
-def test_birth_dates_a_generation_apart_have_their_own_level():
+def test_birth_dates_years_apart_are_another_person_a_year_apart_a_typo():
+    """A generation or a sibling's few years apart (beyond two typos) is another person;
+    a wrong year (one off) is one person's typo."""
     records = [
         make_person(given_name="Ana", birth_date=day)
-        for day in ("1950-03-01", "1983-07-09", "1975-03-01", "1983-07-09")
+        for day in (
+            "1950-03-01",
+            "1983-07-09",
+            "1977-03-01",
+            "1983-07-09",
+            "1982-07-09",
+            "1983-07-09",
+        )
     ]
     table = build_features(records, "person", SETTINGS)
     comparison = next(c for c in SETTINGS.person.comparisons if c.name == "birth_date")
-    levels = compare(table, comparison, np.array([0, 2]), np.array([1, 3])).levels
+    levels = compare(table, comparison, np.array([0, 2, 4]), np.array([1, 3, 5])).levels
     assert [comparison.levels[lv].label for lv in levels] == [
-        "more than 15 years apart (another generation)",
-        "within 15 years",
+        "more than a year apart (another person)",
+        "more than a year apart (another person)",
+        "1 typo",
     ]
 
 

@@ -272,6 +272,52 @@ def test_relatives_at_one_address_stay_apart_however_much_else_agrees(population
     assert _link(result, n, n + 1) is None
 
 
+@pytest.mark.parametrize(
+    ("one", "other"),
+    [
+        # relatives with one name and a family mailbox, born six years apart
+        ({"birth_date": date(1980, 1, 1)}, {"birth_date": date(1986, 6, 6)}),
+    ],
+)
+def test_an_id_or_a_birth_date_beyond_a_typo_vetoes_the_same_email_rule(population, one, other):
+    """Two people's national ids, or birth dates years apart, are two people: a mailbox,
+    a name and an address they share neither link them by rule nor by score."""
+    shared = {"given_name": "Alex", "family_name": "Esteban", "emails": ["esteban@casa.es"]}
+    records = [
+        *population,
+        make_person(**_household(**shared, **one, phones=["+34954000001"])),
+        make_person(**_household(**shared, **other, phones=["+34954000001"])),
+    ]
+    n = len(population)
+    result = resolve_batch(records)
+    assert not _same(result, n, n + 1)
+    assert _link(result, n, n + 1) is None
+
+
+def test_national_ids_beyond_a_typo_apart_veto_however_often_namesakes_agree(population):
+    """Namesakes at one employer and address, each with an id of their own: however many
+    such pairs EM takes for matches (learning that matches differ on the id), their ids
+    veto a link, by score or by a mailbox they share."""
+    namesakes = [
+        make_person(
+            "hr",
+            **_household(
+                given_name=f"Alex{chr(97 + k % 26)}{k}",
+                family_name="Esteban",
+                organization_name="Acme",
+                job_title="Engineer",
+                emails=[f"esteban{k}@acme.es"],
+                national_id=f"{20000000 + 1111111 * side + k}Z",
+            ),
+        )
+        for k in range(40)
+        for side in (0, 1)
+    ]
+    n = len(population)
+    result = resolve_batch([*population, *namesakes])
+    assert not any(_same(result, n + i, n + i + 1) for i in range(0, len(namesakes), 2))
+
+
 def test_a_preferred_name_joins_the_legal_one_another_given_name_would_veto(population):
     records = [
         *population,
