@@ -515,16 +515,15 @@ def _decide(
     scored: _Scored, settings: ResolutionSettings, is_must: np.ndarray, is_cannot: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per pair: linked (a steward's must-link, or a probable or rule-decided match
-    nothing vetoes), and sent to review (not linked, not vetoed, probable enough). A rule
-    decides only a pair probable enough to review: one mailbox on two records whose
-    phones, employers, titles and addresses all differ (p 0.0003) is a mailbox two
-    people gave, not one person."""
-    probable = scored.probability >= settings.review_probability
-    decided = (scored.probability >= settings.match_probability) | (
-        (scored.rule != NO_RULE) & probable
-    )
+    nothing vetoes), and sent to review (not linked, not vetoed, probable enough)."""
+    decided = (scored.probability >= settings.match_probability) | (scored.rule != NO_RULE)
     accepted = is_must | (decided & ~scored.conflict & ~is_cannot)
-    review = ~accepted & ~scored.conflict & ~is_cannot & probable
+    review = (
+        ~accepted
+        & ~scored.conflict
+        & ~is_cannot
+        & (scored.probability >= settings.review_probability)
+    )
     return accepted, review
 
 

@@ -162,9 +162,7 @@ class BlockingRule(_Strict):
 
 class DeterministicRule(_Strict):
     """A match decided by rule: `exact` comparisons at their first level, and `compatible`
-    comparisons missing or above their `else` level (e.g. same email and compatible name),
-    in a pair at least `review_probability` probable (a mailbox two people gave is not
-    one person where all else differs)."""
+    comparisons missing or above their `else` level (e.g. same email and compatible name)."""
 
     name: str
     exact: list[str] = Field(min_length=1)

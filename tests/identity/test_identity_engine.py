@@ -318,24 +318,6 @@ def test_national_ids_beyond_a_typo_apart_veto_however_often_namesakes_agree(pop
     assert not any(_same(result, n + i, n + i + 1) for i in range(0, len(namesakes), 2))
 
 
-def test_a_mailbox_on_two_records_that_differ_on_all_else_is_no_rule_match(population):
-    """The same-email rule decides only a pair probable enough to review: Marta in
-    Zaragoza and María in Barcelona, one mailbox, no phone, employer, title or address in
-    common, are two people who gave one address (bench_multisystem, 20k people, seed 3:
-    p 0.0003). This small population's model weighs them at p 0.76, so the review band
-    starts above that here."""
-    mailbox = {"family_name": "Rodriguez", "emails": ["mrodriguez@yahoo.es"]}
-    marta = dict(given_name="Marta", phones=["+34691787416"], postcode="50002", city="Zaragoza")
-    maria = dict(given_name="Maria", phones=["+34624460083"], postcode="08047", city="Barcelona")
-    marta |= {"job_title": "CTO", "organization_name": "Ebroworks Ingenieria"}
-    maria |= {"job_title": "Partner Manager", "organization_name": "Beaconsys Consultores"}
-    records = [*population, make_person(**mailbox, **marta), make_person(**mailbox, **maria)]
-    n = len(population)
-    result = resolve_batch(records, ResolutionSettings(review_probability=0.8))
-    assert not _same(result, n, n + 1)
-    assert _link(result, n, n + 1) is None
-
-
 def test_a_preferred_name_joins_the_legal_one_another_given_name_would_veto(population):
     records = [
         *population,
