@@ -309,7 +309,9 @@ def _exact_any(name: str) -> Comparison:
     )
 
 
-def _jaro_winkler(name: str, threshold: float, counted_with: tuple[str, ...] = ()) -> Comparison:
+def _jaro_winkler(
+    name: str, threshold: float, counted_with: tuple[str, ...] = (), **options: bool
+) -> Comparison:
     return Comparison(
         name=name,
         feature=name,
@@ -321,6 +323,7 @@ def _jaro_winkler(name: str, threshold: float, counted_with: tuple[str, ...] = (
             ),
             ComparisonLevel(label="different", kind="else"),
         ],
+        **options,
     )
 
 
@@ -427,16 +430,7 @@ PERSON_DEFAULTS = EntitySettings(
             ],
             trained=False,
         ),
-        Comparison(
-            name="job_title",
-            feature="job_title",
-            levels=[
-                ComparisonLevel(label="exact", kind="exact"),
-                ComparisonLevel(label="Jaro-Winkler >= 0.92", kind="jaro_winkler", threshold=0.92),
-                ComparisonLevel(label="different", kind="else"),
-            ],
-            term_frequency=True,
-        ),
+        _jaro_winkler("job_title", 0.92, term_frequency=True),
         *_address_comparisons(),
     ],
     deterministic_rules=[
