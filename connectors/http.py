@@ -14,7 +14,8 @@ import random
 import ssl
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TypeVar
@@ -71,6 +72,7 @@ class RateLimiter:
         self._clock = clock
         self._sleep = sleep
         self._starts: list[float] = []
+        self._flying: list[float] = []
         self._lock = threading.Lock()
 
     def acquire(self) -> None:
@@ -91,8 +93,12 @@ class RateLimiter:
     ) -> None:
         """Pace by the server's own count: its window (`limit`, never above the configured
         ceiling), and, when it had fewer calls `remaining` for a call sent at `sent_at`
-        (this limiter's clock) than the calls started here by then explain, the others
-        (another client of the same allowance) counted as made just now."""
+        (this limiter's clock, from `flight`) than the calls started here by then explain,
+        the others (another client of the same allowance) counted as made just now.
+
+        Calls of ours still in flight may not have reached the server when it counted, so
+        they explain nothing yet: counting them would take the server's figure for one
+        that already includes them, and let the next calls through into a 429."""
         if limit < 1 or period_s <= 0:
             return
         with self._lock:
@@ -101,13 +107,23 @@ class RateLimiter:
                 return
             now = self._clock()
             self._starts = [t for t in self._starts if t > now - period_s]
-            explained = sum(1 for t in self._starts if t <= sent_at)
-            unseen = self.max_calls - remaining - explained
+            started = sum(1 for t in self._starts if t <= sent_at)
+            flying = sum(1 for t in self._flying if t <= sent_at) - 1  # not this call
+            unseen = self.max_calls - remaining - (started - max(0, flying))
             self._starts.extend([now] * max(0, unseen))
 
-    def now(self) -> float:
-        """This limiter's clock, to stamp a call for `conform`."""
-        return self._clock()
+    @contextmanager
+    def flight(self) -> Iterator[float]:
+        """Stamp a call for `conform` (this limiter's clock) and hold it as in flight until
+        its answer has been read."""
+        with self._lock:
+            sent_at = self._clock()
+            self._flying.append(sent_at)
+        try:
+            yield sent_at
+        finally:
+            with self._lock:
+                self._flying.remove(sent_at)
 
 
 @dataclass(frozen=True)

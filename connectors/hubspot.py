@@ -153,6 +153,7 @@ class HubSpotConnector:
             "companies": client.crm.companies.basic_api,
         }
         self._limiter = limiter
+        self._search_limiter = search_limiter
         self._retrier = Retrier(policy, limiter=limiter)
         self._search_retrier = Retrier(policy, limiter=search_limiter)
         self._lag = consistency_lag
@@ -543,21 +544,21 @@ class HubSpotConnector:
         """
 
         def attempt() -> dict[str, Any]:
-            sent_at = self._limiter.now()
-            try:
-                response = fn(
-                    *args, _preload_content=False, _request_timeout=self._timeout_s, **kwargs
-                )
-                data = response.data
-            except _API_ERRORS as error:
+            with (self._search_limiter if search else self._limiter).flight() as sent_at:
+                try:
+                    response = fn(
+                        *args, _preload_content=False, _request_timeout=self._timeout_s, **kwargs
+                    )
+                    data = response.data
+                except _API_ERRORS as error:
+                    if not search:
+                        self._pace(error.headers, sent_at)
+                    raise _translate(error, what) from None
+                except (urllib3.exceptions.HTTPError, OSError) as error:
+                    host = self._search_api.api_client.configuration.host
+                    raise transport_error(error, host, what) from None
                 if not search:
-                    self._pace(error.headers, sent_at)
-                raise _translate(error, what) from None
-            except (urllib3.exceptions.HTTPError, OSError) as error:
-                host = self._search_api.api_client.configuration.host
-                raise transport_error(error, host, what) from None
-            if not search:
-                self._pace(response.headers, sent_at)
+                    self._pace(response.headers, sent_at)
             return json.loads(data) if data else {}
 
         retrier = self._search_retrier if search else self._retrier
