@@ -11,7 +11,7 @@ from typer.core import TyperGroup
 
 from hub.cli import airflow, db, golden, mappings, quarantine, review, tokens, webhooks
 from hub.cli.anywhere import hoisted
-from hub.cli.common import configure_logging
+from hub.cli.common import configure_logging, errors
 from hub.cli.demo import demo
 from hub.cli.emulate import emulate
 from hub.cli.help import readable_help
@@ -20,6 +20,7 @@ from hub.cli.report import report
 from hub.cli.resolve import resolve
 from hub.cli.serve import serve
 from hub.cli.sync import status, sync
+from hub.cli.termination import Terminated, stop_on_sigterm
 
 readable_help()
 app = typer.Typer(
@@ -85,6 +86,11 @@ app.add_typer(webhooks.app, name="webhooks")
 
 
 def main() -> None:
+    stop_on_sigterm()
     command = typer.main.get_command(app)
     assert isinstance(command, TyperGroup)
-    command(args=hoisted(command, sys.argv[1:]))
+    try:
+        command(args=hoisted(command, sys.argv[1:]))
+    except Terminated:
+        errors.print("relhub: stopped (SIGTERM); what it had not committed was rolled back")
+        raise
