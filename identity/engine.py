@@ -343,7 +343,7 @@ def _score(
     stats["seconds_compare"] = time.perf_counter() - started
     started = time.perf_counter()
     if kept is None:
-        models = fit_models(table, entity, settings, levels, agreed, sessions, split)
+        models = fit_models(table, entity, settings, pairs, levels, agreed, sessions, split)
         refit_disagreement_on_anchors(
             models, levels, anchor_pairs(models, levels, agreed), settings.anchor_min_pairs
         )

@@ -528,18 +528,47 @@ def agreement_ranks(table: FeatureTable, models: list[ComparisonModel]) -> Agree
     return ranks
 
 
+def _apart_by_own_values(
+    table: FeatureTable, models: list[ComparisonModel], pairs: np.ndarray, levels: np.ndarray
+) -> np.ndarray:
+    """Per pair: two people by a comparison's `tells_apart_with`. Each record carries a
+    value no different people share (a phone of its own: a switchboard or a household's
+    landline says nothing of who holds it), they have none in common, and another
+    comparison listed disagrees (another employer, another job title). One person's
+    records differ so only by a phone changed with the job; a family mailbox's three
+    Elizabeth Smiths, or a work mailbox reissued to a namesake after a leaver, differ so
+    every time, and what they share is then shared, not proof."""
+    apart = np.zeros(len(levels), dtype=bool)
+    position = {m.comparison.name: i for i, m in enumerate(models)}
+    for c, model in enumerate(models):
+        comparison = model.comparison
+        if not comparison.tells_apart_with or model.shared_values is None:
+            continue
+        column = table.multi[comparison.feature]
+        own = np.zeros(table.n, dtype=bool)
+        own[column.records[~model.shared_values[column.codes]]] = True
+        differ = disagreeing_levels(comparison)[levels[:, c]] & own[pairs[:, 0]] & own[pairs[:, 1]]
+        other = np.zeros(len(levels), dtype=bool)
+        for name in comparison.tells_apart_with:
+            o = position[name]
+            other |= disagreeing_levels(models[o].comparison)[levels[:, o]]
+        apart |= differ & other
+    return apart
+
+
 def fit_models(
     table: FeatureTable,
     entity: EntitySettings,
     settings: ResolutionSettings,
+    pairs: np.ndarray,
     candidate_levels: np.ndarray,
     agreed: list[np.ndarray | None],
     sessions: list[tuple[np.ndarray, set[str]]],
     split: Split = ALONE,
 ) -> list[ComparisonModel]:
     """Models of every comparison: u sampled and m by EM (comparisons and sessions split by
-    `split`). `agreed` holds, per comparison weighed by value, the value code each pair
-    agrees on."""
+    `split`). `agreed` holds, per comparison weighed by value, the value code each of the
+    candidate `pairs` agrees on."""
     strangers = strangers_by_comparison(entity, candidate_levels, agreed)
     left, right = _random_pairs(
         table.n, min(settings.u_sample_pairs, table.n * (table.n - 1) // 2), settings.seed
@@ -556,6 +585,12 @@ def fit_models(
         return ComparisonModel(comparison, _initial_m(comparison), u, value_u, shared)
 
     models = split.map(model_of, list(zip(entity.comparisons, strangers, strict=True)))
+    apart = _apart_by_own_values(table, models, pairs, candidate_levels)
+    if apart.any():
+        for model, seen in zip(models, strangers, strict=True):
+            if model.shared_values is not None and seen is not None:
+                widened = _Strangers(seen.agreed, seen.apart | apart)
+                model.shared_values = _shared_values(table, model.comparison.feature, widened)
     expectation_maximisation(candidate_levels, sessions, models, settings, split)
     return models
 

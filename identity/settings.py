@@ -8,7 +8,7 @@ weight. Missing values are always neutral (weight 0) and need no level.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -107,6 +107,14 @@ class Comparison(_Strict):
         "date) means two different people: an email or phone that such a pair shares is "
         "shared (an inbox, a switchboard, a family mailbox) and never proof on its own.",
     )
+    tells_apart_with: list[str] = Field(
+        default_factory=list,
+        description="Comparisons that, disagreeing beside this one, tell two people apart: "
+        "two records each carrying a value of this feature no different people share (a "
+        "phone of their own, not a switchboard), none in common, and another employer or job "
+        "title, are two people; a mailbox they share is a family's, or one reissued after a "
+        "leaver, and never proof on its own.",
+    )
     conflict_on_else: bool = Field(
         default=False,
         description="Falling to the `else` level means the records cannot match (as "
@@ -177,6 +185,12 @@ class EntitySettings(_Strict):
     @model_validator(mode="after")
     def _rules_name_comparisons(self) -> EntitySettings:
         names = {c.name for c in self.comparisons}
+        for c in self.comparisons:
+            if set(c.tells_apart_with) - names:
+                raise ValueError(
+                    f"comparison {c.name!r}: tells_apart_with names unknown comparisons "
+                    f"{sorted(set(c.tells_apart_with) - names)}"
+                )
         for rule in self.deterministic_rules:
             unknown = set(rule.exact) | set(rule.compatible)
             if unknown - names:
@@ -280,7 +294,7 @@ def _exact_or_edits(
     edits: int,
     counted_with: tuple[str, ...] = (),
     different_m: float | None = None,
-    **options: bool,
+    **options: Any,
 ) -> Comparison:
     return Comparison(
         name=name,
@@ -295,7 +309,7 @@ def _exact_or_edits(
     )
 
 
-def _exact_any(name: str) -> Comparison:
+def _exact_any(name: str, tells_apart_with: tuple[str, ...] = ()) -> Comparison:
     return Comparison(
         name=name,
         feature=name,
@@ -306,11 +320,12 @@ def _exact_any(name: str) -> Comparison:
         term_frequency=True,
         shared_identifier=True,
         anchor=True,
+        tells_apart_with=list(tells_apart_with),
     )
 
 
 def _jaro_winkler(
-    name: str, threshold: float, counted_with: tuple[str, ...] = (), **options: bool
+    name: str, threshold: float, counted_with: tuple[str, ...] = (), **options: Any
 ) -> Comparison:
     return Comparison(
         name=name,
@@ -413,7 +428,7 @@ PERSON_DEFAULTS = EntitySettings(
             tells_apart=True,
         ),
         _exact_any("email"),
-        _exact_any("phone"),
+        _exact_any("phone", tells_apart_with=("employer", "job_title")),
         Comparison(
             name="employer",
             feature="employer",
