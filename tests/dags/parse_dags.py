@@ -15,6 +15,7 @@ import time
 from typing import Any, NoReturn
 
 import airflow.sdk  # noqa: F401
+from airflow.configuration import conf
 from airflow.dag_processing.dagbag import DagBag
 from airflow.sdk import AssetOrTimeSchedule
 
@@ -62,4 +63,9 @@ shapes: dict[str, Any] = {
     }
     for dag_id, dag in bag.dags.items()
 }
-print(json.dumps({"seconds": seconds, "errors": bag.import_errors, "dags": shapes}))
+timeout = conf.getfloat("core", "dagbag_import_timeout")
+print(
+    json.dumps(
+        {"seconds": seconds, "timeout": timeout, "errors": bag.import_errors, "dags": shapes}
+    )
+)
