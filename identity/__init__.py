@@ -20,6 +20,7 @@ from identity.features import NormalizedRecord, feature_layout
 from identity.golden_ids import GoldenIdAssignment, assign_golden_ids, current_id, mint_golden_id
 from identity.phones import PhoneError, to_e164
 from identity.probe import index_probe
+from identity.record_views import RecordView, record_view
 from identity.records import (
     ADDRESS_FIELDS,
     LIST_FIELDS,
@@ -66,6 +67,7 @@ __all__ = [
     "Provenance",
     "Record",
     "RecordIndex",
+    "RecordView",
     "Relationship",
     "RelationshipType",
     "ResolutionResult",
@@ -84,6 +86,7 @@ __all__ = [
     "pairs_within_groups",
     "record_key",
     "record_key_parts",
+    "record_view",
     "resolve_batch",
     "role_since",
     "score_pairs",

@@ -28,6 +28,7 @@ from identity.features import (
     normalized_values,
     raw_columns,
 )
+from identity.record_views import RecordView
 from identity.records import Record
 from identity.scoring import (
     ComparisonModel,
@@ -80,12 +81,12 @@ class ResolutionResult:
     stats: dict[str, Any] = field(default_factory=dict)
 
 
-Input = Record | NormalizedRecord  # what a resolve reads
+Input = Record | RecordView | NormalizedRecord  # what a resolve reads
 SkipStoredBlocks = Callable[[str, str, np.ndarray], np.ndarray]  # (kind, rule, texts) -> skip
 
 
 def _input_key(item: Input) -> str:
-    return item.key if isinstance(item, NormalizedRecord) else item.provenance.key
+    return item.key if isinstance(item, NormalizedRecord | RecordView) else item.provenance.key
 
 
 def _steward_pairs(
@@ -581,7 +582,8 @@ def resolve_batch(
     `records` may be any iterable, e.g. a generator over pages of a store: it is read
     once, in chunks, and only feature codes are kept, so the records need never all be in
     memory. Any of them may come as `NormalizedRecord`s (what `index_records` gave a store),
-    which resolve exactly as the records they were normalized from.
+    which resolve exactly as the records they were normalized from, or as `RecordView`s of
+    their stored JSON, which resolve as the records.
 
     `model` maps an entity kind to the parameters a previous resolve fitted (its
     `stats[kind]["model"]`); given, that kind is scored with them instead of refitting,
@@ -748,7 +750,7 @@ class BatchIndex:
 
 @full_collections_paused()
 def index_records(
-    records: Iterable[Record], settings: ResolutionSettings | None = None
+    records: Iterable[Record | RecordView], settings: ResolutionSettings | None = None
 ) -> RecordIndex:
     """The records' blocks, exactly the engine's grouping, and their normalized values
     (see `BatchIndex`)."""

@@ -12,26 +12,34 @@ employer as a full one does. Golden records survive from the records as stored.
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from typing import TypeVar
 
 from sqlalchemy import Connection, select
 
 from hub.store.bulk import key_chunks
 from hub.store.models import SourceRecordRow
-from identity import EntityKind, PersonRecord, Record, record_key, record_key_parts
+from identity import (
+    EntityKind,
+    OrganizationRecord,
+    Record,
+    RecordView,
+    record_key,
+    record_key_parts,
+)
+
+Read = TypeVar("Read", Record, RecordView)  # a record as its model, or as its JSON's view
 
 
-def _reference(record: Record) -> tuple[str, str] | None:
+def _reference(record: Record | RecordView) -> tuple[str, str] | None:
     """(system, organization id) of a person that names no employer of its own."""
-    if (
-        isinstance(record, PersonRecord)
-        and record.organization_ref
-        and not record.organization_name
-    ):
+    if isinstance(record, OrganizationRecord) or record.kind != EntityKind.PERSON:
+        return None
+    if record.organization_ref and not record.organization_name:
         return record.provenance.system, record.organization_ref
     return None
 
 
-def employed(connection: Connection, records: Sequence[Record]) -> list[Record]:
+def employed(connection: Connection, records: Sequence[Read]) -> list[Read]:
     """The records as the engine reads them: a person naming no employer takes the name
     of the organization its `organization_ref` names, where that organization has one."""
     references = [_reference(record) for record in records]
@@ -54,7 +62,7 @@ def _by_system(pairs: Collection[tuple[str, str]]) -> dict[str, set[str]]:
 _NAME = SourceRecordRow.canonical["name"].as_string()
 _LEGAL_NAME = SourceRecordRow.canonical["legal_name"].as_string()
 _REF = SourceRecordRow.canonical["organization_ref"].as_string()
-_LIVE = (SourceRecordRow.deleted.is_(False), SourceRecordRow.canonical.is_not(None))
+LIVE = (SourceRecordRow.deleted.is_(False), SourceRecordRow.canonical.is_not(None))
 
 
 def _organization_names(
@@ -72,7 +80,7 @@ def _organization_names(
                     SourceRecordRow.system == system,
                     SourceRecordRow.entity_kind == EntityKind.ORGANIZATION.value,
                     SourceRecordRow.source_id.in_(chunk),
-                    *_LIVE,
+                    *LIVE,
                 )
                 .order_by(SourceRecordRow.object.desc())
             )
@@ -98,7 +106,7 @@ def referencing(connection: Connection, keys: Collection[str]) -> set[str]:
                         SourceRecordRow.system == system,
                         SourceRecordRow.entity_kind == EntityKind.PERSON.value,
                         _REF.in_(chunk),
-                        *_LIVE,
+                        *LIVE,
                     )
                 )
             }

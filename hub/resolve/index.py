@@ -42,6 +42,7 @@ from identity import (
     NormalizedRecord,
     Record,
     RecordIndex,
+    RecordView,
     ResolutionSettings,
     SkipStoredBlocks,
     index_records,
@@ -100,7 +101,9 @@ class IndexEntry:
     features: str
 
 
-def index_entries(records: Sequence[Record], settings: ResolutionSettings) -> list[IndexEntry]:
+def index_entries(
+    records: Sequence[Record | RecordView], settings: ResolutionSettings
+) -> list[IndexEntry]:
     """Each record's entry, under every blocking rule of its entity kind."""
     return entries_of(index_records(records, settings), settings)
 

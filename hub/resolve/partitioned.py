@@ -127,7 +127,7 @@ def _prepare(
 
     def pages() -> Iterator[IndexRows]:
         for key_page, records in zip(
-            chunks(keys, PAGE), record_pages(connection, ids, keys), strict=True
+            chunks(keys, PAGE), record_pages(connection, ids), strict=True
         ):
             yield IndexRows.of(dict(zip(key_page, index_entries(records, settings), strict=True)))
 

@@ -7,18 +7,21 @@ from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 from pydantic import TypeAdapter
 from sqlalchemy import ColumnElement, Connection, Text, cast, func, select
 
-from hub.resolve.employers import employed
+from hub.resolve.employers import LIVE, employed
 from hub.store.bulk import PAGE, chunks, key_chunks
 from hub.store.identity_models import StewardDecisionRow
 from hub.store.models import Run, SourceRecordRow
 from identity import (
     CanonicalRecord,
     Record,
+    RecordView,
     record_key,
     record_key_parts,
+    record_view,
 )
 
 _RECORD = TypeAdapter(CanonicalRecord)
@@ -80,7 +83,7 @@ def live_records(connection: Connection) -> tuple[list[int], list[str], set[str]
             SourceRecordRow.object,
             SourceRecordRow.source_id,
             SourceRecordRow.entity_kind,
-        ).where(SourceRecordRow.deleted.is_(False), SourceRecordRow.canonical.is_not(None))
+        ).where(*LIVE)
     ):
         rows.append((record_key(system, object_name, source_id), row_id))
         if kind is not None:  # always, with a canonical form; the column allows none
@@ -89,15 +92,21 @@ def live_records(connection: Connection) -> tuple[list[int], list[str], set[str]
     return [row_id for _, row_id in rows], [key for key, _ in rows], kinds
 
 
-def record_pages(
-    connection: Connection, ids: Sequence[int], keys: Sequence[str]
-) -> Iterator[list[Record]]:
-    """The records with these row ids as the engine reads them (`employed`), page by page
-    in the given order, so that only one page is ever parsed at a time (a record deleted
-    meanwhile fails the resolve)."""
-    for id_page, key_page in zip(chunks(ids, PAGE), chunks(keys, PAGE), strict=True):
-        page = load_where(connection, SourceRecordRow.id.in_(id_page)).records
-        yield employed(connection, [page[key] for key in key_page])
+def record_pages(connection: Connection, ids: Sequence[int]) -> Iterator[list[RecordView]]:
+    """The live records with these row ids as the engine reads them (views, `employed`),
+    page by page in the given order, so that only one page is ever parsed at a time (a
+    record deleted meanwhile fails the resolve)."""
+    for id_page in chunks(ids, PAGE):
+        documents = {
+            row_id: document
+            for row_id, document in connection.execute(
+                select(SourceRecordRow.id, cast(SourceRecordRow.canonical, Text)).where(
+                    SourceRecordRow.id.in_(id_page), *LIVE
+                )
+            )
+        }
+        page = [record_view(orjson.loads(documents[row_id])) for row_id in id_page]
+        yield employed(connection, page)
 
 
 def load_keys(connection: Connection, keys: Collection[str]) -> Snapshot:

@@ -44,6 +44,7 @@ from identity import (
     FittedModel,
     NormalizedRecord,
     Record,
+    RecordView,
     ResolutionResult,
     ResolutionSettings,
     resolve_batch,
@@ -182,8 +183,8 @@ def resolve_in_run(
 
 
 def _noting_kinds(
-    records: Iterable[Record | NormalizedRecord], kinds: list[str]
-) -> Iterator[Record | NormalizedRecord]:
+    records: Iterable[Record | RecordView | NormalizedRecord], kinds: list[str]
+) -> Iterator[Record | RecordView | NormalizedRecord]:
     """The records as they pass into the engine, each one's entity kind noted on the way."""
     for record in records:
         kinds.append(record.kind)
@@ -245,7 +246,7 @@ class Resolution:
         if refit or models is None or not kinds <= set(models):
             models = None
         gone = set(old_ids) - set(keys)
-        records = chain.from_iterable(record_pages(self.connection, ids, keys))
+        records = chain.from_iterable(record_pages(self.connection, ids))
         result = self._resolve(
             keys, records, stored_records, gone, set(keys) | gone, old_ids, models
         )
@@ -279,7 +280,7 @@ class Resolution:
             [(position[a], position[b]) for a, b in pairs if a in position and b in position],
             dtype=np.int64,
         )
-        records = chain.from_iterable(record_pages(self.connection, ids, keys))
+        records = chain.from_iterable(record_pages(self.connection, ids))
         self._resolve(keys, records, stored_records, gone, set(keys) | gone, old_ids, models, given)
         save_models(self.connection, models, settings_digest(self.settings), self.report.run_id)
         self._analyze_rewritten()
@@ -291,7 +292,7 @@ class Resolution:
     def _resolve(
         self,
         keys: list[str],
-        records: Iterable[Record | NormalizedRecord],
+        records: Iterable[Record | RecordView | NormalizedRecord],
         fetch: Fetch,
         gone: set[str],
         changed: set[str],
