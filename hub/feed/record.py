@@ -17,11 +17,11 @@ from sqlalchemy import Connection, Table, insert, select, update
 from hub.feed import events
 from hub.golden import plain_fields
 from hub.store.bulk import insert_rows, select_in
-from hub.store.db import JSONText, utcnow
+from hub.store.db import JSONText, dumps, utcnow
 from hub.store.feed_models import HEAD_ID, ChangeCommitRow, ChangeEventRow, ChangeFeedHeadRow
 from hub.store.identity_models import ACTIVE, GoldenRecordRow
 
-Event = tuple[str, str, str, dict[str, Any]]  # golden id, entity kind, event type, detail
+Event = tuple[str, str, str, dict[str, Any] | JSONText]  # golden id, entity kind, type, detail
 _events = cast(Table, ChangeEventRow.__table__)
 _commits = cast(Table, ChangeCommitRow.__table__)
 _head = cast(Table, ChangeFeedHeadRow.__table__)
@@ -41,6 +41,16 @@ class GoldenState:
 def _loaded(value: Any) -> Any:
     """A row's JSON column as values (the resolve hands some over already serialized)."""
     return json.loads(value) if isinstance(value, JSONText) else value
+
+
+def created_detail(row: Mapping[str, Any]) -> dict[str, Any] | JSONText:
+    """The detail of a golden record created: its roles and lifecycle stage. Roles the
+    resolve hands over serialized are spliced into the detail's text as they are, not
+    parsed to be written again (a first full resolve creates every golden record)."""
+    roles, stage = row["roles"], row["lifecycle_stage"]
+    if isinstance(roles, JSONText):
+        return JSONText(f'{{"roles":{roles},"lifecycle_stage":{dumps(stage)}}}')
+    return {"roles": roles, "lifecycle_stage": stage}
 
 
 def differences(golden_id: str, before: GoldenState, after: Mapping[str, Any]) -> list[Event]:
@@ -98,8 +108,7 @@ class ChangeRecorder:
             if golden_id in split_from:
                 found.append((golden_id, kind, events.SPLIT, {"split_from": split_from[golden_id]}))
             elif old is None or old.status != ACTIVE:
-                detail = {"roles": _loaded(row["roles"]), "lifecycle_stage": row["lifecycle_stage"]}
-                found.append((golden_id, kind, events.CREATED, detail))
+                found.append((golden_id, kind, events.CREATED, created_detail(row)))
             if old is not None and old.status == ACTIVE:
                 found.extend(differences(golden_id, old, row))
         self._insert(found)

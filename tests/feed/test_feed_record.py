@@ -8,7 +8,8 @@ from identityfixtures import Shop, person
 
 from hub.feed import events
 from hub.feed.read import changes_after, feed_head
-from hub.feed.record import GoldenState, differences
+from hub.feed.record import GoldenState, created_detail, differences
+from hub.store.db import JSONText, dumps
 
 
 def _feed(shop: Shop, after: int = 0) -> list[tuple[str, str, dict[str, object]]]:
@@ -89,3 +90,12 @@ def test_differences_name_fields_stages_and_roles() -> None:
         ("g1", "person", events.ROLE_GAINED, {"roles": ["customer", "partner_contact"]}),
         ("g1", "person", events.ROLE_LOST, {"roles": ["lead"]}),
     ]
+
+
+def test_a_created_detail_from_serialized_roles_is_the_text_its_values_dump_to() -> None:
+    for stage in ("customer", None):
+        detail = {"roles": ["customer", "partner"], "lifecycle_stage": stage}
+        serialized = {**detail, "roles": JSONText('["customer","partner"]')}
+        assert created_detail(serialized) == dumps(detail)
+        assert isinstance(created_detail(serialized), JSONText)
+        assert created_detail(detail) == detail
