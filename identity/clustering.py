@@ -2,10 +2,13 @@
 
 Connected components alone let one bad link chain two people together (A~B~C). So a
 component is re-checked when it could hide such a chain — it holds two records that
-cannot be the same (conflicting strong identifiers, a steward cannot-link), or a weak
-link that bridges records already linked by stronger evidence — and rebuilt greedily:
-strongest links first, a merge refused when it would join records that conflict, and a
-weak link allowed to join two multi-record clusters only with a second link's support.
+cannot be the same (conflicting strong identifiers, a steward cannot-link), a weak link
+beside two records their own values tell apart, or a weak link that bridges records
+already linked by stronger evidence — and rebuilt greedily: strongest links first, a
+merge refused when it would join records that conflict, a weak link refused when it
+would join records told apart (two namesake colleagues, each linked weakly to a third
+record on name and employer), and a weak link allowed to join two multi-record clusters
+only with a second link's support.
 Only the flagged components are walked in Python; the rest stay vectorized.
 """
 
@@ -88,19 +91,22 @@ def _rebuild(
     records: list[int],
     component_links: list[tuple[int, int, bool, bool]],
     conflicts: set[tuple[int, int]],
+    apart_pairs: set[tuple[int, int]],
 ) -> dict[int, int]:
     clusters = _Clusters(records)
 
-    def clash(a: int, b: int) -> bool:
+    def clash(a: int, b: int, pairs: set[tuple[int, int]]) -> bool:
         return any(
-            (min(x, y), max(x, y)) in conflicts
+            (min(x, y), max(x, y)) in pairs
             for x in clusters.members[a]
             for y in clusters.members[b]
         )
 
     for left, right, weak, steward in component_links:
         a, b = clusters.find(left), clusters.find(right)
-        if a == b or clash(a, b):
+        if a == b or clash(a, b, conflicts):
+            continue
+        if weak and not steward and clash(a, b, apart_pairs):
             continue
         if weak and not steward and len(clusters.members[a]) > 1 and len(clusters.members[b]) > 1:
             support = sum(
@@ -118,19 +124,25 @@ def cluster(
     n: int,
     links: LinkSet,
     conflict: ConflictCheck,
+    apart: ConflictCheck,
     cannot_link: np.ndarray,
     max_component_check: int,
 ) -> tuple[np.ndarray, dict[str, int]]:
     """Cluster label per record (dense, ordered by smallest member) and re-check counts.
 
     `cannot_link` is a (k, 2) array of steward pairs; `conflict(left, right)` tells which
-    record pairs cannot be the same entity.
+    record pairs cannot be the same entity, `apart(left, right)` which ones their own
+    values tell apart (no weak link may join them).
     """
     labels = connected_components(n, links.left, links.right)
     sizes = np.bincount(labels, minlength=n)
     big = np.flatnonzero(sizes[labels] >= 3)
     within_left, within_right, *_ = pairs_within_groups(big, labels[big], max_component_check)
     clashing = conflict(within_left, within_right) if len(within_left) else np.zeros(0, bool)
+    weakly_linked = np.isin(labels[within_left], labels[links.left[links.weak]])
+    told = np.zeros(len(within_left), dtype=bool)
+    if weakly_linked.any():
+        told[weakly_linked] = apart(within_left[weakly_linked], within_right[weakly_linked])
     steward_left, steward_right = cannot_link[:, 0], cannot_link[:, 1]
     steward_inside = labels[steward_left] == labels[steward_right]
     weak_bridge = links.weak & (sizes[labels[links.left]] >= 4)
@@ -138,6 +150,7 @@ def cluster(
         np.concatenate(
             [
                 labels[within_left[clashing]],
+                labels[within_left[told]],
                 labels[steward_left[steward_inside]],
                 labels[links.left[weak_bridge]],
                 np.flatnonzero(sizes > max_component_check),
@@ -148,6 +161,9 @@ def cluster(
         (int(a), int(b)) for a, b in zip(within_left[clashing], within_right[clashing], strict=True)
     }
     conflicts |= {(int(min(a, b)), int(max(a, b))) for a, b in cannot_link}
+    apart_pairs = {
+        (int(a), int(b)) for a, b in zip(within_left[told], within_right[told], strict=True)
+    }
     by_component = _component_links(labels, links, flagged)
     members = np.flatnonzero(np.isin(labels, flagged))
     groups: dict[int, list[int]] = {}
@@ -161,10 +177,17 @@ def cluster(
             conflicts |= {
                 (int(recs[a]), int(recs[b])) for a, b in zip(left[bad], right[bad], strict=True)
             }
-        for record, label in _rebuild(records, by_component.get(component, []), conflicts).items():
+            seen_apart = apart(recs[left], recs[right])
+            apart_pairs |= {
+                (int(recs[a]), int(recs[b]))
+                for a, b in zip(left[seen_apart], right[seen_apart], strict=True)
+            }
+        rebuilt = _rebuild(records, by_component.get(component, []), conflicts, apart_pairs)
+        for record, label in rebuilt.items():
             labels[record] = label
     dense = np.unique(labels, return_inverse=True)[1]
     return dense, {
         "components_rechecked": len(groups),
         "conflicting_pairs": int(clashing.sum()) + len(cannot_link),
+        "told_apart_pairs": len(apart_pairs),
     }

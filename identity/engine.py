@@ -43,6 +43,7 @@ from identity.scoring import (
     on_shared_value,
     pair_weights,
     refit_disagreement_on_anchors,
+    told_apart,
 )
 from identity.settings import (
     Comparison,
@@ -51,7 +52,7 @@ from identity.settings import (
     StewardConstraints,
 )
 from identity.sorted_keys import contains, sorted_unique, subset_mask
-from workers.forked import Split, peeked
+from workers.forked import ALONE, Split, peeked
 from workers.gc_pause import full_collections_paused
 
 __all__ = [
@@ -504,7 +505,11 @@ def _resolve_kind(
             clash |= vetoes[compare(table, c, left, right).levels]
         return clash
 
-    labels, cluster_stats = cluster(n, link_set, conflict, cannot, settings.max_block_size)
+    def apart(left: np.ndarray, right: np.ndarray) -> np.ndarray:
+        pairs = np.column_stack([left, right])
+        return told_apart(table, models, pairs, _compare_all(table, entity, pairs, ALONE, None)[0])
+
+    labels, cluster_stats = cluster(n, link_set, conflict, apart, cannot, settings.max_block_size)
     stats["seconds_cluster"] = time.perf_counter() - started
     stats.update(cluster_stats)
     tables = tuple(_evidence(pairs, scored, mask, entity) for mask in (accepted, review))

@@ -556,6 +556,22 @@ def _apart_by_own_values(
     return apart
 
 
+def told_apart(
+    table: FeatureTable, models: list[ComparisonModel], pairs: np.ndarray, levels: np.ndarray
+) -> np.ndarray:
+    """Per pair: two people by what each record holds of its own, whatever the score:
+    phones of their own that differ beside another employer or job title
+    (`tells_apart_with`), or personal mailboxes of their own at one employer (an
+    `other_value` level). Two namesake colleagues look so; one person's records seldom
+    do, so a weak link may not join records that are (clustering)."""
+    apart = _apart_by_own_values(table, models, pairs, levels)
+    for c, model in enumerate(models):
+        own = [lvl.kind == "other_value" for lvl in model.comparison.levels]
+        if any(own):
+            apart |= np.array([*own, False])[levels[:, c]]
+    return apart
+
+
 def fit_models(
     table: FeatureTable,
     entity: EntitySettings,
