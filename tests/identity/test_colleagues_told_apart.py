@@ -32,14 +32,14 @@ def _mailboxes_of_their_own(left: np.ndarray, right: np.ndarray) -> np.ndarray:
     return (right == 2) & (left < 2) | (left == 2) & (right < 2)
 
 
-def test_a_weak_link_does_not_join_colleagues_told_apart():
+def test_a_weak_link_does_not_join_colleagues_told_apart() -> None:
     labels, stats = cluster(4, LINKS, _never, _mailboxes_of_their_own, NO_STEWARD, 2000)
     assert labels[0] == labels[1] == labels[3]
     assert labels[2] != labels[0]
     assert stats["told_apart_pairs"] == 2
 
 
-def test_weak_links_join_records_nothing_tells_apart():
+def test_weak_links_join_records_nothing_tells_apart() -> None:
     labels, stats = cluster(4, LINKS, _never, _never, NO_STEWARD, 2000)
     assert len(set(labels.tolist())) == 1
     assert stats["told_apart_pairs"] == 0

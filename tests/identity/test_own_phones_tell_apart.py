@@ -31,7 +31,9 @@ def _labels(population: list[PersonRecord], records: list[PersonRecord]) -> np.n
     return resolve_batch([*background, *records]).labels[len(background) :]
 
 
-def test_a_family_mailbox_does_not_join_three_elizabeth_smiths(population):
+def test_a_family_mailbox_does_not_join_three_elizabeth_smiths(
+    population: list[PersonRecord],
+) -> None:
     """Three relatives named Elizabeth (a Betty, a Liz) on one family mailbox, each at
     another employer, two with phones of their own: the same-email rule linked all three."""
     mailbox = {"family_name": "Smith", "emails": ["thesmiths607@outlook.com"]}
@@ -57,7 +59,9 @@ def test_a_family_mailbox_does_not_join_three_elizabeth_smiths(population):
     assert len(np.unique(labels)) == 3
 
 
-def test_a_work_mailbox_reissued_after_a_leaver_does_not_join_two_namesakes(population):
+def test_a_work_mailbox_reissued_after_a_leaver_does_not_join_two_namesakes(
+    population: list[PersonRecord],
+) -> None:
     """A former and a current Charles Smith, each given charles.smith1@ in turn: other
     phones of their own and other job titles at the one employer."""
     work = {
@@ -76,7 +80,7 @@ def test_a_work_mailbox_reissued_after_a_leaver_does_not_join_two_namesakes(popu
     assert labels[0] != labels[1]
 
 
-def test_a_job_change_keeps_the_personal_mailbox_link(population):
+def test_a_job_change_keeps_the_personal_mailbox_link(population: list[PersonRecord]) -> None:
     """One person's personal mailbox before and after a job change: the old record gives
     the old employer's switchboard (colleagues give it too), the new one a mobile; another
     record without a phone. Only phones of their own that differ tell two people apart."""
