@@ -9,7 +9,7 @@ held fixed, as Splink does. Every configured m or u overrides the estimate.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, replace
 from functools import cached_property
 from itertools import repeat
@@ -29,10 +29,15 @@ _FLOOR = 1e-9
 _DISAGREEING_KINDS: frozenset[str] = frozenset({"else", "second_token_differs"})
 
 
-def disagreeing_levels(comparison: Comparison) -> np.ndarray:
-    """Per level, whether the two values disagree there, plus a last False for a missing
+def levels_of_kind(comparison: Comparison, kinds: Collection[str]) -> np.ndarray:
+    """Per level, whether its kind is one of `kinds`, plus a last False for a missing
     value: indexed by a pair's level (NULL_LEVEL, -1, reads the last)."""
-    return np.array([lvl.kind in _DISAGREEING_KINDS for lvl in comparison.levels] + [False])
+    return np.array([lvl.kind in kinds for lvl in comparison.levels] + [False])
+
+
+def disagreeing_levels(comparison: Comparison) -> np.ndarray:
+    """Per level, whether the two values disagree there (`levels_of_kind`)."""
+    return levels_of_kind(comparison, _DISAGREEING_KINDS)
 
 
 @dataclass
@@ -566,9 +571,9 @@ def told_apart(
     do, so a weak link may not join records that are (clustering)."""
     apart = _apart_by_own_values(table, models, pairs, levels)
     for c, model in enumerate(models):
-        own = [lvl.kind == "other_value" for lvl in model.comparison.levels]
-        if any(own):
-            apart |= np.array([*own, False])[levels[:, c]]
+        own = levels_of_kind(model.comparison, ("other_value",))
+        if own.any():
+            apart |= own[levels[:, c]]
     return apart
 
 
