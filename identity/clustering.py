@@ -120,6 +120,11 @@ def _rebuild(
     return {r: min(clusters.members[clusters.find(r)]) for r in records}
 
 
+def _pair_set(left: np.ndarray, right: np.ndarray) -> set[tuple[int, int]]:
+    """The pairs as `_rebuild` looks them up: (smaller, larger) record."""
+    return {(int(min(a, b)), int(max(a, b))) for a, b in zip(left, right, strict=True)}
+
+
 def cluster(
     n: int,
     links: LinkSet,
@@ -157,13 +162,9 @@ def cluster(
             ]
         )
     )
-    conflicts = {
-        (int(a), int(b)) for a, b in zip(within_left[clashing], within_right[clashing], strict=True)
-    }
-    conflicts |= {(int(min(a, b)), int(max(a, b))) for a, b in cannot_link}
-    apart_pairs = {
-        (int(a), int(b)) for a, b in zip(within_left[told], within_right[told], strict=True)
-    }
+    conflicts = _pair_set(within_left[clashing], within_right[clashing])
+    conflicts |= _pair_set(cannot_link[:, 0], cannot_link[:, 1])
+    apart_pairs = _pair_set(within_left[told], within_right[told])
     by_component = _component_links(labels, links, flagged)
     members = np.flatnonzero(np.isin(labels, flagged))
     groups: dict[int, list[int]] = {}
@@ -174,14 +175,9 @@ def cluster(
             left, right = np.array(np.triu_indices(len(records), 1))
             recs = np.array(records)
             bad = conflict(recs[left], recs[right])
-            conflicts |= {
-                (int(recs[a]), int(recs[b])) for a, b in zip(left[bad], right[bad], strict=True)
-            }
+            conflicts |= _pair_set(recs[left[bad]], recs[right[bad]])
             seen_apart = apart(recs[left], recs[right])
-            apart_pairs |= {
-                (int(recs[a]), int(recs[b]))
-                for a, b in zip(left[seen_apart], right[seen_apart], strict=True)
-            }
+            apart_pairs |= _pair_set(recs[left[seen_apart]], recs[right[seen_apart]])
         rebuilt = _rebuild(records, by_component.get(component, []), conflicts, apart_pairs)
         for record, label in rebuilt.items():
             labels[record] = label
