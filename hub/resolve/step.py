@@ -29,8 +29,14 @@ from hub.resolve.index import IndexBeside, refill_index, reindex_changed, skippi
 from hub.resolve.minting import golden_ids
 from hub.resolve.notes import capped_block_notes
 from hub.resolve.reach import Reach
-from hub.resolve.source_records import decision_mark, live_records, record_pages, source_mark
-from hub.resolve.survivorship_pages import Fetch, stored_records
+from hub.resolve.source_records import (
+    RowReader,
+    decision_mark,
+    live_records,
+    record_pages,
+    source_mark,
+)
+from hub.resolve.survivorship_pages import Fetch
 from hub.resolve.writers import Writers
 from hub.review import constraints_for
 from hub.store import runs
@@ -247,9 +253,8 @@ class Resolution:
             models = None
         gone = set(old_ids) - set(keys)
         records = chain.from_iterable(record_pages(self.connection, ids))
-        result = self._resolve(
-            keys, records, stored_records, gone, set(keys) | gone, old_ids, models
-        )
+        fetch = RowReader(dict(zip(keys, ids, strict=True)))
+        result = self._resolve(keys, records, fetch, gone, set(keys) | gone, old_ids, models)
         if models is None:
             save_models(
                 self.connection,
@@ -281,7 +286,8 @@ class Resolution:
             dtype=np.int64,
         )
         records = chain.from_iterable(record_pages(self.connection, ids))
-        self._resolve(keys, records, stored_records, gone, set(keys) | gone, old_ids, models, given)
+        fetch = RowReader(dict(zip(keys, ids, strict=True)))
+        self._resolve(keys, records, fetch, gone, set(keys) | gone, old_ids, models, given)
         save_models(self.connection, models, settings_digest(self.settings), self.report.run_id)
         self._analyze_rewritten()
 

@@ -24,7 +24,6 @@ from typing import Any
 from sqlalchemy import Connection
 
 from hub.golden import golden_row_values
-from hub.resolve.source_records import load_keys
 from hub.store.db import JSONText
 from hub.store.identity_models import ACTIVE
 from identity import Record, survive
@@ -40,10 +39,6 @@ _JSON_COLUMNS = ("fields", "roles", "lifecycle")
 _CONTENT = ("entity_kind", "status", "member_count", "lifecycle_stage", *_JSON_COLUMNS)
 Fetch = Callable[[Connection, Collection[str]], Mapping[str, Record]]
 """The records of these keys, read through a connection (or a batch already in memory)."""
-
-
-def stored_records(connection: Connection, keys: Collection[str]) -> Mapping[str, Record]:
-    return load_keys(connection, keys).records
 
 
 @dataclass(frozen=True)
