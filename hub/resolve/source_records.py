@@ -116,7 +116,7 @@ def _documents(connection: Connection, ids: Sequence[int]) -> dict[int, str]:
 class RowReader:
     """Live records by key, read by their row ids (`rows`: a full resolve knows every
     record's, from `live_records`). Survivorship reads each record once more: by row id
-    that takes 0.4x the time it takes by key (where SQLite walks the unique index of
+    that takes 0.75x the CPU it takes by key (where SQLite walks the unique index of
     system, object and source id, then the table). A record deleted since is missing from
     what it returns, and the resolve fails, as `record_pages` does."""
 

@@ -255,8 +255,9 @@ def make_engine(url: str, pool_size: int | None = None, *, reader: bool = False)
 # The page size of a new SQLite store (an existing one keeps its own: SQLite changes it
 # only by a VACUUM out of WAL mode). 8 KiB, PostgreSQL's, not SQLite's 4: a 1M full resolve
 # writes 3.4 GB, golden records of 1.5 KB among it, and writing what it stores took 0.86x
-# the time (raw inserts, index builds and commit: 78 s against 91 s; 16 KiB, 73 s, would
-# quadruple the bytes an incremental resolve's scattered row changes put in the WAL).
+# the time (raw inserts, index builds and commit: 78 s against 91 s). 8 KiB doubles what
+# an incremental resolve's scattered row changes put in the WAL (its 1,000 changes at 200k
+# took as long: 2.6-3.0 s either way); 16 KiB (73 s) would quadruple it.
 SQLITE_PAGE_SIZE = 8192
 
 
