@@ -247,13 +247,11 @@ class Resolution:
                 reindex_changed(self.connection, reach.entries_of(fresh), reach.indexed, changed)
                 return
         self.report.full = True
-        ids, keys, kinds = live_records(self.connection)
+        keys, kinds, records, fetch = self._every_record()
         old_ids = all_golden_ids(self.connection)
         if refit or models is None or not kinds <= set(models):
             models = None
         gone = set(old_ids) - set(keys)
-        records = chain.from_iterable(record_pages(self.connection, ids))
-        fetch = RowReader(dict(zip(keys, ids, strict=True)))
         result = self._resolve(keys, records, fetch, gone, set(keys) | gone, old_ids, models)
         if models is None:
             save_models(
@@ -277,7 +275,7 @@ class Resolution:
         is resolved by the next resolve."""
         self.report.full = True
         self.report.marks = marks
-        ids, keys, _ = live_records(self.connection)
+        keys, _, records, fetch = self._every_record()
         old_ids = all_golden_ids(self.connection)
         gone = set(old_ids) - set(keys)
         position = {key: i for i, key in enumerate(keys)}
@@ -285,11 +283,17 @@ class Resolution:
             [(position[a], position[b]) for a, b in pairs if a in position and b in position],
             dtype=np.int64,
         )
-        records = chain.from_iterable(record_pages(self.connection, ids))
-        fetch = RowReader(dict(zip(keys, ids, strict=True)))
         self._resolve(keys, records, fetch, gone, set(keys) | gone, old_ids, models, given)
         save_models(self.connection, models, settings_digest(self.settings), self.report.run_id)
         self._analyze_rewritten()
+
+    def _every_record(self) -> tuple[list[str], set[str], Iterator[RecordView], RowReader]:
+        """A full resolve's records: every live one's key (in key order), their entity
+        kinds, the records as the engine streams them (read as it goes) and their reader
+        for survivorship."""
+        ids, keys, kinds = live_records(self.connection)
+        records = chain.from_iterable(record_pages(self.connection, ids))
+        return keys, kinds, records, RowReader(dict(zip(keys, ids, strict=True)))
 
     def _analyze_rewritten(self) -> None:
         for rewritten in (GoldenMemberRow, GoldenRecordRow, LinkRow, ReviewRow):
