@@ -51,6 +51,7 @@ from bench_hub_resolve import POSTGRES_URL, postgres_store, schema_url
 from bench_incremental import fill_store
 from sqlalchemy import func, select, text
 
+from hub.cli.termination import stop_on_sigterm
 from hub.config import RelhubConfig
 from hub.resolve import resolve
 from hub.serve.tokens import create_token
@@ -425,6 +426,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> None:
+    stop_on_sigterm()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=int, default=1_000_000, help="golden records in the store")
     parser.add_argument(

@@ -30,6 +30,7 @@ from bench_incremental import fill_store
 from peak_memory import PeakMemory
 from sqlalchemy import create_engine, text
 
+from hub.cli.termination import stop_on_sigterm
 from hub.store.migrate import open_store
 
 POSTGRES_URL = os.environ.get(
@@ -97,6 +98,7 @@ def hub_resolve(n: int, seed: int, url: str) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> None:
+    stop_on_sigterm()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=100_000, help="records in the store")
     parser.add_argument("--seed", type=int, default=42)

@@ -47,6 +47,7 @@ from emulators.synthetic.truth import (
     score_clusters,
     score_pairs,
 )
+from hub.cli.termination import stop_on_sigterm
 from identity.records import PersonRecord
 
 MATCH_PROBABILITY = 0.9
@@ -296,6 +297,7 @@ def summary(n: int, results: dict[str, dict[str, Any]]) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> None:
+    stop_on_sigterm()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=1_000_000, help="person records to generate")
     parser.add_argument("--seed", type=int, default=42)

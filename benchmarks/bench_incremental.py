@@ -27,6 +27,7 @@ from sqlalchemy import Engine, bindparam, update
 
 from emulators.synthetic.canonical import iter_person_records
 from emulators.synthetic.generator import generate
+from hub.cli.termination import stop_on_sigterm
 from hub.config import RelhubConfig
 from hub.resolve import ResolveReport, resolve
 from hub.store import runs
@@ -150,6 +151,7 @@ def incremental_1k_seconds(n: int) -> float:
 
 
 def main(argv: list[str] | None = None) -> None:
+    stop_on_sigterm()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=1_000_000, help="records in the store")
     args = parser.parse_args(argv)

@@ -32,6 +32,7 @@ import yaml
 
 from emulators.synthetic.company import FILES, CompanyExport, write_company
 from emulators.synthetic.truth import most_people_in_one_cluster, score_clusters
+from hub.cli.termination import stop_on_sigterm
 from hub.config import load_config
 from hub.golden import export
 from hub.resolve import resolve
@@ -512,6 +513,7 @@ KEYS = (
 
 
 def main(argv: list[str] | None = None) -> None:
+    stop_on_sigterm()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--people", type=int, default=20_000)
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])

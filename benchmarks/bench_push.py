@@ -35,6 +35,7 @@ from emulators.hubspot import generate as generate_portal
 from emulators.salesforce import EmulatorConfig as SalesforceConfig
 from emulators.salesforce import SalesforceEmulator
 from emulators.salesforce.seed import generate as generate_org
+from hub.cli.termination import stop_on_sigterm
 from hub.config import RelhubConfig, SourceConfig, load_config
 from hub.push.drain import push_source
 from hub.push.outbox import build_outbox
@@ -153,6 +154,7 @@ def outbox_against_resolve(n: int, folder: Path) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> None:
+    stop_on_sigterm()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--hubspot", type=int, default=30_000, help="HubSpot contacts pushed")
     parser.add_argument("--salesforce", type=int, default=20_000, help="Salesforce contacts")

@@ -46,6 +46,7 @@ from sqlalchemy import create_engine, text
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 from emulators.synthetic.layouts import CRM_CONTACTS  # noqa: E402  (the demo's CRM export layout)
+from hub.cli.termination import stop_on_sigterm  # noqa: E402
 
 DEFAULT_POSTGRES = "postgresql+psycopg2://postgres@127.0.0.1:5432/test"
 GIVEN = ["María", "José", "Lucía", "Javier", "Ana", "Carmen", "John", "Mary", "Ángel", "Núria"]
@@ -256,6 +257,7 @@ def drop_schema(server: str, schema: str) -> None:
 
 
 def main() -> None:
+    stop_on_sigterm()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 500_000])
     parser.add_argument(

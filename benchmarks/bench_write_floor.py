@@ -25,6 +25,7 @@ from typing import Any
 
 from bench_hub_resolve import hub_resolve, sqlite_store
 
+from hub.cli.termination import stop_on_sigterm
 from hub.store.db import SQLITE_PAGE_SIZE
 from hub.store.models import SourceRecordRow
 
@@ -86,6 +87,7 @@ def write_floor(store: Path, copy: Path) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> None:
+    stop_on_sigterm()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=1_000_000, help="records in the store")
     parser.add_argument("--seed", type=int, default=42)
