@@ -22,6 +22,10 @@ import numpy as np
 from identity.blocking import pairs_within_groups
 
 ConflictCheck = Callable[[np.ndarray, np.ndarray], np.ndarray]
+"""Per pair of records (`left[i]`, `right[i]`): whether the two cannot be the same."""
+ClashCheck = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
+"""Per pair: whether the two cannot be the same, and whether their own values tell them
+apart, both from one comparison of all their values."""
 
 
 @dataclass(frozen=True)
@@ -129,15 +133,17 @@ def cluster(
     n: int,
     links: LinkSet,
     conflict: ConflictCheck,
-    apart: ConflictCheck,
+    clash: ClashCheck,
     cannot_link: np.ndarray,
     max_component_check: int,
 ) -> tuple[np.ndarray, dict[str, int]]:
     """Cluster label per record (dense, ordered by smallest member) and re-check counts.
 
     `cannot_link` is a (k, 2) array of steward pairs; `conflict(left, right)` tells which
-    record pairs cannot be the same entity, `apart(left, right)` which ones their own
-    values tell apart (no weak link may join them).
+    record pairs cannot be the same entity (comparing only what can veto), `clash(left,
+    right)` that and which ones their own values tell apart (no weak link may join them),
+    comparing every value once: for the weakly linked pairs of a component, and for every
+    pair of one too large to check pair by pair beforehand.
     """
     labels = connected_components(n, links.left, links.right)
     sizes = np.bincount(labels, minlength=n)
@@ -147,7 +153,7 @@ def cluster(
     weakly_linked = np.isin(labels[within_left], labels[links.left[links.weak]])
     told = np.zeros(len(within_left), dtype=bool)
     if weakly_linked.any():
-        told[weakly_linked] = apart(within_left[weakly_linked], within_right[weakly_linked])
+        _, told[weakly_linked] = clash(within_left[weakly_linked], within_right[weakly_linked])
     steward_left, steward_right = cannot_link[:, 0], cannot_link[:, 1]
     steward_inside = labels[steward_left] == labels[steward_right]
     weak_bridge = links.weak & (sizes[labels[links.left]] >= 4)
@@ -174,9 +180,8 @@ def cluster(
         if len(records) > max_component_check:
             left, right = np.array(np.triu_indices(len(records), 1))
             recs = np.array(records)
-            bad = conflict(recs[left], recs[right])
+            bad, seen_apart = clash(recs[left], recs[right])
             conflicts |= _pair_set(recs[left[bad]], recs[right[bad]])
-            seen_apart = apart(recs[left], recs[right])
             apart_pairs |= _pair_set(recs[left[seen_apart]], recs[right[seen_apart]])
         rebuilt = _rebuild(records, by_component.get(component, []), conflicts, apart_pairs)
         for record, label in rebuilt.items():

@@ -484,7 +484,8 @@ def _resolve_kind(
     del keys, rule_keys, trained  # the largest arrays are per pair: each held only as needed
     scored, models, share = _score(table, entity, settings, pairs, sessions, stats, model)
     stats.update(_model_statistics(table, models, share))
-    vetoing = [(m.comparison, v) for m in models if (v := _decisive(m, settings)).any()]
+    decisive = [_decisive(m, settings) for m in models]
+    vetoing = [(m.comparison, v) for m, v in zip(models, decisive, strict=True) if v.any()]
     stats["conflict_comparisons"] = [c.name for c, _ in vetoing]
     is_must, is_cannot = _member(pairs, must, n), _member(pairs, cannot, n)
     accepted, review = _decide(scored, settings, is_must, is_cannot)
@@ -505,11 +506,12 @@ def _resolve_kind(
             clash |= vetoes[compare(table, c, left, right).levels]
         return clash
 
-    def apart(left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    def clash(left: np.ndarray, right: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         pairs = np.column_stack([left, right])
-        return told_apart(table, models, pairs, _compare_all(table, entity, pairs, ALONE, None)[0])
+        levels = _compare_all(table, entity, pairs, ALONE, None)[0]
+        return _conflicts(levels, decisive), told_apart(table, models, pairs, levels)
 
-    labels, cluster_stats = cluster(n, link_set, conflict, apart, cannot, settings.max_block_size)
+    labels, cluster_stats = cluster(n, link_set, conflict, clash, cannot, settings.max_block_size)
     stats["seconds_cluster"] = time.perf_counter() - started
     stats.update(cluster_stats)
     tables = tuple(_evidence(pairs, scored, mask, entity) for mask in (accepted, review))
