@@ -501,10 +501,10 @@ def _resolve_kind(
     )
 
     def conflict(left: np.ndarray, right: np.ndarray) -> np.ndarray:
-        clash = np.zeros(len(left), dtype=bool)
+        vetoed = np.zeros(len(left), dtype=bool)
         for c, vetoes in vetoing:
-            clash |= vetoes[compare(table, c, left, right).levels]
-        return clash
+            vetoed |= vetoes[compare(table, c, left, right).levels]
+        return vetoed
 
     def clash(left: np.ndarray, right: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         pairs = np.column_stack([left, right])

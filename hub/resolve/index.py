@@ -53,10 +53,12 @@ INDEX_VERSION = "block-texts-5"  # 2: caps kept; 3: features kept; 4: name pairs
 _SEPARATOR = "\x1f"
 
 
-# Bytes of a block digest: 8 (16 hex characters) keep two blocks of a store of millions
-# apart (p < 1e-6 that any two of 4M blocks collide; then an incremental resolve reads
-# one more block's records) and made the 1.5M index rows of 200k records 0.77x the size
-# of 16-byte digests (157 against 205 MiB), each digest stored twice (row and index).
+# Bytes of a block digest: 8 (16 hex characters) keep the blocks of a store of millions
+# apart (p < 1e-6 that any two of 4M blocks share a digest; two that did would count as
+# one block, read and sized together by incremental and partitioned resolves, while a
+# full resolve in one process, which blocks on its own codes, pairs them as before), and
+# made the 1.5M index rows of 200k records 0.77x the bytes of 16-byte digests (157
+# against 205 MiB): each is stored twice.
 DIGEST_BYTES = 8
 
 
