@@ -54,3 +54,8 @@ class FittedModels:
                     gc.freeze()
             self._checked = time.monotonic()
             return self._models
+
+    def stale(self, engine: Engine) -> bool:
+        """Whether the store holds models fitted under other settings: the index beside
+        them was written under those too (a store never resolved holds neither)."""
+        return self.current(engine) is None and bool(self._version)

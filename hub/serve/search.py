@@ -8,7 +8,7 @@ one block read, never a scan of golden records.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Response
 
@@ -16,7 +16,7 @@ from hub.mapping.transforms import InvalidValue, domain_of, normalize_email, spl
 from hub.serve.answers import answer
 from hub.serve.auth import require_scope
 from hub.serve.context import MAX_PAGE, ServeContext, serve_context
-from hub.serve.errors import ERROR_RESPONSES, ApiError
+from hub.serve.errors import ERROR_RESPONSES, ApiError, ErrorBody
 from hub.serve.golden import as_golden, golden_rows
 from hub.serve.neighbours import PROBE, NotIndexed, Unsearchable, probe, sharing_values
 from hub.serve.offload import offloaded
@@ -33,6 +33,9 @@ from identity import (
 from identity.records import Address
 
 router = APIRouter(prefix="/v1", tags=["search"], responses=ERROR_RESPONSES)
+STALE: dict[int | str, dict[str, Any]] = {
+    503: {"model": ErrorBody, "description": "The index was written under other settings"}
+}
 Kind = Literal["person", "organization"]
 Text = Annotated[str | None, Query(min_length=1, max_length=320)]
 
@@ -99,7 +102,7 @@ def _criterion(
         raise ApiError(422, "invalid_request", f"{given[0]}: {error}") from None
 
 
-@router.get("/search", response_model=SearchResults)
+@router.get("/search", response_model=SearchResults, responses=STALE)
 @offloaded
 def search(
     token: Annotated[TokenInfo, Depends(require_scope(Scope.READ))],
@@ -123,6 +126,13 @@ def search(
     numbers), a name with a postcode, or a web domain (organizations), each with the
     member records that hold it."""
     probes = _criterion(email, phone, region, name, postcode, domain)
+    if context.models.stale(context.engine):
+        raise ApiError(
+            503,
+            "stale_index",
+            "the store's index was written under other resolution settings (nothing "
+            "resolved since they or Relhub's index changed): run `relhub resolve`",
+        )
     matched: dict[str, list[dict[str, str]]] = {}
     wanted = [(r, features) for r, features in probes if kind is None or r.kind == kind]
     not_indexed: list[NotIndexed] = []

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 from deskfixtures import Desk, bearer, client_for
 
+from hub.resolve import fitted_models
+
 
 @pytest.fixture(scope="module")
 def reader(desk: Desk) -> dict[str, str]:
@@ -88,3 +90,18 @@ def test_search_needs_the_read_scope(desk: Desk) -> None:
     assert client.get("/v1/search", params={"email": "a@b.com"}).status_code == 401
     steward = bearer(desk.engine, "steward", name="search-steward")
     assert client.get("/v1/search", params={"email": "a@b.com"}, headers=steward).status_code == 403
+
+
+def test_a_store_not_indexed_under_the_current_settings_is_503(
+    desk: Desk, reader: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After an upgrade that changes the index (or a change of settings), a search would
+    read block digests the store does not hold and find nothing: until the next resolve
+    writes them, it says so."""
+    monkeypatch.setattr(fitted_models, "INDEX_VERSION", "a later index")
+    answer = client_for(desk).get(
+        "/v1/search", params={"email": "ana.garcia@example.com"}, headers=reader
+    )
+    assert answer.status_code == 503
+    assert answer.json()["error"] == "stale_index"
+    assert "relhub resolve" in answer.json()["message"]
