@@ -5,9 +5,9 @@
 
 Runs `relhub resolve --full` into a fresh SQLite store of n synced records, as
 ``bench_hub_resolve.py`` does (timed), then copies every table the resolve wrote (all but
-the synced records) into a fresh SQLite file of the store's page size: the rows already in
-memory, inserted by the driver's `executemany` in one transaction, secondary indexes built
-after, then committed.
+the synced records) into a fresh SQLite file set up as the store is (page size, WAL,
+cache): the rows in memory, inserted by the driver's `executemany` in one transaction,
+secondary indexes built after, then committed.
 Nothing else runs meanwhile, so its seconds are what no resolve could go under without
 writing less. Prints each table's seconds and ends with one JSON line
 (``"bench": "write_floor"``).
@@ -26,7 +26,7 @@ from typing import Any
 from bench_hub_resolve import hub_resolve, sqlite_store
 
 from hub.cli.termination import stop_on_sigterm
-from hub.store.db import SQLITE_PAGE_SIZE
+from hub.store.db import SQLITE_STORAGE_PRAGMAS
 from hub.store.models import SourceRecordRow
 
 FILLED = SourceRecordRow.__table__.name  # what the store held before the resolve
@@ -36,9 +36,8 @@ def write_floor(store: Path, copy: Path) -> dict[str, Any]:
     """Seconds to write the resolved `store`'s tables into `copy` (see the module's doc)."""
     source = sqlite3.connect(f"file:{store}?mode=ro", uri=True)
     target = sqlite3.connect(copy, isolation_level=None)
-    for pragma in (f"page_size = {SQLITE_PAGE_SIZE}", "journal_mode = WAL", "synchronous = NORMAL"):
+    for pragma in SQLITE_STORAGE_PRAGMAS:  # the store's; foreign keys stay off
         target.execute(f"PRAGMA {pragma}")
-    target.execute("PRAGMA cache_size = -65536")  # the store's (hub.store.db)
     written = [  # every table the resolve wrote (and the fill's one run row)
         name
         for (name,) in source.execute(
