@@ -272,10 +272,34 @@ def rule_rows(
     if skip is not None and len(records):
         keep = ~skip(rule.name, _texts(parts))
         records, parts = records[keep], [(codes[keep], values) for codes, values in parts]
+    return records, _block_codes(parts)
+
+
+def _block_codes(parts: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
+    """One code per row for the block its keys' codes put it in."""
     combined = parts[0][0]
     for codes, _ in parts[1:]:
         combined = _dense(combined * (int(codes.max(initial=0)) + 1) + codes)
-    return records, combined
+    return combined
+
+
+def rule_blocks(
+    table: FeatureTable, rule: BlockingRule
+) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Every (record, block) row of a rule over a table, column-wise: the rows' records
+    and block numbers (in order of record, then block; a record in a block twice has one
+    row), and the blocks' texts by number, as `RuleTexts` gives them. Each text is built
+    once however many records share it: a store indexes millions of rows from these."""
+    records, parts = rule_columns(table, rule)
+    _, first, inverse = np.unique(_block_codes(parts), return_index=True, return_inverse=True)
+    texts = _texts([(codes[first], values) for codes, values in parts]).tolist()
+    numbers: dict[str, int] = {}  # by text: the codes of two values may join to one text
+    renumbered = np.fromiter(
+        (numbers.setdefault(text, len(numbers)) for text in texts), dtype=np.int64, count=len(texts)
+    )
+    width = max(len(numbers), 1)
+    rows = np.unique(records * width + renumbered[inverse.reshape(-1)])
+    return rows // width, rows % width, list(numbers)
 
 
 class RuleTexts:

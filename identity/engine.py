@@ -7,7 +7,7 @@ Pure: no I/O, deterministic for a given input order and settings (the u sample i
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, partial
 from itertools import groupby
@@ -16,7 +16,14 @@ from typing import Any
 import numpy as np
 from more_itertools import chunked
 
-from identity.blocking import RuleTexts, SkipBlocks, blocked_features, candidate_keys, pairs_of_keys
+from identity.blocking import (
+    RuleTexts,
+    SkipBlocks,
+    blocked_features,
+    candidate_keys,
+    pairs_of_keys,
+    rule_blocks,
+)
 from identity.clustering import LinkSet, cluster
 from identity.comparisons import AgreementRanks, compare
 from identity.evidence import NO_RULE, EvidenceTable, Link, LinkList
@@ -46,6 +53,7 @@ from identity.scoring import (
     told_apart,
 )
 from identity.settings import (
+    BlockingRule,
     Comparison,
     EntitySettings,
     ResolutionSettings,
@@ -729,22 +737,45 @@ class BatchIndex:
             raise IndexError(f"records {start}..{stop} of a batch of {self.n}")
         size = stop - start
         blocks: dict[str, list[tuple[str, ...]]] = {}
-        values: list[list[Any]] = [[] for _ in range(size)]
-        for kind, table in self.tables.items():
-            rows = self._rows[kind]
-            low, high = np.searchsorted(rows, (start, stop)).tolist()
+        for kind in self.tables:
+            low, high, at = self._span(kind, start, stop)
             if low == high:
                 continue
-            at = (rows[low:high] - start).tolist()
             for name, texts in self._rule_texts(kind):
                 column = blocks.setdefault(name, [()] * size)
                 for index, found in zip(at, texts.of(low, high), strict=True):
                     column[index] = found
+        return RecordIndex(self.kind_names(start, stop), blocks, self.values(start, stop))
+
+    def kind_names(self, start: int, stop: int) -> list[str]:
+        """The entity kind of input records `start`..`stop`."""
+        return [KINDS[code] for code in self.kinds[start:stop].tolist()]
+
+    def values(self, start: int, stop: int) -> list[list[Any]]:
+        """The normalized values of input records `start`..`stop`."""
+        values: list[list[Any]] = [[] for _ in range(stop - start)]
+        for kind, table in self.tables.items():
+            low, high, at = self._span(kind, start, stop)
             for index, row in zip(at, normalized_values(kind, table, low, high), strict=True):
                 values[index] = row
-        return RecordIndex(
-            [KINDS[code] for code in self.kinds[start:stop].tolist()], blocks, values
-        )
+        return values
+
+    def block_rows(self) -> Iterator[tuple[str, BlockingRule, np.ndarray, np.ndarray, list[str]]]:
+        """Every (record, block) row of the batch, column-wise, by entity kind and blocking
+        rule: the rows' records (input positions) and block numbers, and the blocks'
+        texts by number (`rule_blocks`): what `records` gives a page at a time, for a
+        store that indexes every record."""
+        for kind, table in self.tables.items():
+            for rule in self.settings.for_kind(kind).blocking_rules:
+                records, numbers, texts = rule_blocks(table, rule)
+                yield kind, rule, self._rows[kind][records], numbers, texts
+
+    def _span(self, kind: str, start: int, stop: int) -> tuple[int, int, list[int]]:
+        """The rows of a kind's table that hold input records `start`..`stop`, and where
+        in that range each one's record is."""
+        rows = self._rows[kind]
+        low, high = np.searchsorted(rows, (start, stop)).tolist()
+        return low, high, (rows[low:high] - start).tolist()
 
     def _rule_texts(self, kind: str) -> list[tuple[str, RuleTexts]]:
         if kind not in self._texts:

@@ -25,7 +25,7 @@ from hub.feed.record import ChangeRecorder
 from hub.quality import QualitySummary, quality_summary, updated_summary
 from hub.resolve.fitted_models import load_models, save_models, settings_digest
 from hub.resolve.identity_tables import all_golden_ids, golden_ids_of, pair_rows
-from hub.resolve.index import IndexBeside, refill_index, reindex_changed, skipping
+from hub.resolve.index import IndexBeside, reindex_changed, skipping
 from hub.resolve.minting import golden_ids
 from hub.resolve.notes import capped_block_notes
 from hub.resolve.reach import Reach
@@ -297,7 +297,7 @@ class Resolution:
 
     def _analyze_rewritten(self) -> None:
         for rewritten in (GoldenMemberRow, GoldenRecordRow, LinkRow, ReviewRow):
-            analyze(self.connection, rewritten.__table__)  # the index's tables: `refilled`
+            analyze(self.connection, rewritten.__table__)  # the index's: refilled, transferred
 
     def _resolve(
         self,
@@ -322,7 +322,7 @@ class Resolution:
         kinds: list[str] = []
         indexing = self.report.full and candidates is None
         with ExitStack() as beside:  # the workers that work on while this process writes
-            index = beside.enter_context(IndexBeside(keys, self.settings))
+            index = beside.enter_context(IndexBeside(keys, self.settings, self.connection))
             with self.step("engine"):
                 result = resolve_batch(
                     _noting_kinds(records, kinds),
@@ -355,9 +355,6 @@ class Resolution:
                     self.settings.survivorship,
                 )
             )
-            if indexing:
-                with self.step("index"):
-                    refill_index(self.connection, index.pages(), self.progress)
             with self.step("members"):
                 write.members(resolved, ids, old_ids)
             for name, model, pairs in (
@@ -371,6 +368,9 @@ class Resolution:
                 self.report.golden_records, self.report.unchanged = write.golden(
                     survival, assignment
                 )
+            if indexing:  # last: the index's worker has had the writers' time to finish
+                with self.step("index"):
+                    index.refill(self.connection, self.progress)
         self.report.minted, self.report.merged = len(assignment.minted), len(assignment.merges)
         self.report.split, self.report.retired = len(assignment.splits), len(assignment.retired)
         self.report.links, self.report.review = len(result.links), len(result.review)

@@ -23,6 +23,7 @@ from sqlalchemy import (
     event,
 )
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.sqlite import dialect as sqlite_dialect
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.types import TypeDecorator
@@ -183,12 +184,9 @@ def insert_values(
     if not values:
         return
     dialect = connection.dialect
-    quote = dialect.identifier_preparer.quote
-    columns = ", ".join(quote(table.c[name].name) for name in names)  # its own columns only
-    target = f"{quote(table.name)} ({columns})"
     if dialect.name == "postgresql":
         buffer = io.StringIO("".join("\t".join(map(_copy_text, row)) + "\n" for row in values))
-        statement = f"COPY {target} FROM STDIN"
+        statement = f"COPY {_target(dialect, table, names)} FROM STDIN"
         import psycopg2  # the only PostgreSQL driver the store supports (see pyproject)
 
         driver: Any = connection.connection.dbapi_connection  # psycopg2's, untyped
@@ -203,8 +201,23 @@ def insert_values(
                     statement, None, error, psycopg2.Error, connection_invalidated=lost
                 ) from error
     else:
-        placeholders = ", ".join("?" for _ in names)
-        connection.exec_driver_sql(f"INSERT INTO {target} VALUES ({placeholders})", values)  # noqa: S608
+        connection.exec_driver_sql(sqlite_insert(table, names), values)
+
+
+_SQLITE = sqlite_dialect()
+
+
+def sqlite_insert(table: Table, names: Sequence[str]) -> str:
+    """The INSERT of one row of `names`' values into a SQLite table, for executemany."""
+    placeholders = ", ".join("?" for _ in names)
+    return f"INSERT INTO {_target(_SQLITE, table, names)} VALUES ({placeholders})"  # noqa: S608
+
+
+def _target(dialect: Dialect, table: Table, names: Sequence[str]) -> str:
+    """`table (column, …)`, quoted for the dialect."""
+    quote = dialect.identifier_preparer.quote
+    columns = ", ".join(quote(table.c[name].name) for name in names)  # its own columns only
+    return f"{quote(table.name)} ({columns})"
 
 
 def _copy_text(value: Any) -> str:
@@ -261,11 +274,12 @@ def make_engine(url: str, pool_size: int | None = None, *, reader: bool = False)
 SQLITE_PAGE_SIZE = 8192
 # How every connection to a SQLite store reads and writes (the page size first: it holds
 # only before WAL, for a new file): the write-floor benchmark sets the same on its copy.
+SQLITE_CACHE_PRAGMA = "cache_size=-65536"  # 64 MiB, not 2: index pages of a large store
 SQLITE_STORAGE_PRAGMAS = (
     f"page_size={SQLITE_PAGE_SIZE}",
     "journal_mode=WAL",
     "synchronous=NORMAL",
-    "cache_size=-65536",  # 64 MiB, not 2: index pages of a large store
+    SQLITE_CACHE_PRAGMA,
 )
 
 

@@ -452,6 +452,42 @@ def test_a_resolved_batch_indexes_any_range_of_its_records_as_a_batch_of_them_wo
         index.records(80, len(records) + 1)
 
 
+def test_a_batch_gives_its_block_rows_column_wise_as_it_gives_them_by_record(population):
+    """A store indexing every record of a full resolve takes each rule's rows over the
+    whole batch (`block_rows`): the (record, rule, text) rows `records` gives, each once
+    (a record whose two emails share a handle), in order of record."""
+    records = [
+        *population[:60],
+        make_person(given_name="Zoe", family_name="Q", emails=["zq@b.es", "zq@c.es"]),
+        OrganizationRecord(
+            name="Acme S.L.",
+            domains=["acme.es"],
+            provenance=Provenance(system="crm", object="account", record_id="o1"),
+        ),
+    ]
+    given: list[BatchIndex] = []
+    resolve_batch(records, index=given.append)
+    [index] = given
+    paged = index.records(0, len(records))
+    by_record = {
+        (paged.kinds[position], rule, position, text)
+        for rule, column in paged.blocks.items()
+        for position, texts in enumerate(column)
+        for text in texts
+    }
+    columns = [
+        (kind, rule.name, position, texts[number])
+        for kind, rule, positions, numbers, texts in index.block_rows()
+        for position, number in zip(positions.tolist(), numbers.tolist(), strict=True)
+    ]
+    assert len(columns) == len(set(columns)) and set(columns) == by_record
+    assert [row for row in columns if row[2] == 60 and row[1] == "email_handle"] == [
+        ("person", "email_handle", 60, "zq")
+    ]
+    for _, _, positions, _, _ in index.block_rows():
+        assert (np.diff(positions) >= 0).all()
+
+
 def test_given_candidate_pairs_that_hold_every_decision_resolve_like_blocking(population):
     """A partitioned resolve scores the pairs of its block ranges and hands on only those
     it links or sends to review: resolved again with just those pairs and the fitted
