@@ -153,6 +153,18 @@ class ForkedConsumer(Generic[Item, Result]):
 
     def __init__(self, consume: Callable[[Iterator[Item]], Result]) -> None:
         self._connection, self._process = _fork(_serve, consume)
+        self._ended = False
+
+    def end(self) -> None:
+        """End the items: the worker then ends once it has sent its outcome (one that fits
+        the pipe), instead of living on, with its copy of this process's memory, until
+        `result()`."""
+        if not self._ended:
+            self._ended = True
+            try:
+                self._connection.send_bytes(b"")
+            except OSError:  # a closed pipe: the worker is gone
+                raise _gone(self._process) from None
 
     def send(self, item: Item) -> None:
         try:
@@ -161,8 +173,8 @@ class ForkedConsumer(Generic[Item, Result]):
             raise _gone(self._process) from None
 
     def result(self) -> Result:
+        self.end()
         try:
-            self._connection.send_bytes(b"")  # the end of the items
             ok, value = self._connection.recv()
         except (EOFError, OSError):
             raise _gone(self._process) from None
@@ -196,8 +208,11 @@ def peeked(items: Iterator[Item], count: int) -> tuple[list[Item], Iterator[Item
 
 
 def forked_call(function: Callable[[], Result]) -> ForkedConsumer[None, Result]:
-    """`function` run in a forked process at once; `result()` returns what it returned."""
-    return ForkedConsumer(lambda _nothing: function())
+    """`function` run in a forked process at once, which ends when it returns;
+    `result()` returns what it returned."""
+    worker: ForkedConsumer[None, Result] = ForkedConsumer(lambda _nothing: function())
+    worker.end()
+    return worker
 
 
 @dataclass(frozen=True)

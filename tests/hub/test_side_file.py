@@ -1,10 +1,12 @@
-"""Tables filled in a side SQLite file by another process replace the store's in one
+"""Tables filled in a side SQLite file by other processes replace the store's in one
 transfer (hub.store.side_file): the rows and their indexes arrive whole, SQLite copies
-them without decoding a row, and the store's pool is left without the side file."""
+them without decoding a row, the store's pool is left without the side file, and a
+failure on either side fails the transfer with its reason."""
 
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,7 +15,8 @@ from sqlalchemy import Engine, select
 from hub.store.db import writing
 from hub.store.identity_models import BlockingKeyRow, RecordFeaturesRow
 from hub.store.migrate import open_store
-from hub.store.side_file import SIDE, SideSchema, copy_statement, fill_side_file, transfer
+from hub.store.side_file import SIDE, SideFile, SideSchema, TableRows, copy_statement
+from workers.forked import WorkerError
 
 TABLES = (BlockingKeyRow.__table__, RecordFeaturesRow.__table__)
 COLUMNS = ("record_key", "block", "cap")
@@ -23,10 +26,17 @@ def _block_rows(count: int, block: str) -> list[tuple[str, str, int]]:
     return [(f"crm/Contact/{i:05d}", block, 100) for i in range(count)]
 
 
-def _fill(engine: Engine, path: Path, pages: list[list[tuple[str, str, int]]]) -> int:
+def _filled(
+    engine: Engine,
+    folder: Path,
+    pages: list[list[tuple[str, str, int]]],
+    schema: SideSchema | None = None,
+) -> SideFile:
+    """A side file of these pages of blocking-key rows, filled and indexed beside."""
     with engine.connect() as connection:
-        schema = SideSchema.of(connection, TABLES)
-    return fill_side_file(str(path), schema, [[(TABLES[0], COLUMNS, rows)] for rows in pages])
+        schema = schema or SideSchema.of(connection, TABLES)
+    folder.mkdir()
+    return SideFile(str(folder), schema, ([(TABLES[0], COLUMNS, rows)] for rows in pages))
 
 
 def _older_store(path: Path) -> Path:
@@ -44,11 +54,13 @@ def test_a_side_file_replaces_the_tables_in_one_transfer(tmp_path: Path, older: 
             BlockingKeyRow.__table__.insert(),
             [{"record_key": "crm/Contact/gone", "block": "b0", "cap": 1}],
         )
-    side = tmp_path / "side.sqlite"
-    assert _fill(engine, side, [_block_rows(300, "b1"), _block_rows(200, "b2")]) == 500
-
-    with writing(engine) as connection:
-        transfer(connection, str(side), TABLES)
+    with (
+        _filled(
+            engine, tmp_path / "side", [_block_rows(300, "b1"), _block_rows(200, "b2")]
+        ) as side,
+        writing(engine) as connection,
+    ):
+        side.transfer(connection, TABLES)
         plan = connection.exec_driver_sql(f"EXPLAIN {copy_statement(connection, TABLES[0])}")
         assert "RowData" in {row[1] for row in plan}  # the transfer: cells copied whole
 
@@ -71,12 +83,45 @@ def test_the_connection_that_attached_a_side_file_is_not_handed_out_again(
 ) -> None:
     engine = open_store(f"sqlite:///{tmp_path / 's.db'}")
     for round_ in range(2):  # a second transfer attaches under the same name again
-        side = tmp_path / f"side{round_}.sqlite"
-        _fill(engine, side, [_block_rows(10 + round_, "b")])
-        with writing(engine) as connection:
-            transfer(connection, str(side), TABLES)
+        with (
+            _filled(engine, tmp_path / f"side{round_}", [_block_rows(10 + round_, "b")]) as side,
+            writing(engine) as connection,
+        ):
+            side.transfer(connection, TABLES)
         with engine.connect() as connection:
             attached = {row[1] for row in connection.exec_driver_sql("PRAGMA database_list")}
             assert SIDE not in attached
             count = connection.execute(select(BlockingKeyRow.record_key)).all()
             assert len(count) == 10 + round_
+
+
+def _broken_pages() -> Iterator[list[TableRows]]:
+    yield [(TABLES[0], COLUMNS, _block_rows(5, "b"))]
+    raise RuntimeError("the rows could not be worked out")
+
+
+def test_a_failure_beside_fails_the_transfer_and_leaves_the_store_as_it_was(
+    tmp_path: Path,
+) -> None:
+    engine = open_store(f"sqlite:///{tmp_path / 's.db'}")
+    with engine.connect() as connection:
+        schema = SideSchema.of(connection, TABLES)
+    (tmp_path / "filler").mkdir()
+    with SideFile(str(tmp_path / "filler"), schema, _broken_pages()) as side:
+        with (
+            pytest.raises(WorkerError, match="could not be worked out"),
+            writing(engine) as connection,
+        ):
+            side.transfer(connection, TABLES)
+        builder = side._builder
+    assert builder.poll() is not None  # it waited for pages that never came: stopped
+
+    unbuildable = SideSchema(schema.page_size, schema.tables, ["CREATE INDEX ix ON nowhere (x)"])
+    with (
+        _filled(engine, tmp_path / "builder", [_block_rows(5, "b")], unbuildable) as side,
+        pytest.raises(WorkerError, match=r"no such table: main\.nowhere"),
+        writing(engine) as connection,
+    ):
+        side.transfer(connection, TABLES)
+    with engine.connect() as connection:
+        assert connection.execute(select(BlockingKeyRow.record_key)).all() == []
