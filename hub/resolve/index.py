@@ -309,14 +309,14 @@ class IndexBeside:
 
     Worked out in the index step itself, a page ahead of the inserts, the rows cost as
     much CPU as the inserts, while the engine had left the second core idle through much
-    of its run. On SQLite the worker also inserts them, into a side file with the index's
-    tables, and builds their indexes there: the index step transfers the tables whole
-    (200k records: 8.5-9.6 s of inserts and index builds became 0.8-1.3 s; the step runs
-    last, so the worker has the writers' time to finish). On PostgreSQL, whose
-    COPY the resolve's transaction must run, it spills the rows to a file that the index
-    step reads back. Where this process may not fork, the index step works them out
-    itself, as it does a single page. Leaving the `with` block ends the worker and drops
-    the file."""
+    of its run. On SQLite they go into a side file with the index's tables (`SideFile`:
+    the worker writes them down and ends, a fresh process builds the file), which the
+    index step transfers whole (200k records: 8.5-9.6 s of inserts and index builds
+    became 0.8-1.3 s; the step runs last, so the file has the writers' time to be
+    built). On PostgreSQL, whose COPY the resolve's transaction must run, the worker
+    spills the rows to a file that the index step reads back. Where this process may not
+    fork, the index step works them out itself, as it does a single page. Leaving the
+    `with` block ends the workers and drops the files."""
 
     def __init__(
         self, keys: Sequence[str], settings: ResolutionSettings, connection: Connection

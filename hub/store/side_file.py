@@ -88,7 +88,11 @@ class SideFile:
         )
         self._held.callback(_stop, self._builder)
         write = partial(write_pages, rows, schema, pages)
-        self._writer: ForkedConsumer[None, int] = self._held.enter_context(forked_call(write))
+        try:
+            self._writer: ForkedConsumer[None, int] = self._held.enter_context(forked_call(write))
+        except BaseException:  # no writer: the builder would wait for its rows forever
+            self._held.close()
+            raise
 
     def transfer(self, connection: Connection, tables: Sequence[Table]) -> None:
         """Replace the rows of the store's `tables` with the side file's, once it is built."""

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, select
 
+from hub.store import side_file
 from hub.store.db import writing
 from hub.store.identity_models import BlockingKeyRow, RecordFeaturesRow
 from hub.store.migrate import open_store
@@ -125,3 +126,29 @@ def test_a_failure_beside_fails_the_transfer_and_leaves_the_store_as_it_was(
         side.transfer(connection, TABLES)
     with engine.connect() as connection:
         assert connection.execute(select(BlockingKeyRow.record_key)).all() == []
+
+
+def _running_with(argument: str) -> list[str]:
+    """Processes whose command line holds `argument`."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            command = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if argument.encode() in command:
+            found.append(entry.name)
+    return found
+
+
+def test_a_writer_that_cannot_start_leaves_no_builder_waiting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_fork(function: object) -> None:
+        raise OSError("fork: out of memory")
+
+    monkeypatch.setattr(side_file, "forked_call", no_fork)
+    engine = open_store(f"sqlite:///{tmp_path / 's.db'}")
+    with pytest.raises(OSError, match="fork"):
+        _filled(engine, tmp_path / "side", [_block_rows(5, "b")])
+    assert _running_with(str(tmp_path / "side" / "side.sqlite")) == []
