@@ -44,7 +44,6 @@ Outcome = TypeVar("Outcome")
 _PR_SET_PDEATHSIG = 1  # linux/prctl.h
 _BUFFERED = 4  # items received ahead of the consumer
 _AHEAD = 2  # items in flight per worker of `in_order_in_workers` (fewer than _BUFFERED)
-BACKGROUND_NICENESS = 10  # a background worker's share of a core beside a busy parent: ~10 %
 
 
 def die_with_parent(parent: int) -> None:
@@ -58,19 +57,6 @@ def die_with_parent(parent: int) -> None:
         ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
     if os.getppid() != parent:  # the parent died before the signal was armed
         os._exit(1)
-
-
-def in_background() -> None:
-    """Lower this worker's priority below the process that started it.
-
-    A background worker's outcome is wanted only later (survivorship pages, the index's
-    side file), while the process it works beside writes what the whole run waits for. On
-    two cores a 1M full resolve ran four processes at half a core each for a minute,
-    the writer among them, and then the writer alone for the backlog it had not kept up
-    with. At a lower priority the workers take what the writer leaves: all of it while
-    the writer waits for them.
-    """
-    os.nice(BACKGROUND_NICENESS)
 
 
 def can_fork() -> bool:
@@ -221,18 +207,10 @@ def peeked(items: Iterator[Item], count: int) -> tuple[list[Item], Iterator[Item
     return head, chain(head, items)
 
 
-def forked_call(
-    function: Callable[[], Result], *, background: bool = False
-) -> ForkedConsumer[None, Result]:
-    """`function` run in a forked process at once (`in_background` if asked), which ends
-    when it returns; `result()` returns what it returned."""
-
-    def call(_nothing: Iterator[None]) -> Result:
-        if background:
-            in_background()
-        return function()
-
-    worker: ForkedConsumer[None, Result] = ForkedConsumer(call)
+def forked_call(function: Callable[[], Result]) -> ForkedConsumer[None, Result]:
+    """`function` run in a forked process at once, which ends when it returns;
+    `result()` returns what it returned."""
+    worker: ForkedConsumer[None, Result] = ForkedConsumer(lambda _nothing: function())
     worker.end()
     return worker
 
@@ -407,9 +385,7 @@ def _spill(
     _inbox: _Inbox,
     connection: Connection,
 ) -> None:
-    """A `Spilled` worker, in the background: each outcome pickled into its file, then
-    its length sent."""
-    in_background()
+    """A `Spilled` worker: each outcome pickled into its file, then its length sent."""
     try:
         with prepare() as work, open(path, "wb") as spill:
             for item in items:
@@ -427,8 +403,7 @@ class Spilled(Generic[Item, Outcome]):
     of its own as it goes; `outcomes` reads them back in the items' order, waiting for
     those not done yet. Unlike `in_order_in_workers`, which keeps a few outcomes in
     flight, the workers run to their end while this process does other work, and memory
-    stays flat however far ahead they get, at a lower priority than this process
-    (`in_background`). Each worker enters `prepare()` once, as there.
+    stays flat however far ahead they get. Each worker enters `prepare()` once, as there.
     Leaving the `with` block kills the workers still running and drops the files."""
 
     def __init__(

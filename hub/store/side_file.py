@@ -35,13 +35,7 @@ from sqlalchemy import Connection, Table, delete
 
 from hub.store.bulk import analyze
 from hub.store.db import SQLITE_CACHE_PRAGMA, sqlite_insert
-from workers.forked import (
-    ForkedConsumer,
-    WorkerError,
-    die_with_parent,
-    forked_call,
-    in_background,
-)
+from workers.forked import ForkedConsumer, WorkerError, die_with_parent, forked_call
 
 SIDE = "relhub_side"  # the schema name the side file is attached under
 # A scratch file: nothing to recover if a process dies, so no journal and no syncs
@@ -95,9 +89,7 @@ class SideFile:
         self._held.callback(_stop, self._builder)
         write = partial(write_pages, rows, schema, pages)
         try:
-            self._writer: ForkedConsumer[None, int] = self._held.enter_context(
-                forked_call(write, background=True)
-            )
+            self._writer: ForkedConsumer[None, int] = self._held.enter_context(forked_call(write))
         except BaseException:  # no writer: the builder would wait for its rows forever
             self._held.close()
             raise
@@ -200,7 +192,6 @@ def _main(path: str, rows: str, parent: str) -> None:
     """The builder: it waits for the written pages (which never appear if their writer
     fails: the resolve then stops it), then builds the side file."""
     die_with_parent(int(parent))
-    in_background()
     while not Path(rows).exists():
         time.sleep(_POLL_S)
     build_side_file(path, rows)

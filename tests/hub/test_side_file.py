@@ -5,9 +5,7 @@ failure on either side fails the transfer with its reason."""
 
 from __future__ import annotations
 
-import os
 import sqlite3
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,7 +17,7 @@ from hub.store.db import writing
 from hub.store.identity_models import BlockingKeyRow, RecordFeaturesRow
 from hub.store.migrate import open_store
 from hub.store.side_file import SIDE, SideFile, SideSchema, TableRows, copy_statement
-from workers.forked import BACKGROUND_NICENESS, WorkerError
+from workers.forked import WorkerError
 
 TABLES = (BlockingKeyRow.__table__, RecordFeaturesRow.__table__)
 COLUMNS = ("record_key", "block", "cap")
@@ -146,7 +144,7 @@ def _running_with(argument: str) -> list[str]:
 def test_a_writer_that_cannot_start_leaves_no_builder_waiting(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def no_fork(function: object, **_options: object) -> None:
+    def no_fork(function: object) -> None:
         raise OSError("fork: out of memory")
 
     monkeypatch.setattr(side_file, "forked_call", no_fork)
@@ -154,25 +152,3 @@ def test_a_writer_that_cannot_start_leaves_no_builder_waiting(
     with pytest.raises(OSError, match="fork"):
         _filled(engine, tmp_path / "side", [_block_rows(5, "b")])
     assert _running_with(str(tmp_path / "side" / "side.sqlite")) == []
-
-
-def test_the_builder_and_the_writer_work_in_the_background(tmp_path: Path) -> None:
-    """Both yield the CPU to the resolving process, which they work beside
-    (`workers.forked.in_background`)."""
-
-    def slow_pages() -> Iterator[list[TableRows]]:
-        time.sleep(1.0)  # the builder waits for the rows meanwhile
-        yield [(TABLES[0], COLUMNS, _block_rows(5, "b"))]
-
-    engine = open_store(f"sqlite:///{tmp_path / 's.db'}")
-    with engine.connect() as connection:
-        schema = SideSchema.of(connection, TABLES)
-    (tmp_path / "side").mkdir()
-    expected = min(os.nice(0) + BACKGROUND_NICENESS, 19)
-    with SideFile(str(tmp_path / "side"), schema, slow_pages()) as side:
-        builder, writer = side._builder.pid, side._writer._process.pid
-        assert writer is not None
-        deadline = time.monotonic() + 10
-        while {os.getpriority(os.PRIO_PROCESS, pid) for pid in (builder, writer)} != {expected}:
-            assert time.monotonic() < deadline, "a process kept its priority"
-            time.sleep(0.02)

@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from workers.forked import (
-    BACKGROUND_NICENESS,
     ForkedConsumer,
     Spilled,
     WorkerError,
@@ -206,28 +205,3 @@ def test_leaving_spilled_work_early_kills_its_workers():
     for pid in pids:
         with pytest.raises(ProcessLookupError):
             os.kill(pid, 0)
-
-
-def _niceness() -> int:
-    return os.nice(0)
-
-
-def _background_niceness() -> int:
-    return min(_niceness() + BACKGROUND_NICENESS, 19)  # the kernel's lowest priority
-
-
-@contextmanager
-def _reporting_niceness():
-    yield lambda _item: _niceness()
-
-
-def test_background_workers_yield_the_cpu_to_the_process_that_waits_on_them():
-    """Spilled workers and background calls work while this process writes what the run
-    waits for: they take a lower priority; a plain call (a share of work this process
-    waits on) keeps this process's."""
-    with Spilled(_reporting_niceness, range(4), 2) as spilled:
-        assert set(spilled.outcomes()) == {_background_niceness()}
-    with forked_call(_niceness, background=True) as worker:
-        assert worker.result() == _background_niceness()
-    with forked_call(_niceness) as worker:
-        assert worker.result() == _niceness()
