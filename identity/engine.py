@@ -61,7 +61,7 @@ from identity.settings import (
 )
 from identity.sorted_keys import contains, sorted_unique, subset_mask
 from workers.forked import ALONE, Split, peeked
-from workers.gc_pause import full_collections_paused
+from workers.gc_pause import collector_off
 
 __all__ = [
     "BatchIndex",
@@ -579,7 +579,7 @@ def _reindex(table: EvidenceTable, original: np.ndarray) -> EvidenceTable:
     )
 
 
-@full_collections_paused()
+@collector_off()
 def resolve_batch(
     records: Iterable[Input],
     settings: ResolutionSettings | None = None,
@@ -786,7 +786,7 @@ class BatchIndex:
         return self._texts[kind]
 
 
-@full_collections_paused()
+@collector_off()
 def index_records(
     records: Iterable[Record | RecordView], settings: ResolutionSettings | None = None
 ) -> RecordIndex:

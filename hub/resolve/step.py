@@ -55,7 +55,7 @@ from identity import (
     ResolutionSettings,
     resolve_batch,
 )
-from workers.gc_pause import full_collections_paused
+from workers.gc_pause import collector_off
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str, int], None]
@@ -144,7 +144,7 @@ def _resolve_alone(
     )
 
 
-@full_collections_paused()
+@collector_off()
 def resolve_in_run(
     config: RelhubConfig,
     engine: Engine,
