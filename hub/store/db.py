@@ -24,7 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.sqlite import dialect as sqlite_dialect
-from sqlalchemy.engine import Dialect
+from sqlalchemy.engine import Dialect, ExceptionContext
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.types import TypeDecorator
 
@@ -262,6 +262,7 @@ def make_engine(url: str, pool_size: int | None = None, *, reader: bool = False)
     if is_sqlite:
         event.listen(engine, "connect", _sqlite_connect)
         event.listen(engine, "begin", _sqlite_begin)
+        event.listen(engine, "handle_error", _sqlite_stop_keeps_the_connection)
     return engine
 
 
@@ -309,6 +310,18 @@ def writing(engine: Engine) -> Iterator[Connection]:
         connection.begin(),
     ):
         yield connection
+
+
+def _sqlite_stop_keeps_the_connection(context: ExceptionContext) -> None:
+    """A stop (SIGTERM's, Ctrl-C's exception) that lands inside a SQLite statement is an
+    error like another: the statement's cursor is closed and the transaction rolls back on
+    its way out. SQLAlchemy takes it for a lost connection instead and closes the
+    connection with the cursor left open; the stop's traceback keeps the cursor, and SQLite
+    keeps a connection closed under an unfinished statement, its write lock with it, until
+    the cursor goes. The failed run's own record then waited for that lock. (A PostgreSQL
+    connection closed so ends its session, and the server rolls it back.)"""
+    if not isinstance(context.original_exception, Exception):
+        context.is_disconnect = False
 
 
 def _sqlite_begin(connection: Connection) -> None:
