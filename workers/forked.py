@@ -37,6 +37,8 @@ from typing import Any, Generic, TypeVar
 
 import numpy as np
 
+from workers.stops import close_whole, stops_held
+
 Item = TypeVar("Item")
 Result = TypeVar("Result")
 Outcome = TypeVar("Outcome")
@@ -194,10 +196,11 @@ class ForkedConsumer(Generic[Item, Result]):
         error: BaseException | None,
         trace: TracebackType | None,
     ) -> None:
-        if self._process.exitcode is None:
-            self._process.kill()
-            self._process.join()
-        self._connection.close()
+        with stops_held():
+            if self._process.exitcode is None:
+                self._process.kill()
+                self._process.join()
+            self._connection.close()
 
 
 def peeked(items: Iterator[Item], count: int) -> tuple[list[Item], Iterator[Item]]:
@@ -374,8 +377,9 @@ def in_order_in_workers(
             connection.send_bytes(b"")  # the end of its items
             done.join()
     finally:
-        for connection, left in started:
-            _ended(connection, left)
+        with stops_held():
+            for connection, left in started:
+                _ended(connection, left)
 
 
 def _spill(
@@ -425,7 +429,7 @@ class Spilled(Generic[Item, Outcome]):
                 spill = self._held.enter_context(open(path, "rb", buffering=0))  # noqa: SIM115
                 self._workers.append((connection, worker, spill))
         except BaseException:
-            self._held.close()
+            close_whole(self._held)
             raise
 
     def outcomes(self) -> Iterator[Outcome]:
@@ -437,7 +441,7 @@ class Spilled(Generic[Item, Outcome]):
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._held.close()
+        close_whole(self._held)
 
 
 def _ended(connection: Connection, worker: BaseProcess) -> None:

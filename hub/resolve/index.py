@@ -50,6 +50,7 @@ from identity import (
     index_records,
 )
 from workers.forked import Spilled, can_fork
+from workers.stops import close_whole
 
 INDEX_VERSION = "block-texts-5"  # 2: caps kept; 3: features kept; 4: name pairs sorted; 5: 8 bytes
 _SEPARATOR = "\x1f"
@@ -376,7 +377,7 @@ class IndexBeside:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._held.close()
+        close_whole(self._held)
 
 
 def reindex_changed(

@@ -36,6 +36,7 @@ from sqlalchemy import Connection, Table, delete
 from hub.store.bulk import analyze
 from hub.store.db import SQLITE_CACHE_PRAGMA, sqlite_insert
 from workers.forked import ForkedConsumer, WorkerError, die_with_parent, forked_call
+from workers.stops import close_whole
 
 SIDE = "relhub_side"  # the schema name the side file is attached under
 # A scratch file: nothing to recover if a process dies, so no journal and no syncs
@@ -91,7 +92,7 @@ class SideFile:
         try:
             self._writer: ForkedConsumer[None, int] = self._held.enter_context(forked_call(write))
         except BaseException:  # no writer: the builder would wait for its rows forever
-            self._held.close()
+            close_whole(self._held)
             raise
 
     def transfer(self, connection: Connection, tables: Sequence[Table]) -> None:
@@ -109,7 +110,7 @@ class SideFile:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._held.close()
+        close_whole(self._held)
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:
