@@ -197,10 +197,7 @@ class ForkedConsumer(Generic[Item, Result]):
         trace: TracebackType | None,
     ) -> None:
         with stops_held():
-            if self._process.exitcode is None:
-                self._process.kill()
-                self._process.join()
-            self._connection.close()
+            _ended(self._connection, self._process)
 
 
 def peeked(items: Iterator[Item], count: int) -> tuple[list[Item], Iterator[Item]]:
