@@ -49,8 +49,17 @@ def refilled(connection: Connection, table: Table) -> Iterator[None]:
     """Empty a table and leave its secondary indexes out while the block fills it again
     (`_indexes_after`). Only for tables no one else reads: on PostgreSQL a dropped index
     locks its table against readers until the transaction ends (the blocking index and
-    the stored features, which only resolves read: another waits for this one)."""
-    connection.execute(delete(table))
+    the stored features, which only resolves read: another waits for this one).
+
+    PostgreSQL empties it by TRUNCATE, under the same lock: a DELETE leaves every row and
+    index entry behind as dead until vacuumed, and the refill's inserts then walk past
+    them (a repeat full resolve of 200k records: 1.47M blocking-key rows copied in 8.6 s
+    after a DELETE, 2.4 s after a TRUNCATE)."""
+    if connection.dialect.name == "postgresql":
+        quoted = connection.dialect.identifier_preparer.quote(table.name)
+        connection.exec_driver_sql(f"TRUNCATE {quoted}")
+    else:  # SQLite empties a table that a DELETE without WHERE names at once
+        connection.execute(delete(table))
     with _indexes_after(connection, table):
         yield
     analyze(connection, table)
