@@ -6,7 +6,7 @@ import io
 import json
 import operator
 import sqlite3
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, cast
@@ -183,25 +183,37 @@ def insert_values(
     (the blocking index), where a dict a row and its processing cost more than the insert."""
     if not values:
         return
-    dialect = connection.dialect
-    if dialect.name == "postgresql":
-        buffer = io.StringIO("".join("\t".join(map(_copy_text, row)) + "\n" for row in values))
-        statement = f"COPY {_target(dialect, table, names)} FROM STDIN"
-        import psycopg2  # the only PostgreSQL driver the store supports (see pyproject)
-
-        driver: Any = connection.connection.dbapi_connection  # psycopg2's, untyped
-        with driver.cursor() as cursor:
-            try:
-                cursor.copy_expert(statement, buffer)
-            except psycopg2.Error as error:  # as SQLAlchemy would raise it for execute()
-                lost = dialect.is_disconnect(error, driver, cursor)
-                if lost:  # so that rolling back is not tried on a closed connection
-                    connection.invalidate(error)
-                raise DBAPIError.instance(
-                    statement, None, error, psycopg2.Error, connection_invalidated=lost
-                ) from error
+    if connection.dialect.name == "postgresql":
+        copy_in(connection, table, names, copy_text(values))
     else:
         connection.exec_driver_sql(sqlite_insert(table, names), values)
+
+
+def copy_text(values: Iterable[tuple[Any, ...]]) -> str:
+    """Rows of driver-ready values in PostgreSQL COPY's text format: what `copy_in` takes,
+    so a worker process can write it while the one that holds the transaction copies."""
+    return "".join("\t".join(map(_copy_text, row)) + "\n" for row in values)
+
+
+def copy_in(connection: Connection, table: Table, names: Sequence[str], text: str) -> None:
+    """COPY rows in COPY's text format (`copy_text`) into `names` of a PostgreSQL table."""
+    if not text:
+        return
+    dialect = connection.dialect
+    statement = f"COPY {_target(dialect, table, names)} FROM STDIN"
+    import psycopg2  # the only PostgreSQL driver the store supports (see pyproject)
+
+    driver: Any = connection.connection.dbapi_connection  # psycopg2's, untyped
+    with driver.cursor() as cursor:
+        try:
+            cursor.copy_expert(statement, io.StringIO(text))
+        except psycopg2.Error as error:  # as SQLAlchemy would raise it for execute()
+            lost = dialect.is_disconnect(error, driver, cursor)
+            if lost:  # so that rolling back is not tried on a closed connection
+                connection.invalidate(error)
+            raise DBAPIError.instance(
+                statement, None, error, psycopg2.Error, connection_invalidated=lost
+            ) from error
 
 
 _SQLITE = sqlite_dialect()
