@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import Connection, func, inspect, select
+from sqlalchemy.exc import IntegrityError
 
 from hub.store.bulk import refilled
 from hub.store.db import insert_values
@@ -34,6 +35,22 @@ def test_a_refill_holds_only_the_new_rows_and_keeps_the_index(store_url: str) ->
         assert connection.execute(by_block).scalar_one() == 1
     built = {index["name"] for index in inspect(engine).get_indexes(TABLE.name)}
     assert {index.name for index in TABLE.indexes} <= built
+    assert inspect(engine).get_pk_constraint(TABLE.name)["constrained_columns"] == list(COLUMNS[:2])
+
+
+def test_a_refill_with_a_row_twice_fails_and_keeps_the_old_rows(store_url: str) -> None:
+    """The primary key holds over the refill, though PostgreSQL builds it after the rows."""
+    engine = open_store(store_url)
+    with engine.begin() as connection:
+        insert_values(connection, TABLE, COLUMNS, OLD)
+    with (
+        pytest.raises(IntegrityError),
+        engine.begin() as connection,
+        refilled(connection, TABLE),
+    ):
+        insert_values(connection, TABLE, COLUMNS, [*NEW, NEW[0]])
+    with engine.connect() as connection:
+        assert _stored(connection) == sorted(OLD)
 
 
 def test_a_failed_refill_leaves_the_rows_it_started_from(store_url: str) -> None:
