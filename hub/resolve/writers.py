@@ -16,7 +16,7 @@ from sqlalchemy import Connection, update
 
 from hub.feed.record import ChangeRecorder
 from hub.golden import merged_into
-from hub.resolve.identity_tables import DECIDES, pair_decision, pairs_touching
+from hub.resolve.identity_tables import decisions_touching, pair_decision
 from hub.resolve.survivorship_pages import Fetch, GoldenPlan, survived_pages
 from hub.review import field_overrides
 from hub.store.bulk import (
@@ -201,7 +201,7 @@ class Writers:
         in both indexes of the table. A full resolve decides every pair anew: it compares
         them all with the stored ones, read in one scan."""
         table = model.__table__
-        stored = pairs_touching(self.connection, table, None if self.full else resolved, *DECIDES)
+        stored = decisions_touching(self.connection, table, None if self.full else resolved)
         decided = {
             (a, b)
             for a, b in stored
