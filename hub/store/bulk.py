@@ -61,10 +61,10 @@ def refilled(connection: Connection, table: Table) -> Iterator[None]:
     locks its table against readers until the transaction ends (the blocking index and
     the stored features, which only resolves read: another waits for this one).
 
-    PostgreSQL empties it by TRUNCATE, under the same lock: a DELETE leaves every row and
-    index entry behind as dead until vacuumed, and the refill's inserts then walk past
-    them (a repeat full resolve of 200k records: 1.47M blocking-key rows copied in 8.6 s
-    after a DELETE, 2.4 s after a TRUNCATE), and leaves its primary key out too
+    On PostgreSQL the table is emptied by TRUNCATE, under the same lock: a DELETE leaves
+    every row and index entry behind as dead until vacuumed, and the refill's inserts walk
+    past them (a repeat full resolve of 200k records: 1.47M blocking-key rows copied in
+    8.6 s after a DELETE, 2.4 s after a TRUNCATE). Its primary key is left out too
     (`_primary_key_after`)."""
     postgresql = connection.dialect.name == "postgresql"
     if postgresql:
