@@ -125,22 +125,24 @@ _DECIDES = ("entity_kind", "probability", "match_weight", "rule")  # the evidenc
 def decisions_touching(
     connection: Connection, table: Table, keys: Collection[str] | None
 ) -> dict[tuple[str, str], tuple[Any, ...]]:
-    """What the stored pairs touching `keys` (None: every pair) decide, as `pair_decision`
-    gives a fresh row's. The evidence is read as text and parsed by orjson: decoded by
-    the driver's `json.loads`, a repeat full resolve of 200k records on PostgreSQL spent
-    half its links step on it."""
+    """What the stored pairs touching `keys` (None: every pair) decide, their evidence as
+    its stored text: `same_decision` compares them with fresh rows."""
     columns = (*(table.c[name] for name in _DECIDES), cast(table.c.evidence, Text))
-    return {
-        pair: (*values[:-1], orjson.loads(values[-1]))
-        for pair, values in pairs_touching(connection, table, keys, *columns).items()
-    }
+    return pairs_touching(connection, table, keys, *columns)
 
 
-def pair_decision(row: Mapping[str, Any]) -> tuple[Any, ...]:
-    """What a pair row of `pair_rows` decides, as `decisions_touching` reads it back (the
-    evidence as values: PostgreSQL keeps JSONB in an order of its own; its text a plain
-    `str`, as orjson takes no subclass)."""
-    return (*(row[name] for name in _DECIDES), orjson.loads(str(row["evidence"])))
+def same_decision(stored: tuple[Any, ...], row: Mapping[str, Any]) -> bool:
+    """Whether a stored pair (`decisions_touching`) decides what a row of `pair_rows` does.
+    Evidence is the same when its text is, as SQLite keeps it, or else its values
+    (PostgreSQL keeps JSONB in an order of its own), parsed by orjson (the plain `str` of
+    the row's, as orjson takes no subclass). Decoded by the driver's `json.loads`, every
+    stored pair's evidence took half of a repeat full resolve's links step on PostgreSQL;
+    on SQLite it need not be parsed at all."""
+    *values, evidence = stored
+    if tuple(values) != tuple(row[name] for name in _DECIDES):
+        return False
+    text = str(row["evidence"])
+    return bool(evidence == text or orjson.loads(evidence) == orjson.loads(text))
 
 
 def pair_rows(

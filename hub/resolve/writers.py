@@ -16,7 +16,7 @@ from sqlalchemy import Connection, update
 
 from hub.feed.record import ChangeRecorder
 from hub.golden import merged_into
-from hub.resolve.identity_tables import decisions_touching, pair_decision
+from hub.resolve.identity_tables import decisions_touching, same_decision
 from hub.resolve.survivorship_pages import Fetch, GoldenPlan, survived_pages
 from hub.review import field_overrides
 from hub.store.bulk import (
@@ -208,9 +208,7 @@ class Writers:
             if (a in resolved and b in resolved) or a in changed or b in changed
         }
         fresh = {(row["left_key"], row["right_key"]): row for row in rows}
-        same = {
-            pair for pair in decided & fresh.keys() if stored[pair] == pair_decision(fresh[pair])
-        }
+        same = {pair for pair in decided & fresh.keys() if same_decision(stored[pair], fresh[pair])}
         delete_pairs(self.connection, (table.c.left_key, table.c.right_key), decided - same)
         with filled_from_empty(self.connection, table):
             insert_rows(
