@@ -119,7 +119,9 @@ def pairs_touching(
     return found
 
 
-_DECIDES = ("entity_kind", "probability", "match_weight", "rule")  # the evidence too; not the run
+# What a pair row decides besides its evidence (which `same_decision` compares on its own); its
+# run is only when it was decided
+_DECIDES = ("entity_kind", "probability", "match_weight", "rule")
 
 
 def decisions_touching(
