@@ -147,11 +147,13 @@ class Writers:
         split_from = {new: old for old, new in assignment.splits}
         table = GoldenRecordRow.__table__
         digests = (table.c.golden_id, table.c.digest)
+        minted = set(assignment.minted)  # never issued before: no stored row to read
         done = kept = 0
         for page, rows in zip(survival.pages, survival.rows, strict=True):
-            stored = dict(select_in(self.connection, digests, table.c.golden_id, page))
+            issued = [golden_id for golden_id in page if golden_id not in minted]
+            stored = dict(select_in(self.connection, digests, table.c.golden_id, issued))
             fresh = [row for row in rows if stored.get(row["golden_id"]) != row["digest"]]
-            rewritten = [row["golden_id"] for row in fresh]
+            rewritten = [row["golden_id"] for row in fresh if row["golden_id"] in stored]
             before = self.changes.before(rewritten)
             delete_in(self.connection, table, "golden_id", rewritten)
             insert_rows(self.connection, table, fresh)
