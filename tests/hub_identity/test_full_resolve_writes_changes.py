@@ -5,9 +5,10 @@ digest, and each pair and member with the stored row, and writes only what chang
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from identityfixtures import Shop, person
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from hub.resolve import ResolveReport
 from hub.store.identity_models import GoldenMemberRow, GoldenRecordRow, LinkRow, ReviewRow
@@ -59,3 +60,20 @@ def test_a_full_resolve_rewrites_only_the_golden_records_that_changed(
         "identity_links": 0,
         "review_queue": 0,
     }
+
+
+def test_golden_ids_minted_by_the_run_are_not_looked_up(tmp_path: Path, store_url: str) -> None:
+    """A minted id was never issued: no stored row to compare by digest, read for the
+    change feed or delete first, so a store's first resolve asks for none by id."""
+    shop = Shop(tmp_path, store_url, {i: person(i, who=i // 2) for i in range(40)})
+    lookups: list[str] = []
+
+    def note(_conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
+        if "golden_records.golden_id IN" in statement:
+            lookups.append(statement.split(None, 1)[0])
+
+    event.listen(shop.engine, "before_cursor_execute", note)
+    shop.cycle(full=True)
+    assert lookups == []
+    shop.cycle(full=True)  # every id issued: each page's stored digests are read
+    assert "SELECT" in lookups
