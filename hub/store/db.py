@@ -227,9 +227,10 @@ def sqlite_insert(table: Table, names: Sequence[str]) -> str:
 
 def _target(dialect: Dialect, table: Table, names: Sequence[str]) -> str:
     """`table (column, …)`, quoted for the dialect."""
-    quote = dialect.identifier_preparer.quote
-    columns = ", ".join(quote(table.c[name].name) for name in names)  # its own columns only
-    return f"{quote(table.name)} ({columns})"
+    preparer = dialect.identifier_preparer
+    # the table's own columns only
+    columns = ", ".join(preparer.quote(table.c[name].name) for name in names)
+    return f"{preparer.format_table(table)} ({columns})"
 
 
 def _copy_text(value: Any) -> str:
