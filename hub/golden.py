@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from json.encoder import encode_basestring  # type: ignore[attr-defined]
 from typing import Any
 
@@ -23,6 +24,7 @@ from hub.store.identity_models import (
 )
 from hub.store.models import SourceRecordRow
 from identity.golden_ids import current_id
+from identity.records import LifecycleStage
 from identity.survivorship import GoldenField, GoldenValues
 
 MERGED_INTO = "merged_into"
@@ -43,15 +45,18 @@ def golden_row_values(values: GoldenValues) -> dict[str, Any]:
     plain values (compact, non-ASCII kept, a model without its empty fields), in half the
     time it took to build those and dump them."""
     provenances: dict[int, str] = {}  # a member's provenance, written once for its fields
+    tails: dict[tuple[int, str], str] = {}  # what follows a value: its rule and provenance
 
     def field_json(golden_field: GoldenField) -> str:
-        provenance = golden_field.provenance
-        if (written := provenances.get(id(provenance))) is None:
-            written = provenances[id(provenance)] = _json(provenance)
-        value = golden_field.value
+        value, provenance, rule = golden_field
+        if (tail := tails.get((id(provenance), rule))) is None:
+            if (written := provenances.get(id(provenance))) is None:
+                written = provenances[id(provenance)] = _json(provenance)
+            tail = tails[id(provenance), rule] = (
+                f',"rule":{encode_basestring(rule)},"provenance":{written}}}'
+            )
         text = encode_basestring(value) if value.__class__ is str else _json(value)
-        rule = encode_basestring(golden_field.rule)
-        return f'{{"value":{text},"rule":{rule},"provenance":{written}}}'
+        return f'{{"value":{text}{tail}'
 
     fields = [f"{encode_basestring(name)}:{field_json(f)}" for name, f in values.fields.items()]
     fields.extend(
@@ -62,15 +67,19 @@ def golden_row_values(values: GoldenValues) -> dict[str, Any]:
     return {
         "entity_kind": values.kind,
         "fields": f"{{{','.join(fields)}}}",
-        "roles": _json(values.roles),
+        "roles": f"[{','.join(map(encode_basestring, values.roles))}]",
         "lifecycle_stage": values.lifecycle_stage.value if values.lifecycle_stage else None,
-        "lifecycle": _json(
-            {
-                stage.value: seen.isoformat() if seen else None
-                for stage, seen in values.lifecycle_first_seen.items()
-            }
-        ),
+        "lifecycle": _lifecycle_json(values.lifecycle_first_seen),
     }
+
+
+def _lifecycle_json(first_seen: Mapping[LifecycleStage, datetime | None]) -> str:
+    """When each lifecycle stage was first seen; most golden records have no stage."""
+    if not first_seen:
+        return "{}"
+    return _json(
+        {stage.value: seen.isoformat() if seen else None for stage, seen in first_seen.items()}
+    )
 
 
 def _json(value: Any) -> str:

@@ -11,11 +11,12 @@ value carries its provenance.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from functools import cache
+from operator import attrgetter
 from typing import Any, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -23,7 +24,6 @@ from pydantic import BaseModel, ConfigDict, Field
 from identity import normalize as nz
 from identity.records import (
     LIST_FIELDS,
-    Address,
     LifecycleStage,
     Provenance,
     Record,
@@ -159,6 +159,8 @@ class _FieldPlan(NamedTuple):
     rule: SurvivorshipRule
     multi: bool  # every distinct value, the rule's pick first
     by_value: bool  # the rule ranks values, not members
+    values: Callable[[Record], list[Any]]  # a member's non-empty values of a multi-valued field
+    key: Callable[[Any], Any]  # the key a multi-valued field's values fold by
 
 
 @cache
@@ -174,8 +176,24 @@ def _field_plans(
         if name not in _SKIPPED:
             rule = by_name.get(name, default)
             multi = name in LIST_FIELDS or name == "addresses"
-            plans.append(_FieldPlan(name, rule, multi, rule in _BY_VALUE))
+            values = _addresses if name == "addresses" else _texts(name)
+            key = _MULTI_KEYS.get(name, _itself)
+            plans.append(_FieldPlan(name, rule, multi, rule in _BY_VALUE, values, key))
     return tuple(plans)
+
+
+def _texts(name: str) -> Callable[[Record], list[Any]]:
+    """A member's non-empty values of a multi-valued text field."""
+    read = attrgetter(name)
+    return lambda member: [value for value in read(member) if value]
+
+
+def _addresses(member: Record) -> list[Any]:
+    return [address for address in member.addresses if not address.is_empty()]
+
+
+def _itself(value: Any) -> Any:
+    return value
 
 
 def survive(
@@ -191,11 +209,13 @@ def survive(
     golden = GoldenValues(kind=members[0].kind)
     preference = _Preference(members, settings.source_priority)
     plans = _field_plans(type(members[0]), settings.default, tuple(settings.fields.items()))
-    for name, rule, multi, by_value in plans:
+    orders: dict[SurvivorshipRule, Sequence[Record]] = {}
+    for plan in plans:
+        name, rule, multi, by_value, _, _ = plan
         if name in overrides:
             golden.fields[name] = GoldenField(overrides[name], _STEWARD, "steward_override")
         elif multi:
-            golden.multi[name] = _multi_valued(members, name, rule, preference)
+            golden.multi[name] = _multi_valued(members, plan, preference)
         elif by_value:
             candidates = [
                 (getattr(m, name), m.provenance)
@@ -206,7 +226,9 @@ def survive(
                 value, provenance = _pick_by_value(candidates, rule)
                 golden.fields[name] = GoldenField(value, provenance, rule)
         else:
-            for member in preference.order(rule):
+            if (order := orders.get(rule)) is None:
+                order = orders[rule] = preference.order(rule)
+            for member in order:
                 value = getattr(member, name)
                 if value not in (None, ""):
                     golden.fields[name] = GoldenField(value, member.provenance, rule)
@@ -231,30 +253,23 @@ def _role_dates(golden: GoldenValues, members: Sequence[Record]) -> None:
 
 
 def _multi_valued(
-    members: Sequence[Record], name: str, rule: SurvivorshipRule, preference: _Preference
+    members: Sequence[Record], plan: _FieldPlan, preference: _Preference
 ) -> list[GoldenField]:
     """Every distinct value (by its normalized key); the rule's pick comes first."""
-    normalize = _MULTI_KEYS.get(name, lambda v: v)
-    candidates: list[tuple[Any, Provenance]] = []
-    for member in members:
-        candidates.extend((v, member.provenance) for v in _values(member, name))
+    rule, values = plan.rule, plan.values
+    candidates = [(value, member.provenance) for member in members for value in values(member)]
     if len(candidates) <= 1:  # nothing to rank or to fold together
         return [GoldenField(value, provenance, rule) for value, provenance in candidates]
-    if rule in _BY_VALUE:
+    if plan.by_value:
         primary = _pick_by_value(candidates, rule)
     else:
-        primary = next((v, m.provenance) for m in preference.order(rule) for v in _values(m, name))
+        primary = next((v, m.provenance) for m in preference.order(rule) for v in values(m))
     ordered: dict[Any, GoldenField] = {}
     for value, provenance in [primary, *candidates]:
-        key = normalize(value) or value
+        key = plan.key(value) or value
         if key not in ordered:
             ordered[key] = GoldenField(value, provenance, rule if not ordered else "member")
     return list(ordered.values())
-
-
-def _values(member: Record, name: str) -> Iterator[Any]:
-    """A member's values of a multi-valued field, empty ones left out."""
-    return (v for v in getattr(member, name) if v and not (isinstance(v, Address) and v.is_empty()))
 
 
 def _lifecycle(golden: GoldenValues, members: Sequence[Record]) -> None:
