@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
 from json.encoder import encode_basestring  # type: ignore[attr-defined]
 from typing import Any
 
@@ -24,7 +23,6 @@ from hub.store.identity_models import (
 )
 from hub.store.models import SourceRecordRow
 from identity.golden_ids import current_id
-from identity.records import LifecycleStage
 from identity.survivorship import GoldenField, GoldenValues
 
 MERGED_INTO = "merged_into"
@@ -69,16 +67,19 @@ def golden_row_values(values: GoldenValues) -> dict[str, Any]:
         "fields": f"{{{','.join(fields)}}}",
         "roles": f"[{','.join(map(encode_basestring, values.roles))}]",
         "lifecycle_stage": values.lifecycle_stage.value if values.lifecycle_stage else None,
-        "lifecycle": _lifecycle_json(values.lifecycle_first_seen),
+        "lifecycle": _lifecycle_json(values),
     }
 
 
-def _lifecycle_json(first_seen: Mapping[LifecycleStage, datetime | None]) -> str:
+def _lifecycle_json(values: GoldenValues) -> str:
     """When each lifecycle stage was first seen; most golden records have no stage."""
-    if not first_seen:
+    if not values.lifecycle_first_seen:
         return "{}"
     return _json(
-        {stage.value: seen.isoformat() if seen else None for stage, seen in first_seen.items()}
+        {
+            stage.value: seen.isoformat() if seen else None
+            for stage, seen in values.lifecycle_first_seen.items()
+        }
     )
 
 
