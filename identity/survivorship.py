@@ -157,9 +157,10 @@ def _pick_by_value(
 class _FieldPlan(NamedTuple):
     name: str
     rule: SurvivorshipRule
-    multi: bool  # every distinct value, the rule's pick first
     by_value: bool  # the rule ranks values, not members
-    values: Callable[[Record], list[Any]]  # a member's non-empty values of a multi-valued field
+    # A multi-valued field's reader of a member's non-empty values (the golden field keeps
+    # every distinct one, the rule's pick first); None for a single-valued field.
+    values: Callable[[Record], list[Any]] | None
     key: Callable[[Any], Any]  # the key a multi-valued field's values fold by
 
 
@@ -175,15 +176,17 @@ def _field_plans(
     for name in model.model_fields:
         if name not in _SKIPPED:
             rule = by_name.get(name, default)
-            multi = name in LIST_FIELDS or name == "addresses"
-            values = _addresses if name == "addresses" else _texts(name)
             key = _MULTI_KEYS.get(name, _itself)
-            plans.append(_FieldPlan(name, rule, multi, rule in _BY_VALUE, values, key))
+            plans.append(_FieldPlan(name, rule, rule in _BY_VALUE, _reader(name), key))
     return tuple(plans)
 
 
-def _texts(name: str) -> Callable[[Record], list[Any]]:
-    """A member's non-empty values of a multi-valued text field."""
+def _reader(name: str) -> Callable[[Record], list[Any]] | None:
+    """A multi-valued field's reader of a member's non-empty values; None for another field."""
+    if name == "addresses":
+        return _addresses
+    if name not in LIST_FIELDS:
+        return None
     read = attrgetter(name)
     return lambda member: [value for value in read(member) if value]
 
@@ -209,13 +212,11 @@ def survive(
     golden = GoldenValues(kind=members[0].kind)
     preference = _Preference(members, settings.source_priority)
     plans = _field_plans(type(members[0]), settings.default, tuple(settings.fields.items()))
-    orders: dict[SurvivorshipRule, Sequence[Record]] = {}
-    for plan in plans:
-        name, rule, multi, by_value, _, _ = plan
+    for name, rule, by_value, values, key in plans:
         if name in overrides:
             golden.fields[name] = GoldenField(overrides[name], _STEWARD, "steward_override")
-        elif multi:
-            golden.multi[name] = _multi_valued(members, plan, preference)
+        elif values is not None:
+            golden.multi[name] = _multi_valued(members, rule, values, key, preference)
         elif by_value:
             candidates = [
                 (getattr(m, name), m.provenance)
@@ -226,9 +227,7 @@ def survive(
                 value, provenance = _pick_by_value(candidates, rule)
                 golden.fields[name] = GoldenField(value, provenance, rule)
         else:
-            if (order := orders.get(rule)) is None:
-                order = orders[rule] = preference.order(rule)
-            for member in order:
+            for member in preference.order(rule):
                 value = getattr(member, name)
                 if value not in (None, ""):
                     golden.fields[name] = GoldenField(value, member.provenance, rule)
@@ -253,20 +252,23 @@ def _role_dates(golden: GoldenValues, members: Sequence[Record]) -> None:
 
 
 def _multi_valued(
-    members: Sequence[Record], plan: _FieldPlan, preference: _Preference
+    members: Sequence[Record],
+    rule: SurvivorshipRule,
+    values: Callable[[Record], list[Any]],
+    key_of: Callable[[Any], Any],
+    preference: _Preference,
 ) -> list[GoldenField]:
     """Every distinct value (by its normalized key); the rule's pick comes first."""
-    rule, values = plan.rule, plan.values
     candidates = [(value, member.provenance) for member in members for value in values(member)]
     if len(candidates) <= 1:  # nothing to rank or to fold together
         return [GoldenField(value, provenance, rule) for value, provenance in candidates]
-    if plan.by_value:
+    if rule in _BY_VALUE:
         primary = _pick_by_value(candidates, rule)
     else:
         primary = next((v, m.provenance) for m in preference.order(rule) for v in values(m))
     ordered: dict[Any, GoldenField] = {}
     for value, provenance in [primary, *candidates]:
-        key = plan.key(value) or value
+        key = key_of(value) or value
         if key not in ordered:
             ordered[key] = GoldenField(value, provenance, rule if not ordered else "member")
     return list(ordered.values())
