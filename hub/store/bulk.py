@@ -68,7 +68,7 @@ def refilled(connection: Connection, table: Table) -> Iterator[None]:
     (`_primary_key_after`)."""
     on_postgresql = connection.dialect.name == "postgresql"
     if on_postgresql:
-        connection.exec_driver_sql(f"TRUNCATE {_quoted(connection, table)}")
+        connection.exec_driver_sql(f"TRUNCATE {quoted_table(connection, table)}")
     else:  # SQLite empties a table that a DELETE without WHERE names at once
         connection.execute(delete(table))
     with (
@@ -105,7 +105,7 @@ def _primary_key_after(connection: Connection, table: Table) -> Iterator[None]:
         yield
         return
     quote = connection.dialect.identifier_preparer.quote
-    quoted, name = _quoted(connection, table), quote(stored)
+    quoted, name = quoted_table(connection, table), quote(stored)
     columns = ", ".join(quote(column.name) for column in table.primary_key.columns)
     connection.exec_driver_sql(f"ALTER TABLE {quoted} DROP CONSTRAINT {name}")
     yield
@@ -133,10 +133,10 @@ def analyze(connection: Connection, table: Table) -> None:
     after a full one: 708 s, and 42 s once analyzed), and SQLite, never analyzed, guesses."""
     if connection.dialect.name == "sqlite":
         connection.exec_driver_sql("PRAGMA analysis_limit = 1000")  # sampled: no full scan
-    connection.exec_driver_sql(f"ANALYZE {_quoted(connection, table)}")
+    connection.exec_driver_sql(f"ANALYZE {quoted_table(connection, table)}")
 
 
-def _quoted(connection: Connection, table: Table) -> str:
+def quoted_table(connection: Connection, table: Table) -> str:
     """The table's name as the dialect quotes it in a statement written out by hand."""
     return connection.dialect.identifier_preparer.format_table(table)
 

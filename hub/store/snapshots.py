@@ -16,7 +16,7 @@ from sqlalchemy import Connection, Engine, bindparam, select, text, update
 from sqlalchemy.exc import StatementError
 
 from connectors.base import Watermark
-from hub.store.bulk import analyze, chunks, select_in
+from hub.store.bulk import analyze, chunks, quoted_table, select_in
 from hub.store.db import JSONText, bind_processor, insert_values, processed_values, utcnow, writing
 from hub.store.errors import is_record_fault
 from hub.store.models import Run, SourceRecordRow, SyncState
@@ -138,7 +138,7 @@ def _existing(
     mark = "%s" if postgres else "?"
     head = (
         f"SELECT {quote(columns.source_id.name)}, {quote(columns.id.name)}, "  # noqa: S608
-        f"{quote(columns.content_hash.name)} FROM {quote(_source.name)} "
+        f"{quote(columns.content_hash.name)} FROM {quoted_table(connection, _source)} "
         f"WHERE {quote(columns.system.name)} = {mark} AND {quote(columns.object.name)} = {mark} "
         f"AND {quote(columns.source_id.name)} "
     )
